@@ -1,0 +1,149 @@
+# mugai — one boring build: plain make over pkg-config.
+#
+#   make run     install missing packages, build, run the main job on embedded defaults
+#   make check   install missing packages, build, run every test
+#   make bench   benchmarks, with their ceilings measured in the same run
+#
+# BUILD=dir puts every output under dir (default: build).
+
+BUILD ?= build
+CC ?= cc
+CLANG ?= clang
+PYTHON ?= /usr/bin/python3
+
+PKGS := gmime-3.0 gumbo
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# --- extra libraries (per module) ---
+EXTRA_LIBS :=
+
+WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wvla -Wpointer-arith \
+	-Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+HARDEN := -fstack-protector-strong -fstack-clash-protection -fcf-protection -fPIE \
+	-D_FORTIFY_SOURCE=2
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -I$(BUILD)/gen $(PKG_CFLAGS)
+CFLAGS := $(BASE_CFLAGS) -O2 $(HARDEN)
+LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
+ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+
+LIB_SRCS := $(sort $(wildcard src/common/*.c src/text/*.c src/mail/*.c src/cdr/*.c src/store/*.c))
+CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+DAEMON_SRCS := $(sort $(wildcard src/daemon/*.c))
+TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+# --- generated sources (per module) ---
+GEN_HDRS :=
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
+TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
+FUZZERS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
+PROGRAMS := $(BUILD)/mugai $(if $(DAEMON_SRCS),$(BUILD)/mugaid)
+
+.PHONY: all deps run check check-build unit unit-asan fuzz-replay test-cli bench \
+	clean fuzz help
+
+all: $(PROGRAMS)
+
+help:
+	@sed -n '3,8p' Makefile
+
+deps:
+	@./scripts/deps.sh
+
+# Recursive so that pkg-config runs after the packages are installed.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@./scripts/run.sh $(BUILD)
+
+check: deps
+	@$(MAKE) --no-print-directory check-build
+	@$(MAKE) --no-print-directory unit unit-asan fuzz-replay test-cli
+
+check-build: $(PROGRAMS) $(TESTS) $(ASAN_TESTS) $(FUZZERS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_mail
+	@./bench/run.sh $(BUILD)
+
+$(BUILD)/libmugai.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/asan/libmugai.a: $(ASAN_LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/fuzz/libmugai.a: $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzzobj/%.o: %.c | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(BUILD)/mugai: $(CLI_OBJS) $(BUILD)/libmugai.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS)
+
+$(BUILD)/mugaid: $(DAEMON_OBJS) $(BUILD)/libmugai.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libmugai.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(BUILD)/libmugai.a \
+		$(PKG_LIBS) $(EXTRA_LIBS) -lcmocka
+
+$(BUILD)/asan/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/asan/libmugai.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) -Wno-missing-prototypes -o $@ $< \
+		$(BUILD)/asan/libmugai.a $(PKG_LIBS) $(EXTRA_LIBS) -lcmocka
+
+$(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/fuzz/libmugai.a
+	@mkdir -p $(@D)
+	$(CLANG) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Wno-missing-prototypes \
+		-o $@ $< $(BUILD)/fuzz/libmugai.a $(PKG_LIBS) $(EXTRA_LIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libmugai.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(BUILD)/libmugai.a \
+		$(PKG_LIBS) $(EXTRA_LIBS)
+
+# --- generated-source rules (per module) ---
+
+unit: $(TESTS)
+	@./scripts/run-unit.sh $(TESTS)
+
+unit-asan: $(ASAN_TESTS)
+	@ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		./scripts/run-unit.sh $(ASAN_TESTS)
+
+# Replay every fuzzer's committed seed corpus (and any crash regressions).
+fuzz-replay: $(FUZZERS)
+	@./scripts/fuzz-replay.sh $(BUILD)/fuzz $(FUZZERS)
+
+# Long fuzzing run: make fuzz FUZZ_SECONDS=600 FUZZER=fuzz_mail
+FUZZ_SECONDS ?= 300
+fuzz: $(FUZZERS)
+	@./scripts/fuzz-run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZER)
+
+test-cli: $(PROGRAMS)
+	@MUGAI=$(CURDIR)/$(BUILD)/mugai MUGAID=$(CURDIR)/$(BUILD)/mugaid BUILD=$(BUILD) \
+		$(PYTHON) -m pytest -q tests/cli
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

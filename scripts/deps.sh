@@ -1,0 +1,29 @@
+#!/bin/sh
+# deps.sh — install the Debian 12 packages mugai needs, only those missing.
+# Called by `make run`, `make check` and `make bench`; safe to run repeatedly.
+# Runs apt-get as root, or through sudo when not root.
+set -eu
+
+# Build and libraries (DESIGN.md "Dependencies").
+PKGS="build-essential pkg-config clang libclang-rt-14-dev
+libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
+libmupdf-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
+libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev
+python3 python3-pytest qpdf sqlite3 unzip"
+# Extra packages a test suite asks for: scripts/deps.sh pkg...
+if [ "$#" -gt 0 ]; then PKGS="$*"; fi
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$st" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,60 @@
+/*
+ * cmd_config.c — `mugai config defaults [--markdown]` prints the config
+ * table; `mugai config check -c FILE` validates a file and exits 0 or 78.
+ *
+ * SECURITY: reads only the administrator's config file.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/defs.h"
+
+int cli_load_config(cfg_t *cfg, const char *path)
+{
+	char err[512];
+
+	if (cfg_init(cfg) < 0) {
+		fprintf(stderr, "mugai: out of memory\n");
+		return MUGAI_EXIT_SOFTWARE;
+	}
+	if (path && cfg_load(cfg, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "mugai: config: %s\n", err);
+		cfg_free(cfg);
+		return MUGAI_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+int cmd_config(int argc, char **argv)
+{
+	const char *path = NULL;
+	cfg_t cfg;
+	int rc;
+
+	if (argc < 2)
+		goto usage;
+	if (strcmp(argv[1], "defaults") == 0) {
+		if (cli_load_config(&cfg, NULL) != 0)
+			return MUGAI_EXIT_SOFTWARE;
+		cfg_dump(&cfg, stdout, argc > 2 && strcmp(argv[2], "--markdown") == 0);
+		cfg_free(&cfg);
+		return 0;
+	}
+	if (strcmp(argv[1], "check") == 0) {
+		if (argc == 4 && strcmp(argv[2], "-c") == 0)
+			path = argv[3];
+		if (!path)
+			goto usage;
+		rc = cli_load_config(&cfg, path);
+		if (rc != 0)
+			return rc;
+		printf("%s: ok\n", path);
+		cfg_free(&cfg);
+		return 0;
+	}
+usage:
+	fputs("usage: mugai config defaults [--markdown] | mugai config check -c FILE\n", stderr);
+	return MUGAI_EXIT_USAGE;
+}

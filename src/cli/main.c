@@ -1,0 +1,33 @@
+/*
+ * main.c — the `mugai` command: dispatch to subcommands.
+ *
+ *   mugai mail sanitize [-c CONFIG] [-r REPORT] [IN [OUT]]
+ *   mugai config defaults|check [-c CONFIG]
+ *
+ * SECURITY: runs with the invoking user's rights; hostile input is parsed
+ * only in the sandboxed worker (see common/sandbox.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/defs.h"
+
+static int usage(void)
+{
+	fputs("usage: mugai mail sanitize [-c CONFIG] [-r REPORT] [IN [OUT]]\n"
+	      "       mugai config defaults [--markdown]\n"
+	      "       mugai config check -c CONFIG\n", stderr);
+	return MUGAI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (strcmp(argv[1], "config") == 0)
+		return cmd_config(argc - 1, argv + 1);
+	if (strcmp(argv[1], "mail") == 0)
+		return cmd_mail(argc - 1, argv + 1);
+	return usage();
+}

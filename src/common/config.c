@@ -1,0 +1,284 @@
+/*
+ * config.c — typed config table, file loader and dumper (see config.h).
+ *
+ * SECURITY: setup-time only, in the master or the CLI; the config file is
+ * trusted by the administrator but still validated strictly (straight-line
+ * checks, accept only at the end).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const cfg_key_t cfg_table[CFG__COUNT] = {
+#define MUGAI_CFG_ROW(id, name, type, def, min, max, choices, help) \
+	[CFG_##id] = { name, type, def, min, max, choices, help },
+	MUGAI_CONFIG_KEYS(MUGAI_CFG_ROW)
+#undef MUGAI_CFG_ROW
+};
+
+int cfg_parse_number(const char *s, long long *v)
+{
+	char *end;
+	long long n, mul = 1;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (end == s || errno || n < 0)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': mul = KiB; end++; break;
+	case 'm': case 'M': mul = MiB; end++; break;
+	case 'g': case 'G': mul = GiB; end++; break;
+	default: break;
+	}
+	if (*end != '\0' || __builtin_mul_overflow(n, mul, &n))
+		return -1;
+	*v = n;
+	return 0;
+}
+
+static int choice_index(const char *choices, const char *val)
+{
+	size_t vlen = strlen(val);
+	int idx = 0;
+
+	for (const char *p = choices; *p; idx++) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+
+		if (n == vlen && strncasecmp(p, val, n) == 0)
+			return idx;
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	return -1;
+}
+
+static int find_key(const char *name)
+{
+	for (int i = 0; i < CFG__COUNT; i++)
+		if (strcmp(cfg_table[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int set_limit(cfg_t *c, int li, const char *val, char *err, size_t errlen)
+{
+	const limit_info_t *l = &limit_table[li];
+	long long v;
+
+	if (cfg_parse_number(val, &v) < 0) {
+		snprintf(err, errlen, "%s: not a number: '%s'", l->name, val);
+		return -1;
+	}
+	if (v < l->min || v > l->max) {
+		snprintf(err, errlen, "%s: %lld out of range [%lld, %lld]", l->name, v,
+			 l->min, l->max);
+		return -1;
+	}
+	c->lim.v[li] = v;
+	return 0;
+}
+
+static int parse_typed(const cfg_key_t *k, const char *val, long long *out,
+		       char *err, size_t errlen)
+{
+	switch (k->type) {
+	case CFG_INT:
+		if (cfg_parse_number(val, out) < 0 || *out < k->min || *out > k->max) {
+			snprintf(err, errlen, "%s: '%s' is not a number in [%lld, %lld]",
+				 k->name, val, k->min, k->max);
+			return -1;
+		}
+		return 0;
+	case CFG_BOOL:
+		if (!strcasecmp(val, "yes") || !strcasecmp(val, "true") || !strcmp(val, "1"))
+			*out = 1;
+		else if (!strcasecmp(val, "no") || !strcasecmp(val, "false") || !strcmp(val, "0"))
+			*out = 0;
+		else {
+			snprintf(err, errlen, "%s: '%s' is not yes or no", k->name, val);
+			return -1;
+		}
+		return 0;
+	case CFG_ENUM:
+		*out = choice_index(k->choices, val);
+		if (*out < 0) {
+			snprintf(err, errlen, "%s: '%s' is not one of %s", k->name, val,
+				 k->choices);
+			return -1;
+		}
+		return 0;
+	case CFG_STR:
+	case CFG_LIST:
+		*out = 0;
+		return 0;
+	}
+	return -1;
+}
+
+int cfg_set(cfg_t *c, const char *key, const char *val, char *err, size_t errlen)
+{
+	int id = find_key(key), li;
+	long long iv;
+	char *copy;
+
+	if (id < 0) {
+		li = limit_find(key);
+		if (li >= 0)
+			return set_limit(c, li, val, err, errlen);
+		snprintf(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	if (parse_typed(&cfg_table[id], val, &iv, err, errlen) < 0)
+		return -1;
+	copy = strdup(val);
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	free(c->s[id]);
+	c->s[id] = copy;
+	c->i[id] = iv;
+	return 0;
+}
+
+int cfg_init(cfg_t *c)
+{
+	char err[256];
+
+	memset(c, 0, sizeof(*c));
+	limits_default(&c->lim);
+	for (int i = 0; i < CFG__COUNT; i++)
+		if (cfg_set(c, cfg_table[i].name, cfg_table[i].def, err, sizeof(err)) < 0)
+			return -1;
+	return 0;
+}
+
+void cfg_free(cfg_t *c)
+{
+	for (int i = 0; i < CFG__COUNT; i++)
+		free(c->s[i]);
+	free(c->path);
+	memset(c, 0, sizeof(*c));
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int load_line(cfg_t *c, char *line, char *err, size_t errlen)
+{
+	char *eq, *key, *val;
+
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq) {
+		snprintf(err, errlen, "expected 'key = value'");
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	return cfg_set(c, key, val, err, errlen);
+}
+
+int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, why[200];
+	size_t cap = 0;
+	int lineno = 0, rc = 0;
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && getline(&line, &cap, f) >= 0) {
+		lineno++;
+		if (load_line(c, line, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", path, lineno, why);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	if (rc == 0) {
+		free(c->path);
+		c->path = strdup(path);
+	}
+	return rc;
+}
+
+bool cfg_is(const cfg_t *c, cfg_id_t id, const char *choice)
+{
+	return strcasecmp(c->s[id], choice) == 0;
+}
+
+bool cfg_list_has(const cfg_t *c, cfg_id_t id, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = c->s[id]; *p;) {
+		const char *comma = strchr(p, ',');
+		const char *end = comma ? comma : p + strlen(p);
+
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		const char *e = end;
+		while (e > p && isspace((unsigned char)e[-1]))
+			e--;
+		if ((size_t)(e - p) == n && strncasecmp(p, name, n) == 0)
+			return true;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return false;
+}
+
+static const char *type_name(const cfg_key_t *k)
+{
+	static const char *names[] = { "number", "yes|no", "choice", "text", "list" };
+
+	return k->type == CFG_ENUM ? k->choices : names[k->type];
+}
+
+void cfg_dump(const cfg_t *c, FILE *out, bool markdown)
+{
+	if (markdown) {
+		fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
+		for (int i = 0; i < CFG__COUNT; i++)
+			fprintf(out, "| `%s` | %s | `%s` | %s |\n", cfg_table[i].name,
+				type_name(&cfg_table[i]), cfg_table[i].def, cfg_table[i].help);
+		fprintf(out, "\n| limit | default | unit | range | reason |\n|---|---|---|---|---|\n");
+		for (int i = 0; i < LIM__COUNT; i++)
+			fprintf(out, "| `%s` | %lld | %s | %lld–%lld | %s |\n", limit_table[i].name,
+				limit_table[i].def, limit_table[i].unit, limit_table[i].min,
+				limit_table[i].max, limit_table[i].why);
+		return;
+	}
+	for (int i = 0; i < CFG__COUNT; i++)
+		fprintf(out, "%s = %s\n", cfg_table[i].name, c->s[i]);
+	for (int i = 0; i < LIM__COUNT; i++)
+		fprintf(out, "%s = %lld\n", limit_table[i].name, c->lim.v[i]);
+}

@@ -1,0 +1,88 @@
+/*
+ * config.h — the typed config table: every key with type, default, range and
+ * help. Limits (limits.h) are config keys too, under their own names.
+ *
+ * File syntax (like Postfix main.cf, minus $expansion):
+ *     # comment
+ *     key = value
+ * Unknown keys, bad values and out-of-range numbers are errors with
+ * "file:line: reason"; `mugai config check` (and `mugaid -n`) report them.
+ * Add new keys in the section of their module.
+ *
+ * SECURITY: read by the master/CLI during setup only, before any hostile
+ * input is touched. Workers get the parsed copy by fork().
+ */
+#ifndef MUGAI_CONFIG_H
+#define MUGAI_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include "defs.h"
+#include "limits.h"
+
+typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
+
+/* X(ID, name, type, default, min, max, choices, help)
+ * choices: "a|b|c" for CFG_ENUM, NULL otherwise. CFG_LIST is comma-separated. */
+#define MUGAI_CONFIG_KEYS(X) \
+	/* --- mail --- */ \
+	X(LINK_STYLE, "link_style", CFG_ENUM, "defang", 0, 0, "defang|plain|remove", \
+	  "how links appear in rebuilt text: defang (hxxps://example[.]com), plain (as text), remove") \
+	X(NOTICE_LANG, "notice_lang", CFG_ENUM, "ja", 0, 0, "ja|en", \
+	  "language of the notice block at the top of each rebuilt message") \
+	X(NOTICE_TEMPLATE, "notice_template", CFG_STR, "", 0, 0, NULL, \
+	  "file holding a custom notice template (placeholders {id} {verdict} {count} {items}); empty: built-in") \
+	X(ATTACHMENTS, "attachments", CFG_ENUM, "remove", 0, 0, "remove", \
+	  "what to do with attachments: remove (listed in the notice); 'sanitize' comes with file CDR") \
+	X(HEADER_KEEP, "header_keep", CFG_LIST, \
+	  "From,To,Cc,Date,Subject,Message-ID,In-Reply-To,References,Reply-To", 0, 0, NULL, \
+	  "headers rebuilt into the output (from this set only); every other header is dropped") \
+	X(BODY_PREFER, "body_prefer", CFG_ENUM, "plain", 0, 0, "plain|html", \
+	  "which alternative of multipart/alternative becomes the text: plain (when it has content) or html") \
+	/* --- cdr --- */ \
+	/* --- store --- */ \
+	/* --- daemon --- */
+
+typedef enum {
+#define MUGAI_CFG_ENUM(id, name, type, def, min, max, choices, help) CFG_##id,
+	MUGAI_CONFIG_KEYS(MUGAI_CFG_ENUM)
+#undef MUGAI_CFG_ENUM
+	CFG__COUNT
+} cfg_id_t;
+
+typedef struct cfg_key {
+	const char *name;
+	cfg_type_t type;
+	const char *def;
+	long long min, max;
+	const char *choices;
+	const char *help;
+} cfg_key_t;
+
+extern const cfg_key_t cfg_table[CFG__COUNT];
+
+typedef struct cfg {
+	long long i[CFG__COUNT];  /* CFG_INT, CFG_BOOL, CFG_ENUM (choice index) */
+	char *s[CFG__COUNT];      /* every key's value as text */
+	limits_t lim;
+	char *path;               /* file loaded, or NULL for embedded defaults */
+} cfg_t;
+
+int cfg_init(cfg_t *c) MUGAI_WUR;
+void cfg_free(cfg_t *c);
+/* Set one key (or limit) from text; on error writes a reason into err. */
+int cfg_set(cfg_t *c, const char *key, const char *val, char *err, size_t errlen) MUGAI_WUR;
+/* Load a file over the current values; err gets "path:line: reason". */
+int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen) MUGAI_WUR;
+/* Print every key with its current value (text) or the defaults table (markdown). */
+void cfg_dump(const cfg_t *c, FILE *out, bool markdown);
+
+static inline const char *cfg_str(const cfg_t *c, cfg_id_t id) { return c->s[id]; }
+static inline long long cfg_int(const cfg_t *c, cfg_id_t id) { return c->i[id]; }
+bool cfg_is(const cfg_t *c, cfg_id_t id, const char *choice);
+/* Is name (case-insensitive) in the comma-separated list key? */
+bool cfg_list_has(const cfg_t *c, cfg_id_t id, const char *name);
+/* Parse "10", "10k", "50M", "2G" into *v. */
+int cfg_parse_number(const char *s, long long *v) MUGAI_WUR;
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * limits.h — every limit of mugai in one table: name, default, unit, reason.
+ *
+ * Each limit is also a config key of the same name (see config.c), and
+ * hitting one is a named verdict recorded in the report's `limits_hit`
+ * (after Postfix: "5.6.0 MIME nesting exceeds safety limit").
+ * Add new limits in the section of their module, never elsewhere.
+ *
+ * SECURITY: these values bound the work any process does on hostile input.
+ */
+#ifndef MUGAI_LIMITS_H
+#define MUGAI_LIMITS_H
+
+#include <stdint.h>
+
+#define KiB (1024LL)
+#define MiB (1024LL * 1024LL)
+#define GiB (1024LL * 1024LL * 1024LL)
+
+/* X(ID, name, default, min, max, unit, reason) */
+#define MUGAI_LIMITS(X) \
+	/* --- mail --- */ \
+	X(MESSAGE_SIZE, "message_size_max", 50 * MiB, 1 * KiB, 2 * GiB, "bytes", \
+	  "largest message accepted for sanitizing; a larger one is quarantined whole") \
+	X(MIME_DEPTH, "mime_depth_max", 32, 1, 1000, "levels", \
+	  "deepest MIME nesting (multipart and message/rfc822); deeper is a parser attack") \
+	X(MIME_PARTS, "mime_parts_max", 1000, 1, 1000000, "parts", \
+	  "most MIME parts in one message; more is a resource attack") \
+	X(HEADER_BYTES, "header_bytes_max", 256 * KiB, 1 * KiB, 64 * MiB, "bytes", \
+	  "largest header block of the message or of any part") \
+	X(LINE_LENGTH, "line_length_max", 1 * MiB, 998, 2 * GiB, "bytes", \
+	  "longest input line; RFC 5322 allows 998, real mail exceeds it, attacks exceed it by far") \
+	X(DECODED_SIZE, "decoded_size_max", 100 * MiB, 1 * KiB, 4 * GiB, "bytes", \
+	  "total bytes decoded from all parts (base64/QP/charset) of one message") \
+	X(TEXT_SIZE, "text_size_max", 16 * MiB, 1 * KiB, 1 * GiB, "bytes", \
+	  "largest rebuilt text body; a larger one is truncated with a note") \
+	X(HEADER_VALUE, "header_value_max", 64 * KiB, 256, 16 * MiB, "bytes", \
+	  "largest decoded value of one kept header") \
+	X(HTML_DEPTH, "html_depth_max", 256, 8, 10000, "levels", \
+	  "deepest HTML element nesting; deeper is a parser attack") \
+	X(HTML_EXPANSION, "html_expansion_max", 8, 1, 1000, "ratio", \
+	  "largest ratio of HTML text output to HTML input bytes (entity and structure bombs)") \
+	X(CPU_TIME, "cpu_time_max", 30, 1, 3600, "seconds", \
+	  "CPU seconds a sanitizer worker may spend on one message or file") \
+	X(WALL_TIME, "wall_time_max", 60, 1, 7200, "seconds", \
+	  "wall-clock seconds before the parent kills a sanitizer worker") \
+	X(WORKER_MEMORY, "worker_memory_max", 2 * GiB, 64 * MiB, 64 * GiB, "bytes", \
+	  "address space of a sanitizer worker (RLIMIT_AS)") \
+	/* --- cdr --- */ \
+	/* --- store --- */ \
+	/* --- daemon --- */
+
+typedef enum {
+#define MUGAI_LIMIT_ENUM(id, name, def, min, max, unit, why) LIM_##id,
+	MUGAI_LIMITS(MUGAI_LIMIT_ENUM)
+#undef MUGAI_LIMIT_ENUM
+	LIM__COUNT
+} limit_id_t;
+
+typedef struct limits {
+	long long v[LIM__COUNT];
+} limits_t;
+
+typedef struct limit_info {
+	const char *name;
+	long long def, min, max;
+	const char *unit;
+	const char *why;
+} limit_info_t;
+
+extern const limit_info_t limit_table[LIM__COUNT];
+
+/* Fill with the defaults. */
+void limits_default(limits_t *l);
+/* Index by name, or -1. */
+int limit_find(const char *name);
+static inline long long lim(const limits_t *l, limit_id_t id) { return l->v[id]; }
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * html.h — HTML to readable plain text, through gumbo (HTML5 parsing).
+ *
+ * Paragraphs and <br> become line breaks; lists get bullets ("・") or
+ * numbers ("1. "); tables become one row per line with cells separated by
+ * " | "; headings stand on their own lines; blockquote lines are prefixed
+ * with "> "; <pre> keeps its spacing; entities are decoded by the parser;
+ * script, style, head, template, comments and hidden elements (hidden
+ * attribute, display:none) are dropped; links go through link_emit() and
+ * bare URLs in text through link_rewrite_text().
+ *
+ * SECURITY: runs in the sanitizer worker on hostile HTML; gumbo's tree depth
+ * is capped (depth_max) and so is the output (expansion_max × input).
+ */
+#ifndef MUGAI_HTML_H
+#define MUGAI_HTML_H
+
+#include <stdbool.h>
+#include "text/link.h"
+
+typedef struct html_opts {
+	link_style_t link_style;
+	int depth_max;         /* limit html_depth_max */
+	size_t expansion_max;  /* limit html_expansion_max: out ≤ ratio × in + 4096 */
+} html_opts_t;
+
+typedef struct html_result {
+	link_counts_t links;
+	size_t images;            /* <img> elements left out */
+	bool depth_exceeded;      /* limit hit: the caller quarantines */
+	bool expansion_exceeded;  /* limit hit: the caller quarantines */
+} html_result_t;
+
+/* Convert len bytes of UTF-8 HTML into text with '\n' line ends appended to
+ * out. Returns -1 on an out cap, memory or parser failure; a limit hit
+ * returns 0 with the flag set. */
+int html_to_text(const char *html, size_t len, const html_opts_t *o, buf_t *out,
+		 html_result_t *r) MUGAI_WUR;
+
+#endif

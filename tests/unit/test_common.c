@@ -1,0 +1,122 @@
+/* test_common.c — buf, json, utf8, config and limits. */
+#include "testutil.h"
+#include "common/buf.h"
+#include "common/config.h"
+#include "common/json.h"
+#include "common/utf8.h"
+
+static void buf_cap_is_hard(void **state)
+{
+	buf_t b;
+
+	(void)state;
+	buf_init(&b, 8);
+	assert_int_equal(buf_puts(&b, "12345678"), 0);
+	assert_int_equal(buf_putc(&b, '9'), -1);
+	assert_true(b.capped);
+	assert_int_equal(b.len, 8);
+	assert_str_eq_msg(b.data, "12345678");
+	buf_free(&b);
+}
+
+static void buf_utf8_and_printf(void **state)
+{
+	buf_t b;
+
+	(void)state;
+	buf_init(&b, 100);
+	assert_int_equal(buf_put_utf8(&b, 0x2460), 0);
+	assert_int_equal(buf_put_utf8(&b, 0xD800), 0);
+	assert_int_equal(buf_printf(&b, "%d-%s", 42, "x"), 0);
+	assert_str_eq_msg(b.data, "\xE2\x91\xA0\xEF\xBF\xBD" "42-x");
+	buf_free(&b);
+}
+
+static void json_escapes_and_repairs(void **state)
+{
+	buf_t b;
+	json_t j;
+
+	(void)state;
+	buf_init(&b, 1000);
+	json_init(&j, &b);
+	json_obj_begin(&j);
+	json_key(&j, "s");
+	json_str(&j, "a\"b\\\n\x01\xff" "①");
+	json_key(&j, "n");
+	json_int(&j, -5);
+	json_key(&j, "l");
+	json_arr_begin(&j);
+	json_bool(&j, true);
+	json_null(&j);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	assert_int_equal(json_finish(&j), 0);
+	assert_str_eq_msg(b.data,
+		"{\"s\":\"a\\\"b\\\\\\n\\u0001\xEF\xBF\xBD①\",\"n\":-5,\"l\":[true,null]}");
+	buf_free(&b);
+}
+
+static void utf8_rejects_overlong_and_surrogates(void **state)
+{
+	(void)state;
+	assert_true(utf8_valid("日本語", strlen("日本語")));
+	assert_false(utf8_valid("\xC0\xAF", 2));
+	assert_false(utf8_valid("\xED\xA0\x80", 3));
+	assert_false(utf8_valid("\xF4\x90\x80\x80", 4));
+	assert_false(utf8_valid("\xE3\x81", 2));
+	assert_int_equal(utf8_count("a①\xff", 5), 3);
+}
+
+static void config_types_and_limits(void **state)
+{
+	cfg_t c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(cfg_init(&c), 0);
+	assert_true(cfg_is(&c, CFG_LINK_STYLE, "defang"));
+	assert_int_equal(cfg_set(&c, "link_style", "plain", err, sizeof(err)), 0);
+	assert_int_equal(cfg_int(&c, CFG_LINK_STYLE), 1);
+	assert_int_equal(cfg_set(&c, "link_style", "bogus", err, sizeof(err)), -1);
+	assert_str_eq_msg(err, "link_style: 'bogus' is not one of defang|plain|remove");
+	assert_int_equal(cfg_set(&c, "message_size_max", "10M", err, sizeof(err)), 0);
+	assert_int_equal(lim(&c.lim, LIM_MESSAGE_SIZE), 10 * 1024 * 1024);
+	assert_int_equal(cfg_set(&c, "mime_depth_max", "0", err, sizeof(err)), -1);
+	assert_int_equal(cfg_set(&c, "nope", "1", err, sizeof(err)), -1);
+	assert_str_eq_msg(err, "unknown key 'nope'");
+	assert_true(cfg_list_has(&c, CFG_HEADER_KEEP, "message-id"));
+	assert_false(cfg_list_has(&c, CFG_HEADER_KEEP, "Received"));
+	cfg_free(&c);
+}
+
+static void config_file_errors_name_the_line(void **state)
+{
+	cfg_t c;
+	char err[512], path[] = "/tmp/mugai-cfg-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "w");
+
+	(void)state;
+	fputs("# comment\n\nnotice_lang = en\nattachments = explode\n", f);
+	fclose(f);
+	assert_int_equal(cfg_init(&c), 0);
+	assert_int_equal(cfg_load(&c, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":4: attachments: 'explode' is not one of"));
+	assert_true(cfg_is(&c, CFG_NOTICE_LANG, "en"));
+	unlink(path);
+	cfg_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(buf_cap_is_hard),
+		cmocka_unit_test(buf_utf8_and_printf),
+		cmocka_unit_test(json_escapes_and_repairs),
+		cmocka_unit_test(utf8_rejects_overlong_and_surrogates),
+		cmocka_unit_test(config_types_and_limits),
+		cmocka_unit_test(config_file_errors_name_the_line),
+	};
+	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
