@@ -11,6 +11,9 @@
 
 int cmd_config(int argc, char **argv);
 int cmd_mail(int argc, char **argv);
+int cmd_file(int argc, char **argv);       /* cmd_file.c (file CDR) */
+int cmd_quarantine(int argc, char **argv); /* cmd_quarantine.c (store) */
+int cmd_audit(int argc, char **argv);      /* cmd_audit.c (store) */
 /* Load -c CONFIG over the defaults; prints the error. 0 or an exit status. */
 int cli_load_config(cfg_t *cfg, const char *path);
 

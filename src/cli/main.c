@@ -16,6 +16,9 @@
 static int usage(void)
 {
 	fputs("usage: mugai mail sanitize [-c CONFIG] [-r REPORT] [IN [OUT]]\n"
+	      "       mugai file sanitize [-c CONFIG] [-r REPORT] [--mode flatten|rebuild] IN OUT\n"
+	      "       mugai quarantine list|show|get|request|approve|purge ...\n"
+	      "       mugai audit verify|export ...\n"
 	      "       mugai config defaults [--markdown]\n"
 	      "       mugai config check -c CONFIG\n", stderr);
 	return MUGAI_EXIT_USAGE;
@@ -29,5 +32,11 @@ int main(int argc, char **argv)
 		return cmd_config(argc - 1, argv + 1);
 	if (strcmp(argv[1], "mail") == 0)
 		return cmd_mail(argc - 1, argv + 1);
+	if (strcmp(argv[1], "file") == 0)
+		return cmd_file(argc - 1, argv + 1);
+	if (strcmp(argv[1], "quarantine") == 0)
+		return cmd_quarantine(argc - 1, argv + 1);
+	if (strcmp(argv[1], "audit") == 0)
+		return cmd_audit(argc - 1, argv + 1);
 	return usage();
 }

@@ -1,0 +1,16 @@
+/*
+ * cmd_audit.c — `mugai audit`: placeholder until its module lands; fails closed.
+ *
+ * SECURITY: touches no input.
+ */
+#include <stdio.h>
+#include "cli/cli.h"
+#include "common/defs.h"
+
+int cmd_audit(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs("mugai: audit: not available in this build\n", stderr);
+	return MUGAI_EXIT_SOFTWARE;
+}
