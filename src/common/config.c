@@ -165,6 +165,7 @@ void cfg_free(cfg_t *c)
 	for (int i = 0; i < CFG__COUNT; i++)
 		free(c->s[i]);
 	free(c->path);
+	free(c->notice_text);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -198,6 +199,36 @@ static int load_line(cfg_t *c, char *line, char *err, size_t errlen)
 	return cfg_set(c, key, val, err, errlen);
 }
 
+#define CFG_FILE_MAX (64 * 1024)
+
+/* Keys whose value names a file: read it now, while files may be opened. */
+static int load_files(cfg_t *c, char *err, size_t errlen)
+{
+	const char *path = c->s[CFG_NOTICE_TEMPLATE];
+	FILE *f;
+	size_t n;
+
+	free(c->notice_text);
+	c->notice_text = NULL;
+	if (!path || !*path)
+		return 0;
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errlen, "notice_template: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	c->notice_text = calloc(1, CFG_FILE_MAX + 1);
+	n = c->notice_text ? fread(c->notice_text, 1, CFG_FILE_MAX + 1, f) : 0;
+	fclose(f);
+	if (!c->notice_text || n > CFG_FILE_MAX) {
+		snprintf(err, errlen, "notice_template: %s: larger than %d bytes", path,
+			 CFG_FILE_MAX);
+		return -1;
+	}
+	c->notice_text[n] = '\0';
+	return 0;
+}
+
 int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -222,6 +253,8 @@ int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen)
 	}
 	free(line);
 	fclose(f);
+	if (rc == 0)
+		rc = load_files(c, err, errlen);
 	if (rc == 0) {
 		free(c->path);
 		c->path = strdup(path);

@@ -37,6 +37,8 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	X(HEADER_KEEP, "header_keep", CFG_LIST, \
 	  "From,To,Cc,Date,Subject,Message-ID,In-Reply-To,References,Reply-To", 0, 0, NULL, \
 	  "headers rebuilt into the output (from this set only); every other header is dropped") \
+	X(NOTICE_FROM, "notice_from", CFG_STR, "postmaster@localhost", 0, 0, NULL, \
+	  "From address of a notice that replaces a message whose own headers could not be read") \
 	X(BODY_PREFER, "body_prefer", CFG_ENUM, "plain", 0, 0, "plain|html", \
 	  "which alternative of multipart/alternative becomes the text: plain (when it has content) or html") \
 	/* --- cdr --- */ \
@@ -66,6 +68,7 @@ typedef struct cfg {
 	char *s[CFG__COUNT];      /* every key's value as text */
 	limits_t lim;
 	char *path;               /* file loaded, or NULL for embedded defaults */
+	char *notice_text;        /* contents of the notice_template file, or NULL */
 } cfg_t;
 
 int cfg_init(cfg_t *c) MUGAI_WUR;

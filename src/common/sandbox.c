@@ -1,0 +1,248 @@
+/*
+ * sandbox.c — rlimits, no_new_privs, seccomp (libseccomp) and the
+ * fork-per-job worker (see sandbox.h).
+ *
+ * SECURITY: the filter is default-deny with SCMP_ACT_KILL_PROCESS. mmap and
+ * mprotect are allowed only without PROT_EXEC, so a worker cannot map new
+ * code. The parent reads the child's result as an opaque, length-checked
+ * blob and never interprets it beyond that.
+ */
+#include "common/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <stdio.h>
+
+void sandbox_close_fds(const int *keep, int n)
+{
+	int max = (int)sysconf(_SC_OPEN_MAX);
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (int fd = 0; fd < max; fd++) {
+		bool k = false;
+
+		for (int i = 0; i < n; i++)
+			k = k || keep[i] == fd;
+		if (!k)
+			close(fd);
+	}
+}
+
+static int set_limit(int res, rlim_t v)
+{
+	struct rlimit rl = { v, v };
+
+	return setrlimit(res, &rl);
+}
+
+static int apply_rlimits(const limits_t *l)
+{
+	if (set_limit(RLIMIT_CORE, 0) < 0 || set_limit(RLIMIT_NOFILE, 16) < 0 ||
+	    set_limit(RLIMIT_NPROC, 0) < 0 || set_limit(RLIMIT_FSIZE, 0) < 0)
+		return -1;
+	if (set_limit(RLIMIT_CPU, (rlim_t)lim(l, LIM_CPU_TIME)) < 0)
+		return -1;
+#if !defined(__SANITIZE_ADDRESS__)
+	if (set_limit(RLIMIT_AS, (rlim_t)lim(l, LIM_WORKER_MEMORY)) < 0)
+		return -1;
+#endif
+	return 0;
+}
+
+static const int allowed_syscalls[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(close), SCMP_SYS(lseek), SCMP_SYS(fstat),
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
+	SCMP_SYS(futex), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(getrandom), SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday),
+	SCMP_SYS(time), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(exit),
+	SCMP_SYS(exit_group), SCMP_SYS(sched_yield), SCMP_SYS(restart_syscall),
+};
+
+static int install_filter(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	int rc = ctx ? 0 : -1;
+
+	for (size_t i = 0; rc == 0 && i < MUGAI_ARRAY_LEN(allowed_syscalls); i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_syscalls[i], 0);
+	/* Memory without PROT_EXEC only. */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	/* fstat through newfstatat(fd, "", AT_EMPTY_PATH) only. */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
+				      SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	if (ctx)
+		seccomp_release(ctx);
+	return rc == 0 ? 0 : -1;
+}
+
+int sandbox_enter(const limits_t *l)
+{
+	if (apply_rlimits(l) < 0)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return install_filter();
+}
+
+/* --- worker --- */
+
+#define WORKER_EXIT_NO_SANDBOX 3
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+
+	while (n) {
+		ssize_t w = write(fd, c, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) child(const limits_t *l, worker_fn fn, void *arg, int fd)
+{
+	buf_t out;
+	uint64_t len;
+
+	sandbox_close_fds((int[]){ 2, fd }, 2);
+	if (sandbox_enter(l) < 0)
+		_exit(WORKER_EXIT_NO_SANDBOX);
+	buf_init(&out, SIZE_MAX / 2);
+	if (fn(arg, &out) < 0)
+		_exit(1);
+	len = out.len;
+	if (write_all(fd, &len, sizeof(len)) < 0 || write_all(fd, out.data, out.len) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read everything the child writes until EOF or the deadline. */
+static worker_status_t collect(int fd, long long deadline, size_t out_max, buf_t *raw)
+{
+	char chunk[65536];
+
+	buf_init(raw, out_max + sizeof(uint64_t));
+	for (;;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0)
+			return WORKER_TIMEOUT;
+		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
+			return WORKER_SYSERR;
+		if (!(p.revents & (POLLIN | POLLHUP)))
+			continue;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return WORKER_OK;
+		if (buf_append(raw, chunk, (size_t)n) < 0)
+			return WORKER_TOO_BIG;
+	}
+}
+
+static worker_status_t reap(pid_t pid, worker_status_t st)
+{
+	int ws;
+
+	if (st != WORKER_OK)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return WORKER_SYSERR;
+	if (st != WORKER_OK)
+		return st;
+	if (WIFSIGNALED(ws))
+		return WTERMSIG(ws) == SIGXCPU ? WORKER_TIMEOUT : WORKER_CRASHED;
+	if (WIFEXITED(ws) && WEXITSTATUS(ws) == WORKER_EXIT_NO_SANDBOX)
+		return WORKER_NO_SANDBOX;
+	return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? WORKER_OK : WORKER_CRASHED;
+}
+
+/* The blob is [u64 length][bytes]; anything else means the child failed. */
+static worker_status_t unframe(const buf_t *raw, buf_t *result)
+{
+	uint64_t len;
+
+	if (raw->len < sizeof(len))
+		return WORKER_CRASHED;
+	memcpy(&len, raw->data, sizeof(len));
+	if (len != raw->len - sizeof(len))
+		return WORKER_CRASHED;
+	return buf_append(result, raw->data + sizeof(len), (size_t)len) < 0 ? WORKER_TOO_BIG
+									  : WORKER_OK;
+}
+
+worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
+			   buf_t *result)
+{
+	int fds[2];
+	pid_t pid;
+	buf_t raw;
+	worker_status_t st;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return WORKER_SYSERR;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return WORKER_SYSERR;
+	}
+	if (pid == 0)
+		child(l, fn, arg, fds[1]);
+	close(fds[1]);
+	st = collect(fds[0], now_ms() + lim(l, LIM_WALL_TIME) * 1000, out_max, &raw);
+	close(fds[0]);
+	st = reap(pid, st);
+	if (st == WORKER_OK)
+		st = unframe(&raw, result);
+	buf_free(&raw);
+	return st;
+}
+
+const char *worker_status_name(worker_status_t s)
+{
+	static const char *const names[] = { "ok", "worker-crash", "timeout", "result-too-big",
+					     "no-sandbox", "system-error" };
+
+	return names[s];
+}

@@ -1,0 +1,41 @@
+/*
+ * sandbox.h — confine the current process before it touches hostile bytes:
+ * rlimits (address space, CPU, no new files, no core dumps), no_new_privs,
+ * and a default-deny seccomp filter that allows only memory management,
+ * reads and writes on already-open descriptors, time, randomness and exit.
+ * open(), socket(), execve(), fork() and everything else kill the process.
+ *
+ * SECURITY: failure to install any part is fatal for the caller: a worker
+ * that cannot be sandboxed must not run (DESIGN.md promise 5).
+ */
+#ifndef MUGAI_SANDBOX_H
+#define MUGAI_SANDBOX_H
+
+#include "common/buf.h"
+#include "common/limits.h"
+
+/* Close every descriptor except those listed (e.g. the result pipe). */
+void sandbox_close_fds(const int *keep, int n);
+/* Apply rlimits + no_new_privs + seccomp. 0 or -1 (errno set). */
+int sandbox_enter(const limits_t *l) MUGAI_WUR;
+
+typedef enum {
+	WORKER_OK,         /* the child returned a result */
+	WORKER_CRASHED,    /* killed by a signal, or exited non-zero */
+	WORKER_TIMEOUT,    /* wall clock or CPU limit */
+	WORKER_TOO_BIG,    /* result larger than allowed */
+	WORKER_NO_SANDBOX, /* the sandbox could not be installed */
+	WORKER_SYSERR,     /* fork/pipe failed: an infrastructure error */
+} worker_status_t;
+
+/* Runs in the child, inside the sandbox; writes its result into out. */
+typedef int (*worker_fn)(void *arg, buf_t *out);
+
+/* Fork a sandboxed child that runs fn(arg) and sends back its result
+ * (at most out_max bytes) over a pipe; the parent enforces wall_time_max
+ * with SIGKILL. */
+worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
+			   buf_t *result);
+const char *worker_status_name(worker_status_t s);
+
+#endif

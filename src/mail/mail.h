@@ -1,0 +1,31 @@
+/*
+ * mail.h — the mail sanitizer engine: one RFC 5322 message in, one message
+ * rebuilt from decoded values out (text/plain; charset=utf-8 with a notice
+ * at the top), plus a report. A pure function of (config, limits, bytes):
+ * it opens no file and no socket, so it can run inside the sandbox.
+ *
+ * SECURITY: called only in a sanitizer worker (or a test); see sandbox.h.
+ */
+#ifndef MUGAI_MAIL_H
+#define MUGAI_MAIL_H
+
+#include "common/config.h"
+#include "mail/report.h"
+
+/* Process-wide setup (GMime, charset converters). Call before the sandbox. */
+int mail_init(void) MUGAI_WUR;
+
+/* Sanitize `len` bytes. `out` receives the rebuilt message (CRLF line ends),
+ * `rep` the report (initialized here; caller frees with report_free).
+ * Returns 0 whatever the verdict; -1 only on an internal failure (memory),
+ * in which case the caller must treat the message as quarantined. */
+int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
+		  buf_t *out, mail_report_t *rep) MUGAI_WUR;
+
+/* A notice-only message built WITHOUT looking at the original: for use by
+ * a higher-trust process when a worker crashed, timed out or hit a limit.
+ * `reason` is a limit name or a short code ("worker-crash", "timeout"). */
+int mail_failure_message(const cfg_t *cfg, const char *id, const char *reason,
+			 size_t orig_size, buf_t *out, mail_report_t *rep) MUGAI_WUR;
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * mail_int.h — internals shared by the files of the mail engine.
+ *
+ * SECURITY: sanitizer worker only.
+ */
+#ifndef MUGAI_MAIL_INT_H
+#define MUGAI_MAIL_INT_H
+
+#include <gmime/gmime.h>
+#include <stdbool.h>
+#include "common/config.h"
+#include "mail/report.h"
+#include "text/charset.h"
+#include "text/link.h"
+
+/* Decoded, rebuilt values of the kept headers of one message. */
+typedef struct hdrset {
+	InternetAddressList *from, *to, *cc, *reply_to;
+	char *subject;
+	GDateTime *date;
+	char *message_id;     /* without <> */
+	char *in_reply_to;    /* "<a> <b>" */
+	char *references;     /* "<a> <b>" */
+	char **extra_names;   /* other keep-list headers, decoded as text */
+	char **extra_values;
+	size_t n_extra;
+} hdrset_t;
+
+typedef struct mail_ctx {
+	const cfg_t *cfg;
+	const limits_t *lim;
+	mail_report_t *rep;
+	link_style_t link_style;
+	bool ja;                 /* notice language */
+	bool quarantine;         /* a limit or an ambiguity: stop and withhold */
+	size_t decoded_total;
+	charset_stats_t cs;      /* summed over everything decoded */
+} mail_ctx_t;
+
+/* headers.c */
+void hdrset_free(hdrset_t *h);
+int hdrset_collect(mail_ctx_t *c, GMimeObject *msg, hdrset_t *h) MUGAI_WUR;
+void hdrset_apply(const hdrset_t *h, GMimeMessage *out);
+/* "From: …\nDate: …\nSubject: …\nTo: …\n" for a forwarded message. */
+int hdrset_display(const hdrset_t *h, bool ja, buf_t *out) MUGAI_WUR;
+char *hdr_raw(GMimeObject *obj, const char *name);
+
+/* walk.c */
+int walk_object(mail_ctx_t *c, GMimeObject *obj, int depth, buf_t *text) MUGAI_WUR;
+
+/* notice.c */
+int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out) MUGAI_WUR;
+
+/* build.c */
+int build_message(const hdrset_t *h, const char *verdict, const char *id,
+		  const char *text, size_t len, buf_t *out) MUGAI_WUR;
+/* Append text with every line prefixed by "> ". */
+int text_quote(buf_t *out, const char *text, size_t len) MUGAI_WUR;
+/* Keep TAB and LF, drop CR, NUL and other C0/C1 controls, DEL and the
+ * bidi overrides U+202A–U+202E, U+2066–U+2069. */
+int text_clean_append(buf_t *out, const char *s, size_t n) MUGAI_WUR;
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * notice.c — the notice block at the top of every rebuilt message: that the
+ * mail was sanitized (or withheld), each removed item with its decoded name,
+ * type, size and reason, and the id to quote when asking for the original.
+ * Japanese by default (notice_lang), or a custom template
+ * (notice_template; placeholders {id} {verdict} {count} {items} {links}
+ * {reasons}).
+ *
+ * SECURITY: sanitizer worker (and the master for failure notices); decoded
+ * names pass through text_clean_append, so no control character or bidi
+ * override reaches the reader.
+ */
+#include "mail/mail_int.h"
+
+#include <string.h>
+
+typedef struct notice_words {
+	const char *rule, *head_ok, *head_q, *links, *removed, *none, *reasons, *ask;
+	const char *bytes, *truncated;
+	const char *why[RM__COUNT];
+} notice_words_t;
+
+static const notice_words_t words_ja = {
+	"━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━",
+	"【無害化済み】このメールは無害化装置 (mugai) がテキスト形式に変換しました。",
+	"【隔離】このメールは安全に変換できない内容を含むため、本文を配信せず隔離しました。",
+	"リンク {} 件をクリックできない形に変換しました。",
+	"削除した項目 ({} 件):",
+	"削除した項目はありません。",
+	"隔離の理由:",
+	"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {}",
+	"バイト",
+	"本文が上限を超えたため、以降を省略しました。",
+	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
+	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
+	  "未対応の形式", "無害化できないファイル" },
+};
+
+static const notice_words_t words_en = {
+	"----------------------------------------------------------------",
+	"[SANITIZED] This message was converted to plain text by the mugai gateway.",
+	"[QUARANTINED] This message could not be made safe; its content was withheld.",
+	"{} link(s) were turned into text that cannot be clicked.",
+	"Removed items ({}):",
+	"Nothing was removed.",
+	"Reason:",
+	"To obtain the original, ask your administrator and quote this id: {}",
+	"bytes",
+	"The text exceeded the size limit; the rest was left out.",
+	{ "attachment", "image", "calendar", "signature", "encrypted data",
+	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
+	  "unsupported type", "could not be made safe" },
+};
+
+static int put_size(buf_t *out, size_t n)
+{
+	char digits[32], grouped[48];
+	int len = snprintf(digits, sizeof(digits), "%zu", n), o = 0;
+
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			grouped[o++] = ',';
+		grouped[o++] = digits[i];
+	}
+	grouped[o] = '\0';
+	return buf_puts(out, grouped);
+}
+
+static int put_item(buf_t *out, const notice_words_t *w, size_t i, const removed_item_t *it)
+{
+	const char *name = it->filename ? it->filename : "(名前なし)";
+	int rc;
+
+	if (w == &words_en && !it->filename)
+		name = "(no name)";
+	rc = buf_printf(out, "  %zu. ", i + 1);
+	if (rc == 0)
+		rc = text_clean_append(out, name, strlen(name));
+	if (rc == 0)
+		rc = buf_printf(out, " (%s, ", it->content_type ? it->content_type : "?");
+	if (rc == 0)
+		rc = put_size(out, it->size);
+	if (rc == 0)
+		rc = buf_printf(out, " %s) — %s", w->bytes, w->why[it->reason]);
+	if (rc == 0 && it->detail) {
+		rc = buf_puts(out, ": ");
+		if (rc == 0)
+			rc = text_clean_append(out, it->detail, strlen(it->detail));
+	}
+	if (rc == 0)
+		rc = buf_putc(out, '\n');
+	return rc;
+}
+
+static int put_items(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < r->n_removed; i++)
+		rc = put_item(out, w, i, &r->removed[i]);
+	if (rc == 0 && r->removed_dropped)
+		rc = buf_printf(out, "  … +%zu\n", r->removed_dropped);
+	return rc;
+}
+
+static int put_reasons(buf_t *out, const mail_report_t *r)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < r->n_limits; i++)
+		rc = buf_printf(out, "  - limit %s\n", r->limits_hit[i]);
+	for (size_t i = 0; rc == 0 && i < r->n_warnings; i++) {
+		rc = buf_puts(out, "  - ");
+		if (rc == 0)
+			rc = text_clean_append(out, r->warnings[i], strlen(r->warnings[i]));
+		if (rc == 0)
+			rc = buf_putc(out, '\n');
+	}
+	return rc;
+}
+
+/* Append tmpl with its "{}" replaced by val, then a line end. */
+static int put_with(buf_t *out, const char *tmpl, const char *val)
+{
+	const char *at = strstr(tmpl, "{}");
+
+	if (!at)
+		return buf_printf(out, "%s\n", tmpl);
+	return buf_printf(out, "%.*s%s%s\n", (int)(at - tmpl), tmpl, val, at + 2);
+}
+
+static int put_count(buf_t *out, const char *tmpl, size_t n)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%zu", n);
+	return put_with(out, tmpl, num);
+}
+
+static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
+{
+	bool q = r->verdict == VERDICT_QUARANTINED;
+	size_t links = r->links_defanged + r->links_removed;
+	int rc = buf_printf(out, "%s\n%s\n", w->rule, q ? w->head_q : w->head_ok);
+
+	if (rc == 0 && q)
+		rc = buf_printf(out, "%s\n", w->reasons);
+	if (rc == 0 && q)
+		rc = put_reasons(out, r);
+	if (rc == 0 && links)
+		rc = put_count(out, w->links, links);
+	if (rc == 0 && r->n_removed)
+		rc = put_count(out, w->removed, r->n_removed + r->removed_dropped);
+	if (rc == 0 && !q && !r->n_removed)
+		rc = buf_printf(out, "%s\n", w->none);
+	if (rc == 0)
+		rc = put_items(out, w, r);
+	if (rc == 0)
+		rc = put_with(out, w->ask, r->id);
+	if (rc == 0)
+		rc = buf_printf(out, "%s\n\n", w->rule);
+	return rc;
+}
+
+static int expand(const char *key, size_t klen, const notice_words_t *w,
+		  const mail_report_t *r, buf_t *out)
+{
+#define KEY(s) (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
+	if (KEY("id"))
+		return buf_puts(out, r->id);
+	if (KEY("verdict"))
+		return buf_puts(out, report_verdict_name(r->verdict));
+	if (KEY("count"))
+		return buf_printf(out, "%zu", r->n_removed + r->removed_dropped);
+	if (KEY("links"))
+		return buf_printf(out, "%zu", r->links_defanged + r->links_removed);
+	if (KEY("items"))
+		return r->n_removed ? put_items(out, w, r) : buf_printf(out, "%s\n", w->none);
+	if (KEY("reasons"))
+		return put_reasons(out, r);
+#undef KEY
+	return buf_printf(out, "{%.*s}", (int)klen, key);
+}
+
+static int templated(const char *tpl, const notice_words_t *w, const mail_report_t *r,
+		     buf_t *out)
+{
+	const char *p = tpl;
+	int rc = 0;
+
+	while (rc == 0 && *p) {
+		const char *open = strchr(p, '{');
+		const char *close = open ? strchr(open, '}') : NULL;
+
+		if (!open || !close) {
+			rc = buf_puts(out, p);
+			break;
+		}
+		rc = buf_append(out, p, (size_t)(open - p));
+		if (rc == 0)
+			rc = expand(open + 1, (size_t)(close - open - 1), w, r, out);
+		p = close + 1;
+	}
+	if (rc == 0 && buf_last(out) != '\n')
+		rc = buf_putc(out, '\n');
+	return rc == 0 ? buf_putc(out, '\n') : rc;
+}
+
+int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out)
+{
+	const notice_words_t *w = cfg_is(cfg, CFG_NOTICE_LANG, "en") ? &words_en : &words_ja;
+
+	if (cfg->notice_text && *cfg->notice_text)
+		return templated(cfg->notice_text, w, r, out);
+	return builtin(w, r, out);
+}

@@ -1,0 +1,204 @@
+/*
+ * report.c — the mail sanitizer's report and its JSON form (see report.h).
+ *
+ * SECURITY: runs in the sanitizer worker; all strings are copied and bounded
+ * in number (REPORT_ITEMS_MAX, REPORT_WARNINGS_MAX).
+ */
+#include "mail/report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "common/json.h"
+
+static const char *const removal_codes[RM__COUNT] = {
+	[RM_ATTACHMENT] = "attachment",
+	[RM_IMAGE] = "image",
+	[RM_CALENDAR] = "calendar",
+	[RM_SIGNATURE] = "signature",
+	[RM_ENCRYPTED] = "encrypted",
+	[RM_TNEF] = "tnef",
+	[RM_EXECUTABLE] = "executable",
+	[RM_ALTERNATIVE] = "alternative",
+	[RM_UNSUPPORTED] = "unsupported",
+	[RM_BLOCKED] = "blocked",
+};
+
+void report_init(mail_report_t *r, const char *id)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->id, sizeof(r->id), "%s", id ? id : "");
+	r->verdict = VERDICT_CLEAN;
+}
+
+static void item_free(removed_item_t *it)
+{
+	free(it->filename);
+	free(it->content_type);
+	free(it->detail);
+}
+
+void report_free(mail_report_t *r)
+{
+	for (size_t i = 0; i < r->n_removed; i++)
+		item_free(&r->removed[i]);
+	free(r->removed);
+	for (size_t i = 0; i < r->n_warnings; i++)
+		free(r->warnings[i]);
+	for (size_t i = 0; i < r->n_limits; i++)
+		free(r->limits_hit[i]);
+	free(r->from);
+	free(r->subject);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+int report_remove(mail_report_t *r, const char *filename, const char *ctype,
+		  size_t size, removal_t why, const char *detail)
+{
+	removed_item_t *it;
+
+	if (r->n_removed >= REPORT_ITEMS_MAX) {
+		r->removed_dropped++;
+		return 0;
+	}
+	if (r->n_removed % 16 == 0) {
+		removed_item_t *n = realloc(r->removed, (r->n_removed + 16) * sizeof(*n));
+
+		if (!n)
+			return -1;
+		r->removed = n;
+	}
+	it = &r->removed[r->n_removed];
+	it->filename = dup_or_null(filename && *filename ? filename : NULL);
+	it->content_type = dup_or_null(ctype);
+	it->detail = dup_or_null(detail);
+	it->size = size;
+	it->reason = why;
+	if ((filename && *filename && !it->filename) || (ctype && !it->content_type)) {
+		item_free(it);
+		return -1;
+	}
+	r->n_removed++;
+	return 0;
+}
+
+static bool has_string(char *const *list, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
+void report_warn(mail_report_t *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	char *copy;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->n_warnings >= REPORT_WARNINGS_MAX || has_string(r->warnings, r->n_warnings, msg))
+		return;
+	copy = strdup(msg);
+	if (copy)
+		r->warnings[r->n_warnings++] = copy;
+}
+
+void report_limit(mail_report_t *r, const char *limit_name)
+{
+	char *copy;
+
+	if (r->n_limits >= MUGAI_ARRAY_LEN(r->limits_hit) ||
+	    has_string(r->limits_hit, r->n_limits, limit_name))
+		return;
+	copy = strdup(limit_name);
+	if (copy)
+		r->limits_hit[r->n_limits++] = copy;
+}
+
+const char *report_verdict_name(verdict_t v)
+{
+	static const char *const names[] = { "clean", "sanitized", "quarantined" };
+
+	return names[v];
+}
+
+const char *report_removal_code(removal_t why)
+{
+	return removal_codes[why];
+}
+
+static void json_strings(json_t *j, const char *key, char *const *list, size_t n)
+{
+	json_key(j, key);
+	json_arr_begin(j);
+	for (size_t i = 0; i < n; i++)
+		json_str(j, list[i]);
+	json_arr_end(j);
+}
+
+static void json_removed(json_t *j, const mail_report_t *r)
+{
+	json_key(j, "removed");
+	json_arr_begin(j);
+	for (size_t i = 0; i < r->n_removed; i++) {
+		const removed_item_t *it = &r->removed[i];
+
+		json_obj_begin(j);
+		json_key(j, "filename");
+		json_str(j, it->filename);
+		json_key(j, "content_type");
+		json_str(j, it->content_type);
+		json_key(j, "size");
+		json_int(j, (long long)it->size);
+		json_key(j, "reason");
+		json_str(j, removal_codes[it->reason]);
+		if (it->detail) {
+			json_key(j, "detail");
+			json_str(j, it->detail);
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+int report_json(const mail_report_t *r, buf_t *out)
+{
+	json_t j;
+
+	json_init(&j, out);
+	json_obj_begin(&j);
+	json_key(&j, "verdict");
+	json_str(&j, report_verdict_name(r->verdict));
+	json_key(&j, "id");
+	json_str(&j, r->id);
+	json_key(&j, "from");
+	json_str(&j, r->from);
+	json_key(&j, "subject");
+	json_str(&j, r->subject);
+	json_key(&j, "parts");
+	json_int(&j, (long long)r->parts);
+	json_removed(&j, r);
+	json_key(&j, "removed_not_listed");
+	json_int(&j, (long long)r->removed_dropped);
+	json_key(&j, "links_defanged");
+	json_int(&j, (long long)r->links_defanged);
+	json_key(&j, "links_removed");
+	json_int(&j, (long long)r->links_removed);
+	json_key(&j, "decoding_losses");
+	json_int(&j, (long long)r->decoding_losses);
+	json_strings(&j, "warnings", r->warnings, r->n_warnings);
+	json_strings(&j, "limits_hit", r->limits_hit, r->n_limits);
+	json_obj_end(&j);
+	if (json_finish(&j) < 0)
+		return -1;
+	return buf_putc(out, '\n');
+}

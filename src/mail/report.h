@@ -1,0 +1,75 @@
+/*
+ * report.h — what the mail sanitizer decided and why: the verdict, every
+ * removed item, counts, warnings and limits hit; serialized as the JSON
+ * report of `mugai mail sanitize -r` (fields documented in README.md).
+ *
+ * SECURITY: holds decoded (hostile) strings; they are only ever written out
+ * through the JSON escaper or as UTF-8 text in the notice.
+ */
+#ifndef MUGAI_MAIL_REPORT_H
+#define MUGAI_MAIL_REPORT_H
+
+#include <stdbool.h>
+#include "common/buf.h"
+#include "common/id.h"
+#include "common/limits.h"
+
+typedef enum { VERDICT_CLEAN, VERDICT_SANITIZED, VERDICT_QUARANTINED } verdict_t;
+
+/* Why a part was removed; stable codes for the report, words for the notice. */
+typedef enum {
+	RM_ATTACHMENT,    /* a file */
+	RM_IMAGE,         /* inline or attached image */
+	RM_CALENDAR,      /* text/calendar, application/ics */
+	RM_SIGNATURE,     /* S/MIME or PGP signature */
+	RM_ENCRYPTED,     /* S/MIME or PGP encrypted content */
+	RM_TNEF,          /* application/ms-tnef (winmail.dat) */
+	RM_EXECUTABLE,    /* executable or script type */
+	RM_ALTERNATIVE,   /* a non-text alternative of multipart/alternative */
+	RM_UNSUPPORTED,   /* a type we do not render (message/partial, ...) */
+	RM_BLOCKED,       /* file CDR refused it */
+	RM__COUNT
+} removal_t;
+
+typedef struct removed_item {
+	char *filename;      /* decoded UTF-8, or NULL */
+	char *content_type;  /* lower-case type/subtype */
+	size_t size;         /* decoded bytes */
+	removal_t reason;
+	char *detail;        /* optional extra words (e.g. CDR's reason), or NULL */
+} removed_item_t;
+
+#define REPORT_ITEMS_MAX 1000
+#define REPORT_WARNINGS_MAX 64
+
+typedef struct mail_report {
+	verdict_t verdict;
+	char id[MUGAI_ID_LEN + 1];
+	char *from;          /* decoded From for display */
+	char *subject;       /* decoded Subject */
+	size_t parts;
+	removed_item_t *removed;
+	size_t n_removed, removed_dropped;
+	size_t links_defanged, links_removed;
+	size_t decoding_losses;
+	bool html_converted;
+	char *warnings[REPORT_WARNINGS_MAX];
+	size_t n_warnings;
+	char *limits_hit[LIM__COUNT];
+	size_t n_limits;
+} mail_report_t;
+
+void report_init(mail_report_t *r, const char *id);
+void report_free(mail_report_t *r);
+/* Record a removed part (takes copies). Past REPORT_ITEMS_MAX only counts. */
+int report_remove(mail_report_t *r, const char *filename, const char *ctype,
+		  size_t size, removal_t why, const char *detail) MUGAI_WUR;
+/* Record a warning (deduplicated; copies). */
+void report_warn(mail_report_t *r, const char *fmt, ...) MUGAI_PRINTF(2, 3);
+/* Record a limit by its table name (deduplicated). */
+void report_limit(mail_report_t *r, const char *limit_name);
+const char *report_verdict_name(verdict_t v);
+const char *report_removal_code(removal_t why);
+int report_json(const mail_report_t *r, buf_t *out) MUGAI_WUR;
+
+#endif

@@ -1,0 +1,282 @@
+/*
+ * sanitize.c — the mail sanitizer's entry points (see mail.h): prescan,
+ * parse with GMime (whose GMIME_CRIT_* warnings mean "other software reads
+ * this differently" → quarantine), count and bound the tree, collect the
+ * kept headers, walk the body into text, decide the verdict, then write the
+ * notice and the rebuilt message. RFC 5322, RFC 2045–2049.
+ *
+ * SECURITY: sanitizer worker only. A limit hit or an ambiguous structure
+ * gives the verdict `quarantined` and a message that holds only the notice.
+ */
+#include "mail/mail.h"
+
+#include <string.h>
+#include "mail/mail_int.h"
+#include "mail/prescan.h"
+
+int mail_init(void)
+{
+	static bool done;
+
+	if (!done) {
+		g_mime_init();
+		done = true;
+	}
+	return charset_init();
+}
+
+static const char *const warning_names[] = {
+	[GMIME_WARN_DUPLICATED_HEADER] = "duplicated header",
+	[GMIME_WARN_DUPLICATED_PARAMETER] = "duplicated parameter",
+	[GMIME_WARN_UNENCODED_8BIT_HEADER] = "unencoded 8-bit header",
+	[GMIME_WARN_INVALID_CONTENT_TYPE] = "invalid Content-Type",
+	[GMIME_WARN_INVALID_RFC2047_HEADER_VALUE] = "invalid RFC 2047 header value",
+	[GMIME_WARN_MALFORMED_MULTIPART] = "multipart without parts",
+	[GMIME_WARN_TRUNCATED_MESSAGE] = "truncated multipart (missing end boundary)",
+	[GMIME_WARN_MALFORMED_MESSAGE] = "malformed message",
+	[GMIME_CRIT_INVALID_HEADER_NAME] = "invalid header name",
+	[GMIME_CRIT_CONFLICTING_HEADER] = "conflicting header",
+	[GMIME_CRIT_CONFLICTING_PARAMETER] = "conflicting parameter",
+	[GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY] = "multipart without boundary",
+	[GMIME_WARN_INVALID_PARAMETER] = "invalid parameter",
+	[GMIME_WARN_INVALID_ADDRESS_LIST] = "invalid address list",
+	[GMIME_CRIT_NESTING_OVERFLOW] = "MIME nesting overflow",
+	[GMIME_WARN_PART_WITHOUT_CONTENT] = "part without content",
+	[GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT] = "part without headers or content",
+};
+
+/* Parser findings that make the structure ambiguous: we do not guess. */
+static bool is_ambiguous(GMimeParserWarning w)
+{
+	switch (w) {
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+	case GMIME_CRIT_CONFLICTING_HEADER:
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+	case GMIME_CRIT_NESTING_OVERFLOW:
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void on_warning(gint64 offset, GMimeParserWarning w, const gchar *item, gpointer data)
+{
+	mail_ctx_t *c = data;
+	const char *name = (size_t)w < MUGAI_ARRAY_LEN(warning_names) && warning_names[w]
+				   ? warning_names[w] : "parser warning";
+
+	(void)offset;
+	if (w == GMIME_WARN_UNENCODED_8BIT_HEADER || w == GMIME_WARN_INVALID_RFC2047_HEADER_VALUE)
+		return; /* our own header decoder handles these losslessly */
+	if (item && *item)
+		report_warn(c->rep, "%s: %.60s", name, item);
+	else
+		report_warn(c->rep, "%s", name);
+	if (is_ambiguous(w))
+		c->quarantine = true;
+	if (w == GMIME_CRIT_NESTING_OVERFLOW)
+		report_limit(c->rep, limit_table[LIM_MIME_DEPTH].name);
+}
+
+static GMimeMessage *parse(mail_ctx_t *c, const prescan_t *ps)
+{
+	GMimeParserOptions *po = g_mime_parser_options_new();
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(ps->data, ps->len);
+	GMimeParser *p = g_mime_parser_new_with_stream(s);
+	GMimeMessage *m;
+
+	g_mime_parser_options_set_warning_callback(po, on_warning, c);
+	g_mime_parser_set_format(p, GMIME_FORMAT_MESSAGE);
+	m = g_mime_parser_construct_message(p, po);
+	g_object_unref(p);
+	g_object_unref(s);
+	g_mime_parser_options_free(po);
+	return m;
+}
+
+static size_t header_bytes(GMimeObject *o)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(o);
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+	size_t sum = 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *v = g_mime_header_get_raw_value(h);
+
+		sum += (name ? strlen(name) : 0) + (v ? strlen(v) : 0) + 2;
+	}
+	return sum;
+}
+
+static void limit_hit(mail_ctx_t *c, limit_id_t id)
+{
+	report_limit(c->rep, limit_table[id].name);
+	c->quarantine = true;
+}
+
+/* Count parts and depth over the whole tree (unchosen alternatives too). */
+static void count_tree(mail_ctx_t *c, GMimeObject *o, int depth)
+{
+	if (c->quarantine)
+		return;
+	if (depth > lim(c->lim, LIM_MIME_DEPTH))
+		return limit_hit(c, LIM_MIME_DEPTH);
+	if (++c->rep->parts > (size_t)lim(c->lim, LIM_MIME_PARTS))
+		return limit_hit(c, LIM_MIME_PARTS);
+	if (header_bytes(o) > (size_t)lim(c->lim, LIM_HEADER_BYTES))
+		return limit_hit(c, LIM_HEADER_BYTES);
+	if (GMIME_IS_MULTIPART(o)) {
+		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+
+		for (int i = 0; i < n && !c->quarantine; i++)
+			count_tree(c, g_mime_multipart_get_part(GMIME_MULTIPART(o), i), depth + 1);
+	} else if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		GMimeObject *b = m ? g_mime_message_get_mime_part(m) : NULL;
+
+		if (b)
+			count_tree(c, b, depth + 1);
+	}
+}
+
+static void set_display(mail_ctx_t *c, const hdrset_t *h)
+{
+	if (h->from) {
+		char *s = internet_address_list_to_string(h->from, NULL, FALSE);
+		buf_t b;
+
+		buf_init(&b, 4096);
+		if (s && text_clean_append(&b, s, strlen(s)) == 0)
+			c->rep->from = buf_steal(&b, NULL);
+		buf_free(&b);
+		g_free(s);
+	}
+	if (h->subject)
+		c->rep->subject = strdup(h->subject);
+}
+
+static void decide(mail_ctx_t *c)
+{
+	mail_report_t *r = c->rep;
+
+	r->decoding_losses = c->cs.losses;
+	if (c->quarantine)
+		r->verdict = VERDICT_QUARANTINED;
+	else if (r->n_removed || r->links_defanged || r->links_removed || r->html_converted ||
+		 r->decoding_losses || r->n_warnings || r->n_limits)
+		r->verdict = VERDICT_SANITIZED;
+	else
+		r->verdict = VERDICT_CLEAN;
+}
+
+/* Notice + body text → the rebuilt message. */
+static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
+{
+	bool q = c->rep->verdict == VERDICT_QUARANTINED;
+	buf_t text;
+	int rc;
+
+	buf_init(&text, (size_t)lim(c->lim, LIM_TEXT_SIZE) + 64 * 1024);
+	rc = notice_build(c->cfg, c->rep, &text);
+	if (rc == 0 && !q && body->len)
+		rc = buf_append(&text, body->data, body->len);
+	if (rc == 0 && q && h->subject) {
+		char *s = g_strdup_printf("%s%s", c->ja ? "[無害化:隔離] " : "[quarantined] ",
+					  h->subject);
+
+		free(h->subject);
+		h->subject = s ? strdup(s) : NULL;
+		g_free(s);
+	}
+	if (rc == 0)
+		rc = build_message(h, report_verdict_name(c->rep->verdict), c->rep->id,
+				   text.data ? text.data : "", text.len, out);
+	buf_free(&text);
+	return rc;
+}
+
+static void ctx_init(mail_ctx_t *c, const cfg_t *cfg, mail_report_t *rep)
+{
+	memset(c, 0, sizeof(*c));
+	c->cfg = cfg;
+	c->lim = &cfg->lim;
+	c->rep = rep;
+	c->link_style = (link_style_t)cfg_int(cfg, CFG_LINK_STYLE);
+	c->ja = !cfg_is(cfg, CFG_NOTICE_LANG, "en");
+}
+
+static int process(mail_ctx_t *c, GMimeMessage *m, hdrset_t *h, buf_t *body)
+{
+	GMimeObject *top = g_mime_message_get_mime_part(m);
+
+	if (hdrset_collect(c, GMIME_OBJECT(m), h) < 0)
+		return -1;
+	set_display(c, h);
+	if (!c->quarantine && top)
+		count_tree(c, top, 1);
+	if (!c->quarantine && top && walk_object(c, top, 1, body) < 0)
+		return -1;
+	return 0;
+}
+
+int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
+		  buf_t *out, mail_report_t *rep)
+{
+	mail_ctx_t c;
+	prescan_t ps;
+	hdrset_t h;
+	buf_t body;
+	GMimeMessage *m = NULL;
+	int rc = -1, pre;
+
+	report_init(rep, id);
+	ctx_init(&c, cfg, rep);
+	memset(&h, 0, sizeof(h));
+	buf_init(&body, (size_t)lim(c.lim, LIM_TEXT_SIZE));
+	pre = mail_prescan(in, len, c.lim, &ps, rep);
+	if (pre < 0)
+		goto out;
+	if (pre == 1)
+		c.quarantine = true;
+	else if (!(m = parse(&c, &ps)))
+		c.quarantine = true, report_warn(rep, "not a parseable message");
+	if (m && process(&c, m, &h, &body) < 0)
+		goto out;
+	if (body.capped)
+		report_limit(rep, limit_table[LIM_TEXT_SIZE].name);
+	decide(&c);
+	rc = compose(&c, &h, &body, out);
+out:
+	if (m)
+		g_object_unref(m);
+	hdrset_free(&h);
+	buf_free(&body);
+	prescan_free(&ps);
+	return rc;
+}
+
+int mail_failure_message(const cfg_t *cfg, const char *id, const char *reason,
+			 size_t orig_size, buf_t *out, mail_report_t *rep)
+{
+	mail_ctx_t c;
+	hdrset_t h;
+	int rc;
+
+	report_init(rep, id);
+	ctx_init(&c, cfg, rep);
+	memset(&h, 0, sizeof(h));
+	report_limit(rep, reason);
+	report_warn(rep, "original of %zu bytes withheld without parsing", orig_size);
+	c.quarantine = true;
+	decide(&c);
+	h.from = internet_address_list_parse(NULL, cfg_str(cfg, CFG_NOTICE_FROM));
+	h.subject = strdup(c.ja ? "配信を保留したメール" : "message withheld");
+	rc = h.subject ? compose(&c, &h, &(buf_t){ 0 }, out) : -1;
+	hdrset_free(&h);
+	return rc;
+}

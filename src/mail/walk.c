@@ -1,0 +1,455 @@
+/*
+ * walk.c — walk the parsed MIME tree and turn it into text: text/plain and
+ * text/html become text, message/rfc822 becomes a quoted forwarded message,
+ * everything else is removed and recorded in the report.
+ * RFC 2045–2049 (MIME), RFC 2046 §5.1.4 (alternative), RFC 2387 (related),
+ * RFC 1847 (signed/encrypted), RFC 3464 (delivery-status).
+ *
+ * SECURITY: sanitizer worker. Depth is bounded by mime_depth_max (checked by
+ * the caller's count pass), decoded bytes by decoded_size_max, text by
+ * text_size_max; HTML limits by html.c.
+ */
+#include "mail/mail_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "text/hdr.h"
+#include "text/html.h"
+
+/* Decode a part's transfer encoding into a byte array (caller unrefs). */
+static GByteArray *part_decode(mail_ctx_t *c, GMimePart *p)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(p);
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GByteArray *ba;
+
+	if (w)
+		g_mime_data_wrapper_write_to_stream(w, mem);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE); /* the array is ours now */
+	g_object_unref(mem);
+	c->decoded_total += ba->len;
+	if (c->decoded_total > (size_t)lim(c->lim, LIM_DECODED_SIZE)) {
+		report_limit(c->rep, limit_table[LIM_DECODED_SIZE].name);
+		c->quarantine = true;
+	}
+	return ba;
+}
+
+/* Decoded size without keeping the bytes. */
+static size_t part_size(GMimePart *p)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(p);
+	GMimeStream *null = g_mime_stream_null_new();
+	size_t n = 0;
+
+	if (w && g_mime_data_wrapper_write_to_stream(w, null) >= 0)
+		n = (size_t)GMIME_STREAM_NULL(null)->written;
+	g_object_unref(null);
+	return n;
+}
+
+/* Did the base64 text contain bytes outside the alphabet? (RFC 2045 §6.8) */
+static void check_base64(mail_ctx_t *c, GMimePart *p)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(p);
+	GMimeStream *s = w ? g_mime_data_wrapper_get_stream(w) : NULL;
+	char chunk[4096];
+	ssize_t n;
+
+	if (!s || g_mime_part_get_content_encoding(p) != GMIME_CONTENT_ENCODING_BASE64)
+		return;
+	g_mime_stream_reset(s);
+	while ((n = g_mime_stream_read(s, chunk, sizeof(chunk))) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			unsigned char ch = (unsigned char)chunk[i];
+
+			if (!(g_ascii_isalnum(ch) || ch == '+' || ch == '/' || ch == '=' ||
+			      g_ascii_isspace(ch))) {
+				report_warn(c->rep, "invalid base64 characters in a text part");
+				g_mime_stream_reset(s);
+				return;
+			}
+		}
+	}
+	g_mime_stream_reset(s);
+}
+
+static char *part_filename(mail_ctx_t *c, GMimeObject *o)
+{
+	const char *keys[][2] = { { "Content-Disposition", "filename" },
+				  { "Content-Type", "name" } };
+	buf_t b;
+
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(keys); i++) {
+		const char *raw = hdr_raw(o, keys[i][0]);
+
+		buf_init(&b, 4096);
+		if (raw && hdr_param(raw, strlen(raw), keys[i][1], &b, &c->cs) == 1 && b.len) {
+			buf_t clean;
+
+			buf_init(&clean, 4096);
+			if (text_clean_append(&clean, b.data, b.len) < 0)
+				buf_reset(&clean);
+			buf_free(&b);
+			return buf_steal(&clean, NULL);
+		}
+		buf_free(&b);
+	}
+	return NULL;
+}
+
+static bool name_has_ext(const char *name, const char *const *exts)
+{
+	const char *dot = name ? strrchr(name, '.') : NULL;
+
+	for (size_t i = 0; dot && exts[i]; i++)
+		if (strcasecmp(dot + 1, exts[i]) == 0)
+			return true;
+	return false;
+}
+
+static removal_t classify(GMimeContentType *ct, const char *filename)
+{
+	static const char *const exec_ext[] = {
+		"exe", "scr", "com", "bat", "cmd", "pif", "js", "jse", "vbs", "vbe",
+		"wsf", "wsh", "hta", "ps1", "msi", "msp", "lnk", "jar", "cpl", "dll",
+		"reg", "iso", "img", "vhd", "vhdx", "sh", "apk", "chm", "url", "inf",
+		NULL };
+	const char *sub = g_mime_content_type_get_media_subtype(ct);
+
+	if (g_mime_content_type_is_type(ct, "image", "*"))
+		return RM_IMAGE;
+	if (g_mime_content_type_is_type(ct, "text", "calendar") ||
+	    g_mime_content_type_is_type(ct, "application", "ics"))
+		return RM_CALENDAR;
+	if (sub && (strstr(sub, "signature")))
+		return RM_SIGNATURE;
+	if (sub && (strstr(sub, "pkcs7-mime") || strstr(sub, "pgp-encrypted") ||
+		    g_mime_content_type_is_type(ct, "multipart", "encrypted")))
+		return RM_ENCRYPTED;
+	if (sub && strstr(sub, "ms-tnef"))
+		return RM_TNEF;
+	if (name_has_ext(filename, exec_ext) ||
+	    (sub && (strstr(sub, "msdownload") || strstr(sub, "executable") ||
+		     strstr(sub, "javascript") || strstr(sub, "x-sh"))))
+		return RM_EXECUTABLE;
+	if (g_mime_content_type_is_type(ct, "message", "*"))
+		return RM_UNSUPPORTED;
+	return RM_ATTACHMENT;
+}
+
+static size_t object_size(GMimeObject *o)
+{
+	GMimeStream *null;
+	size_t n = 0;
+
+	if (GMIME_IS_PART(o))
+		return part_size(GMIME_PART(o));
+	null = g_mime_stream_null_new();
+	if (g_mime_object_write_to_stream(o, NULL, null) >= 0)
+		n = (size_t)GMIME_STREAM_NULL(null)->written;
+	g_object_unref(null);
+	return n;
+}
+
+static int remove_part(mail_ctx_t *c, GMimeObject *o, int force)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	char *mime = g_mime_content_type_get_mime_type(ct);
+	char *name = part_filename(c, o);
+	removal_t why = force >= 0 ? (removal_t)force : classify(ct, name);
+	int rc;
+
+	for (char *p = mime; p && *p; p++)
+		*p = g_ascii_tolower(*p);
+	rc = report_remove(c->rep, name, mime, object_size(o), why, NULL);
+	g_free(mime);
+	free(name);
+	return rc;
+}
+
+/* Separate a new block of text from what came before by a blank line. */
+static int block_sep(buf_t *text)
+{
+	if (text->len == 0)
+		return 0;
+	if (buf_last(text) != '\n' && buf_putc(text, '\n') < 0)
+		return -1;
+	return buf_putc(text, '\n');
+}
+
+static int append_text(mail_ctx_t *c, buf_t *text, const char *s, size_t n)
+{
+	if (block_sep(text) < 0 || text_clean_append(text, s, n) < 0) {
+		if (text->capped) {
+			report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
+			return 0;
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static int render_html(mail_ctx_t *c, const buf_t *u, buf_t *t)
+{
+	html_opts_t o = { c->link_style, (int)lim(c->lim, LIM_HTML_DEPTH),
+			  (size_t)lim(c->lim, LIM_HTML_EXPANSION) };
+	html_result_t hr;
+
+	memset(&hr, 0, sizeof(hr));
+	if (html_to_text(u->data ? u->data : "", u->len, &o, t, &hr) < 0)
+		return -1;
+	c->rep->html_converted = true;
+	c->rep->links_defanged += hr.links.defanged;
+	c->rep->links_removed += hr.links.removed;
+	if (hr.depth_exceeded)
+		report_limit(c->rep, limit_table[LIM_HTML_DEPTH].name);
+	if (hr.expansion_exceeded)
+		report_limit(c->rep, limit_table[LIM_HTML_EXPANSION].name);
+	if (hr.depth_exceeded || hr.expansion_exceeded)
+		c->quarantine = true;
+	return 0;
+}
+
+static int render_plain(mail_ctx_t *c, const buf_t *u, buf_t *t)
+{
+	link_counts_t lc = { 0, 0 };
+
+	if (link_rewrite_text(u->data ? u->data : "", u->len, c->link_style, t, &lc) < 0)
+		return -1;
+	c->rep->links_defanged += lc.defanged;
+	c->rep->links_removed += lc.removed;
+	return 0;
+}
+
+/* Decode one text part (transfer encoding, then charset) into UTF-8. */
+static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
+{
+	const char *label = g_mime_object_get_content_type_parameter(GMIME_OBJECT(p), "charset");
+	GByteArray *ba;
+	size_t cap;
+	int rc;
+
+	check_base64(c, p);
+	ba = part_decode(c, p);
+	cap = (size_t)ba->len * 4 + 64; /* guint len: no overflow in size_t */
+	buf_init(u, cap);
+	rc = charset_decode(label, (const char *)ba->data, ba->len, u, &c->cs);
+	g_byte_array_unref(ba);
+	return rc;
+}
+
+static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
+{
+	buf_t u, t;
+	int rc;
+
+	if (part_utf8(c, p, &u) < 0) {
+		buf_free(&u);
+		return -1;
+	}
+	buf_init(&t, (size_t)lim(c->lim, LIM_TEXT_SIZE) * 2);
+	rc = html ? render_html(c, &u, &t) : render_plain(c, &u, &t);
+	buf_free(&u);
+	if (rc == 0 && !c->quarantine)
+		rc = append_text(c, text, t.data ? t.data : "", t.len);
+	if (rc < 0 && t.capped) {
+		report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
+		rc = append_text(c, text, t.data ? t.data : "", t.len);
+	}
+	buf_free(&t);
+	return rc;
+}
+
+static bool is_attachment(GMimeObject *o)
+{
+	const char *d = g_mime_object_get_disposition(o);
+
+	return d && strcasecmp(d, "attachment") == 0;
+}
+
+/* Types rendered as text although they are not text/plain. */
+static bool is_report_text(GMimeContentType *ct)
+{
+	return g_mime_content_type_is_type(ct, "message", "delivery-status") ||
+	       g_mime_content_type_is_type(ct, "message", "disposition-notification") ||
+	       g_mime_content_type_is_type(ct, "message", "feedback-report") ||
+	       g_mime_content_type_is_type(ct, "text", "rfc822-headers");
+}
+
+static int walk_leaf(mail_ctx_t *c, GMimeObject *o, buf_t *text)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	bool plain = g_mime_content_type_is_type(ct, "text", "plain") || is_report_text(ct);
+	bool html = g_mime_content_type_is_type(ct, "text", "html");
+
+	if ((plain || html) && !is_attachment(o))
+		return part_text(c, GMIME_PART(o), html, text);
+	return remove_part(c, o, -1);
+}
+
+static int walk_children(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text)
+{
+	int n = g_mime_multipart_get_count(mp);
+
+	for (int i = 0; i < n && !c->quarantine; i++)
+		if (walk_object(c, g_mime_multipart_get_part(mp, i), depth + 1, text) < 0)
+			return -1;
+	return 0;
+}
+
+/* Does the plain alternative carry the content? Not when it is empty, or a
+ * short "please view the HTML version" stub next to a much larger HTML. */
+static bool plain_carries(mail_ctx_t *c, GMimeObject *plain, GMimeObject *html)
+{
+	buf_t u;
+	size_t visible = 0;
+	bool ok;
+
+	if (part_utf8(c, GMIME_PART(plain), &u) < 0) {
+		buf_free(&u);
+		return true;
+	}
+	for (size_t i = 0; i < u.len; i++)
+		if (!g_ascii_isspace(u.data[i]))
+			visible++;
+	ok = visible > 0;
+	if (ok && html && visible < 300 && object_size(html) > 20 * u.len)
+		ok = false;
+	buf_free(&u);
+	return ok;
+}
+
+static int walk_alternative(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text)
+{
+	GMimeObject *plain = NULL, *rich = NULL;
+	int n = g_mime_multipart_get_count(mp);
+
+	for (int i = 0; i < n; i++) {
+		GMimeObject *o = g_mime_multipart_get_part(mp, i);
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+
+		if (g_mime_content_type_is_type(ct, "text", "plain") && !plain)
+			plain = o;
+		else if (g_mime_content_type_is_type(ct, "text", "html") || GMIME_IS_MULTIPART(o))
+			rich = o;
+		else if (!g_mime_content_type_is_type(ct, "text", "*") &&
+			 remove_part(c, o, -1) < 0)
+			return -1;
+	}
+	if (plain && (!rich || (cfg_is(c->cfg, CFG_BODY_PREFER, "plain") &&
+				plain_carries(c, plain, rich))))
+		return walk_object(c, plain, depth + 1, text);
+	if (rich)
+		return walk_object(c, rich, depth + 1, text);
+	return 0;
+}
+
+static GMimeObject *related_root(GMimeMultipart *mp)
+{
+	const char *start = g_mime_object_get_content_type_parameter(GMIME_OBJECT(mp), "start");
+	int n = g_mime_multipart_get_count(mp);
+
+	for (int i = 0; start && i < n; i++) {
+		GMimeObject *o = g_mime_multipart_get_part(mp, i);
+		const char *cid = g_mime_object_get_content_id(o);
+		size_t sl = strlen(start);
+
+		if (cid && sl > 2 && start[0] == '<' && strlen(cid) == sl - 2 &&
+		    strncmp(cid, start + 1, sl - 2) == 0)
+			return o;
+	}
+	return n > 0 ? g_mime_multipart_get_part(mp, 0) : NULL;
+}
+
+static int walk_related(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text)
+{
+	GMimeObject *root = related_root(mp);
+	int n = g_mime_multipart_get_count(mp);
+
+	for (int i = 0; i < n; i++) {
+		GMimeObject *o = g_mime_multipart_get_part(mp, i);
+		int rc = (o == root) ? walk_object(c, o, depth + 1, text) : remove_part(c, o, -1);
+
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int walk_signed(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text)
+{
+	int n = g_mime_multipart_get_count(mp);
+
+	for (int i = 0; i < n; i++) {
+		GMimeObject *o = g_mime_multipart_get_part(mp, i);
+		int rc = i == 0 ? walk_object(c, o, depth + 1, text) : remove_part(c, o, RM_SIGNATURE);
+
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int walk_multipart(mail_ctx_t *c, GMimeObject *o, int depth, buf_t *text)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	GMimeMultipart *mp = GMIME_MULTIPART(o);
+
+	if (g_mime_content_type_is_type(ct, "multipart", "alternative"))
+		return walk_alternative(c, mp, depth, text);
+	if (g_mime_content_type_is_type(ct, "multipart", "related"))
+		return walk_related(c, mp, depth, text);
+	if (g_mime_content_type_is_type(ct, "multipart", "signed"))
+		return walk_signed(c, mp, depth, text);
+	if (g_mime_content_type_is_type(ct, "multipart", "encrypted"))
+		return remove_part(c, o, RM_ENCRYPTED);
+	return walk_children(c, mp, depth, text);
+}
+
+static int walk_forwarded(mail_ctx_t *c, GMimeMessage *m, int depth, buf_t *text)
+{
+	GMimeObject *body = g_mime_message_get_mime_part(m);
+	hdrset_t h;
+	buf_t inner;
+	int rc;
+
+	buf_init(&inner, (size_t)lim(c->lim, LIM_TEXT_SIZE));
+	rc = hdrset_collect(c, GMIME_OBJECT(m), &h);
+	if (rc == 0)
+		rc = hdrset_display(&h, c->ja, &inner);
+	hdrset_free(&h);
+	if (rc == 0 && body)
+		rc = walk_object(c, body, depth + 1, &inner);
+	if (rc == 0 && block_sep(text) == 0)
+		rc = buf_puts(text, c->ja ? "---------- 転送されたメッセージ ----------\n"
+					  : "---------- Forwarded message ----------\n");
+	if (rc == 0)
+		rc = text_quote(text, inner.data ? inner.data : "", inner.len);
+	if (rc < 0 && text->capped) {
+		report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
+		rc = 0;
+	}
+	buf_free(&inner);
+	return rc;
+}
+
+int walk_object(mail_ctx_t *c, GMimeObject *o, int depth, buf_t *text)
+{
+	if (c->quarantine)
+		return 0;
+	if (GMIME_IS_MULTIPART(o))
+		return walk_multipart(c, o, depth, text);
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+
+		if (is_attachment(o) && !m)
+			return remove_part(c, o, -1);
+		return m ? walk_forwarded(c, m, depth, text) : 0;
+	}
+	if (GMIME_IS_PART(o))
+		return walk_leaf(c, o, text);
+	return remove_part(c, o, RM_UNSUPPORTED);
+}
