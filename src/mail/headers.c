@@ -268,16 +268,26 @@ static int display_list(buf_t *out, const char *label, InternetAddressList *l)
 	return rc;
 }
 
+/* Locale-free: GLib's g_date_time_format reads locale files, which the
+ * sandbox forbids. */
+static int display_date(buf_t *out, const char *label, GDateTime *d)
+{
+	long off = (long)(g_date_time_get_utc_offset(d) / G_TIME_SPAN_MINUTE);
+	long aoff = off < 0 ? -off : off;
+
+	return buf_printf(out, "%s: %04d-%02d-%02d %02d:%02d:%02d %c%02ld%02ld\n", label,
+			  g_date_time_get_year(d), g_date_time_get_month(d),
+			  g_date_time_get_day_of_month(d), g_date_time_get_hour(d),
+			  g_date_time_get_minute(d), g_date_time_get_second(d),
+			  off < 0 ? '-' : '+', aoff / 60, aoff % 60);
+}
+
 int hdrset_display(const hdrset_t *h, bool ja, buf_t *out)
 {
 	int rc = display_list(out, ja ? "差出人" : "From", h->from);
 
-	if (rc == 0 && h->date) {
-		char *d = g_date_time_format(h->date, "%Y-%m-%d %H:%M:%S %z");
-
-		rc = buf_printf(out, "%s: %s\n", ja ? "日時" : "Date", d ? d : "");
-		g_free(d);
-	}
+	if (rc == 0 && h->date)
+		rc = display_date(out, ja ? "日時" : "Date", h->date);
 	if (rc == 0 && h->subject) {
 		rc = buf_printf(out, "%s: ", ja ? "件名" : "Subject");
 		if (rc == 0)

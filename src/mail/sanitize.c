@@ -20,6 +20,10 @@ int mail_init(void)
 
 	if (!done) {
 		g_mime_init();
+		/* Warm GLib caches that read files on first use (charset.alias,
+		 * the local time zone) while files can still be opened. */
+		(void)g_get_charset(NULL);
+		g_time_zone_unref(g_time_zone_new_local());
 		done = true;
 	}
 	return charset_init();

@@ -1,0 +1,167 @@
+/* test_sandbox.c — the worker sandbox is really in force. */
+#include "testutil.h"
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include "common/sandbox.h"
+
+static limits_t L;
+
+static int fn_ok(void *arg, buf_t *out)
+{
+	(void)arg;
+	return buf_puts(out, "result");
+}
+
+static int fn_open(void *arg, buf_t *out)
+{
+	int fd = open("/etc/passwd", O_RDONLY);
+
+	(void)arg;
+	return buf_printf(out, "opened %d", fd);
+}
+
+static int fn_socket(void *arg, buf_t *out)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)arg;
+	return buf_printf(out, "socket %d", fd);
+}
+
+static int fn_spin(void *arg, buf_t *out)
+{
+	volatile unsigned long n = 0;
+
+	(void)arg;
+	for (;;)
+		n++;
+	return buf_putc(out, 'x');
+}
+
+static int fn_hog(void *arg, buf_t *out)
+{
+	size_t want = (size_t)lim(&L, LIM_WORKER_MEMORY) * 2;
+	char *p = malloc(want);
+
+	(void)arg;
+	if (!p)
+		return -1;
+	memset(p, 1, want);
+	return buf_putc(out, p[want - 1]);
+}
+
+static void skip_under_asan(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	skip(); /* ASan's runtime needs syscalls and address space the sandbox denies */
+#endif
+}
+
+static void worker_returns_result(void **state)
+{
+	buf_t r;
+
+	(void)state;
+	skip_under_asan();
+	buf_init(&r, 1024);
+	assert_int_equal(worker_run(&L, fn_ok, NULL, 1024, &r), WORKER_OK);
+	assert_str_eq_msg(r.data, "result");
+	buf_free(&r);
+}
+
+static void open_kills_the_worker(void **state)
+{
+	buf_t r;
+
+	(void)state;
+	skip_under_asan();
+	buf_init(&r, 1024);
+	assert_int_equal(worker_run(&L, fn_open, NULL, 1024, &r), WORKER_CRASHED);
+	assert_int_equal(r.len, 0);
+	buf_free(&r);
+}
+
+static void socket_kills_the_worker(void **state)
+{
+	buf_t r;
+
+	(void)state;
+	skip_under_asan();
+	buf_init(&r, 1024);
+	assert_int_equal(worker_run(&L, fn_socket, NULL, 1024, &r), WORKER_CRASHED);
+	buf_free(&r);
+}
+
+static void open_dies_by_sigsys(void **state)
+{
+	int ws;
+	pid_t pid;
+
+	(void)state;
+	skip_under_asan();
+	pid = fork();
+	if (pid == 0) {
+		if (sandbox_enter(&L) < 0)
+			_exit(3);
+		(void)open("/etc/passwd", O_RDONLY);
+		_exit(0);
+	}
+	assert_true(waitpid(pid, &ws, 0) == pid);
+	assert_true(WIFSIGNALED(ws));
+	assert_int_equal(WTERMSIG(ws), SIGSYS);
+}
+
+static void wall_clock_kills_a_spinning_worker(void **state)
+{
+	limits_t l = L;
+	buf_t r;
+
+	(void)state;
+	skip_under_asan();
+	l.v[LIM_WALL_TIME] = 1;
+	buf_init(&r, 1024);
+	assert_int_equal(worker_run(&l, fn_spin, NULL, 1024, &r), WORKER_TIMEOUT);
+	buf_free(&r);
+}
+
+static void memory_cap_stops_a_hog(void **state)
+{
+	limits_t l = L;
+	buf_t r;
+
+	(void)state;
+	skip_under_asan();
+	l.v[LIM_WORKER_MEMORY] = 128 * MiB;
+	L.v[LIM_WORKER_MEMORY] = 128 * MiB;
+	buf_init(&r, 1024);
+	assert_int_equal(worker_run(&l, fn_hog, NULL, 1024, &r), WORKER_CRASHED);
+	buf_free(&r);
+}
+
+static void result_over_cap_is_refused(void **state)
+{
+	buf_t r;
+
+	(void)state;
+	skip_under_asan();
+	buf_init(&r, 1024);
+	assert_int_equal(worker_run(&L, fn_ok, NULL, 3, &r), WORKER_TOO_BIG);
+	buf_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(worker_returns_result),
+		cmocka_unit_test(open_kills_the_worker),
+		cmocka_unit_test(socket_kills_the_worker),
+		cmocka_unit_test(open_dies_by_sigsys),
+		cmocka_unit_test(wall_clock_kills_a_spinning_worker),
+		cmocka_unit_test(memory_cap_stops_a_hog),
+		cmocka_unit_test(result_over_cap_is_refused),
+	};
+	limits_default(&L);
+	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
+}
