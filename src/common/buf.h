@@ -33,7 +33,7 @@ int buf_append(buf_t *b, const void *p, size_t n) MUGAI_WUR;
 int buf_puts(buf_t *b, const char *s) MUGAI_WUR;
 int buf_putc(buf_t *b, int c) MUGAI_WUR;
 int buf_printf(buf_t *b, const char *fmt, ...) MUGAI_PRINTF(2, 3) MUGAI_WUR;
-int buf_vprintf(buf_t *b, const char *fmt, va_list ap) MUGAI_WUR;
+int buf_vprintf(buf_t *b, const char *fmt, va_list ap) MUGAI_PRINTF(2, 0) MUGAI_WUR;
 int buf_put_utf8(buf_t *b, uint32_t cp) MUGAI_WUR;
 /* Take ownership of the data (caller frees); the buffer is left empty. */
 char *buf_steal(buf_t *b, size_t *len);

@@ -23,7 +23,7 @@ void log_init(const char *ident, bool use_syslog, log_level_t level)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
-static void vlog(log_level_t lv, const char *fmt, va_list ap)
+static void MUGAI_PRINTF(2, 0) vlog(log_level_t lv, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char msg[2048];
