@@ -10,9 +10,36 @@
  */
 #include "mail/mail.h"
 
+#include <iconv.h>
 #include <string.h>
 #include "mail/mail_int.h"
 #include "mail/prescan.h"
+
+/* GMime converts RFC 2231 and encoded-word parameters through iconv while
+ * parsing, and glibc loads each gconv module from disk on first use. The
+ * sandbox forbids open(), so load the modules now and keep one descriptor
+ * of each open for the life of the process (glibc keeps a module loaded
+ * while it is in use). A charset not listed here makes GMime's lookup die
+ * in the sandbox: the worker crashes and the message is quarantined. */
+static void preload_gconv(void)
+{
+	static const char *const names[] = {
+		"ISO-2022-JP", "ISO-2022-JP-2", "ISO-2022-JP-3", "SHIFT_JIS", "CP932",
+		"EUC-JP", "EUC-JP-MS", "EUC-JISX0213", "SHIFT_JISX0213", "UTF-7",
+		"UTF-16", "UTF-32", "ISO-8859-1", "ISO-8859-2", "ISO-8859-3", "ISO-8859-4",
+		"ISO-8859-5", "ISO-8859-6", "ISO-8859-7", "ISO-8859-8", "ISO-8859-9",
+		"ISO-8859-10", "ISO-8859-11", "ISO-8859-13", "ISO-8859-14", "ISO-8859-15",
+		"ISO-8859-16", "CP1250", "CP1251", "CP1252", "CP1253", "CP1254", "CP1255",
+		"CP1256", "CP1257", "CP1258", "KOI8-R", "KOI8-U", "GB2312", "GBK", "GB18030",
+		"BIG5", "BIG5-HKSCS", "EUC-KR", "CP949", "ISO-2022-KR", "EUC-TW", "TIS-620",
+		"CP874", "ISO-2022-CN", "UCS-2", "UCS-4", "CP437", "CP850", "CP866", "MACINTOSH",
+	};
+	static iconv_t held[MUGAI_ARRAY_LEN(names)];
+
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(names); i++)
+		if (!held[i] || held[i] == (iconv_t)-1)
+			held[i] = iconv_open("UTF-8", names[i]);
+}
 
 int mail_init(void)
 {
@@ -24,6 +51,7 @@ int mail_init(void)
 		 * the local time zone) while files can still be opened. */
 		(void)g_get_charset(NULL);
 		g_time_zone_unref(g_time_zone_new_local());
+		preload_gconv();
 		done = true;
 	}
 	return charset_init();
