@@ -77,7 +77,7 @@ int buf_puts(buf_t *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
-int buf_putc(buf_t *b, int c)
+int buf_putc_slow(buf_t *b, int c)
 {
 	char ch = (char)c;
 

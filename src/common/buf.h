@@ -31,7 +31,17 @@ void buf_reset(buf_t *b);
 int buf_reserve(buf_t *b, size_t extra) MUGAI_WUR;
 int buf_append(buf_t *b, const void *p, size_t n) MUGAI_WUR;
 int buf_puts(buf_t *b, const char *s) MUGAI_WUR;
-int buf_putc(buf_t *b, int c) MUGAI_WUR;
+int buf_putc_slow(buf_t *b, int c) MUGAI_WUR;
+/* Fast path inline: one byte into spare capacity. */
+static inline MUGAI_WUR int buf_putc(buf_t *b, int c)
+{
+	if (b->data && b->len < b->cap) {
+		b->data[b->len++] = (char)c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_putc_slow(b, c);
+}
 int buf_printf(buf_t *b, const char *fmt, ...) MUGAI_PRINTF(2, 3) MUGAI_WUR;
 int buf_vprintf(buf_t *b, const char *fmt, va_list ap) MUGAI_PRINTF(2, 0) MUGAI_WUR;
 int buf_put_utf8(buf_t *b, uint32_t cp) MUGAI_WUR;

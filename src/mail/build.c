@@ -68,27 +68,22 @@ int text_quote(buf_t *out, const char *text, size_t len)
 /* LF → CRLF; ensure a final line end. Reports ASCII-only and longest line. */
 static int to_crlf(const char *text, size_t len, buf_t *out, bool *ascii, size_t *longest)
 {
-	size_t line = 0;
+	size_t start = 0;
 
 	*ascii = true;
 	*longest = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '\n') {
-			if (buf_append(out, "\r\n", 2) < 0)
-				return -1;
-			*longest = line > *longest ? line : *longest;
-			line = 0;
-			continue;
-		}
-		if ((unsigned char)text[i] >= 0x80)
-			*ascii = false;
-		line++;
-		if (buf_putc(out, text[i]) < 0)
+	while (start < len) {
+		const char *nl = memchr(text + start, '\n', len - start);
+		size_t end = nl ? (size_t)(nl - text) : len;
+
+		for (size_t i = start; *ascii && i < end; i++)
+			*ascii = (unsigned char)text[i] < 0x80;
+		if (end - start > *longest)
+			*longest = end - start;
+		if (buf_append(out, text + start, end - start) < 0 || buf_append(out, "\r\n", 2) < 0)
 			return -1;
+		start = end + 1;
 	}
-	*longest = line > *longest ? line : *longest;
-	if (len && text[len - 1] != '\n')
-		return buf_append(out, "\r\n", 2);
 	return 0;
 }
 

@@ -25,21 +25,43 @@ static size_t header_block_len(const char *p, size_t n)
 	return n;
 }
 
+/* Length of the run from in[i] that needs no rewriting: no CR, NUL or LF. */
+static size_t plain_run(const char *in, size_t i, size_t len)
+{
+	size_t j = i;
+
+	while (j < len && in[j] != '\n' && in[j] != '\r' && in[j] != '\0')
+		j++;
+	return j - i;
+}
+
 static void canonicalize(const char *in, size_t len, prescan_t *ps)
 {
-	size_t line = 0, o = 0;
+	size_t line = 0, o = 0, crlf = 0;
 	char *out = ps->data;
 
 	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
+		size_t run = plain_run(in, i, len);
+		char c;
 
+		if (run) {
+			memcpy(out + o, in + i, run);
+			o += run;
+			line += run;
+			i += run;
+			if (i >= len)
+				break;
+		}
+		c = in[i];
 		if (c == '\0') {
 			ps->nul_bytes++;
 			continue;
 		}
 		if (c == '\r') {
-			if (i + 1 < len && in[i + 1] == '\n')
+			if (i + 1 < len && in[i + 1] == '\n') {
+				crlf++;
 				continue;
+			}
 			ps->bare_cr++;
 			c = '\n';
 		} else if (c == '\n' && (i == 0 || in[i - 1] != '\r')) {
@@ -57,6 +79,7 @@ static void canonicalize(const char *in, size_t len, prescan_t *ps)
 	if (line > ps->longest_line)
 		ps->longest_line = line;
 	ps->len = o;
+	ps->crlf = crlf;
 }
 
 int mail_prescan(const char *in, size_t len, const limits_t *l, prescan_t *ps,
@@ -85,7 +108,7 @@ int mail_prescan(const char *in, size_t len, const limits_t *l, prescan_t *ps,
 		report_warn(r, "%zu NUL bytes removed", ps->nul_bytes);
 	if (ps->bare_cr)
 		report_warn(r, "bare CR line ends");
-	if (ps->bare_lf && memmem(in, len, "\r\n", 2))
+	if (ps->bare_lf && ps->crlf)
 		report_warn(r, "mixed CRLF and bare LF line ends");
 	return 0;
 }

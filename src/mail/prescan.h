@@ -19,7 +19,8 @@ typedef struct prescan {
 	size_t header_bytes; /* top-level header block */
 	size_t nul_bytes;
 	size_t bare_cr;      /* CRs not followed by LF */
-	size_t bare_lf;      /* LFs not preceded by CR (in a message that also has CRLF) */
+	size_t bare_lf;      /* LFs not preceded by CR */
+	size_t crlf;         /* CRLF pairs */
 } prescan_t;
 
 /* 0: canonical copy made; 1: a limit was hit (recorded in r, no copy);

@@ -53,6 +53,7 @@ static size_t part_size(GMimePart *p)
 /* Did the base64 text contain bytes outside the alphabet? (RFC 2045 §6.8) */
 static void check_base64(mail_ctx_t *c, GMimePart *p)
 {
+	static bool b64_ok[256];
 	GMimeDataWrapper *w = g_mime_part_get_content(p);
 	GMimeStream *s = w ? g_mime_data_wrapper_get_stream(w) : NULL;
 	char chunk[4096];
@@ -60,13 +61,15 @@ static void check_base64(mail_ctx_t *c, GMimePart *p)
 
 	if (!s || g_mime_part_get_content_encoding(p) != GMIME_CONTENT_ENCODING_BASE64)
 		return;
+	if (!b64_ok['A']) {
+		for (int ch = 0; ch < 256; ch++)
+			b64_ok[ch] = g_ascii_isalnum(ch) || ch == '+' || ch == '/' || ch == '=' ||
+				     g_ascii_isspace(ch);
+	}
 	g_mime_stream_reset(s);
 	while ((n = g_mime_stream_read(s, chunk, sizeof(chunk))) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
-			unsigned char ch = (unsigned char)chunk[i];
-
-			if (!(g_ascii_isalnum(ch) || ch == '+' || ch == '/' || ch == '=' ||
-			      g_ascii_isspace(ch))) {
+			if (!b64_ok[(unsigned char)chunk[i]]) {
 				report_warn(c->rep, "invalid base64 characters in a text part");
 				g_mime_stream_reset(s);
 				return;

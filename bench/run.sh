@@ -1,0 +1,8 @@
+#!/bin/sh
+# run.sh BUILD — every benchmark, each with its ceiling measured in the same run.
+set -eu
+build=${1:-build}
+corpus=$build/bench/corpus
+[ -d "$corpus" ] || /usr/bin/python3 bench/gen_corpus.py "$corpus" 400
+echo "== mail sanitizer (one core, engine only) =="
+taskset -c 0 "$build/bench/bench_mail" "$corpus" 5
