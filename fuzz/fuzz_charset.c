@@ -15,7 +15,7 @@ static const char *const labels[] = {
 	"cp932", "euc-jp", "utf-8", "us-ascii", "iso-8859-1", "windows-1252",
 	"koi8-r", "gb2312", "big5", "euc-kr", "utf-16", "utf-16le", "utf-32",
 	"utf-7", "iso-2022-kr", "x-bogus", "iso-8859-5", "gb18030",
-	"\"Shift_JIS\"", "hz-gb-2312",
+	"\"Shift_JIS\"", "hz-gb-2312", "iso-2022-cn", "iso-8859-7",
 };
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);

@@ -102,7 +102,6 @@ static const cs_t charsets[] = {
 	{ "UTF-7", "UTF-7", K_ICONV_RAW, 1 },
 	{ "ISO-2022-KR", "ISO-2022-KR", K_ICONV_RAW, 1 },
 	{ "ISO-2022-CN", "ISO-2022-CN-EXT", K_ICONV_RAW, 1 },
-	{ "HZ-GB-2312", "HZ", K_ICONV_RAW, 1 },
 };
 
 typedef struct alias {
@@ -143,12 +142,14 @@ static const alias_t aliases[] = {
 	{ "x-x-big5", "BIG5" }, { "cn-big5", "BIG5" }, { "cp950", "BIG5" },
 	{ "ks_c_5601-1987", "EUC-KR" }, { "cp949", "EUC-KR" },
 	{ "ks_c_5601", "EUC-KR" }, { "windows-949", "EUC-KR" },
-	{ "ucs-2", "UTF-16" }, { "unicode", "UTF-16" }, { "hz", "HZ-GB-2312" },
+	{ "ucs-2", "UTF-16" }, { "unicode", "UTF-16" },
 };
 
 #define N_CS MUGAI_ARRAY_LEN(charsets)
 static iconv_t cds[N_CS];
 static bool cds_opened[N_CS];
+
+static iconv_t cd_get(const cs_t *cs);
 
 static const cs_t *cs_by_name(const char *name)
 {
@@ -183,12 +184,14 @@ static const cs_t *cs_lookup(const char *label)
 
 	if (!label || !(label = label_clean(label, tmp, sizeof(tmp))))
 		return NULL;
-	if ((cs = cs_by_name(label)))
-		return cs;
-	for (i = 0; i < MUGAI_ARRAY_LEN(aliases); i++)
+	cs = cs_by_name(label);
+	for (i = 0; !cs && i < MUGAI_ARRAY_LEN(aliases); i++)
 		if (strcasecmp(aliases[i].label, label) == 0)
-			return cs_by_name(aliases[i].canon);
-	return NULL;
+			cs = cs_by_name(aliases[i].canon);
+	/* A converter iconv cannot open is an unknown label: sniff. */
+	if (cs && cs->iconv && cd_get(cs) == (iconv_t)-1)
+		cs = NULL;
+	return cs;
 }
 
 const char *charset_canonical(const char *label)
@@ -498,9 +501,9 @@ static void dec_iconv(emit_t *e, const cs_t *cs, const unsigned char *s, size_t 
 	char tmp[1024], *ip = (char *)(uintptr_t)s, *op;
 	size_t il = n, ol, r;
 
-	if (cd == (iconv_t)-1) {
-		dec_1252(e, s, n); /* unreachable when charset_init() succeeded */
-		e->bad++;
+	if (cd == (iconv_t)-1) { /* unreachable: cs_lookup() checks */
+		dec_1252(e, s, n);
+		e->bad += n > 0;
 		return;
 	}
 	iconv(cd, NULL, NULL, NULL, NULL);
