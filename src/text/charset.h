@@ -27,12 +27,15 @@
 typedef struct charset_stats {
 	size_t losses;     /* characters that became U+FFFD (added to, never reset) */
 	size_t chars;      /* code points written (added to) */
-	bool relabelled;   /* the bytes did not fit the label: decoded as `used` */
+	bool relabelled;   /* the bytes did not fit the label (or the label is
+			    * unknown): decoded as `used`. Set per call. */
 	const char *used;  /* static canonical name of the last decoder used */
 } charset_stats_t;
 
 /* Open the iconv converters used for non-Japanese charsets. Call once per
- * process before entering the sandbox. Idempotent. */
+ * process before entering the sandbox. Idempotent. A converter glibc cannot
+ * open makes its labels unknown (sniffed). The converters are process-wide:
+ * decode from one thread only (the worker is single-threaded). */
 int charset_init(void) MUGAI_WUR;
 
 /* Canonical name for a label ("x-sjis" → "CP932"), or NULL when unknown. */
