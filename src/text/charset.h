@@ -27,12 +27,15 @@
 typedef struct charset_stats {
 	size_t losses;     /* characters that became U+FFFD (added to, never reset) */
 	size_t chars;      /* code points written (added to) */
-	bool relabelled;   /* the bytes did not fit the label: decoded as `used` */
+	bool relabelled;   /* the bytes did not fit the label (or the label is
+			    * unknown): decoded as `used`. Set per call. */
 	const char *used;  /* static canonical name of the last decoder used */
 } charset_stats_t;
 
 /* Open the iconv converters used for non-Japanese charsets. Call once per
- * process before entering the sandbox. Idempotent. */
+ * process before entering the sandbox. Idempotent. A converter glibc cannot
+ * open makes its labels unknown (sniffed). The converters are process-wide:
+ * decode from one thread only (the worker is single-threaded). */
 int charset_init(void) MUGAI_WUR;
 
 /* Canonical name for a label ("x-sjis" → "CP932"), or NULL when unknown. */
@@ -42,5 +45,10 @@ const char *charset_canonical(const char *label);
  * to out. Returns -1 only when out hits its cap or memory runs out. */
 int charset_decode(const char *label, const char *in, size_t len, buf_t *out,
 		   charset_stats_t *st) MUGAI_WUR;
+
+/* Canonical name of the charset the bytes look like when unlabelled
+ * (ISO-2022-JP escapes, UTF-8, CP932 vs EUC-JP, else WINDOWS-1252;
+ * "US-ASCII" for 7-bit). Used to lex raw 8-bit header values. */
+const char *charset_sniff(const char *in, size_t len);
 
 #endif
