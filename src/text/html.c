@@ -278,6 +278,8 @@ static int ps_find(const pscan_t *p, GumboTag t, uint32_t h, GumboTag alt, bool 
 
 static void ps_pop_to(pscan_t *p, int k)
 {
+	if (k < 0)
+		return;
 	while (p->depth > k + 1)
 		ps_pop(p, true);
 	if (p->depth > k)
