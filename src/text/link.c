@@ -1,0 +1,482 @@
+/*
+ * link.c — links turned into text that no mail client makes clickable.
+ *
+ * Follows: RFC 3986 (scheme, authority), RFC 6068 (mailto), RFC 3966 (tel),
+ * WHATWG URL (tab/LF/CR inside a URL are ignored, leading C0/space stripped,
+ * '\' after a web scheme acts as '/').
+ *
+ * Text scanning looks only at the start of each maximal run of scheme
+ * characters [A-Za-z0-9+.-]:
+ *   run "://"          http/https/ftp: a URL; hxxp/hxxps/fxp: already
+ *                      defanged, copied; any other scheme: removed "[URL]"
+ *   run ":"            mailto / tel (case-insensitive)
+ *   run "www.x…"       bare www host
+ * A URL ends at ASCII space/controls, <>"'`[]{}|\^ and at the first
+ * non-ASCII character (so Japanese text right after a URL is never swallowed;
+ * an IDN host therefore ends the URL: "hxxp://" + "日本.jp" stays inert).
+ * Trailing . , ; : ! ? are stripped, and a trailing ')' when the URL holds
+ * no '('. In defang style, the path of a URL is copied in "inert" mode:
+ * "://" → "[:]//", run-initial "www." → "www[.]", mailto:/tel: → "[:]",
+ * so an embedded URL (?u=http://…) cannot become clickable either.
+ *
+ * Linear time: each byte is looked at a bounded number of times; URL extents
+ * are cached per region so nested URLs in one long token stay linear.
+ *
+ * SECURITY: runs in the sanitizer worker on hostile text; no allocation
+ * except the capped output buffer (and one capped scratch in link_emit).
+ */
+#include "text/link.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/utf8.h"
+
+enum { K_NONE, K_HTTP, K_HTTPS, K_FTP, K_MAILTO, K_TEL, K_DONE, K_BAD };
+
+typedef struct scan {
+	const char *s;
+	size_t n;
+	link_style_t style;
+	buf_t *out;
+	link_counts_t *c;
+	/* cached URL region: [rs, re) up to the first stop character */
+	bool rvalid;
+	size_t rs, re, last_open, end_paren, end_noparen;
+} scan_t;
+
+static bool is_run(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
+}
+
+static bool is_stop(unsigned char c)
+{
+	return c <= 0x20 || c >= 0x7F || strchr("<>\"'`[]{}|\\^", c) != NULL;
+}
+
+static bool is_strip(unsigned char c)
+{
+	return c != '\0' && strchr(".,;:!?", c) != NULL;
+}
+
+static bool ieq(const char *a, size_t an, const char *b)
+{
+	size_t i, bn = strlen(b);
+
+	if (an != bn)
+		return false;
+	for (i = 0; i < an; i++) {
+		unsigned char x = (unsigned char)a[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x - 'A' + 'a');
+		if (x != (unsigned char)b[i])
+			return false;
+	}
+	return true;
+}
+
+static int scheme_kind(const char *s, size_t n)
+{
+	static const struct { const char *name; int kind; } t[] = {
+		{ "http", K_HTTP }, { "https", K_HTTPS }, { "ftp", K_FTP },
+		{ "mailto", K_MAILTO }, { "tel", K_TEL },
+		{ "hxxp", K_DONE }, { "hxxps", K_DONE }, { "fxp", K_DONE },
+	};
+	size_t i;
+
+	for (i = 0; i < MUGAI_ARRAY_LEN(t); i++)
+		if (ieq(s, n, t[i].name))
+			return t[i].kind;
+	return K_BAD;
+}
+
+/* Compute (or reuse) the region holding position p and return the URL end
+ * for a URL starting at p, after trailing punctuation is stripped. */
+static size_t url_end(scan_t *sc, size_t p)
+{
+	size_t e, end;
+
+	if (!sc->rvalid || p < sc->rs || p >= sc->re) {
+		sc->rs = p;
+		sc->last_open = SIZE_MAX;
+		for (e = p; e < sc->n && !is_stop((unsigned char)sc->s[e]); e++)
+			if (sc->s[e] == '(')
+				sc->last_open = e;
+		sc->re = e;
+		while (e > p && is_strip((unsigned char)sc->s[e - 1]))
+			e--;
+		sc->end_paren = e;
+		while (e > p && (is_strip((unsigned char)sc->s[e - 1]) || sc->s[e - 1] == ')'))
+			e--;
+		sc->end_noparen = e;
+		sc->rvalid = true;
+	}
+	if (sc->last_open != SIZE_MAX && sc->last_open >= p)
+		end = sc->end_paren;
+	else
+		end = sc->end_noparen;
+	return end > p ? end : p;
+}
+
+static size_t run_end(const scan_t *sc, size_t i, size_t lim)
+{
+	while (i < lim && is_run((unsigned char)sc->s[i]))
+		i++;
+	return i;
+}
+
+static bool starts_www(const char *s, size_t n)
+{
+	return n > 4 && ieq(s, 4, "www.");
+}
+
+static int put(scan_t *sc, const char *p, size_t n)
+{
+	return buf_append(sc->out, p, n);
+}
+
+/* Inert copy of [i, to): nothing in it can start a clickable link. */
+static int put_inert(scan_t *sc, size_t i, size_t to)
+{
+	const char *s = sc->s;
+	size_t r1;
+	int kind;
+
+	while (i < to) {
+		if (!is_run((unsigned char)s[i]) || (i > 0 && is_run((unsigned char)s[i - 1]))) {
+			if (put(sc, s + i, 1) < 0)
+				return -1;
+			i++;
+			continue;
+		}
+		r1 = run_end(sc, i, to);
+		kind = scheme_kind(s + i, r1 - i);
+		if (starts_www(s + i, r1 - i)) {
+			if (put(sc, s + i, 3) < 0 || put(sc, "[.]", 3) < 0 ||
+			    put(sc, s + i + 4, r1 - i - 4) < 0)
+				return -1;
+		} else if (put(sc, s + i, r1 - i) < 0) {
+			return -1;
+		} else if (r1 < to && s[r1] == ':' &&
+			   (kind == K_MAILTO || kind == K_TEL ||
+			    (r1 + 2 < to && s[r1 + 1] == '/' && s[r1 + 2] == '/'))) {
+			if (put(sc, "[:]", 3) < 0)
+				return -1;
+			r1++;
+		}
+		i = r1;
+	}
+	return 0;
+}
+
+/* Copy [i, to) with every '.' written as "[.]". */
+static int put_dots(scan_t *sc, size_t i, size_t to)
+{
+	size_t k;
+
+	for (k = i; k < to; k++) {
+		if (sc->s[k] != '.')
+			continue;
+		if (put(sc, sc->s + i, k - i) < 0 || put(sc, "[.]", 3) < 0)
+			return -1;
+		i = k + 1;
+	}
+	return put(sc, sc->s + i, to - i);
+}
+
+static size_t find_any(const scan_t *sc, size_t i, size_t to, const char *set)
+{
+	while (i < to && !strchr(set, sc->s[i]))
+		i++;
+	return i;
+}
+
+static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
+{
+	static const char *const rep[] = {
+		[K_HTTP] = "hxxp://", [K_HTTPS] = "hxxps://", [K_FTP] = "fxp://",
+	};
+	size_t a = r1 + 3, h = find_any(sc, a, e, "/?#");
+
+	if (put(sc, rep[kind], strlen(rep[kind])) < 0 || put_dots(sc, a, h) < 0)
+		return -1;
+	return put_inert(sc, h, e);
+}
+
+static int defang_mailto(scan_t *sc, size_t r1, size_t e)
+{
+	size_t at = find_any(sc, r1 + 1, e, "@"), d;
+
+	if (at == e)
+		return put_inert(sc, r1 + 1, e);
+	for (d = at + 1; d < e && (is_run((unsigned char)sc->s[d]) && sc->s[d] != '+'); d++)
+		;
+	if (put_inert(sc, r1 + 1, at) < 0 || put(sc, "[@]", 3) < 0 ||
+	    put_dots(sc, at + 1, d) < 0)
+		return -1;
+	return put_inert(sc, d, e);
+}
+
+static int defang_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
+{
+	size_t h;
+
+	switch (kind) {
+	case K_MAILTO:
+		return defang_mailto(sc, r1, e);
+	case K_TEL:
+		if (put(sc, sc->s + r0, r1 - r0) < 0 || put(sc, "[:]", 3) < 0)
+			return -1;
+		return put_inert(sc, r1 + 1, e);
+	case K_NONE:
+		h = find_any(sc, r0, e, "/?#:");
+		if (put_dots(sc, r0, h) < 0)
+			return -1;
+		return put_inert(sc, h, e);
+	default:
+		return defang_web(sc, kind, r1, e);
+	}
+}
+
+/* A link of the given kind spans [r0, e); write it in the style. */
+static int link_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
+{
+	if (kind == K_BAD) {
+		sc->c->removed++;
+		return put(sc, "[URL]", 5);
+	}
+	if (sc->style == LINK_REMOVE) {
+		sc->c->removed++;
+		return put(sc, "[URL]", 5);
+	}
+	sc->c->defanged++;
+	if (sc->style == LINK_PLAIN)
+		return put(sc, sc->s + r0, e - r0);
+	return defang_one(sc, kind, r0, r1, e);
+}
+
+/* At the start of a run: a link, or the run copied. Returns the next index
+ * or SIZE_MAX on failure. */
+static size_t at_run(scan_t *sc, size_t r0)
+{
+	const char *s = sc->s;
+	size_t r1 = run_end(sc, r0, sc->n), e, min;
+	int kind = scheme_kind(s + r0, r1 - r0);
+	bool slashes = r1 + 2 < sc->n && s[r1] == ':' && s[r1 + 1] == '/' && s[r1 + 2] == '/';
+
+	if (slashes && kind == K_DONE) {
+		min = r1 + 3;
+		return put(sc, s + r0, min - r0) < 0 ? SIZE_MAX : min;
+	}
+	if (slashes && kind != K_MAILTO && kind != K_TEL)
+		min = r1 + 3;
+	else if (r1 < sc->n && s[r1] == ':' && (kind == K_MAILTO || kind == K_TEL))
+		min = r1 + 2;
+	else if (starts_www(s + r0, r1 - r0))
+		kind = K_NONE, min = r0 + 5;
+	else
+		return put(sc, s + r0, r1 - r0) < 0 ? SIZE_MAX : r1;
+	e = url_end(sc, r0);
+	if (e < min)
+		return put(sc, s + r0, r1 - r0) < 0 ? SIZE_MAX : r1;
+	return link_one(sc, kind, r0, r1, e) < 0 ? SIZE_MAX : e;
+}
+
+static int scan_text(scan_t *sc)
+{
+	size_t i = 0, j;
+
+	while (i < sc->n) {
+		if (is_run((unsigned char)sc->s[i]) && (i == 0 || !is_run((unsigned char)sc->s[i - 1]))) {
+			i = at_run(sc, i);
+			if (i == SIZE_MAX)
+				return -1;
+			continue;
+		}
+		/* copy up to the next run (whose first byte is a run start) */
+		for (j = i + 1; j < sc->n && !is_run((unsigned char)sc->s[j]); j++)
+			;
+		if (put(sc, sc->s + i, j - i) < 0)
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+int link_rewrite_text(const char *in, size_t len, link_style_t style, buf_t *out,
+		      link_counts_t *c)
+{
+	scan_t sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.s = in;
+	sc.n = len;
+	sc.style = style;
+	sc.out = out;
+	sc.c = c;
+	return scan_text(&sc);
+}
+
+/* ---- link_emit: one href ------------------------------------------------ */
+
+static size_t trim_l(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && (unsigned char)s[i] <= 0x20)
+		i++;
+	return i;
+}
+
+static size_t trim_r(const char *s, size_t i, size_t n)
+{
+	while (n > i && (unsigned char)s[n - 1] <= 0x20)
+		n--;
+	return n;
+}
+
+/* Append one URL byte/char in normalized form: controls dropped, the few
+ * characters that would end the URL in text percent-encoded, invalid UTF-8
+ * replaced by U+FFFD. Returns bytes consumed or 0 on failure. */
+static size_t norm_char(buf_t *u, const char *s, size_t n)
+{
+	unsigned char c = (unsigned char)s[0];
+	uint32_t cp;
+	size_t k;
+
+	if (c < 0x20 || c == 0x7F)
+		return 1;
+	if (c < 0x80) {
+		if (c == ' ' || strchr("<>\"'`", c))
+			return buf_printf(u, "%%%02X", c) < 0 ? 0 : 1;
+		return buf_putc(u, c) < 0 ? 0 : 1;
+	}
+	k = utf8_decode_one((const unsigned char *)s, n, &cp);
+	if (cp == UTF8_INVALID || (cp >= 0x80 && cp <= 0x9F))
+		cp = cp == UTF8_INVALID ? 0xFFFD : 0;
+	if (cp && buf_put_utf8(u, cp) < 0)
+		return 0;
+	return k;
+}
+
+/* Find the scheme of href[i..n) (tabs/newlines ignored); return its kind
+ * and the index just past ':'. */
+static int href_scheme(const char *s, size_t i, size_t n, size_t *after)
+{
+	char name[8];
+	size_t k = 0;
+	unsigned char c;
+
+	for (; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '\t' || c == '\n' || c == '\r')
+			continue;
+		if (c == ':')
+			break;
+		if (!is_run(c) || (k == 0 && !((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) ||
+		    k == sizeof(name))
+			return K_BAD;
+		name[k++] = (char)c;
+	}
+	if (i >= n || k == 0)
+		return K_BAD;
+	*after = i + 1;
+	return scheme_kind(name, k);
+}
+
+/* Rebuild href as a normalized URL in u; return its kind (K_BAD if it
+ * must be removed). */
+static int href_normalize(const char *s, size_t n, buf_t *u)
+{
+	static const char *const pre[] = {
+		[K_HTTP] = "http://", [K_HTTPS] = "https://", [K_FTP] = "ftp://",
+		[K_MAILTO] = "mailto:", [K_TEL] = "tel:",
+	};
+	size_t i = trim_l(s, n), e = trim_r(s, i, n), k;
+	int kind = href_scheme(s, i, e, &i);
+
+	if (kind == K_BAD || kind == K_DONE)
+		return K_BAD;
+	if (buf_puts(u, pre[kind]) < 0)
+		return K_BAD;
+	if (kind == K_HTTP || kind == K_HTTPS || kind == K_FTP)
+		while (i < e && strchr("/\\\t\r\n", s[i]))
+			i++;
+	while (i < e) {
+		if (s[i] == '\\' && buf_putc(u, '/') == 0) {
+			i++;
+			continue;
+		}
+		k = norm_char(u, s + i, e - i);
+		if (k == 0)
+			return K_BAD;
+		i += k;
+	}
+	return kind;
+}
+
+/* The label says the same as the URL (so only the URL is shown). */
+static bool label_same(const char *l, size_t ln, const char *u, size_t un, int kind)
+{
+	size_t skip = 0;
+	const char *p;
+
+	if (ln == 0)
+		return true;
+	if (kind == K_MAILTO || kind == K_TEL)
+		skip = kind == K_MAILTO ? 7 : 4;
+	else if ((p = strstr(u, "://")) != NULL)
+		skip = (size_t)(p - u) + 3;
+	for (int pass = 0; pass < 2; pass++) {
+		size_t off = pass ? skip : 0, m = un - off;
+
+		if (m && u[un - 1] == '/' && ln == m - 1 && strncasecmp(l, u + off, ln) == 0)
+			return true;
+		if (ln == m && strncasecmp(l, u + off, ln) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int emit_url(buf_t *out, const buf_t *u, link_style_t style)
+{
+	link_counts_t scratch = { 0, 0 };
+
+	if (style == LINK_PLAIN)
+		return buf_append(out, u->data, u->len);
+	return link_rewrite_text(u->data, u->len, LINK_DEFANG, out, &scratch);
+}
+
+int link_emit(buf_t *out, const char *label, size_t llen, const char *url,
+	      size_t ulen, link_style_t style, link_counts_t *c)
+{
+	buf_t u;
+	size_t l0 = trim_l(label, llen), l1 = trim_r(label, l0, llen);
+	int kind, rc = -1;
+	bool same;
+
+	buf_init(&u, ulen > (SIZE_MAX - 64) / 3 ? SIZE_MAX : ulen * 3 + 64);
+	kind = href_normalize(url, ulen, &u);
+	if (u.oom)
+		goto out;
+	if (kind == K_BAD || style == LINK_REMOVE) {
+		c->removed++;
+		rc = link_rewrite_text(label + l0, l1 - l0, style, out, c);
+		goto out;
+	}
+	c->defanged++;
+	same = label_same(label + l0, l1 - l0, u.data, u.len, kind);
+	if (!same && (link_rewrite_text(label + l0, l1 - l0, style, out, c) < 0 ||
+		      buf_puts(out, " <") < 0))
+		goto out;
+	if (emit_url(out, &u, style) < 0 || (!same && buf_putc(out, '>') < 0))
+		goto out;
+	rc = 0;
+out:
+	buf_free(&u);
+	return rc;
+}
