@@ -35,9 +35,6 @@ FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 # --- generated sources (per module) ---
 # charset: JIS/CP932 tables generated from glibc iconv at build time.
 GEN_HDRS := $(BUILD)/gen/jis_tables.h
-# clang's -Wformat=2 rejects src/common/buf.c's vsnprintf until buf_vprintf
-# is declared MUGAI_PRINTF(2, 0) in buf.h (owner: common); until then:
-FUZZ_FLAGS += -Wno-format-nonliteral
 
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)

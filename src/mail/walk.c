@@ -95,6 +95,7 @@ static char *part_filename(mail_ctx_t *c, GMimeObject *o)
 			buf_init(&clean, 4096);
 			if (text_clean_append(&clean, b.data, b.len) < 0)
 				buf_reset(&clean);
+			buf_rtrim(&clean, " \t\n");
 			buf_free(&b);
 			return buf_steal(&clean, NULL);
 		}
