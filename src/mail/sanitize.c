@@ -77,17 +77,34 @@ static const char *const warning_names[] = {
 	[GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT] = "part without headers or content",
 };
 
+/* A repeated header with different values matters when it decides the
+ * structure (what is rendered) or the sender; for others (Subject, To,
+ * Received, ...) the first one is used and a warning recorded. */
+static bool conflict_matters(const char *item)
+{
+	static const char *const names[] = { "Content-Type", "Content-Transfer-Encoding",
+		"Content-Disposition", "MIME-Version", "From", "Sender" };
+
+	for (size_t i = 0; item && i < MUGAI_ARRAY_LEN(names); i++)
+		if (g_ascii_strncasecmp(item, names[i], strlen(names[i])) == 0 &&
+		    (item[strlen(names[i])] == '\0' || item[strlen(names[i])] == ':'))
+			return true;
+	return !item;
+}
+
 /* Parser findings that make the structure ambiguous: we do not guess. */
-static bool is_ambiguous(GMimeParserWarning w)
+static bool is_ambiguous(const mail_ctx_t *c, GMimeParserWarning w, const char *item)
 {
 	switch (w) {
-	case GMIME_CRIT_INVALID_HEADER_NAME:
 	case GMIME_CRIT_CONFLICTING_HEADER:
+		return conflict_matters(item);
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+		return cfg_is(c->cfg, CFG_ON_TRUNCATED_MULTIPART, "quarantine");
+	case GMIME_CRIT_INVALID_HEADER_NAME:
 	case GMIME_CRIT_CONFLICTING_PARAMETER:
 	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
 	case GMIME_CRIT_NESTING_OVERFLOW:
 	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
-	case GMIME_WARN_TRUNCATED_MESSAGE:
 		return true;
 	default:
 		return false;
@@ -107,7 +124,7 @@ static void on_warning(gint64 offset, GMimeParserWarning w, const gchar *item, g
 		report_warn(c->rep, "%s: %.60s", name, item);
 	else
 		report_warn(c->rep, "%s", name);
-	if (is_ambiguous(w))
+	if (is_ambiguous(c, w, item))
 		c->quarantine = true;
 	if (w == GMIME_CRIT_NESTING_OVERFLOW)
 		report_limit(c->rep, limit_table[LIM_MIME_DEPTH].name);

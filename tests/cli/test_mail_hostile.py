@@ -127,3 +127,64 @@ def test_not_a_message_at_all():
     r = sanitize(b"\x00\x01\x02 binary junk \xff\xfe", timeout=SECONDS)
     assert_quarantined(r, warning="invalid header name")
     assert "not a parseable message" in r.report["warnings"]
+
+
+def test_conflicting_from_is_quarantined():
+    data = "From: boss@example.lg.jp\nFrom: attacker@evil.example\nSubject: s\n\nx\n"
+    r = sanitize(data, timeout=SECONDS)
+    assert_quarantined(r, warning="conflicting header")
+
+
+def test_conflicting_subject_uses_the_first_and_warns():
+    r = sanitize("From: a@example.jp\nSubject: first\nSubject: second\n\nx\n", timeout=SECONDS)
+    assert r.verdict == "sanitized"
+    assert str(r.msg["Subject"]) == "first"
+    assert r.body == "x\n"
+
+
+def test_truncated_multipart_can_be_sanitized_by_config():
+    data = msg(H, "--B\nContent-Type: text/plain\n\npart one\n", ctype='multipart/mixed; boundary="B"')
+    r = sanitize(data, config="on_truncated_multipart = sanitize\n", timeout=SECONDS)
+    assert r.verdict == "sanitized"
+    assert r.body == "part one\n"
+
+
+def test_html_entity_bomb():
+    html = "<p>" + "\n".join(["&amp;&lt;&#x1F600;&NotNestedGreaterGreater;" * 10] * 4000) + "</p>"
+    r = sanitize(msg(H, html, ctype="text/html; charset=utf-8"), timeout=SECONDS)
+    assert r.verdict == "sanitized"
+    assert r.body == " ".join(["&<😀⪢̸" * 10] * 4000) + "\n"
+
+
+def test_100000_deep_html_nesting():
+    html = "<div>\n" * 100000 + "deep" + "</div>\n" * 100000
+    r = sanitize(msg(H, html, ctype="text/html; charset=utf-8"), timeout=SECONDS)
+    assert_quarantined(r, limit="html_depth_max")
+
+
+def test_script_style_and_hidden_html_never_reach_the_reader():
+    html = ("<html><head><style>.x{}</style><script>steal()</script><title>T</title></head><body>"
+            "<p>visible</p><p hidden>h1</p><div style='display:none'>h2</div><!-- c -->"
+            "<a href='javascript:steal()'>click</a><iframe src='https://evil.example/'></iframe></body></html>")
+    r = sanitize(msg(H, html, ctype="text/html; charset=utf-8"), timeout=SECONDS)
+    assert r.body == "visible\n\nclick\n"
+    assert r.report["links_removed"] == 1
+    assert b"steal" not in r.raw and b"evil" not in r.raw
+
+
+@pytest.mark.parametrize("style,want", [
+    ("defang", "see hxxps://www[.]example[.]jp/a?b=1 or taro[@]example[.]jp\n"),
+    ("plain", "see https://www.example.jp/a?b=1 or mailto:taro@example.jp\n"),
+    ("remove", "see [URL] or [URL]\n"),
+])
+def test_link_styles_in_text(style, want):
+    r = sanitize(msg(H, "see https://www.example.jp/a?b=1 or mailto:taro@example.jp\n"),
+                 config=f"link_style = {style}\n", timeout=SECONDS)
+    assert r.body == want
+
+
+def test_html_link_defanged_with_label():
+    html = '<p>詳しくは<a href="https://www.example-town.lg.jp/news/">こちら</a></p>'
+    r = sanitize(msg(H, html, ctype="text/html; charset=utf-8"), timeout=SECONDS)
+    assert r.body == "詳しくはこちら <hxxps://www[.]example-town[.]lg[.]jp/news/>\n"
+    assert r.report["links_defanged"] == 1
