@@ -177,6 +177,13 @@ static bool json_object_ok(const char *j, size_t max)
 	return n >= 2 && n <= max && j[0] == '{' && j[n - 1] == '}' && utf8_valid(j, n);
 }
 
+static int check_actor(qstore_t *s, const char *actor)
+{
+	if (!text_ok(actor, 256, false) || strchr(actor, '\t'))
+		return qstore_fail(s, QS_ERR_INVAL, "bad actor name");
+	return 0;
+}
+
 static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 {
 	static const char *flows[] = { "inbound", "outbound", "file" };
@@ -186,6 +193,8 @@ static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 		flow_ok |= strcmp(m->flow, flows[i]) == 0;
 	if (!mugai_id_valid(m->id))
 		return qstore_fail(s, QS_ERR_INVAL, "bad id '%.40s'", m->id);
+	if (m->actor && check_actor(s, m->actor) < 0)
+		return -1;
 	if (!flow_ok || m->received <= 0 || m->n_rcpt > RCPT_MAX)
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad flow, time or recipients", m->id);
 	if (!text_ok(m->env_from, ADDR_MAX, true) || !text_ok(m->hdr_from, 64 * 1024, true) ||
@@ -198,13 +207,6 @@ static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 	if (report && !json_object_ok(report, s->report_max))
 		return qstore_fail(s, QS_ERR_INVAL, "%s: report is not a JSON object within "
 				   "report_size_max", m->id);
-	return 0;
-}
-
-static int check_actor(qstore_t *s, const char *actor)
-{
-	if (!text_ok(actor, 256, false) || strchr(actor, '\t'))
-		return qstore_fail(s, QS_ERR_INVAL, "bad actor name");
 	return 0;
 }
 

@@ -66,6 +66,7 @@ typedef struct qstore_meta {
 	const char *hdr_from;    /* decoded From (UTF-8), may be NULL */
 	const char *subject;     /* decoded Subject (UTF-8), may be NULL */
 	const char *verdict;     /* engine verdict, e.g. "sanitized", "withheld" */
+	const char *actor;       /* who stores it, for the audit record; NULL: "mugai" */
 } qstore_meta_t;
 
 /* One index row, as returned by show/list/get. Strings are owned. */

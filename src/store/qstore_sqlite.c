@@ -587,7 +587,8 @@ static int put_one_locked(qstore_t *s, const qstore_meta_t *m, const void *orig,
 		qstore_fail(s, QS_ERR_INVAL, "%s: record too large", m->id);
 		goto out;
 	}
-	if (append_locked(s, "mugai", "quarantine.put", m->id, det.data, &seq) < 0 ||
+	if (append_locked(s, m->actor ? m->actor : "mugai", "quarantine.put", m->id,
+			  det.data, &seq) < 0 ||
 	    insert_row(s, m, rcpt.data, report, hex, len, seq) < 0 ||
 	    insert_rcpts(s, m) < 0)
 		goto out;
