@@ -273,7 +273,7 @@ static int vlink_broken(vstate_t *st, const audit_rec_t *r, bool self_ok)
 		st->failed = 1;
 		return -1;
 	}
-	if (at > 0 && at != r->seq - 1)
+	if (at > 0 && at != r->seq - 1 && at != r->seq)
 		return vbreak(st, AUDIT_REORDERED, r->seq,
 			      "record at seq %" PRId64 " links to the record at seq %" PRId64
 			      " instead of seq %" PRId64 " (records swapped or moved)",
