@@ -39,8 +39,19 @@
 #include "store/audit.h"
 #include "store/blob.h"
 
+#define SQ_CACHE 40
+
+/* Prepared statements, reused by SQL text pointer (each call site passes a
+ * string literal): preparing costs as much as running a small statement. */
+typedef struct sq_cached {
+	const char *sql;
+	sqlite3_stmt *st;
+	bool busy;
+} sq_cached_t;
+
 typedef struct sq {
 	sqlite3 *db;
+	sq_cached_t cache[SQ_CACHE];
 	bool witness_pending;
 	int64_t witness_seq;
 	char witness_hash[65];
@@ -94,18 +105,78 @@ static int sq_fail(qstore_t *s)
 	return qstore_fail(s, QS_ERR_DB, "sqlite: %s", sqlite3_errmsg(DB(s)));
 }
 
-static int sq_exec(qstore_t *s, const char *sql)
+/* Several statements (schema migrations). */
+static int sq_exec_multi(qstore_t *s, const char *sql)
 {
 	if (sqlite3_exec(DB(s), sql, NULL, NULL, NULL) != SQLITE_OK)
 		return sq_fail(s);
 	return 0;
 }
 
+static sq_cached_t *cache_find(sq_t *q, const char *sql)
+{
+	sq_cached_t *free_slot = NULL;
+
+	for (int i = 0; i < SQ_CACHE; i++) {
+		if (q->cache[i].sql == sql && !q->cache[i].busy)
+			return &q->cache[i];
+		if (!q->cache[i].sql && !free_slot)
+			free_slot = &q->cache[i];
+	}
+	return free_slot;
+}
+
 static int sq_prep(qstore_t *s, sqlite3_stmt **st, const char *sql)
 {
+	sq_cached_t *c = cache_find(SQ(s), sql);
+
+	*st = NULL;
+	if (c && c->sql == sql) {
+		c->busy = true;
+		*st = c->st;
+		return 0;
+	}
 	if (sqlite3_prepare_v2(DB(s), sql, -1, st, NULL) != SQLITE_OK)
 		return sq_fail(s);
+	if (c) {
+		c->sql = sql;
+		c->st = *st;
+		c->busy = true;
+	}
 	return 0;
+}
+
+/* Give a statement back: cached ones are reset, others finalized. */
+static void sq_release(qstore_t *s, sqlite3_stmt *st)
+{
+	sq_t *q = SQ(s);
+
+	if (!st)
+		return;
+	for (int i = 0; i < SQ_CACHE; i++)
+		if (q->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			q->cache[i].busy = false;
+			return;
+		}
+	sq_release(s, st);
+}
+
+static int sq_step_done(qstore_t *s, sqlite3_stmt *st);
+
+/* One statement, through the cache. */
+static int sq_exec(qstore_t *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sq_prep(s, &st, sql) < 0)
+		goto out;
+	rc = sq_step_done(s, st);
+out:
+	sq_release(s, st);
+	return rc;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -177,7 +248,7 @@ static int user_version(qstore_t *s, int *v)
 	*v = sqlite3_column_int(st, 0);
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -198,7 +269,7 @@ static int migrate(qstore_t *s)
 		goto fail;
 	}
 	for (; v < SCHEMA_VERSION; v++)
-		if (sq_exec(s, migrations[v]) < 0)
+		if (sq_exec_multi(s, migrations[v]) < 0)
 			goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", SCHEMA_VERSION);
 	if (sq_exec(s, sql) < 0 || sq_commit(s) < 0)
@@ -248,6 +319,9 @@ static void sq_close(qstore_t *s)
 {
 	sq_t *q = SQ(s);
 
+	for (int i = 0; i < SQ_CACHE; i++)
+		if (q->cache[i].st)
+			sqlite3_finalize(q->cache[i].st);
 	if (q->db)
 		sqlite3_close_v2(q->db);
 	free(q);
@@ -275,7 +349,7 @@ static int sq_head(qstore_t *s, int64_t *seq, char hash[65])
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -297,7 +371,7 @@ static int meta_get(qstore_t *s, const char *key, char *val, size_t cap)
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -313,7 +387,7 @@ static int meta_set(qstore_t *s, const char *key, const char *val)
 	bind_text(st, 2, val);
 	rc = sq_step_done(s, st);
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -373,7 +447,7 @@ static int append_locked(qstore_t *s, const char *actor, const char *action,
 		*seq_out = seq;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -428,7 +502,7 @@ static int sq_audit_scan(qstore_t *s, int64_t from_seq, const char *since,
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -451,7 +525,7 @@ static int sq_int_query(qstore_t *s, const char *sql, const char *arg, int64_t *
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -535,7 +609,7 @@ static int insert_rcpts(qstore_t *s, const qstore_meta_t *m)
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -563,7 +637,7 @@ static int insert_row(qstore_t *s, const qstore_meta_t *m, const char *rcpt,
 	sqlite3_bind_int64(st, 12, seq);
 	rc = sq_step_done(s, st);
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -673,7 +747,7 @@ static int item_load(qstore_t *s, const char *id, qstore_item_t *it, bool *found
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -764,7 +838,7 @@ static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -786,7 +860,7 @@ static int set_status(qstore_t *s, const char *sql, const char *id, const char *
 	bind_text(st, 4, now);
 	rc = sq_step_done(s, st);
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -954,7 +1028,7 @@ static int expired_ids(qstore_t *s, int64_t cutoff, strvec_t *ids, strvec_t *has
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	return rc;
 }
 
@@ -973,7 +1047,7 @@ static int expire_one(qstore_t *s, const char *actor, const char *id, const char
 	bind_text(st, 1, id);
 	if (sq_step_done(s, st) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	st = NULL;
 	if (sq_prep(s, &st, "DELETE FROM quarantine_rcpt WHERE id=?1") < 0)
 		goto out;
@@ -983,7 +1057,7 @@ static int expire_one(qstore_t *s, const char *actor, const char *id, const char
 		goto out;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	sq_release(s, st);
 	buf_free(&det);
 	return rc;
 }
