@@ -184,6 +184,7 @@ typedef struct vstate {
 	qstore_t *s;
 	audit_verdict_t *v;
 	int64_t expected;
+	int64_t max_ref;  /* read before the scan: the chain only grows */
 	char last[65];
 	witness_t *w;
 	size_t nw, wi;
@@ -335,14 +336,12 @@ static int vrecord(const audit_rec_t *r, void *arg)
 /* After a clean scan: is anything known to exist beyond the head? */
 static int vtail(vstate_t *st)
 {
-	int64_t head = st->v->head_seq, ref = 0;
+	int64_t head = st->v->head_seq, ref = st->max_ref;
 
 	if (st->nw > 0 && st->w[st->nw - 1].seq > head)
 		return vbreak(st, AUDIT_TRUNCATED, head + 1,
 			      "the chain ends at seq %" PRId64 " but the witness saw seq %"
 			      PRId64 " (tail deleted)", head, st->w[st->nw - 1].seq);
-	if (audit_max_ref(st->s, &ref) < 0)
-		return -1;
 	if (ref > head)
 		return vbreak(st, AUDIT_TRUNCATED, head + 1,
 			      "the chain ends at seq %" PRId64 " but the quarantine index "
@@ -362,6 +361,11 @@ int audit_verify(qstore_t *s, const char *witness_file, audit_verdict_t *v)
 		snprintf(v->what, sizeof(v->what), "%s: %s", witness_file, strerror(errno));
 		goto out;
 	}
+	/* Witness and index references are read before the chain: whatever they
+	 * name was committed before the scan starts, so a concurrent writer can
+	 * only make the scan longer, never cause a false "truncated". */
+	if (audit_max_ref(s, &st.max_ref) < 0)
+		goto out;
 	if (audit_scan(s, 1, NULL, vrecord, &st) < 0 || st.failed)
 		goto out;
 	if (v->kind == AUDIT_INTACT && vtail(&st) < 0)

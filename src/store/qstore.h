@@ -12,6 +12,9 @@
  * Every read or decision (list, show, get, request, approve, purge) appends
  * an audit record before its result is returned.
  *
+ * A handle belongs to one process and one thread: open it after fork(),
+ * never share it between threads (SQLite connections are not fork-safe).
+ *
  * Errors: functions return 0 / -1; after -1, qstore_errcode() tells which kind
  * (not found, wrong state, refused, ...) and qstore_errmsg() says why.
  *

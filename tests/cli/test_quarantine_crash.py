@@ -34,9 +34,12 @@ def test_sigkill_loop_keeps_chain_and_every_acknowledged_put(tmp_path):
     s.run("audit", "note", "--by", "t", "--action", "start", "--object", "x", check=0)
     rng = random.Random(4)
     deadline = time.time() + 6
-    for _ in range(ROUNDS):
+    for rnd in range(ROUNDS):
         procs = [spawn(s, i) for i in range(WRITERS)]
         time.sleep(rng.uniform(0.05, 0.3))
+        if rnd % 3 == 0:  # verify while the writers append: never a false alarm
+            rc, out = s.verify()
+            assert rc == 0, out
         for p in procs:
             p.send_signal(signal.SIGKILL)
         for p in procs:
@@ -50,7 +53,6 @@ def test_sigkill_loop_keeps_chain_and_every_acknowledged_put(tmp_path):
         path = os.path.join(s.dir, f"side{i}")
         if os.path.exists(path):
             acked += [x for x in open(path).read().split("\n") if len(x) == 24]
-    print(f"acked={len(acked)} indexed={len(s.sql('SELECT id FROM quarantine'))}")
     assert len(acked) >= 20, "the writers should have made progress"
     rows = dict(s.sql("SELECT id, sha256 FROM quarantine"))
     for qid in acked:
