@@ -15,7 +15,8 @@ PKGS := gmime-3.0 gumbo libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # --- extra libraries (per module) ---
-EXTRA_LIBS :=
+# store: SQLite index and audit chain (libsqlite3-dev).
+EXTRA_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wvla -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
@@ -129,6 +130,11 @@ $(BUILD)/gen/gen_jis_tables: tools/gen_jis_tables.c
 
 $(BUILD)/gen/jis_tables.h: $(BUILD)/gen/gen_jis_tables
 	$< > $@.tmp && mv $@.tmp $@
+
+# store benchmark: durable puts/s vs the raw fsync ceiling of the same disk.
+.PHONY: bench-store
+bench-store: $(BUILD)/bench/bench_store
+	@./bench/store.sh $(BUILD)
 
 unit: $(TESTS)
 	@./scripts/run-unit.sh $(TESTS)

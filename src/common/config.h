@@ -46,6 +46,20 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "which alternative of multipart/alternative becomes the text: plain (when it has content) or html") \
 	/* --- cdr --- */ \
 	/* --- store --- */ \
+	X(STATE_DIR, "state_dir", CFG_STR, "./var", 0, 0, NULL, \
+	  "directory of the quarantine store: index database, blobs/ (originals), mode 0700") \
+	X(STORE_BACKEND, "store_backend", CFG_ENUM, "sqlite", 0, 0, "sqlite", \
+	  "quarantine index and audit backend: sqlite (embedded); postgresql comes later") \
+	X(RETENTION_DAYS, "retention_days", CFG_INT, "90", 1, 36500, NULL, \
+	  "days an original is kept; purge removes older ones and refuses younger ones") \
+	X(RELEASE_DISTINCT_APPROVER, "release_distinct_approver", CFG_BOOL, "yes", 0, 0, NULL, \
+	  "a release must be approved by someone other than its requester") \
+	X(AUDIT_WITNESS_EVERY, "audit_witness_every", CFG_INT, "100", 0, 100000000, NULL, \
+	  "send the audit head (seq, hash) to syslog (ident mugai-audit) every N records; 0: never") \
+	X(AUDIT_WITNESS_MINUTES, "audit_witness_minutes", CFG_INT, "60", 0, 525600, NULL, \
+	  "also witness the head when this many minutes passed since the last witness; 0: never") \
+	X(AUDIT_WITNESS_FILE, "audit_witness_file", CFG_STR, "", 0, 0, NULL, \
+	  "also append each witness line to this file (e.g. on write-once or remote storage); empty: syslog only") \
 	/* --- daemon --- */
 
 typedef enum {

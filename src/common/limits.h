@@ -48,6 +48,12 @@
 	  "address space of a sanitizer worker (RLIMIT_AS)") \
 	/* --- cdr --- */ \
 	/* --- store --- */ \
+	X(REPORT_SIZE, "report_size_max", 16 * MiB, 1 * KiB, 1 * GiB, "bytes", \
+	  "largest report JSON stored with an original in the quarantine index") \
+	X(AUDIT_DETAILS, "audit_details_max", 64 * KiB, 1 * KiB, 16 * MiB, "bytes", \
+	  "largest details JSON of one audit record; keeps the chain small enough to verify") \
+	X(STORE_BUSY, "store_busy_timeout", 30, 1, 3600, "seconds", \
+	  "how long a store writer waits for the database lock before failing (4xx, retry)") \
 	/* --- daemon --- */
 
 typedef enum {

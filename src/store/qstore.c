@@ -1,0 +1,476 @@
+/*
+ * qstore.c — the backend-neutral half of the quarantine store: argument
+ * checks, backend selection and dispatch through qstore_ops_t (qstore.h).
+ *
+ * Validation is straight-line: every check must pass before the backend is
+ * called; nothing is stored on a partial pass.
+ *
+ * SECURITY: store process only. Meta fields come from decoded hostile mail
+ * (From, Subject): they must be valid UTF-8 within header_value_max, and are
+ * only ever bound as SQL parameters, never interpolated.
+ */
+#include "store/qstore_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/utf8.h"
+#include "store/audit.h"
+#include "store/blob.h"
+
+#define ADDR_MAX 4096
+#define RCPT_MAX 10000
+#define CONFIG_FILE_MAX (4 * 1024 * 1024)
+
+int qstore_fail(qstore_t *s, qstore_err_t code, const char *fmt, ...)
+{
+	va_list ap;
+
+	s->err = code;
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+char *qstore_strdup(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+qstore_err_t qstore_errcode(const qstore_t *s) { return s->err; }
+const char *qstore_errmsg(const qstore_t *s) { return s->errmsg; }
+
+static const char *const status_names[QSTATUS__COUNT] = {
+	"held", "release-requested", "released", "expired"
+};
+
+const char *qstatus_name(qstatus_t st)
+{
+	return (unsigned)st < QSTATUS__COUNT ? status_names[st] : "?";
+}
+
+int qstatus_parse(const char *name)
+{
+	for (int i = 0; i < QSTATUS__COUNT; i++)
+		if (strcmp(status_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+void qstore_item_free(qstore_item_t *it)
+{
+	if (!it)
+		return;
+	free(it->flow);
+	free(it->env_from);
+	free(it->rcpt);
+	free(it->hdr_from);
+	free(it->subject);
+	free(it->verdict);
+	free(it->report);
+	free(it->requested_by);
+	free(it->request_reason);
+	free(it->approved_by);
+	memset(it, 0, sizeof(*it));
+}
+
+/* ---- open / close ---- */
+
+static int make_dir(const char *path)
+{
+	if (mkdir(path, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return -1;
+}
+
+static int copy_config(qstore_t *s, const cfg_t *cfg)
+{
+	const char *dir = cfg_str(cfg, CFG_STATE_DIR);
+	size_t n = strlen(dir) + sizeof("/blobs");
+
+	s->state_dir = strdup(dir);
+	s->blob_root = malloc(n);
+	s->witness_file = strdup(cfg_str(cfg, CFG_AUDIT_WITNESS_FILE));
+	if (!s->state_dir || !s->blob_root || !s->witness_file)
+		return -1;
+	snprintf(s->blob_root, n, "%s/blobs", dir);
+	s->retention_days = (long)cfg_int(cfg, CFG_RETENTION_DAYS);
+	s->distinct_approver = cfg_int(cfg, CFG_RELEASE_DISTINCT_APPROVER) != 0;
+	s->witness_every = (long)cfg_int(cfg, CFG_AUDIT_WITNESS_EVERY);
+	s->witness_minutes = (long)cfg_int(cfg, CFG_AUDIT_WITNESS_MINUTES);
+	s->report_max = (size_t)lim(&cfg->lim, LIM_REPORT_SIZE);
+	s->details_max = (size_t)lim(&cfg->lim, LIM_AUDIT_DETAILS);
+	s->orig_max = (size_t)lim(&cfg->lim, LIM_MESSAGE_SIZE);
+	s->busy_ms = (int)lim(&cfg->lim, LIM_STORE_BUSY) * 1000;
+	return 0;
+}
+
+int qstore_open(qstore_t **out, const cfg_t *cfg)
+{
+	qstore_t *s = calloc(1, sizeof(*s));
+	int rc = -1;
+
+	*out = s;
+	if (!s)
+		return -1;
+	if (copy_config(s, cfg) < 0) {
+		qstore_fail(s, QS_ERR_IO, "out of memory");
+		goto out;
+	}
+	if (make_dir(s->state_dir) < 0 || blob_root_init(s->blob_root) < 0) {
+		qstore_fail(s, QS_ERR_IO, "%s: %s", s->state_dir, strerror(errno));
+		goto out;
+	}
+	if (!cfg_is(cfg, CFG_STORE_BACKEND, "sqlite")) {
+		qstore_fail(s, QS_ERR_INVAL, "unknown store_backend");
+		goto out;
+	}
+	s->ops = &qstore_sqlite_ops;
+	if (s->ops->open(s) < 0)
+		goto out;
+	rc = 0;
+out:
+	return rc;
+}
+
+void qstore_close(qstore_t *s)
+{
+	if (!s)
+		return;
+	if (s->ops && s->be)
+		s->ops->close(s);
+	free(s->state_dir);
+	free(s->blob_root);
+	free(s->witness_file);
+	free(s);
+}
+
+/* ---- checks ---- */
+
+static bool text_ok(const char *p, size_t max, bool empty_ok)
+{
+	size_t n = p ? strlen(p) : 0;
+
+	if (!p)
+		return empty_ok;
+	if ((n == 0 && !empty_ok) || n > max || !utf8_valid(p, n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)p[i] < 0x20 && p[i] != '\t')
+			return false;
+	return true;
+}
+
+static bool json_object_ok(const char *j, size_t max)
+{
+	size_t n = strlen(j);
+
+	return n >= 2 && n <= max && j[0] == '{' && j[n - 1] == '}' && utf8_valid(j, n);
+}
+
+static int check_actor(qstore_t *s, const char *actor)
+{
+	if (!text_ok(actor, 256, false) || strchr(actor, '\t'))
+		return qstore_fail(s, QS_ERR_INVAL, "bad actor name");
+	return 0;
+}
+
+static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
+{
+	static const char *flows[] = { "inbound", "outbound", "file" };
+	bool flow_ok = false;
+
+	for (size_t i = 0; m->flow && i < MUGAI_ARRAY_LEN(flows); i++)
+		flow_ok |= strcmp(m->flow, flows[i]) == 0;
+	if (!mugai_id_valid(m->id))
+		return qstore_fail(s, QS_ERR_INVAL, "bad id '%.40s'", m->id);
+	if (m->actor && check_actor(s, m->actor) < 0)
+		return -1;
+	if (!flow_ok || m->received <= 0 || m->n_rcpt > RCPT_MAX)
+		return qstore_fail(s, QS_ERR_INVAL, "%s: bad flow, time or recipients", m->id);
+	if (!text_ok(m->env_from, ADDR_MAX, true) || !text_ok(m->hdr_from, 64 * 1024, true) ||
+	    !text_ok(m->subject, 64 * 1024, true) || !text_ok(m->verdict, 64, false))
+		return qstore_fail(s, QS_ERR_INVAL, "%s: bad sender, From, Subject or verdict",
+				   m->id);
+	for (size_t i = 0; i < m->n_rcpt; i++)
+		if (!text_ok(m->rcpt[i], ADDR_MAX, false) || strchr(m->rcpt[i], ','))
+			return qstore_fail(s, QS_ERR_INVAL, "%s: bad recipient", m->id);
+	if (report && !json_object_ok(report, s->report_max))
+		return qstore_fail(s, QS_ERR_INVAL, "%s: report is not a JSON object within "
+				   "report_size_max", m->id);
+	return 0;
+}
+
+static int check_id(qstore_t *s, const char *id)
+{
+	if (!id || !mugai_id_valid(id))
+		return qstore_fail(s, QS_ERR_INVAL, "bad id '%.40s'", id ? id : "");
+	return 0;
+}
+
+/* ---- originals ---- */
+
+int qstore_put_batch(qstore_t *s, size_t n, const qstore_meta_t *meta,
+		     const void *const *orig, const size_t *len,
+		     const char *const *report_json)
+{
+	char (*hex)[65] = NULL;
+	int rc = -1;
+
+	s->err = QS_OK;
+	if (n == 0 || !(hex = calloc(n, sizeof(*hex)))) {
+		qstore_fail(s, QS_ERR_INVAL, "empty batch or out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (check_meta(s, &meta[i], report_json ? report_json[i] : NULL) < 0)
+			goto out;
+		if (len[i] > s->orig_max) {
+			qstore_fail(s, QS_ERR_INVAL, "%s: original exceeds message_size_max",
+				    meta[i].id);
+			goto out;
+		}
+		if (blob_sha256(len[i] ? orig[i] : "", len[i], hex[i]) < 0) {
+			qstore_fail(s, QS_ERR_IO, "sha256 failed");
+			goto out;
+		}
+	}
+	rc = s->ops->put_batch(s, n, meta, orig, len, report_json, (const char (*)[65])hex);
+out:
+	free(hex);
+	return rc;
+}
+
+int qstore_put(qstore_t *s, const qstore_meta_t *meta, const void *orig, size_t len,
+	       const char *report_json)
+{
+	return qstore_put_batch(s, 1, meta, &orig, &len, &report_json);
+}
+
+int qstore_show(qstore_t *s, const char *actor, const char *id, qstore_item_t *it)
+{
+	s->err = QS_OK;
+	memset(it, 0, sizeof(*it));
+	if (check_actor(s, actor) < 0 || check_id(s, id) < 0)
+		return -1;
+	return s->ops->show(s, actor, id, it, NULL);
+}
+
+int qstore_get(qstore_t *s, const char *actor, const char *id, qstore_item_t *it,
+	       buf_t *orig)
+{
+	s->err = QS_OK;
+	memset(it, 0, sizeof(*it));
+	if (check_actor(s, actor) < 0 || check_id(s, id) < 0)
+		return -1;
+	return s->ops->show(s, actor, id, it, orig);
+}
+
+static void filter_str(json_t *j, const char *k, const char *v)
+{
+	if (!v)
+		return;
+	json_key(j, k);
+	json_str(j, v);
+}
+
+/* The filter as the details of the quarantine.list audit record. */
+static int filter_json(const qstore_filter_t *f, buf_t *b)
+{
+	json_t j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	if (f->since) {
+		json_key(&j, "since");
+		json_int(&j, f->since);
+	}
+	if (f->until) {
+		json_key(&j, "until");
+		json_int(&j, f->until);
+	}
+	filter_str(&j, "verdict", f->verdict);
+	filter_str(&j, "sender", f->sender);
+	filter_str(&j, "rcpt", f->rcpt);
+	filter_str(&j, "status", f->status >= 0 ? qstatus_name(f->status) : NULL);
+	json_obj_end(&j);
+	return json_finish(&j);
+}
+
+int qstore_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
+		qstore_item_cb cb, void *arg)
+{
+	buf_t fj;
+	int rc = -1;
+
+	s->err = QS_OK;
+	buf_init(&fj, 64 * 1024);
+	if (check_actor(s, actor) < 0)
+		goto out;
+	if (!text_ok(f->verdict, 64, true) || !text_ok(f->sender, ADDR_MAX, true) ||
+	    !text_ok(f->rcpt, ADDR_MAX, true) || f->status >= QSTATUS__COUNT) {
+		qstore_fail(s, QS_ERR_INVAL, "bad filter");
+		goto out;
+	}
+	if (filter_json(f, &fj) < 0) {
+		qstore_fail(s, QS_ERR_INVAL, "filter too large");
+		goto out;
+	}
+	rc = s->ops->list(s, actor, f, fj.data, cb, arg);
+out:
+	buf_free(&fj);
+	return rc;
+}
+
+/* ---- release ---- */
+
+int qstore_request(qstore_t *s, const char *id, const char *by, const char *reason)
+{
+	s->err = QS_OK;
+	if (check_actor(s, by) < 0 || check_id(s, id) < 0)
+		return -1;
+	if (!text_ok(reason, 4096, false))
+		return qstore_fail(s, QS_ERR_INVAL, "a reason (UTF-8, up to 4096 bytes) is required");
+	return s->ops->request(s, id, by, reason);
+}
+
+int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue, buf_t *orig)
+{
+	s->err = QS_OK;
+	if (check_actor(s, by) < 0 || check_id(s, id) < 0)
+		return -1;
+	return s->ops->approve(s, id, by, to_queue, orig);
+}
+
+/* ---- retention ---- */
+
+int qstore_purge(qstore_t *s, const char *actor, long days, long *n_expired, long *n_blobs)
+{
+	char det[128];
+
+	s->err = QS_OK;
+	*n_expired = *n_blobs = 0;
+	if (check_actor(s, actor) < 0)
+		return -1;
+	if (days < s->retention_days || days > 36500) {
+		snprintf(det, sizeof(det), "{\"older_than_days\":%ld,\"retention_days\":%ld}",
+			 days, s->retention_days);
+		if (s->ops->audit_append(s, actor, "quarantine.purge.refused", "*", det) < 0)
+			return -1;
+		return qstore_fail(s, QS_ERR_DENIED, "retention_days is %ld: purge refuses to "
+				   "remove originals younger than that (asked: %ld days)",
+				   s->retention_days, days);
+	}
+	return s->ops->purge(s, actor, (int64_t)time(NULL) - (int64_t)days * 86400, days,
+			     n_expired, n_blobs);
+}
+
+/* ---- audit ---- */
+
+int audit_append(qstore_t *s, const char *actor, const char *action, const char *object,
+		 const char *details_json)
+{
+	const char *d = details_json ? details_json : "{}";
+
+	s->err = QS_OK;
+	if (audit_fields_ok(actor, action, object, d, s->details_max) < 0)
+		return qstore_fail(s, QS_ERR_INVAL, "bad audit record fields (names must be "
+				   "printable UTF-8, details a JSON object within audit_details_max)");
+	return s->ops->audit_append(s, actor, action, object, d);
+}
+
+int audit_scan(qstore_t *s, int64_t from_seq, const char *since, audit_rec_cb cb, void *arg)
+{
+	s->err = QS_OK;
+	return s->ops->audit_scan(s, from_seq, since, cb, arg);
+}
+
+int audit_find_hash(qstore_t *s, const char *hash, int64_t *seq)
+{
+	*seq = 0;
+	if (!blob_hex_valid(hash))
+		return 0;
+	return s->ops->audit_find_hash(s, hash, seq);
+}
+
+int audit_head(qstore_t *s, int64_t *seq, char hash[65])
+{
+	return s->ops->audit_head(s, seq, hash);
+}
+
+int audit_max_ref(qstore_t *s, int64_t *seq)
+{
+	return s->ops->audit_max_ref(s, seq);
+}
+
+int audit_witness_now(qstore_t *s)
+{
+	int64_t seq;
+	char hash[65];
+
+	if (audit_head(s, &seq, hash) < 0)
+		return -1;
+	if (audit_witness_emit(s->witness_file, seq, hash) < 0)
+		return qstore_fail(s, QS_ERR_IO, "%s: %s", s->witness_file, strerror(errno));
+	return 0;
+}
+
+static int read_small_file(const char *path, buf_t *b)
+{
+	FILE *f = fopen(path, "re");
+	char chunk[4096];
+	size_t n;
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_append(b, chunk, n) < 0)
+			goto out;
+	rc = ferror(f) ? -1 : 0;
+out:
+	fclose(f);
+	return rc;
+}
+
+int audit_note_config(qstore_t *s, const cfg_t *cfg, const char *actor)
+{
+	char hex[65];
+	buf_t file, det;
+	json_t j;
+	int rc = -1;
+
+	buf_init(&file, CONFIG_FILE_MAX);
+	buf_init(&det, 8192);
+	if (check_actor(s, actor) < 0)
+		goto out;
+	if (cfg->path && read_small_file(cfg->path, &file) < 0) {
+		qstore_fail(s, QS_ERR_IO, "%s: cannot read", cfg->path);
+		goto out;
+	}
+	if (blob_sha256(file.data ? file.data : "", file.len, hex) < 0)
+		goto out;
+	json_init(&j, &det);
+	json_obj_begin(&j);
+	json_key(&j, "path");
+	json_str(&j, cfg->path ? cfg->path : "(embedded defaults)");
+	json_key(&j, "sha256");
+	json_str(&j, hex);
+	json_obj_end(&j);
+	if (json_finish(&j) < 0)
+		goto out;
+	rc = s->ops->note_config(s, actor, hex, det.data);
+out:
+	buf_free(&file);
+	buf_free(&det);
+	return rc;
+}

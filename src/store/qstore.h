@@ -1,0 +1,170 @@
+/*
+ * qstore.h — the quarantine store: originals (content-addressed blobs), their
+ * index (id, envelope, headers, verdict, report, status) and the audit chain.
+ * The one writer of mugai's state.
+ *
+ * Callers see only this interface. A backend is a qstore_ops_t table chosen by
+ * the config key store_backend (today "sqlite"; a PostgreSQL backend for sites
+ * with several gateway nodes plugs in as another table, callers unchanged).
+ *
+ * Durability contract: qstore_put() returns 0 only when the blob file, its
+ * index row and the audit record of the write are all on stable storage.
+ * Every read or decision (list, show, get, request, approve, purge) appends
+ * an audit record before its result is returned.
+ *
+ * A handle belongs to one process and one thread: open it after fork(),
+ * never share it between threads (SQLite connections are not fork-safe).
+ *
+ * Errors: functions return 0 / -1; after -1, qstore_errcode() tells which kind
+ * (not found, wrong state, refused, ...) and qstore_errmsg() says why.
+ *
+ * SECURITY: runs in the store-owning process (CLI or daemon master), never in
+ * a sandboxed worker. Inputs are checked (id syntax, UTF-8, sizes against
+ * report_size_max / audit_details_max) before they reach the database; every
+ * SQL statement is prepared with bound parameters.
+ */
+#ifndef MUGAI_QSTORE_H
+#define MUGAI_QSTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/buf.h"
+#include "common/config.h"
+#include "common/defs.h"
+#include "common/id.h"
+
+typedef struct qstore qstore_t;
+
+typedef enum {
+	QS_OK = 0,
+	QS_ERR_INVAL,    /* bad argument (syntax, size, encoding) */
+	QS_ERR_NOTFOUND, /* no such id */
+	QS_ERR_EXISTS,   /* duplicate id */
+	QS_ERR_STATE,    /* wrong status for this step (e.g. approve before request) */
+	QS_ERR_DENIED,   /* refused by policy (self-approval, purge inside retention) */
+	QS_ERR_CORRUPT,  /* blob does not match its hash, or blob missing */
+	QS_ERR_IO,       /* file system */
+	QS_ERR_DB,       /* database (including lock timeout) */
+} qstore_err_t;
+
+typedef enum {
+	QSTATUS_HELD = 0,
+	QSTATUS_REQUESTED, /* "release-requested" */
+	QSTATUS_RELEASED,
+	QSTATUS_EXPIRED,
+	QSTATUS__COUNT
+} qstatus_t;
+
+/* What the caller knows about a message when it stores the original.
+ * id comes from mugai_id_new() so that the notice can quote it. */
+typedef struct qstore_meta {
+	char id[MUGAI_ID_LEN + 1];
+	int64_t received;        /* unix seconds, UTC */
+	const char *flow;        /* "inbound" | "outbound" | "file" */
+	const char *env_from;    /* envelope sender (may be "") */
+	const char *const *rcpt; /* envelope recipients */
+	size_t n_rcpt;
+	const char *hdr_from;    /* decoded From (UTF-8), may be NULL */
+	const char *subject;     /* decoded Subject (UTF-8), may be NULL */
+	const char *verdict;     /* engine verdict, e.g. "sanitized", "withheld" */
+	const char *actor;       /* who stores it, for the audit record; NULL: "mugai" */
+} qstore_meta_t;
+
+/* One index row, as returned by show/list/get. Strings are owned. */
+typedef struct qstore_item {
+	char id[MUGAI_ID_LEN + 1];
+	int64_t received;
+	char *flow, *env_from, *rcpt; /* rcpt: comma-separated */
+	char *hdr_from, *subject, *verdict, *report;
+	char sha256[65];
+	int64_t size;
+	qstatus_t status;
+	char *requested_by, *request_reason, *approved_by;
+	int64_t audit_seq;            /* seq of the audit record of the put */
+} qstore_item_t;
+
+typedef struct qstore_filter {
+	int64_t since, until;  /* unix seconds; 0: open */
+	const char *verdict;   /* exact; NULL: any */
+	const char *sender;    /* envelope sender, exact (case-insensitive) */
+	const char *rcpt;      /* one envelope recipient, exact (case-insensitive) */
+	int status;            /* qstatus_t, or -1: any */
+	long limit;            /* 0: no limit */
+} qstore_filter_t;
+
+typedef int (*qstore_item_cb)(const qstore_item_t *it, void *arg);
+
+/* One audit record as stored. */
+typedef struct audit_rec {
+	int64_t seq;
+	char *time, *actor, *action, *object, *details;
+	char prev_hash[65], hash[65];
+} audit_rec_t;
+
+typedef int (*audit_rec_cb)(const audit_rec_t *r, void *arg);
+
+/* ---- lifecycle ---- */
+int qstore_open(qstore_t **s, const cfg_t *cfg) MUGAI_WUR;
+void qstore_close(qstore_t *s);
+qstore_err_t qstore_errcode(const qstore_t *s);
+const char *qstore_errmsg(const qstore_t *s);
+const char *qstatus_name(qstatus_t st);
+int qstatus_parse(const char *name); /* -1 when unknown */
+void qstore_item_free(qstore_item_t *it);
+
+/* ---- originals ---- */
+/* Store one original with its report; durable on return. */
+int qstore_put(qstore_t *s, const qstore_meta_t *meta, const void *orig, size_t len,
+	       const char *report_json) MUGAI_WUR;
+/* Group commit: n originals, one database transaction (one WAL fsync).
+ * All or none are indexed; durable on return. */
+int qstore_put_batch(qstore_t *s, size_t n, const qstore_meta_t *meta,
+		     const void *const *orig, const size_t *len,
+		     const char *const *report_json) MUGAI_WUR;
+/* Index row only (audited as quarantine.show). */
+int qstore_show(qstore_t *s, const char *actor, const char *id, qstore_item_t *it) MUGAI_WUR;
+/* Row and original bytes, checked against their SHA-256 (audited as quarantine.get). */
+int qstore_get(qstore_t *s, const char *actor, const char *id, qstore_item_t *it,
+	       buf_t *orig) MUGAI_WUR;
+/* Rows matching f, newest first (audited once as quarantine.list). */
+int qstore_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
+		qstore_item_cb cb, void *arg) MUGAI_WUR;
+
+/* ---- release: request by the recipient, approve by an administrator ---- */
+int qstore_request(qstore_t *s, const char *id, const char *by, const char *reason) MUGAI_WUR;
+/* Approve and release. to_queue: mark for delivery by the daemon, else the
+ * caller writes *orig to a file. A refused self-approval is audited and
+ * fails with QS_ERR_DENIED. */
+int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue,
+		   buf_t *orig) MUGAI_WUR;
+
+/* ---- retention ---- */
+/* Expire every original received more than days ago (days >= retention_days,
+ * else QS_ERR_DENIED), wipe its personal data from the index, remove blobs
+ * whose last reference is gone, sweep orphan blobs and stale temp files. */
+int qstore_purge(qstore_t *s, const char *actor, long days, long *n_expired,
+		 long *n_blobs) MUGAI_WUR;
+
+/* ---- audit chain (see audit.h for the record hash) ---- */
+/* Append one record; durable on return. details_json must be valid JSON
+ * (an object, written with json.h); NULL means {}. */
+int audit_append(qstore_t *s, const char *actor, const char *action, const char *object,
+		 const char *details_json) MUGAI_WUR;
+/* Records with seq >= from_seq and time >= since (NULL: all), in seq order. */
+int audit_scan(qstore_t *s, int64_t from_seq, const char *since, audit_rec_cb cb,
+	       void *arg) MUGAI_WUR;
+/* Seq of the record whose stored hash is hash, or 0. */
+int audit_find_hash(qstore_t *s, const char *hash, int64_t *seq) MUGAI_WUR;
+/* Head of the chain (seq 0 and 64 zeros when empty). */
+int audit_head(qstore_t *s, int64_t *seq, char hash[65]) MUGAI_WUR;
+/* Largest audit seq referenced by an index row (0 when none). */
+int audit_max_ref(qstore_t *s, int64_t *seq) MUGAI_WUR;
+/* Send the head to syslog (and audit_witness_file) now. */
+int audit_witness_now(qstore_t *s) MUGAI_WUR;
+/* Record "config.load" when the config file's content differs from the last
+ * one recorded (so the trail shows every policy change, not every command). */
+int audit_note_config(qstore_t *s, const cfg_t *cfg, const char *actor) MUGAI_WUR;
+
+#endif

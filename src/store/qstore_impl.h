@@ -1,0 +1,67 @@
+/*
+ * qstore_impl.h — what a quarantine-store backend implements: the ops table
+ * and the shared store handle. Only src/store/ includes this header.
+ *
+ * The generic layer (qstore.c) validates every argument, then calls the
+ * backend; a backend may assume ids are valid, strings are UTF-8 within
+ * their limits, and details are JSON objects. Each op returns 0 / -1 and on
+ * -1 has called qstore_fail().
+ *
+ * SECURITY: store process only.
+ */
+#ifndef MUGAI_QSTORE_IMPL_H
+#define MUGAI_QSTORE_IMPL_H
+
+#include "store/qstore.h"
+
+typedef struct qstore_ops {
+	const char *name;
+	int (*open)(qstore_t *s);
+	void (*close)(qstore_t *s);
+	int (*put_batch)(qstore_t *s, size_t n, const qstore_meta_t *meta,
+			 const void *const *orig, const size_t *len,
+			 const char *const *report, const char (*hex)[65]);
+	int (*show)(qstore_t *s, const char *actor, const char *id, qstore_item_t *it,
+		    buf_t *orig);  /* orig NULL: show, else get */
+	int (*list)(qstore_t *s, const char *actor, const qstore_filter_t *f,
+		    const char *filter_json, qstore_item_cb cb, void *arg);
+	int (*request)(qstore_t *s, const char *id, const char *by, const char *reason);
+	int (*approve)(qstore_t *s, const char *id, const char *by, bool to_queue,
+		       buf_t *orig);
+	int (*purge)(qstore_t *s, const char *actor, int64_t cutoff, long days,
+		     long *n_expired, long *n_blobs);
+	int (*audit_append)(qstore_t *s, const char *actor, const char *action,
+			    const char *object, const char *details);
+	int (*audit_scan)(qstore_t *s, int64_t from_seq, const char *since,
+			  audit_rec_cb cb, void *arg);
+	int (*audit_find_hash)(qstore_t *s, const char *hash, int64_t *seq);
+	int (*audit_head)(qstore_t *s, int64_t *seq, char hash[65]);
+	int (*audit_max_ref)(qstore_t *s, int64_t *seq);
+	/* Append config.load unless the last one recorded has this sha256. */
+	int (*note_config)(qstore_t *s, const char *actor, const char *sha256,
+			   const char *details);
+} qstore_ops_t;
+
+struct qstore {
+	const qstore_ops_t *ops;
+	void *be;                 /* backend state */
+	char *state_dir;
+	char *blob_root;          /* state_dir/blobs */
+	char *witness_file;       /* "" when none */
+	long retention_days;
+	bool distinct_approver;
+	long witness_every, witness_minutes;
+	size_t report_max, details_max, orig_max;
+	int busy_ms;
+	qstore_err_t err;
+	char errmsg[512];
+};
+
+extern const qstore_ops_t qstore_sqlite_ops;
+
+/* Record an error on the handle; returns -1 for `return qstore_fail(...)`. */
+int qstore_fail(qstore_t *s, qstore_err_t code, const char *fmt, ...) MUGAI_PRINTF(3, 4);
+/* Helpers for backends. */
+char *qstore_strdup(const char *s);
+
+#endif

@@ -1,0 +1,1172 @@
+/*
+ * qstore_sqlite.c — the embedded quarantine-store backend: one SQLite
+ * database (state_dir/mugai.db) for the index and the audit chain, blobs in
+ * state_dir/blobs (blob.c).
+ *
+ * Follows SQLite's WAL documentation: journal_mode=WAL with synchronous=FULL
+ * so that every COMMIT fsyncs the WAL before it returns (NORMAL would only
+ * sync at checkpoints and could lose the last commits on power loss).
+ * Every write is one BEGIN IMMEDIATE transaction: the write lock is taken
+ * before the chain head is read, so concurrent processes append one after
+ * another and the chain cannot fork. busy_timeout (store_busy_timeout)
+ * waits for the lock. Schema version lives in PRAGMA user_version; migrations[]
+ * brings an older database forward inside one transaction.
+ *
+ * Put ordering: blob file durable first (outside the lock, fsyncs in
+ * parallel), then under the lock: blob still present (else rewrite), index
+ * row + audit record, COMMIT. Purge removes a blob only under the lock after
+ * seeing no live reference, so a concurrent put of the same bytes either
+ * commits first (blob kept) or finds it gone and rewrites it.
+ *
+ * SECURITY: store process only. SQL is constant text with bound parameters;
+ * SQLITE_DBCONFIG_DEFENSIVE forbids schema tampering through SQL; the
+ * database file is created 0600 (SQLite gives -wal/-shm the same mode).
+ */
+#include "store/qstore_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/json.h"
+#include "common/log.h"
+#include "store/audit.h"
+#include "store/blob.h"
+
+#define SQ_CACHE 40
+
+/* Prepared statements, reused by SQL text pointer (each call site passes a
+ * string literal): preparing costs as much as running a small statement. */
+typedef struct sq_cached {
+	const char *sql;
+	sqlite3_stmt *st;
+	bool busy;
+} sq_cached_t;
+
+typedef struct sq {
+	sqlite3 *db;
+	sq_cached_t cache[SQ_CACHE];
+	bool witness_pending;
+	int64_t witness_seq;
+	char witness_hash[65];
+} sq_t;
+
+#define SQ(s) ((sq_t *)(s)->be)
+#define DB(s) (SQ(s)->db)
+
+static const char schema_v1[] =
+	"CREATE TABLE quarantine("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" received INTEGER NOT NULL,"
+	" flow TEXT NOT NULL,"
+	" env_from TEXT NOT NULL,"
+	" rcpt TEXT NOT NULL,"
+	" hdr_from TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" verdict TEXT NOT NULL,"
+	" report TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" blob_present INTEGER NOT NULL DEFAULT 1,"
+	" status TEXT NOT NULL DEFAULT 'held' CHECK (status IN"
+	"  ('held','release-requested','released','expired')),"
+	" requested_by TEXT, request_reason TEXT, requested_at TEXT,"
+	" approved_by TEXT, approved_at TEXT, release_to TEXT,"
+	" audit_seq INTEGER NOT NULL);"
+	"CREATE INDEX quarantine_received ON quarantine(received);"
+	"CREATE INDEX quarantine_sha256 ON quarantine(sha256);"
+	"CREATE TABLE quarantine_rcpt("
+	" id TEXT NOT NULL, rcpt TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY(id, rcpt));"
+	"CREATE INDEX quarantine_rcpt_addr ON quarantine_rcpt(rcpt);"
+	"CREATE TABLE audit("
+	" seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL,"
+	" action TEXT NOT NULL, object TEXT NOT NULL, details TEXT NOT NULL,"
+	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	"CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);";
+
+/* migrations[v] takes user_version v to v + 1. */
+static const char *const migrations[] = { schema_v1 };
+#define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
+
+/* ---- small SQLite helpers ---- */
+
+static int sq_fail(qstore_t *s)
+{
+	int code = sqlite3_extended_errcode(DB(s));
+
+	if ((code & 0xff) == SQLITE_CONSTRAINT)
+		return qstore_fail(s, QS_ERR_EXISTS, "duplicate: %s", sqlite3_errmsg(DB(s)));
+	return qstore_fail(s, QS_ERR_DB, "sqlite: %s", sqlite3_errmsg(DB(s)));
+}
+
+/* Several statements (schema migrations). */
+static int sq_exec_multi(qstore_t *s, const char *sql)
+{
+	if (sqlite3_exec(DB(s), sql, NULL, NULL, NULL) != SQLITE_OK)
+		return sq_fail(s);
+	return 0;
+}
+
+static sq_cached_t *cache_find(sq_t *q, const char *sql)
+{
+	sq_cached_t *free_slot = NULL;
+
+	for (int i = 0; i < SQ_CACHE; i++) {
+		if (q->cache[i].sql == sql && !q->cache[i].busy)
+			return &q->cache[i];
+		if (!q->cache[i].sql && !free_slot)
+			free_slot = &q->cache[i];
+	}
+	return free_slot;
+}
+
+static int sq_prep(qstore_t *s, sqlite3_stmt **st, const char *sql)
+{
+	sq_cached_t *c = cache_find(SQ(s), sql);
+
+	*st = NULL;
+	if (c && c->sql == sql) {
+		c->busy = true;
+		*st = c->st;
+		return 0;
+	}
+	if (sqlite3_prepare_v2(DB(s), sql, -1, st, NULL) != SQLITE_OK)
+		return sq_fail(s);
+	if (c) {
+		c->sql = sql;
+		c->st = *st;
+		c->busy = true;
+	}
+	return 0;
+}
+
+/* Give a statement back: cached ones are reset, others finalized. */
+static void sq_release(qstore_t *s, sqlite3_stmt *st)
+{
+	sq_t *q = SQ(s);
+
+	if (!st)
+		return;
+	for (int i = 0; i < SQ_CACHE; i++)
+		if (q->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			q->cache[i].busy = false;
+			return;
+		}
+	sq_release(s, st);
+}
+
+static int sq_step_done(qstore_t *s, sqlite3_stmt *st);
+
+/* One statement, through the cache. */
+static int sq_exec(qstore_t *s, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sq_prep(s, &st, sql) < 0)
+		goto out;
+	rc = sq_step_done(s, st);
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Step a statement that returns no row (or ignores it). */
+static int sq_step_done(qstore_t *s, sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+
+	if (r != SQLITE_DONE && r != SQLITE_ROW)
+		return sq_fail(s);
+	return 0;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+static int sq_begin(qstore_t *s)
+{
+	SQ(s)->witness_pending = false;
+	return sq_exec(s, "BEGIN IMMEDIATE");
+}
+
+static void sq_rollback(qstore_t *s)
+{
+	if (!sqlite3_get_autocommit(DB(s)))
+		(void)sqlite3_exec(DB(s), "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* COMMIT, then send a witness if one of the appends asked for it. */
+static int sq_commit(qstore_t *s)
+{
+	sq_t *q = SQ(s);
+
+	if (sq_exec(s, "COMMIT") < 0) {
+		sq_rollback(s);
+		return -1;
+	}
+	if (q->witness_pending &&
+	    audit_witness_emit(s->witness_file, q->witness_seq, q->witness_hash) < 0)
+		log_warn("audit witness: %s: %s", s->witness_file, strerror(errno));
+	q->witness_pending = false;
+	return 0;
+}
+
+/* ---- open / schema ---- */
+
+static int user_version(qstore_t *s, int *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sq_prep(s, &st, "PRAGMA user_version") < 0)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_fail(s);
+		goto out;
+	}
+	*v = sqlite3_column_int(st, 0);
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int migrate(qstore_t *s)
+{
+	char sql[64];
+	int v;
+
+	if (user_version(s, &v) < 0)
+		return -1;
+	if (v == SCHEMA_VERSION)
+		return 0;
+	if (sq_begin(s) < 0 || user_version(s, &v) < 0)
+		goto fail;
+	if (v > SCHEMA_VERSION) {
+		qstore_fail(s, QS_ERR_DB, "database schema %d is newer than this mugai (%d)",
+			    v, SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; v < SCHEMA_VERSION; v++)
+		if (sq_exec_multi(s, migrations[v]) < 0)
+			goto fail;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", SCHEMA_VERSION);
+	if (sq_exec(s, sql) < 0 || sq_commit(s) < 0)
+		goto fail;
+	return 0;
+fail:
+	sq_rollback(s);
+	return -1;
+}
+
+/* Create the file 0600 before SQLite does (it would use the umask). */
+static int precreate(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int sq_open(qstore_t *s)
+{
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/mugai.db", s->state_dir);
+	sq_t *q = calloc(1, sizeof(*q));
+
+	s->be = q;
+	if (!q || n < 0 || (size_t)n >= sizeof(path))
+		return qstore_fail(s, QS_ERR_IO, "out of memory or path too long");
+	if (precreate(path) < 0)
+		return qstore_fail(s, QS_ERR_IO, "%s: %s", path, strerror(errno));
+	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK)
+		return qstore_fail(s, QS_ERR_DB, "%s: %s", path,
+				   q->db ? sqlite3_errmsg(q->db) : "cannot open");
+	sqlite3_busy_timeout(q->db, s->busy_ms);
+	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(q->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (sq_exec(s, "PRAGMA journal_mode=WAL") < 0 ||
+	    sq_exec(s, "PRAGMA synchronous=FULL") < 0)
+		return -1;
+	return migrate(s);
+}
+
+static void sq_close(qstore_t *s)
+{
+	sq_t *q = SQ(s);
+
+	for (int i = 0; i < SQ_CACHE; i++)
+		if (q->cache[i].st)
+			sqlite3_finalize(q->cache[i].st);
+	if (q->db)
+		sqlite3_close_v2(q->db);
+	free(q);
+	s->be = NULL;
+}
+
+/* ---- audit chain ---- */
+
+static int sq_head(qstore_t *s, int64_t *seq, char hash[65])
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc = -1;
+
+	*seq = 0;
+	memcpy(hash, AUDIT_GENESIS, 65);
+	if (sq_prep(s, &st, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1") < 0)
+		goto out;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		snprintf(hash, 65, "%s", col_text(st, 1));
+	} else if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int meta_get(qstore_t *s, const char *key, char *val, size_t cap)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc = -1;
+
+	val[0] = '\0';
+	if (sq_prep(s, &st, "SELECT value FROM meta WHERE key=?1") < 0)
+		goto out;
+	bind_text(st, 1, key);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		snprintf(val, cap, "%s", col_text(st, 0));
+	else if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int meta_set(qstore_t *s, const char *key, const char *val)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sq_prep(s, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+		    "ON CONFLICT(key) DO UPDATE SET value=excluded.value") < 0)
+		goto out;
+	bind_text(st, 1, key);
+	bind_text(st, 2, val);
+	rc = sq_step_done(s, st);
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+/* Inside the transaction: is this record due for the external witness? */
+static int witness_due(qstore_t *s, int64_t seq, const char *hash)
+{
+	sq_t *q = SQ(s);
+	char last[32], now_s[32];
+	long long now = (long long)time(NULL), then;
+	bool due = s->witness_every > 0 && seq % s->witness_every == 0;
+
+	if (!due && s->witness_minutes > 0) {
+		if (meta_get(s, "witness_time", last, sizeof(last)) < 0)
+			return -1;
+		then = last[0] ? atoll(last) : 0;
+		due = now - then >= (long long)s->witness_minutes * 60;
+	}
+	if (!due)
+		return 0;
+	snprintf(now_s, sizeof(now_s), "%lld", now);
+	if (meta_set(s, "witness_time", now_s) < 0)
+		return -1;
+	q->witness_pending = true;
+	q->witness_seq = seq;
+	memcpy(q->witness_hash, hash, 65);
+	return 0;
+}
+
+/* Inside a BEGIN IMMEDIATE transaction: append one record. */
+static int append_locked(qstore_t *s, const char *actor, const char *action,
+			 const char *object, const char *details, int64_t *seq_out)
+{
+	char prev[65], hash[65], now[AUDIT_TIME_LEN + 1];
+	sqlite3_stmt *st = NULL;
+	int64_t seq;
+	int rc = -1;
+
+	if (sq_head(s, &seq, prev) < 0)
+		goto out;
+	seq++;
+	audit_time_now(now);
+	if (audit_rec_hash(seq, now, actor, action, object, details, prev, hash) < 0 ||
+	    sq_prep(s, &st, "INSERT INTO audit(seq, time, actor, action, object, details, "
+		    "prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, seq);
+	bind_text(st, 2, now);
+	bind_text(st, 3, actor);
+	bind_text(st, 4, action);
+	bind_text(st, 5, object);
+	bind_text(st, 6, details);
+	bind_text(st, 7, prev);
+	bind_text(st, 8, hash);
+	if (sq_step_done(s, st) < 0 || witness_due(s, seq, hash) < 0)
+		goto out;
+	if (seq_out)
+		*seq_out = seq;
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int sq_audit_append(qstore_t *s, const char *actor, const char *action,
+			   const char *object, const char *details)
+{
+	if (sq_begin(s) < 0)
+		return -1;
+	if (append_locked(s, actor, action, object, details, NULL) < 0) {
+		sq_rollback(s);
+		return -1;
+	}
+	return sq_commit(s);
+}
+
+static void rec_fill(sqlite3_stmt *st, audit_rec_t *r)
+{
+	r->seq = sqlite3_column_int64(st, 0);
+	r->time = (char *)col_text(st, 1);
+	r->actor = (char *)col_text(st, 2);
+	r->action = (char *)col_text(st, 3);
+	r->object = (char *)col_text(st, 4);
+	r->details = (char *)col_text(st, 5);
+	snprintf(r->prev_hash, sizeof(r->prev_hash), "%s", col_text(st, 6));
+	snprintf(r->hash, sizeof(r->hash), "%s", col_text(st, 7));
+}
+
+static int sq_audit_scan(qstore_t *s, int64_t from_seq, const char *since,
+			 audit_rec_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	audit_rec_t r;
+	int x, rc = -1;
+
+	if (sq_prep(s, &st, "SELECT seq, time, actor, action, object, details, prev_hash, "
+		    "hash FROM audit WHERE seq >= ?1 AND (?2 IS NULL OR time >= ?2) "
+		    "ORDER BY seq") < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, from_seq);
+	bind_text(st, 2, since);
+	while ((x = sqlite3_step(st)) == SQLITE_ROW) {
+		rec_fill(st, &r);
+		x = cb(&r, arg);
+		if (x < 0)
+			goto out;
+		if (x > 0)
+			break;
+	}
+	if (x != SQLITE_DONE && x != SQLITE_ROW && x != 1) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int sq_int_query(qstore_t *s, const char *sql, const char *arg, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc = -1;
+
+	*v = 0;
+	if (sq_prep(s, &st, sql) < 0)
+		goto out;
+	if (arg)
+		bind_text(st, 1, arg);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*v = sqlite3_column_int64(st, 0);
+	else if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int sq_find_hash(qstore_t *s, const char *hash, int64_t *seq)
+{
+	return sq_int_query(s, "SELECT seq FROM audit WHERE hash=?1 ORDER BY seq LIMIT 1",
+			    hash, seq);
+}
+
+static int sq_max_ref(qstore_t *s, int64_t *seq)
+{
+	return sq_int_query(s, "SELECT coalesce(max(audit_seq), 0) FROM quarantine", NULL, seq);
+}
+
+static int sq_note_config(qstore_t *s, const char *actor, const char *sha256,
+			  const char *details)
+{
+	char last[65];
+
+	if (sq_begin(s) < 0)
+		return -1;
+	if (meta_get(s, "config_sha256", last, sizeof(last)) < 0)
+		goto fail;
+	if (strcmp(last, sha256) == 0) {
+		sq_rollback(s);
+		return 0;
+	}
+	if (meta_set(s, "config_sha256", sha256) < 0 ||
+	    append_locked(s, actor, "config.load", "config", details, NULL) < 0)
+		goto fail;
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return -1;
+}
+
+/* ---- put ---- */
+
+static int put_details(const qstore_meta_t *m, const char *hex, size_t len, buf_t *b)
+{
+	json_t j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key(&j, "flow");
+	json_str(&j, m->flow);
+	json_key(&j, "verdict");
+	json_str(&j, m->verdict);
+	json_key(&j, "sha256");
+	json_str(&j, hex);
+	json_key(&j, "size");
+	json_int(&j, (long long)len);
+	json_key(&j, "rcpt_count");
+	json_int(&j, (long long)m->n_rcpt);
+	json_obj_end(&j);
+	return json_finish(&j);
+}
+
+static int join_rcpt(const qstore_meta_t *m, buf_t *b)
+{
+	for (size_t i = 0; i < m->n_rcpt; i++)
+		if ((i && buf_putc(b, ',') < 0) || buf_puts(b, m->rcpt[i]) < 0)
+			return -1;
+	return buf_puts(b, "");
+}
+
+static int insert_rcpts(qstore_t *s, const qstore_meta_t *m)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sq_prep(s, &st, "INSERT OR IGNORE INTO quarantine_rcpt(id, rcpt) "
+		    "VALUES(?1, ?2)") < 0)
+		goto out;
+	for (size_t i = 0; i < m->n_rcpt; i++) {
+		sqlite3_reset(st);
+		bind_text(st, 1, m->id);
+		bind_text(st, 2, m->rcpt[i]);
+		if (sq_step_done(s, st) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int insert_row(qstore_t *s, const qstore_meta_t *m, const char *rcpt,
+		      const char *report, const char *hex, size_t len, int64_t seq)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sq_prep(s, &st, "INSERT INTO quarantine(id, received, flow, env_from, rcpt, "
+		    "hdr_from, subject, verdict, report, sha256, size, audit_seq) "
+		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") < 0)
+		goto out;
+	bind_text(st, 1, m->id);
+	sqlite3_bind_int64(st, 2, m->received);
+	bind_text(st, 3, m->flow);
+	bind_text(st, 4, m->env_from ? m->env_from : "");
+	bind_text(st, 5, rcpt);
+	bind_text(st, 6, m->hdr_from ? m->hdr_from : "");
+	bind_text(st, 7, m->subject ? m->subject : "");
+	bind_text(st, 8, m->verdict);
+	bind_text(st, 9, report ? report : "{}");
+	bind_text(st, 10, hex);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)len);
+	sqlite3_bind_int64(st, 12, seq);
+	rc = sq_step_done(s, st);
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+/* Under the lock: blob still there (a purge may have removed it), row, record. */
+static int put_one_locked(qstore_t *s, const qstore_meta_t *m, const void *orig,
+			  size_t len, const char *report, const char *hex)
+{
+	buf_t det, rcpt;
+	bool have = false;
+	int64_t seq;
+	int rc = -1;
+
+	buf_init(&det, 4096);
+	buf_init(&rcpt, 64 * 1024 * 1024);
+	if (blob_exists(s->blob_root, hex, &have) < 0 ||
+	    (!have && blob_write(s->blob_root, hex, orig, len) < 0)) {
+		qstore_fail(s, QS_ERR_IO, "blob %s: %s", hex, strerror(errno));
+		goto out;
+	}
+	if (put_details(m, hex, len, &det) < 0 || join_rcpt(m, &rcpt) < 0) {
+		qstore_fail(s, QS_ERR_INVAL, "%s: record too large", m->id);
+		goto out;
+	}
+	if (append_locked(s, m->actor ? m->actor : "mugai", "quarantine.put", m->id,
+			  det.data, &seq) < 0 ||
+	    insert_row(s, m, rcpt.data, report, hex, len, seq) < 0 ||
+	    insert_rcpts(s, m) < 0)
+		goto out;
+	rc = 0;
+out:
+	buf_free(&det);
+	buf_free(&rcpt);
+	return rc;
+}
+
+static int sq_put_batch(qstore_t *s, size_t n, const qstore_meta_t *meta,
+			const void *const *orig, const size_t *len,
+			const char *const *report, const char (*hex)[65])
+{
+	for (size_t i = 0; i < n; i++)
+		if (blob_write(s->blob_root, hex[i], orig[i], len[i]) < 0)
+			return qstore_fail(s, QS_ERR_IO, "blob %s: %s", hex[i], strerror(errno));
+	if (sq_begin(s) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (put_one_locked(s, &meta[i], orig[i], len[i],
+				   report ? report[i] : NULL, hex[i]) < 0)
+			goto fail;
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return -1;
+}
+
+/* ---- show / get / list ---- */
+
+#define ITEM_COLS "id, received, flow, env_from, rcpt, hdr_from, subject, verdict, " \
+	"report, sha256, size, status, requested_by, request_reason, approved_by, " \
+	"audit_seq, blob_present"
+
+static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
+{
+	snprintf(it->id, sizeof(it->id), "%s", col_text(st, 0));
+	it->received = sqlite3_column_int64(st, 1);
+	it->flow = qstore_strdup(col_text(st, 2));
+	it->env_from = qstore_strdup(col_text(st, 3));
+	it->rcpt = qstore_strdup(col_text(st, 4));
+	it->hdr_from = qstore_strdup(col_text(st, 5));
+	it->subject = qstore_strdup(col_text(st, 6));
+	it->verdict = qstore_strdup(col_text(st, 7));
+	it->report = qstore_strdup(col_text(st, 8));
+	snprintf(it->sha256, sizeof(it->sha256), "%s", col_text(st, 9));
+	it->size = sqlite3_column_int64(st, 10);
+	it->status = qstatus_parse(col_text(st, 11)) < 0 ? QSTATUS_HELD
+		: (qstatus_t)qstatus_parse(col_text(st, 11));
+	it->requested_by = qstore_strdup(col_text(st, 12));
+	it->request_reason = qstore_strdup(col_text(st, 13));
+	it->approved_by = qstore_strdup(col_text(st, 14));
+	it->audit_seq = sqlite3_column_int64(st, 15);
+	if (!it->flow || !it->env_from || !it->rcpt || !it->hdr_from || !it->subject ||
+	    !it->verdict || !it->report || !it->requested_by || !it->request_reason ||
+	    !it->approved_by)
+		return -1;
+	return 0;
+}
+
+/* Row by id; *found false when absent. */
+static int item_load(qstore_t *s, const char *id, qstore_item_t *it, bool *found)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc = -1;
+
+	*found = false;
+	if (sq_prep(s, &st, "SELECT " ITEM_COLS " FROM quarantine WHERE id=?1") < 0)
+		goto out;
+	bind_text(st, 1, id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*found = true;
+		if (item_fill(st, it) < 0) {
+			qstore_fail(s, QS_ERR_IO, "out of memory");
+			goto out;
+		}
+	} else if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int read_original(qstore_t *s, const qstore_item_t *it, buf_t *orig)
+{
+	bool bad = false;
+
+	if (it->status == QSTATUS_EXPIRED)
+		return qstore_fail(s, QS_ERR_STATE, "%s: expired (purged)", it->id);
+	if (blob_read(s->blob_root, it->sha256, s->orig_max, orig, &bad) < 0)
+		return qstore_fail(s, QS_ERR_IO, "blob %s: %s", it->sha256, strerror(errno));
+	if (bad)
+		return qstore_fail(s, QS_ERR_CORRUPT, "%s: original missing or does not match "
+				   "its SHA-256 %s", it->id, it->sha256);
+	return 0;
+}
+
+static int sq_show(qstore_t *s, const char *actor, const char *id, qstore_item_t *it,
+		   buf_t *orig)
+{
+	const char *action = orig ? "quarantine.get" : "quarantine.show";
+	bool found = false;
+	int rc = -1;
+
+	if (item_load(s, id, it, &found) < 0)
+		goto out;
+	if (!found) {
+		if (sq_audit_append(s, actor, action, id, "{\"result\":\"not found\"}") == 0)
+			qstore_fail(s, QS_ERR_NOTFOUND, "%s: no such message", id);
+		goto out;
+	}
+	if (orig && read_original(s, it, orig) < 0) {
+		int e = s->err;
+
+		(void)sq_audit_append(s, actor, action, id, "{\"result\":\"failed\"}");
+		s->err = e;
+		goto out;
+	}
+	if (sq_audit_append(s, actor, action, id, "{\"result\":\"ok\"}") < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		qstore_item_free(it);
+	return rc;
+}
+
+static void list_bind(sqlite3_stmt *st, const qstore_filter_t *f)
+{
+	sqlite3_bind_int64(st, 1, f->since);
+	sqlite3_bind_int64(st, 2, f->until);
+	bind_text(st, 3, f->verdict);
+	bind_text(st, 4, f->sender);
+	bind_text(st, 5, f->rcpt);
+	bind_text(st, 6, f->status >= 0 ? qstatus_name(f->status) : NULL);
+	sqlite3_bind_int64(st, 7, f->limit > 0 ? f->limit : -1);
+}
+
+static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
+		   const char *filter_json, qstore_item_cb cb, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	qstore_item_t it;
+	int r, rc = -1;
+
+	if (sq_audit_append(s, actor, "quarantine.list", "*", filter_json) < 0 ||
+	    sq_prep(s, &st, "SELECT " ITEM_COLS " FROM quarantine WHERE"
+		    " (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
+		    " AND (?3 IS NULL OR verdict = ?3)"
+		    " AND (?4 IS NULL OR env_from = ?4 COLLATE NOCASE)"
+		    " AND (?5 IS NULL OR id IN (SELECT id FROM quarantine_rcpt WHERE rcpt = ?5))"
+		    " AND (?6 IS NULL OR status = ?6)"
+		    " ORDER BY received DESC, id DESC LIMIT ?7") < 0)
+		goto out;
+	list_bind(st, f);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&it, 0, sizeof(it));
+		r = item_fill(st, &it) < 0 ? -1 : cb(&it, arg);
+		qstore_item_free(&it);
+		if (r < 0) {
+			qstore_fail(s, QS_ERR_IO, "list output failed");
+			goto out;
+		}
+	}
+	if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+/* ---- release ---- */
+
+static int set_status(qstore_t *s, const char *sql, const char *id, const char *a,
+		      const char *b)
+{
+	char now[AUDIT_TIME_LEN + 1];
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	audit_time_now(now);
+	if (sq_prep(s, &st, sql) < 0)
+		goto out;
+	bind_text(st, 1, id);
+	bind_text(st, 2, a);
+	bind_text(st, 3, b);
+	bind_text(st, 4, now);
+	rc = sq_step_done(s, st);
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int reason_details(const char *key, const char *val, buf_t *b)
+{
+	json_t j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key(&j, key);
+	json_str(&j, val);
+	json_obj_end(&j);
+	return json_finish(&j);
+}
+
+static int sq_request(qstore_t *s, const char *id, const char *by, const char *reason)
+{
+	qstore_item_t it = { 0 };
+	bool found;
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, 16384);
+	if (sq_begin(s) < 0)
+		goto out;
+	if (item_load(s, id, &it, &found) < 0)
+		goto out;
+	if (!found || it.status != QSTATUS_HELD) {
+		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
+			    found ? qstatus_name(it.status) : "no such message");
+		goto out;
+	}
+	if (reason_details("reason", reason, &det) < 0 ||
+	    set_status(s, "UPDATE quarantine SET status='release-requested', requested_by=?2,"
+		       " request_reason=?3, requested_at=?4 WHERE id=?1", id, by, reason) < 0 ||
+	    append_locked(s, by, "quarantine.request", id, det.data, NULL) < 0)
+		goto out;
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		sq_rollback(s);
+	qstore_item_free(&it);
+	buf_free(&det);
+	return rc;
+}
+
+/* Self-approval: record the refusal durably, then deny. */
+static int approve_refuse(qstore_t *s, const char *id, const char *by)
+{
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, 4096);
+	if (reason_details("refused", "requester may not approve (release_distinct_approver)",
+			   &det) < 0 ||
+	    append_locked(s, by, "quarantine.approve.refused", id, det.data, NULL) < 0 ||
+	    sq_commit(s) < 0)
+		goto out;
+	qstore_fail(s, QS_ERR_DENIED, "%s: %s requested this release and may not approve it "
+		    "(release_distinct_approver = yes)", id, by);
+out:
+	buf_free(&det);
+	return rc;
+}
+
+static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
+			  bool to_queue, buf_t *orig)
+{
+	const char *to = to_queue ? "queue" : "file";
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, 4096);
+	if (!to_queue && read_original(s, it, orig) < 0)
+		goto out;
+	if (reason_details("requested_by", it->requested_by, &det) < 0 ||
+	    set_status(s, "UPDATE quarantine SET status='released', approved_by=?2,"
+		       " release_to=?3, approved_at=?4 WHERE id=?1", it->id, by, to) < 0 ||
+	    append_locked(s, by, "quarantine.approve", it->id, det.data, NULL) < 0)
+		goto out;
+	buf_reset(&det);
+	if (reason_details("to", to, &det) < 0 ||
+	    append_locked(s, by, "quarantine.release", it->id, det.data, NULL) < 0)
+		goto out;
+	rc = sq_commit(s);
+out:
+	buf_free(&det);
+	return rc;
+}
+
+static int sq_approve(qstore_t *s, const char *id, const char *by, bool to_queue, buf_t *orig)
+{
+	qstore_item_t it = { 0 };
+	bool found;
+	int rc = -1;
+
+	if (sq_begin(s) < 0 || item_load(s, id, &it, &found) < 0)
+		goto out;
+	if (!found || it.status != QSTATUS_REQUESTED) {
+		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
+			    found ? qstatus_name(it.status) : "no such message");
+		goto out;
+	}
+	if (s->distinct_approver && strcmp(it.requested_by, by) == 0) {
+		(void)approve_refuse(s, id, by);
+		goto out;
+	}
+	rc = approve_locked(s, &it, by, to_queue, orig);
+out:
+	if (rc < 0)
+		sq_rollback(s);
+	qstore_item_free(&it);
+	return rc;
+}
+
+/* ---- purge ---- */
+
+typedef struct strvec {
+	char **v;
+	size_t n, cap;
+} strvec_t;
+
+static int strvec_push(strvec_t *sv, const char *s)
+{
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 64;
+		char **v = realloc(sv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		sv->v = v;
+		sv->cap = cap;
+	}
+	if (!(sv->v[sv->n] = strdup(s)))
+		return -1;
+	sv->n++;
+	return 0;
+}
+
+static void strvec_free(strvec_t *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+}
+
+static int expired_ids(qstore_t *s, int64_t cutoff, strvec_t *ids, strvec_t *hashes)
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc = -1;
+
+	if (sq_prep(s, &st, "SELECT id, sha256 FROM quarantine WHERE received < ?1 "
+		    "AND status != 'expired' ORDER BY received") < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, cutoff);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if (strvec_push(ids, col_text(st, 0)) < 0 ||
+		    strvec_push(hashes, col_text(st, 1)) < 0) {
+			qstore_fail(s, QS_ERR_IO, "out of memory");
+			goto out;
+		}
+	if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+/* Expire one row: keep id, times, verdict, hash and size; wipe personal data. */
+static int expire_one(qstore_t *s, const char *actor, const char *id, const char *hex)
+{
+	sqlite3_stmt *st = NULL;
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, 1024);
+	if (sq_prep(s, &st, "UPDATE quarantine SET status='expired', blob_present=0,"
+		    " env_from='', rcpt='', hdr_from='', subject='', report='{}',"
+		    " request_reason=NULL WHERE id=?1") < 0)
+		goto out;
+	bind_text(st, 1, id);
+	if (sq_step_done(s, st) < 0)
+		goto out;
+	sq_release(s, st);
+	st = NULL;
+	if (sq_prep(s, &st, "DELETE FROM quarantine_rcpt WHERE id=?1") < 0)
+		goto out;
+	bind_text(st, 1, id);
+	if (sq_step_done(s, st) < 0 || reason_details("sha256", hex, &det) < 0 ||
+	    append_locked(s, actor, "quarantine.expire", id, det.data, NULL) < 0)
+		goto out;
+	rc = 0;
+out:
+	sq_release(s, st);
+	buf_free(&det);
+	return rc;
+}
+
+/* Under the lock: remove the blob when no live row references it. 1 removed. */
+static int unref_remove_locked(qstore_t *s, const char *hex)
+{
+	int64_t refs;
+
+	if (sq_int_query(s, "SELECT count(*) FROM quarantine WHERE sha256=?1 AND "
+			 "blob_present=1", hex, &refs) < 0)
+		return -1;
+	if (refs > 0)
+		return 0;
+	if (blob_remove(s->blob_root, hex) < 0)
+		return qstore_fail(s, QS_ERR_IO, "blob %s: %s", hex, strerror(errno));
+	return 1;
+}
+
+static int sweep_cb(const char *hex, void *arg)
+{
+	qstore_t *s = arg;
+	int r;
+
+	if (sq_begin(s) < 0)
+		return -1;
+	r = unref_remove_locked(s, hex);
+	if (r < 0 || sq_commit(s) < 0) {
+		sq_rollback(s);
+		return -1;
+	}
+	return r;
+}
+
+static int purge_blobs(qstore_t *s, const strvec_t *hashes, long *n_blobs)
+{
+	long swept = 0;
+	int r;
+
+	if (sq_begin(s) < 0)
+		return -1;
+	for (size_t i = 0; i < hashes->n; i++) {
+		r = unref_remove_locked(s, hashes->v[i]);
+		if (r < 0)
+			goto fail;
+		*n_blobs += r;
+	}
+	if (sq_commit(s) < 0)
+		return -1;
+	/* Orphans: blobs of puts killed before COMMIT, older than an hour. */
+	if (blob_sweep(s->blob_root, 3600, sweep_cb, s, &swept) < 0)
+		return s->err ? -1 : qstore_fail(s, QS_ERR_IO, "sweep: %s", strerror(errno));
+	*n_blobs += swept;
+	return 0;
+fail:
+	sq_rollback(s);
+	return -1;
+}
+
+static int purge_summary(qstore_t *s, const char *actor, long days, long n, long nb)
+{
+	char det[160];
+
+	snprintf(det, sizeof(det), "{\"older_than_days\":%ld,\"expired\":%ld,"
+		 "\"blobs_removed\":%ld}", days, n, nb);
+	return sq_audit_append(s, actor, "quarantine.purge", "*", det);
+}
+
+static int sq_purge(qstore_t *s, const char *actor, int64_t cutoff, long days,
+		    long *n_expired, long *n_blobs)
+{
+	strvec_t ids = { 0 }, hashes = { 0 };
+	int rc = -1;
+
+	if (sq_begin(s) < 0)
+		goto out;
+	if (expired_ids(s, cutoff, &ids, &hashes) < 0)
+		goto out;
+	for (size_t i = 0; i < ids.n; i++)
+		if (expire_one(s, actor, ids.v[i], hashes.v[i]) < 0)
+			goto out;
+	if (sq_commit(s) < 0)
+		goto out;
+	*n_expired = (long)ids.n;
+	if (purge_blobs(s, &hashes, n_blobs) < 0 ||
+	    purge_summary(s, actor, days, *n_expired, *n_blobs) < 0)
+		goto out;
+	rc = 0;
+out:
+	sq_rollback(s);
+	strvec_free(&ids);
+	strvec_free(&hashes);
+	return rc;
+}
+
+const qstore_ops_t qstore_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.put_batch = sq_put_batch,
+	.show = sq_show,
+	.list = sq_list,
+	.request = sq_request,
+	.approve = sq_approve,
+	.purge = sq_purge,
+	.audit_append = sq_audit_append,
+	.audit_scan = sq_audit_scan,
+	.audit_find_hash = sq_find_hash,
+	.audit_head = sq_head,
+	.audit_max_ref = sq_max_ref,
+	.note_config = sq_note_config,
+};

@@ -1,0 +1,50 @@
+"""Helpers for the store CLI tests: a temp state_dir with its config."""
+import os
+import sqlite3
+import subprocess
+
+MUGAI = os.environ.get("MUGAI", "build/mugai")
+
+
+class Store:
+    def __init__(self, tmp, **cfg):
+        self.dir = str(tmp)
+        self.state = os.path.join(self.dir, "var")
+        self.cf = os.path.join(self.dir, "mugai.cf")
+        cfg.setdefault("state_dir", self.state)
+        with open(self.cf, "w") as f:
+            for k, v in cfg.items():
+                f.write(f"{k} = {v}\n")
+
+    def run(self, *args, check=None, timeout=30):
+        r = subprocess.run([MUGAI, args[0], "-c", self.cf, *args[1:]],
+                           capture_output=True, timeout=timeout)
+        if check is not None:
+            assert r.returncode == check, (args, r.returncode, r.stdout, r.stderr)
+        return r
+
+    def put(self, data, verdict="withheld", *extra):
+        path = os.path.join(self.dir, "in.eml")
+        with open(path, "wb") as f:
+            f.write(data)
+        r = self.run("quarantine", "put", path, "--verdict", verdict, *extra, check=0)
+        return r.stdout.decode().strip()
+
+    def db(self):
+        return sqlite3.connect(os.path.join(self.state, "mugai.db"))
+
+    def sql(self, q, *params):
+        con = self.db()
+        try:
+            rows = con.execute(q, params).fetchall()
+            con.commit()
+            return rows
+        finally:
+            con.close()
+
+    def verify(self, *extra):
+        r = self.run("audit", "verify", *extra)
+        return r.returncode, r.stdout.decode()
+
+    def export(self, *extra):
+        return self.run("audit", "export", *extra, check=0).stdout.decode()
