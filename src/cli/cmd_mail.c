@@ -2,6 +2,8 @@
  * cmd_mail.c — `mugai mail sanitize [-c CONFIG] [-r REPORT] [IN [OUT]]`:
  * read one RFC 5322 message (file or stdin), sanitize it in a sandboxed
  * worker, write the rebuilt message (file or stdout) and the JSON report.
+ * With --quarantine the original and its report go into the store under
+ * the id the notice quotes, before the output is written.
  * Exit 0 whatever the verdict; 64 usage, 70 internal, 74 I/O, 78 config.
  *
  * SECURITY: this process reads and writes files but never parses the
@@ -14,12 +16,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/id.h"
 #include "common/sandbox.h"
+#include "common/json.h"
 #include "mail/mail.h"
+#include "mail/wire.h"
+#include "store/qstore.h"
 
 typedef struct job {
 	const cfg_t *cfg;
@@ -28,46 +34,12 @@ typedef struct job {
 	size_t len;
 } job_t;
 
-/* Worker side: [u64 message length][message][report JSON]. */
+/* Worker side: sanitize and encode the result record (mail/wire.h). */
 static int job_run(void *arg, buf_t *out)
 {
 	job_t *j = arg;
-	buf_t msg, rep_json;
-	mail_report_t rep;
-	uint64_t n;
-	int rc;
 
-	buf_init(&msg, SIZE_MAX / 4);
-	buf_init(&rep_json, 16 * 1024 * 1024);
-	rc = mail_sanitize(j->cfg, j->id, j->in, j->len, &msg, &rep);
-	if (rc == 0)
-		rc = report_json(&rep, &rep_json);
-	n = msg.len;
-	if (rc == 0)
-		rc = buf_append(out, &n, sizeof(n));
-	if (rc == 0)
-		rc = buf_append(out, msg.data, msg.len);
-	if (rc == 0)
-		rc = buf_append(out, rep_json.data, rep_json.len);
-	report_free(&rep);
-	buf_free(&msg);
-	buf_free(&rep_json);
-	return rc;
-}
-
-/* Parent side: split the worker's blob, checking lengths only. */
-static int job_split(const buf_t *blob, buf_t *msg, buf_t *rep)
-{
-	uint64_t n;
-
-	if (blob->len < sizeof(n))
-		return -1;
-	memcpy(&n, blob->data, sizeof(n));
-	if (n > blob->len - sizeof(n))
-		return -1;
-	if (buf_append(msg, blob->data + sizeof(n), (size_t)n) < 0)
-		return -1;
-	return buf_append(rep, blob->data + sizeof(n) + n, blob->len - sizeof(n) - (size_t)n);
+	return mail_wire_run(j->cfg, j->id, j->in, j->len, out);
 }
 
 static int read_input(FILE *f, size_t max, buf_t *in, bool *too_big)
@@ -110,21 +82,13 @@ static int write_output(const char *path, const char *data, size_t len)
 	return rc;
 }
 
-/* When the worker failed: a notice built without reading the original. */
-static int failure(const cfg_t *cfg, const char *id, const char *why, size_t size,
-		   buf_t *msg, buf_t *rep_json)
-{
-	mail_report_t rep;
-	int rc = mail_failure_message(cfg, id, why, size, msg, &rep);
-
-	if (rc == 0)
-		rc = report_json(&rep, rep_json);
-	report_free(&rep);
-	return rc;
-}
+#define RCPT_MAX 1000
 
 typedef struct opts {
-	const char *config, *report, *in, *out;
+	const char *config, *report, *in, *out, *sender;
+	const char *rcpt[RCPT_MAX];
+	size_t n_rcpt;
+	bool quarantine;
 } opts_t;
 
 static int parse_args(int argc, char **argv, opts_t *o)
@@ -132,17 +96,26 @@ static int parse_args(int argc, char **argv, opts_t *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "quarantine", no_argument, NULL, 'q' },
+		{ "sender", required_argument, NULL, 's' },
+		{ "rcpt", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:r:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:r:q", longopts, NULL)) != -1) {
 		if (ch == 'c')
 			o->config = optarg;
 		else if (ch == 'r')
 			o->report = optarg;
+		else if (ch == 'q')
+			o->quarantine = true;
+		else if (ch == 's')
+			o->sender = optarg;
+		else if (ch == 't' && o->n_rcpt < RCPT_MAX)
+			o->rcpt[o->n_rcpt++] = optarg;
 		else
 			return -1;
 	}
@@ -155,16 +128,17 @@ static int parse_args(int argc, char **argv, opts_t *o)
 	return 0;
 }
 
+/* Run the worker; on its failure, a notice built without the original. */
 static int sanitize_input(const cfg_t *cfg, const char *id, const buf_t *in, bool too_big,
-			  buf_t *msg, buf_t *rep_json)
+			  mail_result_t *res)
 {
 	job_t job = { cfg, id, in->data ? in->data : "", in->len };
-	worker_status_t st;
+	worker_status_t st = WORKER_OK;
 	buf_t blob;
-	int rc;
+	int rc = -1;
 
 	if (too_big)
-		return failure(cfg, id, limit_table[LIM_MESSAGE_SIZE].name, in->len, msg, rep_json);
+		return mail_result_failure(cfg, id, limit_table[LIM_MESSAGE_SIZE].name, in->len, res);
 	buf_init(&blob, SIZE_MAX / 4);
 	st = worker_run(&cfg->lim, job_run, &job, in->len * 3 + 16 * 1024 * 1024, &blob);
 	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
@@ -172,21 +146,79 @@ static int sanitize_input(const cfg_t *cfg, const char *id, const buf_t *in, boo
 		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
 		return -1;
 	}
-	rc = st == WORKER_OK ? job_split(&blob, msg, rep_json) : -1;
+	if (st == WORKER_OK)
+		rc = mail_wire_decode(blob.data, blob.len, res);
 	buf_free(&blob);
-	if (rc < 0) {
-		buf_reset(msg);
-		buf_reset(rep_json);
-		rc = failure(cfg, id, st == WORKER_OK ? "worker-crash" : worker_status_name(st),
-			     in->len, msg, rep_json);
-	}
+	if (rc < 0)
+		rc = mail_result_failure(cfg, id, st == WORKER_OK ? "worker-crash"
+					 : worker_status_name(st), in->len, res);
 	return rc;
+}
+
+/* Keep the original and its report in the quarantine store, and record
+ * the verdict in the audit trail. Durable when it returns 0. */
+static int store_original(const cfg_t *cfg, const opts_t *o, const char *id,
+			  const buf_t *in, const mail_result_t *res)
+{
+	qstore_meta_t meta = { .received = (int64_t)time(NULL), .flow = "inbound",
+			       .env_from = o->sender ? o->sender : "", .rcpt = o->rcpt,
+			       .n_rcpt = o->n_rcpt, .hdr_from = res->from,
+			       .subject = res->subject,
+			       .verdict = report_verdict_name(res->verdict), .actor = "mugai-cli" };
+	qstore_t *s = NULL;
+	buf_t details;
+	json_t j;
+	int rc;
+
+	snprintf(meta.id, sizeof(meta.id), "%s", id);
+	buf_init(&details, 4096);
+	json_init(&j, &details);
+	json_obj_begin(&j);
+	json_key(&j, "verdict");
+	json_str(&j, meta.verdict);
+	json_key(&j, "bytes");
+	json_int(&j, (long long)in->len);
+	json_obj_end(&j);
+	rc = json_finish(&j);
+	if (rc == 0)
+		rc = qstore_open(&s, cfg);
+	if (rc == 0) {
+		size_t n = res->report.len;
+		char *rep;
+
+		while (n && (res->report.data[n - 1] == '\n'))
+			n--;
+		rep = strndup(res->report.data ? res->report.data : "", n);
+		rc = rep ? qstore_put(s, &meta, in->data ? in->data : "", in->len, rep) : -1;
+		free(rep);
+	}
+	if (rc == 0)
+		rc = audit_append(s, "mugai-cli", "mail.verdict", id, details.data);
+	if (rc < 0)
+		fprintf(stderr, "mugai: quarantine store: %s\n", s ? qstore_errmsg(s) : "cannot open");
+	qstore_close(s);
+	buf_free(&details);
+	return rc;
+}
+
+static int finish(const opts_t *o, const cfg_t *cfg, const char *id, const buf_t *in,
+		  const mail_result_t *res)
+{
+	if (o->quarantine && store_original(cfg, o, id, in, res) < 0)
+		return MUGAI_EXIT_IOERR;
+	if (write_output(o->out, res->msg.data, res->msg.len) < 0 ||
+	    (o->report && write_output(o->report, res->report.data, res->report.len) < 0)) {
+		fprintf(stderr, "mugai: write error: %s\n", strerror(errno));
+		return MUGAI_EXIT_IOERR;
+	}
+	return MUGAI_EXIT_OK;
 }
 
 static int run_sanitize(const opts_t *o)
 {
 	cfg_t cfg;
-	buf_t in, msg, rep_json;
+	buf_t in;
+	mail_result_t res;
 	char id[MUGAI_ID_LEN + 1];
 	bool too_big;
 	FILE *f = stdin;
@@ -202,23 +234,19 @@ static int run_sanitize(const opts_t *o)
 	rc = read_input(f, (size_t)lim(&cfg.lim, LIM_MESSAGE_SIZE), &in, &too_big);
 	if (f != stdin)
 		fclose(f);
-	buf_init(&msg, SIZE_MAX / 4);
-	buf_init(&rep_json, SIZE_MAX / 4);
+	mail_result_init(&res);
 	if (rc < 0) {
 		fprintf(stderr, "mugai: read error\n");
 		status = MUGAI_EXIT_IOERR;
 	} else if (mail_init() < 0 || mugai_id_new(id) < 0 ||
-		   sanitize_input(&cfg, id, &in, too_big, &msg, &rep_json) < 0) {
+		   sanitize_input(&cfg, id, &in, too_big, &res) < 0) {
 		fprintf(stderr, "mugai: internal error\n");
 		status = MUGAI_EXIT_SOFTWARE;
-	} else if (write_output(o->out, msg.data, msg.len) < 0 ||
-		   (o->report && write_output(o->report, rep_json.data, rep_json.len) < 0)) {
-		fprintf(stderr, "mugai: write error: %s\n", strerror(errno));
-		status = MUGAI_EXIT_IOERR;
+	} else {
+		status = finish(o, &cfg, id, &in, &res);
 	}
 	buf_free(&in);
-	buf_free(&msg);
-	buf_free(&rep_json);
+	mail_result_free(&res);
 	cfg_free(&cfg);
 	return status;
 }
@@ -228,7 +256,8 @@ int cmd_mail(int argc, char **argv)
 	opts_t o;
 
 	if (argc < 2 || strcmp(argv[1], "sanitize") != 0 || parse_args(argc - 1, argv + 1, &o) < 0) {
-		fputs("usage: mugai mail sanitize [-c CONFIG] [-r REPORT] [IN [OUT]]\n", stderr);
+		fputs("usage: mugai mail sanitize [-c CONFIG] [-r REPORT] [--quarantine [--sender S]"
+		      " [--rcpt R]...] [IN [OUT]]\n", stderr);
 		return MUGAI_EXIT_USAGE;
 	}
 	return run_sanitize(&o);

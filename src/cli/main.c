@@ -15,7 +15,7 @@
 
 static int usage(void)
 {
-	fputs("usage: mugai mail sanitize [-c CONFIG] [-r REPORT] [IN [OUT]]\n"
+	fputs("usage: mugai mail sanitize [-c CONFIG] [-r REPORT] [--quarantine [--sender S] [--rcpt R]...] [IN [OUT]]\n"
 	      "       mugai file sanitize [-c CONFIG] [-r REPORT] [--mode flatten|rebuild] IN OUT\n"
 	      "       mugai quarantine list|show|get|request|approve|purge ...\n"
 	      "       mugai audit verify|export ...\n"

@@ -1,0 +1,153 @@
+/*
+ * wire.c — encode/decode of the worker result record (see wire.h).
+ *
+ * SECURITY: decode is a straight line of bounds checks that accepts only
+ * at the end; every length is checked against what remains.
+ */
+#include "mail/wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "common/utf8.h"
+#include "mail/mail.h"
+
+#define WIRE_MAGIC 0x3157474dU /* "MGW1" little-endian */
+#define WIRE_STR_MAX (64 * 1024)
+
+void mail_result_init(mail_result_t *r)
+{
+	memset(r, 0, sizeof(*r));
+	buf_init(&r->msg, SIZE_MAX / 4);
+	buf_init(&r->report, SIZE_MAX / 4);
+}
+
+void mail_result_free(mail_result_t *r)
+{
+	buf_free(&r->msg);
+	buf_free(&r->report);
+	free(r->from);
+	free(r->subject);
+	r->from = r->subject = NULL;
+}
+
+static int put_u32(buf_t *b, uint32_t v) { return buf_append(b, &v, sizeof(v)); }
+static int put_u64(buf_t *b, uint64_t v) { return buf_append(b, &v, sizeof(v)); }
+
+static int put_str(buf_t *b, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n > WIRE_STR_MAX)
+		n = WIRE_STR_MAX;
+	while (n && !utf8_valid(s, n)) /* never cut inside a character */
+		n--;
+	return put_u32(b, (uint32_t)n) == 0 ? buf_append(b, s ? s : "", n) : -1;
+}
+
+static int encode(const buf_t *msg, const mail_report_t *rep, const buf_t *json, buf_t *out)
+{
+	int rc = put_u32(out, WIRE_MAGIC);
+
+	if (rc == 0) rc = put_u32(out, (uint32_t)rep->verdict);
+	if (rc == 0) rc = put_u64(out, msg->len);
+	if (rc == 0) rc = buf_append(out, msg->data, msg->len);
+	if (rc == 0) rc = put_str(out, rep->from);
+	if (rc == 0) rc = put_str(out, rep->subject);
+	if (rc == 0) rc = put_u64(out, json->len);
+	if (rc == 0) rc = buf_append(out, json->data, json->len);
+	return rc;
+}
+
+int mail_wire_run(const cfg_t *cfg, const char *id, const char *in, size_t len, buf_t *out)
+{
+	buf_t msg, json;
+	mail_report_t rep;
+	int rc;
+
+	buf_init(&msg, SIZE_MAX / 4);
+	buf_init(&json, 16 * 1024 * 1024);
+	rc = mail_sanitize(cfg, id, in, len, &msg, &rep);
+	if (rc == 0)
+		rc = report_json(&rep, &json);
+	if (rc == 0)
+		rc = encode(&msg, &rep, &json, out);
+	report_free(&rep);
+	buf_free(&msg);
+	buf_free(&json);
+	return rc;
+}
+
+typedef struct reader {
+	const char *p;
+	size_t left;
+} reader_t;
+
+static int get(reader_t *r, void *v, size_t n)
+{
+	if (r->left < n)
+		return -1;
+	memcpy(v, r->p, n);
+	r->p += n;
+	r->left -= n;
+	return 0;
+}
+
+static int get_bytes(reader_t *r, uint64_t n, buf_t *b)
+{
+	if (n > r->left || buf_append(b, r->p, (size_t)n) < 0)
+		return -1;
+	r->p += n;
+	r->left -= (size_t)n;
+	return 0;
+}
+
+static int get_str(reader_t *r, char **out)
+{
+	uint32_t n;
+	buf_t b;
+
+	buf_init(&b, WIRE_STR_MAX);
+	if (get(r, &n, sizeof(n)) < 0 || get_bytes(r, n, &b) < 0 || !utf8_valid(b.data, b.len) ||
+	    memchr(b.data ? b.data : "", '\n', b.len) || memchr(b.data ? b.data : "", '\r', b.len)) {
+		buf_free(&b);
+		return -1;
+	}
+	*out = n ? buf_steal(&b, NULL) : NULL;
+	buf_free(&b);
+	return 0;
+}
+
+int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
+{
+	reader_t r = { blob, len };
+	uint32_t magic, verdict;
+	uint64_t n;
+
+	if (get(&r, &magic, 4) < 0 || magic != WIRE_MAGIC || get(&r, &verdict, 4) < 0 ||
+	    verdict > VERDICT_QUARANTINED)
+		return -1;
+	if (get(&r, &n, 8) < 0 || get_bytes(&r, n, &res->msg) < 0)
+		return -1;
+	if (get_str(&r, &res->from) < 0 || get_str(&r, &res->subject) < 0)
+		return -1;
+	if (get(&r, &n, 8) < 0 || n != r.left || get_bytes(&r, n, &res->report) < 0)
+		return -1;
+	res->verdict = (verdict_t)verdict;
+	return 0;
+}
+
+int mail_result_failure(const cfg_t *cfg, const char *id, const char *reason,
+			size_t orig_size, mail_result_t *r)
+{
+	mail_report_t rep;
+	int rc;
+
+	buf_reset(&r->msg);
+	buf_reset(&r->report);
+	rc = mail_failure_message(cfg, id, reason, orig_size, &r->msg, &rep);
+	if (rc == 0)
+		rc = report_json(&rep, &r->report);
+	r->verdict = VERDICT_QUARANTINED;
+	report_free(&rep);
+	return rc;
+}

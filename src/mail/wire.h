@@ -1,0 +1,39 @@
+/*
+ * wire.h — the sanitizer worker's result as it crosses from the sandbox to
+ * a higher-trust process: a small, versioned, length-prefixed record.
+ *
+ *   u32 magic "MGW1" | u32 verdict | u64 len + rebuilt message |
+ *   u32 len + From | u32 len + Subject | u64 len + report JSON
+ *
+ * The receiver checks lengths, the verdict range, and that From and Subject
+ * are valid UTF-8 without controls; it never parses the message or report.
+ *
+ * SECURITY: encode runs in the worker, decode in the CLI or daemon on data
+ * from the worker (lower trust).
+ */
+#ifndef MUGAI_MAIL_WIRE_H
+#define MUGAI_MAIL_WIRE_H
+
+#include "common/config.h"
+#include "mail/report.h"
+
+typedef struct mail_result {
+	verdict_t verdict;
+	buf_t msg;       /* rebuilt message */
+	buf_t report;    /* report JSON */
+	char *from;      /* decoded display From, or NULL */
+	char *subject;   /* decoded Subject, or NULL */
+} mail_result_t;
+
+void mail_result_init(mail_result_t *r);
+void mail_result_free(mail_result_t *r);
+/* Worker side: sanitize and encode into out (see mail_sanitize). */
+int mail_wire_run(const cfg_t *cfg, const char *id, const char *in, size_t len,
+		  buf_t *out) MUGAI_WUR;
+/* Receiver side: check and split a record. -1 when malformed. */
+int mail_wire_decode(const char *blob, size_t len, mail_result_t *r) MUGAI_WUR;
+/* Receiver side: a notice-only result when the worker failed. */
+int mail_result_failure(const cfg_t *cfg, const char *id, const char *reason,
+			size_t orig_size, mail_result_t *r) MUGAI_WUR;
+
+#endif
