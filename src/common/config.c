@@ -296,13 +296,31 @@ static const char *type_name(const cfg_key_t *k)
 	return k->type == CFG_ENUM ? k->choices : names[k->type];
 }
 
+/* Markdown cell text: '|' must be escaped inside a table. */
+static void md_cell(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+}
+
+static void md_key_row(FILE *out, const cfg_key_t *k)
+{
+	fprintf(out, "| `%s` | ", k->name);
+	md_cell(out, type_name(k));
+	fprintf(out, " | `%s` | ", k->def);
+	md_cell(out, k->help);
+	fputs(" |\n", out);
+}
+
 void cfg_dump(const cfg_t *c, FILE *out, bool markdown)
 {
 	if (markdown) {
 		fprintf(out, "| key | type | default | meaning |\n|---|---|---|---|\n");
 		for (int i = 0; i < CFG__COUNT; i++)
-			fprintf(out, "| `%s` | %s | `%s` | %s |\n", cfg_table[i].name,
-				type_name(&cfg_table[i]), cfg_table[i].def, cfg_table[i].help);
+			md_key_row(out, &cfg_table[i]);
 		fprintf(out, "\n| limit | default | unit | range | reason |\n|---|---|---|---|---|\n");
 		for (int i = 0; i < LIM__COUNT; i++)
 			fprintf(out, "| `%s` | %lld | %s | %lld–%lld | %s |\n", limit_table[i].name,

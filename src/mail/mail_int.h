@@ -33,6 +33,7 @@ typedef struct mail_ctx {
 	link_style_t link_style;
 	bool ja;                 /* notice language */
 	bool quarantine;         /* a limit or an ambiguity: stop and withhold */
+	bool truncated;          /* the text hit text_size_max */
 	size_t decoded_total;
 	charset_stats_t cs;      /* summed over everything decoded */
 } mail_ctx_t;

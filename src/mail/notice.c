@@ -16,7 +16,7 @@
 
 typedef struct notice_words {
 	const char *rule, *head_ok, *head_q, *links, *removed, *none, *reasons, *ask;
-	const char *bytes, *truncated;
+	const char *bytes;
 	const char *why[RM__COUNT];
 } notice_words_t;
 
@@ -30,7 +30,6 @@ static const notice_words_t words_ja = {
 	"隔離の理由:",
 	"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {}",
 	"バイト",
-	"本文が上限を超えたため、以降を省略しました。",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
 	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
 	  "未対応の形式", "無害化できないファイル" },
@@ -46,7 +45,6 @@ static const notice_words_t words_en = {
 	"Reason:",
 	"To obtain the original, ask your administrator and quote this id: {}",
 	"bytes",
-	"The text exceeded the size limit; the rest was left out.",
 	{ "attachment", "image", "calendar", "signature", "encrypted data",
 	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
 	  "unsupported type", "could not be made safe" },

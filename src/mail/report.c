@@ -124,6 +124,11 @@ void report_limit(mail_report_t *r, const char *limit_name)
 		r->limits_hit[r->n_limits++] = copy;
 }
 
+bool report_has_limit(const mail_report_t *r, const char *limit_name)
+{
+	return has_string(r->limits_hit, r->n_limits, limit_name);
+}
+
 const char *report_verdict_name(verdict_t v)
 {
 	static const char *const names[] = { "clean", "sanitized", "quarantined" };

@@ -68,6 +68,7 @@ int report_remove(mail_report_t *r, const char *filename, const char *ctype,
 void report_warn(mail_report_t *r, const char *fmt, ...) MUGAI_PRINTF(2, 3);
 /* Record a limit by its table name (deduplicated). */
 void report_limit(mail_report_t *r, const char *limit_name);
+bool report_has_limit(const mail_report_t *r, const char *limit_name);
 const char *report_verdict_name(verdict_t v);
 const char *report_removal_code(removal_t why);
 int report_json(const mail_report_t *r, buf_t *out) MUGAI_WUR;

@@ -234,6 +234,9 @@ static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
 	rc = notice_build(c->cfg, c->rep, &text);
 	if (rc == 0 && !q && body->len)
 		rc = buf_append(&text, body->data, body->len);
+	if (rc == 0 && !q && c->truncated)
+		rc = buf_printf(&text, "\n[%s]\n", c->ja ? "本文が上限 (text_size_max) を超えたため、以降を省略しました。"
+						  : "The text exceeded text_size_max; the rest was left out.");
 	if (rc == 0 && q && h->subject) {
 		char *s = g_strdup_printf("%s%s", c->ja ? "[無害化:隔離] " : "[quarantined] ",
 					  h->subject);
@@ -296,7 +299,8 @@ int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		c.quarantine = true, report_warn(rep, "not a parseable message");
 	if (m && process(&c, m, &h, &body) < 0)
 		goto out;
-	if (body.capped)
+	c.truncated = body.capped || report_has_limit(rep, limit_table[LIM_TEXT_SIZE].name);
+	if (c.truncated)
 		report_limit(rep, limit_table[LIM_TEXT_SIZE].name);
 	decide(&c);
 	rc = compose(&c, &h, &body, out);

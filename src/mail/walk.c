@@ -184,15 +184,35 @@ static int block_sep(buf_t *text)
 	return buf_putc(text, '\n');
 }
 
+/* The longest prefix of s[0..n) that fits in room bytes, cut after a line
+ * end when there is one, else at a UTF-8 character boundary. */
+static size_t fitting_prefix(const char *s, size_t n, size_t room)
+{
+	size_t cut = n < room ? n : room;
+	const char *nl = cut ? memrchr(s, '\n', cut) : NULL;
+
+	if (nl)
+		return (size_t)(nl - s) + 1;
+	while (cut > 0 && cut < n && ((unsigned char)s[cut] & 0xC0) == 0x80)
+		cut--;
+	return cut;
+}
+
+/* Append as much as text_size_max allows; a cut is recorded as a limit. */
 static int append_text(mail_ctx_t *c, buf_t *text, const char *s, size_t n)
 {
-	if (block_sep(text) < 0 || text_clean_append(text, s, n) < 0) {
-		if (text->capped) {
-			report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
-			return 0;
-		}
+	size_t keep;
+
+	if (block_sep(text) == 0 && text_clean_append(text, s, n) == 0)
+		return 0;
+	if (!text->capped)
 		return -1;
-	}
+	report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
+	text->capped = false;
+	keep = fitting_prefix(s, n, text->max > text->len ? text->max - text->len : 0);
+	while (keep && text_clean_append(text, s, keep) < 0)
+		keep = fitting_prefix(s, keep - 1, keep - 1);
+	text->capped = true;
 	return 0;
 }
 
@@ -254,7 +274,10 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 		buf_free(&u);
 		return -1;
 	}
-	buf_init(&t, (size_t)lim(c->lim, LIM_TEXT_SIZE) * 2);
+	/* Room for the whole rendering (defanging at most triples a URL); the
+	 * cut to text_size_max happens in append_text. HTML is bounded by
+	 * html_expansion_max inside html_to_text. */
+	buf_init(&t, u.len * 4 + 65536);
 	rc = html ? render_html(c, &u, &t) : render_plain(c, &u, &t);
 	buf_free(&u);
 	if (rc == 0 && !c->quarantine)

@@ -188,3 +188,14 @@ def test_html_link_defanged_with_label():
     r = sanitize(msg(H, html, ctype="text/html; charset=utf-8"), timeout=SECONDS)
     assert r.body == "詳しくはこちら <hxxps://www[.]example-town[.]lg[.]jp/news/>\n"
     assert r.report["links_defanged"] == 1
+
+
+def test_text_over_text_size_max_is_truncated_with_a_note():
+    body = ("あいうえお" * 20 + "\n") * 2000          # ~600 KB of text
+    r = sanitize(msg(H, body), config="text_size_max = 64k\n", timeout=SECONDS)
+    assert r.verdict == "sanitized"
+    assert "text_size_max" in r.report["limits_hit"]
+    assert r.body.endswith("\n[本文が上限 (text_size_max) を超えたため、以降を省略しました。]\n")
+    kept = r.body.split("\n[本文が上限")[0]
+    assert len(kept.encode()) <= 64 * 1024
+    assert kept.startswith("あいうえお" * 20 + "\n")
