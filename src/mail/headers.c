@@ -57,6 +57,79 @@ static char *decode_text(mail_ctx_t *c, const char *raw)
 	return buf_steal(&b, NULL);
 }
 
+/* An addr-spec that can stand in a 7-bit header: printable ASCII, no
+ * specials that would change the structure, one '@'. */
+static bool addr_ok(const char *a)
+{
+	size_t at = 0, n = a ? strlen(a) : 0;
+
+	if (n == 0 || n > 320)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)a[i];
+
+		if (ch <= 0x20 || ch >= 0x7f || strchr("<>(),;:\\\"[]", ch))
+			return false;
+		at += ch == '@';
+	}
+	return at == 1 && a[0] != '@' && a[n - 1] != '@';
+}
+
+static char *clean_name(const char *name)
+{
+	buf_t b;
+
+	if (!name || !*name)
+		return NULL;
+	buf_init(&b, 4096);
+	if (text_clean_append(&b, name, strlen(name)) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	for (size_t i = 0; i < b.len; i++)
+		if (b.data[i] == '\t' || b.data[i] == '\n')
+			b.data[i] = ' ';
+	return buf_steal(&b, NULL);
+}
+
+/* Rebuild each mailbox from checked parts: a cleaned display name and an
+ * ASCII addr-spec (IDN domains in their ACE form). A mailbox whose local
+ * part is not ASCII cannot be written into a 7-bit header and is dropped. */
+static int rebuild_into(mail_ctx_t *c, InternetAddressList *in, InternetAddressList *out,
+			int depth)
+{
+	int n = internet_address_list_length(in);
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(in, i);
+		char *name = clean_name(internet_address_get_name(ia));
+		InternetAddress *copy = NULL;
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			const char *a = internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(ia));
+
+			if (addr_ok(a))
+				copy = internet_address_mailbox_new(name, a);
+			else
+				report_warn(c->rep, "address that cannot be written in ASCII dropped");
+		} else if (INTERNET_ADDRESS_IS_GROUP(ia) && depth == 0) {
+			copy = internet_address_group_new(name);
+			if (rebuild_into(c, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+					 internet_address_group_get_members(INTERNET_ADDRESS_GROUP(copy)),
+					 depth + 1) < 0) {
+				g_object_unref(copy);
+				copy = NULL;
+			}
+		}
+		free(name);
+		if (copy) {
+			internet_address_list_add(out, copy);
+			g_object_unref(copy);
+		}
+	}
+	return 0;
+}
+
 static InternetAddressList *parse_addresses(mail_ctx_t *c, const char *raw)
 {
 	InternetAddressList *l = NULL;
@@ -68,6 +141,16 @@ static InternetAddressList *parse_addresses(mail_ctx_t *c, const char *raw)
 	else
 		report_warn(c->rep, "address header over header_value_max dropped");
 	buf_free(&b);
+	if (l) {
+		InternetAddressList *clean = internet_address_list_new();
+
+		if (rebuild_into(c, l, clean, 0) < 0) {
+			g_object_unref(clean);
+			clean = NULL;
+		}
+		g_object_unref(l);
+		l = clean;
+	}
 	if (l && internet_address_list_length(l) == 0) {
 		g_object_unref(l);
 		l = NULL;

@@ -185,3 +185,14 @@ def test_gmime_japanese_oracle_through_mail():
         r = sanitize(msg(H, data, ctype=f"text/plain; charset={label}", cte="8bit"))
         assert r.body == want.replace("\r\n", "\n"), name
         assert r.report["decoding_losses"] == 0
+
+
+def test_idn_domain_becomes_ace_and_8bit_local_part_is_dropped():
+    data = ("From: 山田 <taro@例え.jp>\nTo: 花子 <はなこ@example.jp>, ok@example.lg.jp\n"
+            "Subject: idn\n\nx\n").encode("utf-8")
+    r = sanitize(data)
+    assert [(a.display_name, a.addr_spec) for a in r.msg["From"].addresses] == \
+        [("山田", "taro@xn--r8jz45g.jp")]
+    assert [a.addr_spec for a in r.msg["To"].addresses] == ["ok@example.lg.jp"]
+    assert "address that cannot be written in ASCII dropped" in r.report["warnings"]
+    assert all(b < 0x80 for b in r.raw)
