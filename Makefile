@@ -47,7 +47,7 @@ ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
 FUZZERS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 PROGRAMS := $(BUILD)/mugai $(if $(DAEMON_SRCS),$(BUILD)/mugaid)
 
-.PHONY: all deps run check check-build unit unit-asan fuzz-replay test-cli bench \
+.PHONY: all deps run check check-build unit unit-asan fuzz-replay test-cli bench readme \
 	clean fuzz help
 
 all: $(PROGRAMS)
@@ -70,7 +70,7 @@ check: deps
 check-build: $(PROGRAMS) $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_mail
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_mail $(BUILD)/bench/bench_store
 	@./bench/run.sh $(BUILD)
 
 $(BUILD)/libmugai.a: $(LIB_OBJS)
@@ -160,3 +160,7 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Regenerate README.md's config table from the binary (tests/cli/test_readme.py checks it).
+readme: $(BUILD)/mugai
+	@$(PYTHON) scripts/readme-config.py $(BUILD)/mugai

@@ -48,7 +48,7 @@ def sjis(i, rng):
 
 def newsletter(i, rng):
     parts = ["<html><head><style>p{color:red}</style></head><body><table>"]
-    while sum(len(p) for p in parts) < 30000:
+    while sum(len(p) for p in parts) < 13000:
         parts.append(f"<tr><td><h2>{jp_text(rng, 30).strip()}</h2><p>{jp_text(rng, 200)}"
                      f"<a href=\"https://news.example.jp/{rng.randint(1, 999)}\">詳しくはこちら</a></p></td></tr>")
     parts.append("</table></body></html>")

@@ -17,22 +17,51 @@ static bool is_bidi_control(uint32_t cp)
 	return (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
+/* Bytes [i, i+len) that can be kept without decoding: printable ASCII, TAB,
+ * LF, and well-formed 3-byte sequences outside U+2000–U+20FF (where the bidi
+ * controls live) and the surrogates. Everything else takes the slow path. */
+static size_t clean_run(const unsigned char *p, size_t i, size_t n)
+{
+	size_t j = i;
+
+	while (j < n) {
+		unsigned char c = p[j];
+
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+				break;
+			j++;
+		} else if (c >= 0xE3 && c <= 0xEC && j + 2 < n && (p[j + 1] & 0xC0) == 0x80 &&
+			   (p[j + 2] & 0xC0) == 0x80) {
+			j += 3; /* U+3000–U+CFFF: kana, CJK, hangul: the bulk of Japanese text */
+		} else {
+			break;
+		}
+	}
+	return j - i;
+}
+
 int text_clean_append(buf_t *out, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, run = 0;
 
 	while (i < n) {
+		size_t fast = clean_run(p, i, n);
 		uint32_t cp = 0;
-		size_t used = p[i] < 0x80 ? 1 : utf8_decode_one(p + i, n - i, &cp);
+		size_t used;
 		bool keep;
 
-		if (p[i] < 0x80) {
-			keep = p[i] >= 0x20 ? p[i] != 0x7f : (p[i] == '\t' || p[i] == '\n');
-		} else {
-			keep = cp != UTF8_INVALID && !(cp >= 0x80 && cp <= 0x9f) &&
-			       !is_bidi_control(cp);
+		if (fast) {
+			run += fast;
+			i += fast;
+			continue;
 		}
+		used = p[i] < 0x80 ? 1 : utf8_decode_one(p + i, n - i, &cp);
+		if (p[i] < 0x80)
+			keep = false; /* clean_run stopped on an ASCII control */
+		else
+			keep = cp != UTF8_INVALID && !(cp >= 0x80 && cp <= 0x9f) && !is_bidi_control(cp);
 		if (!keep) {
 			if (buf_append(out, s + i - run, run) < 0)
 				return -1;
