@@ -132,6 +132,55 @@ static GMimeObject *text_part(const buf_t *crlf, bool ascii, size_t longest)
 	return GMIME_OBJECT(part);
 }
 
+/* Where to break a header line [s, s+n) longer than 78: the last WSP at or
+ * before 78, else the first WSP after it; 0 when there is none. Position 0
+ * is never chosen (a continuation line starts with its WSP). */
+static size_t fold_point(const char *s, size_t n)
+{
+	for (size_t i = n < 78 ? n - 1 : 78; i > 0; i--)
+		if (s[i] == ' ' || s[i] == '\t')
+			return i;
+	for (size_t i = 79; i < n; i++)
+		if (s[i] == ' ' || s[i] == '\t')
+			return i;
+	return 0;
+}
+
+/* Fold header lines longer than 78 octets by inserting CRLF before existing
+ * whitespace (RFC 5322 §2.2.3: unfolding restores them exactly). GMime does
+ * not fold inside a long run of encoded-words in a display name. */
+static int append_folded_headers(buf_t *out, const char *h, size_t n)
+{
+	size_t start = 0;
+
+	while (start < n) {
+		const char *crlf = memmem(h + start, n - start, "\r\n", 2);
+		size_t end = crlf ? (size_t)(crlf - h) : n;
+		size_t cut;
+
+		while (end - start > 78 && (cut = fold_point(h + start, end - start)) > 0) {
+			if (buf_append(out, h + start, cut) < 0 || buf_append(out, "\r\n", 2) < 0)
+				return -1;
+			start += cut;
+		}
+		if (buf_append(out, h + start, end - start) < 0 ||
+		    (crlf && buf_append(out, "\r\n", 2) < 0))
+			return -1;
+		start = end + (crlf ? 2 : 0);
+	}
+	return 0;
+}
+
+static int append_message(buf_t *out, const char *m, size_t n)
+{
+	const char *sep = memmem(m, n, "\r\n\r\n", 4);
+	size_t hlen = sep ? (size_t)(sep - m) + 2 : n;
+
+	if (append_folded_headers(out, m, hlen) < 0)
+		return -1;
+	return buf_append(out, m + hlen, n - hlen);
+}
+
 static int serialize(GMimeMessage *m, buf_t *out)
 {
 	GMimeFormatOptions *fo = g_mime_format_options_new();
@@ -142,7 +191,7 @@ static int serialize(GMimeMessage *m, buf_t *out)
 	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
 	if (g_mime_object_write_to_stream(GMIME_OBJECT(m), fo, s) >= 0) {
 		ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
-		rc = buf_append(out, ba->data, ba->len);
+		rc = append_message(out, (const char *)ba->data, ba->len);
 	}
 	g_object_unref(s);
 	g_mime_format_options_free(fo);

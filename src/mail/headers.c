@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "common/utf8.h"
 #include "text/hdr.h"
+
+/* Longest display name kept, in characters; longer ones are cut. */
+#define DISPLAY_NAME_MAX 256
 
 void hdrset_free(hdrset_t *h)
 {
@@ -85,6 +89,17 @@ static char *clean_name(const char *name)
 	if (text_clean_append(&b, name, strlen(name)) < 0) {
 		buf_free(&b);
 		return NULL;
+	}
+	if (utf8_count(b.data, b.len) > DISPLAY_NAME_MAX) {
+		size_t keep = 0;
+
+		for (size_t k = 0; k < DISPLAY_NAME_MAX; k++) {
+			uint32_t cp;
+
+			keep += utf8_decode_one((const unsigned char *)b.data + keep, b.len - keep, &cp);
+		}
+		b.len = keep;
+		b.data[keep] = '\0';
 	}
 	for (size_t i = 0; i < b.len; i++)
 		if (b.data[i] == '\t' || b.data[i] == '\n')
