@@ -890,7 +890,8 @@ int charset_decode(const char *label, const char *in, size_t len, buf_t *out,
 						jis_evidence(s, len)))))
 			goto done;
 		out->len = saved;
-		out->data[saved] = '\0';
+		if (out->data)
+			out->data[saved] = '\0';
 	}
 	if (tentative) {
 		esc = has_jis_escape(s, len);

@@ -164,6 +164,14 @@ static void structured_raw_cp932_with_backslash_trail(void **state)
 	assert_int_equal(count_mailboxes(got), 2);
 }
 
+static void structured_raw_jis_quote_byte_inside_quotes(void **state)
+{
+	(void)state;
+	/* あ in JIS X 0208 is 0x24 0x22: the second byte is '"' */
+	assert_str_eq_msg(STRUCT("\"\x1B$B\x24\x22\x1B(B\" <x@y>"), "\"あ\" <x@y>");
+	assert_int_equal(count_mailboxes(got), 1);
+}
+
 static void structured_word_run_becomes_one_utf8_word(void **state)
 {
 	(void)state;
@@ -191,6 +199,14 @@ static void param_rfc2231_single_and_plain_sections(void **state)
 			  "日本.txt");
 	assert_str_eq_msg(param("text/plain; NAME*0=\"a b\"; name*1=c.txt", "name", 1),
 			  "a bc.txt");
+}
+
+static void param_rfc2231_wrong_charset(void **state)
+{
+	(void)state;
+	assert_str_eq_msg(param("attachment; filename*=iso-8859-1'en'%E6%97%A5.txt",
+				"filename", 1), "日.txt");
+	assert_true(st.relabelled);
 }
 
 static void param_rfc2047_in_quoted_value(void **state)
@@ -232,9 +248,11 @@ int main(void)
 		cmocka_unit_test(structured_injection_stays_one_address),
 		cmocka_unit_test(structured_quoted_word_escaped),
 		cmocka_unit_test(structured_raw_cp932_with_backslash_trail),
+		cmocka_unit_test(structured_raw_jis_quote_byte_inside_quotes),
 		cmocka_unit_test(structured_word_run_becomes_one_utf8_word),
 		cmocka_unit_test(param_rfc2231_continuation_iso2022jp),
 		cmocka_unit_test(param_rfc2231_single_and_plain_sections),
+		cmocka_unit_test(param_rfc2231_wrong_charset),
 		cmocka_unit_test(param_rfc2047_in_quoted_value),
 		cmocka_unit_test(param_raw_cp932_and_utf8_filename),
 		cmocka_unit_test(param_absent),
