@@ -15,7 +15,11 @@ PKGS := gmime-3.0 gumbo
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # --- extra libraries (per module) ---
-EXTRA_LIBS :=
+# cdr: MuPDF ships static archives only; its pkg-config line lacks harfbuzz.
+CDR_PKGS := libzip libxml-2.0
+PKG_CFLAGS += $(shell pkg-config --cflags $(CDR_PKGS) 2>/dev/null)
+EXTRA_LIBS := -lmupdf -lmupdf-third -lmujs -lharfbuzz -lfreetype -ljbig2dec -lopenjp2 \
+	-ljpeg -lgumbo -lpng16 $(shell pkg-config --libs $(CDR_PKGS) 2>/dev/null) -lz -lm
 
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wvla -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
