@@ -43,4 +43,9 @@ const char *charset_canonical(const char *label);
 int charset_decode(const char *label, const char *in, size_t len, buf_t *out,
 		   charset_stats_t *st) MUGAI_WUR;
 
+/* Canonical name of the charset the bytes look like when unlabelled
+ * (ISO-2022-JP escapes, UTF-8, CP932 vs EUC-JP, else WINDOWS-1252;
+ * "US-ASCII" for 7-bit). Used to lex raw 8-bit header values. */
+const char *charset_sniff(const char *in, size_t len);
+
 #endif
