@@ -48,6 +48,8 @@ void cdr_result_init(cdr_result_t *res, const cdr_job_t *job, size_t in_len);
 int cdr_block(cdr_result_t *res, const char *fmt, ...) MUGAI_PRINTF(2, 3);
 /* Record an action (deduplicated, counted). Returns -1 on OOM. */
 int cdr_action(cdr_result_t *res, const char *fmt, ...) MUGAI_PRINTF(2, 3) MUGAI_WUR;
+/* text.c: a zip entry name as UTF-8 (valid UTF-8 kept, else CP932). */
+int cdr_name_to_utf8(const unsigned char *raw, size_t len, buf_t *out) MUGAI_WUR;
 /* Has the deadline passed? */
 bool cdr_timed_out(const cdr_job_t *job);
 

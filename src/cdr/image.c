@@ -238,15 +238,17 @@ static int encode_png(fz_context *ctx, fz_pixmap *pix, buf_t *out)
 }
 
 /* JPEG needs no alpha: flatten it away by dropping the channel. */
-static fz_pixmap *no_alpha(fz_context *ctx, fz_pixmap *pix)
+static fz_pixmap *no_alpha(fz_context *ctx, fz_pixmap *src)
 {
-	fz_pixmap *conv = NULL;
+	fz_pixmap *volatile conv = NULL;
+	fz_pixmap *const pix = src;
+	fz_colorspace *cs;
 
 	if (!pix->alpha)
 		return pix;
+	cs = pix->n - 1 == 1 ? fz_device_gray(ctx) : fz_device_rgb(ctx);
 	fz_try(ctx)
-		conv = fz_convert_pixmap(ctx, pix, pix->n - 1 == 1 ? fz_device_gray(ctx) : fz_device_rgb(ctx),
-					 NULL, NULL, fz_default_color_params, 0);
+		conv = fz_convert_pixmap(ctx, pix, cs, NULL, NULL, fz_default_color_params, 0);
 	fz_catch(ctx)
 		conv = NULL;
 	fz_drop_pixmap(ctx, pix);

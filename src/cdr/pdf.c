@@ -237,6 +237,10 @@ static int save_doc(fz_context *ctx, pdf_document *doc, int garbage, buf_t *out)
 
 	opts.do_garbage = garbage;
 	opts.do_compress = 1;
+	/* rebuild: every stream but images and fonts is decoded and re-encoded */
+	opts.do_decompress = garbage > 0;
+	opts.do_compress_images = 1;
+	opts.do_compress_fonts = 1;
 	opts.do_encrypt = PDF_ENCRYPT_NONE;
 	fz_var(b);
 	fz_var(o);
@@ -490,6 +494,75 @@ static int scrub_all(pdf_job_t *pj)
 	return rc;
 }
 
+/* Keep only streams in a page's /Contents. */
+static void fix_contents(fz_context *ctx, pdf_obj *page)
+{
+	pdf_obj *c = pdf_dict_get(ctx, page, PDF_NAME(Contents));
+
+	if (pdf_is_array(ctx, c)) {
+		for (int i = pdf_array_len(ctx, c) - 1; i >= 0; i--)
+			if (!pdf_is_stream(ctx, pdf_array_get(ctx, c, i)))
+				pdf_array_delete(ctx, c, i);
+	} else if (c && !pdf_is_stream(ctx, c)) {
+		pdf_dict_del(ctx, page, PDF_NAME(Contents));
+	}
+}
+
+/* Page i as a page object of its own: inherited items copied in, a page
+ * reached twice (a loop or a shared kid) duplicated. */
+static pdf_obj *own_page(pdf_job_t *pj, pdf_obj **seen, int i)
+{
+	fz_context *ctx = pj->ctx;
+	pdf_obj *pg = pdf_lookup_page_obj(ctx, pj->doc, i);
+	int num = pdf_to_num(ctx, pg);
+
+	for (int k = 0; k < i && num > 0; k++)
+		if (pdf_to_num(ctx, seen[k]) == num)
+			return pdf_add_object_drop(ctx, pj->doc, pdf_copy_dict(ctx, pg));
+	if (num <= 0)
+		return pdf_add_object_drop(ctx, pj->doc, pdf_copy_dict(ctx, pg));
+	return pdf_new_indirect(ctx, pj->doc, num, 0);
+}
+
+/* A new flat page tree: one /Pages node whose kids are the pages in order. */
+static void new_page_tree(pdf_job_t *pj)
+{
+	fz_context *ctx = pj->ctx;
+	int n = pj->res->pages;
+	pdf_obj **pg = fz_malloc_array(ctx, n, pdf_obj *);
+	pdf_obj *kids = NULL, *root = NULL;
+	int got = 0;
+
+	fz_var(kids);
+	fz_var(root);
+	fz_var(got);
+	fz_try(ctx) {
+		for (; got < n; got++) {
+			pg[got] = own_page(pj, pg, got);
+			pdf_flatten_inheritable_page_items(ctx, pg[got]);
+		}
+		root = pdf_add_new_dict(ctx, pj->doc, 3);
+		kids = pdf_dict_put_array(ctx, root, PDF_NAME(Kids), n);
+		pdf_dict_put(ctx, root, PDF_NAME(Type), PDF_NAME(Pages));
+		pdf_dict_put_int(ctx, root, PDF_NAME(Count), n);
+		for (int i = 0; i < n; i++) {
+			pdf_dict_put(ctx, pg[i], PDF_NAME(Parent), root);
+			fix_contents(ctx, pg[i]);
+			pdf_array_push(ctx, kids, pg[i]);
+		}
+		pdf_dict_put(ctx, pdf_dict_get(ctx, pdf_trailer(ctx, pj->doc), PDF_NAME(Root)),
+			     PDF_NAME(Pages), root);
+	}
+	fz_always(ctx) {
+		for (int i = 0; i < got; i++)
+			pdf_drop_obj(ctx, pg[i]);
+		fz_free(ctx, pg);
+		pdf_drop_obj(ctx, root);
+	}
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+}
+
 static int rebuild(pdf_job_t *pj)
 {
 	int rc = 0;
@@ -503,6 +576,12 @@ static int rebuild(pdf_job_t *pj)
 		return -1;
 	if (scrub_all(pj) < 0 || pj->res->verdict != CDR_SANITIZED)
 		return pj->oom ? -1 : 0;
+	fz_try(pj->ctx)
+		new_page_tree(pj);
+	fz_catch(pj->ctx)
+		rc = -2;
+	if (rc == -2)
+		return cdr_block(pj->res, "PDF: page tree cannot be rebuilt");
 	if (save_doc(pj->ctx, pj->doc, 2, &pj->res->out) < 0)
 		return cdr_block(pj->res, "PDF: could not write the rebuilt document");
 	pj->res->mode = "rebuild";
