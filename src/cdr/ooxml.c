@@ -473,6 +473,19 @@ static int xml_fn(ox_t *ox, xmlDocPtr doc, cdr_zentry_t *e)
 
 /* ---- pass 4: content types --------------------------------------------- */
 
+/* Does a kept part have this extension? */
+static bool ext_used(ox_t *ox, const char *ext)
+{
+	char dot[64];
+
+	if (!ext || snprintf(dot, sizeof(dot), ".%s", ext) >= (int)sizeof(dot))
+		return false;
+	for (size_t i = 0; i < ox->z->n; i++)
+		if (ox->z->e[i].keep && ends_with(ox->z->e[i].name, dot))
+			return true;
+	return false;
+}
+
 static int ct_fn(ox_t *ox, xmlDocPtr doc, cdr_zentry_t *e)
 {
 	xmlNodePtr n, next;
@@ -487,7 +500,7 @@ static int ct_fn(ox_t *ox, xmlDocPtr doc, cdr_zentry_t *e)
 				xmlSetProp(n, (const xmlChar *)"ContentType", (const xmlChar *)main_types[i].out_ct);
 		if (cdr_xml_is(n, "Override") && pn && !part_kept(ox, pn[0] == '/' ? pn + 1 : pn))
 			cdr_xml_remove(n);
-		else if (cdr_xml_is(n, "Default") && ct && strcasestr(ct, "vba"))
+		else if (cdr_xml_is(n, "Default") && !ext_used(ox, xattr(n, "Extension")))
 			cdr_xml_remove(n);
 	}
 	return 0;
@@ -504,7 +517,9 @@ static int run_pass(ox_t *ox, int pass)
 
 		if (pass == 1)
 			rc = classify_part(ox, e);
-		else if (!e->keep || (pass == 2 && !rels) || (pass == 3 && (rels || ct || !e->len)))
+		else if (!e->keep || (pass == 2 && !rels) ||
+			 (pass == 3 && (rels || ct || !e->len ||
+					!(ends_with(e->name, ".xml") || ends_with(e->name, ".vml")))))
 			continue;
 		else if (pass == 2)
 			rc = rewrite_part(ox, e, rels_fn);

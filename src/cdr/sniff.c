@@ -56,6 +56,8 @@ static cdr_kind_t sniff_binary(const unsigned char *in, size_t len, const char *
 		{ "RIFF", 4, CT_MEDIA, "riff" },
 		{ "%!PS", 4, CT_SCRIPT, "postscript" },
 		{ "#!", 2, CT_SCRIPT, "script" },
+		{ "ID;P", 4, CT_SCRIPT, "sylk" },
+		{ "WEB\r\n", 5, CT_SCRIPT, "iqy" },
 	};
 
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(m); i++)
@@ -152,7 +154,8 @@ bool cdr_ext_dangerous(const char *ext)
 		"js", "jse", "wsf", "wsh", "hta", "msi", "msp", "lnk", "cpl", "dll",
 		"jar", "reg", "inf", "scf", "url", "chm", "iso", "img", "vhd", "vhdx",
 		"appx", "msix", "application", "gadget", "sh", "py", "pl", "library-ms",
-		"settingcontent-ms", "svg", "htm", "html", "xht", "xhtml", "mht", "mhtml",
+		"settingcontent-ms", "svg", "slk", "iqy", "dqy", "rqy", "oqy", "xll", "xlam",
+		"ppam", "xla", "ppa", "wll", "ws", "wsc", "sct", "mde", "ade", "adp", "accde", "htm", "html", "xht", "xhtml", "mht", "mhtml",
 	};
 
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(bad); i++)
