@@ -95,7 +95,7 @@ static cdr_kind_t sniff_markup(const unsigned char *in, size_t len, const char *
 	return CT_UNKNOWN;
 }
 
-/* Text: no NUL and few other C0 controls in the first 64 KiB. UTF-16 and
+/* Text: no NUL and under 10% other C0 controls in the first 64 KiB. UTF-16 and
  * UTF-32 (NULs) are not text here. */
 static bool looks_text(const unsigned char *in, size_t len)
 {
@@ -107,7 +107,7 @@ static bool looks_text(const unsigned char *in, size_t len)
 		if (in[i] < 0x20 && !strchr("\t\n\r\f\x1b", in[i]))
 			bad++;
 	}
-	return bad * 100 <= n;
+	return bad * 10 <= n;
 }
 
 cdr_kind_t cdr_sniff(const unsigned char *in, size_t len, const char **type)

@@ -444,7 +444,7 @@ static int plain_zip(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 
 	if (cfg_is(job->cfg, CFG_ZIP_POLICY, "remove"))
 		return cdr_block(res, "policy: zip_policy = remove");
-	if (job->depth + 1 >= lim(job->lim, LIM_ZIP_DEPTH))
+	if (job->depth >= lim(job->lim, LIM_ZIP_DEPTH))
 		return cdr_block(res, "limit zip_depth_max");
 	for (size_t i = 0; i < z->n; i++) {
 		if (!*z->e[i].name || z->e[i].name[strlen(z->e[i].name) - 1] == '/')
@@ -456,7 +456,9 @@ static int plain_zip(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 		kept += z->e[i].keep;
 	}
 	if (kept == 0)
-		return cdr_block(res, "zip: no entry could be sanitized");
+		return cdr_block(res, "zip: no entry could be sanitized%s%.200s%s",
+				 res->nactions ? " (" : "", res->nactions ? res->actions[0].text : "",
+				 res->nactions ? ")" : "");
 	if (cdr_zip_write(z, NULL, &res->out) < 0)
 		return res->out.capped ? cdr_block(res, "limit cdr_output_max") : -1;
 	res->out_type = "zip";

@@ -68,14 +68,15 @@ static int parse_args(int argc, char **argv, file_args_t *a)
 
 static int read_file(const char *path, size_t max, buf_t *b)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f;
 	char tmp[65536];
 	size_t n;
 	int rc = 0;
 
+	buf_init(b, max);
+	f = fopen(path, "rb");
 	if (!f)
 		return -1;
-	buf_init(b, max);
 	while (rc == 0 && (n = fread(tmp, 1, sizeof(tmp), f)) > 0)
 		rc = buf_append(b, tmp, n);
 	if (ferror(f))
@@ -154,8 +155,17 @@ static int run(const file_args_t *a, const cfg_t *cfg)
 		buf_free(&in);
 		return MUGAI_EXIT_IOERR;
 	}
-	rc = cdr_sanitize(cfg, a->in, in.data ? in.data : "", in.len, a->mode, &r) < 0
-		? MUGAI_EXIT_SOFTWARE : MUGAI_EXIT_OK;
+	if (in.capped) {
+		/* Larger than file_size_max: blocked without reading it all. */
+		memset(&r, 0, sizeof(r));
+		r.type = "unknown";
+		r.in_bytes = in.len;
+		snprintf(r.reason, sizeof(r.reason), "limit file_size_max");
+		rc = MUGAI_EXIT_OK;
+	} else {
+		rc = cdr_sanitize(cfg, a->in, in.data ? in.data : "", in.len, a->mode, &r) < 0
+			? MUGAI_EXIT_SOFTWARE : MUGAI_EXIT_OK;
+	}
 	buf_free(&in);
 	if (rc == MUGAI_EXIT_OK && r.verdict == CDR_SANITIZED &&
 	    write_atomic(a->out, r.out.data, r.out.len) < 0) {
