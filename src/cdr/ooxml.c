@@ -496,8 +496,12 @@ static int ct_fn(ox_t *ox, xmlDocPtr doc, cdr_zentry_t *e)
 
 		next = n->next;
 		for (size_t i = 0; ct && i < MUGAI_ARRAY_LEN(main_types); i++)
-			if (main_types[i].out_ct && strcmp(ct, main_types[i].ct) == 0)
+			if (main_types[i].out_ct && strcmp(ct, main_types[i].ct) == 0) {
+				/* frees the old value: ct is not used after this */
 				xmlSetProp(n, (const xmlChar *)"ContentType", (const xmlChar *)main_types[i].out_ct);
+				ct = NULL;
+				break;
+			}
 		if (cdr_xml_is(n, "Override") && pn && !part_kept(ox, pn[0] == '/' ? pn + 1 : pn))
 			cdr_xml_remove(n);
 		else if (cdr_xml_is(n, "Default") && !ext_used(ox, xattr(n, "Extension")))
