@@ -69,6 +69,10 @@ int cdr_image_dims(const unsigned char *in, size_t len, cdr_kind_t kind,
 int cdr_image_reencode(cdr_job_t *job, cdr_kind_t kind, const unsigned char *in,
 		       size_t len, cdr_result_t *res) MUGAI_WUR;
 
+/* image.c: JPEG-encode 8-bit gray (n = 1) or RGB (n = 3) samples. */
+int cdr_jpeg_encode(const unsigned char *px, int w, int h, int n, size_t stride, int quality,
+		    buf_t *out) MUGAI_WUR;
+
 /* zip.c: a checked view of an archive, shared by zip.c, ooxml.c, odf.c. */
 typedef struct cdr_zentry {
 	char *name;              /* normalized UTF-8 path */

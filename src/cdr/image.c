@@ -143,7 +143,7 @@ static void jpeg_silent(j_common_ptr c, int level)
 }
 
 /* Encode 8-bit gray or RGB samples (no alpha). */
-static int encode_jpeg(const unsigned char *px, int w, int h, int n, size_t stride, int quality,
+int cdr_jpeg_encode(const unsigned char *px, int w, int h, int n, size_t stride, int quality,
 		       buf_t *out)
 {
 	struct jpeg_compress_struct c;
@@ -267,7 +267,7 @@ static int reencode(cdr_job_t *job, fz_context *ctx, cdr_kind_t kind, const unsi
 	if (!pix)
 		return cdr_block(res, "image cannot be decoded");
 	if (jpeg)
-		rc = encode_jpeg(pix->samples, pix->w, pix->h, pix->n, (size_t)pix->stride,
+		rc = cdr_jpeg_encode(pix->samples, pix->w, pix->h, pix->n, (size_t)pix->stride,
 				 (int)cfg_int(job->cfg, CFG_IMAGE_JPEG_QUALITY), &res->out);
 	else
 		rc = encode_png(ctx, pix, &res->out);

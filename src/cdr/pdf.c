@@ -3,9 +3,11 @@
  *
  *   flatten  render every page (pdf_dpi, default 150) to an RGB image and
  *            build a new PDF of one image per page, keeping the page sizes
- *            (the guideline's 画像化). Pages are rendered one at a time and
- *            each pixmap is dropped before the next, so memory does not grow
- *            with the page count.
+ *            (the guideline's 画像化). Gray pages (most text) are stored as
+ *            one-channel Flate (lossless), colour pages as JPEG
+ *            (image_jpeg_quality). Pages are rendered one at a time and each
+ *            pixmap is dropped before the next, so memory grows only with
+ *            the (compressed) output.
  *   rebuild  walk every object of the (repaired, decrypted) document and
  *            remove JavaScript, OpenAction/AA, Launch/SubmitForm/ImportData/
  *            GoToR/GoToE (and Rendition/Movie/Sound/RichMediaExecute)
@@ -26,6 +28,7 @@
 #include "cdr/cdr_int.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -109,40 +112,84 @@ static int check_doc(pdf_job_t *pj)
 
 /* ---- flatten ------------------------------------------------------------ */
 
-/* Wrap an RGB pixmap as a Flate-compressed image (zlib level 1: fast). */
-static fz_image *pixmap_to_image(fz_context *ctx, fz_pixmap *pix, int dpi)
+/* Are all pixels gray (R = G = B)? Text pages usually are. */
+static bool is_gray(const fz_pixmap *pix)
+{
+	for (int y = 0; y < pix->h; y++) {
+		const unsigned char *p = pix->samples + (size_t)y * (size_t)pix->stride;
+
+		for (int x = 0; x < pix->w; x++, p += 3)
+			if (p[0] != p[1] || p[1] != p[2])
+				return false;
+	}
+	return true;
+}
+
+/* Gray pages: one channel, deflate level 1 (lossless, fast, crisp text). */
+static int encode_gray(const fz_pixmap *pix, buf_t *out)
+{
+	size_t n = (size_t)pix->w * (size_t)pix->h;
+	unsigned char *g = malloc(n ? n : 1);
+	uLongf zlen = compressBound((uLong)n);
+	int rc = -1;
+
+	if (!g)
+		return -1;
+	for (int y = 0; y < pix->h; y++) {
+		const unsigned char *p = pix->samples + (size_t)y * (size_t)pix->stride;
+
+		for (int x = 0; x < pix->w; x++)
+			g[(size_t)y * (size_t)pix->w + (size_t)x] = p[3 * x];
+	}
+	if (buf_reserve(out, zlen) == 0 &&
+	    compress2((Bytef *)out->data, &zlen, g, (uLong)n, 1) == Z_OK) {
+		out->len = zlen;
+		rc = 0;
+	}
+	free(g);
+	return rc;
+}
+
+/* Encode a rendered page: gray → Flate, colour → JPEG (small, fast). */
+static fz_image *pixmap_to_image(fz_context *ctx, fz_pixmap *pix, int dpi, int quality)
 {
 	fz_compressed_buffer *cbuf = NULL;
-	fz_buffer *zb = NULL;
 	fz_image *volatile img = NULL;
-	size_t n = (size_t)pix->stride * (size_t)pix->h;
-	uLongf zlen = compressBound((uLong)n);
+	volatile bool gray = is_gray(pix);
+	buf_t enc;
+	int rc;
 
+	buf_init(&enc, (size_t)1 << 31);
+	rc = gray ? encode_gray(pix, &enc)
+		  : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
+	if (rc < 0) {
+		buf_free(&enc);
+		return NULL;
+	}
 	fz_var(cbuf);
-	fz_var(zb);
 	fz_try(ctx) {
-		zb = fz_new_buffer(ctx, zlen);
-		if (compress2(zb->data, &zlen, pix->samples, (uLong)n, 1) != Z_OK)
-			fz_throw(ctx, FZ_ERROR_GENERIC, "deflate failed");
-		zb->len = zlen;
 		cbuf = fz_malloc_struct(ctx, fz_compressed_buffer);
-		cbuf->buffer = zb;
-		zb = NULL;
-		cbuf->params.type = FZ_IMAGE_FLATE;
-		cbuf->params.u.flate.columns = pix->w;
-		cbuf->params.u.flate.colors = pix->n;
-		cbuf->params.u.flate.predictor = 1;
-		cbuf->params.u.flate.bpc = 8;
-		img = fz_new_image_from_compressed_buffer(ctx, pix->w, pix->h, 8, pix->colorspace,
+		cbuf->buffer = fz_new_buffer_from_data(ctx, (unsigned char *)enc.data, enc.len);
+		enc.data = NULL;
+		cbuf->params.type = gray ? FZ_IMAGE_FLATE : FZ_IMAGE_JPEG;
+		if (gray) {
+			cbuf->params.u.flate.columns = pix->w;
+			cbuf->params.u.flate.colors = 1;
+			cbuf->params.u.flate.predictor = 1;
+			cbuf->params.u.flate.bpc = 8;
+		} else {
+			cbuf->params.u.jpeg.color_transform = -1;
+		}
+		img = fz_new_image_from_compressed_buffer(ctx, pix->w, pix->h, 8,
+							  gray ? fz_device_gray(ctx) : fz_device_rgb(ctx),
 							  dpi, dpi, 0, 0, NULL, NULL, cbuf, NULL);
 		cbuf = NULL;
 	}
-	fz_always(ctx) {
-		fz_drop_buffer(ctx, zb);
+	fz_always(ctx)
 		fz_drop_compressed_buffer(ctx, cbuf);
-	}
 	fz_catch(ctx)
 		img = NULL;
+	free(enc.data);
 	return img;
 }
 
@@ -210,7 +257,8 @@ static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_co
 		float zoom = page_zoom(pj, r, &low);
 		lowered = low;
 		pix = fz_new_pixmap_from_page(ctx, page, fz_scale(zoom, zoom), fz_device_rgb(ctx), 0);
-		img = pixmap_to_image(ctx, pix, (int)(zoom * 72.0f + 0.5f));
+		img = pixmap_to_image(ctx, pix, (int)(zoom * 72.0f + 0.5f),
+				      (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY));
 		if (!img)
 			fz_throw(ctx, FZ_ERROR_GENERIC, "image");
 		fz_drop_pixmap(ctx, pix);
@@ -228,10 +276,22 @@ static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_co
 	return rc;
 }
 
+/* fz_output that appends to a capped buf_t (no intermediate copy). */
+static void out_write(fz_context *ctx, void *state, const void *data, size_t n)
+{
+	if (buf_append(state, data, n) < 0)
+		fz_throw(ctx, FZ_ERROR_GENERIC, "output limit");
+}
+
+static int64_t out_tell(fz_context *ctx, void *state)
+{
+	(void)ctx;
+	return (int64_t)((buf_t *)state)->len;
+}
+
 static int save_doc(fz_context *ctx, pdf_document *doc, int garbage, buf_t *out)
 {
 	pdf_write_options opts = pdf_default_write_options;
-	fz_buffer *b = NULL;
 	fz_output *o = NULL;
 	volatile int rc = 0;
 
@@ -242,11 +302,10 @@ static int save_doc(fz_context *ctx, pdf_document *doc, int garbage, buf_t *out)
 	opts.do_compress_images = 1;
 	opts.do_compress_fonts = 1;
 	opts.do_encrypt = PDF_ENCRYPT_NONE;
-	fz_var(b);
 	fz_var(o);
 	fz_try(ctx) {
-		b = fz_new_buffer(ctx, 1 << 16);
-		o = fz_new_output_with_buffer(ctx, b);
+		o = fz_new_output(ctx, 0, out, out_write, NULL, NULL);
+		o->tell = out_tell;
 		pdf_write_document(ctx, doc, o, &opts);
 		fz_close_output(ctx, o);
 	}
@@ -254,9 +313,6 @@ static int save_doc(fz_context *ctx, pdf_document *doc, int garbage, buf_t *out)
 		fz_drop_output(ctx, o);
 	fz_catch(ctx)
 		rc = -1;
-	if (rc == 0 && buf_append(out, b->data, b->len) < 0)
-		rc = -1;
-	fz_drop_buffer(ctx, b);
 	return rc;
 }
 
