@@ -593,9 +593,10 @@ static void new_page_tree(pdf_job_t *pj)
 	fz_var(root);
 	fz_var(got);
 	fz_try(ctx) {
-		for (; got < n; got++) {
+		while (got < n) {
 			pg[got] = own_page(pj, pg, got);
-			pdf_flatten_inheritable_page_items(ctx, pg[got]);
+			got++; /* owned from here, even if the next call throws */
+			pdf_flatten_inheritable_page_items(ctx, pg[got - 1]);
 		}
 		root = pdf_add_new_dict(ctx, pj->doc, 3);
 		kids = pdf_dict_put_array(ctx, root, PDF_NAME(Kids), n);
