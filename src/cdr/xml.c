@@ -38,6 +38,11 @@ xmlDocPtr cdr_xml_parse(const unsigned char *in, size_t len, const char *why_nam
 			cdr_block(res, "limit xml_part_max: %s", why_name);
 		return NULL;
 	}
+	if (memmem(in, len, "<!DOCTYPE", 9) || memmem(in, len, "<!ENTITY", 8)) {
+		if (!quiet_fail)
+			cdr_block(res, "XML part %s declares a DTD", why_name);
+		return NULL; /* refused before libxml2 sees it */
+	}
 	xmlInitParser();
 	xmlSetGenericErrorFunc(NULL, xml_quiet);
 	doc = xmlReadMemory((const char *)in, (int)len, NULL, NULL,
