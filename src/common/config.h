@@ -45,6 +45,28 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	X(BODY_PREFER, "body_prefer", CFG_ENUM, "plain", 0, 0, "plain|html", \
 	  "which alternative of multipart/alternative becomes the text: plain (when it has content) or html") \
 	/* --- cdr --- */ \
+	X(PDF_MODE, "pdf_mode", CFG_ENUM, "flatten", 0, 0, "flatten|rebuild", \
+	  "PDF CDR: flatten (render every page to an image: strongest) or rebuild (rewrite without active content)") \
+	X(PDF_DPI, "pdf_dpi", CFG_INT, "150", 36, 600, NULL, \
+	  "resolution of flattened PDF pages, in dots per inch") \
+	X(PDF_KEEP_URI, "pdf_keep_uri", CFG_BOOL, "no", 0, 0, NULL, \
+	  "PDF rebuild: keep URI link actions (no: links are removed)") \
+	X(IMAGE_JPEG_QUALITY, "image_jpeg_quality", CFG_INT, "85", 30, 100, NULL, \
+	  "quality of re-encoded JPEG images") \
+	X(TEXT_OUTPUT_CHARSET, "text_output_charset", CFG_ENUM, "utf-8", 0, 0, "utf-8|cp932", \
+	  "charset of sanitized text and CSV files") \
+	X(PDF_POLICY, "pdf_policy", CFG_ENUM, "sanitize", 0, 0, "sanitize|remove", \
+	  "PDF files: sanitize (CDR) or remove (always blocked)") \
+	X(IMAGE_POLICY, "image_policy", CFG_ENUM, "sanitize", 0, 0, "sanitize|remove", \
+	  "PNG, JPEG, GIF, BMP and TIFF images: sanitize (re-encode) or remove") \
+	X(OFFICE_POLICY, "office_policy", CFG_ENUM, "sanitize", 0, 0, "sanitize|remove", \
+	  "OOXML documents (docx/xlsx/pptx and macro-enabled types): sanitize or remove") \
+	X(ODF_POLICY, "odf_policy", CFG_ENUM, "sanitize", 0, 0, "sanitize|remove", \
+	  "ODF documents (odt/ods/odp): sanitize or remove") \
+	X(TEXT_POLICY, "text_policy", CFG_ENUM, "sanitize", 0, 0, "sanitize|remove", \
+	  "plain text and CSV files: sanitize (decode, clean) or remove") \
+	X(ZIP_POLICY, "zip_policy", CFG_ENUM, "sanitize", 0, 0, "sanitize|remove", \
+	  "zip archives: sanitize (every entry, recursively) or remove") \
 	/* --- store --- */ \
 	X(STATE_DIR, "state_dir", CFG_STR, "./var", 0, 0, NULL, \
 	  "directory of the quarantine store: index database, blobs/ (originals), mode 0700") \

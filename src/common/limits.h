@@ -47,6 +47,30 @@
 	X(WORKER_MEMORY, "worker_memory_max", 2 * GiB, 64 * MiB, 64 * GiB, "bytes", \
 	  "address space of a sanitizer worker (RLIMIT_AS)") \
 	/* --- cdr --- */ \
+	X(FILE_SIZE, "file_size_max", 100 * MiB, 1 * KiB, 2 * GiB, "bytes", \
+	  "largest file accepted for CDR; a larger one is blocked") \
+	X(CDR_OUTPUT, "cdr_output_max", 256 * MiB, 1 * KiB, 4 * GiB, "bytes", \
+	  "largest sanitized output of one file; a larger one is blocked") \
+	X(CDR_TIME, "cdr_time_max", 60, 1, 7200, "seconds", \
+	  "wall-clock seconds the engine spends on one file (checked between pages and entries)") \
+	X(PDF_PAGES, "pdf_pages_max", 500, 1, 100000, "pages", \
+	  "most pages in one PDF; more is blocked (flatten time grows with pages)") \
+	X(PDF_PAGE_PIXELS, "pdf_page_pixels_max", 64 * 1000 * 1000, 1000 * 1000, 1000 * 1000 * 1000, "pixels", \
+	  "largest rendered page when flattening; a larger page is rendered at a lower dpi") \
+	X(PDF_OBJECTS, "pdf_objects_max", 1000000, 100, 100000000, "objects", \
+	  "most objects in one PDF (xref length); more is a resource attack") \
+	X(IMAGE_PIXELS, "image_pixels_max", 100 * 1000 * 1000, 1000, 2000 * 1000 * 1000, "pixels", \
+	  "largest declared image (width x height), checked before any allocation") \
+	X(ZIP_DEPTH, "zip_depth_max", 3, 1, 16, "levels", \
+	  "deepest archive nesting (zip in zip); deeper is a recursive bomb") \
+	X(ZIP_ENTRIES, "zip_entries_max", 1000, 1, 1000000, "entries", \
+	  "most entries in one archive, OOXML or ODF package") \
+	X(ZIP_TOTAL, "zip_total_max", 1 * GiB, 1 * KiB, 64 * GiB, "bytes", \
+	  "total uncompressed bytes of all entries of one file, nested archives included") \
+	X(ZIP_RATIO, "zip_ratio_max", 100, 2, 100000, "ratio", \
+	  "largest compression ratio of one entry (uncompressed / compressed); more is a bomb") \
+	X(XML_PART, "xml_part_max", 64 * MiB, 1 * KiB, 1 * GiB, "bytes", \
+	  "largest single XML part of an OOXML or ODF package") \
 	/* --- store --- */ \
 	X(REPORT_SIZE, "report_size_max", 16 * MiB, 1 * KiB, 1 * GiB, "bytes", \
 	  "largest report JSON stored with an original in the quarantine index") \

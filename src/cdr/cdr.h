@@ -1,0 +1,104 @@
+/*
+ * cdr.h — file 無害化 (CDR, content disarm and reconstruction): the engine API.
+ *
+ * cdr_sanitize() is a pure function of (config, limits, input bytes, name
+ * hint, mode) → (output bytes, report). It opens no files and no sockets:
+ * MuPDF reads from memory, libzip from a buffer source, libxml2 from memory
+ * with XML_PARSE_NONET and no DTD or entity loading. The type comes from the
+ * content (sniff.c); the name is only a hint, used to choose text vs CSV, to
+ * note a disagreeing extension, and to block dangerous extensions (it never
+ * lets anything through).
+ *
+ * Verdicts: CDR_SANITIZED (res->out holds a new file rebuilt from decoded
+ * values; no byte of the input is copied through) or CDR_BLOCKED (res->reason
+ * says why; res->out is empty). Per type (dispatch in cdr.c):
+ *   pdf                flatten (pages rendered to images) or rebuild (pdf.c)
+ *   png jpeg gif bmp tiff  decoded and re-encoded, metadata dropped (image.c)
+ *   docx xlsx pptx (+m, templates)  zip rebuilt from allowlisted parts,
+ *                      macros/ActiveX/OLE/external links/DDE removed (ooxml.c)
+ *   odt ods odp        scripts, events, objects and external links dropped (odf.c)
+ *   text csv           decoded to UTF-8 (or CP932), controls removed, CSV
+ *                      formula cells neutralized (text.c)
+ *   zip                every entry sanitized recursively (zip.c)
+ *   everything else    blocked with a reason (OLE2 Office, RTF, executables,
+ *                      scripts, HTML, other archives, unknown)
+ *
+ * Usage (e.g. from the mail engine, for an attachment):
+ *     cdr_result_t r;
+ *     if (cdr_sanitize(cfg, "報告.docm", data, len, CDR_MODE_DEFAULT, &r) < 0)
+ *             ... internal failure (out of memory): treat as blocked ...
+ *     else if (r.verdict == CDR_SANITIZED)
+ *             attach r.out.data / r.out.len under cdr_output_name(...)
+ *     else
+ *             list the file in the notice with r.reason
+ *     cdr_result_free(&r);
+ *
+ * SECURITY: runs in the sanitizer worker (seccomp, rlimits) on hostile bytes.
+ * Limits (limits.h, cdr section): file_size_max, cdr_output_max, cdr_time_max,
+ * pdf_pages_max, pdf_page_pixels_max, pdf_objects_max, image_pixels_max,
+ * zip_depth_max, zip_entries_max, zip_total_max, zip_ratio_max, xml_part_max.
+ * Hitting one is a blocked verdict whose reason names the limit.
+ */
+#ifndef MUGAI_CDR_H
+#define MUGAI_CDR_H
+
+#include <stdbool.h>
+#include "common/buf.h"
+#include "common/config.h"
+#include "common/defs.h"
+
+typedef enum {
+	CDR_MODE_DEFAULT = 0, /* PDF mode from the config key pdf_mode */
+	CDR_MODE_FLATTEN,
+	CDR_MODE_REBUILD,
+} cdr_mode_t;
+
+typedef enum { CDR_BLOCKED = 0, CDR_SANITIZED = 1 } cdr_verdict_t;
+
+typedef struct cdr_action {
+	char *text;      /* "removed /OpenAction", "removed word/vbaProject.bin" */
+	unsigned count;  /* identical actions are counted, not repeated */
+} cdr_action_t;
+
+#define CDR_ACTIONS_MAX 256 /* more distinct actions are counted in actions_more */
+
+typedef struct cdr_result {
+	cdr_verdict_t verdict;
+	const char *type;      /* detected input type (static string) */
+	const char *out_type;  /* output type, NULL when blocked */
+	const char *mode;      /* "flatten" / "rebuild" for PDF, NULL otherwise */
+	char reason[256];      /* why blocked; "" when sanitized */
+	cdr_action_t *actions;
+	size_t nactions, actions_cap, actions_more;
+	int pages;             /* PDF pages, 0 otherwise */
+	size_t in_bytes;
+	buf_t out;             /* the sanitized file (capped by cdr_output_max) */
+} cdr_result_t;
+
+/* Sanitize one file. name may be NULL. Always initializes *res (free it with
+ * cdr_result_free). Returns 0 when a verdict was reached (sanitized or
+ * blocked) and -1 on an internal failure (out of memory), in which case the
+ * verdict is blocked with reason "internal error". */
+int cdr_sanitize(const cfg_t *cfg, const char *name, const void *in, size_t len,
+		 cdr_mode_t mode, cdr_result_t *res) MUGAI_WUR;
+
+/* Append the report (verdict, type, out_type, mode, actions, reason, pages,
+ * in_bytes, out_bytes) as one JSON object. */
+int cdr_result_json(const cdr_result_t *res, buf_t *out) MUGAI_WUR;
+
+void cdr_result_free(cdr_result_t *res);
+
+/* The usual extension of a type ("docx", "png", "jpg", "txt"), or NULL. */
+const char *cdr_type_ext(const char *type);
+
+/* Name for the sanitized file: name with its extension replaced by the
+ * output type's when the type changed or the extension does not fit
+ * ("a.docm" → "a.docx", "b.bmp" → "b.png", "c.html" as text → "c.txt").
+ * Writes at most outlen bytes (NUL included); -1 when it does not fit. */
+int cdr_output_name(const char *name, const char *out_type, char *out,
+		    size_t outlen) MUGAI_WUR;
+
+/* "flatten" / "rebuild" / "default" for the CLI. -1 when unknown. */
+int cdr_mode_parse(const char *s, cdr_mode_t *mode) MUGAI_WUR;
+
+#endif

@@ -1,0 +1,670 @@
+/*
+ * pdf.c — PDF CDR through MuPDF, from memory.
+ *
+ *   flatten  render every page (pdf_dpi, default 150) to an RGB image and
+ *            build a new PDF of one image per page, keeping the page sizes
+ *            (the guideline's 画像化). Gray pages (most text) are stored as
+ *            one-channel Flate (lossless), colour pages as JPEG
+ *            (image_jpeg_quality). Pages are rendered one at a time and each
+ *            pixmap is dropped before the next, so memory grows only with
+ *            the (compressed) output.
+ *   rebuild  walk every object of the (repaired, decrypted) document and
+ *            remove JavaScript, OpenAction/AA, Launch/SubmitForm/ImportData/
+ *            GoToR/GoToE (and Rendition/Movie/Sound/RichMediaExecute)
+ *            actions, URI actions (unless pdf_keep_uri), embedded files and
+ *            file attachment annotations, RichMedia, XFA; then write a new
+ *            file in one revision (incremental updates collapsed, object
+ *            streams expanded, unreachable objects dropped, no encryption).
+ *
+ * Specs: ISO 32000-1 (PDF 1.7) §7.5 (file structure), §7.6 (encryption),
+ * §12.6 (actions), §12.5 (annotations), §7.11.4 (embedded files).
+ *
+ * SECURITY: runs in the sanitizer worker on hostile bytes; MuPDF reads from
+ * memory only (fz_open_memory), its store is capped, its messages are
+ * silenced. Limits: pdf_pages_max, pdf_objects_max, pdf_page_pixels_max,
+ * cdr_time_max (checked between pages and every 1024 objects). A PDF that
+ * needs a user password is blocked ("encrypted").
+ */
+#include "cdr/cdr_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include <mupdf/fitz.h>
+#include <mupdf/pdf.h>
+
+#define PDF_STORE_MAX (64u << 20)
+#define PDF_NEST_MAX 64
+
+typedef struct pdf_job {
+	fz_context *ctx;
+	pdf_document *doc;
+	cdr_job_t *job;
+	cdr_result_t *res;
+	bool keep_uri;
+	bool too_deep;
+	bool oom;
+} pdf_job_t;
+
+static void quiet(void *user, const char *msg)
+{
+	(void)user;
+	(void)msg;
+}
+
+static fz_context *new_ctx(void)
+{
+	fz_context *ctx = fz_new_context(NULL, NULL, PDF_STORE_MAX);
+
+	if (ctx) {
+		fz_set_warning_callback(ctx, quiet, NULL);
+		fz_set_error_callback(ctx, quiet, NULL);
+	}
+	return ctx;
+}
+
+static pdf_document *open_doc(fz_context *ctx, const unsigned char *in, size_t len)
+{
+	fz_stream *stm = NULL;
+	pdf_document *doc = NULL;
+
+	fz_var(stm);
+	fz_var(doc);
+	fz_try(ctx) {
+		stm = fz_open_memory(ctx, in, len);
+		doc = pdf_open_document_with_stream(ctx, stm);
+	}
+	fz_always(ctx)
+		fz_drop_stream(ctx, stm);
+	fz_catch(ctx)
+		doc = NULL;
+	return doc;
+}
+
+/* Structure checks shared by both modes: password, page and object counts. */
+static int check_doc(pdf_job_t *pj)
+{
+	fz_context *ctx = pj->ctx;
+	volatile int pages = -1, objs = 0;
+
+	if (pdf_needs_password(ctx, pj->doc) && !pdf_authenticate_password(ctx, pj->doc, ""))
+		return cdr_block(pj->res, "encrypted");
+	fz_try(ctx) {
+		pages = pdf_count_pages(ctx, pj->doc);
+		objs = pdf_xref_len(ctx, pj->doc);
+	}
+	fz_catch(ctx)
+		pages = -1;
+	if (pages < 0)
+		return cdr_block(pj->res, "PDF: broken page tree");
+	pj->res->pages = pages;
+	if (pages == 0)
+		return cdr_block(pj->res, "PDF: no pages");
+	if (pages > lim(pj->job->lim, LIM_PDF_PAGES))
+		return cdr_block(pj->res, "limit pdf_pages_max: %d pages", pages);
+	if (objs > lim(pj->job->lim, LIM_PDF_OBJECTS))
+		return cdr_block(pj->res, "limit pdf_objects_max: %d objects", objs);
+	pj->res->verdict = CDR_SANITIZED; /* provisional: checks passed */
+	return 0;
+}
+
+/* ---- flatten ------------------------------------------------------------ */
+
+/* Are all pixels gray (R = G = B)? Text pages usually are. */
+static bool is_gray(const fz_pixmap *pix)
+{
+	for (int y = 0; y < pix->h; y++) {
+		const unsigned char *p = pix->samples + (size_t)y * (size_t)pix->stride;
+
+		for (int x = 0; x < pix->w; x++, p += 3)
+			if (p[0] != p[1] || p[1] != p[2])
+				return false;
+	}
+	return true;
+}
+
+/* Gray pages: one channel, deflate level 1 (lossless, fast, crisp text). */
+static int encode_gray(const fz_pixmap *pix, buf_t *out)
+{
+	size_t n = (size_t)pix->w * (size_t)pix->h;
+	unsigned char *g = malloc(n ? n : 1);
+	uLongf zlen = compressBound((uLong)n);
+	int rc = -1;
+
+	if (!g)
+		return -1;
+	for (int y = 0; y < pix->h; y++) {
+		const unsigned char *p = pix->samples + (size_t)y * (size_t)pix->stride;
+
+		for (int x = 0; x < pix->w; x++)
+			g[(size_t)y * (size_t)pix->w + (size_t)x] = p[3 * x];
+	}
+	if (buf_reserve(out, zlen) == 0 &&
+	    compress2((Bytef *)out->data, &zlen, g, (uLong)n, 1) == Z_OK) {
+		out->len = zlen;
+		rc = 0;
+	}
+	free(g);
+	return rc;
+}
+
+/* Encode a rendered page: gray → Flate, colour → JPEG (small, fast). */
+static fz_image *pixmap_to_image(fz_context *ctx, fz_pixmap *pix, int dpi, int quality)
+{
+	fz_compressed_buffer *cbuf = NULL;
+	fz_image *volatile img = NULL;
+	volatile bool gray = is_gray(pix);
+	buf_t enc;
+	int rc;
+
+	buf_init(&enc, (size_t)1 << 31);
+	rc = gray ? encode_gray(pix, &enc)
+		  : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
+	if (rc < 0) {
+		buf_free(&enc);
+		return NULL;
+	}
+	fz_var(cbuf);
+	fz_try(ctx) {
+		cbuf = fz_malloc_struct(ctx, fz_compressed_buffer);
+		cbuf->buffer = fz_new_buffer_from_data(ctx, (unsigned char *)enc.data, enc.len);
+		enc.data = NULL;
+		cbuf->params.type = gray ? FZ_IMAGE_FLATE : FZ_IMAGE_JPEG;
+		if (gray) {
+			cbuf->params.u.flate.columns = pix->w;
+			cbuf->params.u.flate.colors = 1;
+			cbuf->params.u.flate.predictor = 1;
+			cbuf->params.u.flate.bpc = 8;
+		} else {
+			cbuf->params.u.jpeg.color_transform = -1;
+		}
+		img = fz_new_image_from_compressed_buffer(ctx, pix->w, pix->h, 8,
+							  gray ? fz_device_gray(ctx) : fz_device_rgb(ctx),
+							  dpi, dpi, 0, 0, NULL, NULL, cbuf, NULL);
+		cbuf = NULL;
+	}
+	fz_always(ctx)
+		fz_drop_compressed_buffer(ctx, cbuf);
+	fz_catch(ctx)
+		img = NULL;
+	free(enc.data);
+	return img;
+}
+
+/* Zoom for a page: pdf_dpi, lowered so the pixmap fits pdf_page_pixels_max. */
+static float page_zoom(pdf_job_t *pj, fz_rect r, bool *lowered)
+{
+	float zoom = (float)cfg_int(pj->job->cfg, CFG_PDF_DPI) / 72.0f;
+	double w = fmax(r.x1 - r.x0, 1.0), h = fmax(r.y1 - r.y0, 1.0);
+	double maxpix = (double)lim(pj->job->lim, LIM_PDF_PAGE_PIXELS);
+
+	*lowered = false;
+	if (w * zoom * h * zoom > maxpix) {
+		zoom = (float)sqrt(maxpix / (w * h)) * 0.999f;
+		*lowered = true;
+	}
+	return zoom;
+}
+
+/* Add a page to dst showing img over the whole page (w × h points). */
+static void add_image_page(fz_context *ctx, pdf_document *dst, fz_image *img, float w, float h)
+{
+	pdf_obj *res = NULL, *ref = NULL, *page = NULL;
+	fz_buffer *cont = NULL;
+
+	fz_var(res);
+	fz_var(ref);
+	fz_var(page);
+	fz_var(cont);
+	fz_try(ctx) {
+		ref = pdf_add_image(ctx, dst, img);
+		res = pdf_new_dict(ctx, dst, 1);
+		pdf_dict_puts(ctx, pdf_dict_put_dict(ctx, res, PDF_NAME(XObject), 1), "Im0", ref);
+		cont = fz_new_buffer(ctx, 64);
+		fz_append_printf(ctx, cont, "q %g 0 0 %g 0 0 cm /Im0 Do Q\n", w, h);
+		page = pdf_add_page(ctx, dst, fz_make_rect(0, 0, w, h), 0, res, cont);
+		pdf_insert_page(ctx, dst, -1, page);
+	}
+	fz_always(ctx) {
+		pdf_drop_obj(ctx, page);
+		pdf_drop_obj(ctx, res);
+		pdf_drop_obj(ctx, ref);
+		fz_drop_buffer(ctx, cont);
+	}
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+}
+
+/* Render page i of the source and append it to dst. 0, or -1 (broken page). */
+static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_count)
+{
+	fz_context *ctx = pj->ctx;
+	fz_page *page = NULL;
+	fz_pixmap *pix = NULL;
+	fz_image *img = NULL;
+	volatile int rc = 0;
+	volatile bool lowered = false;
+
+	fz_var(page);
+	fz_var(pix);
+	fz_var(img);
+	fz_try(ctx) {
+		page = fz_load_page(ctx, (fz_document *)pj->doc, i);
+		fz_rect r = fz_bound_page(ctx, page);
+		bool low = false;
+		float zoom = page_zoom(pj, r, &low);
+		lowered = low;
+		pix = fz_new_pixmap_from_page(ctx, page, fz_scale(zoom, zoom), fz_device_rgb(ctx), 0);
+		img = pixmap_to_image(ctx, pix, (int)(zoom * 72.0f + 0.5f),
+				      (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY));
+		if (!img)
+			fz_throw(ctx, FZ_ERROR_GENERIC, "image");
+		fz_drop_pixmap(ctx, pix);
+		pix = NULL;
+		add_image_page(ctx, dst, img, fmaxf(r.x1 - r.x0, 1), fmaxf(r.y1 - r.y0, 1));
+	}
+	fz_always(ctx) {
+		fz_drop_image(ctx, img);
+		fz_drop_pixmap(ctx, pix);
+		fz_drop_page(ctx, page);
+	}
+	fz_catch(ctx)
+		rc = -1;
+	*lowered_count += lowered;
+	return rc;
+}
+
+/* fz_output that appends to a capped buf_t (no intermediate copy). */
+static void out_write(fz_context *ctx, void *state, const void *data, size_t n)
+{
+	if (buf_append(state, data, n) < 0)
+		fz_throw(ctx, FZ_ERROR_GENERIC, "output limit");
+}
+
+static int64_t out_tell(fz_context *ctx, void *state)
+{
+	(void)ctx;
+	return (int64_t)((buf_t *)state)->len;
+}
+
+static int save_doc(fz_context *ctx, pdf_document *doc, int garbage, buf_t *out)
+{
+	pdf_write_options opts = pdf_default_write_options;
+	fz_output *o = NULL;
+	volatile int rc = 0;
+
+	opts.do_garbage = garbage;
+	opts.do_compress = 1;
+	/* rebuild: every stream but images and fonts is decoded and re-encoded */
+	opts.do_decompress = garbage > 0;
+	opts.do_compress_images = 1;
+	opts.do_compress_fonts = 1;
+	opts.do_encrypt = PDF_ENCRYPT_NONE;
+	fz_var(o);
+	fz_try(ctx) {
+		o = fz_new_output(ctx, 0, out, out_write, NULL, NULL);
+		o->tell = out_tell;
+		pdf_write_document(ctx, doc, o, &opts);
+		fz_close_output(ctx, o);
+	}
+	fz_always(ctx)
+		fz_drop_output(ctx, o);
+	fz_catch(ctx)
+		rc = -1;
+	return rc;
+}
+
+static int flatten(pdf_job_t *pj)
+{
+	pdf_document *volatile dst = NULL;
+	int lowered = 0, rc = 0, dpi = (int)cfg_int(pj->job->cfg, CFG_PDF_DPI);
+
+	fz_try(pj->ctx)
+		dst = pdf_create_document(pj->ctx);
+	fz_catch(pj->ctx)
+		return -1;
+	for (int i = 0; i < pj->res->pages && pj->res->verdict == CDR_SANITIZED; i++) {
+		if (cdr_timed_out(pj->job))
+			cdr_block(pj->res, "limit cdr_time_max");
+		else if (flatten_page(pj, dst, i, &lowered) < 0)
+			cdr_block(pj->res, "PDF: page %d could not be rendered", i + 1);
+	}
+	if (pj->res->verdict == CDR_SANITIZED && save_doc(pj->ctx, dst, 0, &pj->res->out) < 0)
+		cdr_block(pj->res, "PDF: could not write the flattened document");
+	pdf_drop_document(pj->ctx, dst);
+	if (pj->res->verdict != CDR_SANITIZED)
+		goto out;
+	pj->res->mode = "flatten";
+	pj->res->out_type = "pdf";
+	if (cdr_action(pj->res, "flattened %d pages to images at %d dpi", pj->res->pages, dpi) < 0 ||
+	    (lowered && cdr_action(pj->res, "rendered %d large pages below %d dpi (pdf_page_pixels_max)",
+				   lowered, dpi) < 0))
+		rc = -1;
+out:
+	return rc;
+}
+
+/* ---- rebuild ------------------------------------------------------------ */
+
+static bool name_in(fz_context *ctx, pdf_obj *n, const char *const *set, size_t cnt)
+{
+	const char *s;
+
+	if (!pdf_is_name(ctx, n))
+		return false;
+	s = pdf_to_name(ctx, n);
+	for (size_t i = 0; i < cnt; i++)
+		if (strcmp(s, set[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Is this dict an action we remove? Returns its /S name or NULL. */
+static const char *bad_action(pdf_job_t *pj, pdf_obj *d)
+{
+	static const char *const bad[] = {
+		"JavaScript", "Launch", "SubmitForm", "ImportData", "GoToR", "GoToE",
+		"Rendition", "Movie", "Sound", "RichMediaExecute", "ResetForm",
+	};
+	pdf_obj *s = pdf_dict_get(pj->ctx, d, PDF_NAME(S));
+
+	if (name_in(pj->ctx, s, bad, MUGAI_ARRAY_LEN(bad)))
+		return pdf_to_name(pj->ctx, s);
+	if (!pj->keep_uri && pdf_name_eq(pj->ctx, s, PDF_NAME(URI)))
+		return "URI";
+	return NULL;
+}
+
+/* Is this dict an annotation we remove? Returns its /Subtype or NULL. */
+static const char *bad_annot(pdf_job_t *pj, pdf_obj *d)
+{
+	static const char *const bad[] = {
+		"FileAttachment", "RichMedia", "Screen", "Movie", "Sound", "3D",
+	};
+	pdf_obj *s = pdf_dict_get(pj->ctx, d, PDF_NAME(Subtype));
+
+	return name_in(pj->ctx, s, bad, MUGAI_ARRAY_LEN(bad)) ? pdf_to_name(pj->ctx, s) : NULL;
+}
+
+static void empty_dict(fz_context *ctx, pdf_obj *d)
+{
+	for (int i = pdf_dict_len(ctx, d) - 1; i >= 0; i--)
+		pdf_dict_del(ctx, d, pdf_dict_get_key(ctx, d, i));
+}
+
+static void note(pdf_job_t *pj, const char *verb, const char *what, const char *tail)
+{
+	if (cdr_action(pj->res, "%s%s%s", verb, what, tail) < 0)
+		pj->oom = true;
+}
+
+/* Keys removed wherever they appear. */
+static void drop_keys(pdf_job_t *pj, pdf_obj *d)
+{
+	static const char *const keys[] = {
+		"JS", "JavaScript", "AA", "OpenAction", "EmbeddedFiles", "EF", "XFA",
+		"RichMediaContent", "RichMediaSettings", "Collection", "AF", "URI",
+	};
+	fz_context *ctx = pj->ctx;
+
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(keys); i++) {
+		if (i == MUGAI_ARRAY_LEN(keys) - 1 && pj->keep_uri)
+			break;
+		if (pdf_dict_gets(ctx, d, keys[i])) {
+			pdf_dict_dels(ctx, d, keys[i]);
+			note(pj, "removed /", keys[i], "");
+		}
+	}
+}
+
+static void scrub(pdf_job_t *pj, pdf_obj *o, int depth);
+
+static void scrub_dict(pdf_job_t *pj, pdf_obj *d, int depth)
+{
+	fz_context *ctx = pj->ctx;
+	const char *what;
+
+	if ((what = bad_action(pj, d)) != NULL) {
+		note(pj, "removed ", what, " action");
+		empty_dict(ctx, d);
+		return;
+	}
+	if ((what = bad_annot(pj, d)) != NULL) {
+		note(pj, "removed ", what, " annotation");
+		empty_dict(ctx, d);
+		return;
+	}
+	drop_keys(pj, d);
+	for (int i = 0; i < pdf_dict_len(ctx, d); i++)
+		scrub(pj, pdf_dict_get_val(ctx, d, i), depth + 1);
+}
+
+/* Scrub a direct object (indirect ones are visited by the object loop). */
+static void scrub(pdf_job_t *pj, pdf_obj *o, int depth)
+{
+	fz_context *ctx = pj->ctx;
+
+	if (!o || pdf_is_indirect(ctx, o))
+		return;
+	if (depth > PDF_NEST_MAX) {
+		pj->too_deep = true;
+		return;
+	}
+	if (pdf_is_dict(ctx, o))
+		scrub_dict(pj, o, depth);
+	else if (pdf_is_array(ctx, o))
+		for (int i = 0; i < pdf_array_len(ctx, o); i++)
+			scrub(pj, pdf_array_get(ctx, o, i), depth + 1);
+}
+
+/* An embedded file stream keeps no bytes, even if still referenced. */
+static void scrub_stream(pdf_job_t *pj, int num, pdf_obj *o)
+{
+	fz_context *ctx = pj->ctx;
+	pdf_obj *ref;
+	fz_buffer *empty;
+
+	if (!pdf_name_eq(ctx, pdf_dict_get(ctx, o, PDF_NAME(Type)), PDF_NAME(EmbeddedFile)))
+		return;
+	note(pj, "removed ", "EmbeddedFile", " stream");
+	ref = pdf_new_indirect(ctx, pj->doc, num, 0);
+	empty = fz_new_buffer(ctx, 1);
+	fz_try(ctx) {
+		pdf_update_stream(ctx, pj->doc, ref, empty, 0);
+		empty_dict(ctx, o);
+	}
+	fz_always(ctx) {
+		fz_drop_buffer(ctx, empty);
+		pdf_drop_obj(ctx, ref);
+	}
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+}
+
+/* Visit object num; an object that does not load becomes null. */
+static void scrub_object(pdf_job_t *pj, int num)
+{
+	fz_context *ctx = pj->ctx;
+	pdf_obj *o = NULL;
+	volatile bool broken = false;
+
+	fz_var(o);
+	fz_try(ctx) {
+		o = pdf_load_object(ctx, pj->doc, num);
+		if (pdf_is_stream(ctx, o))
+			scrub_stream(pj, num, o);
+		scrub(pj, o, 0);
+	}
+	fz_always(ctx)
+		pdf_drop_obj(ctx, o);
+	fz_catch(ctx)
+		broken = true;
+	if (broken) {
+		fz_try(ctx)
+			pdf_update_object(ctx, pj->doc, num, PDF_NULL);
+		fz_catch(ctx)
+			pj->oom = true;
+	}
+}
+
+/* Remove emptied annotations from the pages' /Annots arrays. */
+static void prune_annots(pdf_job_t *pj)
+{
+	fz_context *ctx = pj->ctx;
+
+	for (int p = 0; p < pj->res->pages; p++) {
+		pdf_obj *annots = pdf_dict_get(ctx, pdf_lookup_page_obj(ctx, pj->doc, p), PDF_NAME(Annots));
+
+		for (int i = pdf_array_len(ctx, annots) - 1; i >= 0; i--) {
+			pdf_obj *a = pdf_array_get(ctx, annots, i);
+
+			if (!pdf_is_dict(ctx, a) || !pdf_dict_get(ctx, a, PDF_NAME(Subtype)))
+				pdf_array_delete(ctx, annots, i);
+		}
+	}
+}
+
+static int scrub_all(pdf_job_t *pj)
+{
+	fz_context *ctx = pj->ctx;
+	int n = pdf_xref_len(ctx, pj->doc);
+	volatile int rc = 0;
+
+	for (int i = 1; i < n && !pj->oom; i++) {
+		if ((i & 1023) == 0 && cdr_timed_out(pj->job))
+			return cdr_block(pj->res, "limit cdr_time_max");
+		scrub_object(pj, i);
+	}
+	fz_try(ctx) {
+		scrub(pj, pdf_trailer(ctx, pj->doc), 0);
+		prune_annots(pj);
+	}
+	fz_catch(ctx)
+		rc = cdr_block(pj->res, "PDF: broken structure");
+	if (pj->oom)
+		return -1;
+	if (pj->too_deep)
+		return cdr_block(pj->res, "PDF: objects nested deeper than %d", PDF_NEST_MAX);
+	return rc;
+}
+
+/* Keep only streams in a page's /Contents. */
+static void fix_contents(fz_context *ctx, pdf_obj *page)
+{
+	pdf_obj *c = pdf_dict_get(ctx, page, PDF_NAME(Contents));
+
+	if (pdf_is_array(ctx, c)) {
+		for (int i = pdf_array_len(ctx, c) - 1; i >= 0; i--)
+			if (!pdf_is_stream(ctx, pdf_array_get(ctx, c, i)))
+				pdf_array_delete(ctx, c, i);
+	} else if (c && !pdf_is_stream(ctx, c)) {
+		pdf_dict_del(ctx, page, PDF_NAME(Contents));
+	}
+}
+
+/* Page i as a page object of its own: inherited items copied in, a page
+ * reached twice (a loop or a shared kid) duplicated. */
+static pdf_obj *own_page(pdf_job_t *pj, pdf_obj **seen, int i)
+{
+	fz_context *ctx = pj->ctx;
+	pdf_obj *pg = pdf_lookup_page_obj(ctx, pj->doc, i);
+	int num = pdf_to_num(ctx, pg);
+
+	for (int k = 0; k < i && num > 0; k++)
+		if (pdf_to_num(ctx, seen[k]) == num)
+			return pdf_add_object_drop(ctx, pj->doc, pdf_copy_dict(ctx, pg));
+	if (num <= 0)
+		return pdf_add_object_drop(ctx, pj->doc, pdf_copy_dict(ctx, pg));
+	return pdf_new_indirect(ctx, pj->doc, num, 0);
+}
+
+/* A new flat page tree: one /Pages node whose kids are the pages in order. */
+static void new_page_tree(pdf_job_t *pj)
+{
+	fz_context *ctx = pj->ctx;
+	int n = pj->res->pages;
+	pdf_obj **pg = fz_malloc_array(ctx, n, pdf_obj *);
+	pdf_obj *kids = NULL, *root = NULL;
+	int got = 0;
+
+	fz_var(kids);
+	fz_var(root);
+	fz_var(got);
+	fz_try(ctx) {
+		while (got < n) {
+			pg[got] = own_page(pj, pg, got);
+			got++; /* owned from here, even if the next call throws */
+			pdf_flatten_inheritable_page_items(ctx, pg[got - 1]);
+		}
+		root = pdf_add_new_dict(ctx, pj->doc, 3);
+		kids = pdf_dict_put_array(ctx, root, PDF_NAME(Kids), n);
+		pdf_dict_put(ctx, root, PDF_NAME(Type), PDF_NAME(Pages));
+		pdf_dict_put_int(ctx, root, PDF_NAME(Count), n);
+		for (int i = 0; i < n; i++) {
+			pdf_dict_put(ctx, pg[i], PDF_NAME(Parent), root);
+			fix_contents(ctx, pg[i]);
+			pdf_array_push(ctx, kids, pg[i]);
+		}
+		pdf_dict_put(ctx, pdf_dict_get(ctx, pdf_trailer(ctx, pj->doc), PDF_NAME(Root)),
+			     PDF_NAME(Pages), root);
+	}
+	fz_always(ctx) {
+		for (int i = 0; i < got; i++)
+			pdf_drop_obj(ctx, pg[i]);
+		fz_free(ctx, pg);
+		pdf_drop_obj(ctx, root);
+	}
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+}
+
+static int rebuild(pdf_job_t *pj)
+{
+	int rc = 0;
+
+	pj->keep_uri = cfg_int(pj->job->cfg, CFG_PDF_KEEP_URI) != 0;
+	if (pdf_was_repaired(pj->ctx, pj->doc) &&
+	    cdr_action(pj->res, "repaired broken cross-reference table") < 0)
+		return -1;
+	if (pdf_count_versions(pj->ctx, pj->doc) > 1 &&
+	    cdr_action(pj->res, "collapsed %d incremental updates", pdf_count_versions(pj->ctx, pj->doc) - 1) < 0)
+		return -1;
+	if (scrub_all(pj) < 0 || pj->res->verdict != CDR_SANITIZED)
+		return pj->oom ? -1 : 0;
+	fz_try(pj->ctx)
+		new_page_tree(pj);
+	fz_catch(pj->ctx)
+		rc = -2;
+	if (rc == -2)
+		return cdr_block(pj->res, "PDF: page tree cannot be rebuilt");
+	if (save_doc(pj->ctx, pj->doc, 2, &pj->res->out) < 0)
+		return cdr_block(pj->res, "PDF: could not write the rebuilt document");
+	pj->res->mode = "rebuild";
+	pj->res->out_type = "pdf";
+	return rc;
+}
+
+int cdr_pdf(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res)
+{
+	pdf_job_t pj = { .job = job, .res = res };
+	int rc = 0;
+
+	pj.ctx = new_ctx();
+	if (!pj.ctx)
+		return -1;
+	pj.doc = open_doc(pj.ctx, in, len);
+	if (!pj.doc) {
+		cdr_block(res, "PDF: cannot be parsed");
+		goto out;
+	}
+	if (check_doc(&pj) < 0 || res->verdict != CDR_SANITIZED)
+		goto out;
+	rc = job->mode == CDR_MODE_REBUILD ? rebuild(&pj) : flatten(&pj);
+out:
+	if (pj.doc)
+		pdf_drop_document(pj.ctx, pj.doc);
+	fz_drop_context(pj.ctx);
+	return rc;
+}

@@ -1,0 +1,487 @@
+/*
+ * zip.c — zip archives: a strict structural check, a capped reader and a
+ * writer shared with ooxml.c and odf.c; and zip CDR itself, which sanitizes
+ * every entry recursively by the same rules (cdr_run, one level deeper) and
+ * writes a new archive with normalized UTF-8 names.
+ *
+ * Before libzip sees the bytes, our own walk of the central directory
+ * checks: one end record that ends the file, no multi-disk and no zip64, no
+ * encryption (PPAP → blocked "encrypted"), store/deflate only, every local
+ * header matching its central entry (name, method, flags, sizes), no two
+ * entries overlapping, zip_entries_max, zip_ratio_max per entry and the
+ * shared zip_total_max budget. libzip then reads from a buffer source with
+ * ZIP_CHECKCONS, and every entry is read to exactly its declared size (CRC
+ * checked by libzip). Names: UTF-8 when flagged or valid, otherwise decoded
+ * as CP932; "..", "." and absolute/drive prefixes are dropped.
+ *
+ * Specs: PKWARE APPNOTE.TXT 6.3.x §4.3 (structure), §4.4.4 (flags, bit 0
+ * encryption, bit 3 data descriptor, bit 11 UTF-8).
+ *
+ * SECURITY: runs in the sanitizer worker; reads only from memory. Limits:
+ * zip_depth_max, zip_entries_max, zip_total_max, zip_ratio_max.
+ */
+#include "cdr/cdr_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "common/utf8.h"
+
+#define RATIO_FLOOR (64 * 1024) /* entries smaller than this skip the ratio check */
+
+typedef struct cd_ent {
+	const unsigned char *name;
+	size_t nlen;
+	unsigned flags, method;
+	unsigned long crc;
+	size_t csize, usize, off, end;
+} cd_ent_t;
+
+static unsigned rd16(const unsigned char *p) { return p[0] | (unsigned)p[1] << 8; }
+static unsigned long rd32(const unsigned char *p)
+{
+	return p[0] | (unsigned long)p[1] << 8 | (unsigned long)p[2] << 16 | (unsigned long)p[3] << 24;
+}
+
+/* The end of central directory record that ends the file exactly. */
+static long find_eocd(const unsigned char *in, size_t len)
+{
+	size_t lo = len > 22 + 65535 ? len - 22 - 65535 : 0;
+
+	if (len < 22)
+		return -1;
+	for (size_t i = len - 22 + 1; i-- > lo;)
+		if (memcmp(in + i, "PK\x05\x06", 4) == 0 && i + 22 + rd16(in + i + 20) == len)
+			return (long)i;
+	return -1;
+}
+
+/* Parse one central entry at *pos; check its local header. */
+static int parse_cd_ent(const unsigned char *in, size_t cd_end, size_t *pos, cd_ent_t *e,
+			cdr_result_t *res)
+{
+	const unsigned char *p = in + *pos, *l;
+	size_t nlen, elen, clen;
+
+	if (*pos + 46 > cd_end || memcmp(p, "PK\x01\x02", 4) != 0)
+		return cdr_block(res, "zip: broken central directory"), -1;
+	e->flags = rd16(p + 8);
+	e->method = rd16(p + 10);
+	e->crc = rd32(p + 16);
+	e->csize = rd32(p + 20);
+	e->usize = rd32(p + 24);
+	nlen = rd16(p + 28), elen = rd16(p + 30), clen = rd16(p + 32);
+	e->off = rd32(p + 42);
+	e->name = p + 46;
+	e->nlen = nlen;
+	*pos += 46 + nlen + elen + clen;
+	if (*pos > cd_end)
+		return cdr_block(res, "zip: broken central directory"), -1;
+	if (e->csize == 0xffffffffu || e->usize == 0xffffffffu || e->off == 0xffffffffu)
+		return cdr_block(res, "zip: zip64 entries not supported"), -1;
+	if (e->off + 30 > cd_end)
+		return cdr_block(res, "zip: local header outside the archive"), -1;
+	l = in + e->off;
+	if (memcmp(l, "PK\x03\x04", 4) != 0 || rd16(l + 26) != nlen ||
+	    memcmp(l + 30, e->name, nlen) != 0 || rd16(l + 8) != e->method ||
+	    (rd16(l + 6) & 1) != (e->flags & 1))
+		return cdr_block(res, "zip: local header disagrees with central directory"), -1;
+	if (!(rd16(l + 6) & 8) && (rd32(l + 18) != e->csize || rd32(l + 22) != e->usize ||
+				   rd32(l + 14) != e->crc))
+		return cdr_block(res, "zip: local header disagrees with central directory"), -1;
+	e->end = e->off + 30 + nlen + rd16(l + 28) + e->csize;
+	return 0;
+}
+
+static int cmp_off(const void *a, const void *b)
+{
+	const cd_ent_t *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Per-entry checks: encryption, method, ratio, budget. */
+static int check_ent(cdr_job_t *job, const cd_ent_t *e, cdr_result_t *res)
+{
+	if (e->flags & 1)
+		return cdr_block(res, "encrypted"), -1;
+	if (e->method != 0 && e->method != 8)
+		return cdr_block(res, "zip: compression method %u not supported", e->method), -1;
+	if (e->method == 0 && e->csize != e->usize)
+		return cdr_block(res, "zip: stored entry with differing sizes"), -1;
+	if (e->usize > RATIO_FLOOR &&
+	    (long long)e->usize > (long long)e->csize * lim(job->lim, LIM_ZIP_RATIO))
+		return cdr_block(res, "limit zip_ratio_max: entry %zu:%zu", e->usize, e->csize), -1;
+	if ((long long)e->usize > job->zip_budget)
+		return cdr_block(res, "limit zip_total_max"), -1;
+	job->zip_budget -= (long long)e->usize;
+	return 0;
+}
+
+/* Walk the central directory; fills *ents (caller frees). */
+static int walk_cd(cdr_job_t *job, const unsigned char *in, size_t len, cd_ent_t **ents,
+		   size_t *n, cdr_result_t *res)
+{
+	long eo = find_eocd(in, len);
+	const unsigned char *p;
+	size_t cnt, cd_size, cd_off, pos;
+
+	if (eo < 0)
+		return cdr_block(res, "zip: no end of central directory"), -1;
+	p = in + eo;
+	cnt = rd16(p + 10), cd_size = rd32(p + 12), cd_off = rd32(p + 16);
+	if (rd16(p + 4) || rd16(p + 6) || rd16(p + 8) != cnt)
+		return cdr_block(res, "zip: multi-disk archive"), -1;
+	if (cnt == 0xffff || cd_off == 0xffffffffu || cd_off + cd_size > (size_t)eo)
+		return cdr_block(res, "zip: zip64 or broken end record"), -1;
+	if ((long long)cnt > lim(job->lim, LIM_ZIP_ENTRIES))
+		return cdr_block(res, "limit zip_entries_max: %zu entries", cnt), -1;
+	*ents = calloc(cnt ? cnt : 1, sizeof(**ents));
+	if (!*ents)
+		return -2;
+	pos = cd_off;
+	for (*n = 0; *n < cnt; (*n)++)
+		if (parse_cd_ent(in, cd_off + cd_size, &pos, &(*ents)[*n], res) < 0 ||
+		    check_ent(job, &(*ents)[*n], res) < 0)
+			return -1;
+	return 0;
+}
+
+static int check_overlap(cd_ent_t *ents, size_t n, size_t cd_off, cdr_result_t *res)
+{
+	qsort(ents, n, sizeof(*ents), cmp_off);
+	for (size_t i = 0; i < n; i++)
+		if ((i + 1 < n && ents[i].end > ents[i + 1].off) || ents[i].end > cd_off)
+			return cdr_block(res, "zip: overlapping entries"), -1;
+	return 0;
+}
+
+/* Check the structure; 0 ok, -1 blocked, -2 internal. */
+static int check_structure(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res)
+{
+	cd_ent_t *ents = NULL;
+	size_t n = 0;
+	int rc = walk_cd(job, in, len, &ents, &n, res);
+
+	if (rc == 0)
+		rc = check_overlap(ents, n, rd32(in + find_eocd(in, len) + 16), res);
+	free(ents);
+	return rc;
+}
+
+/* Drop "", ".", "..", drive letters and controls; join with '/'. */
+static int normalize(const char *raw, buf_t *out)
+{
+	const char *p = raw;
+
+	while (*p) {
+		size_t n = strcspn(p, "/\\");
+
+		if (!(n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.') ||
+		      (n == 2 && p[1] == ':' && out->len == 0))) {
+			if (out->len && buf_putc(out, '/') < 0)
+				return -1;
+			for (size_t i = 0; i < n; i++)
+				if (buf_putc(out, (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '_' : p[i]) < 0)
+					return -1;
+		}
+		p += n;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
+/* Name of entry i as normalized UTF-8 (malloc'd), or NULL on OOM. */
+static char *entry_name(zip_t *za, zip_uint64_t i, cdr_result_t *res)
+{
+	const char *raw = zip_get_name(za, i, ZIP_FL_ENC_RAW);
+	buf_t dec, norm;
+	char *s = NULL;
+
+	buf_init(&dec, 4096);
+	buf_init(&norm, 4096);
+	if (!raw)
+		raw = "";
+	if (cdr_name_to_utf8((const unsigned char *)raw, strlen(raw), &dec) < 0 ||
+	    normalize(dec.data ? dec.data : "", &norm) < 0)
+		goto out;
+	if (strcmp(norm.data ? norm.data : "", raw) != 0 &&
+	    cdr_action(res, "renamed entry to %s", norm.data ? norm.data : "") < 0)
+		goto out;
+	s = buf_steal(&norm, NULL);
+	if (!s)
+		s = strdup("");
+out:
+	buf_free(&dec);
+	buf_free(&norm);
+	return s;
+}
+
+/* Read entry i to exactly its declared size. */
+static int read_entry(zip_t *za, zip_uint64_t i, cdr_zentry_t *e)
+{
+	zip_stat_t st;
+	zip_file_t *f = NULL;
+	zip_int64_t got;
+	char extra;
+	int rc = -1;
+
+	if (zip_stat_index(za, i, 0, &st) < 0 || !(st.valid & ZIP_STAT_SIZE))
+		goto out;
+	e->len = (size_t)st.size;
+	e->data = malloc(e->len ? e->len : 1);
+	f = zip_fopen_index(za, i, 0);
+	if (!e->data || !f)
+		goto out;
+	got = e->len ? zip_fread(f, e->data, e->len) : 0;
+	if (got < 0 || (size_t)got != e->len || zip_fread(f, &extra, 1) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (f)
+		zip_fclose(f);
+	return rc;
+}
+
+static int read_all(zip_t *za, cdr_zip_t *z, cdr_result_t *res)
+{
+	zip_int64_t n = zip_get_num_entries(za, 0);
+
+	z->e = calloc(n > 0 ? (size_t)n : 1, sizeof(*z->e));
+	if (!z->e)
+		return -2;
+	for (zip_int64_t i = 0; i < n; i++) {
+		cdr_zentry_t *e = &z->e[z->n];
+
+		e->name = entry_name(za, (zip_uint64_t)i, res);
+		if (!e->name)
+			return -2;
+		z->n++;
+		if (read_entry(za, (zip_uint64_t)i, e) < 0)
+			return cdr_block(res, "zip: entry %s cannot be read", e->name), -1;
+		for (size_t k = 0; k + 1 < z->n; k++)
+			if (*e->name && strcmp(z->e[k].name, e->name) == 0)
+				return cdr_block(res, "zip: duplicate entry name %s", e->name), -1;
+	}
+	return 0;
+}
+
+int cdr_zip_read(cdr_job_t *job, const unsigned char *in, size_t len, cdr_zip_t *z,
+		 cdr_result_t *res)
+{
+	zip_source_t *src = NULL;
+	zip_t *za = NULL;
+	int rc;
+
+	memset(z, 0, sizeof(*z));
+	rc = check_structure(job, in, len, res);
+	if (rc != 0)
+		return rc == -2 ? -1 : 0;
+	src = zip_source_buffer_create(in, len, 0, NULL);
+	if (!src)
+		return -1;
+	za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, NULL);
+	if (!za) {
+		zip_source_free(src);
+		return cdr_block(res, "zip: archive cannot be opened");
+	}
+	rc = read_all(za, z, res);
+	zip_discard(za);
+	if (rc == -2)
+		return -1;
+	if (rc == 0)
+		res->verdict = CDR_SANITIZED; /* provisional: readable */
+	return 0;
+}
+
+void cdr_zip_free(cdr_zip_t *z)
+{
+	for (size_t i = 0; i < z->n; i++) {
+		free(z->e[i].name);
+		free(z->e[i].data);
+	}
+	free(z->e);
+	memset(z, 0, sizeof(*z));
+}
+
+cdr_zentry_t *cdr_zip_find(cdr_zip_t *z, const char *name)
+{
+	for (size_t i = 0; i < z->n; i++)
+		if (strcmp(z->e[i].name, name) == 0)
+			return &z->e[i];
+	return NULL;
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+static int add_entry(zip_t *za, const cdr_zentry_t *e, bool stored)
+{
+	zip_source_t *s = zip_source_buffer(za, e->data, e->len, 0);
+	zip_int64_t idx;
+
+	if (!s)
+		return -1;
+	idx = zip_file_add(za, e->name, s, ZIP_FL_ENC_UTF_8);
+	if (idx < 0) {
+		zip_source_free(s);
+		return -1;
+	}
+	if (zip_set_file_compression(za, (zip_uint64_t)idx, stored ? ZIP_CM_STORE : ZIP_CM_DEFLATE, 0) < 0)
+		return -1;
+	return zip_file_set_mtime(za, (zip_uint64_t)idx, 315532800 + 86400, 0);
+}
+
+static int add_entries(zip_t *za, const cdr_zip_t *z, const char *stored_first)
+{
+	const cdr_zentry_t *first = NULL;
+
+	for (size_t i = 0; stored_first && i < z->n; i++)
+		if (z->e[i].keep && strcmp(z->e[i].name, stored_first) == 0)
+			first = &z->e[i];
+	if (first && add_entry(za, first, true) < 0)
+		return -1;
+	for (size_t i = 0; i < z->n; i++)
+		if (z->e[i].keep && &z->e[i] != first && !(*z->e[i].name == '\0') &&
+		    add_entry(za, &z->e[i], false) < 0)
+			return -1;
+	return 0;
+}
+
+static int source_to_buf(zip_source_t *src, buf_t *out)
+{
+	zip_stat_t st;
+	int rc = -1;
+
+	if (zip_source_stat(src, &st) < 0 || zip_source_open(src) < 0)
+		return -1;
+	if (buf_reserve(out, (size_t)st.size) == 0 &&
+	    zip_source_read(src, out->data + out->len, st.size) == (zip_int64_t)st.size) {
+		out->len += (size_t)st.size;
+		out->data[out->len] = '\0';
+		rc = 0;
+	}
+	zip_source_close(src);
+	return rc;
+}
+
+int cdr_zip_write(const cdr_zip_t *z, const char *stored_first, buf_t *out)
+{
+	zip_source_t *src = zip_source_buffer_create(NULL, 0, 0, NULL);
+	zip_t *za;
+	int rc = -1;
+
+	if (!src)
+		return -1;
+	za = zip_open_from_source(src, ZIP_TRUNCATE, NULL);
+	if (!za)
+		goto out;
+	zip_source_keep(src);
+	if (add_entries(za, z, stored_first) < 0) {
+		zip_discard(za);
+		goto out;
+	}
+	if (zip_close(za) < 0) {
+		zip_discard(za);
+		goto out;
+	}
+	rc = source_to_buf(src, out);
+out:
+	zip_source_free(src);
+	return rc;
+}
+
+/* ---- zip CDR ------------------------------------------------------------ */
+
+static bool is_odf(cdr_zip_t *z)
+{
+	cdr_zentry_t *m = cdr_zip_find(z, "mimetype");
+	static const char pfx[] = "application/vnd.oasis.opendocument.";
+
+	return m && m->len > sizeof(pfx) - 1 && memcmp(m->data, pfx, sizeof(pfx) - 1) == 0;
+}
+
+/* Sanitize one entry in a nested job; replace its data and maybe its name. */
+static int sanitize_entry(cdr_job_t *job, cdr_zentry_t *e, cdr_result_t *res)
+{
+	cdr_job_t sub = *job;
+	cdr_result_t r;
+	char name[1024];
+	int rc;
+
+	sub.depth++;
+	sub.name = e->name;
+	rc = cdr_run(&sub, e->data, e->len, &r);
+	job->zip_budget = sub.zip_budget;
+	if (rc == 0 && r.verdict != CDR_SANITIZED) {
+		rc = cdr_action(res, "removed %s: %s", e->name, r.reason);
+		goto out;
+	}
+	if (rc < 0 || cdr_output_name(e->name, r.out_type, name, sizeof(name)) < 0)
+		goto out;
+	if (strcmp(name, e->name) != 0 &&
+	    ((rc = cdr_action(res, "renamed %s to %s (%s)", e->name, name, r.out_type)) < 0))
+		goto out;
+	for (size_t i = 0; i < r.nactions && rc == 0; i++)
+		rc = cdr_action(res, "%s: %s", e->name, r.actions[i].text);
+	free(e->data);
+	e->data = (unsigned char *)buf_steal(&r.out, &e->len);
+	e->keep = true;
+	if (strcmp(name, e->name) != 0) {
+		free(e->name);
+		e->name = strdup(name);
+		rc = e->name ? rc : -1;
+	}
+out:
+	cdr_result_free(&r);
+	return rc;
+}
+
+static int plain_zip(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
+{
+	size_t kept = 0;
+
+	if (cfg_is(job->cfg, CFG_ZIP_POLICY, "remove"))
+		return cdr_block(res, "policy: zip_policy = remove");
+	if (job->depth >= lim(job->lim, LIM_ZIP_DEPTH))
+		return cdr_block(res, "limit zip_depth_max");
+	for (size_t i = 0; i < z->n; i++) {
+		if (!*z->e[i].name || z->e[i].name[strlen(z->e[i].name) - 1] == '/')
+			continue;
+		if (cdr_timed_out(job))
+			return cdr_block(res, "limit cdr_time_max");
+		if (sanitize_entry(job, &z->e[i], res) < 0)
+			return -1;
+		kept += z->e[i].keep;
+	}
+	if (kept == 0)
+		return cdr_block(res, "zip: no entry could be sanitized%s%.200s%s",
+				 res->nactions ? " (" : "", res->nactions ? res->actions[0].text : "",
+				 res->nactions ? ")" : "");
+	if (cdr_zip_write(z, NULL, &res->out) < 0)
+		return res->out.capped ? cdr_block(res, "limit cdr_output_max") : -1;
+	res->out_type = "zip";
+	return 0;
+}
+
+int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res)
+{
+	cdr_zip_t z;
+	int rc = cdr_zip_read(job, in, len, &z, res);
+
+	if (rc < 0 || res->verdict != CDR_SANITIZED)
+		goto out;
+	if (cdr_zip_find(&z, "[Content_Types].xml")) {
+		rc = cfg_is(job->cfg, CFG_OFFICE_POLICY, "remove")
+			? cdr_block(res, "policy: office_policy = remove") : cdr_ooxml(job, &z, res);
+	} else if (is_odf(&z)) {
+		rc = cfg_is(job->cfg, CFG_ODF_POLICY, "remove")
+			? cdr_block(res, "policy: odf_policy = remove") : cdr_odf(job, &z, res);
+	} else {
+		rc = plain_zip(job, &z, res);
+	}
+out:
+	cdr_zip_free(&z);
+	return rc;
+}

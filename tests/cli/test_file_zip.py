@@ -1,0 +1,116 @@
+"""`mugai file sanitize` on zip archives: bombs, overlaps, header mismatch,
+zip-slip, encryption, CP932 names, recursion; checked with Python's zipfile."""
+import io
+import struct
+import zipfile
+
+from test_file_util import make_zip, parts, sanitize
+
+
+def ok(data, name="a.zip", **kw):
+    rc, rep, out = sanitize(data, name, **kw)
+    assert rc == 0 and rep["verdict"] == "sanitized", rep
+    assert rep["type"] == "zip" and rep["out_type"] == "zip"
+    return rep, parts(out)
+
+
+def blocked(data, reason, name="a.zip", **kw):
+    rc, rep, out = sanitize(data, name, **kw)
+    assert rc == 0 and rep["verdict"] == "blocked" and out is None, rep
+    assert reason in rep["reason"], rep
+    return rep
+
+
+def test_entries_sanitized_recursively():
+    inner = make_zip([("note.csv", "=cmd|' /C calc'!A0,2\n")])
+    rep, p = ok(make_zip([("readme.txt", "hello\x07 world\n"), ("inner.zip", inner),
+                          ("tool.exe", b"MZ\x90\x00")]))
+    assert p["readme.txt"] == b"hello world\n"
+    assert set(p) == {"readme.txt", "inner.zip"}
+    assert parts(p["inner.zip"])["note.csv"].startswith(b"'=cmd")
+    assert any("removed tool.exe" in a for a in rep["actions"])
+
+
+def test_recursive_zip_bomb_depth():
+    z = make_zip([("core.txt", "x")])
+    for i in range(5):
+        z = make_zip([("level%d.zip" % i, z)])
+    z = make_zip([("top.txt", "ok"), ("nested.zip", z)])
+    rep, p = ok(z)
+    assert set(p) == {"top.txt"}  # every level below the limit ended up empty
+    assert any("nested.zip" in a and "zip_depth_max" in a for a in rep["actions"]), rep
+    # Within the limit, nesting is kept: zip > zip > text.
+    rep, p = ok(make_zip([("l1.zip", make_zip([("core.txt", "x")]))]))
+    assert parts(p["l1.zip"]) == {"core.txt": b"x"}
+
+
+def test_ratio_bomb_blocked():
+    blocked(make_zip([("zeros.txt", b"\0" * (20 << 20))]), "zip_ratio_max")
+
+
+def test_total_budget_blocked():
+    blocked(make_zip([("a%d.txt" % i, "x" * 800) for i in range(4)], zipfile.ZIP_STORED),
+            "zip_total_max", config="zip_total_max = 2k\n")
+
+
+def test_entry_count_blocked():
+    blocked(make_zip([("a%d.txt" % i, "x") for i in range(5)]), "zip_entries_max",
+            config="zip_entries_max = 4\n")
+
+
+def _cd(data):
+    eo = data.rindex(b"PK\x05\x06")
+    return eo, struct.unpack("<I", data[eo + 16:eo + 20])[0]
+
+
+def test_overlapping_entries_blocked():
+    # Two central entries with the same name point at the same local header.
+    z = bytearray(make_zip([("a.txt", "hello")], zipfile.ZIP_STORED))
+    eo, cd = _cd(z)
+    ent = bytes(z[cd:eo])
+    z[cd:eo] = ent + ent
+    z = z[:cd] + ent + ent + z[cd + 2 * len(ent):]
+    tail = bytearray(z[-22:])
+    struct.pack_into("<HHI", tail, 8, 2, 2, 2 * len(ent))
+    blocked(bytes(z[:-22] + tail), "overlapping")
+
+
+def test_local_header_disagrees_with_central_directory():
+    z = bytearray(make_zip([("good.txt", "hello")], zipfile.ZIP_STORED))
+    z[30:38] = b"evil.exe"  # local name differs from the central one
+    blocked(bytes(z), "local header disagrees")
+
+
+def test_zip_slip_names_normalized():
+    rep, p = ok(make_zip([("../../etc/evil.txt", "a"), ("/abs/b.txt", "b"),
+                          ("C:\\win\\c.txt", "c"), ("./d/./e.txt", "d")]))
+    assert set(p) == {"etc/evil.txt", "abs/b.txt", "win/c.txt", "d/e.txt"}
+
+
+def test_encrypted_zip_blocked():
+    z = bytearray(make_zip([("secret.txt", "x")], zipfile.ZIP_STORED))
+    eo, cd = _cd(z)
+    z[6] |= 1          # local header: encrypted
+    z[cd + 8] |= 1     # central header: encrypted
+    blocked(bytes(z), "encrypted")
+
+
+def test_cp932_names_decoded_to_utf8():
+    sjis = "報告書.txt".encode("cp932")
+    raw = make_zip([("X" * (len(sjis) - 4) + ".txt", "内容")]).replace(b"XXXXXX.txt", sjis)
+    assert raw.count(sjis) == 2
+    rep, p = ok(raw)
+    assert list(p) == ["報告書.txt"]
+    z = zipfile.ZipFile(io.BytesIO(sanitize(raw, "a.zip")[2]))
+    assert z.infolist()[0].flag_bits & 0x800  # written with the UTF-8 flag
+
+
+def test_type_change_renames_entry():
+    bmp = b"BM" + struct.pack("<IHHI", 58, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, 1, 1, 1, 24, 0, 4, 0, 0, 0, 0) + b"\x00\x00\xff\x00"
+    rep, p = ok(make_zip([("pic.bmp", bmp)]))
+    assert list(p) == ["pic.png"] and p["pic.png"].startswith(b"\x89PNG")
+
+
+def test_empty_and_broken_archives_blocked():
+    blocked(make_zip([]), "no entry")
+    blocked(b"PK\x03\x04garbage", "end of central directory")
