@@ -70,7 +70,7 @@ run: deps
 
 check: deps
 	@$(MAKE) --no-print-directory check-build
-	@$(MAKE) --no-print-directory unit unit-asan fuzz-replay test-cli
+	@$(MAKE) --no-print-directory unit unit-asan fuzz-replay test-cli e2e
 
 check-build: $(PROGRAMS) $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 
@@ -169,3 +169,13 @@ clean:
 # Regenerate README.md's config table from the binary (tests/cli/test_readme.py checks it).
 readme: $(BUILD)/mugai
 	@$(PYTHON) scripts/readme-config.py $(BUILD)/mugai
+
+# mugaid end to end through a private Postfix instance (installs postfix and
+# swaks when missing; loopback ports only; the system Postfix is not touched).
+.PHONY: e2e bench-e2e
+e2e: $(PROGRAMS)
+	@./tests/e2e/run.sh $(BUILD)
+
+# Throughput and latency through Postfix: bare relay vs mugaid in the path.
+bench-e2e: deps $(PROGRAMS)
+	@./bench/e2e.sh $(BUILD)

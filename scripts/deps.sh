@@ -9,7 +9,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
 libmupdf-dev libmujs-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
 libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev
-python3 python3-pytest qpdf sqlite3 unzip"
+python3 python3-pytest qpdf sqlite3 unzip
+postfix swaks"
 # Extra packages a test suite asks for: scripts/deps.sh pkg...
 if [ "$#" -gt 0 ]; then PKGS="$*"; fi
 
@@ -25,5 +26,10 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+# postfix (mugaid's end-to-end tests run a private instance) must not ask
+# questions nor configure a system mail server: preseed "No configuration".
+case " $missing " in *" postfix "*)
+	echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+esac
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,10 +1,15 @@
 #!/bin/sh
-# run.sh BUILD — the main job on embedded defaults: sanitize the sample
-# messages shipped in samples/ and say where the results are.
+# run.sh BUILD — `make run`: the main job on embedded defaults.
+#   1. sanitize the sample messages in samples/ (a quick look at the engine);
+#   2. start mugaid in the foreground: listen 127.0.0.1:10025, deliver the
+#      rebuilt mail to ./var/maildir/<recipient>/new/, quarantine in ./var.
+# It prints a swaks command to send a test mail and where to look; the log
+# (one line per message) scrolls in this terminal. Ctrl-C stops it cleanly.
 set -eu
 build=${1:-build}
 out=var/run
 mkdir -p "$out"
+echo "== 1. the sanitizer on the shipped samples =="
 printf '%-32s %-12s %s\n' "sample" "verdict" "removed"
 for f in samples/*.eml; do
 	name=$(basename "$f" .eml)
@@ -16,6 +21,27 @@ items = ", ".join(f"{i['filename'] or i['content_type']} ({i['reason']})" for i 
 print(f"{sys.argv[2]:32} {r['verdict']:12} {items}")
 PY
 done
+echo "Rebuilt samples and JSON reports: $out/"
 echo
-echo "Rebuilt messages and JSON reports: $out/"
-echo "Read one:  /usr/bin/python3 -c \"import email,sys;m=email.message_from_binary_file(open(sys.argv[1],'rb'));print(m.get_payload(decode=True).decode())\" $out/02-html-newsletter.eml"
+# Started as root, mugaid drops to the user `mugai` when it exists: give it ./var.
+if [ "$(id -u)" -eq 0 ] && id mugai >/dev/null 2>&1; then chown -R mugai: var; fi
+cat <<EOF2
+== 2. mugaid, the SMTP content filter, on embedded defaults ==
+  listen     127.0.0.1:10025
+  next_hop   maildir:./var/maildir   (one Maildir per recipient)
+  state      ./var                   (quarantine: originals, index, audit trail)
+
+In another terminal, send a test mail:
+  swaks --server 127.0.0.1:10025 --from sender@example.jp --to taro@example.lg.jp \\
+        --header 'Subject: テスト' --body 'こんにちは https://example.com/' \\
+        --attach-type text/html --attach '<p>HTML <script>alert(1)</script></p>'
+
+Then read the result and the quarantine:
+  ls var/maildir/taro@example.lg.jp/new/ && cat var/maildir/taro@example.lg.jp/new/*
+  $build/mugai quarantine list            # originals kept, with their verdicts
+  $build/mugai audit verify               # the audit chain holds
+  cat var/mugaid.prom                     # counters (Prometheus text format)
+
+mugaid runs in the foreground; its log follows. Stop it with Ctrl-C.
+EOF2
+exec "$build/mugaid" -f

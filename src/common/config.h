@@ -82,7 +82,27 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "also witness the head when this many minutes passed since the last witness; 0: never") \
 	X(AUDIT_WITNESS_FILE, "audit_witness_file", CFG_STR, "", 0, 0, NULL, \
 	  "also append each witness line to this file (e.g. on write-once or remote storage); empty: syslog only") \
-	/* --- daemon --- */
+	/* --- daemon --- */ \
+	X(LISTEN, "listen", CFG_STR, "127.0.0.1:10025", 0, 0, NULL, \
+	  "mugaid: address:port the after-queue content filter listens on (loopback; Postfix content_filter points here)") \
+	X(NEXT_HOP, "next_hop", CFG_STR, "maildir:./var/maildir", 0, 0, NULL, \
+	  "mugaid: where rebuilt messages go: smtp:HOST:PORT (Postfix re-injection, e.g. smtp:127.0.0.1:10026), lmtp:HOST:PORT, or maildir:DIR (one Maildir per recipient)") \
+	X(MAX_SESSIONS, "max_sessions", CFG_INT, "8", 1, 1024, NULL, \
+	  "mugaid: SMTP session processes, each with one sandboxed worker; match Postfix's maxproc for the mugai transport") \
+	X(SESSION_MAX_USE, "session_max_use", CFG_INT, "100", 1, 1000000, NULL, \
+	  "mugaid: connections a session process serves before it exits and the master starts a fresh one") \
+	X(WORKER_MAX_USE, "worker_max_use", CFG_INT, "100", 1, 1000000, NULL, \
+	  "mugaid: messages a sanitizer worker handles before it is recycled (Postfix max_use)") \
+	X(DAEMON_USER, "user", CFG_STR, "mugai", 0, 0, NULL, \
+	  "mugaid: account the master drops to when started as root; when it does not exist mugaid warns and keeps running as root") \
+	X(MYHOSTNAME, "myhostname", CFG_STR, "", 0, 0, NULL, \
+	  "mugaid: host name in the SMTP greeting and EHLO to the next hop; empty: the system host name") \
+	X(LOG_TARGET, "log", CFG_ENUM, "stderr", 0, 0, "stderr|syslog", \
+	  "mugaid: where the one-line-per-message log and errors go (syslog facility mail)") \
+	X(METRICS_FILE, "metrics_file", CFG_STR, "./var/mugaid.prom", 0, 0, NULL, \
+	  "mugaid: Prometheus text-format counters, rewritten every second (node_exporter textfile collector); empty: off") \
+	X(PID_FILE, "pid_file", CFG_STR, "", 0, 0, NULL, \
+	  "mugaid: file the master writes its pid to; empty: none") \
 
 typedef enum {
 #define MUGAI_CFG_ENUM(id, name, type, def, min, max, choices, help) CFG_##id,

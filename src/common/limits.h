@@ -78,7 +78,19 @@
 	  "largest details JSON of one audit record; keeps the chain small enough to verify") \
 	X(STORE_BUSY, "store_busy_timeout", 30, 1, 3600, "seconds", \
 	  "how long a store writer waits for the database lock before failing (4xx, retry)") \
-	/* --- daemon --- */
+	/* --- daemon --- */ \
+	X(SMTP_LINE_LENGTH, "smtp_line_length_max", 2048, 512, 1 * MiB, "bytes", \
+	  "longest SMTP command line (RFC 5321 4.5.3.1.4: 512, plus ESMTP parameters); longer: 500 5.5.2") \
+	X(SMTP_RECIPIENTS, "smtp_recipients_max", 1000, 1, 100000, "recipients", \
+	  "most RCPT TO per transaction; more get 452 4.5.3 and Postfix sends them in another transaction") \
+	X(SMTP_ERRORS, "smtp_errors_max", 20, 1, 10000, "errors", \
+	  "bad commands in one session before mugaid answers 421 and closes") \
+	X(SMTP_TIMEOUT, "smtp_timeout", 300, 1, 3600, "seconds", \
+	  "how long a session waits for the client's next command or DATA bytes") \
+	X(NEXT_HOP_TIMEOUT, "next_hop_timeout", 120, 1, 3600, "seconds", \
+	  "connect/reply timeout towards the next hop; expiry answers 451 4.4.2 so Postfix retries") \
+	X(DRAIN_TIME, "drain_time_max", 180, 1, 86400, "seconds", \
+	  "on SIGTERM/SIGHUP, how long in-flight messages may finish before sessions are killed (no 250 was given, so nothing is lost)") \
 
 typedef enum {
 #define MUGAI_LIMIT_ENUM(id, name, def, min, max, unit, why) LIM_##id,

@@ -71,7 +71,9 @@ static const int allowed_syscalls[] = {
 	SCMP_SYS(exit_group), SCMP_SYS(sched_yield), SCMP_SYS(restart_syscall),
 };
 
-static int install_filter(void)
+/* recv_fd >= 0: also allow recvmsg() on that one descriptor (persistent
+ * workers receive each job's memfd by SCM_RIGHTS). */
+static int install_filter(int recv_fd)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc = ctx ? 0 : -1;
@@ -89,6 +91,9 @@ static int install_filter(void)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
 				      SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
+	if (rc == 0 && recv_fd >= 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)recv_fd));
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	if (ctx)
@@ -96,13 +101,23 @@ static int install_filter(void)
 	return rc == 0 ? 0 : -1;
 }
 
-int sandbox_enter(const limits_t *l)
+static int enter(const limits_t *l, int recv_fd)
 {
 	if (apply_rlimits(l) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
-	return install_filter();
+	return install_filter(recv_fd);
+}
+
+int sandbox_enter(const limits_t *l)
+{
+	return enter(l, -1);
+}
+
+int sandbox_enter_recv(const limits_t *l, int sock)
+{
+	return sock < 0 ? -1 : enter(l, sock);
 }
 
 /* --- worker --- */

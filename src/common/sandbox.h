@@ -18,6 +18,9 @@
 void sandbox_close_fds(const int *keep, int n);
 /* Apply rlimits + no_new_privs + seccomp. 0 or -1 (errno set). */
 int sandbox_enter(const limits_t *l) MUGAI_WUR;
+/* The same, plus recvmsg() on the one descriptor sock: for a persistent
+ * worker (mugaid) that receives each job's message as a memfd (SCM_RIGHTS). */
+int sandbox_enter_recv(const limits_t *l, int sock) MUGAI_WUR;
 
 typedef enum {
 	WORKER_OK,         /* the child returned a result */

@@ -1,0 +1,106 @@
+"""bench/e2e.py BUILD [MESSAGES] — messages/s and p50/p99 latency through a
+private Postfix on loopback (tests/e2e/pfinstance.py), smtp-source as the
+load generator, bodies from bench/gen_corpus.py (mean ~40-50 KB):
+  (a) Postfix relaying with no filter (the ceiling),
+  (b) Postfix → mugaid (content_filter) → re-injection.
+Latency per message: Postfix's own delay= of the final virtual delivery, plus
+for (b) the delay= of the first leg (smtpd → mugaid), joined through mugaid's
+log line (queue_id=FIRST ... queued as SECOND)."""
+import glob
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
+from pfinstance import Postfix, ensure_user  # noqa: E402
+
+BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
+N = int(sys.argv[2]) if len(sys.argv) > 2 else 400
+FILES = 20
+CONC = 8
+
+
+def delays(log, agent):
+    out = {}
+    for m in re.finditer(r"postfix/%s\[\d+\]: ([0-9A-F]+): to=<[^>]+>.*? delay=([0-9.]+),.*?status=sent" % agent, log):
+        out[m.group(1)] = float(m.group(2))
+    return out
+
+
+def run(mode, corpus):
+    base = tempfile.mkdtemp(prefix=f"mugai-bench-{mode}-", dir="/tmp")
+    os.chmod(base, 0o755)
+    pf = Postfix(base, filter=(mode == "mugaid"), maxproc=CONC).setup()
+    d = None
+    try:
+        pf.start()
+        if mode == "mugaid":
+            user = ensure_user()
+            state = f"{base}/state"
+            os.makedirs(state)
+            os.chown(state, user.pw_uid, user.pw_gid)
+            with open(f"{base}/mugaid.cf", "w") as f:
+                f.write(f"listen = 127.0.0.1:{pf.filter_port}\nnext_hop = smtp:127.0.0.1:{pf.reinj_port}\n"
+                        f"state_dir = {state}\nmetrics_file = \nmax_sessions = {CONC}\nuser = mugai\n")
+            d = subprocess.Popen([f"{BUILD}/mugaid", "-f", "-c", f"{base}/mugaid.cf"],
+                                 stdout=open(f"{base}/mugaid.log", "w"), stderr=subprocess.STDOUT)
+            time.sleep(1.5)
+        per = N // len(corpus)
+        t0 = time.monotonic()
+        procs = []
+        for i, path in enumerate(corpus):
+            procs.append(subprocess.Popen(
+                ["smtp-source", "-s", "1", "-m", str(per), "-F", path, "-f", "sender@example.jp",
+                 "-t", f"user{i % 10}@lg.example.jp", f"127.0.0.1:{pf.smtp_port}"]))
+            while sum(p.poll() is None for p in procs) >= CONC:
+                time.sleep(0.01)
+        for p in procs:
+            p.wait()
+        total = per * len(corpus)
+        end = time.monotonic() + 600
+        while len(pf.delivered_files()) < total and time.monotonic() < end:
+            time.sleep(0.05)
+        dt = time.monotonic() - t0
+        got = len(pf.delivered_files())
+        log = pf.log()
+        final = delays(log, "virtual")
+        if mode == "mugaid":
+            first = delays(log, "smtp")
+            with open(f"{base}/mugaid.log") as f:
+                link = dict(re.findall(r"queue_id=([0-9A-F]+) .*?queued as ([0-9A-F]+)\)", f.read()))
+            lat = [first[a] + final[b] for a, b in link.items() if a in first and b in final]
+        else:
+            lat = list(final.values())
+        lat.sort()
+        p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
+        return {"mode": mode, "sent": total, "delivered": got, "seconds": dt,
+                "rate": got / dt, "p50": p(0.50), "p99": p(0.99)}
+    finally:
+        if d:
+            d.terminate()
+            d.wait()
+        pf.stop()
+        subprocess.run(["rm", "-rf", base])
+
+
+def main():
+    with tempfile.TemporaryDirectory() as cdir:
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "gen_corpus.py"),
+                        cdir, str(FILES)], check=True, capture_output=True)
+        corpus = sorted(glob.glob(f"{cdir}/*"))[:FILES]
+        sizes = [os.path.getsize(c) for c in corpus]
+        print(f"corpus: {len(corpus)} messages, mean {statistics.mean(sizes) / 1024:.1f} KB; "
+              f"{N} messages per run, {CONC} concurrent sessions, loopback")
+        res = [run("relay", corpus), run("mugaid", corpus)]
+    print(f"{'path':10} {'sent':>6} {'deliv':>6} {'msg/s':>8} {'p50 s':>7} {'p99 s':>7}")
+    for r in res:
+        print(f"{r['mode']:10} {r['sent']:6} {r['delivered']:6} {r['rate']:8.1f} {r['p50']:7.2f} {r['p99']:7.2f}")
+    print(f"mugaid / bare relay throughput: {res[1]['rate'] / res[0]['rate']:.2f}")
+    print("amavisd-new: not measured (see docs/daemon.md, Benchmark)")
+
+
+main()

@@ -1,0 +1,433 @@
+/*
+ * deliver.c — the next hop: SMTP/LMTP client and Maildir writer (see
+ * deliver.h).
+ *
+ * RFCs: RFC 5321, RFC 2033 (LMTP), RFC 6531, RFC 3463; maildir(5).
+ *
+ * SECURITY: session process. Every reply line read from the next hop is
+ * bounded (DELIVER_REPLY_MAX) and cleaned before use; connect, reads and
+ * writes time out after next_hop_timeout.
+ */
+#include "daemon/deliver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/uio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+
+#define DELIVER_REPLY_MAX 4096  /* one reply line from the next hop */
+#define DELIVER_CHUNK (64 * 1024)
+
+int deliver_parse_hop(const char *spec, hop_t *h, char *err, size_t errlen)
+{
+	const char *rest, *colon;
+
+	memset(h, 0, sizeof(*h));
+	if (strncmp(spec, "maildir:", 8) == 0) {
+		h->kind = HOP_MAILDIR;
+		if (!spec[8] || snprintf(h->dir, sizeof(h->dir), "%s", spec + 8) >= (int)sizeof(h->dir))
+			goto bad;
+		return 0;
+	}
+	if (strncmp(spec, "smtp:", 5) == 0 || strncmp(spec, "lmtp:", 5) == 0) {
+		h->kind = spec[0] == 's' ? HOP_SMTP : HOP_LMTP;
+		rest = spec + 5;
+		colon = strrchr(rest, ':');
+		if (!colon || colon == rest || !colon[1] || colon - rest >= (long)sizeof(h->host) ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strlen(colon + 1) > 5)
+			goto bad;
+		snprintf(h->host, sizeof(h->host), "%.*s", (int)(colon - rest), rest);
+		if (h->host[0] == '[' && h->host[strlen(h->host) - 1] == ']') {
+			memmove(h->host, h->host + 1, strlen(h->host));
+			h->host[strlen(h->host) - 1] = '\0';
+		}
+		snprintf(h->port, sizeof(h->port), "%s", colon + 1);
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "next_hop: want smtp:HOST:PORT, lmtp:HOST:PORT or maildir:DIR, got '%s'",
+		 spec);
+	return -1;
+}
+
+/* Printable ASCII only, bounded: safe to log and to quote in a reply. */
+static void clean_text(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			*s = '?';
+}
+
+/* ---- SMTP / LMTP client ---- */
+
+typedef struct conn {
+	int fd;
+	char buf[8192];
+	size_t len, off;
+	const hop_t *hop;
+	char *why;
+	size_t whylen;
+} conn_t;
+
+static int fail(conn_t *c, const char *code, const char *fmt, ...) MUGAI_PRINTF(3, 4);
+static int fail(conn_t *c, const char *code, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	snprintf(c->why, c->whylen, "%s next hop %s:%s %s", code, c->hop->host, c->hop->port, tmp);
+	clean_text(c->why);
+	return -1;
+}
+
+static int conn_open(conn_t *c, int timeout)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	struct timeval tv = { timeout, 0 };
+	int rc = getaddrinfo(c->hop->host, c->hop->port, &hints, &res), err = 0;
+
+	if (rc != 0)
+		return fail(c, "4.4.3", "lookup: %s", gai_strerror(rc));
+	c->fd = -1;
+	for (ai = res; ai && c->fd < 0; ai = ai->ai_next) {
+		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if (c->fd < 0)
+			continue;
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)); /* also bounds connect */
+		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+			err = errno;
+			close(c->fd);
+			c->fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	return c->fd < 0 ? fail(c, "4.4.1", "connect: %s", strerror(err)) : 0;
+}
+
+static int conn_getc(conn_t *c)
+{
+	if (c->off == c->len) {
+		ssize_t n;
+
+		do
+			n = recv(c->fd, c->buf, sizeof(c->buf), 0);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			return -1;
+		c->len = (size_t)n;
+		c->off = 0;
+	}
+	return (unsigned char)c->buf[c->off++];
+}
+
+/* One line without CRLF into line (truncated at n-1). */
+static int read_line(conn_t *c, char *line, size_t n)
+{
+	size_t k = 0, total = 0;
+	int ch;
+
+	while ((ch = conn_getc(c)) >= 0 && ch != '\n') {
+		if (++total > DELIVER_REPLY_MAX)
+			return -1;
+		if (ch != '\r' && k + 1 < n)
+			line[k++] = (char)ch;
+	}
+	line[k] = '\0';
+	return ch < 0 ? -1 : 0;
+}
+
+/* A complete (possibly multi-line) reply: its code, last line in text. */
+static int read_reply(conn_t *c, char *text, size_t n, bool *utf8)
+{
+	for (int lines = 0; lines < 100; lines++) {
+		if (read_line(c, text, n) < 0)
+			return fail(c, "4.4.2", "lost connection: %s",
+				    errno ? strerror(errno) : "closed");
+		if (strlen(text) < 3 || text[0] < '1' || text[0] > '5')
+			return fail(c, "4.4.2", "garbled reply");
+		if (utf8 && strncasecmp(text + 4, "SMTPUTF8", 8) == 0)
+			*utf8 = true;
+		if (text[3] != '-')
+			return (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
+	}
+	return fail(c, "4.4.2", "reply too long");
+}
+
+static int send_all(conn_t *c, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return fail(c, "4.4.2", "write: %s", strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Send a command, expect a reply class (2 or 3). */
+static int command(conn_t *c, int want, bool *utf8, const char *fmt, ...) MUGAI_PRINTF(4, 5);
+static int command(conn_t *c, int want, bool *utf8, const char *fmt, ...)
+{
+	char line[1200], reply[512];
+	va_list ap;
+	int n, code;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof(line) - 2)
+		return fail(c, "4.3.0", "command too long");
+	memcpy(line + n, "\r\n", 3);
+	if (send_all(c, line, (size_t)n + 2) < 0)
+		return -1;
+	code = read_reply(c, reply, sizeof(reply), utf8);
+	if (code < 0)
+		return -1;
+	if (code / 100 != want)
+		return fail(c, "4.4.0", "refused %.*s: %s", (int)strcspn(line, " \r"), line, reply);
+	return 0;
+}
+
+/* Dot-stuffed body (RFC 5321 4.5.2) and the final ".". */
+static int send_body(conn_t *c, const char *msg, size_t len)
+{
+	buf_t out;
+	int rc = 0;
+	bool bol = true;
+
+	buf_init(&out, DELIVER_CHUNK * 2);
+	for (size_t i = 0; rc == 0 && i < len; i++) {
+		if (bol && msg[i] == '.')
+			rc = buf_putc(&out, '.');
+		if (rc == 0)
+			rc = buf_putc(&out, msg[i]);
+		bol = msg[i] == '\n';
+		if (rc == 0 && out.len >= DELIVER_CHUNK) {
+			rc = send_all(c, out.data, out.len);
+			buf_reset(&out);
+		}
+	}
+	if (rc == 0 && len && !bol)
+		rc = buf_puts(&out, "\r\n");
+	if (rc == 0)
+		rc = buf_puts(&out, ".\r\n");
+	if (rc == 0)
+		rc = send_all(c, out.data, out.len);
+	buf_free(&out);
+	return rc;
+}
+
+static int envelope(conn_t *c, const deliver_env_t *e, bool server_utf8)
+{
+	bool utf8 = e->smtputf8 && server_utf8;
+
+	if (command(c, 2, NULL, "MAIL FROM:<%s>%s", e->from, utf8 ? " SMTPUTF8" : "") < 0)
+		return -1;
+	for (size_t i = 0; i < e->n_rcpt; i++)
+		if (command(c, 2, NULL, "RCPT TO:<%s>", e->rcpt[i]) < 0)
+			return -1;
+	return command(c, 3, NULL, "DATA");
+}
+
+/* After the final dot: one reply (SMTP) or one per recipient (LMTP). */
+static int final_replies(conn_t *c, const deliver_env_t *e, char *why, size_t n)
+{
+	size_t want = c->hop->kind == HOP_LMTP ? e->n_rcpt : 1;
+	char reply[512];
+
+	for (size_t i = 0; i < want; i++) {
+		int code = read_reply(c, reply, sizeof(reply), NULL);
+
+		if (code < 0)
+			return -1;
+		if (code / 100 != 2)
+			return fail(c, "4.4.0", "refused the message: %s", reply);
+	}
+	snprintf(why, n, "%s", reply);
+	clean_text(why);
+	return 0;
+}
+
+static int deliver_smtp(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
+			char *why, size_t whylen)
+{
+	conn_t c = { .fd = -1, .hop = h, .why = why, .whylen = whylen };
+	char reply[512];
+	bool utf8 = false;
+	int rc = conn_open(&c, e->timeout);
+
+	if (rc == 0 && (rc = read_reply(&c, reply, sizeof(reply), NULL)) >= 0 && rc != 220)
+		rc = fail(&c, "4.4.0", "greeting: %s", reply);
+	if (rc >= 0)
+		rc = command(&c, 2, &utf8, "%s %s", h->kind == HOP_LMTP ? "LHLO" : "EHLO", e->helo);
+	if (rc == 0)
+		rc = envelope(&c, e, utf8);
+	if (rc == 0)
+		rc = send_body(&c, msg, len);
+	if (rc == 0)
+		rc = final_replies(&c, e, why, whylen);
+	if (rc == 0)
+		(void)!send(c.fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (c.fd >= 0)
+		close(c.fd);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ---- Maildir: DIR/<recipient>/{tmp,new,cur} ---- */
+
+/* Recipient → one safe path component: [a-z0-9@._+-], others '_'. */
+static void mailbox_name(const char *rcpt, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (const char *p = rcpt; *p && k + 1 < n && k < 200; p++) {
+		char ch = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
+
+		out[k++] = ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+			    strchr("@._+-", ch)) && ch ? ch : '_';
+	}
+	out[k] = '\0';
+	if (k == 0 || out[0] == '.')
+		out[0] = '_';
+	if (k == 0)
+		out[1] = '\0';
+}
+
+static int mkdir_p(const char *path)
+{
+	char tmp[2048];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -1;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int write_file(const char *path, const char *hdr, size_t hlen, const char *msg,
+		      size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), rc = -1;
+	struct iovec iov[2] = { { (void *)hdr, hlen }, { (void *)msg, len } };
+	size_t total = hlen + len;
+
+	if (fd < 0)
+		return -1;
+	if (writev(fd, iov, 2) == (ssize_t)total && fsync(fd) == 0)
+		rc = 0;
+	if (close(fd) != 0)
+		rc = -1;
+	if (rc < 0)
+		unlink(path);
+	return rc;
+}
+
+static int make_maildir(const char *dir)
+{
+	static const char *const sub[] = { "tmp", "new", "cur" };
+	char p[1500];
+
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(sub); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, sub[i]);
+		if (mkdir_p(p) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* One copy for one recipient; *done receives its path in new/. */
+static int maildir_one(const hop_t *h, const deliver_env_t *e, size_t i, const char *msg,
+		       size_t len, char *done, size_t donelen)
+{
+	char box[256], dir[1400], tmp[1700], hdr[1200], host[64] = "localhost";
+	struct timespec ts;
+	int hl;
+
+	mailbox_name(e->rcpt[i], box, sizeof(box));
+	gethostname(host, sizeof(host) - 1);
+	mailbox_name(host, host, sizeof(host));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(dir, sizeof(dir), "%s/%s", h->dir, box);
+	snprintf(tmp, sizeof(tmp), "%s/tmp/%lld.%s_%zu.%s", dir, (long long)ts.tv_sec, e->id, i, host);
+	snprintf(done, donelen, "%s/new/%lld.%s_%zu.%s", dir, (long long)ts.tv_sec, e->id, i, host);
+	hl = snprintf(hdr, sizeof(hdr), "Return-Path: <%s>\r\nDelivered-To: %s\r\n", e->from,
+		      e->rcpt[i]);
+	if (make_maildir(dir) < 0)
+		return -1;
+	if (write_file(tmp, hdr, (size_t)hl, msg, len) < 0)
+		return -1;
+	if (rename(tmp, done) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/new", dir);
+	return fsync_dir(tmp);
+}
+
+/* Every recipient or none: on a failure the copies already written are
+ * removed, so the retry that follows the 451 delivers each exactly once. */
+static int deliver_maildir(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
+			   char *why, size_t whylen)
+{
+	char (*done)[1800] = calloc(e->n_rcpt ? e->n_rcpt : 1, sizeof(*done));
+	size_t i = 0;
+	int rc = done ? 0 : -1;
+
+	for (; rc == 0 && i < e->n_rcpt; i++)
+		rc = maildir_one(h, e, i, msg, len, done[i], sizeof(done[i]));
+	if (rc < 0) {
+		snprintf(why, whylen, "4.3.0 maildir %s: %s", h->dir, strerror(errno));
+		clean_text(why);
+		while (done && i-- > 0)
+			if (done[i][0])
+				unlink(done[i]);
+	} else {
+		snprintf(why, whylen, "250 2.0.0 delivered to %zu maildir(s)", e->n_rcpt);
+	}
+	free(done);
+	return rc;
+}
+
+int deliver(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len, char *why,
+	    size_t whylen)
+{
+	if (h->kind == HOP_MAILDIR)
+		return deliver_maildir(h, e, msg, len, why, whylen);
+	return deliver_smtp(h, e, msg, len, why, whylen);
+}

@@ -1,0 +1,235 @@
+/*
+ * main.c — `mugaid [-f] [-n] [-c CONFIG]`: the after-queue SMTP content
+ * filter. Setup in this order: load and check the config (-n stops here),
+ * bind the listening socket, drop root to `user`, initialize the mail
+ * engine, prove that a sanitizer worker can enter its sandbox (else refuse
+ * to start), detach unless -f, then run the master (master.c).
+ *
+ * Exit: 0 stopped cleanly, 64 usage, 70 no sandbox / internal, 71 cannot
+ * bind or drop privileges, 78 config error.
+ *
+ * SECURITY: starts as root or as the service user; root is given up right
+ * after bind(), before any worker is started or any client is accepted.
+ */
+#include "daemon/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "daemon/metrics.h"
+#include "daemon/sanitizer.h"
+#include "mail/mail.h"
+
+#define EXIT_OSERR 71
+#define LISTEN_BACKLOG 128
+
+int daemon_split_addr(const char *spec, char *host, size_t hn, char *port, size_t pn)
+{
+	const char *colon = strrchr(spec, ':');
+	size_t h;
+
+	if (!colon || colon == spec || !colon[1] || strlen(colon + 1) > 5 ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -1;
+	h = (size_t)(colon - spec);
+	if (spec[0] == '[' && h >= 2 && spec[h - 1] == ']')
+		spec++, h -= 2;
+	if (h >= hn)
+		return -1;
+	snprintf(host, hn, "%.*s", (int)h, spec);
+	snprintf(port, pn, "%s", colon + 1);
+	return 0;
+}
+
+int daemon_check(daemon_ctx_t *d, char *err, size_t errlen)
+{
+	char host[256], port[16];
+
+	if (daemon_split_addr(cfg_str(&d->cfg, CFG_LISTEN), host, sizeof(host), port,
+			      sizeof(port)) < 0) {
+		snprintf(err, errlen, "listen: want HOST:PORT, got '%s'", cfg_str(&d->cfg, CFG_LISTEN));
+		return -1;
+	}
+	if (deliver_parse_hop(cfg_str(&d->cfg, CFG_NEXT_HOP), &d->hop, err, errlen) < 0)
+		return -1;
+	d->hostname[0] = '\0';
+	if (*cfg_str(&d->cfg, CFG_MYHOSTNAME))
+		snprintf(d->hostname, sizeof(d->hostname), "%s", cfg_str(&d->cfg, CFG_MYHOSTNAME));
+	else if (gethostname(d->hostname, sizeof(d->hostname) - 1) < 0 || !d->hostname[0])
+		snprintf(d->hostname, sizeof(d->hostname), "localhost");
+	for (char *p = d->hostname; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			*p = '-';
+	return 0;
+}
+
+static int bind_listen(const char *spec)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res, *ai;
+	char host[256], port[16];
+	int fd = -1, one = 1;
+
+	if (daemon_split_addr(spec, host, sizeof(host), port, sizeof(port)) < 0 ||
+	    getaddrinfo(host, port, &hints, &res) != 0)
+		return -1;
+	for (ai = res; ai && fd < 0; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* Root: give the state directory to `user` when we create it, then drop.
+ * A missing user is a warning (documented): mugaid keeps running as root,
+ * its workers are sandboxed either way. */
+static int drop_privileges(const cfg_t *cfg)
+{
+	const char *user = cfg_str(cfg, CFG_DAEMON_USER), *state = cfg_str(cfg, CFG_STATE_DIR);
+	struct passwd *pw;
+
+	if (geteuid() != 0)
+		return mkdir(state, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	pw = *user ? getpwnam(user) : NULL;
+	if (!pw) {
+		log_warn("user '%s' does not exist: running as root (create it: useradd --system %s)",
+			 user, *user ? user : "mugai");
+		return mkdir(state, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	}
+	if (mkdir(state, 0700) == 0 && chown(state, pw->pw_uid, pw->pw_gid) < 0)
+		return -1;
+	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0 || setuid(0) == 0)
+		return -1;
+	log_info("running as user %s (uid %d)", pw->pw_name, (int)pw->pw_uid);
+	return 0;
+}
+
+/* Start one worker and stop it: the sandbox must be installable. */
+static int probe_sandbox(const cfg_t *cfg)
+{
+	sanitizer_t w;
+	bool no_sandbox;
+
+	sanitizer_init(&w);
+	if (sanitizer_start(&w, cfg, &no_sandbox) < 0)
+		return -1;
+	sanitizer_stop(&w);
+	return 0;
+}
+
+static int detach(void)
+{
+	pid_t pid = fork();
+	int null;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -1;
+	null = open("/dev/null", O_RDWR);
+	if (null < 0)
+		return -1;
+	dup2(null, 0);
+	dup2(null, 1);
+	dup2(null, 2);
+	if (null > 2)
+		close(null);
+	return 0;
+}
+
+static void write_pid(const char *path)
+{
+	FILE *f;
+
+	if (!*path)
+		return;
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0)
+		log_warn("pid_file %s: %s", path, strerror(errno));
+}
+
+static void usage(void)
+{
+	fputs("usage: mugaid [-f] [-n] [-c CONFIG]\n"
+	      "  -f  stay in the foreground (log to stderr unless log = syslog)\n"
+	      "  -n  check the configuration and exit\n"
+	      "  -c  configuration file (default: embedded defaults)\n", stderr);
+	exit(MUGAI_EXIT_USAGE);
+}
+
+static void load(daemon_ctx_t *d, const char *path)
+{
+	char err[512] = "";
+
+	d->cfg_path = path;
+	d->listen_fd = -1;
+	if (cfg_init(&d->cfg) < 0)
+		fatal(MUGAI_EXIT_SOFTWARE, "out of memory");
+	if ((path && cfg_load(&d->cfg, path, err, sizeof(err)) < 0) ||
+	    daemon_check(d, err, sizeof(err)) < 0)
+		fatal(MUGAI_EXIT_CONFIG, "config: %s", err);
+}
+
+int main(int argc, char **argv)
+{
+	static daemon_ctx_t d;
+	const char *path = NULL;
+	bool fg = false, check = false;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "fnc:")) != -1) {
+		if (ch == 'f')
+			fg = true;
+		else if (ch == 'n')
+			check = true;
+		else if (ch == 'c')
+			path = optarg;
+		else
+			usage();
+	}
+	if (optind != argc)
+		usage();
+	log_init("mugaid", false, LOG_LV_INFO);
+	load(&d, path);
+	if (check) {
+		printf("mugaid: config %s ok\n", path ? path : "(embedded defaults)");
+		return 0;
+	}
+	log_init("mugaid", cfg_is(&d.cfg, CFG_LOG_TARGET, "syslog"), LOG_LV_INFO);
+	d.listen_fd = bind_listen(cfg_str(&d.cfg, CFG_LISTEN));
+	if (d.listen_fd < 0)
+		fatal(EXIT_OSERR, "cannot listen on %s: %s", cfg_str(&d.cfg, CFG_LISTEN), strerror(errno));
+	if (drop_privileges(&d.cfg) < 0)
+		fatal(EXIT_OSERR, "cannot drop privileges to '%s': %s", cfg_str(&d.cfg, CFG_DAEMON_USER),
+		      strerror(errno));
+	if (mail_init() < 0)
+		fatal(MUGAI_EXIT_SOFTWARE, "cannot initialize the mail engine");
+	if (probe_sandbox(&d.cfg) < 0)
+		fatal(MUGAI_EXIT_SOFTWARE, "cannot start a sandboxed sanitizer worker (seccomp filter, "
+		      "no_new_privs or rlimits could not be installed): refusing to start");
+	if (!fg && detach() < 0)
+		fatal(EXIT_OSERR, "cannot detach: %s", strerror(errno));
+	write_pid(cfg_str(&d.cfg, CFG_PID_FILE));
+	if (metrics_init() < 0)
+		fatal(EXIT_OSERR, "cannot map the counters");
+	return master_run(&d);
+}

@@ -1,0 +1,53 @@
+/*
+ * sanitizer.h — mugaid's persistent sanitizer worker: a child of a session
+ * process that enters the sandbox once, then receives each message as a
+ * sealed memfd over a socketpair (SCM_RIGHTS), runs the mail engine and
+ * writes back the result record (mail/wire.h). Recycled after
+ * worker_max_use jobs; the parent enforces wall_time_max with SIGKILL.
+ *
+ * Protocol (both directions on one AF_UNIX SOCK_STREAM socketpair):
+ *   worker → parent, once:  'R' ready (sandbox in force) | 'N' no sandbox
+ *   parent → worker, job:   sanitizer_job_hdr_t + SCM_RIGHTS(memfd)
+ *   worker → parent, job:   u64 length + result record
+ *
+ * SECURITY: the worker runs under sandbox_enter_recv() (seccomp default
+ * deny, recvmsg allowed only on its socket, no_new_privs, RLIMIT_AS/CPU,
+ * no descriptors but its socket and stderr). The memfd is sealed against
+ * writes, so a compromised worker cannot alter the original that is
+ * quarantined. The parent treats the reply as an opaque, length-capped blob.
+ */
+#ifndef MUGAI_DAEMON_SANITIZER_H
+#define MUGAI_DAEMON_SANITIZER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "common/buf.h"
+#include "common/config.h"
+
+typedef struct sanitizer {
+	pid_t pid;   /* 0: not running */
+	int sock;
+	long jobs;   /* jobs done by this worker */
+	long started; /* workers started by this process */
+} sanitizer_t;
+
+typedef enum {
+	SAN_OK,          /* result blob received */
+	SAN_CRASHED,     /* died (signal or exit) during the job */
+	SAN_TIMEOUT,     /* wall clock: killed */
+	SAN_TOO_BIG,     /* result larger than allowed */
+	SAN_UNAVAILABLE, /* could not start a worker: infrastructure (4xx) */
+} sanitizer_status_t;
+
+void sanitizer_init(sanitizer_t *w);
+/* Start a worker and wait for it to report the sandbox in force. -1 when
+ * it could not be started or could not install the sandbox (*no_sandbox). */
+int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox) MUGAI_WUR;
+/* Run one job: memfd holds len bytes (sealed). *sig gets the signal that
+ * killed a crashed worker (0 when none). */
+sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id, int memfd,
+				 size_t len, buf_t *result, int *sig);
+void sanitizer_stop(sanitizer_t *w);
+const char *sanitizer_status_name(sanitizer_status_t s);
+
+#endif

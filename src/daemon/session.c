@@ -1,0 +1,732 @@
+/*
+ * session.c — a session process of mugaid: accept connections on the
+ * shared listening socket and speak ESMTP to the upstream MTA. Per message:
+ * spool DATA into a sealed memfd, sanitize it in this process's sandboxed
+ * worker, put the original and report into the quarantine store, deliver
+ * the rebuilt message to the next hop, and only then answer 250.
+ *
+ * Replies (RFC 3463 enhanced codes):
+ *   250 2.0.0  stored and delivered ("queued as" the store id)
+ *   451 4.3.0  no sanitizer worker, spool or store failure (Postfix retries)
+ *   451 4.4.x  next hop down, slow or refusing (retry)
+ *   452 4.5.3  too many recipients (the client sends the rest later)
+ *   552 5.3.4  message larger than message_size_max (also announced by SIZE)
+ *   521 5.5.2  bare <CR> or <LF> (then the connection is closed, as Postfix)
+ *   421 4.3.2  shutting down; 421 4.4.2 timeout; 421 4.7.0 too many errors
+ * A worker crash, timeout or limit is a verdict, not a failure: the
+ * notice-only message is delivered and the original quarantined.
+ *
+ * RFCs: RFC 5321, 1870 (SIZE), 2920 (PIPELINING: replies are buffered
+ * until the input runs dry), 6152 (8BITMIME), 6531 (SMTPUTF8), 2034/3463.
+ *
+ * SECURITY: runs as the unprivileged user, holds the client socket, the
+ * store handle and the worker's socket; never parses the message itself.
+ */
+#include "daemon/daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/id.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "daemon/metrics.h"
+#include "daemon/sanitizer.h"
+#include "daemon/smtp.h"
+#include "mail/wire.h"
+#include "store/qstore.h"
+
+#define IN_MIN (64 * 1024)
+#define SPOOL_CHUNK (64 * 1024)
+
+static volatile sig_atomic_t stopping;
+
+typedef struct proc {
+	const daemon_ctx_t *d;
+	sanitizer_t worker;
+	qstore_t *store;
+} proc_t;
+
+typedef struct sess {
+	proc_t *p;
+	const cfg_t *cfg;
+	int fd;
+	char *in;
+	size_t in_len, in_off, in_cap;
+	buf_t out;
+	bool quit, helo, esmtp, mail, smtputf8;
+	int errors;
+	char from[SMTP_PATH_MAX + 1];
+	char ident[SMTP_IDENT_MAX + 1];
+	char client[64];
+	char **rcpt;
+	size_t n_rcpt;
+} sess_t;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- output ---- */
+
+static void reply(sess_t *s, const char *line)
+{
+	if (buf_puts(&s->out, line) < 0 || buf_puts(&s->out, "\r\n") < 0)
+		s->quit = true;
+}
+
+static void replyf(sess_t *s, const char *fmt, ...) MUGAI_PRINTF(2, 3);
+static void replyf(sess_t *s, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	reply(s, line);
+}
+
+static int flush(sess_t *s)
+{
+	size_t off = 0;
+
+	while (off < s->out.len) {
+		ssize_t w = send(s->fd, s->out.data + off, s->out.len - off, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			s->quit = true;
+			buf_reset(&s->out);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	buf_reset(&s->out);
+	return 0;
+}
+
+/* ---- input ---- */
+
+/* Compact, flush pending replies (PIPELINING), wait and read more.
+ * 0, or -1 on EOF, timeout, error or (when idle) shutdown. */
+static int fill(sess_t *s, bool idle)
+{
+	long long deadline = now_ms() + lim(&s->cfg->lim, LIM_SMTP_TIMEOUT) * 1000;
+	ssize_t n;
+
+	if (s->in_off) {
+		memmove(s->in, s->in + s->in_off, s->in_len - s->in_off);
+		s->in_len -= s->in_off;
+		s->in_off = 0;
+	}
+	if (flush(s) < 0 || s->in_len == s->in_cap)
+		return -1;
+	for (;;) {
+		struct pollfd pf = { s->fd, POLLIN, 0 };
+
+		if (idle && stopping) {
+			reply(s, "421 4.3.2 mugaid shutting down, try again later");
+			return -1;
+		}
+		if (now_ms() > deadline) {
+			reply(s, "421 4.4.2 Error: timeout exceeded");
+			return -1;
+		}
+		if (poll(&pf, 1, 1000) <= 0)
+			continue;
+		n = recv(s->fd, s->in + s->in_len, s->in_cap - s->in_len, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		s->in_len += (size_t)n;
+		return 0;
+	}
+}
+
+/* Next command line: 1 with the line and its length, 0 to end the session. */
+static int next_line(sess_t *s, const char **line, size_t *len)
+{
+	size_t max = (size_t)lim(&s->cfg->lim, LIM_SMTP_LINE_LENGTH), used;
+
+	for (;;) {
+		smtp_line_t r = smtp_line_find(s->in + s->in_off, s->in_len - s->in_off, max, len,
+					       &used);
+
+		if (r == SMTP_LINE_OK) {
+			*line = s->in + s->in_off;
+			s->in_off += used;
+			return 1;
+		}
+		if (r == SMTP_LINE_TOO_LONG)
+			reply(s, "500 5.5.2 Error: line too long");
+		else if (r == SMTP_LINE_BARE_LF)
+			reply(s, "521 5.5.2 Error: bare <LF> received");
+		else if (r == SMTP_LINE_BARE_CR)
+			reply(s, "521 5.5.2 Error: bare <CR> received");
+		if (r != SMTP_LINE_MORE || fill(s, true) < 0)
+			return 0;
+	}
+}
+
+/* ---- transaction ---- */
+
+static void reset_tx(sess_t *s)
+{
+	for (size_t i = 0; i < s->n_rcpt; i++)
+		free(s->rcpt[i]);
+	free(s->rcpt);
+	s->rcpt = NULL;
+	s->n_rcpt = 0;
+	s->mail = s->smtputf8 = false;
+	s->from[0] = '\0';
+	s->ident[0] = '\0';
+}
+
+static void do_ehlo(sess_t *s, bool esmtp)
+{
+	const char *h = s->p->d->hostname;
+
+	reset_tx(s);
+	s->helo = true;
+	s->esmtp = esmtp;
+	if (!esmtp) {
+		replyf(s, "250 %s", h);
+		return;
+	}
+	replyf(s, "250-%s", h);
+	reply(s, "250-PIPELINING");
+	replyf(s, "250-SIZE %lld", lim(&s->cfg->lim, LIM_MESSAGE_SIZE));
+	reply(s, "250-8BITMIME");
+	reply(s, "250-SMTPUTF8");
+	reply(s, "250-XFORWARD NAME ADDR PROTO HELO IDENT SOURCE");
+	reply(s, "250 ENHANCEDSTATUSCODES");
+}
+
+static const char *mail_check(const sess_t *s, const smtp_cmd_t *c)
+{
+	if (!s->helo)
+		return "503 5.5.1 Error: send HELO/EHLO first";
+	if (s->mail)
+		return "503 5.5.1 Error: nested MAIL command";
+	if (c->size > lim(&s->cfg->lim, LIM_MESSAGE_SIZE))
+		return "552 5.3.4 Message size exceeds fixed limit";
+	if (c->path_utf8 && !c->smtputf8)
+		return "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
+	return NULL;
+}
+
+static void do_mail(sess_t *s, const smtp_cmd_t *c)
+{
+	const char *err = mail_check(s, c);
+
+	if (err) {
+		reply(s, err);
+		return;
+	}
+	snprintf(s->from, sizeof(s->from), "%s", c->path);
+	s->smtputf8 = c->smtputf8;
+	s->mail = true;
+	reply(s, "250 2.1.0 Ok");
+}
+
+static const char *rcpt_check(const sess_t *s, const smtp_cmd_t *c)
+{
+	if (!s->mail)
+		return "503 5.5.1 Error: need MAIL command";
+	if ((long long)s->n_rcpt >= lim(&s->cfg->lim, LIM_SMTP_RECIPIENTS))
+		return "452 4.5.3 Error: too many recipients";
+	if (c->path_utf8 && !s->smtputf8)
+		return "553 5.6.7 Must declare SMTPUTF8 to send unicode address";
+	return NULL;
+}
+
+static void do_rcpt(sess_t *s, const smtp_cmd_t *c)
+{
+	const char *err = rcpt_check(s, c);
+	char **n = err ? NULL : realloc(s->rcpt, (s->n_rcpt + 1) * sizeof(*n));
+
+	if (n)
+		s->rcpt = n;
+	if (!err && (!n || !(n[s->n_rcpt] = strdup(c->path))))
+		err = "451 4.3.0 Error: out of memory";
+	if (err) {
+		reply(s, err);
+		return;
+	}
+	s->n_rcpt++;
+	reply(s, "250 2.1.5 Ok");
+}
+
+static void do_xforward(sess_t *s, const smtp_cmd_t *c)
+{
+	if (!s->esmtp || s->mail) {
+		reply(s, "503 5.5.1 Error: XFORWARD not allowed here");
+		return;
+	}
+	if (c->ident[0])
+		snprintf(s->ident, sizeof(s->ident), "%s", c->ident);
+	reply(s, "250 2.0.0 Ok");
+}
+
+/* ---- DATA: spool into a memfd ---- */
+
+typedef struct spool {
+	int fd;
+	size_t len;
+	bool too_big, failed;
+	const char *map;
+} spool_t;
+
+static int spool_write(spool_t *sp, const char *p, size_t n, size_t max)
+{
+	if (sp->too_big || sp->failed || n == 0)
+		return 0;
+	if (sp->len + n > max) {
+		sp->too_big = true;
+		return 0;
+	}
+	while (n) {
+		ssize_t w = write(sp->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			sp->failed = true;
+			return 0;
+		}
+		p += w;
+		n -= (size_t)w;
+		sp->len += (size_t)w;
+	}
+	return 0;
+}
+
+/* Read DATA up to the final "."; 0 when complete, -1 to end the session. */
+static int read_data(sess_t *s, spool_t *sp)
+{
+	size_t max = (size_t)lim(&s->cfg->lim, LIM_MESSAGE_SIZE);
+	char *out = malloc(SPOOL_CHUNK + 1);
+	smtp_data_t d;
+	int rc = -1;
+
+	smtp_data_init(&d);
+	while (out) {
+		size_t avail = s->in_len - s->in_off, n = avail < SPOOL_CHUNK ? avail : SPOOL_CHUNK;
+		size_t olen, used;
+		smtp_data_status_t st = smtp_data_feed(&d, s->in + s->in_off, n, out, &olen, &used);
+
+		s->in_off += used;
+		(void)spool_write(sp, out, olen, max);
+		if (st == SMTP_DATA_DONE) {
+			rc = 0;
+			break;
+		}
+		if (st != SMTP_DATA_MORE) {
+			metrics_add(M_REJ_BARE, 1);
+			replyf(s, "521 5.5.2 Error: bare <%s> received", st == SMTP_DATA_BARE_CR ? "CR" : "LF");
+			break;
+		}
+		if (s->in_off == s->in_len && fill(s, false) < 0)
+			break;
+	}
+	free(out);
+	return rc;
+}
+
+static int spool_open(spool_t *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->fd = memfd_create("mugaid-spool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	return sp->fd < 0 ? -1 : 0;
+}
+
+/* Seal against any change (the worker and the store see the same bytes)
+ * and map for the store. */
+static int spool_seal(spool_t *sp)
+{
+	if (fcntl(sp->fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+		return -1;
+	sp->map = sp->len ? mmap(NULL, sp->len, PROT_READ, MAP_SHARED, sp->fd, 0) : "";
+	if (sp->map == MAP_FAILED) {
+		sp->map = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static void spool_close(spool_t *sp)
+{
+	if (sp->map && sp->len)
+		munmap((void *)sp->map, sp->len);
+	if (sp->fd >= 0)
+		close(sp->fd);
+	sp->fd = -1;
+	sp->map = NULL;
+}
+
+/* ---- one message: sanitize, store, deliver ---- */
+
+typedef struct msgjob {
+	char id[MUGAI_ID_LEN + 1];
+	mail_result_t res;
+	const char *worker;   /* "ok" or the failure name */
+	int sig;
+	char why[1024];       /* next hop reply or failure */
+	long long t0;
+} msgjob_t;
+
+/* Worker result, or the notice-only failure result. -1: no worker (4xx). */
+static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
+{
+	buf_t blob;
+	sanitizer_status_t st;
+	long started = s->p->worker.started;
+	int rc = -1;
+
+	buf_init(&blob, SIZE_MAX / 4);
+	st = sanitizer_job(&s->p->worker, s->cfg, j->id, sp->fd, sp->len, &blob, &j->sig);
+	metrics_add(M_W_STARTED, (uint64_t)(s->p->worker.started - started));
+	j->worker = sanitizer_status_name(st);
+	if (st == SAN_OK && mail_wire_decode(blob.data, blob.len, &j->res) == 0)
+		rc = 0;
+	else if (st == SAN_OK)
+		j->worker = "bad-result";
+	buf_free(&blob);
+	if (rc == 0 || st == SAN_UNAVAILABLE)
+		return rc;
+	metrics_add(st == SAN_TIMEOUT ? M_W_TIMEOUT : st == SAN_TOO_BIG ? M_W_TOO_BIG : M_W_CRASH, 1);
+	log_warn("id=%s worker failure: %s%s%d; the original is quarantined, a notice delivered",
+		 j->id, j->worker, j->sig ? " signal=" : " exit", j->sig);
+	return mail_result_failure(s->cfg, j->id, j->worker, sp->len, &j->res);
+}
+
+static int audit_verdict(qstore_t *st, const sess_t *s, const msgjob_t *j, size_t len)
+{
+	buf_t b;
+	json_t w;
+	int rc;
+
+	buf_init(&b, 4096);
+	json_init(&w, &b);
+	json_obj_begin(&w);
+	json_key(&w, "verdict");
+	json_str(&w, report_verdict_name(j->res.verdict));
+	json_key(&w, "bytes");
+	json_int(&w, (long long)len);
+	json_key(&w, "worker");
+	json_str(&w, j->worker);
+	json_key(&w, "queue_id");
+	json_str(&w, s->ident);
+	json_obj_end(&w);
+	rc = json_finish(&w);
+	if (rc == 0)
+		rc = audit_append(st, "mugaid", "mail.verdict", j->id, b.data);
+	buf_free(&b);
+	return rc;
+}
+
+static int store_open(proc_t *p)
+{
+	if (p->store)
+		return 0;
+	if (qstore_open(&p->store, &p->d->cfg) == 0)
+		return 0;
+	log_err("quarantine store: %s", p->store ? qstore_errmsg(p->store) : "cannot open");
+	qstore_close(p->store);
+	p->store = NULL;
+	return -1;
+}
+
+/* Original + report durable in the store, verdict audited. */
+static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
+{
+	qstore_meta_t meta = { .received = (int64_t)time(NULL), .flow = "inbound",
+			       .env_from = s->from, .rcpt = (const char *const *)s->rcpt,
+			       .n_rcpt = s->n_rcpt, .hdr_from = j->res.from,
+			       .subject = j->res.subject,
+			       .verdict = report_verdict_name(j->res.verdict), .actor = "mugaid" };
+	size_t n = j->res.report.len;
+	char *rep;
+	int rc = store_open(s->p);
+
+	snprintf(meta.id, sizeof(meta.id), "%s", j->id);
+	while (n && j->res.report.data[n - 1] == '\n')
+		n--;
+	rep = rc == 0 ? strndup(j->res.report.data ? j->res.report.data : "", n) : NULL;
+	rc = rep ? qstore_put(s->p->store, &meta, sp->map, sp->len, rep) : -1;
+	if (rc == 0)
+		rc = audit_verdict(s->p->store, s, j, sp->len);
+	if (rc < 0 && s->p->store) {
+		snprintf(j->why, sizeof(j->why), "%s", qstore_errmsg(s->p->store));
+		log_err("id=%s quarantine store: %s", j->id, j->why);
+		qstore_close(s->p->store);
+		s->p->store = NULL;
+	}
+	free(rep);
+	return rc;
+}
+
+static int deliver_msg(sess_t *s, msgjob_t *j)
+{
+	const daemon_ctx_t *d = s->p->d;
+	deliver_env_t e = { .from = s->from, .rcpt = (const char *const *)s->rcpt,
+			    .n_rcpt = s->n_rcpt, .smtputf8 = s->smtputf8, .helo = d->hostname,
+			    .id = j->id, .timeout = (int)lim(&s->cfg->lim, LIM_NEXT_HOP_TIMEOUT) };
+
+	return deliver(&d->hop, &e, j->res.msg.data ? j->res.msg.data : "", j->res.msg.len, j->why,
+		       sizeof(j->why));
+}
+
+/* Items removed, counted in the report without parsing it: the key
+ * "reason": appears once per removed item (a string value cannot contain
+ * it unescaped). */
+static int removed_count(const buf_t *report)
+{
+	int n = 0;
+
+	for (const char *p = report->data; p && (p = strstr(p, "\"reason\":")); p++)
+		n++;
+	return n;
+}
+
+static void log_line(const sess_t *s, const msgjob_t *j, size_t len, const char *status)
+{
+	char to[1024];
+	size_t k = 0;
+
+	to[0] = '\0';
+	for (size_t i = 0; i < s->n_rcpt && k < sizeof(to) - 4; i++)
+		k += (size_t)snprintf(to + k, sizeof(to) - k, "%s<%s>", i ? "," : "", s->rcpt[i]);
+	log_info("id=%s queue_id=%s client=%s from=<%s> to=%s size=%zu verdict=%s removed=%d "
+		 "worker=%s ms=%lld status=%s (%s)", j->id, s->ident[0] ? s->ident : "-", s->client,
+		 s->from, to, len, j->res.msg.len || j->worker ? report_verdict_name(j->res.verdict) : "-",
+		 removed_count(&j->res.report), j->worker ? j->worker : "-", now_ms() - j->t0, status,
+		 j->why);
+}
+
+static void tempfail(sess_t *s, msgjob_t *j, metric_id_t m, const char *code, const char *what,
+		     size_t len)
+{
+	char line[1200];
+
+	metrics_add(m, 1);
+	snprintf(line, sizeof(line), "451 %s Error: %s%s%s, try again later", code, what,
+		 j->why[0] ? ": " : "", j->why);
+	reply(s, line);
+	log_line(s, j, len, "deferred");
+}
+
+static void process(sess_t *s, const spool_t *sp)
+{
+	msgjob_t j = { .t0 = now_ms() };
+
+	mail_result_init(&j.res);
+	metrics_add(M_MSG_IN, 1);
+	metrics_add(M_BYTES_IN, sp->len);
+	if (mugai_id_new(j.id) < 0 || sanitize(s, sp, &j) < 0) {
+		tempfail(s, &j, M_TF_WORKER, "4.3.0", "no sanitizer worker available", sp->len);
+	} else if (store(s, sp, &j) < 0) {
+		tempfail(s, &j, M_TF_STORE, "4.3.0", "quarantine store unavailable", sp->len);
+	} else if (deliver_msg(s, &j) < 0) {
+		char code[8];
+
+		size_t sp1 = strcspn(j.why, " ");
+
+		snprintf(code, sizeof(code), "%.5s", j.why);
+		memmove(j.why, j.why + sp1 + (j.why[sp1] != 0), strlen(j.why + sp1 + (j.why[sp1] != 0)) + 1);
+		tempfail(s, &j, M_TF_NEXT_HOP, code, "next hop", sp->len);
+		if (s->p->store)
+			(void)!audit_append(s->p->store, "mugaid", "mail.deferred", j.id, "{}");
+	} else {
+		metrics_add(M_MSG_DELIVERED, 1);
+		metrics_add(j.res.verdict == VERDICT_CLEAN ? M_V_CLEAN
+			    : j.res.verdict == VERDICT_SANITIZED ? M_V_SANITIZED : M_V_QUARANTINED, 1);
+		metrics_add(M_MS_SUM, (uint64_t)(now_ms() - j.t0));
+		metrics_add(M_MS_COUNT, 1);
+		replyf(s, "250 2.0.0 Ok: queued as %s", j.id);
+		log_line(s, &j, sp->len, "sent");
+	}
+	mail_result_free(&j.res);
+}
+
+static void do_data(sess_t *s)
+{
+	spool_t sp;
+
+	if (!s->mail || !s->n_rcpt) {
+		reply(s, s->mail ? "554 5.5.1 Error: no valid recipients"
+				 : "503 5.5.1 Error: need MAIL command");
+		return;
+	}
+	if (spool_open(&sp) < 0) {
+		metrics_add(M_TF_SPOOL, 1);
+		reply(s, "451 4.3.0 Error: cannot spool the message, try again later");
+		return;
+	}
+	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	if (read_data(s, &sp) < 0) {
+		s->quit = true;
+	} else if (sp.too_big) {
+		metrics_add(M_REJ_SIZE, 1);
+		reply(s, "552 5.3.4 Error: message file too big");
+	} else if (sp.failed || spool_seal(&sp) < 0) {
+		metrics_add(M_TF_SPOOL, 1);
+		reply(s, "451 4.3.0 Error: cannot spool the message, try again later");
+	} else {
+		process(s, &sp);
+	}
+	spool_close(&sp);
+	reset_tx(s);
+}
+
+static void dispatch(sess_t *s, const smtp_cmd_t *c)
+{
+	switch (c->verb) {
+	case SMTP_HELO: do_ehlo(s, false); break;
+	case SMTP_EHLO: do_ehlo(s, true); break;
+	case SMTP_MAIL: do_mail(s, c); break;
+	case SMTP_RCPT: do_rcpt(s, c); break;
+	case SMTP_DATA: do_data(s); break;
+	case SMTP_XFORWARD: do_xforward(s, c); break;
+	case SMTP_RSET: reset_tx(s); reply(s, "250 2.0.0 Ok"); break;
+	case SMTP_NOOP: reply(s, "250 2.0.0 Ok"); break;
+	case SMTP_QUIT: reply(s, "221 2.0.0 Bye"); s->quit = true; break;
+	case SMTP_VRFY: reply(s, "502 5.5.1 VRFY command is disabled"); break;
+	case SMTP_HELP: reply(s, "214 2.0.0 EHLO HELO MAIL RCPT DATA RSET NOOP QUIT XFORWARD"); break;
+	case SMTP_BDAT: /* CHUNKING is not announced: its data would read as commands */
+		reply(s, "502 5.5.1 Error: BDAT not supported");
+		s->quit = true;
+		break;
+	default: reply(s, "502 5.5.1 Error: command not implemented"); break;
+	}
+}
+
+static void command(sess_t *s, const char *line, size_t len)
+{
+	const char *err = NULL;
+	smtp_cmd_t c;
+
+	if (smtp_cmd_parse(line, len, &c, &err) == 0) {
+		dispatch(s, &c);
+		return;
+	}
+	reply(s, err);
+	if (++s->errors >= lim(&s->cfg->lim, LIM_SMTP_ERRORS)) {
+		reply(s, "421 4.7.0 Error: too many errors");
+		s->quit = true;
+	}
+}
+
+static void peer_name(int fd, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
+	}
+	snprintf(out, n, "%s", host);
+}
+
+static void serve(proc_t *p, int fd)
+{
+	size_t cap = (size_t)lim(&p->d->cfg.lim, LIM_SMTP_LINE_LENGTH) * 2 + IN_MIN;
+	sess_t s = { .p = p, .cfg = &p->d->cfg, .fd = fd, .in = malloc(cap), .in_cap = cap };
+	struct timeval tv = { lim(&p->d->cfg.lim, LIM_SMTP_TIMEOUT), 0 };
+	const char *line;
+	size_t len;
+
+	buf_init(&s.out, 1024 * 1024);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	peer_name(fd, s.client, sizeof(s.client));
+	if (s.in) {
+		replyf(&s, "220 %s ESMTP mugaid", p->d->hostname);
+		while (!s.quit && next_line(&s, &line, &len))
+			command(&s, line, len);
+		(void)flush(&s);
+	}
+	reset_tx(&s);
+	buf_free(&s.out);
+	free(s.in);
+}
+
+/* ---- the session process ---- */
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void setup_signals(pid_t master)
+{
+	struct sigaction sa = { .sa_handler = on_term };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGINT, SIG_IGN);  /* Ctrl-C reaches the whole group: the master decides */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != master)
+		_exit(0);
+	prctl(PR_SET_NAME, "mugaid-smtp");
+}
+
+static int accept_one(int lfd)
+{
+	while (!stopping) {
+		struct pollfd pf = { lfd, POLLIN, 0 };
+		int fd;
+
+		if (poll(&pf, 1, 1000) <= 0)
+			continue;
+		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+int session_main(const daemon_ctx_t *d, pid_t master)
+{
+	proc_t p = { .d = d };
+	long served = 0;
+	int fd;
+
+	setup_signals(master);
+	sanitizer_init(&p.worker);
+	while (served < cfg_int(&d->cfg, CFG_SESSION_MAX_USE) && (fd = accept_one(d->listen_fd)) >= 0) {
+		served++;
+		metrics_add(M_CONNECTIONS, 1);
+		serve(&p, fd);
+		close(fd);
+	}
+	sanitizer_stop(&p.worker);
+	qstore_close(p.store);
+	return 0;
+}
