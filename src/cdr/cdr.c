@@ -288,6 +288,31 @@ const char *cdr_type_ext(const char *type)
 	return NULL;
 }
 
+static const struct { const char *type, *mime; } type_mimes[] = {
+	{ "pdf", "application/pdf" }, { "png", "image/png" }, { "jpeg", "image/jpeg" },
+	{ "gif", "image/gif" }, { "zip", "application/zip" }, { "text", "text/plain" },
+	{ "csv", "text/csv" },
+	{ "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document" },
+	{ "dotx", "application/vnd.openxmlformats-officedocument.wordprocessingml.template" },
+	{ "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
+	{ "xltx", "application/vnd.openxmlformats-officedocument.spreadsheetml.template" },
+	{ "pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation" },
+	{ "ppsx", "application/vnd.openxmlformats-officedocument.presentationml.slideshow" },
+	{ "potx", "application/vnd.openxmlformats-officedocument.presentationml.template" },
+	{ "odt", "application/vnd.oasis.opendocument.text" },
+	{ "ods", "application/vnd.oasis.opendocument.spreadsheet" },
+	{ "odp", "application/vnd.oasis.opendocument.presentation" },
+	{ "odg", "application/vnd.oasis.opendocument.graphics" },
+};
+
+const char *cdr_type_mime(const char *type)
+{
+	for (size_t i = 0; type && i < MUGAI_ARRAY_LEN(type_mimes); i++)
+		if (strcmp(type_mimes[i].type, type) == 0)
+			return type_mimes[i].mime;
+	return "application/octet-stream";
+}
+
 static bool ext_fits(const char *ext, const char *out_type)
 {
 	const char *want = cdr_type_ext(out_type);

@@ -91,6 +91,9 @@ void cdr_result_free(cdr_result_t *res);
 /* The usual extension of a type ("docx", "png", "jpg", "txt"), or NULL. */
 const char *cdr_type_ext(const char *type);
 
+/* The MIME type of an output type; application/octet-stream when unknown. */
+const char *cdr_type_mime(const char *type);
+
 /* Name for the sanitized file: name with its extension replaced by the
  * output type's when the type changed or the extension does not fit
  * ("a.docm" → "a.docx", "b.bmp" → "b.png", "c.html" as text → "c.txt").

@@ -31,9 +31,9 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	X(NOTICE_LANG, "notice_lang", CFG_ENUM, "ja", 0, 0, "ja|en", \
 	  "language of the notice block at the top of each rebuilt message") \
 	X(NOTICE_TEMPLATE, "notice_template", CFG_STR, "", 0, 0, NULL, \
-	  "file holding a custom notice template (placeholders {id} {verdict} {count} {links} {items} {reasons}); empty: built-in") \
-	X(ATTACHMENTS, "attachments", CFG_ENUM, "remove", 0, 0, "remove", \
-	  "what to do with attachments: remove (listed in the notice); 'sanitize' comes with file CDR") \
+	  "file holding a custom notice template (placeholders {id} {verdict} {count} {links} {items} {reasons} {attached}); empty: built-in") \
+	X(ATTACHMENTS, "attachments", CFG_ENUM, "remove", 0, 0, "remove|sanitize", \
+	  "attachments: remove (listed in the notice) or sanitize (file CDR per type, see the *_policy keys; blocked files are listed)") \
 	X(HEADER_KEEP, "header_keep", CFG_LIST, \
 	  "From,To,Cc,Date,Subject,Message-ID,In-Reply-To,References,Reply-To", 0, 0, NULL, \
 	  "headers rebuilt into the output (from this set only); every other header is dropped") \

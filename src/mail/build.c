@@ -9,7 +9,9 @@
  */
 #include "mail/mail_int.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include "common/utf8.h"
 
 static bool is_bidi_control(uint32_t cp)
@@ -198,8 +200,45 @@ static int serialize(GMimeMessage *m, buf_t *out)
 	return rc;
 }
 
+/* GMime would read /dev/urandom for a boundary, which the sandbox forbids:
+ * make one from getrandom(2). 128 random bits cannot collide with content
+ * by chance, and the attachments are base64 (no '=' runs such as "=_m"). */
+static GMimeMultipart *new_mixed(void)
+{
+	GMimeMultipart *mp = g_object_new(GMIME_TYPE_MULTIPART, NULL);
+	GMimeContentType *ct = g_mime_content_type_new("multipart", "mixed");
+	unsigned char r[16];
+	char b[64];
+	int o = snprintf(b, sizeof(b), "=_mugai_");
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		memset(r, 0x5a, sizeof(r));
+	for (size_t i = 0; i < sizeof(r); i++)
+		o += snprintf(b + o, sizeof(b) - (size_t)o, "%02x", r[i]);
+	g_mime_content_type_set_parameter(ct, "boundary", b);
+	g_mime_object_set_content_type(GMIME_OBJECT(mp), ct);
+	g_object_unref(ct);
+	return mp;
+}
+
+/* The body: the text part alone, or multipart/mixed with the sanitized
+ * attachments after it. */
+static GMimeObject *body(GMimeObject *text, GMimeObject *const *parts, size_t n)
+{
+	GMimeMultipart *mp;
+
+	if (n == 0)
+		return g_object_ref(text);
+	mp = new_mixed();
+	g_mime_multipart_add(mp, text);
+	for (size_t i = 0; i < n; i++)
+		g_mime_multipart_add(mp, parts[i]);
+	return GMIME_OBJECT(mp);
+}
+
 int build_message(const hdrset_t *h, const char *verdict, const char *id,
-		  const char *text, size_t len, buf_t *out)
+		  const char *text, size_t len, GMimeObject *const *parts, size_t n_parts,
+		  buf_t *out)
 {
 	GMimeMessage *m = g_mime_message_new(FALSE);
 	GMimeObject *part;
@@ -216,7 +255,10 @@ int build_message(const hdrset_t *h, const char *verdict, const char *id,
 			hdrset_apply(h, m);
 		snprintf(tag, sizeof(tag), "verdict=%s; id=%s", verdict, id);
 		g_mime_object_set_header(GMIME_OBJECT(m), "X-Mugai-Sanitized", tag, NULL);
-		part = text_part(&crlf, ascii, longest);
+		GMimeObject *tp = text_part(&crlf, ascii, longest);
+
+		part = body(tp, parts, n_parts);
+		g_object_unref(tp);
 		g_mime_message_set_mime_part(m, part);
 		g_object_unref(part);
 		rc = serialize(m, out);

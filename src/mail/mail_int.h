@@ -35,6 +35,8 @@ typedef struct mail_ctx {
 	bool quarantine;         /* a limit or an ambiguity: stop and withhold */
 	bool truncated;          /* the text hit text_size_max */
 	size_t decoded_total;
+	GMimeObject **out_parts; /* sanitized attachments for the output (attach.c) */
+	size_t n_out_parts;
 	charset_stats_t cs;      /* summed over everything decoded */
 } mail_ctx_t;
 
@@ -49,12 +51,20 @@ char *hdr_raw(GMimeObject *obj, const char *name);
 /* walk.c */
 int walk_object(mail_ctx_t *c, GMimeObject *obj, int depth, buf_t *text) MUGAI_WUR;
 
+/* walk.c: a part's transfer encoding decoded (counts decoded_size_max) */
+GByteArray *mail_part_decode(mail_ctx_t *c, GMimePart *p);
+
+/* attach.c */
+bool attach_wanted(const mail_ctx_t *c, GMimeObject *o, removal_t why, bool named);
+int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *mime) MUGAI_WUR;
+
 /* notice.c */
 int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out) MUGAI_WUR;
 
 /* build.c */
 int build_message(const hdrset_t *h, const char *verdict, const char *id,
-		  const char *text, size_t len, buf_t *out) MUGAI_WUR;
+		  const char *text, size_t len, GMimeObject *const *parts, size_t n_parts,
+		  buf_t *out) MUGAI_WUR;
 /* Append text with every line prefixed by "> ". */
 int text_quote(buf_t *out, const char *text, size_t len) MUGAI_WUR;
 /* Keep TAB and LF, drop CR, NUL and other C0/C1 controls, DEL and the

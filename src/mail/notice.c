@@ -4,7 +4,7 @@
  * type, size and reason, and the id to quote when asking for the original.
  * Japanese by default (notice_lang), or a custom template
  * (notice_template; placeholders {id} {verdict} {count} {items} {links}
- * {reasons}).
+ * {reasons} {attached}).
  *
  * SECURITY: sanitizer worker (and the master for failure notices); decoded
  * names pass through text_clean_append, so no control character or bidi
@@ -15,7 +15,7 @@
 #include <string.h>
 
 typedef struct notice_words {
-	const char *rule, *head_ok, *head_q, *links, *removed, *none, *reasons, *ask;
+	const char *rule, *head_ok, *head_q, *links, *removed, *none, *reasons, *ask, *attached;
 	const char *bytes;
 	const char *why[RM__COUNT];
 } notice_words_t;
@@ -29,6 +29,7 @@ static const notice_words_t words_ja = {
 	"削除した項目はありません。",
 	"隔離の理由:",
 	"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {}",
+	"無害化して添付したファイル ({} 件):",
 	"バイト",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
 	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
@@ -44,6 +45,7 @@ static const notice_words_t words_en = {
 	"Nothing was removed.",
 	"Reason:",
 	"To obtain the original, ask your administrator and quote this id: {}",
+	"Sanitized attachments ({}):",
 	"bytes",
 	{ "attachment", "image", "calendar", "signature", "encrypted data",
 	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
@@ -87,6 +89,43 @@ static int put_item(buf_t *out, const notice_words_t *w, size_t i, const removed
 	}
 	if (rc == 0)
 		rc = buf_putc(out, '\n');
+	return rc;
+}
+
+static int put_count(buf_t *out, const char *tmpl, size_t n);
+
+/* "  1. 報告.docx ← 報告.docm (12,345 バイト): removed word/vbaProject.bin" */
+static int put_attached(buf_t *out, const notice_words_t *w, size_t i, const attached_item_t *it)
+{
+	int rc = buf_printf(out, "  %zu. ", i + 1);
+
+	if (rc == 0)
+		rc = text_clean_append(out, it->out_filename, strlen(it->out_filename));
+	if (rc == 0 && it->filename && strcmp(it->filename, it->out_filename) != 0) {
+		rc = buf_puts(out, " ← ");
+		if (rc == 0)
+			rc = text_clean_append(out, it->filename, strlen(it->filename));
+	}
+	if (rc == 0)
+		rc = buf_puts(out, " (");
+	if (rc == 0)
+		rc = put_size(out, it->out_size);
+	if (rc == 0)
+		rc = buf_printf(out, " %s)", w->bytes);
+	if (rc == 0 && it->actions && *it->actions) {
+		rc = buf_puts(out, ": ");
+		if (rc == 0)
+			rc = text_clean_append(out, it->actions, strlen(it->actions));
+	}
+	return rc == 0 ? buf_putc(out, '\n') : rc;
+}
+
+static int put_attached_list(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	int rc = r->n_attached ? put_count(out, w->attached, r->n_attached) : 0;
+
+	for (size_t i = 0; rc == 0 && i < r->n_attached; i++)
+		rc = put_attached(out, w, i, &r->attached[i]);
 	return rc;
 }
 
@@ -153,6 +192,8 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 		rc = buf_printf(out, "%s\n", w->none);
 	if (rc == 0)
 		rc = put_items(out, w, r);
+	if (rc == 0 && !q)
+		rc = put_attached_list(out, w, r);
 	if (rc == 0)
 		rc = put_with(out, w->ask, r->id);
 	if (rc == 0)
@@ -176,6 +217,8 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 		return r->n_removed ? put_items(out, w, r) : buf_printf(out, "%s\n", w->none);
 	if (KEY("reasons"))
 		return put_reasons(out, r);
+	if (KEY("attached"))
+		return put_attached_list(out, w, r);
 #undef KEY
 	return buf_printf(out, "{%.*s}", (int)klen, key);
 }

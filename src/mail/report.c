@@ -39,8 +39,39 @@ static void item_free(removed_item_t *it)
 	free(it->detail);
 }
 
+static void attached_free(attached_item_t *it)
+{
+	free(it->filename);
+	free(it->content_type);
+	free(it->out_filename);
+	free(it->out_type);
+	free(it->actions);
+}
+
+int report_attach(mail_report_t *r, attached_item_t *it)
+{
+	attached_item_t *n;
+
+	if (r->n_attached >= REPORT_ITEMS_MAX) {
+		attached_free(it);
+		return -1;
+	}
+	n = realloc(r->attached, (r->n_attached + 1) * sizeof(*n));
+	if (!n) {
+		attached_free(it);
+		return -1;
+	}
+	r->attached = n;
+	r->attached[r->n_attached++] = *it;
+	memset(it, 0, sizeof(*it));
+	return 0;
+}
+
 void report_free(mail_report_t *r)
 {
+	for (size_t i = 0; i < r->n_attached; i++)
+		attached_free(&r->attached[i]);
+	free(r->attached);
 	for (size_t i = 0; i < r->n_removed; i++)
 		item_free(&r->removed[i]);
 	free(r->removed);
@@ -175,6 +206,33 @@ static void json_removed(json_t *j, const mail_report_t *r)
 	json_arr_end(j);
 }
 
+static void json_attached(json_t *j, const mail_report_t *r)
+{
+	json_key(j, "sanitized");
+	json_arr_begin(j);
+	for (size_t i = 0; i < r->n_attached; i++) {
+		const attached_item_t *it = &r->attached[i];
+
+		json_obj_begin(j);
+		json_key(j, "filename");
+		json_str(j, it->filename);
+		json_key(j, "content_type");
+		json_str(j, it->content_type);
+		json_key(j, "size");
+		json_int(j, (long long)it->size);
+		json_key(j, "out_filename");
+		json_str(j, it->out_filename);
+		json_key(j, "out_type");
+		json_str(j, it->out_type);
+		json_key(j, "out_size");
+		json_int(j, (long long)it->out_size);
+		json_key(j, "actions");
+		json_str(j, it->actions);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 int report_json(const mail_report_t *r, buf_t *out)
 {
 	json_t j;
@@ -192,6 +250,7 @@ int report_json(const mail_report_t *r, buf_t *out)
 	json_key(&j, "parts");
 	json_int(&j, (long long)r->parts);
 	json_removed(&j, r);
+	json_attached(&j, r);
 	json_key(&j, "removed_not_listed");
 	json_int(&j, (long long)r->removed_dropped);
 	json_key(&j, "links_defanged");

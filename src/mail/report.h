@@ -39,6 +39,17 @@ typedef struct removed_item {
 	char *detail;        /* optional extra words (e.g. CDR's reason), or NULL */
 } removed_item_t;
 
+/* An attachment that went through file CDR and is attached, rebuilt. */
+typedef struct attached_item {
+	char *filename;      /* decoded original name, or NULL */
+	char *content_type;  /* original type/subtype */
+	size_t size;         /* original decoded bytes */
+	char *out_filename;  /* name of the attached, sanitized file */
+	char *out_type;      /* CDR output type ("docx", "pdf", ...) */
+	size_t out_size;
+	char *actions;       /* what CDR did, "; "-separated */
+} attached_item_t;
+
 #define REPORT_ITEMS_MAX 1000
 #define REPORT_WARNINGS_MAX 64
 
@@ -50,6 +61,8 @@ typedef struct mail_report {
 	size_t parts;
 	removed_item_t *removed;
 	size_t n_removed, removed_dropped;
+	attached_item_t *attached;
+	size_t n_attached;
 	size_t links_defanged, links_removed;
 	size_t decoding_losses;
 	bool html_converted;
@@ -64,6 +77,8 @@ void report_free(mail_report_t *r);
 /* Record a removed part (takes copies). Past REPORT_ITEMS_MAX only counts. */
 int report_remove(mail_report_t *r, const char *filename, const char *ctype,
 		  size_t size, removal_t why, const char *detail) MUGAI_WUR;
+/* Record a sanitized, attached file (takes ownership of *it's strings). */
+int report_attach(mail_report_t *r, attached_item_t *it) MUGAI_WUR;
 /* Record a warning (deduplicated; copies). */
 void report_warn(mail_report_t *r, const char *fmt, ...) MUGAI_PRINTF(2, 3);
 /* Record a limit by its table name (deduplicated). */

@@ -11,6 +11,7 @@
 #include "mail/mail.h"
 
 #include <iconv.h>
+#include <stdlib.h>
 #include <string.h>
 #include "mail/mail_int.h"
 #include "mail/prescan.h"
@@ -216,7 +217,7 @@ static void decide(mail_ctx_t *c)
 	r->decoding_losses = c->cs.losses;
 	if (c->quarantine)
 		r->verdict = VERDICT_QUARANTINED;
-	else if (r->n_removed || r->links_defanged || r->links_removed || r->html_converted ||
+	else if (r->n_removed || r->n_attached || r->links_defanged || r->links_removed || r->html_converted ||
 		 r->decoding_losses || r->n_warnings || r->n_limits)
 		r->verdict = VERDICT_SANITIZED;
 	else
@@ -247,7 +248,8 @@ static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
 	}
 	if (rc == 0)
 		rc = build_message(h, report_verdict_name(c->rep->verdict), c->rep->id,
-				   text.data ? text.data : "", text.len, out);
+				   text.data ? text.data : "", text.len,
+				   q ? NULL : c->out_parts, q ? 0 : c->n_out_parts, out);
 	buf_free(&text);
 	return rc;
 }
@@ -305,6 +307,9 @@ int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 	decide(&c);
 	rc = compose(&c, &h, &body, out);
 out:
+	for (size_t i = 0; i < c.n_out_parts; i++)
+		g_object_unref(c.out_parts[i]);
+	free(c.out_parts);
 	if (m)
 		g_object_unref(m);
 	hdrset_free(&h);

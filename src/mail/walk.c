@@ -18,7 +18,7 @@
 #include "text/html.h"
 
 /* Decode a part's transfer encoding into a byte array (caller unrefs). */
-static GByteArray *part_decode(mail_ctx_t *c, GMimePart *p)
+GByteArray *mail_part_decode(mail_ctx_t *c, GMimePart *p)
 {
 	GMimeDataWrapper *w = g_mime_part_get_content(p);
 	GMimeStream *mem = g_mime_stream_mem_new();
@@ -144,6 +144,8 @@ static removal_t classify(GMimeContentType *ct, const char *filename)
 	return RM_ATTACHMENT;
 }
 
+static bool is_attachment(GMimeObject *o);
+
 static size_t object_size(GMimeObject *o)
 {
 	GMimeStream *null;
@@ -168,7 +170,10 @@ static int remove_part(mail_ctx_t *c, GMimeObject *o, int force)
 
 	for (char *p = mime; p && *p; p++)
 		*p = g_ascii_tolower(*p);
-	rc = report_remove(c->rep, name, mime, object_size(o), why, NULL);
+	if (force < 0 && attach_wanted(c, o, why, name || is_attachment(o)))
+		rc = attach_sanitize(c, GMIME_PART(o), name, mime);
+	else
+		rc = report_remove(c->rep, name, mime, object_size(o), why, NULL);
 	g_free(mime);
 	free(name);
 	return rc;
@@ -257,7 +262,7 @@ static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
 	int rc;
 
 	check_base64(c, p);
-	ba = part_decode(c, p);
+	ba = mail_part_decode(c, p);
 	cap = (size_t)ba->len * 4 + 64; /* guint len: no overflow in size_t */
 	buf_init(u, cap);
 	rc = charset_decode(label, (const char *)ba->data, ba->len, u, &c->cs);

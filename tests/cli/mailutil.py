@@ -21,8 +21,9 @@ class Result:
         self.report = report
         self.seconds = seconds
         self.msg = email.message_from_bytes(raw, policy=email.policy.default)
-        part = self.msg.get_payload(decode=True) or b""
-        self.text = part.decode("utf-8")
+        first = next(self.msg.iter_parts()) if self.msg.is_multipart() else self.msg
+        assert first.get_content_type() == "text/plain"
+        self.text = (first.get_payload(decode=True) or b"").decode("utf-8")
         # the notice block ends at the second rule line and a blank line
         self.notice, _, self.body = self.text.partition("\r\n\r\n")
         self.body = self.body.replace("\r\n", "\n")

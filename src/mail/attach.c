@@ -1,0 +1,113 @@
+/*
+ * attach.c — attachments through file CDR (config attachments = sanitize):
+ * decode the part, run cdr_sanitize() on its bytes, and either keep the
+ * rebuilt file for the output message (under its decoded name, with the
+ * extension of its new type) or list it as blocked with CDR's reason.
+ * RFC 2183 (Content-Disposition), RFC 2231 (filenames, via GMime).
+ *
+ * SECURITY: sanitizer worker. Only CDR's output (rebuilt from decoded
+ * values) is attached; the original part's bytes never reach the output.
+ */
+#include "mail/mail_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "cdr/cdr.h"
+
+#define ACTIONS_TEXT_MAX 1024
+
+bool attach_wanted(const mail_ctx_t *c, GMimeObject *o, removal_t why, bool named)
+{
+	if (!cfg_is(c->cfg, CFG_ATTACHMENTS, "sanitize") || !GMIME_IS_PART(o))
+		return false;
+	return why == RM_ATTACHMENT || (why == RM_IMAGE && named);
+}
+
+static char *actions_text(const cdr_result_t *r)
+{
+	buf_t b;
+
+	buf_init(&b, ACTIONS_TEXT_MAX);
+	for (size_t i = 0; i < r->nactions; i++) {
+		int rc = buf_printf(&b, "%s%s", i ? "; " : "", r->actions[i].text);
+
+		if (rc == 0 && r->actions[i].count > 1)
+			rc = buf_printf(&b, " (×%u)", r->actions[i].count);
+		if (rc < 0) {
+			b.max += 8; /* room for the ellipsis past the cap */
+			buf_rtrim(&b, "; ");
+			if (buf_puts(&b, " …") < 0)
+				break;
+			break;
+		}
+	}
+	return buf_steal(&b, NULL);
+}
+
+static GMimeObject *make_part(const mail_ctx_t *c, const cdr_result_t *r, const char *name)
+{
+	GMimeContentType *ct = g_mime_content_type_parse(NULL, cdr_type_mime(r->out_type));
+	GMimePart *part = g_mime_part_new_with_type(g_mime_content_type_get_media_type(ct),
+						    g_mime_content_type_get_media_subtype(ct));
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(r->out.data ? r->out.data : "", r->out.len);
+	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
+
+	if (g_mime_content_type_is_type(ct, "text", "*"))
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset",
+							 cfg_is(c->cfg, CFG_TEXT_OUTPUT_CHARSET, "cp932")
+							 ? "Shift_JIS" : "utf-8");
+	g_mime_part_set_content(part, w);
+	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+	g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+	g_mime_part_set_filename(part, name);
+	g_object_unref(w);
+	g_object_unref(s);
+	g_object_unref(ct);
+	return GMIME_OBJECT(part);
+}
+
+static int keep_output(mail_ctx_t *c, const cdr_result_t *r, const char *name,
+		       const char *mime, size_t size)
+{
+	char out_name[1024];
+	attached_item_t it = { 0 };
+	GMimeObject **parts;
+
+	if (cdr_output_name(name ? name : "attachment", r->out_type, out_name, sizeof(out_name)) < 0)
+		snprintf(out_name, sizeof(out_name), "attachment.%s",
+			 cdr_type_ext(r->out_type) ? cdr_type_ext(r->out_type) : "bin");
+	parts = realloc(c->out_parts, (c->n_out_parts + 1) * sizeof(*parts));
+	if (!parts)
+		return -1;
+	c->out_parts = parts;
+	c->out_parts[c->n_out_parts++] = make_part(c, r, out_name);
+	it.filename = name ? strdup(name) : NULL;
+	it.content_type = strdup(mime);
+	it.size = size;
+	it.out_filename = strdup(out_name);
+	it.out_type = strdup(r->out_type);
+	it.out_size = r->out.len;
+	it.actions = actions_text(r);
+	return report_attach(c->rep, &it);
+}
+
+int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *mime)
+{
+	GByteArray *ba = mail_part_decode(c, p);
+	cdr_result_t r;
+	int rc;
+
+	if (c->quarantine) {
+		g_byte_array_unref(ba);
+		return 0;
+	}
+	rc = cdr_sanitize(c->cfg, name, ba->data, ba->len, CDR_MODE_DEFAULT, &r);
+	if (r.verdict == CDR_SANITIZED && rc == 0)
+		rc = keep_output(c, &r, name, mime, ba->len);
+	else
+		rc = report_remove(c->rep, name, mime, ba->len, RM_BLOCKED,
+				   r.reason[0] ? r.reason : "internal error");
+	cdr_result_free(&r);
+	g_byte_array_unref(ba);
+	return rc;
+}

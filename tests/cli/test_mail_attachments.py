@@ -1,0 +1,97 @@
+"""`attachments = sanitize`: each attachment goes through file CDR; rebuilt
+files are attached under their decoded names (extension changed with the
+type), blocked ones are listed with their reason. Outputs are checked by
+independent tools: Python's email parser, qpdf, zipfile + an XML parse."""
+import base64
+import re
+
+from mailutil import msg, sanitize
+from test_file_office import DOCM_MAIN, RUN, docx
+from test_file_util import assert_pdf_clean, make_zip, parse_all_xml, parts, simple_pdf
+
+H = {"From": "a@example.jp", "To": "b@example.lg.jp", "Subject": "files"}
+SANITIZE = "attachments = sanitize\n"
+
+
+def with_files(*files):
+    out = ["--B\nContent-Type: text/plain; charset=utf-8\n\n添付をご確認ください。\n"]
+    for name, ctype, data in files:
+        q = base64.b64encode(name.encode()).decode()
+        out.append(f"--B\nContent-Type: {ctype}\nContent-Transfer-Encoding: base64\n"
+                   f"Content-Disposition: attachment; filename=\"=?UTF-8?B?{q}?=\"\n\n"
+                   + base64.encodebytes(data).decode())
+    return msg(H, "".join(out) + "--B--\n", ctype='multipart/mixed; boundary="B"')
+
+
+def attachments(r):
+    return [(p.get_filename(), p.get_content_type(), p.get_payload(decode=True))
+            for p in r.msg.iter_attachments()]
+
+
+def test_docm_becomes_docx_without_macros():
+    src = docx(RUN, [("rId9", "vbaProject", "vbaProject.bin", False)], DOCM_MAIN,
+               [("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 fake vba")])
+    r = sanitize(with_files(("報告書.docm", "application/vnd.ms-word.document.macroEnabled.12", src)),
+                 config=SANITIZE)
+    assert r.verdict == "sanitized"
+    assert r.msg.get_content_type() == "multipart/mixed"
+    body = next(r.msg.iter_parts()).get_payload(decode=True).decode()
+    assert body.endswith("添付をご確認ください。\r\n")
+    (name, ctype, data), = attachments(r)
+    assert name == "報告書.docx"
+    assert ctype == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    p = parts(data)
+    parse_all_xml(p)
+    assert not any(re.search(r"vbaProject", n) for n in p)
+    assert "本文 keep me".encode() in p["word/document.xml"]
+    item, = r.report["sanitized"]
+    assert (item["filename"], item["out_filename"], item["out_type"]) == \
+        ("報告書.docm", "報告書.docx", "docx")
+    assert "1. 報告書.docx ← 報告書.docm (" in r.notice
+    assert r.report["removed"] == []
+
+
+def test_pdf_with_javascript_is_flattened():
+    src = simple_pdf("/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    r = sanitize(with_files(("見積書.pdf", "application/pdf", src)), config=SANITIZE)
+    (name, ctype, data), = attachments(r)
+    assert (name, ctype) == ("見積書.pdf", "application/pdf")
+    assert_pdf_clean(data)
+    assert r.report["sanitized"][0]["out_type"] == "pdf"
+
+
+def test_blocked_files_are_listed_with_their_reason():
+    exe = b"MZ\x90\x00" + b"\x00" * 60
+    enc = make_zip([("a.txt", "x")])
+    enc = enc[:6] + bytes([enc[6] | 1]) + enc[7:]      # set the encrypted flag
+    r = sanitize(with_files(("tool.exe", "application/octet-stream", exe),
+                            ("macro.doc", "application/msword", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)),
+                 config=SANITIZE)
+    assert attachments(r) == []
+    reasons = {i["filename"]: i["reason"] for i in r.report["removed"]}
+    assert reasons == {"tool.exe": "executable", "macro.doc": "blocked"}
+    blocked = [i for i in r.report["removed"] if i["reason"] == "blocked"][0]
+    assert blocked["detail"]
+    assert f"macro.doc (application/msword, 512 バイト) — 無害化できないファイル: {blocked['detail']}" in r.notice
+
+
+def test_remove_policy_is_still_the_default():
+    src = simple_pdf()
+    r = sanitize(with_files(("a.pdf", "application/pdf", src)))
+    assert attachments(r) == []
+    assert [i["reason"] for i in r.report["removed"]] == ["attachment"]
+
+
+def test_per_type_policy_remove():
+    r = sanitize(with_files(("a.pdf", "application/pdf", simple_pdf())),
+                 config=SANITIZE + "pdf_policy = remove\n")
+    assert attachments(r) == []
+    assert r.report["removed"][0]["detail"] == "policy: pdf_policy = remove"
+
+
+def test_quarantined_message_attaches_nothing():
+    data = with_files(("a.pdf", "application/pdf", simple_pdf())).replace(
+        b"Content-Type: multipart/mixed", b"Content-Type: text/plain\nContent-Type: multipart/mixed", 1)
+    r = sanitize(data, config=SANITIZE)
+    assert r.verdict == "quarantined"
+    assert r.msg.get_content_type() == "text/plain"
