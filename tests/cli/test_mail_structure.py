@@ -17,7 +17,7 @@ BASE = {
     "X-Mailer": "Evil 1.0",
 }
 
-REPORT_KEYS = {"verdict", "id", "from", "subject", "parts", "removed", "removed_not_listed",
+REPORT_KEYS = {"verdict", "id", "from", "subject", "parts", "removed", "sanitized", "removed_not_listed",
                "links_defanged", "links_removed", "decoding_losses", "warnings", "limits_hit"}
 
 
