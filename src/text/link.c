@@ -147,6 +147,12 @@ static int put_inert(scan_t *sc, size_t i, size_t to)
 	int kind;
 
 	while (i < to) {
+		if (s[i] == ':' && i + 2 < sc->n && s[i + 1] == '/' && s[i + 2] == '/') {
+			if (put(sc, "[:]", 3) < 0)  /* whatever run precedes it */
+				return -1;
+			i++;
+			continue;
+		}
 		if (!is_run((unsigned char)s[i]) || (i > 0 && is_run((unsigned char)s[i - 1]))) {
 			if (put(sc, s + i, 1) < 0)
 				return -1;
@@ -202,6 +208,8 @@ static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
 	};
 	size_t a = r1 + 3, h = find_any(sc, a, e, "/?#");
 
+	if (h > a && sc->s[h - 1] == ':')
+		h--;  /* "host://": the inert path writes "[:]//" */
 	if (put(sc, rep[kind], strlen(rep[kind])) < 0 || put_dots(sc, a, h) < 0)
 		return -1;
 	return put_inert(sc, h, e);

@@ -28,6 +28,9 @@ static const tcase_t text_cases[] = {
 	{ "a https://a.jp b www.c.jp", "a [URL] b [URL]", LINK_REMOVE, 0, 2 },
 	{ "no links: data: 1.5, www. ok, mailto: x", "no links: data: 1.5, www. ok, mailto: x", LINK_DEFANG, 0, 0 },
 	{ "http://", "hxxp://", LINK_DEFANG, 1, 0 },
+	/* fuzz: the authority ended in ':' right before "//" */
+	{ "http://a.bhxxps://c", "hxxp://a[.]bhxxps[:]//c", LINK_DEFANG, 1, 0 },
+	{ "www.a.jp://x", "[URL]", LINK_DEFANG, 0, 1 },
 };
 
 static void text_case(void **state)
