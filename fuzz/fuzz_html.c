@@ -5,7 +5,7 @@
  * UTF-8, has no trailing space on a line, no leading/trailing blank line, no
  * two blank lines in a row, and in defang/remove style no live link is left:
  * every "://" is preceded by an empty scheme run or hxxp/hxxps/fxp, and no
- * run starts with "www." followed by a host character. (A bare "http://"
+ * run starts with "www." followed by a letter or digit. (A bare "http://"
  * inside other text is also rewritten, so this holds for all text.) */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,11 @@ static int run_ch(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 	       (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
+}
+
+static int alnum(unsigned char c)
+{
+	return run_ch(c) && c != '+' && c != '.' && c != '-';
 }
 
 static void check_inert(const char *s, size_t n)
@@ -34,7 +39,7 @@ static void check_inert(const char *s, size_t n)
 				abort();
 		}
 		if ((i == 0 || !run_ch((unsigned char)s[i - 1])) && i + 4 < n &&
-		    !strncasecmp(s + i, "www.", 4) && run_ch((unsigned char)s[i + 4]))
+		    !strncasecmp(s + i, "www.", 4) && alnum((unsigned char)s[i + 4]))
 			abort();
 	}
 }

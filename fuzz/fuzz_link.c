@@ -18,6 +18,11 @@ static int run_ch(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
 }
 
+static int alnum(unsigned char c)
+{
+	return run_ch(c) && c != '+' && c != '.' && c != '-';
+}
+
 static void check_inert(const char *s, size_t n)
 {
 	size_t i, b;
@@ -32,7 +37,7 @@ static void check_inert(const char *s, size_t n)
 				abort();
 		}
 		if ((i == 0 || !run_ch((unsigned char)s[i - 1])) && i + 4 < n &&
-		    !strncasecmp(s + i, "www.", 4) && run_ch((unsigned char)s[i + 4]))
+		    !strncasecmp(s + i, "www.", 4) && alnum((unsigned char)s[i + 4]))
 			abort();
 	}
 }

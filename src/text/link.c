@@ -129,9 +129,15 @@ static size_t run_end(const scan_t *sc, size_t i, size_t lim)
 	return i;
 }
 
+static bool is_alnum(unsigned char c)
+{
+	return is_run(c) && c != '+' && c != '.' && c != '-';
+}
+
+/* "www." and then a letter or digit (the host must go on). */
 static bool starts_www(const char *s, size_t n)
 {
-	return n > 4 && ieq(s, 4, "www.");
+	return n > 4 && ieq(s, 4, "www.") && is_alnum((unsigned char)s[4]);
 }
 
 static int put(scan_t *sc, const char *p, size_t n)

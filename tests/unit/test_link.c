@@ -31,6 +31,7 @@ static const tcase_t text_cases[] = {
 	/* fuzz: the authority ended in ':' right before "//" */
 	{ "http://a.bhxxps://c", "hxxp://a[.]bhxxps[:]//c", LINK_DEFANG, 1, 0 },
 	{ "www.a.jp://x", "[URL]", LINK_DEFANG, 0, 1 },
+	{ ",www.. www.-a www.", ",www.. www.-a www.", LINK_DEFANG, 0, 0 },
 };
 
 static void text_case(void **state)
