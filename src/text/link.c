@@ -185,15 +185,18 @@ static int put_inert(scan_t *sc, size_t i, size_t to)
 	return 0;
 }
 
-/* Copy [i, to) with every '.' written as "[.]". */
-static int put_dots(scan_t *sc, size_t i, size_t to)
+/* Copy a host [i, to) with every '.' written as "[.]" and every ':' as
+ * "[:]": "[.]" starts a new run in the output, so a label followed by ':'
+ * ("a.tel:1") must not become a live "tel:1". */
+static int put_host(scan_t *sc, size_t i, size_t to)
 {
 	size_t k;
 
 	for (k = i; k < to; k++) {
-		if (sc->s[k] != '.')
+		if (sc->s[k] != '.' && sc->s[k] != ':')
 			continue;
-		if (put(sc, sc->s + i, k - i) < 0 || put(sc, "[.]", 3) < 0)
+		if (put(sc, sc->s + i, k - i) < 0 ||
+		    put(sc, sc->s[k] == '.' ? "[.]" : "[:]", 3) < 0)
 			return -1;
 		i = k + 1;
 	}
@@ -214,9 +217,7 @@ static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
 	};
 	size_t a = r1 + 3, h = find_any(sc, a, e, "/?#");
 
-	if (h > a && sc->s[h - 1] == ':')
-		h--;  /* "host://": the inert path writes "[:]//" */
-	if (put(sc, rep[kind], strlen(rep[kind])) < 0 || put_dots(sc, a, h) < 0)
+	if (put(sc, rep[kind], strlen(rep[kind])) < 0 || put_host(sc, a, h) < 0)
 		return -1;
 	return put_inert(sc, h, e);
 }
@@ -227,10 +228,11 @@ static int defang_mailto(scan_t *sc, size_t r1, size_t e)
 
 	if (at == e)
 		return put_inert(sc, r1 + 1, e);
-	for (d = at + 1; d < e && (is_run((unsigned char)sc->s[d]) && sc->s[d] != '+'); d++)
+	for (d = at + 1; d < e && ((is_run((unsigned char)sc->s[d]) && sc->s[d] != '+') ||
+				   sc->s[d] == ':'); d++)
 		;
 	if (put_inert(sc, r1 + 1, at) < 0 || put(sc, "[@]", 3) < 0 ||
-	    put_dots(sc, at + 1, d) < 0)
+	    put_host(sc, at + 1, d) < 0)
 		return -1;
 	return put_inert(sc, d, e);
 }
@@ -247,8 +249,8 @@ static int defang_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 			return -1;
 		return put_inert(sc, r1 + 1, e);
 	case K_NONE:
-		h = find_any(sc, r0, e, "/?#:");
-		if (put_dots(sc, r0, h) < 0)
+		h = find_any(sc, r0, e, "/?#");
+		if (put_host(sc, r0, h) < 0)
 			return -1;
 		return put_inert(sc, h, e);
 	default:

@@ -10,7 +10,7 @@ typedef struct {
 
 static const tcase_t text_cases[] = {
 	{ "see https://www.example.com/a?b=c.", "see hxxps://www[.]example[.]com/a?b=c.", LINK_DEFANG, 1, 0 },
-	{ "HTTP://192.168.0.1:8080/x", "hxxp://192[.]168[.]0[.]1:8080/x", LINK_DEFANG, 1, 0 },
+	{ "HTTP://192.168.0.1:8080/x", "hxxp://192[.]168[.]0[.]1[:]8080/x", LINK_DEFANG, 1, 0 },
 	{ "ftp://ftp.example.jp/pub", "fxp://ftp[.]example[.]jp/pub", LINK_DEFANG, 1, 0 },
 	{ "www.example.com です", "www[.]example[.]com です", LINK_DEFANG, 1, 0 },
 	{ "mailto:taro@example.jp", "taro[@]example[.]jp", LINK_DEFANG, 1, 0 },
@@ -31,6 +31,8 @@ static const tcase_t text_cases[] = {
 	/* fuzz: the authority ended in ':' right before "//" */
 	{ "http://a.bhxxps://c", "hxxp://a[.]bhxxps[:]//c", LINK_DEFANG, 1, 0 },
 	{ "www.a.jp://x", "[URL]", LINK_DEFANG, 0, 1 },
+	/* fuzz: a host label followed by ':' must not start a live tel:/mailto: */
+	{ "www.w.mailto:tap http://a.tel:1/ mailto:a@b.tel:2", "www[.]w[.]mailto[:]tap hxxp://a[.]tel[:]1/ a[@]b[.]tel[:]2", LINK_DEFANG, 3, 0 },
 	{ ",www.. www.-a www.", ",www.. www.-a www.", LINK_DEFANG, 0, 0 },
 };
 
