@@ -222,12 +222,18 @@ static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
 	return put_inert(sc, h, e);
 }
 
-static int defang_mailto(scan_t *sc, size_t r1, size_t e)
+/* "mailto:taro@example.jp" → "taro[@]example[.]jp". Anything else keeps
+ * its scheme as "mailto[:]": dropping it could join the text before it with
+ * what follows ("http:mailto://x" must not become "http://x"). */
+static int defang_mailto(scan_t *sc, size_t r0, size_t r1, size_t e)
 {
 	size_t at = find_any(sc, r1 + 1, e, "@"), d;
 
-	if (at == e)
+	if (at == e || !is_alnum((unsigned char)sc->s[r1 + 1])) {
+		if (put(sc, sc->s + r0, r1 - r0) < 0 || put(sc, "[:]", 3) < 0)
+			return -1;
 		return put_inert(sc, r1 + 1, e);
+	}
 	for (d = at + 1; d < e && ((is_run((unsigned char)sc->s[d]) && sc->s[d] != '+') ||
 				   sc->s[d] == ':'); d++)
 		;
@@ -243,7 +249,7 @@ static int defang_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 
 	switch (kind) {
 	case K_MAILTO:
-		return defang_mailto(sc, r1, e);
+		return defang_mailto(sc, r0, r1, e);
 	case K_TEL:
 		if (put(sc, sc->s + r0, r1 - r0) < 0 || put(sc, "[:]", 3) < 0)
 			return -1;

@@ -33,6 +33,8 @@ static const tcase_t text_cases[] = {
 	{ "www.a.jp://x", "[URL]", LINK_DEFANG, 0, 1 },
 	/* fuzz: a host label followed by ':' must not start a live tel:/mailto: */
 	{ "www.w.mailto:tap http://a.tel:1/ mailto:a@b.tel:2", "www[.]w[.]mailto[:]tap hxxp://a[.]tel[:]1/ a[@]b[.]tel[:]2", LINK_DEFANG, 3, 0 },
+	/* fuzz: dropping "mailto:" must not join "http:" with "//" */
+	{ "http:mailto://x mailto:?subject=a", "http:mailto[:]//x mailto[:]?subject=a", LINK_DEFANG, 2, 0 },
 	{ ",www.. www.-a www.", ",www.. www.-a www.", LINK_DEFANG, 0, 0 },
 };
 
