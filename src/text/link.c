@@ -145,6 +145,24 @@ static int put(scan_t *sc, const char *p, size_t n)
 	return buf_append(sc->out, p, n);
 }
 
+/* Copy a host [i, to) with every '.' written as "[.]" and every ':' as
+ * "[:]": "[.]" starts a new run in the output, so a label followed by ':'
+ * ("a.tel:1") must not become a live "tel:1". */
+static int put_host(scan_t *sc, size_t i, size_t to)
+{
+	size_t k;
+
+	for (k = i; k < to; k++) {
+		if (sc->s[k] != '.' && sc->s[k] != ':')
+			continue;
+		if (put(sc, sc->s + i, k - i) < 0 ||
+		    put(sc, sc->s[k] == '.' ? "[.]" : "[:]", 3) < 0)
+			return -1;
+		i = k + 1;
+	}
+	return put(sc, sc->s + i, to - i);
+}
+
 /* Inert copy of [i, to): nothing in it can start a clickable link. */
 static int put_inert(scan_t *sc, size_t i, size_t to)
 {
@@ -168,8 +186,8 @@ static int put_inert(scan_t *sc, size_t i, size_t to)
 		r1 = run_end(sc, i, to);
 		kind = scheme_kind(s + i, r1 - i);
 		if (starts_www(s + i, r1 - i)) {
-			if (put(sc, s + i, 3) < 0 || put(sc, "[.]", 3) < 0 ||
-			    put(sc, s + i + 4, r1 - i - 4) < 0)
+			/* every dot: "www[.]www.x" would start a new live run */
+			if (put_host(sc, i, r1) < 0)
 				return -1;
 		} else if (put(sc, s + i, r1 - i) < 0) {
 			return -1;
@@ -183,24 +201,6 @@ static int put_inert(scan_t *sc, size_t i, size_t to)
 		i = r1;
 	}
 	return 0;
-}
-
-/* Copy a host [i, to) with every '.' written as "[.]" and every ':' as
- * "[:]": "[.]" starts a new run in the output, so a label followed by ':'
- * ("a.tel:1") must not become a live "tel:1". */
-static int put_host(scan_t *sc, size_t i, size_t to)
-{
-	size_t k;
-
-	for (k = i; k < to; k++) {
-		if (sc->s[k] != '.' && sc->s[k] != ':')
-			continue;
-		if (put(sc, sc->s + i, k - i) < 0 ||
-		    put(sc, sc->s[k] == '.' ? "[.]" : "[:]", 3) < 0)
-			return -1;
-		i = k + 1;
-	}
-	return put(sc, sc->s + i, to - i);
 }
 
 static size_t find_any(const scan_t *sc, size_t i, size_t to, const char *set)
