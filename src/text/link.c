@@ -186,9 +186,15 @@ static int put_inert(scan_t *sc, size_t i, size_t to)
 		r1 = run_end(sc, i, to);
 		kind = scheme_kind(s + i, r1 - i);
 		if (starts_www(s + i, r1 - i)) {
-			/* every dot: "www[.]www.x" would start a new live run */
+			/* every dot: "www[.]www.x" would start a new live run,
+			 * and so would "www[.]mailto" + ":x" */
 			if (put_host(sc, i, r1) < 0)
 				return -1;
+			if (r1 < to && s[r1] == ':') {
+				if (put(sc, "[:]", 3) < 0)
+					return -1;
+				r1++;
+			}
 		} else if (put(sc, s + i, r1 - i) < 0) {
 			return -1;
 		} else if (r1 < to && s[r1] == ':' &&

@@ -23,6 +23,7 @@ static const tcase_t text_cases[] = {
 	{ "http://a.jp/?u=http://evil.jp/&w=www.evil.jp", "hxxp://a[.]jp/?u=http[:]//evil.jp/&w=www[.]evil[.]jp", LINK_DEFANG, 1, 0 },
 	/* fuzz: "www[.]www.x" in a path would start a new live www. run */
 	{ "http://a/www.www.b", "hxxp://a/www[.]www[.]b", LINK_DEFANG, 1, 0 },
+	{ "http://a/www.mailto:b", "hxxp://a/www[.]mailto[:]b", LINK_DEFANG, 1, 0 },
 	{ "javascript://%0aalert(1) file:///etc/passwd", "[URL] [URL]", LINK_DEFANG, 0, 2 },
 	{ "already hxxps://www[.]x[.]jp/", "already hxxps://www[.]x[.]jp/", LINK_DEFANG, 0, 0 },
 	{ "3http://a.jp", "[URL]", LINK_DEFANG, 0, 1 },
