@@ -145,7 +145,7 @@ typedef struct pscan {
 	size_t n, i;
 	int max, depth, noff;
 	GumboTag *st, *off;
-	uint32_t *hash;
+	uint32_t *hash, *offh, *attrh;
 	int *saved;
 	unsigned cnt[GUMBO_TAG_LAST + 1];
 	bool deep;
@@ -229,6 +229,25 @@ static bool tag_rawtext(GumboTag t)
 	return tag_in(t, v, MUGAI_ARRAY_LEN(v));
 }
 
+/* A formatting element left the stack but stays in the active formatting
+ * list (it will be reconstructed). Noah's Ark: at most 3 identical ones
+ * (same tag, same attribute bytes; reality compares attribute sets, so we
+ * only ever overestimate). */
+static void ps_off_add(pscan_t *p, GumboTag t, uint32_t ah)
+{
+	int k, same = 0;
+
+	for (k = p->noff - 1; k >= 0; k--)
+		if (p->off[k] == t && p->offh[k] == ah && ++same >= 3)
+			return;
+	if (p->depth + p->noff >= p->max) {
+		p->deep = true;
+		return;
+	}
+	p->off[p->noff] = t;
+	p->offh[p->noff++] = ah;
+}
+
 static void ps_pop(pscan_t *p, bool implicit)
 {
 	GumboTag t = p->st[--p->depth];
@@ -236,15 +255,11 @@ static void ps_pop(pscan_t *p, bool implicit)
 	p->cnt[t]--;
 	if (tag_scope(t) && p->noff > p->saved[p->depth])
 		p->noff = p->saved[p->depth];
-	if (implicit && tag_fmt(t)) {
-		if (p->depth + p->noff >= p->max)
-			p->deep = true;
-		else
-			p->off[p->noff++] = t;
-	}
+	if (implicit && tag_fmt(t))
+		ps_off_add(p, t, p->attrh[p->depth]);
 }
 
-static void ps_push(pscan_t *p, GumboTag t, uint32_t h)
+static void ps_push(pscan_t *p, GumboTag t, uint32_t h, uint32_t ah)
 {
 	if (p->depth + p->noff >= p->max) {
 		p->deep = true;
@@ -252,6 +267,7 @@ static void ps_push(pscan_t *p, GumboTag t, uint32_t h)
 	}
 	p->st[p->depth] = t;
 	p->hash[p->depth] = h;
+	p->attrh[p->depth] = ah;
 	p->saved[p->depth] = p->noff;
 	p->cnt[t]++;
 	p->depth++;
@@ -345,9 +361,11 @@ static void ps_skip_past(pscan_t *p, const char *needle)
 	}
 }
 
-/* Skip the attributes of a tag; return true when it ends with "/>". */
-static bool ps_skip_attrs(pscan_t *p)
+/* Skip the attributes of a tag; return true when it ends with "/>".
+ * *ah gets a hash of the attribute bytes. */
+static bool ps_skip_attrs(pscan_t *p, uint32_t *ah)
 {
+	size_t b = p->i;
 	char q, prev = 0;
 
 	while (p->i < p->n && p->s[p->i] != '>') {
@@ -360,6 +378,7 @@ static bool ps_skip_attrs(pscan_t *p)
 		if (q != ' ' && q != '\t' && q != '\n' && q != '\r')
 			prev = q;
 	}
+	*ah = name_hash(p->s + b, (p->i < p->n ? p->i : p->n) - b);
 	p->i++;
 	return prev == '/';
 }
@@ -391,12 +410,13 @@ static void ps_end_tag(pscan_t *p, GumboTag t, uint32_t h)
 	for (k = p->noff - 1; k >= 0; k--)
 		if (p->off[k] == t) {
 			memmove(p->off + k, p->off + k + 1, (size_t)(p->noff - k - 1) * sizeof(*p->off));
+			memmove(p->offh + k, p->offh + k + 1, (size_t)(p->noff - k - 1) * sizeof(*p->offh));
 			p->noff--;
 			return;
 		}
 }
 
-static void ps_start_tag(pscan_t *p, GumboTag t, uint32_t h, bool selfclose)
+static void ps_start_tag(pscan_t *p, GumboTag t, uint32_t h, uint32_t ah, bool selfclose)
 {
 	char close[16];
 	bool foreign = p->cnt[GUMBO_TAG_SVG] || p->cnt[GUMBO_TAG_MATH];
@@ -408,7 +428,7 @@ static void ps_start_tag(pscan_t *p, GumboTag t, uint32_t h, bool selfclose)
 		p->i = p->n;
 		return;
 	}
-	ps_push(p, t, h);
+	ps_push(p, t, h, ah);
 	if (tag_rawtext(t) && !foreign) {
 		snprintf(close, sizeof(close), "</%s", gumbo_normalized_tagname(t));
 		ps_skip_past(p, close);
@@ -419,7 +439,8 @@ static void ps_start_tag(pscan_t *p, GumboTag t, uint32_t h, bool selfclose)
 static void ps_tag(pscan_t *p)
 {
 	const char *s = p->s;
-	bool end = false;
+	bool end = false, selfclose;
+	uint32_t ah;
 	size_t b, len;
 	GumboTag t;
 
@@ -438,12 +459,11 @@ static void ps_tag(pscan_t *p)
 	b = p->i;
 	len = ps_name(p);
 	t = gumbo_tagn_enum(s + b, (unsigned)(len > 64 ? 64 : len));
-	if (end) {
-		ps_skip_attrs(p);
+	selfclose = ps_skip_attrs(p, &ah);
+	if (end)
 		ps_end_tag(p, t, name_hash(s + b, len));
-	} else {
-		ps_start_tag(p, t, name_hash(s + b, len), ps_skip_attrs(p));
-	}
+	else
+		ps_start_tag(p, t, name_hash(s + b, len), ah, selfclose);
 }
 
 static int scan_too_deep(const char *s, size_t n, int depth_max)
@@ -458,8 +478,10 @@ static int scan_too_deep(const char *s, size_t n, int depth_max)
 	p.st = calloc(m, sizeof(*p.st));
 	p.off = calloc(m, sizeof(*p.off));
 	p.hash = calloc(m, sizeof(*p.hash));
+	p.offh = calloc(m, sizeof(*p.offh));
+	p.attrh = calloc(m, sizeof(*p.attrh));
 	p.saved = calloc(m, sizeof(*p.saved));
-	if (!p.st || !p.off || !p.hash || !p.saved)
+	if (!p.st || !p.off || !p.hash || !p.offh || !p.attrh || !p.saved)
 		goto out;
 	while (p.i < p.n && !p.deep) {
 		lt = memchr(s + p.i, '<', p.n - p.i);
@@ -473,6 +495,8 @@ out:
 	free(p.st);
 	free(p.off);
 	free(p.hash);
+	free(p.offh);
+	free(p.attrh);
 	free(p.saved);
 	return rc;
 }

@@ -9,6 +9,16 @@
  * attribute, display:none) are dropped; links go through link_emit() and
  * bare URLs in text through link_rewrite_text().
  *
+ * Decisions (details in html.c): also dropped are noscript, iframe, object,
+ * embed, applet, svg/math, canvas, audio, video, select/option, input, and
+ * elements styled visibility:hidden or mso-hide:all; button text and
+ * aria-hidden content are kept (they are visible). Table cells are joined
+ * with " | " while they stay on one line; empty cells and rows vanish.
+ * Raw C0 bytes reach us from gumbo as U+FFFD and are shown as such.
+ *
+ * Gumbo 0.10.1 has no max_tree_depth: depth_max is enforced by a linear
+ * pre-scan before gumbo runs and by the (iterative) tree walk after it.
+ *
  * SECURITY: runs in the sanitizer worker on hostile HTML; gumbo's tree depth
  * is capped (depth_max) and so is the output (expansion_max × input).
  */

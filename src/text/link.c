@@ -129,14 +129,38 @@ static size_t run_end(const scan_t *sc, size_t i, size_t lim)
 	return i;
 }
 
+static bool is_alnum(unsigned char c)
+{
+	return is_run(c) && c != '+' && c != '.' && c != '-';
+}
+
+/* "www." and then a letter or digit (the host must go on). */
 static bool starts_www(const char *s, size_t n)
 {
-	return n > 4 && ieq(s, 4, "www.");
+	return n > 4 && ieq(s, 4, "www.") && is_alnum((unsigned char)s[4]);
 }
 
 static int put(scan_t *sc, const char *p, size_t n)
 {
 	return buf_append(sc->out, p, n);
+}
+
+/* Copy a host [i, to) with every '.' written as "[.]" and every ':' as
+ * "[:]": "[.]" starts a new run in the output, so a label followed by ':'
+ * ("a.tel:1") must not become a live "tel:1". */
+static int put_host(scan_t *sc, size_t i, size_t to)
+{
+	size_t k;
+
+	for (k = i; k < to; k++) {
+		if (sc->s[k] != '.' && sc->s[k] != ':')
+			continue;
+		if (put(sc, sc->s + i, k - i) < 0 ||
+		    put(sc, sc->s[k] == '.' ? "[.]" : "[:]", 3) < 0)
+			return -1;
+		i = k + 1;
+	}
+	return put(sc, sc->s + i, to - i);
 }
 
 /* Inert copy of [i, to): nothing in it can start a clickable link. */
@@ -147,6 +171,12 @@ static int put_inert(scan_t *sc, size_t i, size_t to)
 	int kind;
 
 	while (i < to) {
+		if (s[i] == ':' && i + 2 < sc->n && s[i + 1] == '/' && s[i + 2] == '/') {
+			if (put(sc, "[:]", 3) < 0)  /* whatever run precedes it */
+				return -1;
+			i++;
+			continue;
+		}
 		if (!is_run((unsigned char)s[i]) || (i > 0 && is_run((unsigned char)s[i - 1]))) {
 			if (put(sc, s + i, 1) < 0)
 				return -1;
@@ -156,9 +186,15 @@ static int put_inert(scan_t *sc, size_t i, size_t to)
 		r1 = run_end(sc, i, to);
 		kind = scheme_kind(s + i, r1 - i);
 		if (starts_www(s + i, r1 - i)) {
-			if (put(sc, s + i, 3) < 0 || put(sc, "[.]", 3) < 0 ||
-			    put(sc, s + i + 4, r1 - i - 4) < 0)
+			/* every dot: "www[.]www.x" would start a new live run,
+			 * and so would "www[.]mailto" + ":x" */
+			if (put_host(sc, i, r1) < 0)
 				return -1;
+			if (r1 < to && s[r1] == ':') {
+				if (put(sc, "[:]", 3) < 0)
+					return -1;
+				r1++;
+			}
 		} else if (put(sc, s + i, r1 - i) < 0) {
 			return -1;
 		} else if (r1 < to && s[r1] == ':' &&
@@ -171,21 +207,6 @@ static int put_inert(scan_t *sc, size_t i, size_t to)
 		i = r1;
 	}
 	return 0;
-}
-
-/* Copy [i, to) with every '.' written as "[.]". */
-static int put_dots(scan_t *sc, size_t i, size_t to)
-{
-	size_t k;
-
-	for (k = i; k < to; k++) {
-		if (sc->s[k] != '.')
-			continue;
-		if (put(sc, sc->s + i, k - i) < 0 || put(sc, "[.]", 3) < 0)
-			return -1;
-		i = k + 1;
-	}
-	return put(sc, sc->s + i, to - i);
 }
 
 static size_t find_any(const scan_t *sc, size_t i, size_t to, const char *set)
@@ -202,21 +223,28 @@ static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
 	};
 	size_t a = r1 + 3, h = find_any(sc, a, e, "/?#");
 
-	if (put(sc, rep[kind], strlen(rep[kind])) < 0 || put_dots(sc, a, h) < 0)
+	if (put(sc, rep[kind], strlen(rep[kind])) < 0 || put_host(sc, a, h) < 0)
 		return -1;
 	return put_inert(sc, h, e);
 }
 
-static int defang_mailto(scan_t *sc, size_t r1, size_t e)
+/* "mailto:taro@example.jp" → "taro[@]example[.]jp". Anything else keeps
+ * its scheme as "mailto[:]": dropping it could join the text before it with
+ * what follows ("http:mailto://x" must not become "http://x"). */
+static int defang_mailto(scan_t *sc, size_t r0, size_t r1, size_t e)
 {
 	size_t at = find_any(sc, r1 + 1, e, "@"), d;
 
-	if (at == e)
+	if (at == e || !is_alnum((unsigned char)sc->s[r1 + 1])) {
+		if (put(sc, sc->s + r0, r1 - r0) < 0 || put(sc, "[:]", 3) < 0)
+			return -1;
 		return put_inert(sc, r1 + 1, e);
-	for (d = at + 1; d < e && (is_run((unsigned char)sc->s[d]) && sc->s[d] != '+'); d++)
+	}
+	for (d = at + 1; d < e && ((is_run((unsigned char)sc->s[d]) && sc->s[d] != '+') ||
+				   sc->s[d] == ':'); d++)
 		;
 	if (put_inert(sc, r1 + 1, at) < 0 || put(sc, "[@]", 3) < 0 ||
-	    put_dots(sc, at + 1, d) < 0)
+	    put_host(sc, at + 1, d) < 0)
 		return -1;
 	return put_inert(sc, d, e);
 }
@@ -227,14 +255,14 @@ static int defang_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 
 	switch (kind) {
 	case K_MAILTO:
-		return defang_mailto(sc, r1, e);
+		return defang_mailto(sc, r0, r1, e);
 	case K_TEL:
 		if (put(sc, sc->s + r0, r1 - r0) < 0 || put(sc, "[:]", 3) < 0)
 			return -1;
 		return put_inert(sc, r1 + 1, e);
 	case K_NONE:
-		h = find_any(sc, r0, e, "/?#:");
-		if (put_dots(sc, r0, h) < 0)
+		h = find_any(sc, r0, e, "/?#");
+		if (put_host(sc, r0, h) < 0)
 			return -1;
 		return put_inert(sc, h, e);
 	default:

@@ -132,7 +132,7 @@ static void html_deep(void **state)
 {
 	static const char *const units[] = {
 		"<div>", "<b>", "<i><b>", "<table><tr><td>", "<ul><li>", "<span>",
-		"<p><b id=1></p>", "<x-a>", "<font><center>", "<svg><g>",
+		"<x-a>", "<font><center>", "<svg><g>",
 	};
 	html_opts_t o = { LINK_DEFANG, 256, 8 };
 	html_result_t r;
@@ -155,12 +155,35 @@ static void html_deep(void **state)
 	}
 }
 
+/* Formatting elements closed by </p> stay in the active formatting list
+ * and are all reopened by the next text: deep although every tag closed. */
+static void html_deep_reconstruct(void **state)
+{
+	html_opts_t o = { LINK_DEFANG, 256, 8 };
+	html_result_t r;
+	buf_t s, b;
+	int i;
+
+	(void)state;
+	buf_init(&s, 8 << 20);
+	buf_init(&b, 8 << 20);
+	assert_int_equal(buf_puts(&s, "<p>"), 0);
+	for (i = 0; i < 100000; i++)  /* each paragraph stays under the limit */
+		assert_int_equal(buf_printf(&s, i % 200 ? "<b id=%d>" : "</p><p><b id=%d>", i), 0);
+	assert_int_equal(buf_puts(&s, "</p>x"), 0);
+	assert_int_equal(html_to_text(s.data, s.len, &o, &b, &r), 0);
+	assert_true(r.depth_exceeded);
+	buf_free(&s);
+	buf_free(&b);
+}
+
 /* Legitimate repetition must not look deep. */
 static void html_wide_not_deep(void **state)
 {
 	static const char *const units[] = {
 		"<p>a", "<li>a", "<tr><td>a<td>b", "<div>a</div>", "<b>a</b>",
-		"<dt>a<dd>b", "<option>o", "<p><font>a</font>",
+		"<dt>a<dd>b", "<option>o", "<p><font>a</font>", "<p><font size=2>a",
+		"<p><b><i><u><font color=red>a",
 	};
 	html_opts_t o = { LINK_DEFANG, 256, 8 };
 	html_result_t r;
@@ -252,10 +275,11 @@ static void html_out_cap(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[MUGAI_ARRAY_LEN(cases) + 7];
+	struct CMUnitTest tests[MUGAI_ARRAY_LEN(cases) + 8];
 	const struct CMUnitTest rest[] = {
 		cmocka_unit_test(html_counts),
 		cmocka_unit_test(html_deep),
+		cmocka_unit_test(html_deep_reconstruct),
 		cmocka_unit_test(html_wide_not_deep),
 		cmocka_unit_test(html_entity_bomb),
 		cmocka_unit_test(html_many_cells),

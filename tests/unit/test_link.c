@@ -1,0 +1,139 @@
+/* test_link.c — link_rewrite_text and link_emit: exact text per style. */
+#include "testutil.h"
+#include "text/link.h"
+
+typedef struct {
+	const char *in, *want;
+	link_style_t style;
+	size_t defanged, removed;
+} tcase_t;
+
+static const tcase_t text_cases[] = {
+	{ "see https://www.example.com/a?b=c.", "see hxxps://www[.]example[.]com/a?b=c.", LINK_DEFANG, 1, 0 },
+	{ "HTTP://192.168.0.1:8080/x", "hxxp://192[.]168[.]0[.]1[:]8080/x", LINK_DEFANG, 1, 0 },
+	{ "ftp://ftp.example.jp/pub", "fxp://ftp[.]example[.]jp/pub", LINK_DEFANG, 1, 0 },
+	{ "www.example.com です", "www[.]example[.]com です", LINK_DEFANG, 1, 0 },
+	{ "mailto:taro@example.jp", "taro[@]example[.]jp", LINK_DEFANG, 1, 0 },
+	{ "tel:03-1234-5678", "tel[:]03-1234-5678", LINK_DEFANG, 1, 0 },
+	{ "詳細はhttps://example.jp/お知らせをご覧ください。", "詳細はhxxps://example[.]jp/お知らせをご覧ください。", LINK_DEFANG, 1, 0 },
+	{ "「https://a.jp/x」（https://b.jp）", "「hxxps://a[.]jp/x」（hxxps://b[.]jp）", LINK_DEFANG, 2, 0 },
+	{ "(see http://a.jp/x)", "(see hxxp://a[.]jp/x)", LINK_DEFANG, 1, 0 },
+	{ "http://w.org/Foo_(bar)!", "hxxp://w[.]org/Foo_(bar)!", LINK_DEFANG, 1, 0 },
+	{ "<http://a.jp/>", "<hxxp://a[.]jp/>", LINK_DEFANG, 1, 0 },
+	{ "http://a.jp/?u=http://evil.jp/&w=www.evil.jp", "hxxp://a[.]jp/?u=http[:]//evil.jp/&w=www[.]evil[.]jp", LINK_DEFANG, 1, 0 },
+	/* fuzz: "www[.]www.x" in a path would start a new live www. run */
+	{ "http://a/www.www.b", "hxxp://a/www[.]www[.]b", LINK_DEFANG, 1, 0 },
+	{ "http://a/www.mailto:b", "hxxp://a/www[.]mailto[:]b", LINK_DEFANG, 1, 0 },
+	{ "javascript://%0aalert(1) file:///etc/passwd", "[URL] [URL]", LINK_DEFANG, 0, 2 },
+	{ "already hxxps://www[.]x[.]jp/", "already hxxps://www[.]x[.]jp/", LINK_DEFANG, 0, 0 },
+	{ "3http://a.jp", "[URL]", LINK_DEFANG, 0, 1 },
+	{ "a https://a.jp b", "a https://a.jp b", LINK_PLAIN, 1, 0 },
+	{ "a https://a.jp b www.c.jp", "a [URL] b [URL]", LINK_REMOVE, 0, 2 },
+	{ "no links: data: 1.5, www. ok, mailto: x", "no links: data: 1.5, www. ok, mailto: x", LINK_DEFANG, 0, 0 },
+	{ "http://", "hxxp://", LINK_DEFANG, 1, 0 },
+	/* fuzz: the authority ended in ':' right before "//" */
+	{ "http://a.bhxxps://c", "hxxp://a[.]bhxxps[:]//c", LINK_DEFANG, 1, 0 },
+	{ "www.a.jp://x", "[URL]", LINK_DEFANG, 0, 1 },
+	/* fuzz: a host label followed by ':' must not start a live tel:/mailto: */
+	{ "www.w.mailto:tap http://a.tel:1/ mailto:a@b.tel:2", "www[.]w[.]mailto[:]tap hxxp://a[.]tel[:]1/ a[@]b[.]tel[:]2", LINK_DEFANG, 3, 0 },
+	/* fuzz: dropping "mailto:" must not join "http:" with "//" */
+	{ "http:mailto://x mailto:?subject=a", "http:mailto[:]//x mailto[:]?subject=a", LINK_DEFANG, 2, 0 },
+	{ ",www.. www.-a www.", ",www.. www.-a www.", LINK_DEFANG, 0, 0 },
+};
+
+static void text_case(void **state)
+{
+	const tcase_t *c = *state;
+	link_counts_t n = { 0, 0 };
+	buf_t b;
+
+	buf_init(&b, 4096);
+	assert_int_equal(link_rewrite_text(c->in, strlen(c->in), c->style, &b, &n), 0);
+	assert_str_eq_msg(b.data ? b.data : "", c->want);
+	assert_int_equal(n.defanged, c->defanged);
+	assert_int_equal(n.removed, c->removed);
+	buf_free(&b);
+}
+
+typedef struct {
+	const char *label, *url, *want;
+	link_style_t style;
+	size_t defanged, removed;
+} ecase_t;
+
+static const ecase_t emit_cases[] = {
+	{ "詳細", "https://example.com/path", "詳細 <hxxps://example[.]com/path>", LINK_DEFANG, 1, 0 },
+	{ "", "https://example.com/", "hxxps://example[.]com/", LINK_DEFANG, 1, 0 },
+	{ " example.com ", "http://example.com/", "hxxp://example[.]com/", LINK_DEFANG, 1, 0 },
+	{ "https://bank.jp", "http://evil.jp", "hxxps://bank[.]jp <hxxp://evil[.]jp>", LINK_DEFANG, 2, 0 },
+	{ "x", " \x01http:\\\\a.jp\\b c", "x <hxxp://a[.]jp/b%20c>", LINK_DEFANG, 1, 0 },
+	{ "x", "java\tscript:alert(1)", "x", LINK_DEFANG, 0, 1 },
+	{ "x", "\n JAVASCRIPT:alert(1)", "x", LINK_PLAIN, 0, 1 },
+	{ "x", "vbscript:x", "x", LINK_DEFANG, 0, 1 },
+	{ "x", "data:text/html;base64,AA", "x", LINK_DEFANG, 0, 1 },
+	{ "x", "file:///c:/a", "x", LINK_DEFANG, 0, 1 },
+	{ "x", "ms-excel:ofe|u|http://a", "x", LINK_DEFANG, 0, 1 },
+	{ "x", "search-ms:query=a", "x", LINK_DEFANG, 0, 1 },
+	{ "x", "/relative", "x", LINK_DEFANG, 0, 1 },
+	{ "x", "hxxp://a.jp", "x", LINK_DEFANG, 0, 1 },
+	{ "taro@example.jp", "mailto:taro@example.jp", "taro[@]example[.]jp", LINK_DEFANG, 1, 0 },
+	{ "電話", "tel:03-1234-5678", "電話 <tel[:]03-1234-5678>", LINK_DEFANG, 1, 0 },
+	{ "こちら", "https://a.jp/", "こちら <https://a.jp/>", LINK_PLAIN, 1, 0 },
+	{ "こちら http://b.jp", "https://a.jp/", "こちら [URL]", LINK_REMOVE, 0, 2 },
+	{ "", "https://a.jp/", "", LINK_REMOVE, 0, 1 },
+	{ "x", "http://a.jp/?u=https://b.jp", "x <hxxp://a[.]jp/?u=https[:]//b.jp>", LINK_DEFANG, 1, 0 },
+	{ "x", "http://a.jp/\">y", "x <hxxp://a[.]jp/%22%3Ey>", LINK_DEFANG, 1, 0 },
+};
+
+static void emit_case(void **state)
+{
+	const ecase_t *c = *state;
+	link_counts_t n = { 0, 0 };
+	buf_t b;
+
+	buf_init(&b, 4096);
+	assert_int_equal(link_emit(&b, c->label, strlen(c->label), c->url, strlen(c->url),
+				   c->style, &n), 0);
+	assert_str_eq_msg(b.data ? b.data : "", c->want);
+	assert_int_equal(n.defanged, c->defanged);
+	assert_int_equal(n.removed, c->removed);
+	buf_free(&b);
+}
+
+/* Nested URLs in one long token must stay linear. */
+static void text_linear(void **state)
+{
+	size_t n = 200000, i;
+	char *s = malloc(n * 9 + 1);
+	link_counts_t c = { 0, 0 };
+	buf_t b;
+
+	(void)state;
+	assert_non_null(s);
+	for (i = 0; i < n; i++)
+		memcpy(s + i * 9, "http://a/", 9);
+	s[n * 9] = '\0';
+	buf_init(&b, 64 << 20);
+	assert_int_equal(link_rewrite_text(s, n * 9, LINK_DEFANG, &b, &c), 0);
+	assert_int_equal(c.defanged, 1);
+	assert_int_equal(memcmp(b.data, "hxxp://a/http[:]//a/", 20), 0);
+	buf_free(&b);
+	free(s);
+}
+
+int main(void)
+{
+	struct CMUnitTest t[MUGAI_ARRAY_LEN(text_cases) + MUGAI_ARRAY_LEN(emit_cases) + 1];
+	size_t i, k = 0;
+
+	for (i = 0; i < MUGAI_ARRAY_LEN(text_cases); i++, k++) {
+		struct CMUnitTest u = { text_cases[i].in, text_case, NULL, NULL, (void *)&text_cases[i] };
+		t[k] = u;
+	}
+	for (i = 0; i < MUGAI_ARRAY_LEN(emit_cases); i++, k++) {
+		struct CMUnitTest u = { emit_cases[i].url, emit_case, NULL, NULL, (void *)&emit_cases[i] };
+		t[k] = u;
+	}
+	t[k++] = (struct CMUnitTest)cmocka_unit_test(text_linear);
+	return _cmocka_run_group_tests("link", t, k, NULL, NULL);
+}
