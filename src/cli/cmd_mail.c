@@ -157,7 +157,8 @@ static int sanitize_input(const cfg_t *cfg, const char *id, const buf_t *in, boo
 }
 
 /* Keep the original and its report in the quarantine store, and record
- * the verdict in the audit trail. Durable when it returns 0. */
+ * the verdict in the audit trail, in one transaction. Durable when it
+ * returns 0. */
 static int store_original(const cfg_t *cfg, const opts_t *o, const char *id,
 			  const buf_t *in, const mail_result_t *res)
 {
@@ -181,6 +182,7 @@ static int store_original(const cfg_t *cfg, const opts_t *o, const char *id,
 	json_int(&j, (long long)in->len);
 	json_obj_end(&j);
 	rc = json_finish(&j);
+	meta.verdict_details = details.data;
 	if (rc == 0)
 		rc = qstore_open(&s, cfg);
 	if (rc == 0) {
@@ -193,8 +195,6 @@ static int store_original(const cfg_t *cfg, const opts_t *o, const char *id,
 		rc = rep ? qstore_put(s, &meta, in->data ? in->data : "", in->len, rep) : -1;
 		free(rep);
 	}
-	if (rc == 0)
-		rc = audit_append(s, "mugai-cli", "mail.verdict", id, details.data);
 	if (rc < 0)
 		fprintf(stderr, "mugai: quarantine store: %s\n", s ? qstore_errmsg(s) : "cannot open");
 	qstore_close(s);

@@ -419,14 +419,12 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	return mail_result_failure(s->cfg, j->id, j->worker, sp->len, &j->res);
 }
 
-static int audit_verdict(qstore_t *st, const sess_t *s, const msgjob_t *j, size_t len)
+/* Details of the mail.verdict audit record, written with the put. */
+static int verdict_details(const sess_t *s, const msgjob_t *j, size_t len, buf_t *b)
 {
-	buf_t b;
 	json_t w;
-	int rc;
 
-	buf_init(&b, 4096);
-	json_init(&w, &b);
+	json_init(&w, b);
 	json_obj_begin(&w);
 	json_key(&w, "verdict");
 	json_str(&w, report_verdict_name(j->res.verdict));
@@ -437,11 +435,7 @@ static int audit_verdict(qstore_t *st, const sess_t *s, const msgjob_t *j, size_
 	json_key(&w, "queue_id");
 	json_str(&w, s->ident);
 	json_obj_end(&w);
-	rc = json_finish(&w);
-	if (rc == 0)
-		rc = audit_append(st, "mugaid", "mail.verdict", j->id, b.data);
-	buf_free(&b);
-	return rc;
+	return json_finish(&w);
 }
 
 static int store_open(proc_t *p)
@@ -466,15 +460,20 @@ static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
 			       .verdict = report_verdict_name(j->res.verdict), .actor = "mugaid" };
 	size_t n = j->res.report.len;
 	char *rep;
+	buf_t det;
 	int rc = store_open(s->p);
 
 	snprintf(meta.id, sizeof(meta.id), "%s", j->id);
 	while (n && j->res.report.data[n - 1] == '\n')
 		n--;
-	rep = rc == 0 ? strndup(j->res.report.data ? j->res.report.data : "", n) : NULL;
-	rc = rep ? qstore_put(s->p->store, &meta, sp->map, sp->len, rep) : -1;
+	buf_init(&det, 4096);
 	if (rc == 0)
-		rc = audit_verdict(s->p->store, s, j, sp->len);
+		rc = verdict_details(s, j, sp->len, &det);
+	meta.verdict_details = det.data;
+	rep = rc == 0 ? strndup(j->res.report.data ? j->res.report.data : "", n) : NULL;
+	/* Original, report, quarantine.put and mail.verdict: one transaction. */
+	rc = rep ? qstore_put(s->p->store, &meta, sp->map, sp->len, rep) : -1;
+	buf_free(&det);
 	if (rc < 0 && s->p->store) {
 		snprintf(j->why, sizeof(j->why), "%s", qstore_errmsg(s->p->store));
 		log_err("id=%s quarantine store: %s", j->id, j->why);

@@ -207,6 +207,9 @@ static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 	if (report && !json_object_ok(report, s->report_max))
 		return qstore_fail(s, QS_ERR_INVAL, "%s: report is not a JSON object within "
 				   "report_size_max", m->id);
+	if (m->verdict_details && !json_object_ok(m->verdict_details, s->details_max))
+		return qstore_fail(s, QS_ERR_INVAL, "%s: verdict details are not a JSON object "
+				   "within audit_details_max", m->id);
 	return 0;
 }
 

@@ -70,6 +70,9 @@ typedef struct qstore_meta {
 	const char *subject;     /* decoded Subject (UTF-8), may be NULL */
 	const char *verdict;     /* engine verdict, e.g. "sanitized", "withheld" */
 	const char *actor;       /* who stores it, for the audit record; NULL: "mugai" */
+	/* Optional JSON object: also append a "mail.verdict" audit record with
+	 * these details in the same transaction (one commit, one fsync). */
+	const char *verdict_details;
 } qstore_meta_t;
 
 /* One index row, as returned by show/list/get. Strings are owned. */

@@ -666,6 +666,10 @@ static int put_one_locked(qstore_t *s, const qstore_meta_t *m, const void *orig,
 	    insert_row(s, m, rcpt.data, report, hex, len, seq) < 0 ||
 	    insert_rcpts(s, m) < 0)
 		goto out;
+	if (m->verdict_details &&
+	    append_locked(s, m->actor ? m->actor : "mugai", "mail.verdict", m->id,
+			  m->verdict_details, &seq) < 0)
+		goto out;
 	rc = 0;
 out:
 	buf_free(&det);
