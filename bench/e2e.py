@@ -100,7 +100,7 @@ def main():
     for r in res:
         print(f"{r['mode']:10} {r['sent']:6} {r['delivered']:6} {r['rate']:8.1f} {r['p50']:7.2f} {r['p99']:7.2f}")
     print(f"mugaid / bare relay throughput: {res[1]['rate'] / res[0]['rate']:.2f}")
-    print("amavisd-new: not measured (see docs/daemon.md, Benchmark)")
+    print("amavisd-new: not measured (see README.md, mugaid Benchmark)")
 
 
 main()

@@ -11,7 +11,7 @@
  * seq and the kind of damage go to stdout), 70/74/78 when it could not run.
  * Other commands: 0 ok, 64 usage, 70 internal, 74 I/O, 78 config.
  *
- * Export formats (docs/store.md): jsonl carries every field as a JSON string
+ * Export formats (README.md, "The audit trail"): jsonl carries every field as a JSON string
  * (details too, byte for byte) so the hash can be recomputed; csv is for
  * people (RFC 4180, cells starting with = + - @ get a leading ' against
  * spreadsheet formula injection, so use jsonl to recompute hashes).

@@ -2,7 +2,7 @@
  * audit.h — the tamper-evident audit chain: record hash, verification and
  * the external witness. Storage is the backend's (qstore.h audit_append).
  *
- * Record hash, version 1 (an auditor can recompute it; see docs/store.md and
+ * Record hash, version 1 (an auditor can recompute it; see README.md, "The audit trail" and
  * tests/cli/audit_recompute.py):
  *
  *   hash = lowercase hex SHA-256 of

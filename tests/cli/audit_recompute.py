@@ -2,7 +2,7 @@
 """Independent check of a mugai audit chain, for auditors.
 
 Reads `mugai audit export --format jsonl` (file argument or stdin),
-recomputes every record hash as documented in docs/store.md, and prints
+recomputes every record hash as documented in README.md, "The audit trail", and prints
 "ok N HEAD" or the first broken seq. Exit 0 when the chain holds.
 """
 import hashlib
