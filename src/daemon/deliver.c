@@ -267,28 +267,64 @@ static int final_replies(conn_t *c, const deliver_env_t *e, char *why, size_t n)
 	return 0;
 }
 
+/* One cached next-hop connection per session process (sessions are single
+ * threaded): reused after RSET instead of a new TCP + greeting + EHLO per
+ * message; dropped after CONN_IDLE_MAX seconds unused or on any error. */
+#define CONN_IDLE_MAX 30
+
+static conn_t cached = { .fd = -1 };
+static bool cached_utf8;
+static time_t cached_at;
+
+static void conn_drop(conn_t *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	c->len = c->off = 0;
+}
+
+static int conn_fresh(conn_t *c, const deliver_env_t *e, bool *utf8)
+{
+	char reply[512];
+	int rc = conn_open(c, e->timeout);
+
+	if (rc == 0 && (rc = read_reply(c, reply, sizeof(reply), NULL)) >= 0 && rc != 220)
+		rc = fail(c, "4.4.0", "greeting: %s", reply);
+	if (rc >= 0)
+		rc = command(c, 2, utf8, "%s %s", c->hop->kind == HOP_LMTP ? "LHLO" : "EHLO", e->helo);
+	return rc < 0 ? -1 : 0;
+}
+
+/* The cached connection when it is fresh and answers RSET, else a new one. */
+static int conn_get(const hop_t *h, const deliver_env_t *e, char *why, size_t whylen)
+{
+	bool same = cached.hop == h && cached.fd >= 0 && time(NULL) - cached_at < CONN_IDLE_MAX;
+
+	cached.why = why;
+	cached.whylen = whylen;
+	if (same && command(&cached, 2, NULL, "RSET") == 0)
+		return 0;
+	conn_drop(&cached);
+	cached.hop = h;
+	cached_utf8 = false;
+	return conn_fresh(&cached, e, &cached_utf8);
+}
+
 static int deliver_smtp(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
 			char *why, size_t whylen)
 {
-	conn_t c = { .fd = -1, .hop = h, .why = why, .whylen = whylen };
-	char reply[512];
-	bool utf8 = false;
-	int rc = conn_open(&c, e->timeout);
+	int rc = conn_get(h, e, why, whylen);
 
-	if (rc == 0 && (rc = read_reply(&c, reply, sizeof(reply), NULL)) >= 0 && rc != 220)
-		rc = fail(&c, "4.4.0", "greeting: %s", reply);
-	if (rc >= 0)
-		rc = command(&c, 2, &utf8, "%s %s", h->kind == HOP_LMTP ? "LHLO" : "EHLO", e->helo);
 	if (rc == 0)
-		rc = envelope(&c, e, utf8);
+		rc = envelope(&cached, e, cached_utf8);
 	if (rc == 0)
-		rc = send_body(&c, msg, len);
+		rc = send_body(&cached, msg, len);
 	if (rc == 0)
-		rc = final_replies(&c, e, why, whylen);
-	if (rc == 0)
-		(void)!send(c.fd, "QUIT\r\n", 6, MSG_NOSIGNAL | MSG_DONTWAIT);
-	if (c.fd >= 0)
-		close(c.fd);
+		rc = final_replies(&cached, e, why, whylen);
+	if (rc < 0)
+		conn_drop(&cached);
+	cached_at = time(NULL);
 	return rc < 0 ? -1 : 0;
 }
 
