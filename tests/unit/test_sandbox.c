@@ -113,6 +113,41 @@ static void open_dies_by_sigsys(void **state)
 	assert_int_equal(WTERMSIG(ws), SIGSYS);
 }
 
+/* The persistent worker's filter allows recvmsg() on its one socket only. */
+static int recv_on(int allowed, int used)
+{
+	int ws;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char c;
+		struct iovec io = { &c, 1 };
+		struct msghdr m = { .msg_iov = &io, .msg_iovlen = 1 };
+
+		if (sandbox_enter_recv(&L, allowed) < 0)
+			_exit(3);
+		_exit(recvmsg(used, &m, MSG_DONTWAIT) == 1 ? 0 : 4);
+	}
+	if (waitpid(pid, &ws, 0) != pid)
+		return -1;
+	return WIFSIGNALED(ws) ? -WTERMSIG(ws) : WEXITSTATUS(ws);
+}
+
+static void recvmsg_only_on_the_job_socket(void **state)
+{
+	int a[2], b[2];
+
+	(void)state;
+	skip_under_asan();
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, a), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, b), 0);
+	assert_int_equal(write(a[1], "x", 1), 1);
+	assert_int_equal(write(b[1], "y", 1), 1);
+	assert_int_equal(recv_on(a[0], a[0]), 0);          /* allowed socket: works */
+	assert_int_equal(recv_on(a[0], b[0]), -SIGSYS);    /* any other fd: killed */
+	close(a[0]); close(a[1]); close(b[0]); close(b[1]);
+}
+
 static void wall_clock_kills_a_spinning_worker(void **state)
 {
 	limits_t l = L;
@@ -158,6 +193,7 @@ int main(void)
 		cmocka_unit_test(open_kills_the_worker),
 		cmocka_unit_test(socket_kills_the_worker),
 		cmocka_unit_test(open_dies_by_sigsys),
+		cmocka_unit_test(recvmsg_only_on_the_job_socket),
 		cmocka_unit_test(wall_clock_kills_a_spinning_worker),
 		cmocka_unit_test(memory_cap_stops_a_hog),
 		cmocka_unit_test(result_over_cap_is_refused),
