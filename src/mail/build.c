@@ -118,10 +118,51 @@ static int to_crlf(const char *text, size_t len, buf_t *out, bool *ascii, size_t
 	return 0;
 }
 
+/* RFC 2045 §6.8 base64, 76 characters per line, CRLF line ends. */
+static int base64_lines(const char *in, size_t len, buf_t *out)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)in;
+
+	if (buf_reserve(out, (len + 2) / 3 * 4 + (len / 57 + 1) * 2) < 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 57) {
+		size_t n = len - i < 57 ? len - i : 57;
+		char *o = out->data + out->len;
+
+		for (size_t k = 0; k < n; k += 3) {
+			unsigned v = (unsigned)p[i + k] << 16;
+
+			v |= k + 1 < n ? (unsigned)p[i + k + 1] << 8 : 0;
+			v |= k + 2 < n ? p[i + k + 2] : 0;
+			*o++ = tab[v >> 18];
+			*o++ = tab[(v >> 12) & 63];
+			*o++ = k + 1 < n ? tab[(v >> 6) & 63] : '=';
+			*o++ = k + 2 < n ? tab[v & 63] : '=';
+		}
+		*o++ = '\r';
+		*o++ = '\n';
+		out->len = (size_t)(o - out->data);
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+/* The body of the single text part, written by us (GMime's filter chain
+ * costs more than the rest of the rebuild): base64 or the CRLF text. */
+static int append_body(buf_t *out, const buf_t *crlf, bool seven_bit)
+{
+	if (seven_bit)
+		return buf_append(out, crlf->data ? crlf->data : "", crlf->len);
+	return base64_lines(crlf->data ? crlf->data : "", crlf->len, out);
+}
+
 static GMimeObject *text_part(const buf_t *crlf, bool ascii, size_t longest)
 {
 	GMimePart *part = g_mime_part_new_with_type("text", "plain");
-	GMimeStream *s = g_mime_stream_mem_new_with_buffer(crlf->data ? crlf->data : "", crlf->len);
+	GMimeStream *s = g_mime_stream_mem_new_with_buffer(crlf ? (crlf->data ? crlf->data : "") : "",
+							   crlf ? crlf->len : 0);
 	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(s, GMIME_CONTENT_ENCODING_DEFAULT);
 
 	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "utf-8");
@@ -251,17 +292,22 @@ int build_message(const hdrset_t *h, const char *verdict, const char *id,
 	buf_init(&crlf, len + len / 2 + 16);
 	rc = to_crlf(text, len, &crlf, &ascii, &longest);
 	if (rc == 0) {
+		bool seven_bit = ascii && longest <= 998;
+		/* Alone, the text part's body is appended by us after GMime has
+		 * written every header; with attachments GMime writes it all. */
+		GMimeObject *tp = text_part(n_parts ? &crlf : NULL, ascii, longest);
+
 		if (h)
 			hdrset_apply(h, m);
 		snprintf(tag, sizeof(tag), "verdict=%s; id=%s", verdict, id);
 		g_mime_object_set_header(GMIME_OBJECT(m), "X-Mugai-Sanitized", tag, NULL);
-		GMimeObject *tp = text_part(&crlf, ascii, longest);
-
 		part = body(tp, parts, n_parts);
 		g_object_unref(tp);
 		g_mime_message_set_mime_part(m, part);
 		g_object_unref(part);
 		rc = serialize(m, out);
+		if (rc == 0 && n_parts == 0)
+			rc = append_body(out, &crlf, seven_bit);
 	}
 	g_object_unref(m);
 	buf_free(&crlf);

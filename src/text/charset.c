@@ -868,6 +868,24 @@ static void stats_add(charset_stats_t *st, const emit_t *e, const cs_t *cs,
 	st->relabelled = label && *label && cs != lab;
 }
 
+/* Bytes already proven valid UTF-8 (pick_first): the output is the input. */
+static int utf8_copy(const unsigned char *s, size_t len, buf_t *out, charset_stats_t *st,
+		     const cs_t *lab, const char *label)
+{
+	size_t chars = 0;
+
+	if (buf_append(out, s, len) < 0)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		chars += (s[i] & 0xC0) != 0x80;
+	if (st) {
+		st->chars += chars;
+		st->used = CS_UTF8->name;
+		st->relabelled = label && *label && lab != CS_UTF8;
+	}
+	return 0;
+}
+
 int charset_decode(const char *label, const char *in, size_t len, buf_t *out,
 		   charset_stats_t *st)
 {
@@ -880,6 +898,8 @@ int charset_decode(const char *label, const char *in, size_t len, buf_t *out,
 
 	em_init(e, out);
 	cs = pick_first(lab, s, len, &tentative);
+	if (!tentative && cs == CS_UTF8)
+		return utf8_copy(s, len, out, st, lab, label);
 	if (tentative && cs && (cs->kind == K_CP932 || cs->kind == K_EUCJP ||
 				cs->kind == K_2022JP || cs->kind == K_ICONV_MB ||
 				cs->kind == K_UTF8)) {
