@@ -1,7 +1,8 @@
 /*
  * fuzz_mail.c — libFuzzer target for the whole mail sanitizer: any input
  * must give a rebuilt message that is 7-bit, CRLF-only, with lines of at
- * most 998 octets, and a report that serializes.
+ * most 998 octets, and a report that serializes — under four config
+ * variants, file CDR of attachments included.
  *
  * SECURITY: test code; runs the engine without the sandbox.
  */
@@ -11,7 +12,34 @@
 
 #include "mail/mail.h"
 
-static cfg_t cfg;
+#define VARIANTS 4
+static cfg_t cfgs[VARIANTS];
+
+/* Config variants, picked by input size so no input byte is consumed (the
+ * seed corpus stays real mail): defaults; attachments through file CDR with
+ * plain links in English; removed links with truncated multiparts
+ * sanitized; HTML preferred with CDR rebuild mode. */
+static void setup(void)
+{
+	static const char *const sets[VARIANTS][4][2] = {
+		{ { NULL, NULL } },
+		{ { "attachments", "sanitize" }, { "link_style", "plain" }, { "notice_lang", "en" } },
+		{ { "link_style", "remove" }, { "on_truncated_multipart", "sanitize" } },
+		{ { "attachments", "sanitize" }, { "body_prefer", "html" }, { "pdf_mode", "rebuild" } },
+	};
+	char err[256];
+
+	for (int v = 0; v < VARIANTS; v++) {
+		if (cfg_init(&cfgs[v]) < 0)
+			abort();
+		cfgs[v].lim.v[LIM_MIME_PARTS] = 200;
+		for (int k = 0; k < 4 && sets[v][k][0]; k++)
+			if (cfg_set(&cfgs[v], sets[v][k][0], sets[v][k][1], err, sizeof(err)) < 0)
+				abort();
+	}
+	if (mail_init() < 0)
+		abort();
+}
 
 static void check_output(const buf_t *out)
 {
@@ -43,14 +71,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	buf_t out, json;
 
 	if (!ready) {
-		if (cfg_init(&cfg) < 0 || mail_init() < 0)
-			abort();
-		cfg.lim.v[LIM_MIME_PARTS] = 200;
+		setup();
 		ready = 1;
 	}
 	buf_init(&out, 64 * 1024 * 1024);
 	buf_init(&json, 16 * 1024 * 1024);
-	if (mail_sanitize(&cfg, "20261125-000000-00000000", (const char *)data, size, &out, &rep) < 0)
+	if (mail_sanitize(&cfgs[size % VARIANTS], "20261125-000000-00000000", (const char *)data, size, &out, &rep) < 0)
 		abort();
 	check_output(&out);
 	if (report_json(&rep, &json) < 0)
