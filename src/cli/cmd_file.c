@@ -24,6 +24,7 @@
 #include "cdr/cdr.h"
 #include "cli/cli.h"
 #include "common/defs.h"
+#include "common/io.h"
 #include "common/json.h"
 #include "common/sandbox.h"
 #include "mail/mail.h"
@@ -90,49 +91,6 @@ static int read_file(const char *path, size_t max, buf_t *b)
 	return rc;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w, n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Write data to path atomically (temp file + fsync + rename). */
-static int write_atomic(const char *path, const char *data, size_t len)
-{
-	size_t n = strlen(path) + 16;
-	char *tmp = malloc(n);
-	int fd = -1, rc = -1;
-
-	if (!tmp)
-		return -1;
-	snprintf(tmp, n, "%s.tmpXXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto out;
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0 || fchmod(fd, 0644) < 0)
-		goto out;
-	if (close(fd) < 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	rc = rename(tmp, path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
-}
 
 typedef struct file_job {
 	const cfg_t *cfg;
@@ -222,14 +180,14 @@ static int blocked_report(const char *reason, size_t in_bytes, buf_t *out)
 
 static int emit(const file_args_t *a, const file_result_t *fr)
 {
-	if (fr->sanitized && write_atomic(a->out, fr->file, fr->file_len) < 0) {
+	if (fr->sanitized && io_replace_file(a->out, fr->file, fr->file_len, 0644) < 0) {
 		fprintf(stderr, "mugai: %s: %s\n", a->out, strerror(errno));
 		return MUGAI_EXIT_IOERR;
 	}
 	if (!fr->sanitized)
 		unlink(a->out); /* a stale OUT must not look like a verdict */
-	if (a->report ? write_atomic(a->report, fr->report, fr->report_len) < 0
-		      : write_all(STDOUT_FILENO, fr->report, fr->report_len) < 0)
+	if (a->report ? io_replace_file(a->report, fr->report, fr->report_len, 0644) < 0
+		      : io_write_all(STDOUT_FILENO, fr->report, fr->report_len) < 0)
 		return MUGAI_EXIT_IOERR;
 	return MUGAI_EXIT_OK;
 }

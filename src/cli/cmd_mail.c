@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "common/id.h"
+#include "common/io.h"
 #include "common/sandbox.h"
 #include "common/json.h"
 #include "mail/mail.h"
@@ -58,28 +59,12 @@ static int read_input(FILE *f, size_t max, buf_t *in, bool *too_big)
 	return ferror(f) ? -1 : 0;
 }
 
-/* Write to path through a temp file + rename, or to stdout when NULL. */
+/* Write to path atomically (io_replace_file), or to stdout when NULL. */
 static int write_output(const char *path, const char *data, size_t len)
 {
-	char tmp[4096];
-	FILE *f;
-	int rc;
-
 	if (!path)
 		return (fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0) ? 0 : -1;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -1;
-	f = fopen(tmp, "wb");
-	if (!f)
-		return -1;
-	rc = (fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0) ? 0 : -1;
-	if (fclose(f) != 0)
-		rc = -1;
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = -1;
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
+	return io_replace_file(path, data, len, 0644);
 }
 
 #define RCPT_MAX 1000

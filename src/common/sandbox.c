@@ -8,6 +8,7 @@
  * blob and never interprets it beyond that.
  */
 #include "common/sandbox.h"
+#include "common/io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,22 +130,6 @@ int sandbox_enter_recv(const limits_t *l, int sock)
 
 #define WORKER_EXIT_NO_SANDBOX 3
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 static void __attribute__((noreturn)) child(const limits_t *l, worker_fn fn, void *arg, int fd)
 {
@@ -158,7 +143,7 @@ static void __attribute__((noreturn)) child(const limits_t *l, worker_fn fn, voi
 	if (fn(arg, &out) < 0)
 		_exit(1);
 	len = out.len;
-	if (write_all(fd, &len, sizeof(len)) < 0 || write_all(fd, out.data, out.len) < 0)
+	if (io_write_all(fd, &len, sizeof(len)) < 0 || io_write_all(fd, out.data, out.len) < 0)
 		_exit(1);
 	_exit(0);
 }

@@ -32,6 +32,7 @@
 #include "common/id.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/io.h"
 #include "mail/wire.h"
 
 #define JOB_MAGIC 0x424f4a4dU /* "MJOB" */
@@ -53,22 +54,6 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* ---- worker side ---- */
 
@@ -128,7 +113,7 @@ static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, int fd)
 		munmap((void *)in, h->len);
 	n = out.len;
 	if (rc == 0)
-		rc = write_all(sock, &n, sizeof(n)) == 0 ? write_all(sock, out.data, out.len) : -1;
+		rc = io_write_all(sock, &n, sizeof(n)) == 0 ? io_write_all(sock, out.data, out.len) : -1;
 out:
 	close(fd);
 	buf_free(&out);
@@ -152,7 +137,7 @@ static void __attribute__((noreturn)) worker_main(const cfg_t *cfg, int sock, pi
 		(void)!write(sock, "N", 1);
 		_exit(EXIT_NO_SANDBOX);
 	}
-	if (write_all(sock, "R", 1) < 0)
+	if (io_write_all(sock, "R", 1) < 0)
 		_exit(1);
 	while (recv_job(sock, &h, &fd) == 0) {
 		test_hook(hook);

@@ -19,6 +19,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "common/io.h"
 
 #define BLOB_PATH_MAX 4096
 
@@ -100,22 +101,6 @@ out:
 	return rc;
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Temp file in dir: write, fsync, close. *tmp gets its path. */
 static int write_temp(const char *dir, char *tmp, size_t cap, const void *p, size_t n)
@@ -131,7 +116,7 @@ static int write_temp(const char *dir, char *tmp, size_t cap, const void *p, siz
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		goto out;
-	if (write_all(fd, p, n) < 0 || fsync(fd) < 0) {
+	if (io_write_all(fd, p, n) < 0 || fsync(fd) < 0) {
 		unlink(tmp);
 		goto out;
 	}
