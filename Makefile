@@ -75,7 +75,8 @@ check: deps
 check-build: $(PROGRAMS) $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_mail $(BUILD)/bench/bench_store
+	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_mail $(BUILD)/bench/bench_store \
+		$(BUILD)/bench/bench_cdr
 	@./bench/run.sh $(BUILD)
 
 $(BUILD)/libmugai.a: $(LIB_OBJS)

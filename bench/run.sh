@@ -9,3 +9,6 @@ taskset -c 0 "$build/bench/bench_mail" "$corpus" 5
 echo
 echo "== quarantine store: durable puts vs raw fsync of the same disk =="
 ./bench/store.sh "$build"
+echo
+echo "== file CDR: PDF flatten at 150 dpi vs MuPDF render-only, rebuild, peak RSS =="
+./bench/cdr.sh "$build" 100
