@@ -103,6 +103,8 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "mugaid: Prometheus text-format counters, rewritten every second (node_exporter textfile collector); empty: off") \
 	X(PID_FILE, "pid_file", CFG_STR, "", 0, 0, NULL, \
 	  "mugaid: file the master writes its pid to; empty: none") \
+	X(RELEASE_INTERVAL, "release_interval", CFG_INT, "10", 0, 3600, NULL, \
+	  "mugaid: seconds between runs that deliver originals approved with 'quarantine approve --queue'; 0: off") \
 
 typedef enum {
 #define MUGAI_CFG_ENUM(id, name, type, def, min, max, choices, help) CFG_##id,

@@ -33,6 +33,9 @@ int daemon_split_addr(const char *spec, char *host, size_t hn, char *port, size_
 
 /* Supervise session processes until SIGTERM/SIGINT; returns exit status. */
 int master_run(daemon_ctx_t *d);
+/* A releaser process: deliver the originals queued by `quarantine approve
+ * --queue` (release.c); exit status 0 when all went out. */
+int release_run(const daemon_ctx_t *d);
 /* A session process: serve connections until session_max_use or SIGTERM. */
 int session_main(const daemon_ctx_t *d, pid_t master);
 

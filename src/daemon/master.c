@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -42,6 +43,8 @@ typedef struct master {
 	size_t n;
 	long backoff;          /* ms, after an abnormal exit */
 	long long next_spawn;  /* no spawn before this time */
+	pid_t releaser;        /* the running releaser, or 0 */
+	long long next_release;
 } master_t;
 
 static long long now_ms(void)
@@ -92,6 +95,10 @@ static void spawn(master_t *m, slot_t *sl)
  * crash after a backoff that doubles until sessions run stably. */
 static void child_exited(master_t *m, pid_t pid, int ws)
 {
+	if (pid == m->releaser) {
+		m->releaser = 0;
+		return;
+	}
 	for (size_t i = 0; i < m->n; i++) {
 		slot_t *sl = &m->slots[i];
 		long long t = now_ms();
@@ -200,6 +207,28 @@ static void drain(master_t *m)
 	}
 }
 
+/* Every release_interval seconds, one short-lived child delivers the
+ * originals approved for release to the queue (release.c). */
+static void maybe_release(master_t *m)
+{
+	long long iv = cfg_int(&m->d->cfg, CFG_RELEASE_INTERVAL);
+	pid_t pid;
+
+	if (iv <= 0 || now_ms() < m->next_release)
+		return;
+	if (m->releaser > 0)
+		return;
+	m->next_release = now_ms() + iv * 1000;
+	pid = fork();
+	if (pid == 0) {
+		close(m->d->listen_fd);
+		_exit(release_run(m->d));
+	}
+	m->releaser = pid > 0 ? pid : 0;
+	if (pid < 0)
+		log_warn("release: fork: %s", strerror(errno));
+}
+
 int master_run(daemon_ctx_t *d)
 {
 	static master_t m;
@@ -218,6 +247,7 @@ int master_run(daemon_ctx_t *d)
 			reload(&m);
 		}
 		fill_slots(&m);
+		maybe_release(&m);
 		if (now_ms() >= next_metrics) {
 			int rc = metrics_write(cfg_str(&d->cfg, CFG_METRICS_FILE));
 

@@ -259,6 +259,21 @@ int qstore_put(qstore_t *s, const qstore_meta_t *meta, const void *orig, size_t 
 	return qstore_put_batch(s, 1, meta, &orig, &len, &report_json);
 }
 
+int qstore_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
+{
+	s->err = QS_OK;
+	memset(it, 0, sizeof(*it));
+	return s->ops->release_next(s, it, orig);
+}
+
+int qstore_release_done(qstore_t *s, const char *actor, const char *id)
+{
+	s->err = QS_OK;
+	if (check_actor(s, actor) < 0 || check_id(s, id) < 0)
+		return -1;
+	return s->ops->release_done(s, actor, id);
+}
+
 int qstore_show(qstore_t *s, const char *actor, const char *id, qstore_item_t *it)
 {
 	s->err = QS_OK;

@@ -143,6 +143,13 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue,
 		   buf_t *orig) MUGAI_WUR;
 
+/* ---- queued releases: `approve --queue`, delivered by mugaid ---- */
+/* The oldest original released to the queue and not yet delivered, with its
+ * bytes checked against their SHA-256: 1 found, 0 none, -1 error. */
+int qstore_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig) MUGAI_WUR;
+/* Mark a queued release delivered (audited as quarantine.release.delivered). */
+int qstore_release_done(qstore_t *s, const char *actor, const char *id) MUGAI_WUR;
+
 /* ---- retention ---- */
 /* Expire every original received more than days ago (days >= retention_days,
  * else QS_ERR_DENIED), wipe its personal data from the index, remove blobs

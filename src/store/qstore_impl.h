@@ -28,6 +28,8 @@ typedef struct qstore_ops {
 	int (*request)(qstore_t *s, const char *id, const char *by, const char *reason);
 	int (*approve)(qstore_t *s, const char *id, const char *by, bool to_queue,
 		       buf_t *orig);
+	int (*release_next)(qstore_t *s, qstore_item_t *it, buf_t *orig);
+	int (*release_done)(qstore_t *s, const char *actor, const char *id);
 	int (*purge)(qstore_t *s, const char *actor, int64_t cutoff, long days,
 		     long *n_expired, long *n_blobs);
 	int (*audit_append)(qstore_t *s, const char *actor, const char *action,

@@ -980,6 +980,67 @@ out:
 	return rc;
 }
 
+/* ---- queued releases, delivered by the daemon ---- */
+
+/* The oldest original released to the queue and not yet delivered. */
+static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
+{
+	sqlite3_stmt *st = NULL;
+	char id[MUGAI_ID_LEN + 1] = "";
+	bool found = false;
+	int r, rc = -1;
+
+	if (sq_prep(s, &st, "SELECT id FROM quarantine WHERE status='released' AND"
+		    " release_to='queue' ORDER BY approved_at, id LIMIT 1") < 0)
+		goto out;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+	if (*id && (item_load(s, id, it, &found) < 0 || (found && read_original(s, it, orig) < 0)))
+		rc = -1;
+	else if (found)
+		rc = 1;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int sq_release_done(qstore_t *s, const char *actor, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, 256);
+	if (sq_begin(s) < 0)
+		goto out;
+	if (sq_prep(s, &st, "UPDATE quarantine SET release_to='queue-delivered'"
+		    " WHERE id=?1 AND status='released' AND release_to='queue'") < 0)
+		goto out;
+	bind_text(st, 1, id);
+	if (sq_step_done(s, st) < 0)
+		goto out;
+	if (sqlite3_changes(DB(s)) != 1) {
+		qstore_fail(s, QS_ERR_STATE, "%s: not a queued release", id);
+		goto out;
+	}
+	if (reason_details("to", "next_hop", &det) < 0 ||
+	    append_locked(s, actor, "quarantine.release.delivered", id, det.data, NULL) < 0)
+		goto out;
+	rc = sq_commit(s);
+out:
+	sq_release(s, st);
+	if (rc < 0)
+		sq_rollback(s);
+	buf_free(&det);
+	return rc;
+}
+
 /* ---- purge ---- */
 
 typedef struct strvec {
@@ -1166,6 +1227,8 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.list = sq_list,
 	.request = sq_request,
 	.approve = sq_approve,
+	.release_next = sq_release_next,
+	.release_done = sq_release_done,
 	.purge = sq_purge,
 	.audit_append = sq_audit_append,
 	.audit_scan = sq_audit_scan,
