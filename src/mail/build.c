@@ -289,7 +289,7 @@ int build_message(const hdrset_t *h, const char *verdict, const char *id,
 	char tag[128];
 	int rc;
 
-	buf_init(&crlf, len + len / 2 + 16);
+	buf_init(&crlf, 2 * len + 16); /* every LF may become CRLF */
 	rc = to_crlf(text, len, &crlf, &ascii, &longest);
 	if (rc == 0) {
 		bool seven_bit = ascii && longest <= 998;

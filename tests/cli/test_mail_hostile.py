@@ -199,3 +199,9 @@ def test_text_over_text_size_max_is_truncated_with_a_note():
     kept = r.body.split("\n[本文が上限")[0]
     assert len(kept.encode()) <= 64 * 1024
     assert kept.startswith("あいうえお" * 20 + "\n")
+
+
+def test_text_made_of_line_ends():
+    r = sanitize(msg(H, "\n" * 5000 + "end\n"), timeout=SECONDS)
+    assert r.verdict == "clean"
+    assert r.body == "\n" * 5000 + "end\n"
