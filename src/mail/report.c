@@ -53,8 +53,9 @@ int report_attach(mail_report_t *r, attached_item_t *it)
 	attached_item_t *n;
 
 	if (r->n_attached >= REPORT_ITEMS_MAX) {
-		attached_free(it);
-		return -1;
+		attached_free(it); /* attached, but only counted beyond the cap */
+		r->removed_dropped++;
+		return 0;
 	}
 	n = realloc(r->attached, (r->n_attached + 1) * sizeof(*n));
 	if (!n) {
