@@ -33,15 +33,25 @@ void mail_result_free(mail_result_t *r)
 static int put_u32(buf_t *b, uint32_t v) { return buf_append(b, &v, sizeof(v)); }
 static int put_u64(buf_t *b, uint64_t v) { return buf_append(b, &v, sizeof(v)); }
 
+/* Display text: at most WIRE_STR_MAX bytes, cut at a character boundary,
+ * every control character written as a space (the receiver refuses them). */
 static int put_str(buf_t *b, const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
+	size_t n = s ? strlen(s) : 0, start;
 
 	if (n > WIRE_STR_MAX)
 		n = WIRE_STR_MAX;
 	while (n && !utf8_valid(s, n)) /* never cut inside a character */
 		n--;
-	return put_u32(b, (uint32_t)n) == 0 ? buf_append(b, s ? s : "", n) : -1;
+	if (put_u32(b, (uint32_t)n) < 0)
+		return -1;
+	start = b->len;
+	if (buf_append(b, s ? s : "", n) < 0)
+		return -1;
+	for (size_t i = start; i < b->len; i++)
+		if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
+			b->data[i] = ' ';
+	return 0;
 }
 
 static int encode(const buf_t *msg, const mail_report_t *rep, const buf_t *json, buf_t *out)
@@ -101,14 +111,24 @@ static int get_bytes(reader_t *r, uint64_t n, buf_t *b)
 	return 0;
 }
 
+/* The worker writes display text cleaned of every control character: NUL
+ * (which would silently cut the string), CR, LF and the rest are refused. */
+static bool display_text_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return utf8_valid(s, n);
+}
+
 static int get_str(reader_t *r, char **out)
 {
 	uint32_t n;
 	buf_t b;
 
 	buf_init(&b, WIRE_STR_MAX);
-	if (get(r, &n, sizeof(n)) < 0 || get_bytes(r, n, &b) < 0 || !utf8_valid(b.data, b.len) ||
-	    memchr(b.data ? b.data : "", '\n', b.len) || memchr(b.data ? b.data : "", '\r', b.len)) {
+	if (get(r, &n, sizeof(n)) < 0 || get_bytes(r, n, &b) < 0 ||
+	    !display_text_ok(b.data ? b.data : "", b.len)) {
 		buf_free(&b);
 		return -1;
 	}
