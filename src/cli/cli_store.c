@@ -126,6 +126,16 @@ int store_opts_parse(int argc, char **argv, store_opts_t *o)
 	return 0;
 }
 
+/* Is there a store database under dir? (Opening would create one.) */
+static bool store_exists(const char *dir)
+{
+	char path[4096];
+
+	if (snprintf(path, sizeof(path), "%s/mugai.db", dir) >= (int)sizeof(path))
+		return false;
+	return access(path, F_OK) == 0;
+}
+
 int store_open_cli(const store_opts_t *o, cfg_t *cfg, qstore_t **s)
 {
 	int rc = cli_load_config(cfg, o->config);
@@ -133,6 +143,12 @@ int store_open_cli(const store_opts_t *o, cfg_t *cfg, qstore_t **s)
 	*s = NULL;
 	if (rc != 0)
 		return rc;
+	if (o->must_exist && !store_exists(cfg_str(cfg, CFG_STATE_DIR))) {
+		fprintf(stderr, "mugai: no quarantine store at %s (state_dir): nothing to %s\n",
+			cfg_str(cfg, CFG_STATE_DIR), o->args[0]);
+		cfg_free(cfg);
+		return MUGAI_EXIT_IOERR;
+	}
 	if (qstore_open(s, cfg) < 0 || audit_note_config(*s, cfg, o->actor) < 0) {
 		rc = *s ? store_exit(*s, "store") : MUGAI_EXIT_SOFTWARE;
 		qstore_close(*s);

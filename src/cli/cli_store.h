@@ -24,6 +24,7 @@ typedef struct store_opts {
 	size_t n_rcpt;
 	long limit, older_than;
 	bool json, queue;
+	bool must_exist;      /* refuse to create a store (audit verify/export) */
 	int nargs;
 	char **args;          /* operands: args[0] is the subcommand */
 	char actor[300];      /* --by, else "os:LOGIN" */

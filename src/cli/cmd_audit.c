@@ -245,6 +245,9 @@ int cmd_audit(int argc, char **argv)
 		known |= strcmp(o.args[0], subs[i]) == 0;
 	if (!known || o.nargs != 1)
 		return a_usage();
+	/* An auditor's verify or export must not succeed on a store that a
+	 * mistyped state_dir just created empty. */
+	o.must_exist = strcmp(o.args[0], "verify") == 0 || strcmp(o.args[0], "export") == 0;
 	rc = store_open_cli(&o, &cfg, &s);
 	if (rc != 0)
 		return rc;

@@ -170,3 +170,15 @@ def test_witness_command_and_usage(tmp_path):
     assert "head seq=2 hash=" in open(witness).read()
     assert s.run("audit", "bogus").returncode == 64
     assert s.run("audit", "note", "--by", "x").returncode == 64
+
+
+def test_verify_refuses_a_missing_store(tmp_path):
+    import subprocess
+    cf = tmp_path / "m.cf"
+    cf.write_text(f"state_dir = {tmp_path / 'nowhere'}\n")
+    for sub in (["verify"], ["export", "--format", "jsonl"]):
+        r = subprocess.run([os.environ.get("MUGAI", "build/mugai"), "audit", "-c", str(cf), *sub],
+                           capture_output=True, timeout=30)
+        assert r.returncode == 74, r
+        assert b"no quarantine store at" in r.stderr
+    assert not (tmp_path / "nowhere").exists()
