@@ -95,3 +95,17 @@ def test_quarantined_message_attaches_nothing():
     r = sanitize(data, config=SANITIZE)
     assert r.verdict == "quarantined"
     assert r.msg.get_content_type() == "text/plain"
+
+
+def test_notice_template_lists_attached_files(tmp_path):
+    tpl = tmp_path / "notice.txt"
+    tpl.write_text("無害化 {verdict}\n{attached}")
+    src = docx(RUN, [("rId9", "vbaProject", "vbaProject.bin", False)], DOCM_MAIN,
+               [("word/vbaProject.bin", b"\xd0\xcf\x11\xe0 fake vba")])
+    r = sanitize(with_files(("報告書.docm", "application/vnd.ms-word.document.macroEnabled.12", src)),
+                 config=SANITIZE + f"notice_template = {tpl}\n")
+    lines = r.notice.split("\r\n")
+    assert lines[0] == "無害化 sanitized"
+    assert lines[1] == "無害化して添付したファイル (1 件):"
+    assert lines[2].startswith("  1. 報告書.docx ← 報告書.docm (")
+    assert "vbaProject.bin" in lines[2]
