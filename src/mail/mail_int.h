@@ -12,6 +12,7 @@
 #include "mail/report.h"
 #include "text/charset.h"
 #include "text/link.h"
+#include "text/writer.h"
 
 /* Decoded, rebuilt values of the kept headers of one message. */
 typedef struct hdrset {
@@ -65,10 +66,8 @@ int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out) MUGAI_WUR
 int build_message(const hdrset_t *h, const char *verdict, const char *id,
 		  const char *text, size_t len, GMimeObject *const *parts, size_t n_parts,
 		  buf_t *out) MUGAI_WUR;
-/* Append text with every line prefixed by "> ". */
+/* Append text (already through text/writer.h) with every line prefixed
+ * by "> ". */
 int text_quote(buf_t *out, const char *text, size_t len) MUGAI_WUR;
-/* Keep TAB and LF, drop CR, NUL and other C0/C1 controls, DEL and the
- * bidi overrides U+202A–U+202E, U+2066–U+2069. */
-int text_clean_append(buf_t *out, const char *s, size_t n) MUGAI_WUR;
 
 #endif

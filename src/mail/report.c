@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "common/json.h"
 
 static const char *const removal_codes[RM__COUNT] = {
@@ -135,13 +136,42 @@ void report_warn(mail_report_t *r, const char *fmt, ...)
 	char *copy;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg)) {
+		/* cut on a UTF-8 character boundary: drop a split last character */
+		size_t k = strlen(msg), j = k;
+
+		while (j > 0 && ((unsigned char)msg[j - 1] & 0xC0) == 0x80)
+			j--;
+		if (j > 0 && (unsigned char)msg[j - 1] >= 0xC0) {
+			unsigned char l = (unsigned char)msg[j - 1];
+			size_t need = l >= 0xF0 ? 4 : l >= 0xE0 ? 3 : 2;
+
+			if (k - (j - 1) < need)
+				msg[j - 1] = '\0';
+		}
+	}
 	va_end(ap);
 	if (r->n_warnings >= REPORT_WARNINGS_MAX || has_string(r->warnings, r->n_warnings, msg))
 		return;
 	copy = strdup(msg);
 	if (copy)
 		r->warnings[r->n_warnings++] = copy;
+}
+
+void report_name_address(mail_report_t *r, const char *hname)
+{
+	static const char *const names[] = { "From", "To", "Cc", "Reply-To" };
+	const char *name = "?";
+	size_t used = strlen(r->name_address);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(hname, names[i]) == 0)
+			name = names[i];
+	report_warn(r, "display name contains an e-mail address (%s)", name);
+	if (strstr(r->name_address, name))
+		return;
+	snprintf(r->name_address + used, sizeof(r->name_address) - used, "%s%s",
+		 used ? ", " : "", name);
 }
 
 void report_limit(mail_report_t *r, const char *limit_name)

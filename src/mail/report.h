@@ -70,6 +70,7 @@ typedef struct mail_report {
 	size_t n_warnings;
 	char *limits_hit[LIM__COUNT];
 	size_t n_limits;
+	char name_address[48]; /* "From, Reply-To": display names holding an address */
 } mail_report_t;
 
 void report_init(mail_report_t *r, const char *id);
@@ -81,6 +82,9 @@ int report_remove(mail_report_t *r, const char *filename, const char *ctype,
 int report_attach(mail_report_t *r, attached_item_t *it) MUGAI_WUR;
 /* Record a warning (deduplicated; copies). */
 void report_warn(mail_report_t *r, const char *fmt, ...) MUGAI_PRINTF(2, 3);
+/* A display name in header hname holds an e-mail address: a warning, and
+ * the header's name for the notice. */
+void report_name_address(mail_report_t *r, const char *hname);
 /* Record a limit by its table name (deduplicated). */
 void report_limit(mail_report_t *r, const char *limit_name);
 bool report_has_limit(const mail_report_t *r, const char *limit_name);

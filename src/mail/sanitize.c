@@ -112,6 +112,24 @@ static bool is_ambiguous(const mail_ctx_t *c, GMimeParserWarning w, const char *
 	}
 }
 
+/* Characters of GMime's quoted header bytes kept in a warning. */
+#define WARN_ITEM_CHARS 60
+
+/* GMime quotes raw header bytes (folded continuation lines included): the
+ * sender's text, so it goes through the writer: one line, cut on a
+ * character boundary, links disarmed, quoted. */
+static void warn_item(mail_ctx_t *c, const char *name, const char *item)
+{
+	buf_t b;
+
+	buf_init(&b, 4096);
+	if (wr_line(&b, item, strlen(item), WARN_ITEM_CHARS) == 0)
+		report_warn(c->rep, "%s: 「%s」", name, b.data ? b.data : "");
+	else
+		report_warn(c->rep, "%s", name);
+	buf_free(&b);
+}
+
 static void on_warning(gint64 offset, GMimeParserWarning w, const gchar *item, gpointer data)
 {
 	mail_ctx_t *c = data;
@@ -122,7 +140,7 @@ static void on_warning(gint64 offset, GMimeParserWarning w, const gchar *item, g
 	if (w == GMIME_WARN_UNENCODED_8BIT_HEADER || w == GMIME_WARN_INVALID_RFC2047_HEADER_VALUE)
 		return; /* our own header decoder handles these losslessly */
 	if (item && *item)
-		report_warn(c->rep, "%s: %.60s", name, item);
+		warn_item(c, name, item);
 	else
 		report_warn(c->rep, "%s", name);
 	if (is_ambiguous(c, w, item))
@@ -201,7 +219,7 @@ static void set_display(mail_ctx_t *c, const hdrset_t *h)
 		buf_t b;
 
 		buf_init(&b, 4096);
-		if (s && text_clean_append(&b, s, strlen(s)) == 0)
+		if (s && wr_clean(&b, s, strlen(s), WR_ONELINE) == 0)
 			c->rep->from = buf_steal(&b, NULL);
 		buf_free(&b);
 		g_free(s);

@@ -93,7 +93,7 @@ static char *part_filename(mail_ctx_t *c, GMimeObject *o)
 			buf_t clean;
 
 			buf_init(&clean, 4096);
-			if (text_clean_append(&clean, b.data, b.len) < 0)
+			if (wr_line(&clean, b.data, b.len, 0) < 0)
 				buf_reset(&clean);
 			buf_rtrim(&clean, " \t\n");
 			buf_free(&b);
@@ -203,33 +203,50 @@ static size_t fitting_prefix(const char *s, size_t n, size_t room)
 	return cut;
 }
 
-/* Append as much as text_size_max allows; a cut is recorded as a limit. */
+/* Append text written by the writer (render_*) as far as text_size_max
+ * allows; a cut is recorded as a limit. */
 static int append_text(mail_ctx_t *c, buf_t *text, const char *s, size_t n)
 {
 	size_t keep;
 
-	if (block_sep(text) == 0 && text_clean_append(text, s, n) == 0)
+	if (block_sep(text) == 0 && buf_append(text, s, n) == 0)
 		return 0;
 	if (!text->capped)
 		return -1;
 	report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
 	text->capped = false;
 	keep = fitting_prefix(s, n, text->max > text->len ? text->max - text->len : 0);
-	while (keep && text_clean_append(text, s, keep) < 0)
+	while (keep && buf_append(text, s, keep) < 0)
 		keep = fitting_prefix(s, keep - 1, keep - 1);
 	text->capped = true;
 	return 0;
 }
 
+/* The rendered HTML goes through the writer like any text (its links are
+ * already written by html.c; the writer finds what a removed character
+ * or an element boundary hid). In plain style the kept URLs would be
+ * counted twice, so the second count is dropped there. */
 static int render_html(mail_ctx_t *c, const buf_t *u, buf_t *t)
 {
 	html_opts_t o = { c->link_style, (int)lim(c->lim, LIM_HTML_DEPTH),
 			  (size_t)lim(c->lim, LIM_HTML_EXPANSION) };
 	html_result_t hr;
+	link_counts_t lc = { 0, 0 };
+	buf_t h;
+	int rc;
 
 	memset(&hr, 0, sizeof(hr));
-	if (html_to_text(u->data ? u->data : "", u->len, &o, t, &hr) < 0)
+	buf_init(&h, t->max);
+	rc = html_to_text(u->data ? u->data : "", u->len, &o, &h, &hr);
+	if (rc == 0)
+		rc = wr_text(t, h.data ? h.data : "", h.len, c->link_style, &lc);
+	buf_free(&h);
+	if (rc < 0)
 		return -1;
+	if (c->link_style != LINK_PLAIN) {
+		c->rep->links_defanged += lc.defanged;
+		c->rep->links_removed += lc.removed;
+	}
 	c->rep->html_converted = true;
 	c->rep->links_defanged += hr.links.defanged;
 	c->rep->links_removed += hr.links.removed;
@@ -246,7 +263,7 @@ static int render_plain(mail_ctx_t *c, const buf_t *u, buf_t *t)
 {
 	link_counts_t lc = { 0, 0 };
 
-	if (link_rewrite_text(u->data ? u->data : "", u->len, c->link_style, t, &lc) < 0)
+	if (wr_text(t, u->data ? u->data : "", u->len, c->link_style, &lc) < 0)
 		return -1;
 	c->rep->links_defanged += lc.defanged;
 	c->rep->links_removed += lc.removed;
