@@ -19,7 +19,8 @@
  *                      every '.' → "[.]"
  *   '@' + dotted host  bare e-mail address: "taro[@]example[.]jp"
  *   slash pair         "\\host", "\/", "/\" followed by a non-space:
- *                      "[\\]host" (UNC: one click leaks the NTLM hash)
+ *                      "[\\]host" (UNC: one click leaks the NTLM hash);
+ *                      right after our own "hxxp://": "hxxp://[\]host"
  * A URL ends at ASCII space/controls, <>"'`[]{}|\^ and at the first
  * non-ASCII character (so Japanese text right after a URL is never swallowed;
  * an IDN host therefore ends the URL: "hxxp://" + "日本.jp" stays inert).
@@ -177,11 +178,11 @@ static bool starts_www(const char *s, size_t n)
 	return n > 4 && ieq(s, 4, "www.") && is_alnum((unsigned char)s[4]);
 }
 
-/* A '.' inside the run [i, to), neither first nor last. */
+/* A '.' between two other characters of the run [i, to) (label.label). */
 static size_t inner_dot(const scan_t *sc, size_t i, size_t to)
 {
 	for (size_t k = i + 1; k + 1 < to; k++)
-		if (sc->s[k] == '.' && sc->s[k - 1] != '.')
+		if (sc->s[k] == '.' && sc->s[k - 1] != '.' && sc->s[k + 1] != '.')
 			return k;
 	return SIZE_MAX;
 }
@@ -256,10 +257,16 @@ static bool tail_slashes(const buf_t *o)
 }
 
 /* ':' at i: "[:]" when the output so far ends in a scheme and a non-space
- * follows. */
+ * follows, or ends in any run and "//" follows (mid-word linkifiers; and
+ * the top-level scan removes "3x://" as a URL, so rewriting stays
+ * idempotent). */
 static size_t at_colon(scan_t *sc, size_t i)
 {
-	if (tail_scheme(sc->out) && live_after(sc, i + 1)) {
+	const buf_t *o = sc->out;
+	bool run_before = o->data && o->len && is_run((unsigned char)o->data[o->len - 1]);
+	bool slashes = i + 2 < sc->n && sc->s[i + 1] == '/' && sc->s[i + 2] == '/';
+
+	if ((tail_scheme(o) && live_after(sc, i + 1)) || (run_before && slashes)) {
 		count(sc);
 		return put(sc, "[:]", 3) < 0 ? SIZE_MAX : i + 1;
 	}
@@ -293,6 +300,12 @@ static size_t at_slash(scan_t *sc, size_t i)
 	    (i + 1 < sc->n && sc->s[i + 1] == ']'))
 		return put(sc, sc->s + i, 1) < 0 ? SIZE_MAX : i + 1;
 	count(sc);
+	if (o->len >= 3 && o->data[o->len - 2] == '/' && o->data[o->len - 3] == ':') {
+		/* the slash ends our own "hxxp://": bracket this one alone */
+		pair[1] = (char)ch;
+		pair[2] = ']';
+		return put(sc, pair, 3) < 0 ? SIZE_MAX : i + 1;
+	}
 	o->len--;
 	o->data[o->len] = '\0';
 	pair[1] = (char)prev;
@@ -362,8 +375,7 @@ static int defang_mailto(scan_t *sc, size_t r0, size_t r1, size_t e)
 			return -1;
 		return put_inert(sc, r1 + 1, e);
 	}
-	for (d = at + 1; d < e && ((is_run((unsigned char)sc->s[d]) && sc->s[d] != '+') ||
-				   sc->s[d] == ':'); d++)
+	for (d = at + 1; d < e && (is_run((unsigned char)sc->s[d]) || sc->s[d] == ':'); d++)
 		;
 	if (put_inert(sc, r1 + 1, at) < 0 || put(sc, "[@]", 3) < 0 ||
 	    put_host(sc, at + 1, d) < 0)
@@ -458,15 +470,39 @@ static size_t other(scan_t *sc, size_t i, size_t to)
 	return put(sc, sc->s + i, j - i) < 0 ? SIZE_MAX : j;
 }
 
+/* The output ends with the run "www" (case-insensitive). */
+static bool tail_www(const buf_t *o)
+{
+	return o->data && o->len >= 3 && ieq(o->data + o->len - 3, 3, "www") &&
+	       (o->len == 3 || !is_run((unsigned char)o->data[o->len - 4]));
+}
+
+/* The rest of a run after a URL ended inside it (trailing '.' stripped
+ * by url_end, a host cut at '+'): "tel:www" + "." must not leave a live
+ * "www.", nor "a" + "+.jp/" a live host; trailing dots of a sentence stay. */
+static size_t mid_run(scan_t *sc, size_t i, size_t to)
+{
+	size_t j = run_end(sc, i, to);
+	bool label_after = false;
+
+	for (size_t k = i; k + 1 < j && !label_after; k++)
+		label_after = sc->s[k] == '.' && sc->s[k + 1] != '.';
+	for (; i < j; i++) {
+		int rc = sc->s[i] == '.' && (label_after || tail_www(sc->out))
+				 ? put(sc, "[.]", 3) : put(sc, sc->s + i, 1);
+		if (rc < 0)
+			return SIZE_MAX;
+	}
+	return j;
+}
+
 static int scan_range(scan_t *sc, size_t i, size_t to)
 {
 	while (i < to) {
 		unsigned char ch = (unsigned char)sc->s[i];
 
 		if (is_run(ch) && i > 0 && is_run((unsigned char)sc->s[i - 1])) {
-			size_t j = run_end(sc, i, to); /* a range that starts mid-run */
-
-			i = put(sc, sc->s + i, j - i) < 0 ? SIZE_MAX : j;
+			i = mid_run(sc, i, to);
 		} else if (is_run(ch)) {
 			i = at_run(sc, i, to);
 		} else if (ch == ':') {

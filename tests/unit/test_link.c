@@ -64,6 +64,10 @@ static const tcase_t text_cases[] = {
 	{ "hxxp://evil.com/a", "hxxp://evil[.]com/a", LINK_DEFANG, 1, 0 },
 	{ "a https://a.jp/?u=//b.jp b", "a https://a.jp/?u=//b.jp b", LINK_PLAIN, 1, 0 },
 	{ "tel:0312345678 ftp://a.jp www.a.jp", "tel[:]0312345678 fxp://a[.]jp www[.]a[.]jp", LINK_PLAIN, 3, 0 },
+	/* fuzz: a URL ending before a stripped '.' must not leave a live "www." */
+	{ "tel:www.\x82 http://a/www.", "tel[:]www[.]\x82 hxxp://a/www[.]", LINK_DEFANG, 2, 0 },
+	/* fuzz: a backslash right after the URL's "//" must not break "hxxp://" */
+	{ "FTP://\\evil", "fxp://[\\]evil", LINK_DEFANG, 1, 0 },
 	/* the output so far decides: a ':' after a host label, a scheme at the end */
 	{ "a.tel:1 ms-msdt:", "a.tel[:]1 ms-msdt[:]", LINK_DEFANG, 2, 0 },
 	{ "https://a.jp/\\\\evil\\s", "https://a.jp[/\\]\\evil\\s", LINK_PLAIN, 1, 0 },
