@@ -27,7 +27,7 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 #define MUGAI_CONFIG_KEYS(X) \
 	/* --- mail --- */ \
 	X(LINK_STYLE, "link_style", CFG_ENUM, "defang", 0, 0, "defang|plain|remove", \
-	  "how links appear in rebuilt text: defang (hxxps://example[.]com), plain (as text), remove") \
+	  "how links appear in rebuilt text: defang (hxxps://example[.]com), plain (http/https/mailto as text, the rest defanged), remove") \
 	X(NOTICE_LANG, "notice_lang", CFG_ENUM, "ja", 0, 0, "ja|en", \
 	  "language of the notice block at the top of each rebuilt message") \
 	X(NOTICE_TEMPLATE, "notice_template", CFG_STR, "", 0, 0, NULL, \
