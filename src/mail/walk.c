@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "cdr/cdr.h"
 #include "text/hdr.h"
 #include "text/html.h"
 
@@ -104,23 +105,8 @@ static char *part_filename(mail_ctx_t *c, GMimeObject *o)
 	return NULL;
 }
 
-static bool name_has_ext(const char *name, const char *const *exts)
-{
-	const char *dot = name ? strrchr(name, '.') : NULL;
-
-	for (size_t i = 0; dot && exts[i]; i++)
-		if (strcasecmp(dot + 1, exts[i]) == 0)
-			return true;
-	return false;
-}
-
 static removal_t classify(GMimeContentType *ct, const char *filename)
 {
-	static const char *const exec_ext[] = {
-		"exe", "scr", "com", "bat", "cmd", "pif", "js", "jse", "vbs", "vbe",
-		"wsf", "wsh", "hta", "ps1", "msi", "msp", "lnk", "jar", "cpl", "dll",
-		"reg", "iso", "img", "vhd", "vhdx", "sh", "apk", "chm", "url", "inf",
-		NULL };
 	const char *sub = g_mime_content_type_get_media_subtype(ct);
 
 	if (g_mime_content_type_is_type(ct, "image", "*"))
@@ -135,7 +121,7 @@ static removal_t classify(GMimeContentType *ct, const char *filename)
 		return RM_ENCRYPTED;
 	if (sub && strstr(sub, "ms-tnef"))
 		return RM_TNEF;
-	if (name_has_ext(filename, exec_ext) ||
+	if (cdr_name_dangerous(filename) ||
 	    (sub && (strstr(sub, "msdownload") || strstr(sub, "executable") ||
 		     strstr(sub, "javascript") || strstr(sub, "x-sh"))))
 		return RM_EXECUTABLE;
