@@ -48,6 +48,7 @@
 #include <strings.h>
 
 #include "common/utf8.h"
+#include "text/writer.h"
 
 #define HTML_SLACK 4096
 #define HTML_MAX_ERRORS 64
@@ -530,12 +531,11 @@ static bool cp_wide(uint32_t cp)
 	       (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
 }
 
-/* Characters never written: C0 (tab and newlines are handled before),
- * DEL, C1, bidi embedding/override/isolate controls. */
+/* Characters never written: C0 (tab and newlines are handled before) and
+ * the writer's one code-point rule (controls, bidi, invisible). */
 static bool cp_drop(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
-	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+	return cp < 0x20 || wr_cp_removed(cp);
 }
 
 static bool cp_space(uint32_t cp)

@@ -20,7 +20,7 @@
 
 #include "common/utf8.h"
 
-static bool cp_removed(uint32_t cp)
+bool wr_cp_removed(uint32_t cp)
 {
 	if (cp < 0x20)
 		return cp != '\t' && cp != '\n';
@@ -106,7 +106,7 @@ static size_t slow_char(buf_t *out, const unsigned char *p, size_t n, unsigned f
 		rc = buf_puts(out, "\xEF\xBF\xBD");
 	else if (cp == '\t' || cp == '\n' || cp == 0x2028 || cp == 0x2029)
 		rc = buf_putc(out, oneline ? ' ' : cp == '\t' ? '\t' : '\n');
-	else if (cp_removed(cp))
+	else if (wr_cp_removed(cp))
 		rc = 0;
 	else if (!trusted && cp == ']')
 		rc = close_bracket(out, false);

@@ -27,6 +27,7 @@
 #define MUGAI_WRITER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "common/buf.h"
 #include "text/link.h"
 
@@ -37,6 +38,10 @@ enum {
 	WR_TRUSTED = 1,  /* our own fixed text: no look-alike alteration */
 	WR_ONELINE = 2,  /* TAB and line ends become spaces */
 };
+
+/* The one code-point rule (step 2): is cp removed? (TAB and LF are kept;
+ * U+2028/U+2029 are line ends: not removed here, rewritten by wr_clean.) */
+bool wr_cp_removed(uint32_t cp);
 
 /* Steps 1–3: append s[0..n) cleaned. */
 int wr_clean(buf_t *out, const char *s, size_t n, unsigned flags) MUGAI_WUR;

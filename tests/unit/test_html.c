@@ -62,7 +62,7 @@ static const hcase_t cases[] = {
 	  "taro[@]example[.]jp 電話 <tel[:]03-1234-5678>", LINK_DEFANG },
 	{ "bare-urls", "<p>詳しくは https://example.jp/a. または www.example.com（公式）</p>",
 	  "詳しくは hxxps://example[.]jp/a. または www[.]example[.]com（公式）", LINK_DEFANG },
-	{ "split-url", "<b>http:</b>//evil.example/x", "hxxp://evil[.]example/x", LINK_DEFANG },
+	{ "split-url", "<b>http:</b>//evil.example/x", "http[:]//evil[.]example/x", LINK_DEFANG },
 	{ "area", "<map><area href=\"http://a.example/\" alt=\"地図\"></map>", "地図 <hxxp://a[.]example/>", LINK_DEFANG },
 	{ "img-in-link", "<a href=\"https://x.example/\"><img alt=\"バナー\"></a>", "[バナー] <hxxps://x[.]example/>", LINK_DEFANG },
 	{ "empty", "", "", LINK_DEFANG },
