@@ -147,11 +147,40 @@ static size_t clean_cap(size_t n)
 	return n > (SIZE_MAX - 64) / 3 ? SIZE_MAX : n * 3 + 64;
 }
 
+/* Does s[0..n) come out of wr_clean(flags 0) unchanged? (Most text does:
+ * then the link scan reads it in place, without a copy.) */
+static bool already_clean(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t fast = fast_run(p, i, n, false), used;
+		uint32_t cp = p[i];
+
+		if (fast) {
+			i += fast;
+			continue;
+		}
+		used = p[i] < 0x80 ? 1 : utf8_decode_one(p + i, n - i, &cp);
+		if (cp == UTF8_INVALID || wr_cp_removed(cp) || cp == 0x2028 || cp == 0x2029 ||
+		    cp == 0x2501 || cp == 0x3011)
+			return false;
+		if (cp == ']' && ((i >= 10 && strncasecmp(s + i - 10, "[SANITIZED", 10) == 0) ||
+				  (i >= 12 && strncasecmp(s + i - 12, "[QUARANTINED", 12) == 0)))
+			return false;
+		i += used;
+	}
+	return true;
+}
+
 int wr_text(buf_t *out, const char *s, size_t n, link_style_t style, link_counts_t *c)
 {
 	buf_t t;
 	int rc;
 
+	if (already_clean(s, n))
+		return link_rewrite_text(s, n, style, out, c);
 	buf_init(&t, clean_cap(n));
 	rc = wr_clean(&t, s, n, 0);
 	if (rc == 0)
