@@ -256,6 +256,32 @@ static bool tail_slashes(const buf_t *o)
 	       is_slash((unsigned char)o->data[o->len - 2]);
 }
 
+/* Is the scheme just written (the output's tail run) a link for the count?
+ * Every scheme is disarmed, but "Re:Hello" or "TEL:03" in a letter is not
+ * reported as a link: only a known scheme, any "ms-…" handler, or a scheme
+ * followed by a slash. */
+static bool counts_as_link(const buf_t *o, unsigned char next)
+{
+	static const char *const known[] = {
+		"file", "javascript", "vbscript", "data", "sip", "sips", "callto", "skype",
+		"search-ms", "smb", "ldap", "telnet", "ssh", "sftp", "webcal", "intent", "jar",
+		"shell", "hcp", "mk", "its", "onenote", "zoommtg", "slack", "teams", "msteams",
+		"http", "https", "ftp", "mailto", "hxxp", "hxxps", "fxp", "news", "nntp", "irc",
+	};
+	size_t k = o->len;
+
+	if (next == '/' || next == '\\')
+		return true;
+	while (k > 0 && is_run((unsigned char)o->data[k - 1]))
+		k--;
+	if (o->len - k > 3 && strncasecmp(o->data + k, "ms-", 3) == 0)
+		return true;
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(known); i++)
+		if (ieq(o->data + k, o->len - k, known[i]))
+			return true;
+	return false;
+}
+
 /* ':' at i: "[:]" when the output so far ends in a scheme and a non-space
  * follows, or ends in any run and "//" follows (mid-word linkifiers; and
  * the top-level scan removes "3x://" as a URL, so rewriting stays
@@ -267,7 +293,8 @@ static size_t at_colon(scan_t *sc, size_t i)
 	bool slashes = i + 2 < sc->n && sc->s[i + 1] == '/' && sc->s[i + 2] == '/';
 
 	if ((tail_scheme(o) && live_after(sc, i + 1)) || (run_before && slashes)) {
-		count(sc);
+		if (counts_as_link(o, i + 1 < sc->n ? (unsigned char)sc->s[i + 1] : 0))
+			count(sc);
 		return put(sc, "[:]", 3) < 0 ? SIZE_MAX : i + 1;
 	}
 	return put(sc, ":", 1) < 0 ? SIZE_MAX : i + 1;
