@@ -116,6 +116,14 @@ static const ecase_t emit_cases[] = {
 	{ "", "https://a.jp/", "", LINK_REMOVE, 0, 1 },
 	{ "x", "http://a.jp/?u=https://b.jp", "x <hxxp://a[.]jp/?u=https[:]//b[.]jp>", LINK_DEFANG, 1, 0 },
 	{ "x", "http://a.jp/\">y", "x <hxxp://a[.]jp/%22%3Ey>", LINK_DEFANG, 1, 0 },
+	/* plain style keeps only http, https and mailto clickable */
+	{ "電話", "tel:03-1234-5678", "電話 <tel[:]03-1234-5678>", LINK_PLAIN, 1, 0 },
+	{ "", "ftp://a.jp/x", "fxp://a[.]jp/x", LINK_PLAIN, 1, 0 },
+	{ "", "mailto:a@b.jp", "mailto:a@b.jp", LINK_PLAIN, 1, 0 },
+	/* the label of a removed href is text: every form is disarmed */
+	{ "\\\\fs01\\share", "javascript:x", "[\\\\]fs01\\share", LINK_PLAIN, 1, 1 },
+	{ "search-ms:query=x", "ms-msdt:/id", "search-ms[:]query=x", LINK_DEFANG, 1, 1 },
+	{ "example.com/reset", "vbscript:x", "example[.]com/reset", LINK_REMOVE, 1, 1 },
 };
 
 static void emit_case(void **state)
