@@ -29,7 +29,8 @@
  * there, but every rule above except the URL rule applies, so an embedded
  * URL (?u=http://evil.jp) becomes "http[:]//evil[.]jp".
  * Styles: defang writes the forms above; plain keeps http, https and mailto
- * URLs as they are (everything else as in defang); remove writes "[URL]"
+ * URLs clickable (their path inert: "?u=http://evil" is still disarmed;
+ * everything else as in defang); remove writes "[URL]"
  * for URL-rule links (the other forms are disarmed as in defang).
  * End of text counts as "not a space" (the caller may append anything).
  *
@@ -448,10 +449,19 @@ static int link_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 		return put(sc, "[URL]", 5);
 	}
 	sc->c->defanged++;
-	if (sc->style == LINK_PLAIN && plain_keeps(kind))
-		return put(sc, sc->s + r0, e - r0);
 	sc->inert = true;
-	rc = defang_one(sc, kind, r0, r1, e);
+	if (sc->style == LINK_PLAIN && kind == K_MAILTO) {
+		rc = put(sc, sc->s + r0, e - r0);
+	} else if (sc->style == LINK_PLAIN && plain_keeps(kind)) {
+		/* the link stays clickable; a URL nested in its path does not */
+		size_t h = find_any(sc, r1 + 3, e, "/?#");
+
+		rc = put(sc, sc->s + r0, h - r0);
+		if (rc == 0)
+			rc = put_inert(sc, h, e);
+	} else {
+		rc = defang_one(sc, kind, r0, r1, e);
+	}
 	sc->inert = false;
 	return rc;
 }
@@ -687,9 +697,9 @@ static int emit_url(buf_t *out, const buf_t *u, link_style_t style, int kind)
 {
 	link_counts_t scratch = { 0, 0 };
 
-	if (style == LINK_PLAIN && plain_keeps(kind))
-		return buf_append(out, u->data, u->len);
-	return link_rewrite_text(u->data, u->len, LINK_DEFANG, out, &scratch);
+	return link_rewrite_text(u->data, u->len,
+				 style == LINK_PLAIN && plain_keeps(kind) ? LINK_PLAIN : LINK_DEFANG,
+				 out, &scratch);
 }
 
 int link_emit(buf_t *out, const char *label, size_t llen, const char *url,

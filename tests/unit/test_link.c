@@ -63,7 +63,8 @@ static const tcase_t text_cases[] = {
 	{ "@user a@b", "@user a@b", LINK_DEFANG, 0, 0 },
 	{ "x?u=//evil.com/a", "x?u=//evil[.]com/a", LINK_DEFANG, 1, 0 },
 	{ "hxxp://evil.com/a", "hxxp://evil[.]com/a", LINK_DEFANG, 1, 0 },
-	{ "a https://a.jp/?u=//b.jp b", "a https://a.jp/?u=//b.jp b", LINK_PLAIN, 1, 0 },
+	{ "a https://a.jp/?u=//b.jp b", "a https://a.jp/?u=//b[.]jp b", LINK_PLAIN, 1, 0 },
+	{ "https://a.jp/r?u=http://evil.jp/x", "https://a.jp/r?u=http[:]//evil[.]jp/x", LINK_PLAIN, 1, 0 },
 	{ "tel:0312345678 ftp://a.jp www.a.jp", "tel[:]0312345678 fxp://a[.]jp www[.]a[.]jp", LINK_PLAIN, 3, 0 },
 	/* fuzz: a URL ending before a stripped '.' must not leave a live "www." */
 	{ "tel:www.\x82 http://a/www.", "tel[:]www[.]\x82 hxxp://a/www[.]", LINK_DEFANG, 2, 0 },
@@ -120,6 +121,7 @@ static const ecase_t emit_cases[] = {
 	{ "電話", "tel:03-1234-5678", "電話 <tel[:]03-1234-5678>", LINK_PLAIN, 1, 0 },
 	{ "", "ftp://a.jp/x", "fxp://a[.]jp/x", LINK_PLAIN, 1, 0 },
 	{ "", "mailto:a@b.jp", "mailto:a@b.jp", LINK_PLAIN, 1, 0 },
+	{ "x", "https://a.jp/?u=http://evil.jp", "x <https://a.jp/?u=http[:]//evil[.]jp>", LINK_PLAIN, 1, 0 },
 	/* the label of a removed href is text: every form is disarmed */
 	{ "\\\\fs01\\share", "javascript:x", "[\\\\]fs01\\share", LINK_PLAIN, 1, 1 },
 	{ "search-ms:query=x", "ms-msdt:/id", "search-ms[:]query=x", LINK_DEFANG, 1, 1 },
