@@ -227,3 +227,19 @@ def test_plain_display_name_is_not_flagged():
     r = sanitize(msg(h, "本文\n"))
     assert "表示名" not in r.notice
     assert r.msg["From"].addresses[0].display_name == "総務課"
+
+
+def test_display_name_warning_in_english_names_every_header():
+    h = dict(H, From="\"soumu@city.example.lg.jp\" <evil@attacker.example>",
+             **{"Reply-To": "\"Help desk help@city.example.lg.jp\" <x@attacker.example>"})
+    r = sanitize(msg(h, "Please reply.\n"), config="notice_lang = en\n")
+    assert notice_lines(r)[2] == ("Caution: a display name contains an e-mail address (From, Reply-To); "
+                                  "check who really sent this.")
+    assert r.msg["Reply-To"].addresses[0].display_name == "Help desk help[@]city[.]example[.]lg[.]jp"
+    assert r.body == "Please reply.\n"
+
+
+def test_plain_style_keeps_the_link_but_not_a_url_nested_in_it():
+    text = "詳細 https://a.example/r?u=http://evil.example/x をご覧ください\n"
+    r = sanitize(msg(H, text), config="link_style = plain\n")
+    assert body_lines(r)[0] == "詳細 https://a.example/r?u=http[:]//evil[.]example/x をご覧ください"
