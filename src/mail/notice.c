@@ -33,7 +33,8 @@ static const notice_words_t words_ja = {
 	"バイト",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
 	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
-	  "未対応の形式", "無害化できないファイル" },
+	  "未対応の形式", "無害化できないファイル", "テキストに埋め込まれたファイル",
+	  "テキストと表示されているがテキストではない内容", "構造を確定できない転送メール" },
 };
 
 static const notice_words_t words_en = {
@@ -49,7 +50,8 @@ static const notice_words_t words_en = {
 	"bytes",
 	{ "attachment", "image", "calendar", "signature", "encrypted data",
 	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
-	  "unsupported type", "could not be made safe" },
+	  "unsupported type", "could not be made safe", "file encoded inside the text",
+	  "labelled as text but not text", "forwarded message with an ambiguous structure" },
 };
 
 static int put_size(buf_t *out, size_t n)

@@ -23,6 +23,9 @@ static const char *const removal_codes[RM__COUNT] = {
 	[RM_ALTERNATIVE] = "alternative",
 	[RM_UNSUPPORTED] = "unsupported",
 	[RM_BLOCKED] = "blocked",
+	[RM_ENCODED] = "encoded-file",
+	[RM_NOT_TEXT] = "not-text",
+	[RM_MALFORMED] = "malformed",
 };
 
 void report_init(mail_report_t *r, const char *id)

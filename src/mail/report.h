@@ -28,6 +28,9 @@ typedef enum {
 	RM_ALTERNATIVE,   /* a non-text alternative of multipart/alternative */
 	RM_UNSUPPORTED,   /* a type we do not render (message/partial, ...) */
 	RM_BLOCKED,       /* file CDR refused it */
+	RM_ENCODED,       /* a uuencode/BinHex/yEnc file cut out of the text */
+	RM_NOT_TEXT,      /* labelled text, but the bytes are not text */
+	RM_MALFORMED,     /* an attached message whose structure is ambiguous */
 	RM__COUNT
 } removal_t;
 

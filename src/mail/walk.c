@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "text/encblock.h"
 #include "text/hdr.h"
 #include "text/html.h"
 
@@ -270,6 +271,38 @@ static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
 	return rc;
 }
 
+static int encblock_removed(void *arg, const encblock_t *b)
+{
+	mail_ctx_t *c = arg;
+	buf_t name;
+	int rc;
+
+	buf_init(&name, 4 * ENCBLOCK_NAME_MAX + 64);
+	rc = text_clean_append(&name, b->name, strlen(b->name));
+	if (rc == 0)
+		rc = report_remove(c->rep, name.data, encblock_type(b->kind), b->size, RM_ENCODED,
+				   NULL);
+	buf_free(&name);
+	return rc;
+}
+
+/* Cut uuencode/BinHex/yEnc blocks out of rendered text (list them). */
+static int strip_encoded(mail_ctx_t *c, buf_t *t)
+{
+	buf_t kept;
+
+	if (!t->len || !encblock_has_start(t->data, t->len))
+		return 0;
+	buf_init(&kept, t->max);
+	if (encblock_strip(t->data, t->len, &kept, encblock_removed, c) < 0) {
+		buf_free(&kept);
+		return -1;
+	}
+	buf_free(t);
+	*t = kept;
+	return 0;
+}
+
 static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 {
 	buf_t u, t;
@@ -285,6 +318,8 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 	buf_init(&t, u.len * 4 + 65536);
 	rc = html ? render_html(c, &u, &t) : render_plain(c, &u, &t);
 	buf_free(&u);
+	if (rc == 0)
+		rc = strip_encoded(c, &t);
 	if (rc == 0 && !c->quarantine)
 		rc = append_text(c, text, t.data ? t.data : "", t.len);
 	if (rc < 0 && t.capped) {
