@@ -38,6 +38,8 @@ typedef struct mail_ctx {
 	GMimeObject **out_parts; /* sanitized attachments for the output (attach.c) */
 	size_t n_out_parts;
 	charset_stats_t cs;      /* summed over everything decoded */
+	size_t leaves_rendered;  /* MIME leaves that became text */
+	size_t leaves_listed;    /* MIME leaves removed or attached (listed) */
 } mail_ctx_t;
 
 /* headers.c */

@@ -253,6 +253,12 @@ int report_json(const mail_report_t *r, buf_t *out)
 	json_str(&j, r->subject);
 	json_key(&j, "parts");
 	json_int(&j, (long long)r->parts);
+	json_key(&j, "parts_total");
+	json_int(&j, (long long)r->parts_total);
+	json_key(&j, "parts_rendered");
+	json_int(&j, (long long)r->parts_rendered);
+	json_key(&j, "parts_listed");
+	json_int(&j, (long long)r->parts_listed);
 	json_removed(&j, r);
 	json_attached(&j, r);
 	json_key(&j, "removed_not_listed");

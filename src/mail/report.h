@@ -62,6 +62,9 @@ typedef struct mail_report {
 	char *from;          /* decoded From for display */
 	char *subject;       /* decoded Subject */
 	size_t parts;
+	size_t parts_total;     /* MIME leaves (non-multipart parts) */
+	size_t parts_rendered;  /* leaves that became text */
+	size_t parts_listed;    /* leaves removed or attached, each listed */
 	removed_item_t *removed;
 	size_t n_removed, removed_dropped;
 	attached_item_t *attached;

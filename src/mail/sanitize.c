@@ -169,6 +169,35 @@ static void limit_hit(mail_ctx_t *c, limit_id_t id)
 	c->quarantine = true;
 }
 
+/* Does a line of s start with a delimiter "--boundary" or a MIME header? */
+static bool holds_parts(const char *s, const char *boundary)
+{
+	static const char *const heads[] = { "content-type:", "content-transfer-encoding:",
+					     "content-disposition:" };
+	size_t bl = boundary ? strlen(boundary) : 0;
+
+	for (const char *l = s; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (bl && l[0] == '-' && l[1] == '-' && strncmp(l + 2, boundary, bl) == 0)
+			return true;
+		for (size_t i = 0; i < MUGAI_ARRAY_LEN(heads); i++)
+			if (g_ascii_strncasecmp(l, heads[i], strlen(heads[i])) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Parts placed after the close delimiter: GMime keeps them as epilogue,
+ * other readers show them. The structure is ambiguous: quarantine. */
+static void check_epilogue(mail_ctx_t *c, GMimeMultipart *mp)
+{
+	const char *epi = g_mime_multipart_get_epilogue(mp);
+
+	if (epi && holds_parts(epi, g_mime_multipart_get_boundary(mp))) {
+		report_warn(c->rep, "parts after the closing boundary");
+		c->quarantine = true;
+	}
+}
+
 /* Count parts and depth over the whole tree (unchosen alternatives too). */
 static void count_tree(mail_ctx_t *c, GMimeObject *o, int depth)
 {
@@ -183,6 +212,7 @@ static void count_tree(mail_ctx_t *c, GMimeObject *o, int depth)
 	if (GMIME_IS_MULTIPART(o)) {
 		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
 
+		check_epilogue(c, GMIME_MULTIPART(o));
 		for (int i = 0; i < n && !c->quarantine; i++)
 			count_tree(c, g_mime_multipart_get_part(GMIME_MULTIPART(o), i), depth + 1);
 	} else if (GMIME_IS_MESSAGE_PART(o)) {
@@ -191,6 +221,10 @@ static void count_tree(mail_ctx_t *c, GMimeObject *o, int depth)
 
 		if (b)
 			count_tree(c, b, depth + 1);
+		else
+			c->rep->parts_total++;
+	} else {
+		c->rep->parts_total++;
 	}
 }
 
@@ -215,6 +249,8 @@ static void decide(mail_ctx_t *c)
 	mail_report_t *r = c->rep;
 
 	r->decoding_losses = c->cs.losses;
+	r->parts_rendered = c->leaves_rendered;
+	r->parts_listed = c->leaves_listed;
 	if (c->quarantine)
 		r->verdict = VERDICT_QUARANTINED;
 	else if (r->n_removed || r->n_attached || r->links_defanged || r->links_removed || r->html_converted ||

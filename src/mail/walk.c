@@ -171,13 +171,37 @@ static int remove_part(mail_ctx_t *c, GMimeObject *o, int force)
 
 	for (char *p = mime; p && *p; p++)
 		*p = g_ascii_tolower(*p);
-	if (force < 0 && attach_wanted(c, o, why, name || is_attachment(o)))
+	c->leaves_listed++;
+	if (force < 0 && GMIME_IS_PART(o) && attach_wanted(c, o, why, name || is_attachment(o)))
 		rc = attach_sanitize(c, GMIME_PART(o), name, mime);
 	else
 		rc = report_remove(c->rep, name, mime, object_size(o), why, NULL);
 	g_free(mime);
 	free(name);
 	return rc;
+}
+
+/* List every leaf under o (an unchosen alternative, a skipped structure):
+ * nothing vanishes unsaid. force < 0: classify each leaf. Depth is bounded
+ * by the count pass (mime_depth_max). */
+static int list_subtree(mail_ctx_t *c, GMimeObject *o, int force)
+{
+	if (GMIME_IS_MULTIPART(o)) {
+		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+
+		for (int i = 0; i < n; i++)
+			if (list_subtree(c, g_mime_multipart_get_part(GMIME_MULTIPART(o), i), force) < 0)
+				return -1;
+		return 0;
+	}
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		GMimeObject *body = m ? g_mime_message_get_mime_part(m) : NULL;
+
+		if (body)
+			return list_subtree(c, body, force);
+	}
+	return remove_part(c, o, force);
 }
 
 /* Separate a new block of text from what came before by a blank line. */
@@ -254,8 +278,19 @@ static int render_plain(mail_ctx_t *c, const buf_t *u, buf_t *t)
 	return 0;
 }
 
-/* Decode one text part (transfer encoding, then charset) into UTF-8. */
-static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
+/* Charsets whose text holds NUL bytes. */
+static bool wide_charset(const char *label)
+{
+	return label && (g_ascii_strncasecmp(label, "utf-16", 6) == 0 ||
+			 g_ascii_strncasecmp(label, "utf-32", 6) == 0 ||
+			 g_ascii_strncasecmp(label, "ucs-", 4) == 0 ||
+			 g_ascii_strncasecmp(label, "unicode", 7) == 0);
+}
+
+/* Decode one text part (transfer encoding, then charset) into UTF-8;
+ * *nul (optional) tells whether the decoded bytes of a charset that never
+ * holds NUL held one (a binary file labelled text). */
+static int part_utf8_nul(mail_ctx_t *c, GMimePart *p, buf_t *u, bool *nul)
 {
 	const char *label = g_mime_object_get_content_type_parameter(GMIME_OBJECT(p), "charset");
 	GByteArray *ba;
@@ -266,9 +301,28 @@ static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
 	ba = mail_part_decode(c, p);
 	cap = (size_t)ba->len * 4 + 64; /* guint len: no overflow in size_t */
 	buf_init(u, cap);
+	if (nul)
+		*nul = ba->len && memchr(ba->data, '\0', ba->len) && !wide_charset(label);
 	rc = charset_decode(label, (const char *)ba->data, ba->len, u, &c->cs);
 	g_byte_array_unref(ba);
 	return rc;
+}
+
+static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
+{
+	return part_utf8_nul(c, p, u, NULL);
+}
+
+/* A part labelled text is not text when its bytes hold a NUL, or when at
+ * least NOT_TEXT_MIN_LOSSES characters and more than 1 in NOT_TEXT_SHARE
+ * could not be decoded (a zip or an executable labelled text/html). */
+enum { NOT_TEXT_MIN_LOSSES = 8, NOT_TEXT_SHARE = 4 };
+
+static bool not_text(const mail_ctx_t *c, bool nul, const charset_stats_t *before)
+{
+	size_t losses = c->cs.losses - before->losses, chars = c->cs.chars - before->chars;
+
+	return nul || (losses >= NOT_TEXT_MIN_LOSSES && losses * NOT_TEXT_SHARE > chars);
 }
 
 static int encblock_removed(void *arg, const encblock_t *b)
@@ -305,13 +359,22 @@ static int strip_encoded(mail_ctx_t *c, buf_t *t)
 
 static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 {
+	charset_stats_t before = c->cs;
+	bool nul = false;
 	buf_t u, t;
 	int rc;
 
-	if (part_utf8(c, p, &u) < 0) {
+	if (part_utf8_nul(c, p, &u, &nul) < 0) {
 		buf_free(&u);
 		return -1;
 	}
+	if (not_text(c, nul, &before)) {
+		c->cs.losses = before.losses; /* not rendered: listed, not counted as losses */
+		c->cs.chars = before.chars;
+		buf_free(&u);
+		return remove_part(c, GMIME_OBJECT(p), RM_NOT_TEXT);
+	}
+	c->leaves_rendered++;
 	/* Room for the whole rendering (defanging at most triples a URL); the
 	 * cut to text_size_max happens in append_text. HTML is bounded by
 	 * html_expansion_max inside html_to_text. */
@@ -389,10 +452,14 @@ static bool plain_carries(mail_ctx_t *c, GMimeObject *plain, GMimeObject *html)
 	return ok;
 }
 
-static int walk_alternative(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text)
+/* The alternative that becomes text: the plain one when it carries the
+ * content (body_prefer), else the last HTML or multipart one. */
+static GMimeObject *alternative_choice(mail_ctx_t *c, GMimeMultipart *mp)
 {
 	GMimeObject *plain = NULL, *rich = NULL;
 	int n = g_mime_multipart_get_count(mp);
+	charset_stats_t saved = c->cs;
+	bool use_plain;
 
 	for (int i = 0; i < n; i++) {
 		GMimeObject *o = g_mime_multipart_get_part(mp, i);
@@ -402,15 +469,35 @@ static int walk_alternative(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t 
 			plain = o;
 		else if (g_mime_content_type_is_type(ct, "text", "html") || GMIME_IS_MULTIPART(o))
 			rich = o;
-		else if (!g_mime_content_type_is_type(ct, "text", "*") &&
-			 remove_part(c, o, -1) < 0)
+	}
+	use_plain = plain && (!rich || (cfg_is(c->cfg, CFG_BODY_PREFER, "plain") &&
+					plain_carries(c, plain, rich)));
+	c->cs = saved; /* the look at the plain part is not a rendering: count losses once */
+	return use_plain ? plain : rich;
+}
+
+/* Every alternative that is not chosen is listed: its leaves with reason
+ * `alternative` when it is text or a structure (a nested multipart/mixed
+ * with an .exe, text/calendar, text/x-amp-html …), else by their type. */
+static int walk_alternative(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text)
+{
+	GMimeObject *chosen = alternative_choice(c, mp);
+	int n = g_mime_multipart_get_count(mp);
+
+	for (int i = 0; i < n && !c->quarantine; i++) {
+		GMimeObject *o = g_mime_multipart_get_part(mp, i);
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+		int rc;
+
+		if (o == chosen)
+			rc = walk_object(c, o, depth + 1, text);
+		else if (GMIME_IS_PART(o) && !g_mime_content_type_is_type(ct, "text", "*"))
+			rc = remove_part(c, o, -1);
+		else
+			rc = list_subtree(c, o, RM_ALTERNATIVE);
+		if (rc < 0)
 			return -1;
 	}
-	if (plain && (!rich || (cfg_is(c->cfg, CFG_BODY_PREFER, "plain") &&
-				plain_carries(c, plain, rich))))
-		return walk_object(c, plain, depth + 1, text);
-	if (rich)
-		return walk_object(c, rich, depth + 1, text);
 	return 0;
 }
 
@@ -438,7 +525,7 @@ static int walk_related(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *tex
 
 	for (int i = 0; i < n; i++) {
 		GMimeObject *o = g_mime_multipart_get_part(mp, i);
-		int rc = (o == root) ? walk_object(c, o, depth + 1, text) : remove_part(c, o, -1);
+		int rc = (o == root) ? walk_object(c, o, depth + 1, text) : list_subtree(c, o, -1);
 
 		if (rc < 0)
 			return -1;
@@ -452,7 +539,7 @@ static int walk_signed(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text
 
 	for (int i = 0; i < n; i++) {
 		GMimeObject *o = g_mime_multipart_get_part(mp, i);
-		int rc = i == 0 ? walk_object(c, o, depth + 1, text) : remove_part(c, o, RM_SIGNATURE);
+		int rc = i == 0 ? walk_object(c, o, depth + 1, text) : list_subtree(c, o, RM_SIGNATURE);
 
 		if (rc < 0)
 			return -1;
@@ -472,7 +559,7 @@ static int walk_multipart(mail_ctx_t *c, GMimeObject *o, int depth, buf_t *text)
 	if (g_mime_content_type_is_type(ct, "multipart", "signed"))
 		return walk_signed(c, mp, depth, text);
 	if (g_mime_content_type_is_type(ct, "multipart", "encrypted"))
-		return remove_part(c, o, RM_ENCRYPTED);
+		return list_subtree(c, o, RM_ENCRYPTED);
 	return walk_children(c, mp, depth, text);
 }
 
@@ -512,9 +599,7 @@ int walk_object(mail_ctx_t *c, GMimeObject *o, int depth, buf_t *text)
 	if (GMIME_IS_MESSAGE_PART(o)) {
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
 
-		if (is_attachment(o) && !m)
-			return remove_part(c, o, -1);
-		return m ? walk_forwarded(c, m, depth, text) : 0;
+		return m ? walk_forwarded(c, m, depth, text) : remove_part(c, o, -1);
 	}
 	if (GMIME_IS_PART(o))
 		return walk_leaf(c, o, text);
