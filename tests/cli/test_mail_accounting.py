@@ -103,3 +103,104 @@ def test_begin_in_prose_is_kept():
     r = sanitize(msg(BASE, body))
     assert r.verdict == "clean"
     assert r.body == body
+
+
+def mime(boundary, *parts, epilogue=""):
+    out = ""
+    for headers, body in parts:
+        out += f"--{boundary}\n" + "".join(f"{k}: {v}\n" for k, v in headers) + "\n" + body + "\n"
+    return out + f"--{boundary}--\n" + epilogue
+
+
+def accounting(r):
+    return (r.report["parts_total"], r.report["parts_rendered"], r.report["parts_listed"])
+
+
+def test_every_unchosen_alternative_leaf_is_listed():
+    inner = mime("MIX",
+                 ([("Content-Type", "text/plain; charset=utf-8")], "hidden text"),
+                 ([("Content-Type", "application/octet-stream; name=\"update.exe\""),
+                   ("Content-Disposition", "attachment; filename=\"update.exe\""),
+                   ("Content-Transfer-Encoding", "base64")], "TVqQAAMAAAAEAAAA"))
+    alt = mime("ALT",
+               ([("Content-Type", "text/plain; charset=utf-8")], "会議のご案内です。"),
+               ([("Content-Type", "text/calendar; method=REQUEST; charset=utf-8")],
+                "BEGIN:VCALENDAR\nEND:VCALENDAR"),
+               ([("Content-Type", "text/x-amp-html; charset=utf-8")], "<html amp4email></html>"),
+               ([("Content-Type", 'multipart/mixed; boundary="MIX"')], inner))
+    r = sanitize(msg(BASE, alt, ctype='multipart/alternative; boundary="ALT"'))
+    assert r.verdict == "sanitized"
+    assert r.body == "会議のご案内です。\n"
+    assert [(i["filename"], i["content_type"], i["reason"]) for i in r.report["removed"]] == [
+        (None, "text/calendar", "alternative"),
+        (None, "text/x-amp-html", "alternative"),
+        (None, "text/plain", "alternative"),
+        ("update.exe", "application/octet-stream", "alternative")]
+    assert accounting(r) == (5, 1, 4)
+    assert notice_items(r)[-1] == "  4. update.exe (application/octet-stream, 12 バイト) — 代替表示"
+
+
+def test_html_alternative_chosen_lists_the_plain_one():
+    alt = mime("ALT", ([("Content-Type", "text/plain; charset=utf-8")], ""),
+               ([("Content-Type", "text/html; charset=utf-8")], "<p>本文</p>"))
+    r = sanitize(msg(BASE, alt, ctype='multipart/alternative; boundary="ALT"'))
+    assert r.body == "本文\n"
+    assert [(i["content_type"], i["reason"]) for i in r.report["removed"]] == [("text/plain", "alternative")]
+    assert accounting(r) == (2, 1, 1)
+
+
+def test_parts_after_the_close_delimiter_quarantine():
+    body = mime("B", ([("Content-Type", "text/plain; charset=utf-8")], "表の本文"),
+                epilogue="--B\nContent-Type: text/html\n\n<a href=\"https://evil.example/\">click</a>\n--B--\n")
+    r = sanitize(msg(BASE, body, ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "quarantined"
+    assert "parts after the closing boundary" in r.report["warnings"]
+    assert "  - parts after the closing boundary" in r.notice.split("\r\n")
+    assert "evil" not in r.text
+
+
+def test_header_block_in_epilogue_quarantines_too():
+    body = mime("B", ([("Content-Type", "text/plain")], "x"),
+                epilogue="\ncontent-type: application/x-msdownload\n\nMZ\n")
+    r = sanitize(msg(BASE, body, ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "quarantined"
+
+
+def test_ordinary_epilogue_is_fine():
+    body = mime("B", ([("Content-Type", "text/plain")], "x"), epilogue="This is the end.\n")
+    r = sanitize(msg(BASE, body, ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "clean"
+    assert r.body == "x\n"
+
+
+def test_zip_labelled_text_html_is_listed_not_rendered():
+    zipbytes = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)) * 8
+    body = mime("B", ([("Content-Type", "text/plain; charset=utf-8")], "見積書を送ります。"),
+                ([("Content-Type", "text/html; charset=utf-8"), ("Content-Transfer-Encoding", "base64")],
+                 base64.encodebytes(zipbytes).decode()))
+    r = sanitize(msg(BASE, body, ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "sanitized"
+    assert r.body == "見積書を送ります。\n"
+    assert "\ufffd" not in r.text
+    assert r.report["decoding_losses"] == 0
+    assert [(i["content_type"], i["size"], i["reason"]) for i in r.report["removed"]] == \
+        [("text/html", len(zipbytes), "not-text")]
+    assert notice_items(r) == [
+        "  1. (名前なし) (text/html, 2,058 バイト) — テキストと表示されているがテキストではない内容"]
+    assert accounting(r) == (2, 1, 1)
+
+
+def test_binary_without_nul_labelled_text_is_listed():
+    junk = bytes([0xfd, 0xfe, 0xff, 0x80]) * 100  # no character in any Japanese charset
+    r = sanitize(msg(BASE, base64.encodebytes(junk).decode(), ctype="text/plain; charset=utf-8",
+                     cte="base64"))
+    assert [i["reason"] for i in r.report["removed"]] == ["not-text"]
+    assert r.report["decoding_losses"] == 0
+    assert r.body == ""
+
+
+def test_a_few_bad_bytes_stay_text_and_are_counted():
+    r = sanitize(msg(BASE, b"\xe3\x81\x82 ok \xff\xfe done\n", cte="8bit"))
+    assert r.verdict == "sanitized"
+    assert r.body.startswith("あ ok ")
+    assert r.report["decoding_losses"] == r.body.count("\ufffd") > 0
