@@ -26,6 +26,11 @@ typedef struct hdrset {
 	size_t n_extra;
 } hdrset_t;
 
+/* Structural defects remembered during the parse (by stream offset) to be
+ * attributed afterwards: one inside an attached message withholds that
+ * attachment; any other quarantines. More than this many: quarantine. */
+#define MAIL_DEFECTS_MAX 64
+
 typedef struct mail_ctx {
 	const cfg_t *cfg;
 	const limits_t *lim;
@@ -40,6 +45,10 @@ typedef struct mail_ctx {
 	charset_stats_t cs;      /* summed over everything decoded */
 	size_t leaves_rendered;  /* MIME leaves that became text */
 	size_t leaves_listed;    /* MIME leaves removed or attached (listed) */
+	gint64 defects[MAIL_DEFECTS_MAX];          /* offsets of ambiguous findings */
+	size_t n_defects;
+	GMimeObject *withheld[MAIL_DEFECTS_MAX];   /* attached messages withheld */
+	size_t n_withheld;
 } mail_ctx_t;
 
 /* headers.c */
@@ -52,6 +61,9 @@ char *hdr_raw(GMimeObject *obj, const char *name);
 
 /* walk.c */
 int walk_object(mail_ctx_t *c, GMimeObject *obj, int depth, buf_t *text) MUGAI_WUR;
+/* Attribute the remembered defects of the parse (see MAIL_DEFECTS_MAX);
+ * sets c->quarantine for any defect outside an attached message. */
+void walk_attribute_defects(mail_ctx_t *c, GMimeObject *top, size_t len);
 
 /* walk.c: a part's transfer encoding decoded (counts decoded_size_max) */
 GByteArray *mail_part_decode(mail_ctx_t *c, GMimePart *p);

@@ -18,6 +18,7 @@ typedef struct notice_words {
 	const char *rule, *head_ok, *head_q, *links, *removed, *none, *reasons, *ask, *attached;
 	const char *bytes;
 	const char *why[RM__COUNT];
+	const char *truncated;
 } notice_words_t;
 
 static const notice_words_t words_ja = {
@@ -35,6 +36,7 @@ static const notice_words_t words_ja = {
 	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
 	  "未対応の形式", "無害化できないファイル", "テキストに埋め込まれたファイル",
 	  "テキストと表示されているがテキストではない内容", "構造を確定できない転送メール" },
+	"注意: このメールは終わりの区切りが欠けていました。最後の部分はメールの末尾まで続くものとして変換しました。",
 };
 
 static const notice_words_t words_en = {
@@ -52,6 +54,7 @@ static const notice_words_t words_en = {
 	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
 	  "unsupported type", "could not be made safe", "file encoded inside the text",
 	  "labelled as text but not text", "forwarded message with an ambiguous structure" },
+	"Note: this message lacked its closing boundary; its last part was read to the end of the message.",
 };
 
 static int put_size(buf_t *out, size_t n)
@@ -186,6 +189,8 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 		rc = buf_printf(out, "%s\n", w->reasons);
 	if (rc == 0 && q)
 		rc = put_reasons(out, r);
+	if (rc == 0 && !q && r->truncated_multipart)
+		rc = buf_printf(out, "%s\n", w->truncated);
 	if (rc == 0 && links)
 		rc = put_count(out, w->links, links);
 	if (rc == 0 && r->n_removed)

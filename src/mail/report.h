@@ -72,6 +72,7 @@ typedef struct mail_report {
 	size_t links_defanged, links_removed;
 	size_t decoding_losses;
 	bool html_converted;
+	bool truncated_multipart; /* an end boundary was missing; rendered anyway */
 	char *warnings[REPORT_WARNINGS_MAX];
 	size_t n_warnings;
 	char *limits_hit[LIM__COUNT];

@@ -118,15 +118,23 @@ static void on_warning(gint64 offset, GMimeParserWarning w, const gchar *item, g
 	const char *name = (size_t)w < MUGAI_ARRAY_LEN(warning_names) && warning_names[w]
 				   ? warning_names[w] : "parser warning";
 
-	(void)offset;
 	if (w == GMIME_WARN_UNENCODED_8BIT_HEADER || w == GMIME_WARN_INVALID_RFC2047_HEADER_VALUE)
 		return; /* our own header decoder handles these losslessly */
 	if (item && *item)
 		report_warn(c->rep, "%s: %.60s", name, item);
 	else
 		report_warn(c->rep, "%s", name);
-	if (is_ambiguous(c, w, item))
-		c->quarantine = true;
+	if (w == GMIME_WARN_TRUNCATED_MESSAGE)
+		c->rep->truncated_multipart = true;
+	if (is_ambiguous(c, w, item)) {
+		/* inside an attached message it withholds only that message
+		 * (decided after the parse); a truncation is never attributed */
+		if (w != GMIME_WARN_TRUNCATED_MESSAGE && w != GMIME_CRIT_NESTING_OVERFLOW &&
+		    offset >= 0 && c->n_defects < MAIL_DEFECTS_MAX)
+			c->defects[c->n_defects++] = offset;
+		else
+			c->quarantine = true;
+	}
 	if (w == GMIME_CRIT_NESTING_OVERFLOW)
 		report_limit(c->rep, limit_table[LIM_MIME_DEPTH].name);
 }
@@ -300,10 +308,12 @@ static void ctx_init(mail_ctx_t *c, const cfg_t *cfg, mail_report_t *rep)
 	c->ja = !cfg_is(cfg, CFG_NOTICE_LANG, "en");
 }
 
-static int process(mail_ctx_t *c, GMimeMessage *m, hdrset_t *h, buf_t *body)
+static int process(mail_ctx_t *c, GMimeMessage *m, size_t len, hdrset_t *h, buf_t *body)
 {
 	GMimeObject *top = g_mime_message_get_mime_part(m);
 
+	if (c->n_defects)
+		walk_attribute_defects(c, GMIME_OBJECT(m), len);
 	if (hdrset_collect(c, GMIME_OBJECT(m), h) < 0)
 		return -1;
 	set_display(c, h);
@@ -335,7 +345,7 @@ int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		c.quarantine = true;
 	else if (!(m = parse(&c, &ps)))
 		c.quarantine = true, report_warn(rep, "not a parseable message");
-	if (m && process(&c, m, &h, &body) < 0)
+	if (m && process(&c, m, ps.len, &h, &body) < 0)
 		goto out;
 	c.truncated = body.capped || report_has_limit(rep, limit_table[LIM_TEXT_SIZE].name);
 	if (c.truncated)

@@ -590,10 +590,104 @@ static int walk_forwarded(mail_ctx_t *c, GMimeMessage *m, int depth, buf_t *text
 	return rc;
 }
 
+/* Stream offset of o's first header, or -1. */
+static gint64 first_offset(GMimeObject *o)
+{
+	GMimeHeaderList *hl = o ? g_mime_object_get_header_list(o) : NULL;
+
+	if (!hl || g_mime_header_list_get_count(hl) < 1)
+		return -1;
+	return g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, 0));
+}
+
+/* The outermost attached message under o whose own content (from its first
+ * header to where o's region ends, end; -1 unknown) holds offset at. A
+ * defect in the part headers that make it message/rfc822 is not inside. */
+static GMimeObject *defect_owner(GMimeObject *o, gint64 at, gint64 end)
+{
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n; i++) {
+			gint64 kend = i + 1 < n ? first_offset(g_mime_multipart_get_part(mp, i + 1)) : end;
+			GMimeObject *own = defect_owner(g_mime_multipart_get_part(mp, i), at, kend);
+
+			if (own)
+				return own;
+		}
+	} else if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		gint64 begin = m ? first_offset(GMIME_OBJECT(m)) : -1;
+
+		if (begin >= 0 && end >= 0 && begin <= at && at < end)
+			return o;
+	}
+	return NULL;
+}
+
+void walk_attribute_defects(mail_ctx_t *c, GMimeObject *top, size_t len)
+{
+	GMimeObject *body = GMIME_IS_MESSAGE(top) ? g_mime_message_get_mime_part(GMIME_MESSAGE(top))
+						  : top;
+
+	for (size_t i = 0; i < c->n_defects && !c->quarantine; i++) {
+		GMimeObject *own = body ? defect_owner(body, c->defects[i], (gint64)len) : NULL;
+		size_t k = 0;
+
+		if (!own) {
+			c->quarantine = true;
+			break;
+		}
+		while (k < c->n_withheld && c->withheld[k] != own)
+			k++;
+		if (k == c->n_withheld)
+			c->withheld[c->n_withheld++] = own; /* n_withheld <= n_defects */
+	}
+}
+
+static size_t count_leaves(GMimeObject *o)
+{
+	size_t n = 0;
+
+	if (GMIME_IS_MULTIPART(o)) {
+		for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(o)); i++)
+			n += count_leaves(g_mime_multipart_get_part(GMIME_MULTIPART(o), i));
+		return n;
+	}
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		GMimeObject *b = m ? g_mime_message_get_mime_part(m) : NULL;
+
+		if (b)
+			return count_leaves(b);
+	}
+	return 1;
+}
+
+/* An attached message with an ambiguous structure: listed as one item, its
+ * leaves counted as listed, nothing of it rendered. */
+static bool withhold(mail_ctx_t *c, GMimeObject *o, int *rc)
+{
+	size_t k = 0;
+
+	while (k < c->n_withheld && c->withheld[k] != o)
+		k++;
+	if (k == c->n_withheld)
+		return false;
+	*rc = remove_part(c, o, RM_MALFORMED);
+	c->leaves_listed += count_leaves(o) - 1;
+	return true;
+}
+
 int walk_object(mail_ctx_t *c, GMimeObject *o, int depth, buf_t *text)
 {
+	int rc;
+
 	if (c->quarantine)
 		return 0;
+	if (c->n_withheld && GMIME_IS_MESSAGE_PART(o) && withhold(c, o, &rc))
+		return rc;
 	if (GMIME_IS_MULTIPART(o))
 		return walk_multipart(c, o, depth, text);
 	if (GMIME_IS_MESSAGE_PART(o)) {

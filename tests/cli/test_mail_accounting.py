@@ -204,3 +204,45 @@ def test_a_few_bad_bytes_stay_text_and_are_counted():
     assert r.verdict == "sanitized"
     assert r.body.startswith("あ ok ")
     assert r.report["decoding_losses"] == r.body.count("\ufffd") > 0
+
+
+BOUNCE = {"From": "MAILER-DAEMON@example.jp", "To": "taro@example.jp",
+          "Subject": "Undelivered Mail", "Date": "Tue, 24 Nov 2026 10:00:00 +0900"}
+
+
+def bounce(inner):
+    return mime("B", ([("Content-Type", "text/plain; charset=utf-8")], "配送できませんでした。"),
+                ([("Content-Type", "message/rfc822")], inner))
+
+
+def test_defect_inside_attached_message_withholds_only_that_message():
+    inner = ("From: x@example.com\nSubject: orig\n[from here, a copy of the original]\n\n"
+             "<a href=\"https://evil.example/\">x</a>\n")
+    r = sanitize(msg(BOUNCE, bounce(inner), ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "sanitized"
+    assert r.body == "配送できませんでした。\n"
+    assert [(i["content_type"], i["reason"]) for i in r.report["removed"]] == [("message/rfc822", "malformed")]
+    assert notice_items(r) == ["  1. (名前なし) (message/rfc822, 103 バイト) — 構造を確定できない転送メール"]
+    assert "evil" not in r.text
+    assert accounting(r) == (2, 1, 1)
+
+
+def test_conflicting_content_type_inside_attached_message_withholds_it():
+    inner = ("From: x@example.com\nContent-Type: text/plain\nContent-Type: text/html\n\n<b>x</b>\n")
+    r = sanitize(msg(BOUNCE, bounce(inner), ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "sanitized"
+    assert [i["reason"] for i in r.report["removed"]] == ["malformed"]
+
+
+def test_defect_in_the_outer_message_still_quarantines():
+    body = ("--B\nContent-Type: text/plain\nContent-Type: text/html\n\n<b>x</b>\n"
+            "--B\nContent-Type: message/rfc822\n\nFrom: x@example.com\n\nfine\n--B--\n")
+    r = sanitize(msg(BOUNCE, body, ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "quarantined"
+
+
+def test_intact_attached_message_is_rendered():
+    inner = "From: x@example.com\nSubject: orig\n\n元のメール\n"
+    r = sanitize(msg(BOUNCE, bounce(inner), ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "clean"
+    assert "> 元のメール" in r.body
