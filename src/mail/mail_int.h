@@ -59,6 +59,15 @@ void hdrset_apply(const hdrset_t *h, GMimeMessage *out);
 int hdrset_display(const hdrset_t *h, bool ja, buf_t *out) MUGAI_WUR;
 char *hdr_raw(GMimeObject *obj, const char *name);
 
+/* headers.c: one kept header by name (the first of each wins). */
+int hdrset_collect_field(mail_ctx_t *c, hdrset_t *h, const char *name, const char *raw) MUGAI_WUR;
+
+/* whose.c: From/To/Cc/Subject/Date from the raw header block, bounded by
+ * header_bytes_max (for notices when the parser did not run); and their
+ * one-line display forms into the report. */
+int whose_collect(mail_ctx_t *c, const char *in, size_t len, hdrset_t *h) MUGAI_WUR;
+void whose_display(mail_report_t *r, const hdrset_t *h);
+
 /* walk.c */
 int walk_object(mail_ctx_t *c, GMimeObject *obj, int depth, buf_t *text) MUGAI_WUR;
 /* Attribute the remembered defects of the parse (see MAIL_DEFECTS_MAX);

@@ -19,6 +19,8 @@ typedef struct notice_words {
 	const char *bytes;
 	const char *why[RM__COUNT];
 	const char *truncated;
+	const char *whose[5];     /* From, To, Cc, Subject, Date labels */
+	const char *unreadable, *envelope;
 } notice_words_t;
 
 static const notice_words_t words_ja = {
@@ -37,6 +39,9 @@ static const notice_words_t words_ja = {
 	  "未対応の形式", "無害化できないファイル", "テキストに埋め込まれたファイル",
 	  "テキストと表示されているがテキストではない内容", "構造を確定できない転送メール" },
 	"注意: このメールは終わりの区切りが欠けていました。最後の部分はメールの末尾まで続くものとして変換しました。",
+	{ "差出人", "宛先", "Cc", "件名", "日時" },
+	"ヘッダーを読み取れませんでした。",
+	"送信元 (エンベロープ)",
 };
 
 static const notice_words_t words_en = {
@@ -55,6 +60,9 @@ static const notice_words_t words_en = {
 	  "unsupported type", "could not be made safe", "file encoded inside the text",
 	  "labelled as text but not text", "forwarded message with an ambiguous structure" },
 	"Note: this message lacked its closing boundary; its last part was read to the end of the message.",
+	{ "From", "To", "Cc", "Subject", "Date" },
+	"The header could not be read.",
+	"Envelope sender",
 };
 
 static int put_size(buf_t *out, size_t n)
@@ -179,12 +187,43 @@ static int put_count(buf_t *out, const char *tmpl, size_t n)
 	return put_with(out, tmpl, num);
 }
 
+/* "label: value" on one line (values are one-line already: whose.c). */
+static int put_field(buf_t *out, const char *label, const char *value)
+{
+	int rc;
+
+	if (!value)
+		return 0;
+	rc = buf_printf(out, "%s: ", label);
+	if (rc == 0)
+		rc = text_clean_append(out, value, strlen(value));
+	return rc == 0 ? buf_putc(out, '\n') : rc;
+}
+
+/* Whose mail was withheld: From, To, Cc, Subject, Date; when no From could
+ * be read, say so and show the envelope sender. */
+static int put_whose(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	const char *v[5] = { r->from, r->to, r->cc, r->subject, r->date };
+	int rc = 0;
+
+	if (r->header_unreadable)
+		rc = buf_printf(out, "%s\n", w->unreadable);
+	if (rc == 0 && r->header_unreadable)
+		rc = put_field(out, w->envelope, r->envelope_sender);
+	for (size_t i = 0; rc == 0 && i < MUGAI_ARRAY_LEN(v); i++)
+		rc = put_field(out, w->whose[i], v[i]);
+	return rc;
+}
+
 static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 {
 	bool q = r->verdict == VERDICT_QUARANTINED;
 	size_t links = r->links_defanged + r->links_removed;
 	int rc = buf_printf(out, "%s\n%s\n", w->rule, q ? w->head_q : w->head_ok);
 
+	if (rc == 0 && q)
+		rc = put_whose(out, w, r);
 	if (rc == 0 && q)
 		rc = buf_printf(out, "%s\n", w->reasons);
 	if (rc == 0 && q)

@@ -85,6 +85,10 @@ void report_free(mail_report_t *r)
 		free(r->limits_hit[i]);
 	free(r->from);
 	free(r->subject);
+	free(r->to);
+	free(r->cc);
+	free(r->date);
+	free(r->envelope_sender);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -251,6 +255,10 @@ int report_json(const mail_report_t *r, buf_t *out)
 	json_str(&j, r->from);
 	json_key(&j, "subject");
 	json_str(&j, r->subject);
+	json_key(&j, "envelope_sender");
+	json_str(&j, r->envelope_sender);
+	json_key(&j, "header_unreadable");
+	json_bool(&j, r->header_unreadable);
 	json_key(&j, "parts");
 	json_int(&j, (long long)r->parts);
 	json_key(&j, "parts_total");

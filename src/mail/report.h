@@ -61,6 +61,10 @@ typedef struct mail_report {
 	char id[MUGAI_ID_LEN + 1];
 	char *from;          /* decoded From for display */
 	char *subject;       /* decoded Subject */
+	char *to, *cc;       /* decoded To and Cc, one line each (notice) */
+	char *date;          /* Date as "YYYY-MM-DD hh:mm:ss +zzzz" (notice) */
+	char *envelope_sender;   /* SMTP MAIL FROM when known, or NULL */
+	bool header_unreadable;  /* no From could be read from the header */
 	size_t parts;
 	size_t parts_total;     /* MIME leaves (non-multipart parts) */
 	size_t parts_rendered;  /* leaves that became text */

@@ -238,18 +238,21 @@ static void count_tree(mail_ctx_t *c, GMimeObject *o, int depth)
 
 static void set_display(mail_ctx_t *c, const hdrset_t *h)
 {
-	if (h->from) {
-		char *s = internet_address_list_to_string(h->from, NULL, FALSE);
-		buf_t b;
+	whose_display(c->rep, h);
+}
 
-		buf_init(&b, 4096);
-		if (s && text_clean_append(&b, s, strlen(s)) == 0)
-			c->rep->from = buf_steal(&b, NULL);
-		buf_free(&b);
-		g_free(s);
-	}
-	if (h->subject)
-		c->rep->subject = strdup(h->subject);
+/* A withheld message whose header the parser never read (a limit in the
+ * prescan, an unparseable message): read From, To, Cc, Subject and Date
+ * with the bounded pass, for the notice and the rebuilt headers. */
+static int whose_fallback(mail_ctx_t *c, const char *in, size_t len, hdrset_t *h)
+{
+	if (!c->quarantine || h->from || h->subject)
+		return 0;
+	hdrset_free(h);
+	if (whose_collect(c, in, len, h) < 0)
+		return -1;
+	set_display(c, h);
+	return 0;
 }
 
 static void decide(mail_ctx_t *c)
@@ -327,6 +330,12 @@ static int process(mail_ctx_t *c, GMimeMessage *m, size_t len, hdrset_t *h, buf_
 int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		  buf_t *out, mail_report_t *rep)
 {
+	return mail_sanitize_env(cfg, id, NULL, in, len, out, rep);
+}
+
+int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
+		      const char *in, size_t len, buf_t *out, mail_report_t *rep)
+{
 	mail_ctx_t c;
 	prescan_t ps;
 	hdrset_t h;
@@ -337,8 +346,18 @@ int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 	report_init(rep, id);
 	ctx_init(&c, cfg, rep);
 	memset(&h, 0, sizeof(h));
+	memset(&ps, 0, sizeof(ps));
 	buf_init(&body, (size_t)lim(c.lim, LIM_TEXT_SIZE));
-	pre = mail_prescan(in, len, c.lim, &ps, rep);
+	if (env && env->sender && *env->sender && !(rep->envelope_sender = strdup(env->sender)))
+		goto out;
+	if (env && env->too_big) {
+		/* only the first message_size_max bytes are here: withhold */
+		report_limit(rep, limit_table[LIM_MESSAGE_SIZE].name);
+		c.quarantine = true;
+		pre = 1;
+	} else {
+		pre = mail_prescan(in, len, c.lim, &ps, rep);
+	}
 	if (pre < 0)
 		goto out;
 	if (pre == 1)
@@ -347,6 +366,9 @@ int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		c.quarantine = true, report_warn(rep, "not a parseable message");
 	if (m && process(&c, m, ps.len, &h, &body) < 0)
 		goto out;
+	if (whose_fallback(&c, in, len, &h) < 0)
+		goto out;
+	rep->header_unreadable = !h.from;
 	c.truncated = body.capped || report_has_limit(rep, limit_table[LIM_TEXT_SIZE].name);
 	if (c.truncated)
 		report_limit(rep, limit_table[LIM_TEXT_SIZE].name);

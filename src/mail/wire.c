@@ -70,13 +70,19 @@ static int encode(const buf_t *msg, const mail_report_t *rep, const buf_t *json,
 
 int mail_wire_run(const cfg_t *cfg, const char *id, const char *in, size_t len, buf_t *out)
 {
+	return mail_wire_run_env(cfg, id, NULL, in, len, out);
+}
+
+int mail_wire_run_env(const cfg_t *cfg, const char *id, const mail_env_t *env, const char *in,
+		      size_t len, buf_t *out)
+{
 	buf_t msg, json;
 	mail_report_t rep;
 	int rc;
 
 	buf_init(&msg, SIZE_MAX / 4);
 	buf_init(&json, 16 * 1024 * 1024);
-	rc = mail_sanitize(cfg, id, in, len, &msg, &rep);
+	rc = mail_sanitize_env(cfg, id, env, in, len, &msg, &rep);
 	if (rc == 0)
 		rc = report_json(&rep, &json);
 	if (rc == 0)

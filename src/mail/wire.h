@@ -15,6 +15,7 @@
 #define MUGAI_MAIL_WIRE_H
 
 #include "common/config.h"
+#include "mail/mail.h"
 #include "mail/report.h"
 
 typedef struct mail_result {
@@ -30,6 +31,9 @@ void mail_result_free(mail_result_t *r);
 /* Worker side: sanitize and encode into out (see mail_sanitize). */
 int mail_wire_run(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		  buf_t *out) MUGAI_WUR;
+/* The same with the envelope (mail_sanitize_env; env may be NULL). */
+int mail_wire_run_env(const cfg_t *cfg, const char *id, const mail_env_t *env, const char *in,
+		      size_t len, buf_t *out) MUGAI_WUR;
 /* Receiver side: check and split a record. -1 when malformed. */
 int mail_wire_decode(const char *blob, size_t len, mail_result_t *r) MUGAI_WUR;
 /* Receiver side: a notice-only result when the worker failed. */

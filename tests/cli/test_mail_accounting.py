@@ -246,3 +246,57 @@ def test_intact_attached_message_is_rendered():
     r = sanitize(msg(BOUNCE, bounce(inner), ctype='multipart/mixed; boundary="B"'))
     assert r.verdict == "clean"
     assert "> 元のメール" in r.body
+
+
+# --- class 7: every notice says whose mail it is ---------------------------
+
+WHOSE = {"From": "=?UTF-8?B?5bGx55Sw5aSq6YOO?= <taro@example.jp>", "To": "hanako@example.lg.jp",
+         "Cc": "soumu@example.lg.jp", "Subject": "=?UTF-8?B?6KuL5rGC5pu4?=",
+         "Date": "Tue, 24 Nov 2026 10:00:00 +0900"}
+WHOSE_LINES = ["差出人: 山田太郎 <taro@example.jp>", "宛先: hanako@example.lg.jp",
+               "Cc: soumu@example.lg.jp", "件名: 請求書", "日時: 2026-11-24 10:00:00 +0900"]
+
+
+def notice_lines(r):
+    return r.notice.split("\r\n")
+
+
+def test_line_over_line_length_max_notice_names_the_mail():
+    r = sanitize(msg(WHOSE, "x" * (2 << 20) + "\n"))
+    assert r.verdict == "quarantined"
+    assert r.report["limits_hit"] == ["line_length_max"]
+    assert notice_lines(r)[2:7] == WHOSE_LINES
+    assert notice_lines(r)[7:9] == ["隔離の理由:", "  - limit line_length_max"]
+    assert r.msg["From"].addresses[0].addr_spec == "taro@example.jp"
+    assert r.report["header_unreadable"] is False
+
+
+def test_header_over_header_bytes_max_notice_names_the_mail():
+    junk = "".join(f"X-Junk-{i}: {'a' * 70}\n" for i in range(4000))  # ~330 KB
+    r = sanitize(msg(WHOSE, "body\n").replace(b"MIME-Version", (junk + "MIME-Version").encode(), 1))
+    assert r.verdict == "quarantined"
+    assert r.report["limits_hit"] == ["header_bytes_max"]
+    assert notice_lines(r)[2:7] == WHOSE_LINES
+
+
+def test_message_over_message_size_max_notice_names_the_mail():
+    r = sanitize(msg(WHOSE, "y" * 3000 + "\n"), config="message_size_max = 1024\n")
+    assert r.verdict == "quarantined"
+    assert r.report["limits_hit"] == ["message_size_max"]
+    assert notice_lines(r)[2:7] == WHOSE_LINES
+
+
+def test_unreadable_header_shows_the_envelope_sender():
+    data = ("X-Junk: " + "a" * (300 * 1024) + "\nFrom: late@example.jp\n\nbody\n").encode()
+    r = sanitize(data, extra=["--sender", "bounce@example.com"])
+    assert r.verdict == "quarantined"
+    assert r.report["header_unreadable"] is True
+    assert r.report["envelope_sender"] == "bounce@example.com"
+    assert notice_lines(r)[2:4] == ["ヘッダーを読み取れませんでした。",
+                                    "送信元 (エンベロープ): bounce@example.com"]
+
+
+def test_folded_header_values_stay_on_one_line_in_the_notice():
+    h = dict(WHOSE, Subject="=?UTF-8?B?6KuL5rGC5pu4?=\n =?UTF-8?B?44Gu44GU5qGI5YaF?=")
+    r = sanitize(msg(h, "x" * (2 << 20) + "\n"))
+    assert "件名: 請求書のご案内" in notice_lines(r)

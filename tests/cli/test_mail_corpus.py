@@ -35,6 +35,25 @@ def test_mail_corpus_goes_through():
 
 
 @pytest.mark.skipif(not FILES, reason="../shared/corpus absent")
+def test_every_output_keeps_the_from_of_its_input():
+    """Class 7 (14 outputs lost their From): an input with a From keeps it in
+    the output, as a header or as the 差出人 line of the notice."""
+    import email
+    import email.policy
+    from mailutil import sanitize
+    lost = []
+    for path in FILES:
+        raw = open(path, "rb").read()
+        want = email.message_from_bytes(raw, policy=email.policy.compat32)["From"]
+        if not want or "@" not in want:
+            continue
+        r = sanitize(raw)
+        if r.msg["From"] is None and "\r\n差出人: " not in r.notice:
+            lost.append(os.path.basename(path))
+    assert lost == []
+
+
+@pytest.mark.skipif(not FILES, reason="../shared/corpus absent")
 def test_mimekit_japanese_exact():
     path = os.path.join(CORPUS, "mail", "jp", "mimekit_japanese.eml")
     import email
