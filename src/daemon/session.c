@@ -403,7 +403,7 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	int rc = -1;
 
 	buf_init(&blob, SIZE_MAX / 4);
-	st = sanitizer_job(&s->p->worker, s->cfg, j->id, sp->fd, sp->len, &blob, &j->sig);
+	st = sanitizer_job(&s->p->worker, s->cfg, j->id, s->from, sp->fd, sp->len, &blob, &j->sig);
 	metrics_add(M_W_STARTED, (uint64_t)(s->p->worker.started - started));
 	j->worker = sanitizer_status_name(st);
 	if (st == SAN_OK && mail_wire_decode(blob.data, blob.len, &j->res) == 0)
