@@ -300,3 +300,91 @@ def test_folded_header_values_stay_on_one_line_in_the_notice():
     h = dict(WHOSE, Subject="=?UTF-8?B?6KuL5rGC5pu4?=\n =?UTF-8?B?44Gu44GU5qGI5YaF?=")
     r = sanitize(msg(h, "x" * (2 << 20) + "\n"))
     assert "件名: 請求書のご案内" in notice_lines(r)
+
+
+# --- class 10: carrier decomail is delivered -------------------------------
+# Built after the shapes docomo, au and SoftBank send (multipart/related with
+# inline images, Shift_JIS / ISO-2022-JP with a carrier emoji) and Apple Mail
+# on an iPhone forwarding one (alternative of plain and related HTML).
+
+GIF = base64.b64encode(b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;").decode()
+def docomo():
+    sj = lambda s: s.encode("cp932")
+    plain = sj("今日は晴れです。\r\nまたね") + b"\xf8\x9f\r\n"
+    html = sj('<html><body><div style="color:#ff0000">今日は<img src="cid:deco01@docomo.ne.jp">晴れです。</div><br>またね') + b"\xf8\x9f" + sj("</body></html>\r\n")
+    return (b"From: =?Shift_JIS?B?jtKQ5g==?= <taro.deco@docomo.ne.jp>\r\nTo: soumu@city.example.lg.jp\r\n"
+            b"Subject: =?Shift_JIS?B?k/qWe4zq?=\r\nDate: Tue, 24 Nov 2026 10:00:00 +0900\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/related; boundary="--_DECO_1"; type="multipart/alternative"\r\n\r\n'
+            b'----_DECO_1\r\nContent-Type: multipart/alternative; boundary="--_DECO_2"\r\n\r\n'
+            b'----_DECO_2\r\nContent-Type: text/plain; charset=Shift_JIS\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' + plain +
+            b'----_DECO_2\r\nContent-Type: text/html; charset=Shift_JIS\r\nContent-Transfer-Encoding: 8bit\r\n\r\n' + html +
+            b'----_DECO_2--\r\n\r\n----_DECO_1\r\nContent-Type: image/gif; name="deco01.gif"\r\nContent-Transfer-Encoding: base64\r\n'
+            b'Content-ID: <deco01@docomo.ne.jp>\r\n\r\n' + GIF.encode() + b'\r\n----_DECO_1--\r\n')
+def au():
+    jis = lambda s: s.encode("iso-2022-jp")
+    return (b"From: hanako@ezweb.ne.jp\r\nTo: soumu@city.example.lg.jp\r\nSubject: =?ISO-2022-JP?B?GyRCJEskYyQzGyhC?=\r\n"
+            b"Date: Tue, 24 Nov 2026 10:00:00 +0900\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/mixed; boundary="AU_B1"\r\n\r\n'
+            b'--AU_B1\r\nContent-Type: multipart/related; boundary="AU_B2"\r\n\r\n'
+            b'--AU_B2\r\nContent-Type: multipart/alternative; boundary="AU_B3"\r\n\r\n'
+            b'--AU_B3\r\nContent-Type: text/plain; charset="iso-2022-jp"\r\nContent-Transfer-Encoding: 7bit\r\n\r\n' + jis("猫の写真です。") + b'\r\n'
+            b'--AU_B3\r\nContent-Type: text/html; charset="Shift_JIS"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+            b'<html><body>=94=4C=82=CC=8E=CA=90=5E=82=C5=82=B7=81=42<img src=3D"cid:au01"></body></html>\r\n'
+            b'--AU_B3--\r\n--AU_B2\r\nContent-Type: image/gif\r\nContent-Transfer-Encoding: base64\r\nContent-ID: <au01>\r\n\r\n' + GIF.encode() +
+            b'\r\n--AU_B2--\r\n--AU_B1--\r\n')
+def softbank():
+    return (b"From: jiro@i.softbank.jp\r\nTo: soumu@city.example.lg.jp\r\nSubject: =?UTF-8?B?44GK55+l44KJ44Gb?=\r\n"
+            b"Date: Tue, 24 Nov 2026 10:00:00 +0900\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/related; type="text/html"; boundary="SB1"\r\n\r\n'
+            b'--SB1\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n' +
+            base64.encodebytes('<html><body><p>明日の会議は10時からです。</p><img src="cid:sb01@softbank"></body></html>'.encode()).replace(b"\n", b"\r\n") +
+            b'--SB1\r\nContent-Type: image/gif\r\nContent-Transfer-Encoding: base64\r\nContent-ID: <sb01@softbank>\r\nContent-Disposition: inline\r\n\r\n' + GIF.encode() +
+            b'\r\n--SB1--\r\n')
+def iphone_fwd():
+    inner = docomo().split(b"\r\n\r\n", 1)[1]
+    return (b"From: =?UTF-8?B?5bGx55Sw?= <taro@icloud.com>\r\nTo: soumu@city.example.lg.jp\r\nSubject: =?UTF-8?B?RnduOiDmnKzml6U=?=\r\n"
+            b"Date: Tue, 24 Nov 2026 10:05:00 +0900\r\nMIME-Version: 1.0 (1.0)\r\nX-Mailer: iPhone Mail (21A)\r\n"
+            b'Content-Type: multipart/alternative; boundary=Apple-Mail-A1\r\nContent-Transfer-Encoding: 7bit\r\n\r\n'
+            b'--Apple-Mail-A1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+            b'=E8=BB=A2=E9=80=81=E3=81=97=E3=81=BE=E3=81=99=E3=80=82\r\n\r\n'
+            b'--Apple-Mail-A1\r\nContent-Type: multipart/related; type="text/html"; boundary=Apple-Mail-A2\r\nContent-Transfer-Encoding: 7bit\r\n\r\n'
+            b'--Apple-Mail-A2\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+            b'<html><body><div>=E8=BB=A2=E9=80=81=E3=81=97=E3=81=BE=E3=81=99=E3=80=82</div><blockquote type=3D"cite"><img src=3D"cid:x1"></blockquote></body></html>\r\n'
+            b'--Apple-Mail-A2\r\nContent-Type: image/gif; name=deco01.gif\r\nContent-Disposition: inline; filename=deco01.gif\r\nContent-Transfer-Encoding: base64\r\nContent-Id: <x1>\r\n\r\n' + GIF.encode() +
+            b'\r\n--Apple-Mail-A2--\r\n\r\n--Apple-Mail-A1--\r\n')
+
+
+def deco_summary(r):
+    return [(i["content_type"], i["reason"]) for i in r.report["removed"]]
+
+
+def test_docomo_decomail_is_delivered():
+    r = sanitize(docomo())
+    assert r.verdict == "sanitized"
+    assert r.body == "今日は晴れです。\nまたね\ue63e\n"
+    assert deco_summary(r) == [("text/html", "alternative"), ("image/gif", "image")]
+    assert notice_items(r)[1] == "  2. deco01.gif (image/gif, 43 バイト) — 画像"
+    assert accounting(r) == (3, 1, 2)
+
+
+def test_au_decomail_is_delivered():
+    r = sanitize(au())
+    assert r.verdict == "sanitized"
+    assert r.body == "猫の写真です。\n"
+    assert deco_summary(r) == [("text/html", "alternative"), ("image/gif", "image")]
+
+
+def test_softbank_decomail_is_delivered():
+    r = sanitize(softbank())
+    assert r.verdict == "sanitized"
+    assert r.body == "明日の会議は10時からです。\n"
+    assert deco_summary(r) == [("image/gif", "image")]
+    assert r.report["warnings"] == [] and r.report["limits_hit"] == []
+
+
+def test_decomail_forwarded_from_iphone_is_delivered():
+    r = sanitize(iphone_fwd())
+    assert r.verdict == "sanitized"
+    assert r.body == "転送します。\n"
+    assert deco_summary(r) == [("text/plain", "alternative"), ("image/gif", "image")]
+    assert r.report["warnings"] == []
