@@ -340,21 +340,30 @@ static int encblock_removed(void *arg, const encblock_t *b)
 	return rc;
 }
 
-/* Cut uuencode/BinHex/yEnc blocks out of rendered text (list them). */
+/* Cut uuencode/BinHex/yEnc blocks out of rendered text (list them). The
+ * scan runs on the cleaned text: a control or bidi character before or
+ * inside "begin 644" must not hide a block that removing it would reveal. */
 static int strip_encoded(mail_ctx_t *c, buf_t *t)
 {
-	buf_t kept;
+	buf_t clean, kept;
+	int rc = 0;
 
-	if (!t->len || !encblock_has_start(t->data, t->len))
+	if (!t->len)
 		return 0;
-	buf_init(&kept, t->max);
-	if (encblock_strip(t->data, t->len, &kept, encblock_removed, c) < 0) {
-		buf_free(&kept);
+	buf_init(&clean, t->len * 3 + 64); /* an invalid byte becomes U+FFFD */
+	if (text_clean_append(&clean, t->data, t->len) < 0) {
+		buf_free(&clean);
 		return -1;
 	}
+	if (clean.len && encblock_has_start(clean.data, clean.len)) {
+		buf_init(&kept, clean.len + 1);
+		rc = encblock_strip(clean.data, clean.len, &kept, encblock_removed, c);
+		buf_free(&clean);
+		clean = kept;
+	}
 	buf_free(t);
-	*t = kept;
-	return 0;
+	*t = clean;
+	return rc < 0 ? -1 : 0;
 }
 
 static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
@@ -381,14 +390,15 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 	buf_init(&t, u.len * 4 + 65536);
 	rc = html ? render_html(c, &u, &t) : render_plain(c, &u, &t);
 	buf_free(&u);
+	if (rc < 0 && t.capped) { /* the rendering outgrew its room: keep what fits */
+		report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
+		t.capped = false;
+		rc = 0;
+	}
 	if (rc == 0)
 		rc = strip_encoded(c, &t);
 	if (rc == 0 && !c->quarantine)
 		rc = append_text(c, text, t.data ? t.data : "", t.len);
-	if (rc < 0 && t.capped) {
-		report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
-		rc = append_text(c, text, t.data ? t.data : "", t.len);
-	}
 	buf_free(&t);
 	return rc;
 }

@@ -388,3 +388,12 @@ def test_decomail_forwarded_from_iphone_is_delivered():
     assert r.body == "転送します。\n"
     assert deco_summary(r) == [("text/plain", "alternative"), ("image/gif", "image")]
     assert r.report["warnings"] == []
+
+
+def test_control_and_bidi_characters_cannot_hide_a_uuencode_header():
+    for hide in ("\x01", "\u202e", "\x7f", "\u0085"):
+        body = f"前\n{hide}beg{hide}in 644 a.exe\n" + uuencode("", PE[:45]).split("\n", 1)[1] + "後\n"
+        r = sanitize(msg(BASE, body.encode(), cte="8bit"))
+        assert r.verdict == "sanitized", hide
+        assert r.body == "前\n後\n", (hide, r.body)
+        assert [(i["filename"], i["reason"]) for i in r.report["removed"]] == [("a.exe", "encoded-file")]
