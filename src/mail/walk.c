@@ -303,7 +303,7 @@ static int part_utf8_nul(mail_ctx_t *c, GMimePart *p, buf_t *u, bool *nul)
 	buf_init(u, cap);
 	if (nul)
 		*nul = ba->len && memchr(ba->data, '\0', ba->len) && !wide_charset(label);
-	rc = charset_decode(label, (const char *)ba->data, ba->len, u, &c->cs);
+	rc = charset_decode(label, ba->data ? (const char *)ba->data : "", ba->len, u, &c->cs);
 	g_byte_array_unref(ba);
 	return rc;
 }
