@@ -141,8 +141,8 @@ static int sanitize_input(const cfg_t *cfg, const char *id, const char *sender,
 		rc = mail_wire_decode(blob.data, blob.len, res);
 	buf_free(&blob);
 	if (rc < 0)
-		rc = mail_result_failure(cfg, id, st == WORKER_OK ? "worker-crash"
-					 : worker_status_name(st), in->len, res);
+		rc = mail_result_failure_env(cfg, id, sender, st == WORKER_OK ? "worker-crash"
+					     : worker_status_name(st), in->len, res);
 	return rc;
 }
 

@@ -416,7 +416,7 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	metrics_add(st == SAN_TIMEOUT ? M_W_TIMEOUT : st == SAN_TOO_BIG ? M_W_TOO_BIG : M_W_CRASH, 1);
 	log_warn("id=%s worker failure: %s%s%d; the original is quarantined, a notice delivered",
 		 j->id, j->worker, j->sig ? " signal=" : " exit", j->sig);
-	return mail_result_failure(s->cfg, j->id, j->worker, sp->len, &j->res);
+	return mail_result_failure_env(s->cfg, j->id, s->from, j->worker, sp->len, &j->res);
 }
 
 /* Details of the mail.verdict audit record, written with the put. */

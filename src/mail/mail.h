@@ -40,5 +40,10 @@ int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
  * `reason` is a limit name or a short code ("worker-crash", "timeout"). */
 int mail_failure_message(const cfg_t *cfg, const char *id, const char *reason,
 			 size_t orig_size, buf_t *out, mail_report_t *rep) MUGAI_WUR;
+/* The same with the envelope sender (may be NULL): the notice says the
+ * header was not read and shows the envelope sender. */
+int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sender,
+			     const char *reason, size_t orig_size, buf_t *out,
+			     mail_report_t *rep) MUGAI_WUR;
 
 #endif

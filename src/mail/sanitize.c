@@ -389,11 +389,22 @@ out:
 int mail_failure_message(const cfg_t *cfg, const char *id, const char *reason,
 			 size_t orig_size, buf_t *out, mail_report_t *rep)
 {
+	return mail_failure_message_env(cfg, id, NULL, reason, orig_size, out, rep);
+}
+
+int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sender,
+			     const char *reason, size_t orig_size, buf_t *out,
+			     mail_report_t *rep)
+{
 	mail_ctx_t c;
 	hdrset_t h;
 	int rc;
 
 	report_init(rep, id);
+	/* the original is not looked at here: whose it is, only by the envelope */
+	rep->header_unreadable = true;
+	if (sender && *sender && !(rep->envelope_sender = strdup(sender)))
+		return -1;
 	ctx_init(&c, cfg, rep);
 	memset(&h, 0, sizeof(h));
 	report_limit(rep, reason);

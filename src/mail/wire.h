@@ -39,5 +39,8 @@ int mail_wire_decode(const char *blob, size_t len, mail_result_t *r) MUGAI_WUR;
 /* Receiver side: a notice-only result when the worker failed. */
 int mail_result_failure(const cfg_t *cfg, const char *id, const char *reason,
 			size_t orig_size, mail_result_t *r) MUGAI_WUR;
+/* The same, naming the envelope sender in the notice (may be NULL). */
+int mail_result_failure_env(const cfg_t *cfg, const char *id, const char *sender,
+			    const char *reason, size_t orig_size, mail_result_t *r) MUGAI_WUR;
 
 #endif

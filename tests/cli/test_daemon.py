@@ -261,6 +261,9 @@ def test_worker_is_sandboxed_and_a_killed_worker_yields_the_notice(daemon, hook)
     text = assert_sanitized(m)
     assert "verdict=quarantined" in m["X-Mugai-Sanitized"]
     assert "①②③" not in text and "MZ" not in text
+    # the notice names whose mail it is by the envelope (the header is not read)
+    assert "\nヘッダーを読み取れませんでした。\n送信元 (エンベロープ): yamada@example.jp\n" in \
+        text.replace("\r\n", "\n")
     log = d.logtext()
     assert "worker failure: worker-crash signal=31" in log, log
     qid = re.search(r"id=([0-9a-f-]+)", m["X-Mugai-Sanitized"]).group(1)
