@@ -397,3 +397,22 @@ def test_control_and_bidi_characters_cannot_hide_a_uuencode_header():
         assert r.verdict == "sanitized", hide
         assert r.body == "前\n後\n", (hide, r.body)
         assert [(i["filename"], i["reason"]) for i in r.report["removed"]] == [("a.exe", "encoded-file")]
+
+
+def test_defects_next_to_an_attached_message_are_not_attributed_to_it():
+    """Red team: a defect in the part headers of the message/rfc822 part, or in
+    the sibling after it, is the outer structure's: quarantine."""
+    fine = "From: x@example.com\n\nfine"
+    for body in (
+            mime("B", ([("Content-Type", "message/rfc822")], fine),
+                 ([("Content-Type", "text/plain"), ("Content-Type", "text/html")], "<a href='https://evil.example/'>x</a>")),
+            mime("B", ([("Content-Type", "message/rfc822")], fine),
+                 ([("Content-Type", "text/plain"), ("Bad Header", "x")], "after")),
+            mime("B", ([("Content-Type", "message/rfc822"), ("Content-Type", "text/plain")], fine)),
+            mime("B", ([("Content-Type", "message/rfc822")],
+                       "From: x@example.com\nContent-Type: multipart/mixed; boundary=I\n\n--I\n"
+                       "Content-Type: text/plain\n\na\n--I--\n"),
+                 ([("Content-Type", "text/plain"), ("Content-Transfer-Encoding", "base64"),
+                   ("Content-Transfer-Encoding", "7bit")], "after"))):
+        r = sanitize(msg(BOUNCE, body, ctype='multipart/mixed; boundary="B"'))
+        assert r.verdict == "quarantined", body
