@@ -675,18 +675,48 @@ static size_t count_leaves(GMimeObject *o)
 	return 1;
 }
 
-/* An attached message with an ambiguous structure: listed as one item, its
- * leaves counted as listed, nothing of it rendered. */
+/* The name a withheld message is listed under: its filename, else its
+ * decoded Subject on one line (losses there are not the text's). */
+static char *withheld_name(mail_ctx_t *c, GMimeObject *o)
+{
+	GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+	const char *raw = m ? hdr_raw(GMIME_OBJECT(m), "Subject") : NULL;
+	char *name = part_filename(c, o);
+	charset_stats_t scratch = { 0, 0, false, NULL };
+	buf_t dec, clean;
+
+	if (name || !raw)
+		return name;
+	buf_init(&dec, (size_t)lim(c->lim, LIM_HEADER_VALUE) * 4 + 64);
+	buf_init(&clean, dec.max * 3 + 64);
+	if (hdr_decode_text(raw, strlen(raw), &dec, &scratch) == 0 &&
+	    text_clean_append(&clean, dec.data ? dec.data : "", dec.len) == 0) {
+		for (size_t i = 0; i < clean.len; i++)
+			if (clean.data[i] == '\n' || clean.data[i] == '\t')
+				clean.data[i] = ' ';
+		name = clean.len ? buf_steal(&clean, NULL) : NULL;
+	}
+	buf_free(&dec);
+	buf_free(&clean);
+	return name;
+}
+
+/* An attached message with an ambiguous structure: listed as one item
+ * (named by its Subject), its leaves counted as listed, nothing of it
+ * rendered. */
 static bool withhold(mail_ctx_t *c, GMimeObject *o, int *rc)
 {
 	size_t k = 0;
+	char *name;
 
 	while (k < c->n_withheld && c->withheld[k] != o)
 		k++;
 	if (k == c->n_withheld)
 		return false;
-	*rc = remove_part(c, o, RM_MALFORMED);
-	c->leaves_listed += count_leaves(o) - 1;
+	name = withheld_name(c, o);
+	*rc = report_remove(c->rep, name, "message/rfc822", object_size(o), RM_MALFORMED, NULL);
+	free(name);
+	c->leaves_listed += count_leaves(o);
 	return true;
 }
 

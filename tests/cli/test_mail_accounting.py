@@ -216,13 +216,14 @@ def bounce(inner):
 
 
 def test_defect_inside_attached_message_withholds_only_that_message():
-    inner = ("From: x@example.com\nSubject: orig\n[from here, a copy of the original]\n\n"
+    inner = ("From: x@example.com\nSubject: =?UTF-8?B?6KuL5rGC5pu4?=\n[from here, a copy of the original]\n\n"
              "<a href=\"https://evil.example/\">x</a>\n")
     r = sanitize(msg(BOUNCE, bounce(inner), ctype='multipart/mixed; boundary="B"'))
     assert r.verdict == "sanitized"
     assert r.body == "配送できませんでした。\n"
     assert [(i["content_type"], i["reason"]) for i in r.report["removed"]] == [("message/rfc822", "malformed")]
-    assert notice_items(r) == ["  1. (名前なし) (message/rfc822, 103 バイト) — 構造を確定できない転送メール"]
+    # listed under its decoded Subject
+    assert notice_items(r) == ["  1. 請求書 (message/rfc822, 123 バイト) — 構造を確定できない転送メール"]
     assert "evil" not in r.text
     assert accounting(r) == (2, 1, 1)
 
