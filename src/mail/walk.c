@@ -610,9 +610,34 @@ static gint64 first_offset(GMimeObject *o)
 	return g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, 0));
 }
 
-/* The outermost attached message under o whose own content (from its first
- * header to where o's region ends, end; -1 unknown) holds offset at. A
- * defect in the part headers that make it message/rfc822 is not inside. */
+/* Stream offset of o's last header, or -1. */
+static gint64 last_offset(GMimeObject *o)
+{
+	GMimeHeaderList *hl = o ? g_mime_object_get_header_list(o) : NULL;
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	return n < 1 ? -1 : g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, n - 1));
+}
+
+/* Where an attached message's own content starts: its first header; when
+ * it has none (a bounce quoting "[original message goes here]"), just after
+ * the start of the part's last header. Either way the part headers that
+ * make it message/rfc822 stay outside; a defect in between is inside the
+ * part, which is withheld whole, never rendered. */
+static gint64 message_begin(GMimeObject *part, GMimeMessage *m)
+{
+	gint64 first = first_offset(GMIME_OBJECT(m)), last;
+
+	if (first >= 0)
+		return first;
+	last = last_offset(part);
+	return last >= 0 ? last + 1 : -1;
+}
+
+/* The outermost attached message under o whose own content (from
+ * message_begin to where o's region ends, end; -1 unknown) holds offset
+ * at. A defect in the part headers that make it message/rfc822 is not
+ * inside. */
 static GMimeObject *defect_owner(GMimeObject *o, gint64 at, gint64 end)
 {
 	if (GMIME_IS_MULTIPART(o)) {
@@ -628,7 +653,7 @@ static GMimeObject *defect_owner(GMimeObject *o, gint64 at, gint64 end)
 		}
 	} else if (GMIME_IS_MESSAGE_PART(o)) {
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-		gint64 begin = m ? first_offset(GMIME_OBJECT(m)) : -1;
+		gint64 begin = m ? message_begin(o, m) : -1;
 
 		if (begin >= 0 && end >= 0 && begin <= at && at < end)
 			return o;

@@ -417,3 +417,12 @@ def test_defects_next_to_an_attached_message_are_not_attributed_to_it():
                    ("Content-Transfer-Encoding", "7bit")], "after"))):
         r = sanitize(msg(BOUNCE, body, ctype='multipart/mixed; boundary="B"'))
         assert r.verdict == "quarantined", body
+
+
+def test_attached_message_without_any_header_is_withheld_not_the_mail():
+    body = mime("B", ([("Content-Type", "text/plain; charset=utf-8")], "配送できませんでした。"),
+                ([("Content-Type", "message/rfc822")], "[original message goes here]\n"))
+    r = sanitize(msg(BOUNCE, body, ctype='multipart/mixed; boundary="B"'))
+    assert r.verdict == "sanitized"
+    assert r.body == "配送できませんでした。\n"
+    assert [(i["content_type"], i["reason"]) for i in r.report["removed"]] == [("message/rfc822", "malformed")]
