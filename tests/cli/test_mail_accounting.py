@@ -426,3 +426,11 @@ def test_attached_message_without_any_header_is_withheld_not_the_mail():
     assert r.verdict == "sanitized"
     assert r.body == "配送できませんでした。\n"
     assert [(i["content_type"], i["reason"]) for i in r.report["removed"]] == [("message/rfc822", "malformed")]
+
+
+def test_english_notice_names_the_mail_too():
+    r = sanitize(msg(WHOSE, "x" * (2 << 20) + "\n"), config="notice_lang = en\n")
+    assert notice_lines(r)[1:8] == [
+        "[QUARANTINED] This message could not be made safe; its content was withheld.",
+        "From: 山田太郎 <taro@example.jp>", "To: hanako@example.lg.jp", "Cc: soumu@example.lg.jp",
+        "Subject: 請求書", "Date: 2026-11-24 10:00:00 +0900", "Reason:"]
