@@ -33,6 +33,7 @@ typedef struct job {
 	const char *id;
 	const char *in;
 	size_t len;
+	mail_env_t env;
 } job_t;
 
 /* Worker side: sanitize and encode the result record (mail/wire.h). */
@@ -40,7 +41,7 @@ static int job_run(void *arg, buf_t *out)
 {
 	job_t *j = arg;
 
-	return mail_wire_run(j->cfg, j->id, j->in, j->len, out);
+	return mail_wire_run_env(j->cfg, j->id, &j->env, j->in, j->len, out);
 }
 
 static int read_input(FILE *f, size_t max, buf_t *in, bool *too_big)
@@ -53,7 +54,11 @@ static int read_input(FILE *f, size_t max, buf_t *in, bool *too_big)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (buf_append(in, chunk, n) < 0) {
 			*too_big = in->capped;
-			return in->capped ? 0 : -1;
+			if (!in->capped)
+				return -1;
+			/* keep the first bytes: the worker reads whose mail it is */
+			in->capped = false;
+			return buf_append(in, chunk, in->max - in->len) < 0 ? -1 : 0;
 		}
 	}
 	return ferror(f) ? -1 : 0;
@@ -114,16 +119,16 @@ static int parse_args(int argc, char **argv, opts_t *o)
 }
 
 /* Run the worker; on its failure, a notice built without the original. */
-static int sanitize_input(const cfg_t *cfg, const char *id, const buf_t *in, bool too_big,
-			  mail_result_t *res)
+static int sanitize_input(const cfg_t *cfg, const char *id, const char *sender,
+			  const buf_t *in, bool too_big, mail_result_t *res)
 {
-	job_t job = { cfg, id, in->data ? in->data : "", in->len };
+	/* A message over message_size_max still goes to the worker, which
+	 * withholds it but reads whose it is from the first bytes' header. */
+	job_t job = { cfg, id, in->data ? in->data : "", in->len, { sender, too_big } };
 	worker_status_t st = WORKER_OK;
 	buf_t blob;
 	int rc = -1;
 
-	if (too_big)
-		return mail_result_failure(cfg, id, limit_table[LIM_MESSAGE_SIZE].name, in->len, res);
 	buf_init(&blob, SIZE_MAX / 4);
 	/* Sanitized attachments can outgrow their originals (a flattened PDF). */
 	st = worker_run(&cfg->lim, job_run, &job, in->len * 4 + 256 * 1024 * 1024, &blob);
@@ -136,8 +141,8 @@ static int sanitize_input(const cfg_t *cfg, const char *id, const buf_t *in, boo
 		rc = mail_wire_decode(blob.data, blob.len, res);
 	buf_free(&blob);
 	if (rc < 0)
-		rc = mail_result_failure(cfg, id, st == WORKER_OK ? "worker-crash"
-					 : worker_status_name(st), in->len, res);
+		rc = mail_result_failure_env(cfg, id, sender, st == WORKER_OK ? "worker-crash"
+					     : worker_status_name(st), in->len, res);
 	return rc;
 }
 
@@ -225,7 +230,7 @@ static int run_sanitize(const opts_t *o)
 		fprintf(stderr, "mugai: read error\n");
 		status = MUGAI_EXIT_IOERR;
 	} else if (mail_init() < 0 || mugai_id_new(id) < 0 ||
-		   sanitize_input(&cfg, id, &in, too_big, &res) < 0) {
+		   sanitize_input(&cfg, id, o->sender, &in, too_big, &res) < 0) {
 		fprintf(stderr, "mugai: internal error\n");
 		status = MUGAI_EXIT_SOFTWARE;
 	} else {

@@ -39,9 +39,9 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "headers rebuilt into the output (from this set only); every other header is dropped") \
 	X(NOTICE_FROM, "notice_from", CFG_STR, "postmaster@localhost", 0, 0, NULL, \
 	  "From address of a notice that replaces a message whose own headers could not be read") \
-	X(ON_TRUNCATED_MULTIPART, "on_truncated_multipart", CFG_ENUM, "quarantine", 0, 0, \
+	X(ON_TRUNCATED_MULTIPART, "on_truncated_multipart", CFG_ENUM, "sanitize", 0, 0, \
 	  "quarantine|sanitize", \
-	  "a multipart whose end boundary is missing (common in bounces): quarantine, or sanitize what is there") \
+	  "a multipart whose end boundary is missing (common in bounces): sanitize what is there, the last part running to the end, with a note in the notice; or quarantine") \
 	X(BODY_PREFER, "body_prefer", CFG_ENUM, "plain", 0, 0, "plain|html", \
 	  "which alternative of multipart/alternative becomes the text: plain (when it has content) or html") \
 	/* --- cdr --- */ \

@@ -33,6 +33,7 @@
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "common/io.h"
+#include "daemon/smtp.h"
 #include "mail/wire.h"
 
 #define JOB_MAGIC 0x424f4a4dU /* "MJOB" */
@@ -44,6 +45,7 @@ typedef struct job_hdr {
 	uint32_t pad;
 	uint64_t len;
 	char id[MUGAI_ID_LEN + 8];
+	char sender[SMTP_PATH_MAX + 1]; /* MAIL FROM, for a notice whose header is unreadable */
 } job_hdr_t;
 
 static long long now_ms(void)
@@ -75,6 +77,7 @@ static int recv_job(int sock, job_hdr_t *h, int *fd)
 		return -1;
 	memcpy(fd, CMSG_DATA(c), sizeof(int));
 	h->id[sizeof(h->id) - 1] = '\0';
+	h->sender[sizeof(h->sender) - 1] = '\0';
 	return 0;
 }
 
@@ -108,7 +111,8 @@ static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, int fd)
 		goto out;
 	if (h->len && (in = mmap(NULL, h->len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
 		goto out;
-	rc = mail_wire_run(cfg, h->id, in, (size_t)h->len, &out);
+	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false }, in, (size_t)h->len,
+			       &out);
 	if (h->len)
 		munmap((void *)in, h->len);
 	n = out.len;
@@ -246,7 +250,7 @@ int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox)
 	return -1;
 }
 
-static int send_job(sanitizer_t *w, const char *id, int memfd, size_t len)
+static int send_job(sanitizer_t *w, const char *id, const char *sender, int memfd, size_t len)
 {
 	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
 	job_hdr_t h = { .magic = JOB_MAGIC, .len = len };
@@ -257,6 +261,7 @@ static int send_job(sanitizer_t *w, const char *id, int memfd, size_t len)
 	ssize_t n;
 
 	snprintf(h.id, sizeof(h.id), "%s", id);
+	snprintf(h.sender, sizeof(h.sender), "%s", sender ? sender : "");
 	memset(u.b, 0, sizeof(u.b));
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -269,7 +274,8 @@ static int send_job(sanitizer_t *w, const char *id, int memfd, size_t len)
 }
 
 /* A running worker that has accepted the job, or -1 (infrastructure). */
-static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, int memfd, size_t len)
+static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, const char *sender,
+		    int memfd, size_t len)
 {
 	bool nosb;
 
@@ -279,7 +285,7 @@ static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, int memfd,
 				nosb ? ": the sandbox could not be installed" : "");
 			return -1;
 		}
-		if (send_job(w, id, memfd, len) == 0)
+		if (send_job(w, id, sender, memfd, len) == 0)
 			return 0;
 		sanitizer_stop(w); /* died while idle (e.g. killed): start a fresh one */
 	}
@@ -305,13 +311,13 @@ static sanitizer_status_t collect(sanitizer_t *w, const cfg_t *cfg, size_t len, 
 	return r == 0 ? SAN_OK : r == -2 ? SAN_TIMEOUT : SAN_CRASHED;
 }
 
-sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id, int memfd,
-				 size_t len, buf_t *result, int *sig)
+sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				 const char *sender, int memfd, size_t len, buf_t *result, int *sig)
 {
 	sanitizer_status_t st;
 
 	*sig = 0;
-	if (dispatch(w, cfg, id, memfd, len) < 0)
+	if (dispatch(w, cfg, id, sender, memfd, len) < 0)
 		return SAN_UNAVAILABLE;
 	st = collect(w, cfg, len, result);
 	if (st != SAN_OK) {

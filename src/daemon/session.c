@@ -403,7 +403,7 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	int rc = -1;
 
 	buf_init(&blob, SIZE_MAX / 4);
-	st = sanitizer_job(&s->p->worker, s->cfg, j->id, sp->fd, sp->len, &blob, &j->sig);
+	st = sanitizer_job(&s->p->worker, s->cfg, j->id, s->from, sp->fd, sp->len, &blob, &j->sig);
 	metrics_add(M_W_STARTED, (uint64_t)(s->p->worker.started - started));
 	j->worker = sanitizer_status_name(st);
 	if (st == SAN_OK && mail_wire_decode(blob.data, blob.len, &j->res) == 0)
@@ -416,7 +416,7 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	metrics_add(st == SAN_TIMEOUT ? M_W_TIMEOUT : st == SAN_TOO_BIG ? M_W_TOO_BIG : M_W_CRASH, 1);
 	log_warn("id=%s worker failure: %s%s%d; the original is quarantined, a notice delivered",
 		 j->id, j->worker, j->sig ? " signal=" : " exit", j->sig);
-	return mail_result_failure(s->cfg, j->id, j->worker, sp->len, &j->res);
+	return mail_result_failure_env(s->cfg, j->id, s->from, j->worker, sp->len, &j->res);
 }
 
 /* Details of the mail.verdict audit record, written with the put. */

@@ -300,6 +300,11 @@ static int collect_one(mail_ctx_t *c, hdrset_t *h, const char *name, const char 
 	return 0;
 }
 
+int hdrset_collect_field(mail_ctx_t *c, hdrset_t *h, const char *name, const char *raw)
+{
+	return collect_one(c, h, name, raw);
+}
+
 int hdrset_collect(mail_ctx_t *c, GMimeObject *msg, hdrset_t *h)
 {
 	GMimeHeaderList *hl = g_mime_object_get_header_list(msg);

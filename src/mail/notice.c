@@ -25,6 +25,9 @@ typedef struct notice_words {
 	const char *name_address;
 	const char *bytes;
 	const char *why[RM__COUNT];
+	const char *truncated;
+	const char *whose[5];     /* From, To, Cc, Subject, Date labels */
+	const char *unreadable, *envelope;
 } notice_words_t;
 
 static const notice_words_t words_ja = {
@@ -41,7 +44,12 @@ static const notice_words_t words_ja = {
 	"バイト",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
 	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
-	  "未対応の形式", "無害化できないファイル" },
+	  "未対応の形式", "無害化できないファイル", "テキストに埋め込まれたファイル",
+	  "テキストと表示されているがテキストではない内容", "構造を確定できない転送メール" },
+	"注意: このメールは終わりの区切りが欠けていました。最後の部分はメールの末尾まで続くものとして変換しました。",
+	{ "差出人", "宛先", "Cc", "件名", "日時" },
+	"ヘッダーを読み取れませんでした。",
+	"送信元 (エンベロープ)",
 };
 
 static const notice_words_t words_en = {
@@ -58,7 +66,12 @@ static const notice_words_t words_en = {
 	"bytes",
 	{ "attachment", "image", "calendar", "signature", "encrypted data",
 	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
-	  "unsupported type", "could not be made safe" },
+	  "unsupported type", "could not be made safe", "file encoded inside the text",
+	  "labelled as text but not text", "forwarded message with an ambiguous structure" },
+	"Note: this message lacked its closing boundary; its last part was read to the end of the message.",
+	{ "From", "To", "Cc", "Subject", "Date" },
+	"The header could not be read.",
+	"Envelope sender",
 };
 
 static int put_size(buf_t *out, size_t n)
@@ -188,6 +201,37 @@ static int put_count(buf_t *out, const char *tmpl, size_t n)
 	return put_with(out, tmpl, num);
 }
 
+/* "label: value" on one line: sender text quoted 「…」, our own date
+ * format (whose.c date_line) through the writer unquoted. */
+static int put_field(buf_t *out, const char *label, const char *value, bool quoted)
+{
+	int rc;
+
+	if (!value)
+		return 0;
+	rc = buf_printf(out, "%s: ", label);
+	if (rc == 0)
+		rc = quoted ? wr_quoted(out, value, strlen(value))
+			    : wr_line(out, value, strlen(value), WR_FIELD_MAX);
+	return rc == 0 ? buf_putc(out, '\n') : rc;
+}
+
+/* Whose mail was withheld: From, To, Cc, Subject, Date; when no From could
+ * be read, say so and show the envelope sender. */
+static int put_whose(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	const char *v[5] = { r->from, r->to, r->cc, r->subject, r->date };
+	int rc = 0;
+
+	if (r->header_unreadable)
+		rc = buf_printf(out, "%s\n", w->unreadable);
+	if (rc == 0 && r->header_unreadable)
+		rc = put_field(out, w->envelope, r->envelope_sender, true);
+	for (size_t i = 0; rc == 0 && i < MUGAI_ARRAY_LEN(v); i++)
+		rc = put_field(out, w->whose[i], v[i], v[i] != r->date);
+	return rc;
+}
+
 static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 {
 	bool q = r->verdict == VERDICT_QUARANTINED;
@@ -197,9 +241,13 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	if (rc == 0 && r->name_address[0])
 		rc = put_with(out, w->name_address, r->name_address);
 	if (rc == 0 && q)
+		rc = put_whose(out, w, r);
+	if (rc == 0 && q)
 		rc = buf_printf(out, "%s\n", w->reasons);
 	if (rc == 0 && q)
 		rc = put_reasons(out, r);
+	if (rc == 0 && !q && r->truncated_multipart)
+		rc = buf_printf(out, "%s\n", w->truncated);
 	if (rc == 0 && links)
 		rc = put_count(out, w->links, links);
 	if (rc == 0 && r->n_removed)

@@ -24,6 +24,9 @@ static const char *const removal_codes[RM__COUNT] = {
 	[RM_ALTERNATIVE] = "alternative",
 	[RM_UNSUPPORTED] = "unsupported",
 	[RM_BLOCKED] = "blocked",
+	[RM_ENCODED] = "encoded-file",
+	[RM_NOT_TEXT] = "not-text",
+	[RM_MALFORMED] = "malformed",
 };
 
 void report_init(mail_report_t *r, const char *id)
@@ -83,6 +86,10 @@ void report_free(mail_report_t *r)
 		free(r->limits_hit[i]);
 	free(r->from);
 	free(r->subject);
+	free(r->to);
+	free(r->cc);
+	free(r->date);
+	free(r->envelope_sender);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -278,8 +285,18 @@ int report_json(const mail_report_t *r, buf_t *out)
 	json_str(&j, r->from);
 	json_key(&j, "subject");
 	json_str(&j, r->subject);
+	json_key(&j, "envelope_sender");
+	json_str(&j, r->envelope_sender);
+	json_key(&j, "header_unreadable");
+	json_bool(&j, r->header_unreadable);
 	json_key(&j, "parts");
 	json_int(&j, (long long)r->parts);
+	json_key(&j, "parts_total");
+	json_int(&j, (long long)r->parts_total);
+	json_key(&j, "parts_rendered");
+	json_int(&j, (long long)r->parts_rendered);
+	json_key(&j, "parts_listed");
+	json_int(&j, (long long)r->parts_listed);
 	json_removed(&j, r);
 	json_attached(&j, r);
 	json_key(&j, "removed_not_listed");

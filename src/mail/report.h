@@ -28,6 +28,9 @@ typedef enum {
 	RM_ALTERNATIVE,   /* a non-text alternative of multipart/alternative */
 	RM_UNSUPPORTED,   /* a type we do not render (message/partial, ...) */
 	RM_BLOCKED,       /* file CDR refused it */
+	RM_ENCODED,       /* a uuencode/BinHex/yEnc file cut out of the text */
+	RM_NOT_TEXT,      /* labelled text, but the bytes are not text */
+	RM_MALFORMED,     /* an attached message whose structure is ambiguous */
 	RM__COUNT
 } removal_t;
 
@@ -58,7 +61,14 @@ typedef struct mail_report {
 	char id[MUGAI_ID_LEN + 1];
 	char *from;          /* decoded From for display */
 	char *subject;       /* decoded Subject */
+	char *to, *cc;       /* decoded To and Cc, one line each (notice) */
+	char *date;          /* Date as "YYYY-MM-DD hh:mm:ss +zzzz" (notice) */
+	char *envelope_sender;   /* SMTP MAIL FROM when known, or NULL */
+	bool header_unreadable;  /* no From could be read from the header */
 	size_t parts;
+	size_t parts_total;     /* MIME leaves (non-multipart parts) */
+	size_t parts_rendered;  /* leaves that became text */
+	size_t parts_listed;    /* leaves removed or attached, each listed */
 	removed_item_t *removed;
 	size_t n_removed, removed_dropped;
 	attached_item_t *attached;
@@ -66,6 +76,7 @@ typedef struct mail_report {
 	size_t links_defanged, links_removed;
 	size_t decoding_losses;
 	bool html_converted;
+	bool truncated_multipart; /* an end boundary was missing; rendered anyway */
 	char *warnings[REPORT_WARNINGS_MAX];
 	size_t n_warnings;
 	char *limits_hit[LIM__COUNT];

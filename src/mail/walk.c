@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include "cdr/cdr.h"
+#include "text/encblock.h"
 #include "text/hdr.h"
 #include "text/html.h"
 
@@ -156,13 +157,37 @@ static int remove_part(mail_ctx_t *c, GMimeObject *o, int force)
 
 	for (char *p = mime; p && *p; p++)
 		*p = g_ascii_tolower(*p);
-	if (force < 0 && attach_wanted(c, o, why, name || is_attachment(o)))
+	c->leaves_listed++;
+	if (force < 0 && GMIME_IS_PART(o) && attach_wanted(c, o, why, name || is_attachment(o)))
 		rc = attach_sanitize(c, GMIME_PART(o), name, mime);
 	else
 		rc = report_remove(c->rep, name, mime, object_size(o), why, NULL);
 	g_free(mime);
 	free(name);
 	return rc;
+}
+
+/* List every leaf under o (an unchosen alternative, a skipped structure):
+ * nothing vanishes unsaid. force < 0: classify each leaf. Depth is bounded
+ * by the count pass (mime_depth_max). */
+static int list_subtree(mail_ctx_t *c, GMimeObject *o, int force)
+{
+	if (GMIME_IS_MULTIPART(o)) {
+		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
+
+		for (int i = 0; i < n; i++)
+			if (list_subtree(c, g_mime_multipart_get_part(GMIME_MULTIPART(o), i), force) < 0)
+				return -1;
+		return 0;
+	}
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		GMimeObject *body = m ? g_mime_message_get_mime_part(m) : NULL;
+
+		if (body)
+			return list_subtree(c, body, force);
+	}
+	return remove_part(c, o, force);
 }
 
 /* Separate a new block of text from what came before by a blank line. */
@@ -256,8 +281,19 @@ static int render_plain(mail_ctx_t *c, const buf_t *u, buf_t *t)
 	return 0;
 }
 
-/* Decode one text part (transfer encoding, then charset) into UTF-8. */
-static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
+/* Charsets whose text holds NUL bytes. */
+static bool wide_charset(const char *label)
+{
+	return label && (g_ascii_strncasecmp(label, "utf-16", 6) == 0 ||
+			 g_ascii_strncasecmp(label, "utf-32", 6) == 0 ||
+			 g_ascii_strncasecmp(label, "ucs-", 4) == 0 ||
+			 g_ascii_strncasecmp(label, "unicode", 7) == 0);
+}
+
+/* Decode one text part (transfer encoding, then charset) into UTF-8;
+ * *nul (optional) tells whether the decoded bytes of a charset that never
+ * holds NUL held one (a binary file labelled text). */
+static int part_utf8_nul(mail_ctx_t *c, GMimePart *p, buf_t *u, bool *nul)
 {
 	const char *label = g_mime_object_get_content_type_parameter(GMIME_OBJECT(p), "charset");
 	GByteArray *ba;
@@ -268,32 +304,104 @@ static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
 	ba = mail_part_decode(c, p);
 	cap = (size_t)ba->len * 4 + 64; /* guint len: no overflow in size_t */
 	buf_init(u, cap);
-	rc = charset_decode(label, (const char *)ba->data, ba->len, u, &c->cs);
+	if (nul)
+		*nul = ba->len && memchr(ba->data, '\0', ba->len) && !wide_charset(label);
+	rc = charset_decode(label, ba->data ? (const char *)ba->data : "", ba->len, u, &c->cs);
 	g_byte_array_unref(ba);
 	return rc;
 }
 
+static int part_utf8(mail_ctx_t *c, GMimePart *p, buf_t *u)
+{
+	return part_utf8_nul(c, p, u, NULL);
+}
+
+/* A part labelled text is not text when its bytes hold a NUL, or when at
+ * least NOT_TEXT_MIN_LOSSES characters and more than 1 in NOT_TEXT_SHARE
+ * could not be decoded (a zip or an executable labelled text/html). */
+enum { NOT_TEXT_MIN_LOSSES = 8, NOT_TEXT_SHARE = 4 };
+
+static bool not_text(const mail_ctx_t *c, bool nul, const charset_stats_t *before)
+{
+	size_t losses = c->cs.losses - before->losses, chars = c->cs.chars - before->chars;
+
+	return nul || (losses >= NOT_TEXT_MIN_LOSSES && losses * NOT_TEXT_SHARE > chars);
+}
+
+static int encblock_removed(void *arg, const encblock_t *b)
+{
+	mail_ctx_t *c = arg;
+	buf_t name;
+	int rc;
+
+	buf_init(&name, 4 * ENCBLOCK_NAME_MAX + 64);
+	rc = wr_clean(&name, b->name, strlen(b->name), WR_ONELINE);
+	if (rc == 0)
+		rc = report_remove(c->rep, name.data, encblock_type(b->kind), b->size, RM_ENCODED,
+				   NULL);
+	buf_free(&name);
+	return rc;
+}
+
+/* Cut uuencode/BinHex/yEnc blocks out of rendered text (list them). The
+ * scan runs on the cleaned text: a control or bidi character before or
+ * inside "begin 644" must not hide a block that removing it would reveal. */
+static int strip_encoded(mail_ctx_t *c, buf_t *t)
+{
+	buf_t clean, kept;
+	int rc = 0;
+
+	if (!t->len)
+		return 0;
+	buf_init(&clean, t->len * 3 + 64); /* an invalid byte becomes U+FFFD */
+	if (wr_clean(&clean, t->data, t->len, 0) < 0) {
+		buf_free(&clean);
+		return -1;
+	}
+	if (clean.len && encblock_has_start(clean.data, clean.len)) {
+		buf_init(&kept, clean.len + 1);
+		rc = encblock_strip(clean.data, clean.len, &kept, encblock_removed, c);
+		buf_free(&clean);
+		clean = kept;
+	}
+	buf_free(t);
+	*t = clean;
+	return rc < 0 ? -1 : 0;
+}
+
 static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 {
+	charset_stats_t before = c->cs;
+	bool nul = false;
 	buf_t u, t;
 	int rc;
 
-	if (part_utf8(c, p, &u) < 0) {
+	if (part_utf8_nul(c, p, &u, &nul) < 0) {
 		buf_free(&u);
 		return -1;
 	}
+	if (not_text(c, nul, &before)) {
+		c->cs.losses = before.losses; /* not rendered: listed, not counted as losses */
+		c->cs.chars = before.chars;
+		buf_free(&u);
+		return remove_part(c, GMIME_OBJECT(p), RM_NOT_TEXT);
+	}
+	c->leaves_rendered++;
 	/* Room for the whole rendering (defanging at most triples a URL); the
 	 * cut to text_size_max happens in append_text. HTML is bounded by
 	 * html_expansion_max inside html_to_text. */
 	buf_init(&t, u.len * 4 + 65536);
 	rc = html ? render_html(c, &u, &t) : render_plain(c, &u, &t);
 	buf_free(&u);
+	if (rc < 0 && t.capped) { /* the rendering outgrew its room: keep what fits */
+		report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
+		t.capped = false;
+		rc = 0;
+	}
+	if (rc == 0)
+		rc = strip_encoded(c, &t);
 	if (rc == 0 && !c->quarantine)
 		rc = append_text(c, text, t.data ? t.data : "", t.len);
-	if (rc < 0 && t.capped) {
-		report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
-		rc = append_text(c, text, t.data ? t.data : "", t.len);
-	}
 	buf_free(&t);
 	return rc;
 }
@@ -357,10 +465,14 @@ static bool plain_carries(mail_ctx_t *c, GMimeObject *plain, GMimeObject *html)
 	return ok;
 }
 
-static int walk_alternative(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text)
+/* The alternative that becomes text: the plain one when it carries the
+ * content (body_prefer), else the last HTML or multipart one. */
+static GMimeObject *alternative_choice(mail_ctx_t *c, GMimeMultipart *mp)
 {
 	GMimeObject *plain = NULL, *rich = NULL;
 	int n = g_mime_multipart_get_count(mp);
+	charset_stats_t saved = c->cs;
+	bool use_plain;
 
 	for (int i = 0; i < n; i++) {
 		GMimeObject *o = g_mime_multipart_get_part(mp, i);
@@ -370,15 +482,35 @@ static int walk_alternative(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t 
 			plain = o;
 		else if (g_mime_content_type_is_type(ct, "text", "html") || GMIME_IS_MULTIPART(o))
 			rich = o;
-		else if (!g_mime_content_type_is_type(ct, "text", "*") &&
-			 remove_part(c, o, -1) < 0)
+	}
+	use_plain = plain && (!rich || (cfg_is(c->cfg, CFG_BODY_PREFER, "plain") &&
+					plain_carries(c, plain, rich)));
+	c->cs = saved; /* the look at the plain part is not a rendering: count losses once */
+	return use_plain ? plain : rich;
+}
+
+/* Every alternative that is not chosen is listed: its leaves with reason
+ * `alternative` when it is text or a structure (a nested multipart/mixed
+ * with an .exe, text/calendar, text/x-amp-html …), else by their type. */
+static int walk_alternative(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text)
+{
+	GMimeObject *chosen = alternative_choice(c, mp);
+	int n = g_mime_multipart_get_count(mp);
+
+	for (int i = 0; i < n && !c->quarantine; i++) {
+		GMimeObject *o = g_mime_multipart_get_part(mp, i);
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+		int rc;
+
+		if (o == chosen)
+			rc = walk_object(c, o, depth + 1, text);
+		else if (GMIME_IS_PART(o) && !g_mime_content_type_is_type(ct, "text", "*"))
+			rc = remove_part(c, o, -1);
+		else
+			rc = list_subtree(c, o, RM_ALTERNATIVE);
+		if (rc < 0)
 			return -1;
 	}
-	if (plain && (!rich || (cfg_is(c->cfg, CFG_BODY_PREFER, "plain") &&
-				plain_carries(c, plain, rich))))
-		return walk_object(c, plain, depth + 1, text);
-	if (rich)
-		return walk_object(c, rich, depth + 1, text);
 	return 0;
 }
 
@@ -406,7 +538,7 @@ static int walk_related(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *tex
 
 	for (int i = 0; i < n; i++) {
 		GMimeObject *o = g_mime_multipart_get_part(mp, i);
-		int rc = (o == root) ? walk_object(c, o, depth + 1, text) : remove_part(c, o, -1);
+		int rc = (o == root) ? walk_object(c, o, depth + 1, text) : list_subtree(c, o, -1);
 
 		if (rc < 0)
 			return -1;
@@ -420,7 +552,7 @@ static int walk_signed(mail_ctx_t *c, GMimeMultipart *mp, int depth, buf_t *text
 
 	for (int i = 0; i < n; i++) {
 		GMimeObject *o = g_mime_multipart_get_part(mp, i);
-		int rc = i == 0 ? walk_object(c, o, depth + 1, text) : remove_part(c, o, RM_SIGNATURE);
+		int rc = i == 0 ? walk_object(c, o, depth + 1, text) : list_subtree(c, o, RM_SIGNATURE);
 
 		if (rc < 0)
 			return -1;
@@ -440,7 +572,7 @@ static int walk_multipart(mail_ctx_t *c, GMimeObject *o, int depth, buf_t *text)
 	if (g_mime_content_type_is_type(ct, "multipart", "signed"))
 		return walk_signed(c, mp, depth, text);
 	if (g_mime_content_type_is_type(ct, "multipart", "encrypted"))
-		return remove_part(c, o, RM_ENCRYPTED);
+		return list_subtree(c, o, RM_ENCRYPTED);
 	return walk_children(c, mp, depth, text);
 }
 
@@ -471,18 +603,165 @@ static int walk_forwarded(mail_ctx_t *c, GMimeMessage *m, int depth, buf_t *text
 	return rc;
 }
 
+/* Stream offset of o's first header, or -1. */
+static gint64 first_offset(GMimeObject *o)
+{
+	GMimeHeaderList *hl = o ? g_mime_object_get_header_list(o) : NULL;
+
+	if (!hl || g_mime_header_list_get_count(hl) < 1)
+		return -1;
+	return g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, 0));
+}
+
+/* Stream offset of o's last header, or -1. */
+static gint64 last_offset(GMimeObject *o)
+{
+	GMimeHeaderList *hl = o ? g_mime_object_get_header_list(o) : NULL;
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	return n < 1 ? -1 : g_mime_header_get_offset(g_mime_header_list_get_header_at(hl, n - 1));
+}
+
+/* Where an attached message's own content starts: its first header; when
+ * it has none (a bounce quoting "[original message goes here]"), just after
+ * the start of the part's last header. Either way the part headers that
+ * make it message/rfc822 stay outside; a defect in between is inside the
+ * part, which is withheld whole, never rendered. */
+static gint64 message_begin(GMimeObject *part, GMimeMessage *m)
+{
+	gint64 first = first_offset(GMIME_OBJECT(m)), last;
+
+	if (first >= 0)
+		return first;
+	last = last_offset(part);
+	return last >= 0 ? last + 1 : -1;
+}
+
+/* The outermost attached message under o whose own content (from
+ * message_begin to where o's region ends, end; -1 unknown) holds offset
+ * at. A defect in the part headers that make it message/rfc822 is not
+ * inside. */
+static GMimeObject *defect_owner(GMimeObject *o, gint64 at, gint64 end)
+{
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		int n = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < n; i++) {
+			gint64 kend = i + 1 < n ? first_offset(g_mime_multipart_get_part(mp, i + 1)) : end;
+			GMimeObject *own = defect_owner(g_mime_multipart_get_part(mp, i), at, kend);
+
+			if (own)
+				return own;
+		}
+	} else if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		gint64 begin = m ? message_begin(o, m) : -1;
+
+		if (begin >= 0 && end >= 0 && begin <= at && at < end)
+			return o;
+	}
+	return NULL;
+}
+
+void walk_attribute_defects(mail_ctx_t *c, GMimeObject *top, size_t len)
+{
+	GMimeObject *body = GMIME_IS_MESSAGE(top) ? g_mime_message_get_mime_part(GMIME_MESSAGE(top))
+						  : top;
+
+	for (size_t i = 0; i < c->n_defects && !c->quarantine; i++) {
+		GMimeObject *own = body ? defect_owner(body, c->defects[i], (gint64)len) : NULL;
+		size_t k = 0;
+
+		if (!own) {
+			c->quarantine = true;
+			break;
+		}
+		while (k < c->n_withheld && c->withheld[k] != own)
+			k++;
+		if (k == c->n_withheld)
+			c->withheld[c->n_withheld++] = own; /* n_withheld <= n_defects */
+	}
+}
+
+static size_t count_leaves(GMimeObject *o)
+{
+	size_t n = 0;
+
+	if (GMIME_IS_MULTIPART(o)) {
+		for (int i = 0; i < g_mime_multipart_get_count(GMIME_MULTIPART(o)); i++)
+			n += count_leaves(g_mime_multipart_get_part(GMIME_MULTIPART(o), i));
+		return n;
+	}
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+		GMimeObject *b = m ? g_mime_message_get_mime_part(m) : NULL;
+
+		if (b)
+			return count_leaves(b);
+	}
+	return 1;
+}
+
+/* The name a withheld message is listed under: its filename, else its
+ * decoded Subject on one line (losses there are not the text's). */
+static char *withheld_name(mail_ctx_t *c, GMimeObject *o)
+{
+	GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+	const char *raw = m ? hdr_raw(GMIME_OBJECT(m), "Subject") : NULL;
+	char *name = part_filename(c, o);
+	charset_stats_t scratch = { 0, 0, false, NULL };
+	buf_t dec, clean;
+
+	if (name || !raw)
+		return name;
+	buf_init(&dec, (size_t)lim(c->lim, LIM_HEADER_VALUE) * 4 + 64);
+	buf_init(&clean, dec.max * 3 + 64);
+	if (hdr_decode_text(raw, strlen(raw), &dec, &scratch) == 0 &&
+	    wr_clean(&clean, dec.data ? dec.data : "", dec.len, WR_ONELINE) == 0) {
+		for (size_t i = 0; i < clean.len; i++)
+			if (clean.data[i] == '\n' || clean.data[i] == '\t')
+				clean.data[i] = ' ';
+		name = clean.len ? buf_steal(&clean, NULL) : NULL;
+	}
+	buf_free(&dec);
+	buf_free(&clean);
+	return name;
+}
+
+/* An attached message with an ambiguous structure: listed as one item
+ * (named by its Subject), its leaves counted as listed, nothing of it
+ * rendered. */
+static bool withhold(mail_ctx_t *c, GMimeObject *o, int *rc)
+{
+	size_t k = 0;
+	char *name;
+
+	while (k < c->n_withheld && c->withheld[k] != o)
+		k++;
+	if (k == c->n_withheld)
+		return false;
+	name = withheld_name(c, o);
+	*rc = report_remove(c->rep, name, "message/rfc822", object_size(o), RM_MALFORMED, NULL);
+	free(name);
+	c->leaves_listed += count_leaves(o);
+	return true;
+}
+
 int walk_object(mail_ctx_t *c, GMimeObject *o, int depth, buf_t *text)
 {
+	int rc;
+
 	if (c->quarantine)
 		return 0;
+	if (c->n_withheld && GMIME_IS_MESSAGE_PART(o) && withhold(c, o, &rc))
+		return rc;
 	if (GMIME_IS_MULTIPART(o))
 		return walk_multipart(c, o, depth, text);
 	if (GMIME_IS_MESSAGE_PART(o)) {
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
 
-		if (is_attachment(o) && !m)
-			return remove_part(c, o, -1);
-		return m ? walk_forwarded(c, m, depth, text) : 0;
+		return m ? walk_forwarded(c, m, depth, text) : remove_part(c, o, -1);
 	}
 	if (GMIME_IS_PART(o))
 		return walk_leaf(c, o, text);

@@ -97,7 +97,7 @@ def test_maildir_every_recipient_sanitized_and_original_stored(daemon):
     log = d.logtext()
     line = [l for l in log.splitlines() if f"id={qid}" in l][0]
     for part in ("from=<yamada@example.jp>", "to=<b@lg.example.jp>,<c@lg.example.jp>",
-                 "verdict=sanitized", "removed=1", "ms=", "status=sent"):
+                 "verdict=sanitized", "removed=2", "ms=", "status=sent"):
         assert part in line, line
     time.sleep(1.3)
     m = d.metrics()
@@ -261,6 +261,9 @@ def test_worker_is_sandboxed_and_a_killed_worker_yields_the_notice(daemon, hook)
     text = assert_sanitized(m)
     assert "verdict=quarantined" in m["X-Mugai-Sanitized"]
     assert "①②③" not in text and "MZ" not in text
+    # the notice names whose mail it is by the envelope (the header is not read)
+    assert "\nヘッダーを読み取れませんでした。\n送信元 (エンベロープ): 「yamada[@]example[.]jp」\n" in \
+        text.replace("\r\n", "\n")
     log = d.logtext()
     assert "worker failure: worker-crash signal=31" in log, log
     qid = re.search(r"id=([0-9a-f-]+)", m["X-Mugai-Sanitized"]).group(1)
@@ -351,3 +354,16 @@ def test_killed_session_is_restarted(daemon):
     send(d, japanese_mail(attach=False))
     assert len(d.delivered("b@lg.example.jp")) == 2
     assert "killed by signal 9; restarting" in d.logtext()
+
+
+def test_unreadable_header_notice_shows_the_envelope_sender(daemon):
+    """Issue #8 class 7: when the header itself trips a limit and no From can
+    be read, the quarantine notice names the SMTP envelope sender."""
+    d = daemon()
+    junk = b"".join(b"X-Junk-%d: %s\r\n" % (i, b"a" * 70) for i in range(4000))  # ~330 KB
+    data = junk + b"From: late@example.jp\r\nSubject: s\r\n\r\nbody\r\n"
+    assert send(d, data, sender="envelope@example.com") == {}
+    m = parse(d.delivered("b@lg.example.jp")[0])
+    assert "verdict=quarantined" in m["X-Mugai-Sanitized"]
+    text = m.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
+    assert "\nヘッダーを読み取れませんでした。\n送信元 (エンベロープ): 「envelope[@]example[.]com」\n" in text

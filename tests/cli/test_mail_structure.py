@@ -18,7 +18,8 @@ BASE = {
 }
 
 REPORT_KEYS = {"verdict", "id", "from", "subject", "parts", "removed", "sanitized", "removed_not_listed",
-               "links_defanged", "links_removed", "decoding_losses", "warnings", "limits_hit"}
+               "links_defanged", "links_removed", "decoding_losses", "warnings", "limits_hit",
+               "parts_total", "parts_rendered", "parts_listed", "envelope_sender", "header_unreadable"}
 
 
 def mixed(*parts, boundary="BOUND"):
@@ -69,7 +70,11 @@ def test_alternative_prefers_plain_that_carries_content():
                 boundary="ALT")
     r = sanitize(msg(BASE, alt, ctype='multipart/alternative; boundary="ALT"'))
     assert r.body == "Plain version.\n"
-    assert r.report["removed"] == []
+    # the unchosen HTML alternative is listed: nothing vanishes unsaid
+    assert r.report["removed"] == [{"filename": None, "content_type": "text/html", "size": 21,
+                                    "reason": "alternative"}]
+    assert r.verdict == "sanitized"
+    assert (r.report["parts_total"], r.report["parts_rendered"], r.report["parts_listed"]) == (2, 1, 1)
 
 
 def test_alternative_uses_html_when_plain_is_a_stub():
@@ -122,7 +127,7 @@ def test_signed_and_encrypted_parts():
                 boundary="ENC")
     r = sanitize(msg(BASE, enc, ctype='multipart/encrypted; protocol="application/pgp-encrypted"; boundary="ENC"'))
     assert [(i["content_type"], i["reason"]) for i in r.report["removed"]] == \
-        [("multipart/encrypted", "encrypted")]
+        [("application/pgp-encrypted", "encrypted"), ("application/octet-stream", "encrypted")]
 
 
 @pytest.mark.parametrize("ctype,name,reason", [
