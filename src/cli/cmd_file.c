@@ -215,7 +215,7 @@ static int run(const file_args_t *a, const cfg_t *cfg)
 	if (!in.capped) {
 		st = mail_init() < 0 ? WORKER_SYSERR
 		     : worker_run(&cfg->lim, job_run, &job,
-				  (size_t)lim(&cfg->lim, LIM_CDR_OUTPUT) + 32 * 1024 * 1024, &blob);
+				  (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
 	}
 	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));

@@ -135,8 +135,9 @@ static int sanitize_input(const cfg_t *cfg, const char *id, const buf_t *in, boo
 	if (too_big)
 		return mail_result_failure(cfg, id, limit_table[LIM_MESSAGE_SIZE].name, in->len, res);
 	buf_init(&blob, SIZE_MAX / 4);
-	/* Sanitized attachments can outgrow their originals (a flattened PDF). */
-	st = worker_run(&cfg->lim, job_run, &job, in->len * 4 + 256 * 1024 * 1024, &blob);
+	/* Sanitized attachments can outgrow their originals (a flattened PDF):
+	 * one result cap for the CLI and mugaid, result_size_max. */
+	st = worker_run(&cfg->lim, job_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
 	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 		buf_free(&blob);
 		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));

@@ -27,7 +27,6 @@
 #include "store/blob.h"
 
 #define ADDR_MAX 4096
-#define RCPT_MAX 10000
 #define CONFIG_FILE_MAX (4 * 1024 * 1024)
 
 int qstore_fail(qstore_t *s, qstore_err_t code, const char *fmt, ...)
@@ -110,6 +109,8 @@ static int copy_config(qstore_t *s, const cfg_t *cfg)
 	s->report_max = (size_t)lim(&cfg->lim, LIM_REPORT_SIZE);
 	s->details_max = (size_t)lim(&cfg->lim, LIM_AUDIT_DETAILS);
 	s->orig_max = (size_t)lim(&cfg->lim, LIM_MESSAGE_SIZE);
+	/* as many recipients as mugaid accepts (the CLI's --rcpt cap is lower) */
+	s->rcpt_max = (size_t)lim(&cfg->lim, LIM_SMTP_RECIPIENTS);
 	s->busy_ms = (int)lim(&cfg->lim, LIM_STORE_BUSY) * 1000;
 	return 0;
 }
@@ -195,7 +196,7 @@ static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 		return qstore_fail(s, QS_ERR_INVAL, "bad id '%.40s'", m->id);
 	if (m->actor && check_actor(s, m->actor) < 0)
 		return -1;
-	if (!flow_ok || m->received <= 0 || m->n_rcpt > RCPT_MAX)
+	if (!flow_ok || m->received <= 0 || m->n_rcpt > s->rcpt_max)
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad flow, time or recipients", m->id);
 	if (!text_ok(m->env_from, ADDR_MAX, true) || !text_ok(m->hdr_from, 64 * 1024, true) ||
 	    !text_ok(m->subject, 64 * 1024, true) || !text_ok(m->verdict, 64, false))
@@ -489,6 +490,65 @@ int audit_note_config(qstore_t *s, const cfg_t *cfg, const char *actor)
 	rc = s->ops->note_config(s, actor, hex, det.data);
 out:
 	buf_free(&file);
+	buf_free(&det);
+	return rc;
+}
+
+/* The effective config as "key = value" lines (cfg_dump), into b. */
+static int dump_config(const cfg_t *cfg, buf_t *b)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	cfg_dump(cfg, f, false);
+	if (fclose(f) == 0)
+		rc = buf_append(b, text, len);
+	free(text);
+	return rc;
+}
+
+int audit_config_load(qstore_t *s, const cfg_t *cfg, const char *actor, const char *digest)
+{
+	char hex[65];
+	buf_t file, det, dump;
+	json_t j;
+	int rc = -1;
+
+	buf_init(&file, CONFIG_FILE_MAX);
+	buf_init(&dump, CONFIG_FILE_MAX);
+	buf_init(&det, s->details_max);
+	if (check_actor(s, actor) < 0)
+		goto out;
+	if (cfg->path && read_small_file(cfg->path, &file) < 0) {
+		qstore_fail(s, QS_ERR_IO, "%s: cannot read", cfg->path);
+		goto out;
+	}
+	if (blob_sha256(file.data ? file.data : "", file.len, hex) < 0 ||
+	    dump_config(cfg, &dump) < 0)
+		goto out;
+	json_init(&j, &det);
+	json_obj_begin(&j);
+	json_key(&j, "path");
+	json_str(&j, cfg->path ? cfg->path : "(embedded defaults)");
+	json_key(&j, "digest");
+	json_str(&j, digest);
+	json_key(&j, "sha256");
+	json_str(&j, hex);
+	json_key(&j, "config");
+	json_strn(&j, dump.data ? dump.data : "", dump.len);
+	json_obj_end(&j);
+	if (json_finish(&j) < 0) {
+		qstore_fail(s, QS_ERR_INVAL, "config.load: details too large");
+		goto out;
+	}
+	rc = audit_append(s, actor, "config.load", "config", det.data);
+out:
+	buf_free(&file);
+	buf_free(&dump);
 	buf_free(&det);
 	return rc;
 }

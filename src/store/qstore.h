@@ -176,5 +176,10 @@ int audit_witness_now(qstore_t *s) MUGAI_WUR;
 /* Record "config.load" when the config file's content differs from the last
  * one recorded (so the trail shows every policy change, not every command). */
 int audit_note_config(qstore_t *s, const cfg_t *cfg, const char *actor) MUGAI_WUR;
+/* mugaid at start and on every SIGHUP: always append "config.load" with
+ * {path, digest (sha256 of the effective config), sha256 (of the file),
+ * config (the effective config as key = value lines)}. */
+int audit_config_load(qstore_t *s, const cfg_t *cfg, const char *actor,
+		      const char *digest) MUGAI_WUR;
 
 #endif

@@ -53,7 +53,7 @@ struct qstore {
 	long retention_days;
 	bool distinct_approver;
 	long witness_every, witness_minutes;
-	size_t report_max, details_max, orig_max;
+	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;
 	qstore_err_t err;
 	char errmsg[512];
