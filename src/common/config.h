@@ -74,6 +74,8 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "quarantine index and audit backend: sqlite (embedded); postgresql comes later") \
 	X(RETENTION_DAYS, "retention_days", CFG_INT, "90", 1, 36500, NULL, \
 	  "days an original is kept; purge removes older ones and refuses younger ones") \
+	X(UNDELIVERED_DAYS, "undelivered_days", CFG_INT, "5", 1, 36500, NULL, \
+	  "days after which purge removes an original whose delivery by mugaid never completed (Postfix gave up: its maximal_queue_lifetime is 5d)") \
 	X(RELEASE_DISTINCT_APPROVER, "release_distinct_approver", CFG_BOOL, "yes", 0, 0, NULL, \
 	  "a release must be approved by someone other than its requester") \
 	X(AUDIT_WITNESS_EVERY, "audit_witness_every", CFG_INT, "100", 0, 100000000, NULL, \

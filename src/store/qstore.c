@@ -103,6 +103,7 @@ static int copy_config(qstore_t *s, const cfg_t *cfg)
 		return -1;
 	snprintf(s->blob_root, n, "%s/blobs", dir);
 	s->retention_days = (long)cfg_int(cfg, CFG_RETENTION_DAYS);
+	s->undelivered_days = (long)cfg_int(cfg, CFG_UNDELIVERED_DAYS);
 	s->distinct_approver = cfg_int(cfg, CFG_RELEASE_DISTINCT_APPROVER) != 0;
 	s->witness_every = (long)cfg_int(cfg, CFG_AUDIT_WITNESS_EVERY);
 	s->witness_minutes = (long)cfg_int(cfg, CFG_AUDIT_WITNESS_MINUTES);
@@ -141,6 +142,11 @@ int qstore_open(qstore_t **out, const cfg_t *cfg)
 	rc = 0;
 out:
 	return rc;
+}
+
+const char *qstore_id(const qstore_t *s)
+{
+	return s->id;
 }
 
 void qstore_close(qstore_t *s)
@@ -202,6 +208,8 @@ static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 	    !text_ok(m->subject, 64 * 1024, true) || !text_ok(m->verdict, 64, false))
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad sender, From, Subject or verdict",
 				   m->id);
+	if (m->queue_id && !text_ok(m->queue_id, ADDR_MAX, true))
+		return qstore_fail(s, QS_ERR_INVAL, "%s: bad queue id", m->id);
 	for (size_t i = 0; i < m->n_rcpt; i++)
 		if (!text_ok(m->rcpt[i], ADDR_MAX, false) || strchr(m->rcpt[i], ','))
 			return qstore_fail(s, QS_ERR_INVAL, "%s: bad recipient", m->id);
@@ -321,6 +329,10 @@ static int filter_json(const qstore_filter_t *f, buf_t *b)
 	filter_str(&j, "sender", f->sender);
 	filter_str(&j, "rcpt", f->rcpt);
 	filter_str(&j, "status", f->status >= 0 ? qstatus_name(f->status) : NULL);
+	if (f->undelivered) {
+		json_key(&j, "undelivered");
+		json_bool(&j, true);
+	}
 	json_obj_end(&j);
 	return json_finish(&j);
 }
@@ -438,7 +450,7 @@ int audit_witness_now(qstore_t *s)
 
 	if (audit_head(s, &seq, hash) < 0)
 		return -1;
-	if (audit_witness_emit(s->witness_file, seq, hash) < 0)
+	if (audit_witness_emit(s->witness_file, s->id, seq, hash) < 0)
 		return qstore_fail(s, QS_ERR_IO, "%s: %s", s->witness_file, strerror(errno));
 	return 0;
 }
@@ -551,4 +563,22 @@ out:
 	buf_free(&dump);
 	buf_free(&det);
 	return rc;
+}
+
+int qstore_find_undelivered(qstore_t *s, const char *queue_id, const char *sha256,
+			    char id[MUGAI_ID_LEN + 1])
+{
+	id[0] = '\0';
+	if (!queue_id || !*queue_id)
+		return 0;
+	if (!text_ok(queue_id, ADDR_MAX, false) || strlen(sha256) != 64)
+		return qstore_fail(s, QS_ERR_INVAL, "bad queue id or digest");
+	return s->ops->find_undelivered(s, queue_id, sha256, id);
+}
+
+int qstore_delivered(qstore_t *s, const char *id)
+{
+	if (!mugai_id_valid(id))
+		return qstore_fail(s, QS_ERR_INVAL, "bad id '%.40s'", id);
+	return s->ops->delivered(s, id);
 }
