@@ -173,7 +173,8 @@ int store_exit(qstore_t *s, const char *what)
 	case QS_ERR_STATE:
 	case QS_ERR_DENIED:
 	case QS_ERR_CORRUPT: return MUGAI_EXIT_DATAERR;
-	case QS_ERR_IO: return MUGAI_EXIT_IOERR;
+	case QS_ERR_IO:
+	case QS_ERR_FULL: return MUGAI_EXIT_IOERR;
 	default: return MUGAI_EXIT_SOFTWARE;
 	}
 }

@@ -272,7 +272,8 @@ int cmd_audit(int argc, char **argv)
 		return a_usage();
 	/* An auditor's verify or export must not succeed on a store that a
 	 * mistyped state_dir just created empty. */
-	o.must_exist = strcmp(o.args[0], "verify") == 0 || strcmp(o.args[0], "export") == 0;
+	/* verify, export, witness: never on a new empty store; note is a write */
+	o.must_exist = strcmp(o.args[0], "note") != 0;
 	rc = store_open_cli(&o, &cfg, &s);
 	if (rc != 0)
 		return rc;

@@ -424,6 +424,9 @@ int cmd_quarantine(int argc, char **argv)
 		return rc;
 	if (o.nargs < 1 || !known_sub(o.args[0]))
 		return q_usage();
+	/* only put may create a store; list on a missing store must not show an
+	 * empty one (the wrong directory, a missing config) */
+	o.must_exist = strcmp(o.args[0], "put") != 0;
 	rc = store_open_cli(&o, &cfg, &s);
 	if (rc != 0)
 		return rc;

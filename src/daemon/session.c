@@ -490,8 +490,10 @@ static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
 done:
 	buf_free(&det);
 	if (rc < 0 && s->p->store) {
-		snprintf(j->why, sizeof(j->why), "%s", qstore_errmsg(s->p->store));
-		log_err("id=%s quarantine store: %s", j->id, j->why);
+		/* the SMTP reply stays ASCII: "disk full", the log says it in full */
+		snprintf(j->why, sizeof(j->why), "%s", qstore_errcode(s->p->store) == QS_ERR_FULL
+			 ? "disk full" : qstore_errmsg(s->p->store));
+		log_err("id=%s quarantine store: %s", j->id, qstore_errmsg(s->p->store));
 		qstore_close(s->p->store);
 		s->p->store = NULL;
 	}

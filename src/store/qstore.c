@@ -31,12 +31,21 @@
 
 int qstore_fail(qstore_t *s, qstore_err_t code, const char *fmt, ...)
 {
+	int saved = errno;
+	size_t n = 0;
 	va_list ap;
 
 	s->err = code;
+	/* ENOSPC from a blob or temp file write, or SQLITE_FULL (the backend
+	 * passes QS_ERR_FULL): say so in both languages, not "I/O error". */
+	if (code == QS_ERR_FULL || (code == QS_ERR_IO && saved == ENOSPC)) {
+		s->err = QS_ERR_FULL;
+		n = (size_t)snprintf(s->errmsg, sizeof(s->errmsg), "%s", QSTORE_DISK_FULL ": ");
+	}
 	va_start(ap, fmt);
-	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	vsnprintf(s->errmsg + n, sizeof(s->errmsg) - n, fmt, ap);
 	va_end(ap);
+	errno = saved;
 	return -1;
 }
 

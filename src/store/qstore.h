@@ -47,7 +47,11 @@ typedef enum {
 	QS_ERR_CORRUPT,  /* blob does not match its hash, or blob missing */
 	QS_ERR_IO,       /* file system */
 	QS_ERR_DB,       /* database (including lock timeout) */
+	QS_ERR_FULL,     /* disk full (ENOSPC, SQLITE_FULL): the message says so */
 } qstore_err_t;
+
+/* How a full disk is reported (log, CLI error, the 451 text). */
+#define QSTORE_DISK_FULL "disk full (ディスクがいっぱいです)"
 
 typedef enum {
 	QSTATUS_HELD = 0,

@@ -111,6 +111,8 @@ static int sq_fail(qstore_t *s)
 
 	if ((code & 0xff) == SQLITE_CONSTRAINT)
 		return qstore_fail(s, QS_ERR_EXISTS, "duplicate: %s", sqlite3_errmsg(DB(s)));
+	if ((code & 0xff) == SQLITE_FULL || sqlite3_system_errno(DB(s)) == ENOSPC)
+		return qstore_fail(s, QS_ERR_FULL, "sqlite: %s", sqlite3_errmsg(DB(s)));
 	return qstore_fail(s, QS_ERR_DB, "sqlite: %s", sqlite3_errmsg(DB(s)));
 }
 
