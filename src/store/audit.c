@@ -199,9 +199,8 @@ static int witness_cmp(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* A line of this store: "head seq=N hash=H" with store=ID equal to ours
- * (lines written before stores had an identity have no store=). */
-static int witness_parse_line(const char *line, const char *store, witness_t *w)
+int audit_witness_parse(const char *line, const char *store, int64_t *seq_out,
+			char hash_out[65])
 {
 	const char *p = strstr(line, "head seq=");
 	long long seq;
@@ -214,9 +213,14 @@ static int witness_parse_line(const char *line, const char *store, witness_t *w)
 		return -1;
 	if (seq < 1 || strlen(hash) != 64)
 		return -1;
-	w->seq = seq;
-	memcpy(w->hash, hash, 65);
+	*seq_out = seq;
+	memcpy(hash_out, hash, 65);
 	return 0;
+}
+
+static int witness_parse_line(const char *line, const char *store, witness_t *w)
+{
+	return audit_witness_parse(line, store, &w->seq, w->hash);
 }
 
 static int witness_load(const char *path, const char *store, witness_t **out, size_t *n)

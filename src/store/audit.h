@@ -48,6 +48,12 @@ int audit_fields_ok(const char *actor, const char *action, const char *object,
 int audit_witness_emit(const char *file, const char *store, int64_t seq,
 		       const char *hash) MUGAI_WUR;
 
+/* One witness line (syslog or file, untrusted): "... head seq=N hash=H
+ * [store=ID] ..." of this store (a line of another store, by its store=ID,
+ * is -1; a line without store= counts). 0 with seq and hash, or -1. */
+int audit_witness_parse(const char *line, const char *store, int64_t *seq,
+			char hash[65]) MUGAI_WUR;
+
 typedef enum {
 	AUDIT_INTACT = 0,
 	AUDIT_CHANGED,   /* a record's content no longer matches its hash */
