@@ -64,12 +64,22 @@ static int read_input(FILE *f, size_t max, buf_t *in, bool *too_big)
 	return ferror(f) ? -1 : 0;
 }
 
-/* Write to path atomically (io_replace_file), or to stdout when NULL. */
+/* Write to path (io_write_output: atomic for regular files, in place for a
+ * FIFO or character device), or to stdout when NULL. */
 static int write_output(const char *path, const char *data, size_t len)
 {
-	if (!path)
-		return (fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0) ? 0 : -1;
-	return io_replace_file(path, data, len, 0644);
+	const char *why = NULL;
+
+	if (!path) {
+		if (fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0)
+			return 0;
+		fprintf(stderr, "mugai: write error: %s\n", strerror(errno));
+		return -1;
+	}
+	if (io_write_output(path, data, len, 0644, &why) == 0)
+		return 0;
+	fprintf(stderr, "mugai: %s: %s\n", path, why);
+	return -1;
 }
 
 #define RCPT_MAX 1000
@@ -130,8 +140,9 @@ static int sanitize_input(const cfg_t *cfg, const char *id, const char *sender,
 	int rc = -1;
 
 	buf_init(&blob, SIZE_MAX / 4);
-	/* Sanitized attachments can outgrow their originals (a flattened PDF). */
-	st = worker_run(&cfg->lim, job_run, &job, in->len * 4 + 256 * 1024 * 1024, &blob);
+	/* Sanitized attachments can outgrow their originals (a flattened PDF):
+	 * one result cap for the CLI and mugaid, result_size_max. */
+	st = worker_run(&cfg->lim, job_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
 	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 		buf_free(&blob);
 		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
@@ -198,10 +209,8 @@ static int finish(const opts_t *o, const cfg_t *cfg, const char *id, const buf_t
 	if (o->quarantine && store_original(cfg, o, id, in, res) < 0)
 		return MUGAI_EXIT_IOERR;
 	if (write_output(o->out, res->msg.data, res->msg.len) < 0 ||
-	    (o->report && write_output(o->report, res->report.data, res->report.len) < 0)) {
-		fprintf(stderr, "mugai: write error: %s\n", strerror(errno));
+	    (o->report && write_output(o->report, res->report.data, res->report.len) < 0))
 		return MUGAI_EXIT_IOERR;
-	}
 	return MUGAI_EXIT_OK;
 }
 

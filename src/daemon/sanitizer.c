@@ -11,7 +11,9 @@
  *
  * SECURITY: the worker holds no descriptor but its socket and stderr, and
  * enters sandbox_enter_recv() before it reads any job. The parent reads at
- * most len*3 + 16 MiB of reply, under the wall clock.
+ * most result_size_max of reply (the CLI's cap too), under the wall clock;
+ * each job gets cpu_time_max CPU seconds measured on the worker's CPU clock
+ * (RLIMIT_CPU raised per job by prlimit is the backstop).
  */
 #include "daemon/sanitizer.h"
 
@@ -273,9 +275,11 @@ static int send_job(sanitizer_t *w, const char *id, const char *sender, int memf
 	return n == (ssize_t)sizeof(h) ? 0 : -1;
 }
 
-/* A running worker that has accepted the job, or -1 (infrastructure). */
+/* A running worker that has accepted the job, or -1 (infrastructure).
+ * *cpu0: the worker's CPU ms before the job; its CPU limit is raised to
+ * cpu_time_max from there (per job, not summed over the worker's life). */
 static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, const char *sender,
-		    int memfd, size_t len)
+		    int memfd, size_t len, long long *cpu0)
 {
 	bool nosb;
 
@@ -285,6 +289,13 @@ static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, const char
 				nosb ? ": the sandbox could not be installed" : "");
 			return -1;
 		}
+		*cpu0 = sandbox_cpu_job(w->pid, &cfg->lim);
+		if (*cpu0 < 0) {
+			log_err("sanitizer worker %d: cannot set its CPU limit: %s", (int)w->pid,
+				strerror(errno));
+			sanitizer_stop(w);
+			return -1;
+		}
 		if (send_job(w, id, sender, memfd, len) == 0)
 			return 0;
 		sanitizer_stop(w); /* died while idle (e.g. killed): start a fresh one */
@@ -292,10 +303,10 @@ static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, const char
 	return -1;
 }
 
-static sanitizer_status_t collect(sanitizer_t *w, const cfg_t *cfg, size_t len, buf_t *result)
+static sanitizer_status_t collect(sanitizer_t *w, const cfg_t *cfg, buf_t *result)
 {
 	long long deadline = now_ms() + lim(&cfg->lim, LIM_WALL_TIME) * 1000;
-	uint64_t n, cap = (uint64_t)len * 3 + 16 * 1024 * 1024;
+	uint64_t n, cap = (uint64_t)lim(&cfg->lim, LIM_RESULT_SIZE); /* as the CLI's */
 	int r = read_full(w->sock, &n, sizeof(n), deadline);
 
 	if (r == 0 && n > cap)
@@ -315,17 +326,21 @@ sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *i
 				 const char *sender, int memfd, size_t len, buf_t *result, int *sig)
 {
 	sanitizer_status_t st;
+	long long cpu0 = 0, cpu1;
 
 	*sig = 0;
-	if (dispatch(w, cfg, id, sender, memfd, len) < 0)
+	if (dispatch(w, cfg, id, sender, memfd, len, &cpu0) < 0)
 		return SAN_UNAVAILABLE;
-	st = collect(w, cfg, len, result);
+	st = collect(w, cfg, result);
+	cpu1 = sandbox_cpu_ms(w->pid);
+	w->cpu_ms = cpu1 >= cpu0 ? cpu1 - cpu0 : 0;
 	if (st != SAN_OK) {
 		close(w->sock);
 		w->sock = -1;
 		kill(w->pid, SIGKILL);
 		(void)reap(w->pid, sig);
-		if (st == SAN_CRASHED && *sig == SIGXCPU)
+		if (st == SAN_CRASHED && (*sig == SIGXCPU ||
+		    w->cpu_ms >= lim(&cfg->lim, LIM_CPU_TIME) * 1000))
 			st = SAN_TIMEOUT;
 		if (st != SAN_CRASHED)
 			*sig = 0;

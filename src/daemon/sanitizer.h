@@ -29,6 +29,7 @@ typedef struct sanitizer {
 	int sock;
 	long jobs;   /* jobs done by this worker */
 	long started; /* workers started by this process */
+	long long cpu_ms; /* CPU of the last job, from the worker's CPU clock */
 } sanitizer_t;
 
 typedef enum {

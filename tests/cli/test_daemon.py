@@ -173,9 +173,11 @@ def test_store_failure_is_451_and_nothing_delivered(daemon):
 
 
 def test_maildir_failure_is_451(daemon, tmp_path):
-    blocker = tmp_path / "blocker"
-    blocker.write_text("not a directory")
-    d = daemon(next_hop=f"maildir:{blocker}/box")
+    # the startup check proved the maildir writable; it breaks afterwards
+    box = tmp_path / "box"
+    d = daemon(next_hop=f"maildir:{box}")
+    os.rmdir(box)
+    box.write_text("not a directory")
     with pytest.raises(smtplib.SMTPDataError) as e:
         send(d, japanese_mail())
     assert e.value.smtp_code == 451 and e.value.smtp_error.startswith(b"4.3.0")
@@ -271,7 +273,8 @@ def test_worker_is_sandboxed_and_a_killed_worker_yields_the_notice(daemon, hook)
 
 
 def test_worker_timeout_is_a_verdict(daemon):
-    d = daemon(env={"MUGAID_TEST_WORKER": "spin:5000"}, wall_time_max="1")
+    d = daemon(env={"MUGAID_TEST_WORKER": "spin:5000"}, wall_time_max="1", cpu_time_max="1",
+               cdr_time_max="1")
     t0 = time.monotonic()
     send(d, japanese_mail())
     assert time.monotonic() - t0 < 4
