@@ -9,10 +9,17 @@
  * attribute, display:none) are dropped; links go through link_emit() and
  * bare URLs in text through link_rewrite_text().
  *
- * Decisions (details in html.c): also dropped are noscript, iframe, object,
- * embed, applet, svg/math, canvas, audio, video, select/option, input, and
- * elements styled visibility:hidden or mso-hide:all; button text and
- * aria-hidden content are kept (they are visible). Table cells are joined
+ * Decisions (details in html.c): every word a mail client shows is kept:
+ * noscript content (mail clients run no scripts), object/applet/video/
+ * audio/canvas fallback content, SVG <text>/<tspan> (no other SVG text),
+ * MathML text (no annotations), <input> values (else placeholders) of the
+ * types that show text, "[…]"-boxed; the selected option of a drop-down
+ * (or the first; every option of a list box), textarea, button, details/
+ * summary, aria-hidden content. Dropped: script, style, head, template,
+ * iframe, noembed, noframes, embed, datalist, comments, SVG script/style/
+ * title/desc/defs, and CSS-hidden elements (hidden attribute, inline
+ * display:none, visibility:hidden|collapse, mso-hide:all; SVG display/
+ * visibility attributes). Table cells are joined
  * with " | " while they stay on one line; empty cells and rows vanish.
  * Raw C0 bytes reach us from gumbo as U+FFFD and are shown as such.
  *
