@@ -19,14 +19,23 @@
  *     the label (unless the label is ASCII-incompatible: UTF-16/32/7,
  *     ISO-2022-KR/CN are trusted).
  *   - 8-bit bytes that are valid UTF-8 decode as UTF-8 whatever the label.
- *   - Otherwise a Japanese or multibyte label is tried first; if it loses
- *     characters, CP932, EUC-JP (and ISO-2022-JP when escapes are present)
- *     are scored by errors (and CP932 by half-width katakana, which EUC-JP
- *     produces when misread as CP932); the fewest win, the label wins ties.
- *   - Under a single-byte label (Latin, us-ascii) or none, CP932/EUC-JP win
- *     when they decode with no error and at least two consecutive double-byte
- *     characters (no label: or when double-byte characters outnumber errors
- *     three to one); else windows-1252 (WHATWG).
+ *   - Otherwise a Japanese, multibyte or single-byte iconv label is tried
+ *     first and kept when it decodes without error (CP932: and without
+ *     half-width katakana, which EUC-JP produces when misread as CP932).
+ *   - A Japanese or multibyte label that loses characters: CP932, EUC-JP
+ *     (and ISO-2022-JP when escapes are present) are scored by errors (and
+ *     CP932 by half-width katakana); the fewest win, the label wins ties;
+ *     UTF-8 wins when it has fewer errors still.
+ *   - A single-byte iconv label that loses characters (bytes it does not
+ *     define prove it false): plausible Japanese, else the label (losses
+ *     counted). A Latin label (ISO-8859-1 = windows-1252): plausible
+ *     Japanese, else the label. No label, unknown, or us-ascii: plausible
+ *     Japanese by the looser unlabelled rule, else windows-1252 (WHATWG).
+ *   - Plausible Japanese (jp_plausible): no error, no PUA character, and a
+ *     kana or three double-byte characters in a row; unlabelled also any
+ *     double-byte text without half-width katakana in which at most half
+ *     the CP932 pairs end in a lowercase ASCII letter (Latin misread as
+ *     CP932: é+d, ’+s). So Frösche, Intel® and It’s stay Latin.
  *
  * ISO-2022-JP line ends: RFC 1468 says every line ends in ASCII, yet many
  * mailers forget ESC ( B. At CR/LF in a two-byte or kana mode the decoder
