@@ -232,6 +232,7 @@ static int render_html(mail_ctx_t *c, const buf_t *u, buf_t *t)
 	if (html_to_text(u->data ? u->data : "", u->len, &o, t, &hr) < 0)
 		return -1;
 	c->rep->html_converted = true;
+	c->cs.losses += hr.replaced;
 	c->rep->links_defanged += hr.links.defanged;
 	c->rep->links_removed += hr.links.removed;
 	if (hr.depth_exceeded)

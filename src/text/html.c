@@ -1347,6 +1347,18 @@ static int convert(hw_t *h, GumboOutput *g, int depth_max)
 	return rc;
 }
 
+static size_t count_fffd(const char *s, size_t n)
+{
+	size_t k = 0;
+	const char *p = s, *end = s + n;
+
+	while (p && end - p >= 3 && (p = memmem(p, (size_t)(end - p), "\xEF\xBF\xBD", 3))) {
+		k++;
+		p += 3;
+	}
+	return k;
+}
+
 /* Move the text into out (with the final residual-link pass). */
 static int finish(hw_t *h, buf_t *out, size_t lim)
 {
@@ -1395,6 +1407,11 @@ int html_to_text(const char *html, size_t len, const html_opts_t *o, buf_t *out,
 	rc = 0;
 	if (!r->depth_exceeded && !r->expansion_exceeded)
 		rc = finish(&h, out, lim);
+	if (rc == 0 && !r->depth_exceeded && !r->expansion_exceeded) {
+		size_t in = count_fffd(html, len), shown = count_fffd(h.w.data, h.w.len);
+
+		r->replaced = shown > in ? shown - in : 0;
+	}
 out:
 	pool_release(&pool);
 	hw_free(&h);

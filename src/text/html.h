@@ -44,6 +44,8 @@ typedef struct html_opts {
 typedef struct html_result {
 	link_counts_t links;
 	size_t images;            /* <img> elements left out */
+	size_t replaced;          /* U+FFFD the parser added (raw controls, NUL,
+				   * &#0;): shown ones beyond those in the input */
 	bool depth_exceeded;      /* limit hit: the caller quarantines */
 	bool expansion_exceeded;  /* limit hit: the caller quarantines */
 } html_result_t;

@@ -117,3 +117,10 @@ def test_html_bytes_without_words_do_not_beat_plain():
 def test_empty_plain_loses():
     r = alternative("\n  \n", "<p>本文だけ</p>")
     assert r.body == "本文だけ\n"
+
+
+def test_parser_replacements_are_counted():
+    # a raw control byte and &#0; become U+FFFD: both counted as losses
+    r = sanitize(msg(BASE, b"<p>a\x01b&#0;c</p>\n", ctype="text/html; charset=utf-8"))
+    assert r.body == "a\ufffdb\ufffdc\n"
+    assert r.report["decoding_losses"] == 2

@@ -298,9 +298,26 @@ static void html_out_cap(void **state)
 	buf_free(&b);
 }
 
+static void html_replacements_counted(void **state)
+{
+	/* raw C0 and &#0; become U+FFFD in gumbo: counted; a U+FFFD that was
+	 * in the input (already counted by the charset layer) is not */
+	const char *h = "a\x01" "b&#0;c\xEF\xBF\xBD<script>\x01</script>";
+	html_opts_t o = { LINK_DEFANG, 256, 8 };
+	html_result_t r;
+	buf_t b;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	assert_int_equal(html_to_text(h, strlen(h), &o, &b, &r), 0);
+	assert_str_eq_msg(b.data, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD");
+	assert_int_equal(r.replaced, 2);
+	buf_free(&b);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[MUGAI_ARRAY_LEN(cases) + 8];
+	struct CMUnitTest tests[MUGAI_ARRAY_LEN(cases) + 9];
 	const struct CMUnitTest rest[] = {
 		cmocka_unit_test(html_counts),
 		cmocka_unit_test(html_deep),
@@ -310,6 +327,7 @@ int main(void)
 		cmocka_unit_test(html_many_cells),
 		cmocka_unit_test(html_expansion),
 		cmocka_unit_test(html_out_cap),
+		cmocka_unit_test(html_replacements_counted),
 	};
 	size_t i;
 
