@@ -56,4 +56,11 @@ typedef struct html_result {
 int html_to_text(const char *html, size_t len, const html_opts_t *o, buf_t *out,
 		 html_result_t *r) MUGAI_WUR;
 
+/* Visible characters of the document's words, estimated in one linear pass
+ * without a parser (for the multipart/alternative stub rule): non-space code
+ * points outside tags, comments and script/style/head/title/template/
+ * iframe/noembed/noframes/xmp content; an entity counts as one, &nbsp; as
+ * space; alt/value/placeholder attribute values are not counted. */
+size_t html_text_chars(const char *html, size_t len);
+
 #endif

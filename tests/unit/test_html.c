@@ -315,9 +315,29 @@ static void html_replacements_counted(void **state)
 	buf_free(&b);
 }
 
+static void html_text_chars_estimate(void **state)
+{
+	static const struct { const char *html; size_t want; } t[] = {
+		{ "<p>お知らせ</p>", 4 },
+		{ "<head><title>T</title><style>p{}</style></head><p>a b</p>", 2 },
+		{ "<script>var x = '<p>';</script>x<!-- c -- > -->y", 2 },
+		{ "&amp;&nbsp;&#12354;\xC2\xA0\xE3\x80\x80z", 3 },
+		{ "<header>h</header><a href=\"https://a.example/\">l</a>", 2 },
+		{ "<img alt=\"logo\"><input value=v>", 0 },
+		{ "a < b & c", 5 },
+		{ "<script>never closed", 0 },
+		{ "<!-- never closed", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MUGAI_ARRAY_LEN(t); i++)
+		assert_int_equal(html_text_chars(t[i].html, strlen(t[i].html)), t[i].want);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[MUGAI_ARRAY_LEN(cases) + 9];
+	struct CMUnitTest tests[MUGAI_ARRAY_LEN(cases) + 10];
 	const struct CMUnitTest rest[] = {
 		cmocka_unit_test(html_counts),
 		cmocka_unit_test(html_deep),
@@ -328,6 +348,7 @@ int main(void)
 		cmocka_unit_test(html_expansion),
 		cmocka_unit_test(html_out_cap),
 		cmocka_unit_test(html_replacements_counted),
+		cmocka_unit_test(html_text_chars_estimate),
 	};
 	size_t i;
 
