@@ -34,6 +34,9 @@ static void preload_gconv(void)
 		"CP1256", "CP1257", "CP1258", "KOI8-R", "KOI8-U", "GB2312", "GBK", "GB18030",
 		"BIG5", "BIG5-HKSCS", "EUC-KR", "CP949", "ISO-2022-KR", "EUC-TW", "TIS-620",
 		"CP874", "ISO-2022-CN", "UCS-2", "UCS-4", "CP437", "CP850", "CP866", "MACINTOSH",
+		"ISO-2022-CN-EXT", "JOHAB", "UHC", "CP852", "CP855", "CP857", "CP862",
+		"KOI8-RU", "ARMSCII-8", "GEORGIAN-PS", "VISCII", "PT154", "CP1125",
+		"MACCYRILLIC", "WINDOWS-874", "IBM866",
 	};
 	static iconv_t held[MUGAI_ARRAY_LEN(names)];
 
