@@ -266,6 +266,8 @@ static bool ooxml_bracket(fx_t *x, bool after_name)
 			x->p++; /* escapes the next character */
 			continue;
 		}
+		if (*x->p == '|')
+			return fail(x, "DDE"); /* even as a column name: no '|' outside strings */
 		if (*x->p == '[')
 			depth++;
 		else if (*x->p == ']' && --depth == 0) {
