@@ -319,6 +319,8 @@ static void skip_prefix(fx_t *x)
 		if ((size_t)(x->end - x->p) >= strlen(ns[i]) &&
 		    strncasecmp(x->p, ns[i], strlen(ns[i])) == 0) {
 			x->p += strlen(ns[i]);
+			if (i == 2)
+				x->d = CDR_F_OOXML; /* Excel syntax inside ODF */
 			break;
 		}
 	skip_space(x);
@@ -367,9 +369,9 @@ bool cdr_formula_ok(const char *f, size_t len, cdr_formula_dialect_t d, char *wh
 				return fail(&x, "external workbook reference");
 			name = true;
 		} else if (c == '[') {
-			if (!(d == CDR_F_OOXML ? ooxml_bracket(&x, after_name) : odf_bracket(&x)))
+			if (!(x.d == CDR_F_OOXML ? ooxml_bracket(&x, after_name) : odf_bracket(&x)))
 				return false;
-			name = d == CDR_F_OOXML;
+			name = x.d == CDR_F_OOXML;
 		} else if (c == '|') {
 			return fail(&x, "DDE");
 		} else if (ident_char(&x, c)) {

@@ -270,6 +270,17 @@ static int remember(ox_t *ox, const char *source, const char *id)
 	return 0;
 }
 
+static bool vml_parses(ox_t *ox, cdr_zentry_t *e)
+{
+	xmlDocPtr d;
+
+	if ((long long)e->len > lim(ox->job->lim, LIM_XML_PART))
+		return false;
+	d = cdr_xml_parse(e->data, e->len, e->name, ox->res, true);
+	xmlFreeDoc(d);
+	return d != NULL;
+}
+
 /* Keep the target of a relationship (once) and queue it. NULL when it stays,
  * else why it goes. */
 static const char *take_target(ox_t *ox, const char *source, xmlNodePtr rel, int *err)
@@ -301,6 +312,8 @@ static const char *take_target(ox_t *ox, const char *source, xmlNodePtr rel, int
 			return "image not readable";
 	} else if (!ct_is_xml(ct)) {
 		return "content type not allowed";
+	} else if (ends_with(ct, ".vmlDrawing") && !vml_parses(ox, e)) {
+		return "VML does not parse"; /* legacy VML is often not XML: drop, do not block */
 	}
 	e->keep = true;
 	if (!ct_is_image(ct))

@@ -450,6 +450,17 @@ def test_vml_href_and_imagedata_src_outside_removed_image_inside_stays():
     assert "attribute-removed: src of <imagedata> in word/document.xml" in rep["actions"]
 
 
+def test_vml_that_is_not_xml_is_dropped_not_blocking():
+    src = xlsx(sheet('<row r="1"><c r="A1"><v>1</v></c></row>', '<legacyDrawing r:id="rId1"/>'),
+               extra=[("xl/worksheets/_rels/sheet1.xml.rels", rels(("rId1", "vmlDrawing", "../drawings/vmlDrawing1.vml"))),
+                      ("xl/drawings/vmlDrawing1.vml", "<xml><v:shape><br></v:shape></xml>")],
+               overrides=[("xl/drawings/vmlDrawing1.vml", OD + "vmlDrawing")])
+    rep, out = ok(src, "vml.xlsx")
+    p = assert_ooxml_allowlisted(out)
+    assert "xl/drawings/vmlDrawing1.vml" not in p and b"legacyDrawing" not in p["xl/worksheets/sheet1.xml"]
+    assert "relationship-removed: vmlDrawing in xl/worksheets/_rels/sheet1.xml.rels (VML does not parse)" in rep["actions"]
+
+
 def test_second_content_types_in_other_case_blocks():
     src = docx('<w:p>%s</w:p>' % run("x"), extra=[
         ("[content_types].xml", types([("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml")]))])
@@ -597,7 +608,9 @@ def test_ods_webservice_dde_hyperlink_formulas_removed_values_stay():
              '<table:table-cell table:formula="of:=SUM([.A2:.A3])" office:value-type="float" office:value="3">'
              '<text:p>3</text:p></table:table-cell>'
              "<table:table-cell table:formula=\"of:=['file:///C:/x.ods'#$Sheet1.A1]\" office:value-type=\"float\" "
-             'office:value="8"><text:p>8</text:p></table:table-cell>')
+             'office:value="8"><text:p>8</text:p></table:table-cell>'
+             '<table:table-cell table:formula="msoxl:=[1]Sheet1!A1" office:value-type="float" office:value="6">'
+             '<text:p>6</text:p></table:table-cell>')
     content = ('<office:document-content xmlns:office="{m}office:1.0" xmlns:text="{m}text:1.0" '
                'xmlns:table="{m}table:1.0" xmlns:style="{m}style:1.0"><office:body><office:spreadsheet>'
                '<table:content-validations><table:content-validation table:name="v1" '
@@ -623,6 +636,7 @@ def test_ods_webservice_dde_hyperlink_formulas_removed_values_stay():
     assert "formula-removed: 表1!A1 (function WEBSERVICE not allowed)" in rep["actions"]
     assert "formula-removed: 表1!B1 (function DDE not allowed)" in rep["actions"]
     assert "formula-removed: 表1!E1 (external document reference)" in rep["actions"]
+    assert "formula-removed: 表1!F1 (external workbook reference)" in rep["actions"] and 'office:value="6"' in c
 
 
 # ---- every output of the corpus and the seeds -------------------------------------
