@@ -20,17 +20,19 @@ static void check_pass(const char *f, size_t n)
 {
 	static const char *const never[] = { "WEBSERVICE(", "HYPERLINK(", "CALL(", "EXEC(" };
 	char *z = malloc(n + 1);
-	bool in_str = false;
+	bool in_str = false, in_name = false;
 
 	if (!z)
 		abort();
 	memcpy(z, f, n);
 	z[n] = '\0';
 	for (size_t i = 0; i < n; i++) {
-		if (f[i] == '"')
+		if (f[i] == '"' && !in_name)
 			in_str = !in_str;
+		if (f[i] == '\'' && !in_str)
+			in_name = !in_name;
 		if (f[i] == '|' && !in_str)
-			abort();
+			abort(); /* not in a string: DDE (a quoted name may not hold it either) */
 	}
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
 		if (strcasestr(z, never[i]) && !strpbrk(z, "\"'["))
