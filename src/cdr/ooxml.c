@@ -694,7 +694,8 @@ static int fields_run(ox_t *ox, fcol_t *c, fopen_t *st)
 			if (judge(ox, c, top, i) < 0)
 				return -1;
 			depth--;
-		} else if (it->kind == 'i' && top && top->sep == SIZE_MAX) {
+		} else if ((it->kind == 'i' || it->kind == 't') && top && top->sep == SIZE_MAX) {
+			/* text in the code area counts as instruction too */
 			xmlChar *t = xmlNodeGetContent(it->n);
 			size_t n = t ? strlen((const char *)t) : 0;
 
