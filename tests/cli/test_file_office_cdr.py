@@ -595,6 +595,38 @@ def test_connections_querytables_external_links_dropped():
     assert "part-removed: xl/connections.xml" in rep["actions"]
 
 
+def test_chart_reference_to_another_workbook_becomes_a_literal():
+    C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
+    chart = ('<c:chartSpace xmlns:c="%s" xmlns:r="%s"><c:chart><c:plotArea><c:barChart><c:ser>'
+             '<c:tx><c:strRef><c:f>[1]S!$B$1</c:f><c:strCache><c:ptCount val="1"/><c:pt idx="0"><c:v>系列名</c:v></c:pt>'
+             '</c:strCache></c:strRef></c:tx>'
+             '<c:val><c:numRef><c:f>\'\\\\evil\\s\\[b.xlsx]S\'!$A$1:$A$2</c:f><c:numCache><c:ptCount val="2"/>'
+             '<c:pt idx="0"><c:v>11</c:v></c:pt><c:pt idx="1"><c:v>22</c:v></c:pt></c:numCache></c:numRef></c:val>'
+             '<c:cat><c:numRef><c:f>表!$A$1:$A$2</c:f><c:numCache><c:ptCount val="2"/></c:numCache></c:numRef></c:cat>'
+             '</c:ser></c:barChart></c:plotArea></c:chart></c:chartSpace>' % (C, R))
+    drawing = ('<xdr:wsDr xmlns:xdr="http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing" '
+               'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" xmlns:r="%s" xmlns:c="%s">'
+               '<xdr:absoluteAnchor><xdr:pos x="0" y="0"/><xdr:ext cx="1" cy="1"/><xdr:graphicFrame macro="">'
+               '<xdr:nvGraphicFramePr><xdr:cNvPr id="2" name="g"/><xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
+               '<xdr:xfrm/><a:graphic><a:graphicData uri="%s"><c:chart r:id="rId1"/></a:graphicData></a:graphic>'
+               '</xdr:graphicFrame><xdr:clientData/></xdr:absoluteAnchor></xdr:wsDr>' % (R, C, C))
+    src = xlsx(sheet('<row r="1"><c r="A1"><v>11</v></c></row>', '<drawing r:id="rId1"/>'),
+               extra=[("xl/worksheets/_rels/sheet1.xml.rels", rels(("rId1", "drawing", "../drawings/drawing1.xml"))),
+                      ("xl/drawings/drawing1.xml", drawing),
+                      ("xl/drawings/_rels/drawing1.xml.rels", rels(("rId1", "chart", "../charts/chart1.xml"))),
+                      ("xl/charts/chart1.xml", chart)],
+               overrides=[("xl/drawings/drawing1.xml", OD + "drawing+xml"),
+                          ("xl/charts/chart1.xml", OD + "drawingml.chart+xml")])
+    rep, out = ok(src, "chart.xlsx")
+    p = assert_ooxml_allowlisted(out)
+    c = p["xl/charts/chart1.xml"].decode()
+    assert "evil" not in c and "[1]" not in c and "[b.xlsx]" not in c
+    assert "<c:tx><c:v>系列名</c:v></c:tx>" in c
+    assert "<c:numLit><c:ptCount val=\"2\"/><c:pt idx=\"0\"><c:v>11</c:v></c:pt>" in c
+    assert "<c:f>表!$A$1:$A$2</c:f>" in c
+    assert "formula-removed: chart!chart1 (external workbook reference) (x2)" in rep["actions"]
+
+
 # ---- ODF ------------------------------------------------------------------------------
 
 def test_ods_webservice_dde_hyperlink_formulas_removed_values_stay():
