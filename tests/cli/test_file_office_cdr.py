@@ -627,6 +627,34 @@ def test_chart_reference_to_another_workbook_becomes_a_literal():
     assert "formula-removed: chart!chart1 (external workbook reference) (x2)" in rep["actions"]
 
 
+def test_pptx_macro_and_program_actions_removed_slide_jump_stays():
+    P = "http://schemas.openxmlformats.org/presentationml/2006/main"
+    A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    def sp(action, text):
+        return ('<p:sp><p:nvSpPr><p:cNvPr id="2" name="t"><a:hlinkClick r:id="" action="%s"/></p:cNvPr>'
+                '<p:cNvSpPr/><p:nvPr/></p:nvSpPr><p:spPr/><p:txBody><a:bodyPr/><a:p><a:r><a:t>%s</a:t></a:r></a:p>'
+                '</p:txBody></p:sp>' % (action, text))
+    slide = ('<p:sld xmlns:p="%s" xmlns:a="%s" xmlns:r="%s"><p:cSld><p:spTree>%s%s%s</p:spTree></p:cSld></p:sld>'
+             % (P, A, R, sp("ppaction://macro?name=Evil", "マクロ"), sp("ppaction://program", "実行"),
+                sp("ppaction://hlinkshowjump?jump=nextslide", "次へ")))
+    pres = ('<p:presentation xmlns:p="%s" xmlns:r="%s"><p:sldIdLst><p:sldId id="256" r:id="rId1"/></p:sldIdLst>'
+            '</p:presentation>' % (P, R))
+    src = make_zip([
+        ("[Content_Types].xml", types([("ppt/presentation.xml", "application/vnd.ms-powerpoint.presentation.macroEnabled.main+xml"),
+                                       ("ppt/slides/slide1.xml", PML + "slide+xml")])),
+        ("_rels/.rels", rels(("rId1", "officeDocument", "ppt/presentation.xml"))),
+        ("ppt/presentation.xml", pres),
+        ("ppt/_rels/presentation.xml.rels", rels(("rId1", "slide", "slides/slide1.xml"))),
+        ("ppt/slides/slide1.xml", slide)])
+    rep, out = ok(src, "a.pptm")
+    assert (rep["type"], rep["out_type"]) == ("pptm", "pptx")
+    p = assert_ooxml_allowlisted(out)
+    s = p["ppt/slides/slide1.xml"].decode()
+    assert "macro?" not in s and "program" not in s and "ppaction://hlinkshowjump?jump=nextslide" in s
+    assert all(t in s for t in ("マクロ", "実行", "次へ"))
+    assert "attribute-removed: action of <hlinkClick> in ppt/slides/slide1.xml (x2)" in rep["actions"]
+
+
 # ---- ODF ------------------------------------------------------------------------------
 
 def test_ods_webservice_dde_hyperlink_formulas_removed_values_stay():
