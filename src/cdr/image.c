@@ -265,7 +265,7 @@ static int reencode(cdr_job_t *job, fz_context *ctx, cdr_kind_t kind, const unsi
 	if (pix && jpeg)
 		pix = no_alpha(ctx, pix);
 	if (!pix)
-		return cdr_block(res, "image cannot be decoded");
+		return cdr_block(res, "broken: image cannot be decoded");
 	if (jpeg)
 		rc = cdr_jpeg_encode(pix->samples, pix->w, pix->h, pix->n, (size_t)pix->stride,
 				 (int)cfg_int(job->cfg, CFG_IMAGE_JPEG_QUALITY), &res->out);
@@ -273,7 +273,7 @@ static int reencode(cdr_job_t *job, fz_context *ctx, cdr_kind_t kind, const unsi
 		rc = encode_png(ctx, pix, &res->out);
 	fz_drop_pixmap(ctx, pix);
 	if (rc < 0)
-		return res->out.capped ? cdr_block(res, "limit cdr_output_max") : -1;
+		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 	res->verdict = CDR_SANITIZED;
 	res->out_type = jpeg ? "jpeg" : "png";
 	return 0;
@@ -288,9 +288,9 @@ int cdr_image_reencode(cdr_job_t *job, cdr_kind_t kind, const unsigned char *in,
 
 	cdr_result_init(res, job, len);
 	if (cdr_image_dims(in, len, kind, &w, &h) < 0 || w == 0 || h == 0)
-		return cdr_block(res, "image header unreadable");
+		return cdr_block(res, "broken: image header unreadable");
 	if ((unsigned long long)w * h > (unsigned long long)lim(job->lim, LIM_IMAGE_PIXELS))
-		return cdr_block(res, "limit image_pixels_max: %lux%lu", w, h);
+		return cdr_block(res, "limit:image_pixels_max: %lux%lu", w, h);
 	ctx = fz_new_context(NULL, NULL, 32u << 20);
 	if (!ctx)
 		return -1;
@@ -314,7 +314,7 @@ int cdr_image(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t 
 		buf_init(&r.out, 0);
 		res->verdict = CDR_SANITIZED;
 		res->out_type = r.out_type;
-		rc = cdr_action(res, "re-encoded %s as %s, metadata dropped", type, r.out_type);
+		rc = cdr_action(res, "image-reencoded: %s as %s, metadata dropped", type, r.out_type);
 	} else if (rc == 0) {
 		cdr_block(res, "%s", r.reason);
 	}

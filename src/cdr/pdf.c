@@ -98,14 +98,14 @@ static int check_doc(pdf_job_t *pj)
 	fz_catch(ctx)
 		pages = -1;
 	if (pages < 0)
-		return cdr_block(pj->res, "PDF: broken page tree");
+		return cdr_block(pj->res, "broken: PDF page tree");
 	pj->res->pages = pages;
 	if (pages == 0)
-		return cdr_block(pj->res, "PDF: no pages");
+		return cdr_block(pj->res, "broken: PDF without pages");
 	if (pages > lim(pj->job->lim, LIM_PDF_PAGES))
-		return cdr_block(pj->res, "limit pdf_pages_max: %d pages", pages);
+		return cdr_block(pj->res, "limit:pdf_pages_max: %d pages", pages);
 	if (objs > lim(pj->job->lim, LIM_PDF_OBJECTS))
-		return cdr_block(pj->res, "limit pdf_objects_max: %d objects", objs);
+		return cdr_block(pj->res, "limit:pdf_objects_max: %d objects", objs);
 	pj->res->verdict = CDR_SANITIZED; /* provisional: checks passed */
 	return 0;
 }
@@ -327,19 +327,19 @@ static int flatten(pdf_job_t *pj)
 		return -1;
 	for (int i = 0; i < pj->res->pages && pj->res->verdict == CDR_SANITIZED; i++) {
 		if (cdr_timed_out(pj->job))
-			cdr_block(pj->res, "limit cdr_time_max");
+			cdr_block(pj->res, "limit:cdr_time_max");
 		else if (flatten_page(pj, dst, i, &lowered) < 0)
-			cdr_block(pj->res, "PDF: page %d could not be rendered", i + 1);
+			cdr_block(pj->res, "broken: PDF page %d could not be rendered", i + 1);
 	}
 	if (pj->res->verdict == CDR_SANITIZED && save_doc(pj->ctx, dst, 0, &pj->res->out) < 0)
-		cdr_block(pj->res, "PDF: could not write the flattened document");
+		cdr_block(pj->res, "internal-error: PDF could not be written");
 	pdf_drop_document(pj->ctx, dst);
 	if (pj->res->verdict != CDR_SANITIZED)
 		goto out;
 	pj->res->mode = "flatten";
 	pj->res->out_type = "pdf";
-	if (cdr_action(pj->res, "flattened %d pages to images at %d dpi", pj->res->pages, dpi) < 0 ||
-	    (lowered && cdr_action(pj->res, "rendered %d large pages below %d dpi (pdf_page_pixels_max)",
+	if (cdr_action(pj->res, "pdf-flattened: %d pages at %d dpi", pj->res->pages, dpi) < 0 ||
+	    (lowered && cdr_action(pj->res, "pdf-resolution-lowered: %d pages below %d dpi (pdf_page_pixels_max)",
 				   lowered, dpi) < 0))
 		rc = -1;
 out:
@@ -414,7 +414,7 @@ static void drop_keys(pdf_job_t *pj, pdf_obj *d)
 			break;
 		if (pdf_dict_gets(ctx, d, keys[i])) {
 			pdf_dict_dels(ctx, d, keys[i]);
-			note(pj, "removed /", keys[i], "");
+			note(pj, i < 4 || i == MUGAI_ARRAY_LEN(keys) - 1 ? "pdf-action-removed: /" : "pdf-part-removed: /", keys[i], "");
 		}
 	}
 }
@@ -427,12 +427,12 @@ static void scrub_dict(pdf_job_t *pj, pdf_obj *d, int depth)
 	const char *what;
 
 	if ((what = bad_action(pj, d)) != NULL) {
-		note(pj, "removed ", what, " action");
+		note(pj, "pdf-action-removed: ", what, " action");
 		empty_dict(ctx, d);
 		return;
 	}
 	if ((what = bad_annot(pj, d)) != NULL) {
-		note(pj, "removed ", what, " annotation");
+		note(pj, "pdf-annotation-removed: ", what, " annotation");
 		empty_dict(ctx, d);
 		return;
 	}
@@ -468,7 +468,7 @@ static void scrub_stream(pdf_job_t *pj, int num, pdf_obj *o)
 
 	if (!pdf_name_eq(ctx, pdf_dict_get(ctx, o, PDF_NAME(Type)), PDF_NAME(EmbeddedFile)))
 		return;
-	note(pj, "removed ", "EmbeddedFile", " stream");
+	note(pj, "pdf-part-removed: ", "EmbeddedFile", " stream");
 	ref = pdf_new_indirect(ctx, pj->doc, num, 0);
 	empty = fz_new_buffer(ctx, 1);
 	fz_try(ctx) {
@@ -534,7 +534,7 @@ static int scrub_all(pdf_job_t *pj)
 
 	for (int i = 1; i < n && !pj->oom; i++) {
 		if ((i & 1023) == 0 && cdr_timed_out(pj->job))
-			return cdr_block(pj->res, "limit cdr_time_max");
+			return cdr_block(pj->res, "limit:cdr_time_max");
 		scrub_object(pj, i);
 	}
 	fz_try(ctx) {
@@ -542,11 +542,11 @@ static int scrub_all(pdf_job_t *pj)
 		prune_annots(pj);
 	}
 	fz_catch(ctx)
-		rc = cdr_block(pj->res, "PDF: broken structure");
+		rc = cdr_block(pj->res, "broken: PDF structure");
 	if (pj->oom)
 		return -1;
 	if (pj->too_deep)
-		return cdr_block(pj->res, "PDF: objects nested deeper than %d", PDF_NEST_MAX);
+		return cdr_block(pj->res, "broken: PDF objects nested deeper than %d", PDF_NEST_MAX);
 	return rc;
 }
 
@@ -626,10 +626,10 @@ static int rebuild(pdf_job_t *pj)
 
 	pj->keep_uri = cfg_int(pj->job->cfg, CFG_PDF_KEEP_URI) != 0;
 	if (pdf_was_repaired(pj->ctx, pj->doc) &&
-	    cdr_action(pj->res, "repaired broken cross-reference table") < 0)
+	    cdr_action(pj->res, "pdf-repaired: broken cross-reference table") < 0)
 		return -1;
 	if (pdf_count_versions(pj->ctx, pj->doc) > 1 &&
-	    cdr_action(pj->res, "collapsed %d incremental updates", pdf_count_versions(pj->ctx, pj->doc) - 1) < 0)
+	    cdr_action(pj->res, "pdf-versions-collapsed: %d incremental updates", pdf_count_versions(pj->ctx, pj->doc) - 1) < 0)
 		return -1;
 	if (scrub_all(pj) < 0 || pj->res->verdict != CDR_SANITIZED)
 		return pj->oom ? -1 : 0;
@@ -638,9 +638,9 @@ static int rebuild(pdf_job_t *pj)
 	fz_catch(pj->ctx)
 		rc = -2;
 	if (rc == -2)
-		return cdr_block(pj->res, "PDF: page tree cannot be rebuilt");
+		return cdr_block(pj->res, "broken: PDF page tree cannot be rebuilt");
 	if (save_doc(pj->ctx, pj->doc, 2, &pj->res->out) < 0)
-		return cdr_block(pj->res, "PDF: could not write the rebuilt document");
+		return cdr_block(pj->res, "internal-error: PDF could not be written");
 	pj->res->mode = "rebuild";
 	pj->res->out_type = "pdf";
 	return rc;
@@ -656,7 +656,7 @@ int cdr_pdf(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 		return -1;
 	pj.doc = open_doc(pj.ctx, in, len);
 	if (!pj.doc) {
-		cdr_block(res, "PDF: cannot be parsed");
+		cdr_block(res, "broken: PDF cannot be parsed");
 		goto out;
 	}
 	if (check_doc(&pj) < 0 || res->verdict != CDR_SANITIZED)

@@ -190,18 +190,18 @@ static int finish(cdr_job_t *job, buf_t *utf8, cdr_result_t *res)
 		return buf_append(&res->out, utf8->data, utf8->len);
 	if (to_cp932(utf8, &res->out, &lost) < 0)
 		return -1;
-	return lost ? cdr_action(res, "%zu characters not in CP932 became '?'", lost) : 0;
+	return lost ? cdr_action(res, "text-cp932-lossy: %zu characters not in CP932 became '?'", lost) : 0;
 }
 
 static int report(cdr_result_t *res, const charset_stats_t *st, size_t dropped, size_t fixed)
 {
-	if (cdr_action(res, "decoded %s to %s", st->used ? st->used : "UTF-8", "UTF-8") < 0)
+	if (cdr_action(res, "text-decoded: %s to %s", st->used ? st->used : "UTF-8", "UTF-8") < 0)
 		return -1;
-	if (st->losses && cdr_action(res, "%zu undecodable characters became U+FFFD", st->losses) < 0)
+	if (st->losses && cdr_action(res, "text-undecodable: %zu undecodable characters became U+FFFD", st->losses) < 0)
 		return -1;
-	if (dropped && cdr_action(res, "removed %zu control characters", dropped) < 0)
+	if (dropped && cdr_action(res, "text-controls-removed: %zu control characters", dropped) < 0)
 		return -1;
-	if (fixed && cdr_action(res, "neutralized %zu CSV formula cells", fixed) < 0)
+	if (fixed && cdr_action(res, "csv-formula-neutralized: %zu CSV formula cells", fixed) < 0)
 		return -1;
 	return 0;
 }
@@ -229,10 +229,10 @@ int cdr_text(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *
 	res->type = csv ? "csv" : "text";
 	res->out_type = res->type;
 	res->verdict = CDR_SANITIZED;
-	rc = res->out.len ? 0 : cdr_block(res, "empty after sanitizing");
+	rc = res->out.len ? 0 : cdr_block(res, "empty-after-sanitizing");
 out:
 	if (rc < 0 && (dec.capped || cl.capped || neu.capped || res->out.capped))
-		rc = cdr_block(res, "limit cdr_output_max");
+		rc = cdr_block(res, "limit:cdr_output_max");
 	buf_free(&dec);
 	buf_free(&cl);
 	buf_free(&neu);

@@ -88,10 +88,10 @@ def test_csv_formula_cells_neutralized():
     (b"MZ\x90\x00\x03" + b"\0" * 60, "a.pdf", "executable"),
     (b"#!/bin/sh\nrm -rf /\n", "a.txt", "script"),
     (b"<html><script>alert(1)</script></html>", "a.txt", "HTML"),
-    (b"hello", "a.js", "dangerous file name extension"),
-    (b"ID;P\nC;Y1;X1;EEXEC(\"calc\")\n", "a.slk", "dangerous"),
+    (b"hello", "a.js", "dangerous-extension: .js"),
+    (b"ID;P\nC;Y1;X1;EEXEC(\"calc\")\n", "a.slk", "dangerous-extension: .slk"),
     (b"", "empty.txt", "empty"),
-    (b"\x00\x01\x02\x03" * 10, "a.bin", "unknown type"),
+    (b"\x00\x01\x02\x03" * 10, "a.bin", "unsupported-type: unknown type"),
 ])
 def test_everything_else_blocked(data, name, reason):
     rc, rep, out = sanitize(data, name)
@@ -169,3 +169,17 @@ def test_corpus_no_crash_and_outputs_check(mode):
                 assert b"vbaProject" not in d or n.endswith(".xml"), (path, n)
                 if n.endswith(".rels"):
                     assert b'TargetMode="External"' not in d, (path, n)
+
+
+def test_reasons_and_actions_in_japanese():
+    """Codes stay machine-readable; the *_ja fields carry the clerk's sentence."""
+    rc, rep, out = sanitize(b"hello", "a.js")
+    assert rep["reason"] == "dangerous-extension: .js"
+    assert rep["reason_ja"] == "開くとプログラムが実行されるおそれのある名前のため添付しませんでした（「.js」）"
+    rc, rep, out = sanitize(b"=1+2,x\r\n", "a.csv")
+    assert rep["verdict"] == "sanitized" and rep["type_ja"] == "CSV（表形式のテキスト）"
+    assert rep["actions"] == ["text-decoded: US-ASCII to UTF-8",
+                              "csv-formula-neutralized: 1 CSV formula cells"]
+    assert rep["actions_ja"] == [
+        "文字コードを変換しました（「US-ASCII to UTF-8」）",
+        "数式として実行されるおそれのあるセルを文字として扱うようにしました（「1 CSV formula cells」）"]

@@ -29,7 +29,7 @@ def test_openaction_javascript(mode):
     rep, out = ok(JS_OPENACTION, mode)
     assert_pdf_clean(out)
     if mode == "rebuild":
-        assert "removed /OpenAction" in rep["actions"]
+        assert "pdf-action-removed: /OpenAction" in rep["actions"]
         assert b"Hello mugai" in qpdf("--qdf", "--object-streams=disable", data=out)
 
 
@@ -74,7 +74,7 @@ def test_launch_submitform_gotor_in_annotations(mode):
     names = assert_pdf_clean(out)
     assert "/Win" not in names
     if mode == "rebuild":
-        assert "removed Launch action" in rep["actions"]
+        assert "pdf-action-removed: Launch action" in rep["actions"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -89,7 +89,7 @@ def test_embedded_file_and_attachment_annotation(mode):
     assert_pdf_clean(out)
     assert b"evil payload" not in qpdf("--qdf", "--object-streams=disable", data=out)
     if mode == "rebuild":
-        assert "removed FileAttachment annotation" in rep["actions"]
+        assert "pdf-annotation-removed: FileAttachment annotation" in rep["actions"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -121,7 +121,7 @@ def test_broken_xref_is_repaired(mode):
     rep, out = ok(bytes(src), mode)
     assert_pdf_clean(out)
     if mode == "rebuild":
-        assert "repaired broken cross-reference table" in rep["actions"]
+        assert "pdf-repaired: broken cross-reference table" in rep["actions"]
 
 
 @pytest.mark.parametrize("mode", MODES)

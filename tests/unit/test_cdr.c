@@ -82,7 +82,9 @@ static void report_json(void **state)
 	buf_init(&j, 4096);
 	assert_int_equal(cdr_result_json(&r, &j), 0);
 	assert_str_eq_msg(j.data, "{\"verdict\":\"blocked\",\"type\":\"exe\",\"out_type\":null,"
-			  "\"mode\":null,\"actions\":[],\"reason\":\"dangerous file name extension .exe\","
+			  "\"mode\":null,\"actions\":[],\"reason\":\"dangerous-extension: .exe\","
+			  "\"type_ja\":\"プログラム\",\"actions_ja\":[],"
+			  "\"reason_ja\":\"開くとプログラムが実行されるおそれのある名前のため添付しませんでした（「.exe」）\","
 			  "\"pages\":0,\"in_bytes\":4,\"out_bytes\":0}");
 	buf_free(&j);
 	cdr_result_free(&r);
