@@ -24,6 +24,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zip.h>
 
 #include "common/utf8.h"
@@ -170,7 +171,14 @@ static int check_structure(cdr_job_t *job, const unsigned char *in, size_t len, 
 	return rc;
 }
 
-/* Drop "", ".", "..", drive letters and controls; join with '/'. */
+/* Controls, and the characters Windows refuses in names: ':' would make
+ * "evil.exe:readme.txt" an alternate data stream of evil.exe on NTFS. */
+static bool bad_name_char(char c)
+{
+	return (unsigned char)c < 0x20 || c == 0x7f || strchr(":*?\"<>|", c) != NULL;
+}
+
+/* Drop "", ".", "..", drive letters, controls and ':' (ADS); join with '/'. */
 static int normalize(const char *raw, buf_t *out)
 {
 	const char *p = raw;
@@ -183,7 +191,7 @@ static int normalize(const char *raw, buf_t *out)
 			if (out->len && buf_putc(out, '/') < 0)
 				return -1;
 			for (size_t i = 0; i < n; i++)
-				if (buf_putc(out, (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '_' : p[i]) < 0)
+				if (buf_putc(out, bad_name_char(p[i]) ? '_' : p[i]) < 0)
 					return -1;
 		}
 		p += n;
@@ -402,6 +410,43 @@ static bool is_odf(cdr_zip_t *z)
 	return m && m->len > sizeof(pfx) - 1 && memcmp(m->data, pfx, sizeof(pfx) - 1) == 0;
 }
 
+/* Is name taken (case-insensitively, as on Windows) by a kept entry other than self? */
+static bool name_taken(const cdr_zip_t *z, const cdr_zentry_t *self, const char *name)
+{
+	for (size_t i = 0; i < z->n; i++)
+		if (&z->e[i] != self && z->e[i].keep && strcasecmp(z->e[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Make name unique among kept entries: "a.png" → "a (2).png", "a (3).png"…
+ * (two entries can meet after sanitizing: a.png + a.bmp, b.docx + b.docm). */
+static int unique_name(const cdr_zip_t *z, const cdr_zentry_t *self, char *name, size_t size)
+{
+	char base[1024];
+	const char *slash, *dot;
+	size_t stem;
+
+	if (!name_taken(z, self, name))
+		return 0;
+	if (snprintf(base, sizeof(base), "%s", name) >= (int)sizeof(base))
+		return -1;
+	slash = strrchr(base, '/');
+	dot = strrchr(slash ? slash : base, '.');
+	if (dot == base || (slash && dot == slash + 1))
+		dot = NULL;
+	stem = dot ? (size_t)(dot - base) : strlen(base);
+	for (size_t k = 2; k <= z->n + 1; k++) {
+		int n = snprintf(name, size, "%.*s (%zu)%s", (int)stem, base, k, dot ? dot : "");
+
+		if (n < 0 || (size_t)n >= size)
+			return -1;
+		if (!name_taken(z, self, name))
+			return 0;
+	}
+	return -1;
+}
+
 /* An entry's action keeps its code first: "code: entry: detail". */
 static int nested_action(cdr_result_t *res, const char *entry, const char *text)
 {
@@ -413,7 +458,7 @@ static int nested_action(cdr_result_t *res, const char *entry, const char *text)
 }
 
 /* Sanitize one entry in a nested job; replace its data and maybe its name. */
-static int sanitize_entry(cdr_job_t *job, cdr_zentry_t *e, cdr_result_t *res)
+static int sanitize_entry(cdr_job_t *job, cdr_zip_t *z, cdr_zentry_t *e, cdr_result_t *res)
 {
 	cdr_job_t sub = *job;
 	cdr_result_t r;
@@ -424,12 +469,17 @@ static int sanitize_entry(cdr_job_t *job, cdr_zentry_t *e, cdr_result_t *res)
 	sub.name = e->name;
 	rc = cdr_run(&sub, e->data, e->len, &r);
 	job->zip_budget = sub.zip_budget;
-	if (rc == 0 && r.verdict != CDR_SANITIZED) {
-		rc = cdr_action(res, "entry-removed: %s: %s", e->name, r.reason);
+	if (rc < 0 || r.verdict != CDR_SANITIZED) {
+		/* an internal failure costs this entry only, with a true reason */
+		rc = cdr_action(res, "entry-removed: %s: %s", e->name,
+				rc < 0 || !r.reason[0] ? "internal-error" : r.reason);
 		goto out;
 	}
-	if (rc < 0 || cdr_output_name(e->name, r.out_type, name, sizeof(name)) < 0)
+	if (cdr_output_name(e->name, r.out_type, name, sizeof(name)) < 0 ||
+	    unique_name(z, e, name, sizeof(name)) < 0) {
+		rc = cdr_action(res, "entry-removed: %s: internal-error: name too long", e->name);
 		goto out;
+	}
 	if (strcmp(name, e->name) != 0 &&
 	    ((rc = cdr_action(res, "entry-renamed: %s to %s (%s)", e->name, name, r.out_type)) < 0))
 		goto out;
@@ -461,7 +511,7 @@ static int plain_zip(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 			continue;
 		if (cdr_timed_out(job))
 			return cdr_block(res, "limit:cdr_time_max");
-		if (sanitize_entry(job, &z->e[i], res) < 0)
+		if (sanitize_entry(job, z, &z->e[i], res) < 0)
 			return -1;
 		kept += z->e[i].keep;
 	}
