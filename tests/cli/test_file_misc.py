@@ -183,3 +183,40 @@ def test_reasons_and_actions_in_japanese():
     assert rep["actions_ja"] == [
         "文字コードを変換しました（「US-ASCII to UTF-8」）",
         "数式として実行されるおそれのあるセルを文字として扱うようにしました（「1 CSV formula cells」）"]
+
+
+def csv_rows(out, sep=","):
+    """Rows as Python's csv module reads them (an independent reader)."""
+    import csv
+    import io
+    return list(csv.reader(io.StringIO(out.decode(), newline=""), delimiter=sep))
+
+
+def test_csv_sep_line_is_honoured_and_kept():
+    """Excel splits on ';' after a first line sep=; (kept, so Excel splits
+    the output the same way); every ';' cell with a formula is neutralized."""
+    src = "sep=;\r\n名前;式;数\r\n山田;=HYPERLINK(\"http://x\");-12\r\n".encode()
+    rc, rep, out = sanitize(src, "a.csv")
+    assert rep["verdict"] == "sanitized"
+    assert out.startswith(b"sep=;\r\n")
+    rows = csv_rows(out[len(b"sep=;\r\n"):], ";")
+    assert rows == [["名前", "式", "数"], ["山田", "'=HYPERLINK(\"http://x\")", "-12"]]
+    assert "csv-sep-line: separator from the first line sep=" in rep["actions"]
+
+
+def test_csv_bare_cr_rows_and_quoted_breaks():
+    src = b"a,b\r=1+1,x\r\"q\r\n=2\",+SUM(A1)\n-3,\"  =3\"\r\nok,@x"
+    rc, rep, out = sanitize(src, "a.csv")
+    rows = csv_rows(out)
+    assert rows == [["a", "b"], ["'=1+1", "x"], ["q\r\n=2", "'+SUM(A1)"], ["-3", "'  =3"],
+                    ["ok", "'@x"]]
+    assert "csv-formula-neutralized: 4 CSV formula cells" in rep["actions"]
+
+
+def test_csv_full_width_and_blank_led_signs():
+    cells = ["＝1+1", "＋A1", "－A1", "＠SUM(A1)", " =1", "\u3000=cmd|'/C calc'!A0", "\t+1",
+             "−1"]
+    src = ",".join(cells).encode() + "\n普通,１２３,-1.5,+81\n".encode()
+    rc, rep, out = sanitize(src, "a.csv")
+    rows = csv_rows(out)
+    assert rows == [["'" + c for c in cells], ["普通", "１２３", "-1.5", "+81"]]
