@@ -361,20 +361,42 @@ static bool name_in(fz_context *ctx, pdf_obj *n, const char *const *set, size_t 
 	return false;
 }
 
-/* Is this dict an action we remove? Returns its /S name or NULL. */
-static const char *bad_action(pdf_job_t *pj, pdf_obj *d)
-{
-	static const char *const bad[] = {
-		"JavaScript", "Launch", "SubmitForm", "ImportData", "GoToR", "GoToE",
-		"Rendition", "Movie", "Sound", "RichMediaExecute", "ResetForm",
-	};
-	pdf_obj *s = pdf_dict_get(pj->ctx, d, PDF_NAME(S));
+/* Every action type of PDF 2.0 §12.6.4 (and Adobe's extensions): a dict
+ * whose /S is one of these is an action wherever it is found. */
+static const char *const action_types[] = {
+	"GoTo", "GoToR", "GoToE", "GoToDp", "Launch", "Thread", "URI", "Sound", "Movie",
+	"Hide", "Named", "SubmitForm", "ResetForm", "ImportData", "SetOCGState", "Rendition",
+	"Trans", "GoTo3DView", "JavaScript", "RichMediaExecute",
+};
 
-	if (name_in(pj->ctx, s, bad, MUGAI_ARRAY_LEN(bad)))
-		return pdf_to_name(pj->ctx, s);
-	if (!pj->keep_uri && pdf_name_eq(pj->ctx, s, PDF_NAME(URI)))
-		return "URI";
-	return NULL;
+/* The allowlist: GoTo (a destination inside this document), the Named
+ * navigation actions, and URI when pdf_keep_uri is set. */
+static bool action_allowed(pdf_job_t *pj, pdf_obj *d, pdf_obj *s)
+{
+	static const char *const named[] = { "NextPage", "PrevPage", "FirstPage", "LastPage" };
+	fz_context *ctx = pj->ctx;
+
+	if (pdf_name_eq(ctx, s, PDF_NAME(GoTo)))
+		return true;
+	if (pdf_name_eq(ctx, s, PDF_NAME(Named)))
+		return name_in(ctx, pdf_dict_get(ctx, d, PDF_NAME(N)), named, MUGAI_ARRAY_LEN(named));
+	return pj->keep_uri && pdf_name_eq(ctx, s, PDF_NAME(URI));
+}
+
+/* Is this dict an action we remove? Returns its type (or "unknown") or
+ * NULL. in_action: the dict is the value of /A, /Next or /OpenAction, so it
+ * is an action whatever its /S says. */
+static const char *bad_action(pdf_job_t *pj, pdf_obj *d, bool in_action)
+{
+	fz_context *ctx = pj->ctx;
+	pdf_obj *s = pdf_dict_get(ctx, d, PDF_NAME(S));
+
+	if (!in_action && !pdf_name_eq(ctx, pdf_dict_get(ctx, d, PDF_NAME(Type)), PDF_NAME(Action)) &&
+	    !name_in(ctx, s, action_types, MUGAI_ARRAY_LEN(action_types)))
+		return NULL;
+	if (pdf_dict_len(ctx, d) == 0 || action_allowed(pj, d, s))
+		return NULL;
+	return pdf_is_name(ctx, s) ? pdf_to_name(ctx, s) : "unknown";
 }
 
 /* Is this dict an annotation we remove? Returns its /Subtype or NULL. */
@@ -421,12 +443,45 @@ static void drop_keys(pdf_job_t *pj, pdf_obj *d)
 
 static void scrub(pdf_job_t *pj, pdf_obj *o, int depth);
 
+/* Is o (direct or indirect) an action outside the allowlist? */
+static const char *bad_action_value(pdf_job_t *pj, pdf_obj *o)
+{
+	pdf_obj *r = pdf_resolve_indirect(pj->ctx, o);
+
+	return pdf_is_dict(pj->ctx, r) ? bad_action(pj, r, true) : NULL;
+}
+
+/* The values of /A and /Next (one action or an array of them) are actions
+ * whatever their /S: unknown or unlisted ones are cut off here, also when
+ * they are indirect objects shared with other places. */
+static void drop_actions(pdf_job_t *pj, pdf_obj *d)
+{
+	fz_context *ctx = pj->ctx;
+	pdf_obj *keys[] = { PDF_NAME(A), PDF_NAME(Next) };
+	const char *what;
+
+	for (size_t k = 0; k < MUGAI_ARRAY_LEN(keys); k++) {
+		pdf_obj *v = pdf_dict_get(ctx, d, keys[k]);
+
+		if (pdf_is_array(ctx, v)) {
+			for (int i = pdf_array_len(ctx, v) - 1; i >= 0; i--)
+				if ((what = bad_action_value(pj, pdf_array_get(ctx, v, i))) != NULL) {
+					note(pj, "pdf-action-removed: ", what, " action");
+					pdf_array_delete(ctx, v, i);
+				}
+		} else if (v && (what = bad_action_value(pj, v)) != NULL) {
+			note(pj, "pdf-action-removed: ", what, " action");
+			pdf_dict_del(ctx, d, keys[k]);
+		}
+	}
+}
+
 static void scrub_dict(pdf_job_t *pj, pdf_obj *d, int depth)
 {
 	fz_context *ctx = pj->ctx;
 	const char *what;
 
-	if ((what = bad_action(pj, d)) != NULL) {
+	if ((what = bad_action(pj, d, false)) != NULL) {
 		note(pj, "pdf-action-removed: ", what, " action");
 		empty_dict(ctx, d);
 		return;
@@ -437,6 +492,7 @@ static void scrub_dict(pdf_job_t *pj, pdf_obj *d, int depth)
 		return;
 	}
 	drop_keys(pj, d);
+	drop_actions(pj, d);
 	for (int i = 0; i < pdf_dict_len(ctx, d); i++)
 		scrub(pj, pdf_dict_get_val(ctx, d, i), depth + 1);
 }
