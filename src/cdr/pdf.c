@@ -46,6 +46,7 @@ typedef struct pdf_job {
 	bool keep_uri;
 	bool too_deep;
 	bool oom;
+	size_t flat_bytes;  /* encoded page images so far (pdf_flatten_bytes_max) */
 } pdf_job_t;
 
 static void quiet(void *user, const char *msg)
@@ -150,47 +151,32 @@ static int encode_gray(const fz_pixmap *pix, buf_t *out)
 	return rc;
 }
 
-/* Encode a rendered page: gray → Flate, colour → JPEG (small, fast). */
-static fz_image *pixmap_to_image(fz_context *ctx, fz_pixmap *pix, int dpi, int quality)
+/* A rendered page, encoded: gray → Flate, colour → JPEG (small, fast). */
+typedef struct page_img {
+	fz_buffer *data;
+	int w, h;
+	bool gray;
+} page_img_t;
+
+static int pixmap_encode(fz_context *ctx, fz_pixmap *pix, int quality, page_img_t *pi)
 {
-	fz_compressed_buffer *cbuf = NULL;
-	fz_image *volatile img = NULL;
-	volatile bool gray = is_gray(pix);
 	buf_t enc;
 	int rc;
 
+	pi->gray = is_gray(pix);
+	pi->w = pix->w;
+	pi->h = pix->h;
 	buf_init(&enc, (size_t)1 << 31);
-	rc = gray ? encode_gray(pix, &enc)
-		  : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
-	if (rc < 0) {
-		buf_free(&enc);
-		return NULL;
+	rc = pi->gray ? encode_gray(pix, &enc)
+		      : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
+	if (rc == 0) {
+		fz_try(ctx)
+			pi->data = fz_new_buffer_from_copied_data(ctx, (unsigned char *)enc.data, enc.len);
+		fz_catch(ctx)
+			rc = -1;
 	}
-	fz_var(cbuf);
-	fz_try(ctx) {
-		cbuf = fz_malloc_struct(ctx, fz_compressed_buffer);
-		cbuf->buffer = fz_new_buffer_from_data(ctx, (unsigned char *)enc.data, enc.len);
-		enc.data = NULL;
-		cbuf->params.type = gray ? FZ_IMAGE_FLATE : FZ_IMAGE_JPEG;
-		if (gray) {
-			cbuf->params.u.flate.columns = pix->w;
-			cbuf->params.u.flate.colors = 1;
-			cbuf->params.u.flate.predictor = 1;
-			cbuf->params.u.flate.bpc = 8;
-		} else {
-			cbuf->params.u.jpeg.color_transform = -1;
-		}
-		img = fz_new_image_from_compressed_buffer(ctx, pix->w, pix->h, 8,
-							  gray ? fz_device_gray(ctx) : fz_device_rgb(ctx),
-							  dpi, dpi, 0, 0, NULL, NULL, cbuf, NULL);
-		cbuf = NULL;
-	}
-	fz_always(ctx)
-		fz_drop_compressed_buffer(ctx, cbuf);
-	fz_catch(ctx)
-		img = NULL;
-	free(enc.data);
-	return img;
+	buf_free(&enc);
+	return rc;
 }
 
 /* Zoom for a page: pdf_dpi, lowered so the pixmap fits pdf_page_pixels_max. */
@@ -208,8 +194,31 @@ static float page_zoom(pdf_job_t *pj, fz_rect r, bool *lowered)
 	return zoom;
 }
 
-/* Add a page to dst showing img over the whole page (w × h points). */
-static void add_image_page(fz_context *ctx, pdf_document *dst, fz_image *img, float w, float h)
+/* The image XObject of an encoded page, written as is (already encoded:
+ * MuPDF neither decodes nor caches it). */
+static pdf_obj *add_page_image(fz_context *ctx, pdf_document *dst, const page_img_t *pi)
+{
+	pdf_obj *d = pdf_new_dict(ctx, dst, 8), *ref = NULL;
+
+	fz_try(ctx) {
+		pdf_dict_put(ctx, d, PDF_NAME(Type), PDF_NAME(XObject));
+		pdf_dict_put(ctx, d, PDF_NAME(Subtype), PDF_NAME(Image));
+		pdf_dict_put_int(ctx, d, PDF_NAME(Width), pi->w);
+		pdf_dict_put_int(ctx, d, PDF_NAME(Height), pi->h);
+		pdf_dict_put(ctx, d, PDF_NAME(ColorSpace), pi->gray ? PDF_NAME(DeviceGray) : PDF_NAME(DeviceRGB));
+		pdf_dict_put_int(ctx, d, PDF_NAME(BitsPerComponent), 8);
+		pdf_dict_put(ctx, d, PDF_NAME(Filter), pi->gray ? PDF_NAME(FlateDecode) : PDF_NAME(DCTDecode));
+		ref = pdf_add_stream(ctx, dst, pi->data, d, 1);
+	}
+	fz_always(ctx)
+		pdf_drop_obj(ctx, d);
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+	return ref;
+}
+
+/* Add a page to dst showing the image over the whole page (w × h points). */
+static void add_image_page(fz_context *ctx, pdf_document *dst, const page_img_t *pi, float w, float h)
 {
 	pdf_obj *res = NULL, *ref = NULL, *page = NULL;
 	fz_buffer *cont = NULL;
@@ -219,7 +228,7 @@ static void add_image_page(fz_context *ctx, pdf_document *dst, fz_image *img, fl
 	fz_var(page);
 	fz_var(cont);
 	fz_try(ctx) {
-		ref = pdf_add_image(ctx, dst, img);
+		ref = add_page_image(ctx, dst, pi);
 		res = pdf_new_dict(ctx, dst, 1);
 		pdf_dict_puts(ctx, pdf_dict_put_dict(ctx, res, PDF_NAME(XObject), 1), "Im0", ref);
 		cont = fz_new_buffer(ctx, 64);
@@ -237,19 +246,23 @@ static void add_image_page(fz_context *ctx, pdf_document *dst, fz_image *img, fl
 		fz_rethrow(ctx);
 }
 
-/* Render page i of the source and append it to dst. 0, or -1 (broken page). */
+/* Render page i of the source and append it to dst. 0, -1 (broken page),
+ * FLAT_MEMORY (out of memory: the worker's address space is the limit) or
+ * FLAT_BYTES (pdf_flatten_bytes_max). */
+#define FLAT_MEMORY (-2)
+#define FLAT_BYTES (-3)
 static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_count)
 {
 	fz_context *ctx = pj->ctx;
 	fz_page *page = NULL;
 	fz_pixmap *pix = NULL;
-	fz_image *img = NULL;
+	page_img_t pi = { 0 };
 	volatile int rc = 0;
 	volatile bool lowered = false;
 
 	fz_var(page);
 	fz_var(pix);
-	fz_var(img);
+	fz_var(pi);
 	fz_try(ctx) {
 		page = fz_load_page(ctx, (fz_document *)pj->doc, i);
 		fz_rect r = fz_bound_page(ctx, page);
@@ -257,21 +270,23 @@ static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_co
 		float zoom = page_zoom(pj, r, &low);
 		lowered = low;
 		pix = fz_new_pixmap_from_page(ctx, page, fz_scale(zoom, zoom), fz_device_rgb(ctx), 0);
-		img = pixmap_to_image(ctx, pix, (int)(zoom * 72.0f + 0.5f),
-				      (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY));
-		if (!img)
-			fz_throw(ctx, FZ_ERROR_GENERIC, "image");
+		if (pixmap_encode(ctx, pix, (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY), &pi) < 0)
+			fz_throw(ctx, FZ_ERROR_MEMORY, "image");
 		fz_drop_pixmap(ctx, pix);
 		pix = NULL;
-		add_image_page(ctx, dst, img, fmaxf(r.x1 - r.x0, 1), fmaxf(r.y1 - r.y0, 1));
+		pj->flat_bytes += pi.data->len;
+		if (pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES))
+			fz_throw(ctx, FZ_ERROR_GENERIC, "pdf_flatten_bytes_max");
+		add_image_page(ctx, dst, &pi, fmaxf(r.x1 - r.x0, 1), fmaxf(r.y1 - r.y0, 1));
 	}
 	fz_always(ctx) {
-		fz_drop_image(ctx, img);
+		fz_drop_buffer(ctx, pi.data);
 		fz_drop_pixmap(ctx, pix);
 		fz_drop_page(ctx, page);
 	}
 	fz_catch(ctx)
-		rc = -1;
+		rc = pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES) ? FLAT_BYTES
+		   : fz_caught(ctx) == FZ_ERROR_MEMORY ? FLAT_MEMORY : -1;
 	*lowered_count += lowered;
 	return rc;
 }
@@ -316,6 +331,17 @@ static int save_doc(fz_context *ctx, pdf_document *doc, int garbage, buf_t *out)
 	return rc;
 }
 
+/* Block with the true reason of a page that could not be flattened. */
+static void flatten_failed(cdr_result_t *res, int why, int i)
+{
+	if (why == FLAT_MEMORY)
+		cdr_block(res, "limit:worker_memory_max: page %d needs more memory", i + 1);
+	else if (why == FLAT_BYTES)
+		cdr_block(res, "limit:pdf_flatten_bytes_max: page %d", i + 1);
+	else
+		cdr_block(res, "broken: PDF page %d could not be rendered", i + 1);
+}
+
 static int flatten(pdf_job_t *pj)
 {
 	pdf_document *volatile dst = NULL;
@@ -328,9 +354,10 @@ static int flatten(pdf_job_t *pj)
 	for (int i = 0; i < pj->res->pages && pj->res->verdict == CDR_SANITIZED; i++) {
 		if (cdr_timed_out(pj->job))
 			cdr_block(pj->res, "limit:cdr_time_max");
-		else if (flatten_page(pj, dst, i, &lowered) < 0)
-			cdr_block(pj->res, "broken: PDF page %d could not be rendered", i + 1);
+		else if ((rc = flatten_page(pj, dst, i, &lowered)) < 0)
+			flatten_failed(pj->res, rc, i);
 	}
+	rc = 0;
 	if (pj->res->verdict == CDR_SANITIZED && save_doc(pj->ctx, dst, 0, &pj->res->out) < 0)
 		cdr_block(pj->res, "internal-error: PDF could not be written");
 	pdf_drop_document(pj->ctx, dst);

@@ -74,6 +74,8 @@ static const word_t reason_words[] = {
 	{ "limit:image_pixels_max", "画像が大きすぎるため無害化できません" },
 	{ "limit:zip_depth_max", "圧縮ファイルの入れ子が深すぎるため無害化できません" },
 	{ "limit:zip_entries_max", "圧縮ファイルの中のファイルが多すぎるため無害化できません" },
+	{ "limit:worker_memory_max", "無害化に必要なメモリが上限を超えたため添付しませんでした" },
+	{ "limit:pdf_flatten_bytes_max", "PDFを画像にすると大きくなりすぎるため添付しませんでした" },
 	{ "limit:", "大きさや数が上限を超えたため無害化できません" },
 	{ "policy:", "設定により、この種類のファイルは添付しないことになっています" },
 };
