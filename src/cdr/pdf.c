@@ -373,6 +373,95 @@ out:
 	return rc;
 }
 
+/* ---- multi-page TIFF → PDF -------------------------------------------- */
+
+/* TIFF page k as an encoded page image (RGB without alpha, then the same
+ * encoding as flattened pages); *w, *h get its size in points. */
+static void tiff_page(fz_context *ctx, const unsigned char *in, size_t len, int k, int quality,
+		      page_img_t *pi, float *w, float *h)
+{
+	fz_pixmap *pix = NULL, *rgb = NULL;
+
+	fz_var(pix);
+	fz_var(rgb);
+	fz_try(ctx) {
+		pix = fz_load_tiff_subimage(ctx, in, len, k);
+		rgb = fz_convert_pixmap(ctx, pix, fz_device_rgb(ctx), NULL, NULL, fz_default_color_params, 0);
+		*w = (float)rgb->w * 72.0f / (float)(pix->xres > 0 ? pix->xres : 72);
+		*h = (float)rgb->h * 72.0f / (float)(pix->yres > 0 ? pix->yres : 72);
+		if (pixmap_encode(ctx, rgb, quality, pi) < 0)
+			fz_throw(ctx, FZ_ERROR_MEMORY, "encode");
+	}
+	fz_always(ctx) {
+		fz_drop_pixmap(ctx, rgb);
+		fz_drop_pixmap(ctx, pix);
+	}
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+}
+
+static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, pdf_document *dst,
+			   const unsigned char *in, size_t len, int pages, cdr_result_t *res)
+{
+	volatile size_t bytes = 0;
+	volatile int kept = 0;
+
+	for (int k = 0; k < pages; k++) {
+		page_img_t pi = { 0 };
+		float w = 1, h = 1;
+		volatile bool ok = true;
+
+		if (cdr_timed_out(job))
+			return cdr_block(res, "limit:cdr_time_max");
+		fz_try(ctx) {
+			tiff_page(ctx, in, len, k, (int)cfg_int(job->cfg, CFG_IMAGE_JPEG_QUALITY), &pi, &w, &h);
+			bytes += pi.data->len;
+			if (bytes > (size_t)lim(job->lim, LIM_PDF_FLATTEN_BYTES))
+				fz_throw(ctx, FZ_ERROR_GENERIC, "budget");
+			add_image_page(ctx, dst, &pi, fmaxf(w, 1), fmaxf(h, 1));
+		}
+		fz_always(ctx)
+			fz_drop_buffer(ctx, pi.data);
+		fz_catch(ctx)
+			ok = false;
+		if (bytes > (size_t)lim(job->lim, LIM_PDF_FLATTEN_BYTES))
+			return cdr_block(res, "limit:pdf_flatten_bytes_max: TIFF page %d", k + 1);
+		if (!ok && cdr_action(res, "tiff-pages-lost: page %d of %d could not be decoded", k + 1, pages) < 0)
+			return -1;
+		kept += ok;
+	}
+	res->pages = kept;
+	return kept ? 0 : cdr_block(res, "broken: no TIFF page could be decoded");
+}
+
+int cdr_tiff_pdf(cdr_job_t *job, const unsigned char *in, size_t len, int pages, cdr_result_t *res)
+{
+	fz_context *ctx = new_ctx();
+	pdf_document *volatile dst = NULL;
+	int rc = -1;
+
+	if (!ctx)
+		return -1;
+	fz_try(ctx)
+		dst = pdf_create_document(ctx);
+	fz_catch(ctx)
+		goto out;
+	res->verdict = CDR_SANITIZED; /* provisional */
+	rc = tiff_pages_into(job, ctx, dst, in, len, pages, res);
+	if (rc < 0 || res->verdict != CDR_SANITIZED)
+		goto out;
+	if (save_doc(ctx, dst, 0, &res->out) < 0) {
+		rc = res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
+		goto out;
+	}
+	res->out_type = "pdf";
+	rc = cdr_action(res, "tiff-pages-to-pdf: %d of %d pages", res->pages, pages);
+out:
+	pdf_drop_document(ctx, dst);
+	fz_drop_context(ctx);
+	return rc;
+}
+
 /* ---- rebuild ------------------------------------------------------------ */
 
 static bool name_in(fz_context *ctx, pdf_obj *n, const char *const *set, size_t cnt)
