@@ -290,7 +290,11 @@ int cdr_zip_read(cdr_job_t *job, const unsigned char *in, size_t len, cdr_zip_t 
 	src = zip_source_buffer_create(in, len, 0, NULL);
 	if (!src)
 		return -1;
-	za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, NULL);
+	/* No ZIP_CHECKCONS: it also compares the local header's "version needed"
+	 * and modification time with the central entry, which Office and unzip
+	 * ignore (valid xlsx files from some writers differ there). What matters
+	 * (name, method, encryption, sizes, CRC, overlaps) check_structure did. */
+	za = zip_open_from_source(src, ZIP_RDONLY, NULL);
 	if (!za) {
 		zip_source_free(src);
 		return cdr_block(res, "broken: zip archive cannot be opened");

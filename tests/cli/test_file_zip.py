@@ -144,3 +144,16 @@ def test_ads_names_are_renamed():
     rep, p = ok(make_zip([("evil.exe:readme.txt", "hello\n"), ("dir/a<b>.txt", "x\n")]))
     assert p == {"evil.exe_readme.txt": b"hello\n", "dir/a_b_.txt": b"x\n"}
     assert not any(":" in n for n in p)
+
+
+def test_local_header_version_and_time_may_differ():
+    """Office and unzip accept a local header whose "version needed" and
+    modification time differ from the central entry's; so does mugai (the
+    fields that matter — name, method, sizes, CRC — are still compared)."""
+    z = bytearray(make_zip([("a.txt", "hello\n"), ("b.txt", "world\n")]))
+    struct.pack_into("<H", z, 4, 45)          # version needed 4.5 (central: 2.0)
+    struct.pack_into("<H", z, 10, 0x1234)     # another time
+    rep, p = ok(bytes(z))
+    assert p == {"a.txt": b"hello\n", "b.txt": b"world\n"}
+    struct.pack_into("<I", z, 14, 0xdeadbeef)  # but a CRC that disagrees is refused
+    blocked(bytes(z), "broken: zip local header disagrees with central directory")
