@@ -119,17 +119,17 @@ static int policy_key(cdr_kind_t k)
 static int block_kind(cdr_kind_t k, cdr_result_t *res)
 {
 	switch (k) {
-	case CT_EMPTY: return cdr_block(res, "empty file");
+	case CT_EMPTY: return cdr_block(res, "empty");
 	case CT_OLE2:
-		return cdr_block(res, "legacy Office (OLE2) or encrypted Office file: not supported");
-	case CT_RTF: return cdr_block(res, "RTF: not supported");
-	case CT_EXE: return cdr_block(res, "executable");
-	case CT_SCRIPT: return cdr_block(res, "script");
-	case CT_HTML: return cdr_block(res, "HTML: not supported");
-	case CT_XML: return cdr_block(res, "XML: not supported");
-	case CT_ARCHIVE: return cdr_block(res, "archive format not supported");
-	case CT_MEDIA: return cdr_block(res, "media format not supported");
-	default: return cdr_block(res, "unknown type");
+		return cdr_block(res, "unsupported-type: legacy Office (OLE2) or encrypted Office file");
+	case CT_RTF: return cdr_block(res, "unsupported-type: RTF");
+	case CT_EXE: return cdr_block(res, "executable: program file");
+	case CT_SCRIPT: return cdr_block(res, "script: script file");
+	case CT_HTML: return cdr_block(res, "unsupported-type: HTML");
+	case CT_XML: return cdr_block(res, "unsupported-type: XML");
+	case CT_ARCHIVE: return cdr_block(res, "unsupported-type: archive format");
+	case CT_MEDIA: return cdr_block(res, "unsupported-type: media format");
+	default: return cdr_block(res, "unsupported-type: unknown type");
 	}
 }
 
@@ -159,7 +159,7 @@ static int note_name(const cdr_job_t *job, cdr_result_t *res)
 		return 0;
 	if (strcmp(res->type, "text") == 0 && (!strcasecmp(ext, "log") || !strcasecmp(ext, "tsv")))
 		return 0;
-	return cdr_action(res, "name extension .%s disagrees with content (%s)", ext, res->type);
+	return cdr_action(res, "extension-mismatch: name extension .%s disagrees with content (%s)", ext, res->type);
 }
 
 int cdr_run(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res)
@@ -170,19 +170,19 @@ int cdr_run(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 	cdr_result_init(res, job, len);
 	k = cdr_sniff(in, len, &res->type);
 	if (len > (size_t)lim(job->lim, LIM_FILE_SIZE))
-		return cdr_block(res, "limit file_size_max: %zu bytes", len);
+		return cdr_block(res, "limit:file_size_max: %zu bytes", len);
 	if (cdr_ext_dangerous(cdr_name_ext(job->name)))
-		return cdr_block(res, "dangerous file name extension .%s", cdr_name_ext(job->name));
+		return cdr_block(res, "dangerous-extension: .%s", cdr_name_ext(job->name));
 	key = policy_key(k);
 	if (key >= 0 && cfg_is(job->cfg, (cfg_id_t)key, "remove"))
-		return cdr_block(res, "policy: %s = remove", cfg_table[key].name);
+		return cdr_block(res, "policy:%s", cfg_table[key].name);
 	if (cdr_timed_out(job))
-		return cdr_block(res, "limit cdr_time_max");
+		return cdr_block(res, "limit:cdr_time_max");
 	rc = dispatch(job, k, in, len, res);
 	if (rc == 0 && note_name(job, res) < 0)
 		rc = -1;
 	if (rc == 0 && res->verdict == CDR_SANITIZED && res->out.capped)
-		return cdr_block(res, "limit cdr_output_max");
+		return cdr_block(res, "limit:cdr_output_max");
 	return rc;
 }
 
@@ -199,7 +199,7 @@ int cdr_sanitize(const cfg_t *cfg, const char *name, const void *in, size_t len,
 	job.deadline.tv_sec += lim(&cfg->lim, LIM_CDR_TIME);
 	rc = cdr_run(&job, in, len, res);
 	if (rc < 0)
-		cdr_block(res, "internal error");
+		cdr_block(res, "internal-error");
 	if (res->verdict != CDR_SANITIZED)
 		buf_reset(&res->out);
 	return rc;
@@ -228,6 +228,34 @@ static void json_actions(json_t *j, const cdr_result_t *res)
 	json_arr_end(j);
 }
 
+/* The same actions as Japanese sentences, detail quoted (same order). */
+static void json_actions_ja(json_t *j, const cdr_result_t *res)
+{
+	json_arr_begin(j);
+	for (size_t i = 0; i < res->nactions; i++) {
+		buf_t b;
+
+		buf_init(&b, 2048);
+		if (cdr_words_append(res->actions[i].text, false, &b) == 0 &&
+		    (res->actions[i].count <= 1 || buf_printf(&b, "（%u件）", res->actions[i].count) == 0))
+			json_str(j, b.data ? b.data : "");
+		buf_free(&b);
+	}
+	json_arr_end(j);
+}
+
+static void json_reason_ja(json_t *j, const cdr_result_t *res)
+{
+	buf_t b;
+
+	buf_init(&b, 2048);
+	if (cdr_words_append(res->reason, true, &b) == 0)
+		json_str(j, b.data ? b.data : "");
+	else
+		json_null(j);
+	buf_free(&b);
+}
+
 int cdr_result_json(const cdr_result_t *res, buf_t *out)
 {
 	json_t j;
@@ -247,6 +275,12 @@ int cdr_result_json(const cdr_result_t *res, buf_t *out)
 	json_actions(&j, res);
 	json_key(&j, "reason");
 	ok ? json_null(&j) : json_str(&j, res->reason);
+	json_key(&j, "type_ja");
+	cdr_words_kind(res->type) ? json_str(&j, cdr_words_kind(res->type)) : json_null(&j);
+	json_key(&j, "actions_ja");
+	json_actions_ja(&j, res);
+	json_key(&j, "reason_ja");
+	ok ? json_null(&j) : json_reason_ja(&j, res);
 	json_key(&j, "pages");
 	json_int(&j, res->pages);
 	json_key(&j, "in_bytes");

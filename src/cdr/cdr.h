@@ -108,6 +108,17 @@ bool cdr_name_dangerous(const char *name);
 int cdr_output_name(const char *name, const char *out_type, char *out,
 		    size_t outlen) MUGAI_WUR;
 
+/* words.c: Japanese for people. Action texts and block reasons are
+ * "code" or "code: detail"; these return the sentence for the code (NULL
+ * when unknown), the detail (NULL when none), and the file kind in words
+ * ("xlsx" → "Excel ブック"). cdr_words_append writes the sentence followed by
+ * the quoted detail (or the text itself when the code is unknown). */
+const char *cdr_words_action(const char *action_text);
+const char *cdr_words_reason(const char *reason);
+const char *cdr_words_kind(const char *type);
+const char *cdr_words_detail(const char *text);
+int cdr_words_append(const char *text, bool reason, buf_t *out) MUGAI_WUR;
+
 /* "flatten" / "rebuild" / "default" for the CLI. -1 when unknown. */
 int cdr_mode_parse(const char *s, cdr_mode_t *mode) MUGAI_WUR;
 

@@ -57,6 +57,11 @@ int cdr_image(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t 
 int cdr_text(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res) MUGAI_WUR;
 int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res) MUGAI_WUR;
 
+/* pdf.c: a multi-page TIFF as a PDF of its pages (page size from the TIFF
+ * resolution); a page that cannot be decoded is left out and listed. */
+int cdr_tiff_pdf(cdr_job_t *job, const unsigned char *in, size_t len, int pages,
+		 cdr_result_t *res) MUGAI_WUR;
+
 /* image.c: declared dimensions from the header, before any decoding.
  * 0 when found, -1 when the header is unreadable. */
 int cdr_image_dims(const unsigned char *in, size_t len, cdr_kind_t kind,

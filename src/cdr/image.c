@@ -1,8 +1,10 @@
 /*
  * image.c — image CDR: PNG, JPEG, GIF, BMP and TIFF are decoded and
  * re-encoded from pixels only (all metadata, comments, ICC/EXIF/XMP
- * segments, trailing data and extra frames are dropped). JPEG stays JPEG
- * (libjpeg, image_jpeg_quality); everything else becomes PNG (MuPDF).
+ * segments, trailing data and extra GIF frames are dropped). JPEG stays
+ * JPEG (libjpeg, image_jpeg_quality); everything else becomes PNG (MuPDF),
+ * except a multi-page TIFF, which becomes a PDF with one image page per
+ * TIFF page (pdf.c: cdr_tiff_pdf), every page's size checked first.
  *
  * The declared width and height are read from the header by our own code
  * and checked against image_pixels_max BEFORE MuPDF allocates anything;
@@ -80,14 +82,16 @@ static int dims_bmp(const unsigned char *in, size_t len, unsigned long *w, unsig
 	return (int32_t)*w < 0 ? -1 : 0;
 }
 
-static int dims_tiff(const unsigned char *in, size_t len, unsigned long *w, unsigned long *h)
+/* Width and height of the IFD at off; *next gets the next IFD's offset. */
+static int dims_ifd(const unsigned char *in, size_t len, unsigned long off, unsigned long *w,
+		    unsigned long *h, unsigned long *next)
 {
 	bool le = in[0] == 'I';
 	unsigned long (*u16)(const unsigned char *) = le ? le16 : be16;
 	unsigned long (*u32)(const unsigned char *) = le ? le32 : be32;
-	unsigned long off = len >= 8 ? u32(in + 4) : 0, n;
+	unsigned long n;
 
-	*w = *h = 0;
+	*w = *h = *next = 0;
 	if (off < 8 || off + 2 > len)
 		return -1;
 	n = u16(in + off);
@@ -100,7 +104,34 @@ static int dims_tiff(const unsigned char *in, size_t len, unsigned long *w, unsi
 		else if (tag == 257)
 			*h = v;
 	}
+	if (off + 2 + n * 12 + 4 <= len)
+		*next = u32(in + off + 2 + n * 12);
 	return *w && *h ? 0 : -1;
+}
+
+static int dims_tiff(const unsigned char *in, size_t len, unsigned long *w, unsigned long *h)
+{
+	unsigned long next;
+
+	return len >= 8 ? dims_ifd(in, len, (in[0] == 'I' ? le32 : be32)(in + 4), w, h, &next) : -1;
+}
+
+/* Pages of a TIFF: follows the IFD chain (at most max + 1 steps, so a loop
+ * ends), checking every page's declared size before anything is decoded.
+ * Returns the count, 0 when a page is unreadable, -1 when one is too large. */
+static int tiff_pages(const unsigned char *in, size_t len, long long maxpix, int max)
+{
+	unsigned long off = len >= 8 ? (in[0] == 'I' ? le32 : be32)(in + 4) : 0, w, h;
+	int n = 0;
+
+	while (off && n <= max) {
+		if (dims_ifd(in, len, off, &w, &h, &off) < 0)
+			return 0;
+		if ((unsigned long long)w * h > (unsigned long long)maxpix)
+			return -1;
+		n++;
+	}
+	return n;
 }
 
 int cdr_image_dims(const unsigned char *in, size_t len, cdr_kind_t kind, unsigned long *w,
@@ -265,7 +296,7 @@ static int reencode(cdr_job_t *job, fz_context *ctx, cdr_kind_t kind, const unsi
 	if (pix && jpeg)
 		pix = no_alpha(ctx, pix);
 	if (!pix)
-		return cdr_block(res, "image cannot be decoded");
+		return cdr_block(res, "broken: image cannot be decoded");
 	if (jpeg)
 		rc = cdr_jpeg_encode(pix->samples, pix->w, pix->h, pix->n, (size_t)pix->stride,
 				 (int)cfg_int(job->cfg, CFG_IMAGE_JPEG_QUALITY), &res->out);
@@ -273,7 +304,7 @@ static int reencode(cdr_job_t *job, fz_context *ctx, cdr_kind_t kind, const unsi
 		rc = encode_png(ctx, pix, &res->out);
 	fz_drop_pixmap(ctx, pix);
 	if (rc < 0)
-		return res->out.capped ? cdr_block(res, "limit cdr_output_max") : -1;
+		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 	res->verdict = CDR_SANITIZED;
 	res->out_type = jpeg ? "jpeg" : "png";
 	return 0;
@@ -288,9 +319,9 @@ int cdr_image_reencode(cdr_job_t *job, cdr_kind_t kind, const unsigned char *in,
 
 	cdr_result_init(res, job, len);
 	if (cdr_image_dims(in, len, kind, &w, &h) < 0 || w == 0 || h == 0)
-		return cdr_block(res, "image header unreadable");
+		return cdr_block(res, "broken: image header unreadable");
 	if ((unsigned long long)w * h > (unsigned long long)lim(job->lim, LIM_IMAGE_PIXELS))
-		return cdr_block(res, "limit image_pixels_max: %lux%lu", w, h);
+		return cdr_block(res, "limit:image_pixels_max: %lux%lu", w, h);
 	ctx = fz_new_context(NULL, NULL, 32u << 20);
 	if (!ctx)
 		return -1;
@@ -306,7 +337,20 @@ int cdr_image(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t 
 	const char *type;
 	cdr_kind_t kind = cdr_sniff(in, len, &type);
 	cdr_result_t r;
-	int rc = cdr_image_reencode(job, kind, in, len, &r);
+	int rc, pages = 1;
+
+	if (kind == CT_TIFF) {
+		/* a multi-page TIFF (a scanned FAX) becomes a PDF of its pages */
+		pages = tiff_pages(in, len, lim(job->lim, LIM_IMAGE_PIXELS), lim(job->lim, LIM_PDF_PAGES));
+		if (pages < 0)
+			return cdr_block(res, "limit:image_pixels_max: a TIFF page");
+		if (pages > lim(job->lim, LIM_PDF_PAGES))
+			return cdr_block(res, "limit:pdf_pages_max: TIFF with more than %lld pages",
+					 lim(job->lim, LIM_PDF_PAGES));
+		if (pages > 1)
+			return cdr_tiff_pdf(job, in, len, pages, res);
+	}
+	rc = cdr_image_reencode(job, kind, in, len, &r);
 
 	if (rc == 0 && r.verdict == CDR_SANITIZED) {
 		buf_free(&res->out);
@@ -314,7 +358,7 @@ int cdr_image(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t 
 		buf_init(&r.out, 0);
 		res->verdict = CDR_SANITIZED;
 		res->out_type = r.out_type;
-		rc = cdr_action(res, "re-encoded %s as %s, metadata dropped", type, r.out_type);
+		rc = cdr_action(res, "image-reencoded: %s as %s, metadata dropped", type, r.out_type);
 	} else if (rc == 0) {
 		cdr_block(res, "%s", r.reason);
 	}

@@ -46,6 +46,7 @@ typedef struct pdf_job {
 	bool keep_uri;
 	bool too_deep;
 	bool oom;
+	size_t flat_bytes;  /* encoded page images so far (pdf_flatten_bytes_max) */
 } pdf_job_t;
 
 static void quiet(void *user, const char *msg)
@@ -98,14 +99,14 @@ static int check_doc(pdf_job_t *pj)
 	fz_catch(ctx)
 		pages = -1;
 	if (pages < 0)
-		return cdr_block(pj->res, "PDF: broken page tree");
+		return cdr_block(pj->res, "broken: PDF page tree");
 	pj->res->pages = pages;
 	if (pages == 0)
-		return cdr_block(pj->res, "PDF: no pages");
+		return cdr_block(pj->res, "broken: PDF without pages");
 	if (pages > lim(pj->job->lim, LIM_PDF_PAGES))
-		return cdr_block(pj->res, "limit pdf_pages_max: %d pages", pages);
+		return cdr_block(pj->res, "limit:pdf_pages_max: %d pages", pages);
 	if (objs > lim(pj->job->lim, LIM_PDF_OBJECTS))
-		return cdr_block(pj->res, "limit pdf_objects_max: %d objects", objs);
+		return cdr_block(pj->res, "limit:pdf_objects_max: %d objects", objs);
 	pj->res->verdict = CDR_SANITIZED; /* provisional: checks passed */
 	return 0;
 }
@@ -150,47 +151,32 @@ static int encode_gray(const fz_pixmap *pix, buf_t *out)
 	return rc;
 }
 
-/* Encode a rendered page: gray → Flate, colour → JPEG (small, fast). */
-static fz_image *pixmap_to_image(fz_context *ctx, fz_pixmap *pix, int dpi, int quality)
+/* A rendered page, encoded: gray → Flate, colour → JPEG (small, fast). */
+typedef struct page_img {
+	fz_buffer *data;
+	int w, h;
+	bool gray;
+} page_img_t;
+
+static int pixmap_encode(fz_context *ctx, fz_pixmap *pix, int quality, page_img_t *pi)
 {
-	fz_compressed_buffer *cbuf = NULL;
-	fz_image *volatile img = NULL;
-	volatile bool gray = is_gray(pix);
 	buf_t enc;
 	int rc;
 
+	pi->gray = is_gray(pix);
+	pi->w = pix->w;
+	pi->h = pix->h;
 	buf_init(&enc, (size_t)1 << 31);
-	rc = gray ? encode_gray(pix, &enc)
-		  : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
-	if (rc < 0) {
-		buf_free(&enc);
-		return NULL;
+	rc = pi->gray ? encode_gray(pix, &enc)
+		      : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
+	if (rc == 0) {
+		fz_try(ctx)
+			pi->data = fz_new_buffer_from_copied_data(ctx, (unsigned char *)enc.data, enc.len);
+		fz_catch(ctx)
+			rc = -1;
 	}
-	fz_var(cbuf);
-	fz_try(ctx) {
-		cbuf = fz_malloc_struct(ctx, fz_compressed_buffer);
-		cbuf->buffer = fz_new_buffer_from_data(ctx, (unsigned char *)enc.data, enc.len);
-		enc.data = NULL;
-		cbuf->params.type = gray ? FZ_IMAGE_FLATE : FZ_IMAGE_JPEG;
-		if (gray) {
-			cbuf->params.u.flate.columns = pix->w;
-			cbuf->params.u.flate.colors = 1;
-			cbuf->params.u.flate.predictor = 1;
-			cbuf->params.u.flate.bpc = 8;
-		} else {
-			cbuf->params.u.jpeg.color_transform = -1;
-		}
-		img = fz_new_image_from_compressed_buffer(ctx, pix->w, pix->h, 8,
-							  gray ? fz_device_gray(ctx) : fz_device_rgb(ctx),
-							  dpi, dpi, 0, 0, NULL, NULL, cbuf, NULL);
-		cbuf = NULL;
-	}
-	fz_always(ctx)
-		fz_drop_compressed_buffer(ctx, cbuf);
-	fz_catch(ctx)
-		img = NULL;
-	free(enc.data);
-	return img;
+	buf_free(&enc);
+	return rc;
 }
 
 /* Zoom for a page: pdf_dpi, lowered so the pixmap fits pdf_page_pixels_max. */
@@ -208,8 +194,31 @@ static float page_zoom(pdf_job_t *pj, fz_rect r, bool *lowered)
 	return zoom;
 }
 
-/* Add a page to dst showing img over the whole page (w × h points). */
-static void add_image_page(fz_context *ctx, pdf_document *dst, fz_image *img, float w, float h)
+/* The image XObject of an encoded page, written as is (already encoded:
+ * MuPDF neither decodes nor caches it). */
+static pdf_obj *add_page_image(fz_context *ctx, pdf_document *dst, const page_img_t *pi)
+{
+	pdf_obj *d = pdf_new_dict(ctx, dst, 8), *ref = NULL;
+
+	fz_try(ctx) {
+		pdf_dict_put(ctx, d, PDF_NAME(Type), PDF_NAME(XObject));
+		pdf_dict_put(ctx, d, PDF_NAME(Subtype), PDF_NAME(Image));
+		pdf_dict_put_int(ctx, d, PDF_NAME(Width), pi->w);
+		pdf_dict_put_int(ctx, d, PDF_NAME(Height), pi->h);
+		pdf_dict_put(ctx, d, PDF_NAME(ColorSpace), pi->gray ? PDF_NAME(DeviceGray) : PDF_NAME(DeviceRGB));
+		pdf_dict_put_int(ctx, d, PDF_NAME(BitsPerComponent), 8);
+		pdf_dict_put(ctx, d, PDF_NAME(Filter), pi->gray ? PDF_NAME(FlateDecode) : PDF_NAME(DCTDecode));
+		ref = pdf_add_stream(ctx, dst, pi->data, d, 1);
+	}
+	fz_always(ctx)
+		pdf_drop_obj(ctx, d);
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+	return ref;
+}
+
+/* Add a page to dst showing the image over the whole page (w × h points). */
+static void add_image_page(fz_context *ctx, pdf_document *dst, const page_img_t *pi, float w, float h)
 {
 	pdf_obj *res = NULL, *ref = NULL, *page = NULL;
 	fz_buffer *cont = NULL;
@@ -219,7 +228,7 @@ static void add_image_page(fz_context *ctx, pdf_document *dst, fz_image *img, fl
 	fz_var(page);
 	fz_var(cont);
 	fz_try(ctx) {
-		ref = pdf_add_image(ctx, dst, img);
+		ref = add_page_image(ctx, dst, pi);
 		res = pdf_new_dict(ctx, dst, 1);
 		pdf_dict_puts(ctx, pdf_dict_put_dict(ctx, res, PDF_NAME(XObject), 1), "Im0", ref);
 		cont = fz_new_buffer(ctx, 64);
@@ -237,19 +246,23 @@ static void add_image_page(fz_context *ctx, pdf_document *dst, fz_image *img, fl
 		fz_rethrow(ctx);
 }
 
-/* Render page i of the source and append it to dst. 0, or -1 (broken page). */
+/* Render page i of the source and append it to dst. 0, -1 (broken page),
+ * FLAT_MEMORY (out of memory: the worker's address space is the limit) or
+ * FLAT_BYTES (pdf_flatten_bytes_max). */
+#define FLAT_MEMORY (-2)
+#define FLAT_BYTES (-3)
 static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_count)
 {
 	fz_context *ctx = pj->ctx;
 	fz_page *page = NULL;
 	fz_pixmap *pix = NULL;
-	fz_image *img = NULL;
+	page_img_t pi = { 0 };
 	volatile int rc = 0;
 	volatile bool lowered = false;
 
 	fz_var(page);
 	fz_var(pix);
-	fz_var(img);
+	fz_var(pi);
 	fz_try(ctx) {
 		page = fz_load_page(ctx, (fz_document *)pj->doc, i);
 		fz_rect r = fz_bound_page(ctx, page);
@@ -257,21 +270,23 @@ static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_co
 		float zoom = page_zoom(pj, r, &low);
 		lowered = low;
 		pix = fz_new_pixmap_from_page(ctx, page, fz_scale(zoom, zoom), fz_device_rgb(ctx), 0);
-		img = pixmap_to_image(ctx, pix, (int)(zoom * 72.0f + 0.5f),
-				      (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY));
-		if (!img)
-			fz_throw(ctx, FZ_ERROR_GENERIC, "image");
+		if (pixmap_encode(ctx, pix, (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY), &pi) < 0)
+			fz_throw(ctx, FZ_ERROR_MEMORY, "image");
 		fz_drop_pixmap(ctx, pix);
 		pix = NULL;
-		add_image_page(ctx, dst, img, fmaxf(r.x1 - r.x0, 1), fmaxf(r.y1 - r.y0, 1));
+		pj->flat_bytes += pi.data->len;
+		if (pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES))
+			fz_throw(ctx, FZ_ERROR_GENERIC, "pdf_flatten_bytes_max");
+		add_image_page(ctx, dst, &pi, fmaxf(r.x1 - r.x0, 1), fmaxf(r.y1 - r.y0, 1));
 	}
 	fz_always(ctx) {
-		fz_drop_image(ctx, img);
+		fz_drop_buffer(ctx, pi.data);
 		fz_drop_pixmap(ctx, pix);
 		fz_drop_page(ctx, page);
 	}
 	fz_catch(ctx)
-		rc = -1;
+		rc = pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES) ? FLAT_BYTES
+		   : fz_caught(ctx) == FZ_ERROR_MEMORY ? FLAT_MEMORY : -1;
 	*lowered_count += lowered;
 	return rc;
 }
@@ -316,6 +331,17 @@ static int save_doc(fz_context *ctx, pdf_document *doc, int garbage, buf_t *out)
 	return rc;
 }
 
+/* Block with the true reason of a page that could not be flattened. */
+static void flatten_failed(cdr_result_t *res, int why, int i)
+{
+	if (why == FLAT_MEMORY)
+		cdr_block(res, "limit:worker_memory_max: page %d needs more memory", i + 1);
+	else if (why == FLAT_BYTES)
+		cdr_block(res, "limit:pdf_flatten_bytes_max: page %d", i + 1);
+	else
+		cdr_block(res, "broken: PDF page %d could not be rendered", i + 1);
+}
+
 static int flatten(pdf_job_t *pj)
 {
 	pdf_document *volatile dst = NULL;
@@ -327,22 +353,112 @@ static int flatten(pdf_job_t *pj)
 		return -1;
 	for (int i = 0; i < pj->res->pages && pj->res->verdict == CDR_SANITIZED; i++) {
 		if (cdr_timed_out(pj->job))
-			cdr_block(pj->res, "limit cdr_time_max");
-		else if (flatten_page(pj, dst, i, &lowered) < 0)
-			cdr_block(pj->res, "PDF: page %d could not be rendered", i + 1);
+			cdr_block(pj->res, "limit:cdr_time_max");
+		else if ((rc = flatten_page(pj, dst, i, &lowered)) < 0)
+			flatten_failed(pj->res, rc, i);
 	}
+	rc = 0;
 	if (pj->res->verdict == CDR_SANITIZED && save_doc(pj->ctx, dst, 0, &pj->res->out) < 0)
-		cdr_block(pj->res, "PDF: could not write the flattened document");
+		cdr_block(pj->res, "internal-error: PDF could not be written");
 	pdf_drop_document(pj->ctx, dst);
 	if (pj->res->verdict != CDR_SANITIZED)
 		goto out;
 	pj->res->mode = "flatten";
 	pj->res->out_type = "pdf";
-	if (cdr_action(pj->res, "flattened %d pages to images at %d dpi", pj->res->pages, dpi) < 0 ||
-	    (lowered && cdr_action(pj->res, "rendered %d large pages below %d dpi (pdf_page_pixels_max)",
+	if (cdr_action(pj->res, "pdf-flattened: %d pages at %d dpi", pj->res->pages, dpi) < 0 ||
+	    (lowered && cdr_action(pj->res, "pdf-resolution-lowered: %d pages below %d dpi (pdf_page_pixels_max)",
 				   lowered, dpi) < 0))
 		rc = -1;
 out:
+	return rc;
+}
+
+/* ---- multi-page TIFF → PDF -------------------------------------------- */
+
+/* TIFF page k as an encoded page image (RGB without alpha, then the same
+ * encoding as flattened pages); *w, *h get its size in points. */
+static void tiff_page(fz_context *ctx, const unsigned char *in, size_t len, int k, int quality,
+		      page_img_t *pi, float *w, float *h)
+{
+	fz_pixmap *pix = NULL, *rgb = NULL;
+
+	fz_var(pix);
+	fz_var(rgb);
+	fz_try(ctx) {
+		pix = fz_load_tiff_subimage(ctx, in, len, k);
+		rgb = fz_convert_pixmap(ctx, pix, fz_device_rgb(ctx), NULL, NULL, fz_default_color_params, 0);
+		*w = (float)rgb->w * 72.0f / (float)(pix->xres > 0 ? pix->xres : 72);
+		*h = (float)rgb->h * 72.0f / (float)(pix->yres > 0 ? pix->yres : 72);
+		if (pixmap_encode(ctx, rgb, quality, pi) < 0)
+			fz_throw(ctx, FZ_ERROR_MEMORY, "encode");
+	}
+	fz_always(ctx) {
+		fz_drop_pixmap(ctx, rgb);
+		fz_drop_pixmap(ctx, pix);
+	}
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+}
+
+static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, pdf_document *dst,
+			   const unsigned char *in, size_t len, int pages, cdr_result_t *res)
+{
+	volatile size_t bytes = 0;
+	volatile int kept = 0;
+
+	for (int k = 0; k < pages; k++) {
+		page_img_t pi = { 0 };
+		float w = 1, h = 1;
+		volatile bool ok = true;
+
+		if (cdr_timed_out(job))
+			return cdr_block(res, "limit:cdr_time_max");
+		fz_try(ctx) {
+			tiff_page(ctx, in, len, k, (int)cfg_int(job->cfg, CFG_IMAGE_JPEG_QUALITY), &pi, &w, &h);
+			bytes += pi.data->len;
+			if (bytes > (size_t)lim(job->lim, LIM_PDF_FLATTEN_BYTES))
+				fz_throw(ctx, FZ_ERROR_GENERIC, "budget");
+			add_image_page(ctx, dst, &pi, fmaxf(w, 1), fmaxf(h, 1));
+		}
+		fz_always(ctx)
+			fz_drop_buffer(ctx, pi.data);
+		fz_catch(ctx)
+			ok = false;
+		if (bytes > (size_t)lim(job->lim, LIM_PDF_FLATTEN_BYTES))
+			return cdr_block(res, "limit:pdf_flatten_bytes_max: TIFF page %d", k + 1);
+		if (!ok && cdr_action(res, "tiff-pages-lost: page %d of %d could not be decoded", k + 1, pages) < 0)
+			return -1;
+		kept += ok;
+	}
+	res->pages = kept;
+	return kept ? 0 : cdr_block(res, "broken: no TIFF page could be decoded");
+}
+
+int cdr_tiff_pdf(cdr_job_t *job, const unsigned char *in, size_t len, int pages, cdr_result_t *res)
+{
+	fz_context *ctx = new_ctx();
+	pdf_document *volatile dst = NULL;
+	int rc = -1;
+
+	if (!ctx)
+		return -1;
+	fz_try(ctx)
+		dst = pdf_create_document(ctx);
+	fz_catch(ctx)
+		goto out;
+	res->verdict = CDR_SANITIZED; /* provisional */
+	rc = tiff_pages_into(job, ctx, dst, in, len, pages, res);
+	if (rc < 0 || res->verdict != CDR_SANITIZED)
+		goto out;
+	if (save_doc(ctx, dst, 0, &res->out) < 0) {
+		rc = res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
+		goto out;
+	}
+	res->out_type = "pdf";
+	rc = cdr_action(res, "tiff-pages-to-pdf: %d of %d pages", res->pages, pages);
+out:
+	pdf_drop_document(ctx, dst);
+	fz_drop_context(ctx);
 	return rc;
 }
 
@@ -361,20 +477,42 @@ static bool name_in(fz_context *ctx, pdf_obj *n, const char *const *set, size_t 
 	return false;
 }
 
-/* Is this dict an action we remove? Returns its /S name or NULL. */
-static const char *bad_action(pdf_job_t *pj, pdf_obj *d)
-{
-	static const char *const bad[] = {
-		"JavaScript", "Launch", "SubmitForm", "ImportData", "GoToR", "GoToE",
-		"Rendition", "Movie", "Sound", "RichMediaExecute", "ResetForm",
-	};
-	pdf_obj *s = pdf_dict_get(pj->ctx, d, PDF_NAME(S));
+/* Every action type of PDF 2.0 §12.6.4 (and Adobe's extensions): a dict
+ * whose /S is one of these is an action wherever it is found. */
+static const char *const action_types[] = {
+	"GoTo", "GoToR", "GoToE", "GoToDp", "Launch", "Thread", "URI", "Sound", "Movie",
+	"Hide", "Named", "SubmitForm", "ResetForm", "ImportData", "SetOCGState", "Rendition",
+	"Trans", "GoTo3DView", "JavaScript", "RichMediaExecute",
+};
 
-	if (name_in(pj->ctx, s, bad, MUGAI_ARRAY_LEN(bad)))
-		return pdf_to_name(pj->ctx, s);
-	if (!pj->keep_uri && pdf_name_eq(pj->ctx, s, PDF_NAME(URI)))
-		return "URI";
-	return NULL;
+/* The allowlist: GoTo (a destination inside this document), the Named
+ * navigation actions, and URI when pdf_keep_uri is set. */
+static bool action_allowed(pdf_job_t *pj, pdf_obj *d, pdf_obj *s)
+{
+	static const char *const named[] = { "NextPage", "PrevPage", "FirstPage", "LastPage" };
+	fz_context *ctx = pj->ctx;
+
+	if (pdf_name_eq(ctx, s, PDF_NAME(GoTo)))
+		return true;
+	if (pdf_name_eq(ctx, s, PDF_NAME(Named)))
+		return name_in(ctx, pdf_dict_get(ctx, d, PDF_NAME(N)), named, MUGAI_ARRAY_LEN(named));
+	return pj->keep_uri && pdf_name_eq(ctx, s, PDF_NAME(URI));
+}
+
+/* Is this dict an action we remove? Returns its type (or "unknown") or
+ * NULL. in_action: the dict is the value of /A, /Next or /OpenAction, so it
+ * is an action whatever its /S says. */
+static const char *bad_action(pdf_job_t *pj, pdf_obj *d, bool in_action)
+{
+	fz_context *ctx = pj->ctx;
+	pdf_obj *s = pdf_dict_get(ctx, d, PDF_NAME(S));
+
+	if (!in_action && !pdf_name_eq(ctx, pdf_dict_get(ctx, d, PDF_NAME(Type)), PDF_NAME(Action)) &&
+	    !name_in(ctx, s, action_types, MUGAI_ARRAY_LEN(action_types)))
+		return NULL;
+	if (pdf_dict_len(ctx, d) == 0 || action_allowed(pj, d, s))
+		return NULL;
+	return pdf_is_name(ctx, s) ? pdf_to_name(ctx, s) : "unknown";
 }
 
 /* Is this dict an annotation we remove? Returns its /Subtype or NULL. */
@@ -414,29 +552,63 @@ static void drop_keys(pdf_job_t *pj, pdf_obj *d)
 			break;
 		if (pdf_dict_gets(ctx, d, keys[i])) {
 			pdf_dict_dels(ctx, d, keys[i]);
-			note(pj, "removed /", keys[i], "");
+			note(pj, i < 4 || i == MUGAI_ARRAY_LEN(keys) - 1 ? "pdf-action-removed: /" : "pdf-part-removed: /", keys[i], "");
 		}
 	}
 }
 
 static void scrub(pdf_job_t *pj, pdf_obj *o, int depth);
 
+/* Is o (direct or indirect) an action outside the allowlist? */
+static const char *bad_action_value(pdf_job_t *pj, pdf_obj *o)
+{
+	pdf_obj *r = pdf_resolve_indirect(pj->ctx, o);
+
+	return pdf_is_dict(pj->ctx, r) ? bad_action(pj, r, true) : NULL;
+}
+
+/* The values of /A and /Next (one action or an array of them) are actions
+ * whatever their /S: unknown or unlisted ones are cut off here, also when
+ * they are indirect objects shared with other places. */
+static void drop_actions(pdf_job_t *pj, pdf_obj *d)
+{
+	fz_context *ctx = pj->ctx;
+	pdf_obj *keys[] = { PDF_NAME(A), PDF_NAME(Next) };
+	const char *what;
+
+	for (size_t k = 0; k < MUGAI_ARRAY_LEN(keys); k++) {
+		pdf_obj *v = pdf_dict_get(ctx, d, keys[k]);
+
+		if (pdf_is_array(ctx, v)) {
+			for (int i = pdf_array_len(ctx, v) - 1; i >= 0; i--)
+				if ((what = bad_action_value(pj, pdf_array_get(ctx, v, i))) != NULL) {
+					note(pj, "pdf-action-removed: ", what, " action");
+					pdf_array_delete(ctx, v, i);
+				}
+		} else if (v && (what = bad_action_value(pj, v)) != NULL) {
+			note(pj, "pdf-action-removed: ", what, " action");
+			pdf_dict_del(ctx, d, keys[k]);
+		}
+	}
+}
+
 static void scrub_dict(pdf_job_t *pj, pdf_obj *d, int depth)
 {
 	fz_context *ctx = pj->ctx;
 	const char *what;
 
-	if ((what = bad_action(pj, d)) != NULL) {
-		note(pj, "removed ", what, " action");
+	if ((what = bad_action(pj, d, false)) != NULL) {
+		note(pj, "pdf-action-removed: ", what, " action");
 		empty_dict(ctx, d);
 		return;
 	}
 	if ((what = bad_annot(pj, d)) != NULL) {
-		note(pj, "removed ", what, " annotation");
+		note(pj, "pdf-annotation-removed: ", what, " annotation");
 		empty_dict(ctx, d);
 		return;
 	}
 	drop_keys(pj, d);
+	drop_actions(pj, d);
 	for (int i = 0; i < pdf_dict_len(ctx, d); i++)
 		scrub(pj, pdf_dict_get_val(ctx, d, i), depth + 1);
 }
@@ -468,7 +640,7 @@ static void scrub_stream(pdf_job_t *pj, int num, pdf_obj *o)
 
 	if (!pdf_name_eq(ctx, pdf_dict_get(ctx, o, PDF_NAME(Type)), PDF_NAME(EmbeddedFile)))
 		return;
-	note(pj, "removed ", "EmbeddedFile", " stream");
+	note(pj, "pdf-part-removed: ", "EmbeddedFile", " stream");
 	ref = pdf_new_indirect(ctx, pj->doc, num, 0);
 	empty = fz_new_buffer(ctx, 1);
 	fz_try(ctx) {
@@ -534,7 +706,7 @@ static int scrub_all(pdf_job_t *pj)
 
 	for (int i = 1; i < n && !pj->oom; i++) {
 		if ((i & 1023) == 0 && cdr_timed_out(pj->job))
-			return cdr_block(pj->res, "limit cdr_time_max");
+			return cdr_block(pj->res, "limit:cdr_time_max");
 		scrub_object(pj, i);
 	}
 	fz_try(ctx) {
@@ -542,11 +714,11 @@ static int scrub_all(pdf_job_t *pj)
 		prune_annots(pj);
 	}
 	fz_catch(ctx)
-		rc = cdr_block(pj->res, "PDF: broken structure");
+		rc = cdr_block(pj->res, "broken: PDF structure");
 	if (pj->oom)
 		return -1;
 	if (pj->too_deep)
-		return cdr_block(pj->res, "PDF: objects nested deeper than %d", PDF_NEST_MAX);
+		return cdr_block(pj->res, "broken: PDF objects nested deeper than %d", PDF_NEST_MAX);
 	return rc;
 }
 
@@ -626,10 +798,10 @@ static int rebuild(pdf_job_t *pj)
 
 	pj->keep_uri = cfg_int(pj->job->cfg, CFG_PDF_KEEP_URI) != 0;
 	if (pdf_was_repaired(pj->ctx, pj->doc) &&
-	    cdr_action(pj->res, "repaired broken cross-reference table") < 0)
+	    cdr_action(pj->res, "pdf-repaired: broken cross-reference table") < 0)
 		return -1;
 	if (pdf_count_versions(pj->ctx, pj->doc) > 1 &&
-	    cdr_action(pj->res, "collapsed %d incremental updates", pdf_count_versions(pj->ctx, pj->doc) - 1) < 0)
+	    cdr_action(pj->res, "pdf-versions-collapsed: %d incremental updates", pdf_count_versions(pj->ctx, pj->doc) - 1) < 0)
 		return -1;
 	if (scrub_all(pj) < 0 || pj->res->verdict != CDR_SANITIZED)
 		return pj->oom ? -1 : 0;
@@ -638,9 +810,9 @@ static int rebuild(pdf_job_t *pj)
 	fz_catch(pj->ctx)
 		rc = -2;
 	if (rc == -2)
-		return cdr_block(pj->res, "PDF: page tree cannot be rebuilt");
+		return cdr_block(pj->res, "broken: PDF page tree cannot be rebuilt");
 	if (save_doc(pj->ctx, pj->doc, 2, &pj->res->out) < 0)
-		return cdr_block(pj->res, "PDF: could not write the rebuilt document");
+		return cdr_block(pj->res, "internal-error: PDF could not be written");
 	pj->res->mode = "rebuild";
 	pj->res->out_type = "pdf";
 	return rc;
@@ -656,7 +828,7 @@ int cdr_pdf(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 		return -1;
 	pj.doc = open_doc(pj.ctx, in, len);
 	if (!pj.doc) {
-		cdr_block(res, "PDF: cannot be parsed");
+		cdr_block(res, "broken: PDF cannot be parsed");
 		goto out;
 	}
 	if (check_doc(&pj) < 0 || res->verdict != CDR_SANITIZED)

@@ -10,7 +10,9 @@
  * text_output_charset = cp932 (unencodable characters become '?', counted).
  *
  * A file whose name ends in .csv or .tsv is treated as CSV (RFC 4180
- * quoting): every cell that starts with = + - @ TAB or CR and is not a plain
+ * quoting, rows ended by CR, LF or CRLF as Excel does, a first line "sep=X"
+ * honoured and kept): every cell that starts, possibly after blanks, with
+ * = + - @ (ASCII, full-width or small form) or TAB and is not a plain
  * number gets a leading apostrophe, so spreadsheet software shows it as
  * text instead of evaluating it (CSV/formula injection, DDE).
  *
@@ -69,13 +71,25 @@ static int clean(const char *in, size_t len, buf_t *out, size_t *dropped)
 
 /* ---- CSV --------------------------------------------------------------- */
 
+/* Full-width and small-form signs that Excel (with a Japanese IME) takes as
+ * the start of a formula, like their ASCII forms: ＝ ＋ － ＠ − ﹦ ﹢ ﹣ ﹫. */
+static const char *const wide_signs[] = {
+	"\xef\xbc\x9d", "\xef\xbc\x8b", "\xef\xbc\x8d", "\xef\xbc\xa0", "\xe2\x88\x92",
+	"\xef\xb9\xa6", "\xef\xb9\xa2", "\xef\xb9\xa3", "\xef\xb9\xab",
+};
+
+static bool row_end(char ch)
+{
+	return ch == '\n' || ch == '\r';
+}
+
 static bool plain_number(const char *p, const char *end, char sep)
 {
 	bool digit = false;
 
 	if (p < end && (*p == '-' || *p == '+'))
 		p++;
-	for (; p < end && *p != sep && *p != '\n' && *p != '\r' && *p != '"'; p++) {
+	for (; p < end && *p != sep && !row_end(*p) && *p != '"'; p++) {
 		if (*p >= '0' && *p <= '9')
 			digit = true;
 		else if (*p != '.' && *p != ',')
@@ -84,17 +98,47 @@ static bool plain_number(const char *p, const char *end, char sep)
 	return digit;
 }
 
-static bool cell_bad(const char *p, const char *end, char sep)
+/* Skip what Excel ignores before a formula sign: spaces, TAB (unless it is
+ * the separator), ideographic space, and, inside quotes, line breaks. */
+static const char *skip_blank(const char *p, const char *end, char sep, bool quoted)
 {
-	if (p >= end)
-		return false;
-	if (*p == '\r')
-		return !(p + 1 < end && p[1] == '\n');
-	if (*p == '=' || *p == '@' || *p == '\t')
-		return *p != sep;
-	if (*p == '+' || *p == '-')
-		return !plain_number(p, end, sep);
+	while (p < end) {
+		if ((*p == ' ' || *p == '\t') && *p != sep)
+			p++;
+		else if (quoted && row_end(*p))
+			p++;
+		else if (end - p >= 3 && memcmp(p, "\xe3\x80\x80", 3) == 0)
+			p += 3;
+		else
+			break;
+	}
+	return p;
+}
+
+static bool wide_sign(const char *q, const char *end)
+{
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(wide_signs); i++) {
+		size_t n = strlen(wide_signs[i]);
+
+		if ((size_t)(end - q) >= n && memcmp(q, wide_signs[i], n) == 0)
+			return true;
+	}
 	return false;
+}
+
+/* Does the cell at p start (after blanks) with a formula sign? A sign after
+ * blanks is always neutralized; a bare +/- only when not a plain number. */
+static bool cell_bad(const char *p, const char *end, char sep, bool quoted)
+{
+	const char *q = skip_blank(p, end, sep, quoted);
+
+	if (q >= end || *q == sep)
+		return q != p && *p == '\t'; /* a TAB-led cell, as before */
+	if (*q == '=' || *q == '@' || wide_sign(q, end))
+		return true;
+	if (*q == '+' || *q == '-')
+		return q != p || !plain_number(q, end, sep);
+	return *p == '\t';
 }
 
 typedef struct csv {
@@ -114,20 +158,51 @@ static int csv_start(csv_t *c)
 			return -1;
 		c->p++;
 	}
-	if (cell_bad(c->p, c->end, c->sep)) {
+	if (cell_bad(c->p, c->end, c->sep, c->quoted)) {
 		c->fixed++;
 		return buf_putc(c->out, '\'');
 	}
 	return 0;
 }
 
-static int csv_neutralize(const char *in, size_t len, char sep, buf_t *out, size_t *fixed)
+/* A first line "sep=X" (any letter case) makes Excel split on X. Returns X,
+ * or 0 when there is no such line; *skip gets the line's length with its
+ * line break (the line is kept in the output, so that Excel splits the
+ * output exactly as it was neutralized). */
+static char sep_line(const char *in, size_t len, size_t *skip)
+{
+	size_t n = 5;
+
+	if (len < 5 || strncasecmp(in, "sep=", 4) != 0)
+		return 0;
+	if ((unsigned char)in[4] < 0x20 || (unsigned char)in[4] >= 0x7f || in[4] == '"')
+		return 0;
+	if (n < len && !row_end(in[n]))
+		return 0;
+	if (n < len && in[n] == '\r')
+		n++;
+	if (n < len && in[n] == '\n')
+		n++;
+	*skip = n;
+	return in[4];
+}
+
+static int csv_neutralize(const char *in, size_t len, char sep, buf_t *out, size_t *fixed,
+			  bool *sep_seen)
 {
 	csv_t c = { .p = in, .end = in + len, .sep = sep, .at_start = true, .out = out };
+	size_t skip = 0;
+	char x = sep_line(in, len, &skip);
 
+	*sep_seen = x != 0;
+	if (x) {
+		c.sep = x;
+		if (buf_append(out, in, skip) < 0)
+			return -1;
+		c.p += skip;
+	}
 	while (c.p < c.end) {
-		if (c.at_start && *c.p != sep && *c.p != '\n' &&
-		    !(*c.p == '\r' && c.p + 1 < c.end && c.p[1] == '\n') && csv_start(&c) < 0)
+		if (c.at_start && *c.p != c.sep && !row_end(*c.p) && csv_start(&c) < 0)
 			return -1;
 		if (c.p >= c.end)
 			break;
@@ -139,8 +214,8 @@ static int csv_neutralize(const char *in, size_t len, char sep, buf_t *out, size
 			} else {
 				c.quoted = false;
 			}
-		} else if (!c.quoted && (*c.p == sep || *c.p == '\n')) {
-			c.at_start = true;
+		} else if (!c.quoted && (*c.p == c.sep || row_end(*c.p))) {
+			c.at_start = true; /* CR, LF and CRLF all end a row */
 		}
 		if (buf_putc(out, *c.p++) < 0)
 			return -1;
@@ -190,18 +265,18 @@ static int finish(cdr_job_t *job, buf_t *utf8, cdr_result_t *res)
 		return buf_append(&res->out, utf8->data, utf8->len);
 	if (to_cp932(utf8, &res->out, &lost) < 0)
 		return -1;
-	return lost ? cdr_action(res, "%zu characters not in CP932 became '?'", lost) : 0;
+	return lost ? cdr_action(res, "text-cp932-lossy: %zu characters not in CP932 became '?'", lost) : 0;
 }
 
 static int report(cdr_result_t *res, const charset_stats_t *st, size_t dropped, size_t fixed)
 {
-	if (cdr_action(res, "decoded %s to %s", st->used ? st->used : "UTF-8", "UTF-8") < 0)
+	if (cdr_action(res, "text-decoded: %s to %s", st->used ? st->used : "UTF-8", "UTF-8") < 0)
 		return -1;
-	if (st->losses && cdr_action(res, "%zu undecodable characters became U+FFFD", st->losses) < 0)
+	if (st->losses && cdr_action(res, "text-undecodable: %zu undecodable characters became U+FFFD", st->losses) < 0)
 		return -1;
-	if (dropped && cdr_action(res, "removed %zu control characters", dropped) < 0)
+	if (dropped && cdr_action(res, "text-controls-removed: %zu control characters", dropped) < 0)
 		return -1;
-	if (fixed && cdr_action(res, "neutralized %zu CSV formula cells", fixed) < 0)
+	if (fixed && cdr_action(res, "csv-formula-neutralized: %zu CSV formula cells", fixed) < 0)
 		return -1;
 	return 0;
 }
@@ -211,6 +286,7 @@ int cdr_text(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *
 	const char *ext = cdr_name_ext(job->name);
 	bool csv = !strcasecmp(ext, "csv") || !strcasecmp(ext, "tsv");
 	size_t max = res->out.max, dropped = 0, fixed = 0;
+	bool sep_seen = false;
 	charset_stats_t st = { 0 };
 	buf_t dec, cl, neu;
 	int rc = -1;
@@ -222,17 +298,19 @@ int cdr_text(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *
 	    clean(dec.data ? dec.data : "", dec.len, &cl, &dropped) < 0)
 		goto out;
 	if (csv && csv_neutralize(cl.data ? cl.data : "", cl.len,
-				  strcasecmp(ext, "tsv") ? ',' : '\t', &neu, &fixed) < 0)
+				  strcasecmp(ext, "tsv") ? ',' : '\t', &neu, &fixed, &sep_seen) < 0)
+		goto out;
+	if (sep_seen && cdr_action(res, "csv-sep-line: separator from the first line sep=") < 0)
 		goto out;
 	if (finish(job, csv ? &neu : &cl, res) < 0 || report(res, &st, dropped, fixed) < 0)
 		goto out;
 	res->type = csv ? "csv" : "text";
 	res->out_type = res->type;
 	res->verdict = CDR_SANITIZED;
-	rc = res->out.len ? 0 : cdr_block(res, "empty after sanitizing");
+	rc = res->out.len ? 0 : cdr_block(res, "empty-after-sanitizing");
 out:
 	if (rc < 0 && (dec.capped || cl.capped || neu.capped || res->out.capped))
-		rc = cdr_block(res, "limit cdr_output_max");
+		rc = cdr_block(res, "limit:cdr_output_max");
 	buf_free(&dec);
 	buf_free(&cl);
 	buf_free(&neu);

@@ -24,6 +24,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zip.h>
 
 #include "common/utf8.h"
@@ -65,7 +66,7 @@ static int parse_cd_ent(const unsigned char *in, size_t cd_end, size_t *pos, cd_
 	size_t nlen, elen, clen;
 
 	if (*pos + 46 > cd_end || memcmp(p, "PK\x01\x02", 4) != 0)
-		return cdr_block(res, "zip: broken central directory"), -1;
+		return cdr_block(res, "broken: zip broken central directory"), -1;
 	e->flags = rd16(p + 8);
 	e->method = rd16(p + 10);
 	e->crc = rd32(p + 16);
@@ -77,19 +78,19 @@ static int parse_cd_ent(const unsigned char *in, size_t cd_end, size_t *pos, cd_
 	e->nlen = nlen;
 	*pos += 46 + nlen + elen + clen;
 	if (*pos > cd_end)
-		return cdr_block(res, "zip: broken central directory"), -1;
+		return cdr_block(res, "broken: zip broken central directory"), -1;
 	if (e->csize == 0xffffffffu || e->usize == 0xffffffffu || e->off == 0xffffffffu)
-		return cdr_block(res, "zip: zip64 entries not supported"), -1;
+		return cdr_block(res, "unsupported-type: zip64 entries"), -1;
 	if (e->off + 30 > cd_end)
-		return cdr_block(res, "zip: local header outside the archive"), -1;
+		return cdr_block(res, "broken: zip local header outside the archive"), -1;
 	l = in + e->off;
 	if (memcmp(l, "PK\x03\x04", 4) != 0 || rd16(l + 26) != nlen ||
 	    memcmp(l + 30, e->name, nlen) != 0 || rd16(l + 8) != e->method ||
 	    (rd16(l + 6) & 1) != (e->flags & 1))
-		return cdr_block(res, "zip: local header disagrees with central directory"), -1;
+		return cdr_block(res, "broken: zip local header disagrees with central directory"), -1;
 	if (!(rd16(l + 6) & 8) && (rd32(l + 18) != e->csize || rd32(l + 22) != e->usize ||
 				   rd32(l + 14) != e->crc))
-		return cdr_block(res, "zip: local header disagrees with central directory"), -1;
+		return cdr_block(res, "broken: zip local header disagrees with central directory"), -1;
 	e->end = e->off + 30 + nlen + rd16(l + 28) + e->csize;
 	return 0;
 }
@@ -107,14 +108,14 @@ static int check_ent(cdr_job_t *job, const cd_ent_t *e, cdr_result_t *res)
 	if (e->flags & 1)
 		return cdr_block(res, "encrypted"), -1;
 	if (e->method != 0 && e->method != 8)
-		return cdr_block(res, "zip: compression method %u not supported", e->method), -1;
+		return cdr_block(res, "unsupported-type: zip compression method %u", e->method), -1;
 	if (e->method == 0 && e->csize != e->usize)
-		return cdr_block(res, "zip: stored entry with differing sizes"), -1;
+		return cdr_block(res, "broken: zip stored entry with differing sizes"), -1;
 	if (e->usize > RATIO_FLOOR &&
 	    (long long)e->usize > (long long)e->csize * lim(job->lim, LIM_ZIP_RATIO))
-		return cdr_block(res, "limit zip_ratio_max: entry %zu:%zu", e->usize, e->csize), -1;
+		return cdr_block(res, "limit:zip_ratio_max: entry %zu:%zu", e->usize, e->csize), -1;
 	if ((long long)e->usize > job->zip_budget)
-		return cdr_block(res, "limit zip_total_max"), -1;
+		return cdr_block(res, "limit:zip_total_max"), -1;
 	job->zip_budget -= (long long)e->usize;
 	return 0;
 }
@@ -128,15 +129,15 @@ static int walk_cd(cdr_job_t *job, const unsigned char *in, size_t len, cd_ent_t
 	size_t cnt, cd_size, cd_off, pos;
 
 	if (eo < 0)
-		return cdr_block(res, "zip: no end of central directory"), -1;
+		return cdr_block(res, "broken: zip no end of central directory"), -1;
 	p = in + eo;
 	cnt = rd16(p + 10), cd_size = rd32(p + 12), cd_off = rd32(p + 16);
 	if (rd16(p + 4) || rd16(p + 6) || rd16(p + 8) != cnt)
-		return cdr_block(res, "zip: multi-disk archive"), -1;
+		return cdr_block(res, "unsupported-type: multi-disk zip archive"), -1;
 	if (cnt == 0xffff || cd_off == 0xffffffffu || cd_off + cd_size > (size_t)eo)
-		return cdr_block(res, "zip: zip64 or broken end record"), -1;
+		return cdr_block(res, "broken: zip zip64 or broken end record"), -1;
 	if ((long long)cnt > lim(job->lim, LIM_ZIP_ENTRIES))
-		return cdr_block(res, "limit zip_entries_max: %zu entries", cnt), -1;
+		return cdr_block(res, "limit:zip_entries_max: %zu entries", cnt), -1;
 	*ents = calloc(cnt ? cnt : 1, sizeof(**ents));
 	if (!*ents)
 		return -2;
@@ -153,7 +154,7 @@ static int check_overlap(cd_ent_t *ents, size_t n, size_t cd_off, cdr_result_t *
 	qsort(ents, n, sizeof(*ents), cmp_off);
 	for (size_t i = 0; i < n; i++)
 		if ((i + 1 < n && ents[i].end > ents[i + 1].off) || ents[i].end > cd_off)
-			return cdr_block(res, "zip: overlapping entries"), -1;
+			return cdr_block(res, "broken: zip overlapping entries"), -1;
 	return 0;
 }
 
@@ -170,7 +171,14 @@ static int check_structure(cdr_job_t *job, const unsigned char *in, size_t len, 
 	return rc;
 }
 
-/* Drop "", ".", "..", drive letters and controls; join with '/'. */
+/* Controls, and the characters Windows refuses in names: ':' would make
+ * "evil.exe:readme.txt" an alternate data stream of evil.exe on NTFS. */
+static bool bad_name_char(char c)
+{
+	return (unsigned char)c < 0x20 || c == 0x7f || strchr(":*?\"<>|", c) != NULL;
+}
+
+/* Drop "", ".", "..", drive letters, controls and ':' (ADS); join with '/'. */
 static int normalize(const char *raw, buf_t *out)
 {
 	const char *p = raw;
@@ -183,7 +191,7 @@ static int normalize(const char *raw, buf_t *out)
 			if (out->len && buf_putc(out, '/') < 0)
 				return -1;
 			for (size_t i = 0; i < n; i++)
-				if (buf_putc(out, (unsigned char)p[i] < 0x20 || p[i] == 0x7f ? '_' : p[i]) < 0)
+				if (buf_putc(out, bad_name_char(p[i]) ? '_' : p[i]) < 0)
 					return -1;
 		}
 		p += n;
@@ -208,7 +216,7 @@ static char *entry_name(zip_t *za, zip_uint64_t i, cdr_result_t *res)
 	    normalize(dec.data ? dec.data : "", &norm) < 0)
 		goto out;
 	if (strcmp(norm.data ? norm.data : "", raw) != 0 &&
-	    cdr_action(res, "renamed entry to %s", norm.data ? norm.data : "") < 0)
+	    cdr_action(res, "entry-renamed: %s", norm.data ? norm.data : "") < 0)
 		goto out;
 	s = buf_steal(&norm, NULL);
 	if (!s)
@@ -260,10 +268,10 @@ static int read_all(zip_t *za, cdr_zip_t *z, cdr_result_t *res)
 			return -2;
 		z->n++;
 		if (read_entry(za, (zip_uint64_t)i, e) < 0)
-			return cdr_block(res, "zip: entry %s cannot be read", e->name), -1;
+			return cdr_block(res, "broken: zip entry %s cannot be read", e->name), -1;
 		for (size_t k = 0; k + 1 < z->n; k++)
 			if (*e->name && strcmp(z->e[k].name, e->name) == 0)
-				return cdr_block(res, "zip: duplicate entry name %s", e->name), -1;
+				return cdr_block(res, "broken: zip duplicate entry name %s", e->name), -1;
 	}
 	return 0;
 }
@@ -282,10 +290,14 @@ int cdr_zip_read(cdr_job_t *job, const unsigned char *in, size_t len, cdr_zip_t 
 	src = zip_source_buffer_create(in, len, 0, NULL);
 	if (!src)
 		return -1;
-	za = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, NULL);
+	/* No ZIP_CHECKCONS: it also compares the local header's "version needed"
+	 * and modification time with the central entry, which Office and unzip
+	 * ignore (valid xlsx files from some writers differ there). What matters
+	 * (name, method, encryption, sizes, CRC, overlaps) check_structure did. */
+	za = zip_open_from_source(src, ZIP_RDONLY, NULL);
 	if (!za) {
 		zip_source_free(src);
-		return cdr_block(res, "zip: archive cannot be opened");
+		return cdr_block(res, "broken: zip archive cannot be opened");
 	}
 	rc = read_all(za, z, res);
 	zip_discard(za);
@@ -402,8 +414,55 @@ static bool is_odf(cdr_zip_t *z)
 	return m && m->len > sizeof(pfx) - 1 && memcmp(m->data, pfx, sizeof(pfx) - 1) == 0;
 }
 
+/* Is name taken (case-insensitively, as on Windows) by a kept entry other than self? */
+static bool name_taken(const cdr_zip_t *z, const cdr_zentry_t *self, const char *name)
+{
+	for (size_t i = 0; i < z->n; i++)
+		if (&z->e[i] != self && z->e[i].keep && strcasecmp(z->e[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Make name unique among kept entries: "a.png" → "a (2).png", "a (3).png"…
+ * (two entries can meet after sanitizing: a.png + a.bmp, b.docx + b.docm). */
+static int unique_name(const cdr_zip_t *z, const cdr_zentry_t *self, char *name, size_t size)
+{
+	char base[1024];
+	const char *slash, *dot;
+	size_t stem;
+
+	if (!name_taken(z, self, name))
+		return 0;
+	if (snprintf(base, sizeof(base), "%s", name) >= (int)sizeof(base))
+		return -1;
+	slash = strrchr(base, '/');
+	dot = strrchr(slash ? slash : base, '.');
+	if (dot == base || (slash && dot == slash + 1))
+		dot = NULL;
+	stem = dot ? (size_t)(dot - base) : strlen(base);
+	for (size_t k = 2; k <= z->n + 1; k++) {
+		int n = snprintf(name, size, "%.*s (%zu)%s", (int)stem, base, k, dot ? dot : "");
+
+		if (n < 0 || (size_t)n >= size)
+			return -1;
+		if (!name_taken(z, self, name))
+			return 0;
+	}
+	return -1;
+}
+
+/* An entry's action keeps its code first: "code: entry: detail". */
+static int nested_action(cdr_result_t *res, const char *entry, const char *text)
+{
+	const char *detail = cdr_words_detail(text);
+	int code = (int)(detail ? (size_t)(detail - 2 - text) : strlen(text));
+
+	return cdr_action(res, "%.*s: %s%s%s", code, text, entry, detail ? ": " : "",
+			  detail ? detail : "");
+}
+
 /* Sanitize one entry in a nested job; replace its data and maybe its name. */
-static int sanitize_entry(cdr_job_t *job, cdr_zentry_t *e, cdr_result_t *res)
+static int sanitize_entry(cdr_job_t *job, cdr_zip_t *z, cdr_zentry_t *e, cdr_result_t *res)
 {
 	cdr_job_t sub = *job;
 	cdr_result_t r;
@@ -414,17 +473,22 @@ static int sanitize_entry(cdr_job_t *job, cdr_zentry_t *e, cdr_result_t *res)
 	sub.name = e->name;
 	rc = cdr_run(&sub, e->data, e->len, &r);
 	job->zip_budget = sub.zip_budget;
-	if (rc == 0 && r.verdict != CDR_SANITIZED) {
-		rc = cdr_action(res, "removed %s: %s", e->name, r.reason);
+	if (rc < 0 || r.verdict != CDR_SANITIZED) {
+		/* an internal failure costs this entry only, with a true reason */
+		rc = cdr_action(res, "entry-removed: %s: %s", e->name,
+				rc < 0 || !r.reason[0] ? "internal-error" : r.reason);
 		goto out;
 	}
-	if (rc < 0 || cdr_output_name(e->name, r.out_type, name, sizeof(name)) < 0)
+	if (cdr_output_name(e->name, r.out_type, name, sizeof(name)) < 0 ||
+	    unique_name(z, e, name, sizeof(name)) < 0) {
+		rc = cdr_action(res, "entry-removed: %s: internal-error: name too long", e->name);
 		goto out;
+	}
 	if (strcmp(name, e->name) != 0 &&
-	    ((rc = cdr_action(res, "renamed %s to %s (%s)", e->name, name, r.out_type)) < 0))
+	    ((rc = cdr_action(res, "entry-renamed: %s to %s (%s)", e->name, name, r.out_type)) < 0))
 		goto out;
 	for (size_t i = 0; i < r.nactions && rc == 0; i++)
-		rc = cdr_action(res, "%s: %s", e->name, r.actions[i].text);
+		rc = nested_action(res, e->name, r.actions[i].text);
 	free(e->data);
 	e->data = (unsigned char *)buf_steal(&r.out, &e->len);
 	e->keep = true;
@@ -443,24 +507,24 @@ static int plain_zip(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 	size_t kept = 0;
 
 	if (cfg_is(job->cfg, CFG_ZIP_POLICY, "remove"))
-		return cdr_block(res, "policy: zip_policy = remove");
+		return cdr_block(res, "policy:zip_policy");
 	if (job->depth >= lim(job->lim, LIM_ZIP_DEPTH))
-		return cdr_block(res, "limit zip_depth_max");
+		return cdr_block(res, "limit:zip_depth_max");
 	for (size_t i = 0; i < z->n; i++) {
 		if (!*z->e[i].name || z->e[i].name[strlen(z->e[i].name) - 1] == '/')
 			continue;
 		if (cdr_timed_out(job))
-			return cdr_block(res, "limit cdr_time_max");
-		if (sanitize_entry(job, &z->e[i], res) < 0)
+			return cdr_block(res, "limit:cdr_time_max");
+		if (sanitize_entry(job, z, &z->e[i], res) < 0)
 			return -1;
 		kept += z->e[i].keep;
 	}
 	if (kept == 0)
-		return cdr_block(res, "zip: no entry could be sanitized%s%.200s%s",
+		return cdr_block(res, "zip-nothing-left: no entry could be sanitized%s%.200s%s",
 				 res->nactions ? " (" : "", res->nactions ? res->actions[0].text : "",
 				 res->nactions ? ")" : "");
 	if (cdr_zip_write(z, NULL, &res->out) < 0)
-		return res->out.capped ? cdr_block(res, "limit cdr_output_max") : -1;
+		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 	res->out_type = "zip";
 	return 0;
 }
@@ -474,10 +538,10 @@ int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 		goto out;
 	if (cdr_zip_find(&z, "[Content_Types].xml")) {
 		rc = cfg_is(job->cfg, CFG_OFFICE_POLICY, "remove")
-			? cdr_block(res, "policy: office_policy = remove") : cdr_ooxml(job, &z, res);
+			? cdr_block(res, "policy:office_policy") : cdr_ooxml(job, &z, res);
 	} else if (is_odf(&z)) {
 		rc = cfg_is(job->cfg, CFG_ODF_POLICY, "remove")
-			? cdr_block(res, "policy: odf_policy = remove") : cdr_odf(job, &z, res);
+			? cdr_block(res, "policy:odf_policy") : cdr_odf(job, &z, res);
 	} else {
 		rc = plain_zip(job, &z, res);
 	}

@@ -57,8 +57,10 @@
 	  "wall-clock seconds the engine spends on one file (checked between pages and entries)") \
 	X(PDF_PAGES, "pdf_pages_max", 500, 1, 100000, "pages", \
 	  "most pages in one PDF; more is blocked (flatten time grows with pages)") \
-	X(PDF_PAGE_PIXELS, "pdf_page_pixels_max", 64 * 1000 * 1000, 1000 * 1000, 1000 * 1000 * 1000, "pixels", \
-	  "largest rendered page when flattening; a larger page is rendered at a lower dpi") \
+	X(PDF_PAGE_PIXELS, "pdf_page_pixels_max", 24 * 1000 * 1000, 1000 * 1000, 1000 * 1000 * 1000, "pixels", \
+	  "largest rendered page when flattening (3 bytes a pixel: 72 MB); a larger page is rendered at a lower dpi") \
+	X(PDF_FLATTEN_BYTES, "pdf_flatten_bytes_max", 64 * MiB, 1 * MiB, 4 * GiB, "bytes", \
+	  "encoded page images held while flattening one PDF; more is blocked (keeps a worker under 256 MB)") \
 	X(PDF_OBJECTS, "pdf_objects_max", 1000000, 100, 100000000, "objects", \
 	  "most objects in one PDF (xref length); more is a resource attack") \
 	X(IMAGE_PIXELS, "image_pixels_max", 100 * 1000 * 1000, 1000, 2000 * 1000 * 1000, "pixels", \

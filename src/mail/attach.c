@@ -23,16 +23,27 @@ bool attach_wanted(const mail_ctx_t *c, GMimeObject *o, removal_t why, bool name
 	return why == RM_ATTACHMENT || (why == RM_IMAGE && named);
 }
 
-static char *actions_text(const cdr_result_t *r)
+/* One action: the Japanese sentence with its detail quoted (notice_lang
+ * ja), or CDR's "code: detail" text (en). */
+static int action_put(buf_t *b, bool ja, const cdr_action_t *a)
+{
+	int rc = ja ? cdr_words_append(a->text, false, b) : buf_puts(b, a->text);
+
+	if (rc == 0 && a->count > 1)
+		rc = ja ? buf_printf(b, "（%u件）", a->count) : buf_printf(b, " (×%u)", a->count);
+	return rc;
+}
+
+static char *actions_text(const mail_ctx_t *c, const cdr_result_t *r)
 {
 	buf_t b;
 
 	buf_init(&b, ACTIONS_TEXT_MAX);
 	for (size_t i = 0; i < r->nactions; i++) {
-		int rc = buf_printf(&b, "%s%s", i ? "; " : "", r->actions[i].text);
+		int rc = buf_puts(&b, i ? (c->ja ? "。" : "; ") : "");
 
-		if (rc == 0 && r->actions[i].count > 1)
-			rc = buf_printf(&b, " (×%u)", r->actions[i].count);
+		if (rc == 0)
+			rc = action_put(&b, c->ja, &r->actions[i]);
 		if (rc < 0) {
 			b.max += 8; /* room for the ellipsis past the cap */
 			buf_rtrim(&b, "; ");
@@ -87,8 +98,24 @@ static int keep_output(mail_ctx_t *c, const cdr_result_t *r, const char *name,
 	it.out_filename = strdup(out_name);
 	it.out_type = strdup(r->out_type);
 	it.out_size = r->out.len;
-	it.actions = actions_text(r);
+	it.actions = actions_text(c, r);
 	return report_attach(c->rep, &it);
+}
+
+/* A blocked file: CDR's reason as a Japanese sentence when notice_lang is ja. */
+static int report_blocked(mail_ctx_t *c, const cdr_result_t *r, const char *name,
+			  const char *mime, size_t size)
+{
+	const char *reason = r->reason[0] ? r->reason : "internal-error";
+	buf_t b;
+	int rc;
+
+	buf_init(&b, ACTIONS_TEXT_MAX);
+	if (c->ja && cdr_words_append(reason, true, &b) == 0 && b.data)
+		reason = b.data;
+	rc = report_remove(c->rep, name, mime, size, RM_BLOCKED, reason);
+	buf_free(&b);
+	return rc;
 }
 
 int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *mime)
@@ -105,8 +132,7 @@ int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *m
 	if (r.verdict == CDR_SANITIZED && rc == 0)
 		rc = keep_output(c, &r, name, mime, ba->len);
 	else
-		rc = report_remove(c->rep, name, mime, ba->len, RM_BLOCKED,
-				   r.reason[0] ? r.reason : "internal error");
+		rc = report_blocked(c, &r, name, mime, ba->len);
 	cdr_result_free(&r);
 	g_byte_array_unref(ba);
 	return rc;

@@ -88,10 +88,10 @@ def test_csv_formula_cells_neutralized():
     (b"MZ\x90\x00\x03" + b"\0" * 60, "a.pdf", "executable"),
     (b"#!/bin/sh\nrm -rf /\n", "a.txt", "script"),
     (b"<html><script>alert(1)</script></html>", "a.txt", "HTML"),
-    (b"hello", "a.js", "dangerous file name extension"),
-    (b"ID;P\nC;Y1;X1;EEXEC(\"calc\")\n", "a.slk", "dangerous"),
+    (b"hello", "a.js", "dangerous-extension: .js"),
+    (b"ID;P\nC;Y1;X1;EEXEC(\"calc\")\n", "a.slk", "dangerous-extension: .slk"),
     (b"", "empty.txt", "empty"),
-    (b"\x00\x01\x02\x03" * 10, "a.bin", "unknown type"),
+    (b"\x00\x01\x02\x03" * 10, "a.bin", "unsupported-type: unknown type"),
 ])
 def test_everything_else_blocked(data, name, reason):
     rc, rep, out = sanitize(data, name)
@@ -169,3 +169,137 @@ def test_corpus_no_crash_and_outputs_check(mode):
                 assert b"vbaProject" not in d or n.endswith(".xml"), (path, n)
                 if n.endswith(".rels"):
                     assert b'TargetMode="External"' not in d, (path, n)
+
+
+def test_reasons_and_actions_in_japanese():
+    """Codes stay machine-readable; the *_ja fields carry the clerk's sentence."""
+    rc, rep, out = sanitize(b"hello", "a.js")
+    assert rep["reason"] == "dangerous-extension: .js"
+    assert rep["reason_ja"] == "開くとプログラムが実行されるおそれのある名前のため添付しませんでした（「.js」）"
+    rc, rep, out = sanitize(b"=1+2,x\r\n", "a.csv")
+    assert rep["verdict"] == "sanitized" and rep["type_ja"] == "CSV（表形式のテキスト）"
+    assert rep["actions"] == ["text-decoded: US-ASCII to UTF-8",
+                              "csv-formula-neutralized: 1 CSV formula cells"]
+    assert rep["actions_ja"] == [
+        "文字コードを変換しました（「US-ASCII to UTF-8」）",
+        "数式として実行されるおそれのあるセルを文字として扱うようにしました（「1 CSV formula cells」）"]
+
+
+def csv_rows(out, sep=","):
+    """Rows as Python's csv module reads them (an independent reader)."""
+    import csv
+    import io
+    return list(csv.reader(io.StringIO(out.decode(), newline=""), delimiter=sep))
+
+
+def test_csv_sep_line_is_honoured_and_kept():
+    """Excel splits on ';' after a first line sep=; (kept, so Excel splits
+    the output the same way); every ';' cell with a formula is neutralized."""
+    src = "sep=;\r\n名前;式;数\r\n山田;=HYPERLINK(\"http://x\");-12\r\n".encode()
+    rc, rep, out = sanitize(src, "a.csv")
+    assert rep["verdict"] == "sanitized"
+    assert out.startswith(b"sep=;\r\n")
+    rows = csv_rows(out[len(b"sep=;\r\n"):], ";")
+    assert rows == [["名前", "式", "数"], ["山田", "'=HYPERLINK(\"http://x\")", "-12"]]
+    assert "csv-sep-line: separator from the first line sep=" in rep["actions"]
+
+
+def test_csv_bare_cr_rows_and_quoted_breaks():
+    src = b"a,b\r=1+1,x\r\"q\r\n=2\",+SUM(A1)\n-3,\"  =3\"\r\nok,@x"
+    rc, rep, out = sanitize(src, "a.csv")
+    rows = csv_rows(out)
+    assert rows == [["a", "b"], ["'=1+1", "x"], ["q\r\n=2", "'+SUM(A1)"], ["-3", "'  =3"],
+                    ["ok", "'@x"]]
+    assert "csv-formula-neutralized: 4 CSV formula cells" in rep["actions"]
+
+
+def test_csv_full_width_and_blank_led_signs():
+    cells = ["＝1+1", "＋A1", "－A1", "＠SUM(A1)", " =1", "\u3000=cmd|'/C calc'!A0", "\t+1",
+             "−1"]
+    src = ",".join(cells).encode() + "\n普通,１２３,-1.5,+81\n".encode()
+    rc, rep, out = sanitize(src, "a.csv")
+    rows = csv_rows(out)
+    assert rows == [["'" + c for c in cells], ["普通", "１２３", "-1.5", "+81"]]
+
+
+def tiff_gray(pages):
+    """A little-endian multi-page TIFF of 8-bit gray, uncompressed, 100 dpi;
+    pages: list of (w, h, pixel bytes)."""
+    out = bytearray(b"II*\0\0\0\0\0")
+    prev_link = 4
+    for w, h, px in pages:
+        data_off = len(out)
+        out += px
+        if len(out) % 2:
+            out += b"\0"
+        res_off = len(out)
+        out += struct.pack("<IIII", 100, 1, 100, 1)
+        tags = [(256, 4, 1, w), (257, 4, 1, h), (258, 3, 1, 8), (259, 3, 1, 1), (262, 3, 1, 1),
+                (273, 4, 1, data_off), (277, 3, 1, 1), (278, 4, 1, h), (279, 4, 1, len(px)),
+                (282, 5, 1, res_off), (283, 5, 1, res_off + 8), (296, 3, 1, 2)]
+        ifd = len(out)
+        struct.pack_into("<I", out, prev_link, ifd)
+        out += struct.pack("<H", len(tags))
+        for tag, typ, cnt, val in tags:
+            out += struct.pack("<HHI", tag, typ, cnt) + (struct.pack("<HH", val, 0) if typ == 3
+                                                         else struct.pack("<I", val))
+        prev_link = len(out)
+        out += b"\0\0\0\0"
+    return bytes(out)
+
+
+def pdf_page_images(data):
+    """(Width, Height, MediaBox, decoded samples) of each page's image, via
+    qpdf --json with decoded stream data (an independent reader)."""
+    import base64
+    import json
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        r = subprocess.run(["qpdf", "--json=2", "--json-stream-data=inline",
+                            "--decode-level=generalized", f.name], capture_output=True)
+        assert r.returncode in (0, 3), r.stderr
+    objs = json.loads(r.stdout)["qpdf"][1]
+
+    def get(v):
+        return objs["obj:" + v].get("value", objs["obj:" + v]) if isinstance(v, str) else v
+    out = []
+    for p in json.loads(r.stdout)["pages"]:
+        page = get(p["object"])
+        xo = get(get(page["/Resources"])["/XObject"])
+        im = objs["obj:" + next(iter(xo.values()))]["stream"]
+        out.append((im["dict"]["/Width"], im["dict"]["/Height"], page["/MediaBox"],
+                    base64.b64decode(im["data"])))
+    return out
+
+
+def test_multipage_tiff_becomes_pdf_with_every_page():
+    pages = [(40, 30, bytes((x * 6 + y) % 256 for y in range(30) for x in range(40))),
+             (50, 20, bytes([200]) * 1000),
+             (30, 30, bytes((x ^ y) * 8 % 256 for y in range(30) for x in range(30)))]
+    rc, rep, out = sanitize(tiff_gray(pages), "fax.tif")
+    assert rep["verdict"] == "sanitized" and rep["type"] == "tiff" and rep["out_type"] == "pdf", rep
+    assert rep["pages"] == 3
+    assert "tiff-pages-to-pdf: 3 of 3 pages" in rep["actions"]
+    assert rep["actions_ja"] == ["複数ページのTIFF画像を、全ページを含むPDFに変換しました（「3 of 3 pages」）"]
+    got = pdf_page_images(out)
+    assert [(w, h) for w, h, _, _ in got] == [(40, 30), (50, 20), (30, 30)]
+    assert [[round(float(v), 2) for v in box] for _, _, box, _ in got] == \
+        [[0, 0, 28.8, 21.6], [0, 0, 36, 14.4], [0, 0, 21.6, 21.6]]   # 100 dpi kept
+    assert [d for _, _, _, d in got] == [px for _, _, px in pages]   # lossless, every pixel
+    # A single page TIFF is still a PNG.
+    rc, rep, out = sanitize(tiff_gray(pages[:1]), "one.tif")
+    assert rep["out_type"] == "png" and out.startswith(b"\x89PNG")
+
+
+def test_multipage_tiff_with_a_broken_page_says_so():
+    pages = [(20, 20, bytes([10]) * 400), (20, 20, bytes([90]) * 400)]
+    src = bytearray(tiff_gray(pages))
+    # Page 2 claims a compression no decoder knows: that page cannot be decoded.
+    second_ifd = len(src) - 4 - 12 * 12 - 2
+    assert struct.unpack_from("<HH", src, second_ifd + 2 + 3 * 12) == (259, 3)
+    struct.pack_into("<H", src, second_ifd + 2 + 3 * 12 + 8, 60000)
+    rc, rep, out = sanitize(bytes(src), "fax.tif")
+    assert rep["verdict"] == "sanitized" and rep["pages"] == 1, rep
+    assert "tiff-pages-lost: page 2 of 2 could not be decoded" in rep["actions"]
+    assert [d for _, _, _, d in pdf_page_images(out)] == [bytes([10]) * 400]

@@ -1,8 +1,11 @@
 """`mugai file sanitize` on PDF: each hostile construct of issue 3 §10, in
 both modes, checked by qpdf (--check, JSON object dump, QDF grep)."""
+import subprocess
+import tempfile
+
 import pytest
 
-from test_file_util import (assert_pdf_clean, pdf, pdf_names, pdf_update, qpdf,
+from test_file_util import (assert_pdf_clean, pdf, pdf_names, pdf_update, qdf_text, qpdf,
                             sanitize, simple_pdf, stream)
 
 MODES = ["flatten", "rebuild"]
@@ -29,7 +32,7 @@ def test_openaction_javascript(mode):
     rep, out = ok(JS_OPENACTION, mode)
     assert_pdf_clean(out)
     if mode == "rebuild":
-        assert "removed /OpenAction" in rep["actions"]
+        assert "pdf-action-removed: /OpenAction" in rep["actions"]
         assert b"Hello mugai" in qpdf("--qdf", "--object-streams=disable", data=out)
 
 
@@ -74,7 +77,7 @@ def test_launch_submitform_gotor_in_annotations(mode):
     names = assert_pdf_clean(out)
     assert "/Win" not in names
     if mode == "rebuild":
-        assert "removed Launch action" in rep["actions"]
+        assert "pdf-action-removed: Launch action" in rep["actions"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -89,7 +92,7 @@ def test_embedded_file_and_attachment_annotation(mode):
     assert_pdf_clean(out)
     assert b"evil payload" not in qpdf("--qdf", "--object-streams=disable", data=out)
     if mode == "rebuild":
-        assert "removed FileAttachment annotation" in rep["actions"]
+        assert "pdf-annotation-removed: FileAttachment annotation" in rep["actions"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -121,7 +124,7 @@ def test_broken_xref_is_repaired(mode):
     rep, out = ok(bytes(src), mode)
     assert_pdf_clean(out)
     if mode == "rebuild":
-        assert "repaired broken cross-reference table" in rep["actions"]
+        assert "pdf-repaired: broken cross-reference table" in rep["actions"]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -176,3 +179,58 @@ def test_default_mode_is_flatten_and_config_selects_rebuild():
 def test_policy_remove_blocks_pdf():
     rc, rep, out = sanitize(JS_OPENACTION, "x.pdf", config="pdf_policy = remove\n")
     assert rep["verdict"] == "blocked" and "pdf_policy" in rep["reason"] and out is None
+
+
+def qpdf_objects(data):
+    """Every object as qpdf --json shows it (an independent reader)."""
+    import json
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(data)
+        f.flush()
+        r = subprocess.run(["qpdf", "--json=2", "--json-key=qpdf", f.name], capture_output=True)
+        assert r.returncode in (0, 3), r.stderr
+        return json.loads(r.stdout)["qpdf"][1]
+
+
+def action_types(data):
+    """The /S of every dict that sits under /A or /Next, or has /Type /Action."""
+    found = []
+
+    def walk(v, key=None):
+        if isinstance(v, dict):
+            if (key in ("/A", "/Next") or v.get("/Type") == "/Action") and "/S" in v:
+                found.append((v["/S"], v.get("/N")))
+            for k, x in v.items():
+                walk(x, k)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x, key)
+    for k, o in qpdf_objects(data).items():
+        if k.startswith("obj:"):
+            walk(o.get("value", o.get("stream", {}).get("dict")))
+    return found
+
+
+def test_rebuild_keeps_only_allowlisted_actions():
+    """Thread (remote /F), SetOCGState, Hide, Named Print, an unknown type,
+    a chained /Next Launch and an outline Launch go; GoTo and Named
+    NextPage/PrevPage stay, and the page text survives."""
+    link = "<< /Type /Annot /Subtype /Link /Rect [0 0 10 10] /A %s >>"
+    src = simple_pdf("/Outlines 13 0 R", "/Annots [6 0 R 7 0 R 8 0 R 9 0 R 10 0 R 11 0 R 12 0 R]", [
+        link % "<< /S /Thread /F (\\\\\\\\evil\\\\share\\\\t.pdf) /D 0 >>",
+        link % "<< /S /GoTo /D [3 0 R /Fit] /Next << /S /Launch /F (calc.exe) >> >>",
+        link % "<< /S /Named /N /NextPage >>",
+        link % "<< /S /Named /N /Print >>",
+        link % "<< /S /SetOCGState /State [/OFF] >>",
+        link % "<< /S /Foo /F (x) >>",
+        "<< /Type /Annot /Subtype /Widget /FT /Btn /T (b) /Rect [0 0 5 5] /A << /S /Hide /T (b) >> >>",
+        "<< /Type /Outlines /First 14 0 R /Last 14 0 R /Count 1 >>",
+        "<< /Title (t) /Parent 13 0 R /A << /S /Launch /F (cmd.exe) >> >>",
+    ])
+    rep, out = ok(src, "rebuild")
+    assert_pdf_clean(out)
+    assert sorted(action_types(out)) == [("/GoTo", None), ("/Named", "/NextPage")]
+    for t in ("Thread", "Launch", "SetOCGState", "Hide", "Foo", "Named"):
+        assert any(a.startswith(f"pdf-action-removed: {t} action") for a in rep["actions"]), t
+    assert b"Hello mugai" in qdf_text(out)
+    assert b"evil" not in qdf_text(out)

@@ -28,7 +28,7 @@ def test_entries_sanitized_recursively():
     assert p["readme.txt"] == b"hello world\n"
     assert set(p) == {"readme.txt", "inner.zip"}
     assert parts(p["inner.zip"])["note.csv"].startswith(b"'=cmd")
-    assert any("removed tool.exe" in a for a in rep["actions"])
+    assert "entry-removed: tool.exe: dangerous-extension: .exe" in rep["actions"]
 
 
 def test_recursive_zip_bomb_depth():
@@ -114,3 +114,46 @@ def test_type_change_renames_entry():
 def test_empty_and_broken_archives_blocked():
     blocked(make_zip([]), "no entry")
     blocked(b"PK\x03\x04garbage", "end of central directory")
+
+
+def bmp(w, h, pixel=(10, 20, 30)):
+    """A 24-bit BMP, w×h of one colour (rows padded to 4 bytes)."""
+    row = bytes(pixel[::-1]) * w + b"\0" * ((4 - w * 3 % 4) % 4)
+    img = row * h
+    return (b"BM" + struct.pack("<IHHI", 54 + len(img), 0, 0, 54) +
+            struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(img), 2835, 2835, 0, 0) + img)
+
+
+def test_colliding_names_get_unique_names():
+    """a.bmp becomes a.png next to a.png; readme.md becomes readme.txt next to
+    readme.txt: both survive under unique names instead of crashing the worker."""
+    from test_file_misc import png
+    src = make_zip([("a.png", png(2, 2)), ("a.bmp", bmp(3, 2)),
+                    ("readme.txt", "text one\n"), ("readme.md", "text two\n")])
+    rep, p = ok(src)
+    assert set(p) == {"a.png", "a (2).png", "readme.txt", "readme (2).txt"}
+    assert p["readme.txt"] == b"text one\n" and p["readme (2).txt"] == b"text two\n"
+    assert p["a (2).png"].startswith(b"\x89PNG") and p["a.png"].startswith(b"\x89PNG")
+    assert "entry-renamed: a.bmp to a (2).png (png)" in rep["actions"]
+    # Same name in another letter case collides on Windows too.
+    rep, p = ok(make_zip([("Memo.txt", "A\n"), ("memo.TXT", "B\n")]))
+    assert set(p) == {"Memo.txt", "memo (2).TXT"}
+
+
+def test_ads_names_are_renamed():
+    rep, p = ok(make_zip([("evil.exe:readme.txt", "hello\n"), ("dir/a<b>.txt", "x\n")]))
+    assert p == {"evil.exe_readme.txt": b"hello\n", "dir/a_b_.txt": b"x\n"}
+    assert not any(":" in n for n in p)
+
+
+def test_local_header_version_and_time_may_differ():
+    """Office and unzip accept a local header whose "version needed" and
+    modification time differ from the central entry's; so does mugai (the
+    fields that matter — name, method, sizes, CRC — are still compared)."""
+    z = bytearray(make_zip([("a.txt", "hello\n"), ("b.txt", "world\n")]))
+    struct.pack_into("<H", z, 4, 45)          # version needed 4.5 (central: 2.0)
+    struct.pack_into("<H", z, 10, 0x1234)     # another time
+    rep, p = ok(bytes(z))
+    assert p == {"a.txt": b"hello\n", "b.txt": b"world\n"}
+    struct.pack_into("<I", z, 14, 0xdeadbeef)  # but a CRC that disagrees is refused
+    blocked(bytes(z), "broken: zip local header disagrees with central directory")

@@ -73,6 +73,19 @@ def test_blocked_files_are_listed_with_their_reason():
     blocked = [i for i in r.report["removed"] if i["reason"] == "blocked"][0]
     assert blocked["detail"]
     assert f"「macro.doc」 (application/msword, 512 バイト) — 無害化できないファイル: 「{blocked['detail']}」" in r.notice
+    assert blocked["detail"] == ("この種類のファイルは無害化できないため添付しませんでした"
+                                 "（「legacy Office (OLE2) or encrypted Office file」）")
+
+
+def test_notice_shows_cdr_actions_in_japanese():
+    src = simple_pdf("/OpenAction << /S /JavaScript /JS (app.alert(1)) >>")
+    r = sanitize(with_files(("見積書.pdf", "application/pdf", src)), config=SANITIZE)
+    assert r.report["sanitized"][0]["actions"].startswith(
+        "PDFを画像に変換しました（文字の検索・コピーはできません）（「1 pages at ")
+    assert "1. 「見積書.pdf」 (" in r.notice and "PDFを画像に変換しました" in r.notice
+    r = sanitize(with_files(("見積書.pdf", "application/pdf", src)),
+                 config=SANITIZE + "notice_lang = en\n")
+    assert r.report["sanitized"][0]["actions"].startswith("pdf-flattened: 1 pages at ")
 
 
 def test_remove_policy_is_still_the_default():
@@ -86,7 +99,7 @@ def test_per_type_policy_remove():
     r = sanitize(with_files(("a.pdf", "application/pdf", simple_pdf())),
                  config=SANITIZE + "pdf_policy = remove\n")
     assert attachments(r) == []
-    assert r.report["removed"][0]["detail"] == "policy: pdf_policy = remove"
+    assert r.report["removed"][0]["detail"] == "設定により、この種類のファイルは添付しないことになっています"
 
 
 def test_quarantined_message_attaches_nothing():

@@ -82,10 +82,46 @@ static void report_json(void **state)
 	buf_init(&j, 4096);
 	assert_int_equal(cdr_result_json(&r, &j), 0);
 	assert_str_eq_msg(j.data, "{\"verdict\":\"blocked\",\"type\":\"exe\",\"out_type\":null,"
-			  "\"mode\":null,\"actions\":[],\"reason\":\"dangerous file name extension .exe\","
+			  "\"mode\":null,\"actions\":[],\"reason\":\"dangerous-extension: .exe\","
+			  "\"type_ja\":\"プログラム\",\"actions_ja\":[],"
+			  "\"reason_ja\":\"開くとプログラムが実行されるおそれのある名前のため添付しませんでした（「.exe」）\","
 			  "\"pages\":0,\"in_bytes\":4,\"out_bytes\":0}");
 	buf_free(&j);
 	cdr_result_free(&r);
+}
+
+/* words.c: codes → Japanese sentences, families by prefix, detail quoted,
+ * unknown codes returned as they are. */
+static void words_japanese(void **state)
+{
+	buf_t b;
+
+	(void)state;
+	assert_string_equal(cdr_words_action("macro-removed: word/vbaProject.bin"), "マクロを削除しました");
+	assert_string_equal(cdr_words_action("pdf-flattened"),
+			    "PDFを画像に変換しました（文字の検索・コピーはできません）");
+	assert_null(cdr_words_action("macro-removed-not: x"));
+	assert_null(cdr_words_action("no such code"));
+	assert_string_equal(cdr_words_reason("encrypted"), "パスワード付きのため無害化できません");
+	assert_string_equal(cdr_words_reason("limit:zip_ratio_max: entry 1:2"),
+			    "大きさや数が上限を超えたため無害化できません");
+	assert_string_equal(cdr_words_reason("limit:pdf_pages_max: 600 pages"),
+			    "ページ数が多すぎるため無害化できません");
+	assert_string_equal(cdr_words_reason("policy:pdf_policy"),
+			    "設定により、この種類のファイルは添付しないことになっています");
+	assert_null(cdr_words_reason("limit"));
+	assert_string_equal(cdr_words_kind("xlsx"), "Excel ブック");
+	assert_string_equal(cdr_words_kind("png"), "画像 (PNG)");
+	assert_null(cdr_words_kind("application/pdf"));
+	assert_string_equal(cdr_words_detail("a: b: c"), "b: c");
+	assert_null(cdr_words_detail("encrypted"));
+	buf_init(&b, 1024);
+	assert_int_equal(cdr_words_append("entry-removed: x.exe: executable", false, &b), 0);
+	assert_string_equal(b.data, "圧縮ファイルの中の無害化できないファイルを削除しました（「x.exe: executable」）");
+	buf_reset(&b);
+	assert_int_equal(cdr_words_append("odd text", true, &b), 0);
+	assert_string_equal(b.data, "odd text");
+	buf_free(&b);
 }
 
 /* A PNG header declaring w×h with nothing after IHDR: if the engine
@@ -217,6 +253,7 @@ int main(void)
 		cmocka_unit_test(sniff_types),
 		cmocka_unit_test(output_names),
 		cmocka_unit_test(report_json),
+		cmocka_unit_test(words_japanese),
 		cmocka_unit_test(png_dims_checked_first),
 		cmocka_unit_test(jpeg_roundtrip_and_truncated),
 		cmocka_unit_test(csv_cells),
