@@ -141,7 +141,7 @@ static int case_twins(ox_t *ox)
 	qsort(names, ox->z->n, sizeof(*names), cmp_ci);
 	for (size_t i = 0; i + 1 < ox->z->n; i++)
 		if (*names[i] && strcasecmp(names[i], names[i + 1]) == 0) {
-			cdr_block(ox->res, "OOXML: part names %.80s and %.80s differ only in letter case",
+			cdr_block(ox->res, "ooxml-case-collision: %.80s, %.80s",
 				  names[i], names[i + 1]);
 			break;
 		}
@@ -364,7 +364,7 @@ static int rewrite_part(ox_t *ox, cdr_zentry_t *e, rewrite_fn fn, const char *ar
 	int rc = -1;
 
 	if ((long long)e->len > lim(ox->job->lim, LIM_XML_PART))
-		return cdr_block(ox->res, "limit xml_part_max: %s", e->name);
+		return cdr_block(ox->res, "limit:xml_part_max: %s", e->name);
 	doc = cdr_xml_parse(e->data, e->len, e->name, ox->res, false);
 	if (!doc)
 		return 0;
@@ -686,7 +686,7 @@ static int fields_run(ox_t *ox, fcol_t *c, fopen_t *st)
 
 		if (it->kind == 'b') {
 			if (depth == FIELD_DEPTH_MAX)
-				return cdr_block(ox->res, "OOXML: fields nested too deep in %s", ox->part);
+				return cdr_block(ox->res, "ooxml-fields-too-deep: %s", ox->part);
 			st[depth++] = (fopen_t){ .begin = i, .sep = SIZE_MAX };
 		} else if (it->kind == 's' && top && top->sep == SIZE_MAX) {
 			top->sep = i;
@@ -1131,7 +1131,7 @@ int cdr_ooxml(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 		goto out;
 	mt = find_main(&ox);
 	if (!mt) {
-		rc = cdr_block(res, "OOXML: unknown or unsupported document type");
+		rc = cdr_block(res, "unsupported-type: OOXML");
 		goto out;
 	}
 	res->type = mt->type;
@@ -1140,7 +1140,7 @@ int cdr_ooxml(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 	if (rc < 0 || res->verdict != CDR_SANITIZED)
 		goto out;
 	if (cdr_zip_write(z, NULL, &res->out) < 0)
-		rc = res->out.capped ? cdr_block(res, "limit cdr_output_max") : -1;
+		rc = res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 	res->out_type = mt->out_type;
 out:
 	xmlFreeDoc(ox.ct);

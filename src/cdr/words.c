@@ -21,14 +21,18 @@ typedef struct { const char *code, *ja; } word_t;
 static const word_t action_words[] = {
 	/* Office and ODF (ooxml.c, odf.c) */
 	{ "macro-removed", "マクロを削除しました" },
+	{ "type-converted", "マクロ付きの形式からマクロなしの形式に変換しました" },
+	{ "converted", "マクロ付きの形式からマクロなしの形式に変換しました" },
+	{ "part-removed", "文書の中の安全と確認できない部分を削除しました" },
+	{ "relationship-removed", "文書の中の安全と確認できない参照を削除しました" },
 	{ "link-disabled", "外部へのリンクを無効にしました" },
-	{ "field-replaced", "フィールドを表示中の文字に置き換えました" },
-	{ "formula-removed", "外部に接続する数式を値に置き換えました" },
-	{ "part-removed", "文書の一部を削除しました" },
-	{ "relationship-removed", "外部との関連付けを削除しました" },
-	{ "attribute-removed", "外部を参照する属性を削除しました" },
+	{ "field-replaced", "安全と確認できないフィールドを、表示されていた文字に置き換えました" },
+	{ "formula-removed", "安全と確認できない数式を削除し、計算結果の値を残しました" },
+	{ "attribute-removed", "外部を指す設定を削除しました" },
+	{ "element-removed", "埋め込みオブジェクトなどの動作する要素を削除しました" },
 	{ "object-removed", "埋め込まれたオブジェクトを削除しました" },
-	{ "converted", "マクロを含まない形式に変換しました" },
+	/* legacy Office and RTF (legacy.c) */
+	{ "legacy-converted", "旧形式の文書を画像のPDFに変換しました（文字の検索・コピーはできません）" },
 	/* PDF (pdf.c) */
 	{ "pdf-flattened", "PDFを画像に変換しました（文字の検索・コピーはできません）" },
 	{ "pdf-resolution-lowered", "大きなページは解像度を下げて画像にしました" },
@@ -57,6 +61,8 @@ static const word_t action_words[] = {
 
 static const word_t reason_words[] = {
 	{ "encrypted", "パスワード付きのため無害化できません" },
+	{ "ooxml-case-collision", "ファイルの構成が不正なため無害化できません" },
+	{ "ooxml-fields-too-deep", "ファイルの構成が不正なため無害化できません" },
 	{ "unsupported-type", "この種類のファイルは無害化できないため添付しませんでした" },
 	{ "dangerous-extension", "開くとプログラムが実行されるおそれのある名前のため添付しませんでした" },
 	{ "executable", "プログラム（実行ファイル）のため添付しませんでした" },

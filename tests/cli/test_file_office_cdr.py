@@ -466,7 +466,7 @@ def test_second_content_types_in_other_case_blocks():
         ("[content_types].xml", types([("word/document.xml", "application/vnd.ms-word.document.macroEnabled.main+xml")]))])
     rc, rep, out = sanitize(src, "case.docx")
     assert rep["verdict"] == "blocked" and out is None
-    assert rep["reason"] == "OOXML: part names [Content_Types].xml and [content_types].xml differ only in letter case"
+    assert rep["reason"] == "ooxml-case-collision: [Content_Types].xml, [content_types].xml"
 
 
 def test_webextensions_taskpanes_and_customui_dropped():
