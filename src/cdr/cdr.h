@@ -70,6 +70,8 @@ typedef struct cdr_result {
 	char reason[256];      /* why blocked; "" when sanitized */
 	cdr_action_t *actions;
 	size_t nactions, actions_cap, actions_more;
+	bool convert;          /* blocked here, but a legacy document the caller may
+				* convert in the jail (legacy.c, common/jail.h) */
 	int pages;             /* PDF pages, 0 otherwise */
 	size_t in_bytes;
 	buf_t out;             /* the sanitized file (capped by cdr_output_max) */
@@ -100,6 +102,20 @@ const char *cdr_type_mime(const char *type);
  * Writes at most outlen bytes (NUL included); -1 when it does not fit. */
 int cdr_output_name(const char *name, const char *out_type, char *out,
 		    size_t outlen) MUGAI_WUR;
+
+/* legacy.c: the second half of a legacy conversion. pdf is the (hostile)
+ * PDF the jail produced from a file of type orig_type ("doc", "xls", "ppt",
+ * "rtf", "ole2") of orig_len bytes; it is flattened, and the result reports
+ * type orig_type, in_bytes orig_len,
+ * out_type "pdf" and the action "legacy-converted: NAME". */
+int cdr_sanitize_converted(const cfg_t *cfg, const char *name, const char *orig_type,
+			   size_t orig_len, const void *pdf, size_t len,
+			   cdr_result_t *res) MUGAI_WUR;
+/* legacy.c: the static type name for a legacy type passed back by a
+ * caller, or NULL when it is not one. */
+const char *cdr_legacy_type(const char *s);
+/* legacy.c: "legacy Word (.doc)", "RTF", ... for reasons. */
+const char *cdr_legacy_label(const char *type);
 
 /* "flatten" / "rebuild" / "default" for the CLI. -1 when unknown. */
 int cdr_mode_parse(const char *s, cdr_mode_t *mode) MUGAI_WUR;
