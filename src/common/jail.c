@@ -85,10 +85,12 @@ static int set_limit(int res, rlim_t v)
 	return setrlimit(res, &rl);
 }
 
-/* Only these extensions reach LibreOffice's file name; "" lets it sniff. */
+/* Only these extensions reach LibreOffice's file name (a hint from a fixed
+ * list; LibreOffice checks the content); "" lets it sniff. */
 static const char *safe_ext(const char *ext)
 {
-	static const char *ok[] = { "doc", "xls", "ppt", "rtf" };
+	static const char *ok[] = { "doc", "xls", "ppt", "rtf", "odt", "ods", "odp",
+				     "docx", "xlsx", "pptx" };
 
 	for (size_t i = 0; ext && i < MUGAI_ARRAY_LEN(ok); i++)
 		if (strcmp(ext, ok[i]) == 0)
