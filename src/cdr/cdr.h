@@ -20,7 +20,11 @@
  *   text csv           decoded to UTF-8 (or CP932), controls removed, CSV
  *                      formula cells neutralized (text.c)
  *   zip                every entry sanitized recursively (zip.c)
- *   everything else    blocked with a reason (OLE2 Office, RTF, executables,
+ *   doc xls ppt rtf    blocked with res->convert set (legacy_policy = convert):
+ *                      the caller converts them in the LibreOffice jail
+ *                      (common/jail.h) and flattens the PDF with
+ *                      cdr_sanitize_converted() (legacy.c)
+ *   everything else    blocked with a reason (encrypted Office, executables,
  *                      scripts, HTML, other archives, unknown)
  *
  * Usage (e.g. from the mail engine, for an attachment):

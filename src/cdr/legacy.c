@@ -82,8 +82,10 @@ int cdr_legacy(cdr_job_t *job, cdr_kind_t k, const unsigned char *in, size_t len
 	if (job->depth > 0)
 		return cdr_block(res, "%s inside an archive: not converted", cdr_legacy_label(t));
 	res->convert = true;
-	return cdr_block(res, "%s: needs conversion in the LibreOffice jail",
-			 cdr_legacy_label(t));
+	/* Callers that convert (mugai file sanitize) replace this reason;
+	 * the others (the mail path, for now) block with it. */
+	return cdr_block(res, "%s: needs conversion in the LibreOffice jail, which this path "
+			 "does not run yet", cdr_legacy_label(t));
 }
 
 int cdr_sanitize_converted(const cfg_t *cfg, const char *name, const char *orig_type,
