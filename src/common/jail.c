@@ -190,6 +190,23 @@ static jail_status_t collect(int out_fd, int err_fd, long long deadline, buf_t *
 	return JAIL_OK;
 }
 
+/* After EOF: wait (until the deadline) for bwrap to exit by itself, so its
+ * exit status says whether the script finished. */
+static jail_status_t settle(pid_t pid, long long deadline, int *wst)
+{
+	for (;;) {
+		pid_t r = waitpid(pid, wst, WNOHANG);
+
+		if (r == pid)
+			return JAIL_OK;
+		if (r < 0 && errno != EINTR)
+			return JAIL_SYSERR;
+		if (now_ms() >= deadline)
+			return JAIL_TIMEOUT;
+		usleep(10000);
+	}
+}
+
 jail_status_t jail_convert(const cfg_t *cfg, const void *in, size_t len, const char *ext,
 			   buf_t *pdf, char *why, size_t whylen)
 {
@@ -250,13 +267,23 @@ jail_status_t jail_run(const cfg_t *cfg, const void *in, size_t len, const char 
 	close(e[1]);
 	o[1] = e[1] = -1;
 	st = collect(o[0], e[0], deadline, pdf, err, sizeof(err));
-	kill(-pid, SIGKILL); /* bwrap's group; --die-with-parent takes the jail */
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
-		;
+	if (st == JAIL_OK)
+		st = settle(pid, deadline, &wst);
+	if (st != JAIL_OK) { /* not reaped: bwrap and its group; --die-with-parent takes the jail */
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+			;
+	}
 	if (st == JAIL_OK && pdf->len == 0 && strncmp(err, "bwrap:", 6) == 0) {
 		snprintf(why, whylen, "%s", err);
 		st = JAIL_UNAVAILABLE;
+	} else if (st == JAIL_OK && (!WIFEXITED(wst) || WEXITSTATUS(wst) != 0)) {
+		if (WIFEXITED(wst))
+			snprintf(why, whylen, "the jail exited with status %d", WEXITSTATUS(wst));
+		else
+			snprintf(why, whylen, "the jail was killed by signal %d", WTERMSIG(wst));
+		st = JAIL_FAILED; /* a PDF cut short by a limit is not a result */
 	}
 out:
 	if (st != JAIL_OK)

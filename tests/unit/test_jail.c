@@ -101,6 +101,26 @@ static void test_wall_clock_kills_the_jail(void **st)
 	cfg_free(&c);
 }
 
+/* Output from a jail that did not finish cleanly (e.g. LibreOffice killed by
+ * a limit half-way through the PDF) is not a result. */
+static void test_unclean_exit_is_failure(void **st)
+{
+	cfg_t c;
+	buf_t out;
+	char why[256];
+
+	(void)st;
+	if (!have_jail())
+		skip();
+	cfg_with(&c, NULL, NULL);
+	assert_int_equal(jail_run(&c, "x", 1, "/tmp/in/x", "echo %PDF-1.4 partial; exit 3", &out,
+				  why, sizeof(why)), JAIL_FAILED);
+	assert_int_equal(out.len, 0);
+	assert_str_eq_msg(why, "the jail exited with status 3");
+	buf_free(&out);
+	cfg_free(&c);
+}
+
 static void test_output_cap(void **st)
 {
 	cfg_t c;
@@ -208,6 +228,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_refused_without_bwrap),
 		cmocka_unit_test(test_refused_when_bwrap_fails),
 		cmocka_unit_test(test_wall_clock_kills_the_jail),
+		cmocka_unit_test(test_unclean_exit_is_failure),
 		cmocka_unit_test(test_output_cap),
 		cmocka_unit_test(test_inside_the_jail),
 	};
