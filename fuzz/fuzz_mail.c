@@ -2,7 +2,8 @@
  * fuzz_mail.c — libFuzzer target for the whole mail sanitizer: any input
  * must give a rebuilt message that is 7-bit, CRLF-only, with lines of at
  * most 998 octets, and a report that serializes — under four config
- * variants, file CDR of attachments included.
+ * variants, file CDR of attachments included; and, unless quarantined,
+ * exact accounting: parts_total = parts_rendered + parts_listed.
  *
  * SECURITY: test code; runs the engine without the sandbox.
  */
@@ -79,6 +80,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mail_sanitize(&cfgs[size % VARIANTS], "20261125-000000-00000000", (const char *)data, size, &out, &rep) < 0)
 		abort();
 	check_output(&out);
+	/* exact accounting: every MIME leaf rendered or listed (issue #8) */
+	if (rep.verdict != VERDICT_QUARANTINED &&
+	    rep.parts_total != rep.parts_rendered + rep.parts_listed)
+		abort();
 	if (report_json(&rep, &json) < 0)
 		abort();
 	report_free(&rep);
