@@ -78,6 +78,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/bench/bench_mail $(BUILD)/bench/bench_store \
 		$(BUILD)/bench/bench_cdr
 	@./bench/run.sh $(BUILD)
+	@$(MAKE) --no-print-directory bench-legacy
 
 $(BUILD)/libmugai.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -136,6 +137,12 @@ $(BUILD)/gen/gen_jis_tables: tools/gen_jis_tables.c
 
 $(BUILD)/gen/jis_tables.h: $(BUILD)/gen/gen_jis_tables
 	$< > $@.tmp && mv $@.tmp $@
+
+# legacy conversion: jail + flatten vs flatten alone vs bare LibreOffice.
+.PHONY: bench-legacy
+bench-legacy: $(BUILD)/mugai $(BUILD)/tests/test_jail
+	@echo "== legacy .doc: LibreOffice bare vs in the jail, flatten alone, jail + flatten =="
+	@$(PYTHON) bench/legacy.py $(BUILD) 3 5
 
 # store benchmark: durable puts/s vs the raw fsync ceiling of the same disk.
 .PHONY: bench-store

@@ -4,14 +4,17 @@
 # Runs apt-get as root, or through sudo when not root.
 set -eu
 
-# Build and libraries (DESIGN.md "Dependencies").
+# Build and libraries (DESIGN.md "Dependencies"); bubblewrap and LibreOffice
+# (no GUI) for the jailed legacy conversion, poppler-utils for its tests.
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
 libmupdf-dev libmujs-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
 libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev
 python3 python3-pytest qpdf sqlite3 unzip
 postfix swaks
-procps"
+procps
+bubblewrap libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
+libreoffice-impress-nogui fonts-ipafont poppler-utils"
 # Programs the tests call that a minimal Debian 12 (debootstrap minbase, the
 # debian:12 image) lacks: procps (pgrep: test_daemon.py). Already in minbase:
 # coreutils (dd, timeout, mknod, mkfifo), mount (mount, umount: tests/e2e),

@@ -142,6 +142,7 @@ static int dispatch(cdr_job_t *job, cdr_kind_t k, const unsigned char *in, size_
 		return cdr_image(job, in, len, res);
 	case CT_TEXT: return cdr_text(job, in, len, res);
 	case CT_ZIP: return cdr_zip(job, in, len, res);
+	case CT_OLE2: case CT_RTF: return cdr_legacy(job, k, in, len, res);
 	default: return block_kind(k, res);
 	}
 }

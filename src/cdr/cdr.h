@@ -20,7 +20,11 @@
  *   text csv           decoded to UTF-8 (or CP932), controls removed, CSV
  *                      formula cells neutralized (text.c)
  *   zip                every entry sanitized recursively (zip.c)
- *   everything else    blocked with a reason (OLE2 Office, RTF, executables,
+ *   doc xls ppt rtf    blocked with res->convert set (legacy_policy = convert):
+ *                      the caller converts them in the LibreOffice jail
+ *                      (common/jail.h) and flattens the PDF with
+ *                      cdr_sanitize_converted() (legacy.c)
+ *   everything else    blocked with a reason (encrypted Office, executables,
  *                      scripts, HTML, other archives, unknown)
  *
  * Usage (e.g. from the mail engine, for an attachment):
@@ -70,6 +74,8 @@ typedef struct cdr_result {
 	char reason[256];      /* why blocked; "" when sanitized */
 	cdr_action_t *actions;
 	size_t nactions, actions_cap, actions_more;
+	bool convert;          /* blocked here, but a legacy document the caller may
+				* convert in the jail (legacy.c, common/jail.h) */
 	int pages;             /* PDF pages, 0 otherwise */
 	size_t in_bytes;
 	buf_t out;             /* the sanitized file (capped by cdr_output_max) */
@@ -118,6 +124,20 @@ const char *cdr_words_reason(const char *reason);
 const char *cdr_words_kind(const char *type);
 const char *cdr_words_detail(const char *text);
 int cdr_words_append(const char *text, bool reason, buf_t *out) MUGAI_WUR;
+
+/* legacy.c: the second half of a legacy conversion. pdf is the (hostile)
+ * PDF the jail produced from a file of type orig_type ("doc", "xls", "ppt",
+ * "rtf", "ole2") of orig_len bytes; it is flattened, and the result reports
+ * type orig_type, in_bytes orig_len,
+ * out_type "pdf" and the action "legacy-converted: NAME". */
+int cdr_sanitize_converted(const cfg_t *cfg, const char *name, const char *orig_type,
+			   size_t orig_len, const void *pdf, size_t len,
+			   cdr_result_t *res) MUGAI_WUR;
+/* legacy.c: the static type name for a legacy type passed back by a
+ * caller, or NULL when it is not one. */
+const char *cdr_legacy_type(const char *s);
+/* legacy.c: "legacy Word (.doc)", "RTF", ... for reasons. */
+const char *cdr_legacy_label(const char *type);
 
 /* "flatten" / "rebuild" / "default" for the CLI. -1 when unknown. */
 int cdr_mode_parse(const char *s, cdr_mode_t *mode) MUGAI_WUR;

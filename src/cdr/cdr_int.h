@@ -56,6 +56,10 @@ int cdr_pdf(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 int cdr_image(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res) MUGAI_WUR;
 int cdr_text(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res) MUGAI_WUR;
 int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res) MUGAI_WUR;
+/* legacy.c: OLE2 Office and RTF: blocked, with res->convert when
+ * legacy_policy = convert (the caller converts it in the jail). */
+int cdr_legacy(cdr_job_t *job, cdr_kind_t k, const unsigned char *in, size_t len,
+	       cdr_result_t *res) MUGAI_WUR;
 
 /* pdf.c: a multi-page TIFF as a PDF of its pages (page size from the TIFF
  * resolution); a page that cannot be decoded is left out and listed. */

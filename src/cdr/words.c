@@ -61,6 +61,11 @@ static const word_t action_words[] = {
 
 static const word_t reason_words[] = {
 	{ "encrypted", "パスワード付きのため無害化できません" },
+	{ "legacy-in-archive", "圧縮ファイルの中の旧形式の文書は画像に変換できないため削除しました" },
+	{ "legacy-not-converted", "旧形式の文書は、この経路ではまだ画像に変換できないため添付しませんでした" },
+	{ "legacy-jail-unavailable", "変換用の隔離環境を用意できないため、旧形式の文書を変換しませんでした" },
+	{ "legacy-conversion-failed", "旧形式の文書を変換できませんでした（壊れている、パスワード付き、または未対応の形式です）" },
+	{ "limit:legacy_time_max", "旧形式の文書の変換に時間がかかりすぎるため添付しませんでした" },
 	{ "ooxml-case-collision", "ファイルの構成が不正なため無害化できません" },
 	{ "ooxml-fields-too-deep", "ファイルの構成が不正なため無害化できません" },
 	{ "unsupported-type", "この種類のファイルは無害化できないため添付しませんでした" },

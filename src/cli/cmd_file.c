@@ -12,6 +12,13 @@
  * the engine runs in a sandboxed worker (common/sandbox.h) and returns a
  * length-checked record [u32 verdict][u64 report length][report][file].
  * A worker that crashes, times out or cannot be sandboxed gives `blocked`.
+ *
+ * Legacy documents (.doc .xls .ppt .rtf, legacy_policy = convert): the
+ * worker answers "needs conversion" (verdict 2, the file part holding the
+ * legacy type); this process then runs LibreOffice in its own jail
+ * (common/jail.h) on the bytes it read, and sends the PDF that comes out
+ * into a second sandboxed worker that flattens it as hostile input
+ * (cdr_sanitize_converted). A jail that cannot be built blocks the file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +32,7 @@
 #include "cli/cli.h"
 #include "common/defs.h"
 #include "common/io.h"
+#include "common/jail.h"
 #include "common/json.h"
 #include "common/sandbox.h"
 #include "mail/mail.h"
@@ -97,7 +105,11 @@ typedef struct file_job {
 	const char *name;
 	const buf_t *in;
 	cdr_mode_t mode;
+	const char *legacy_type; /* set: in is the jail's PDF of a file of this type */
+	size_t legacy_len;       /* ... and of this many bytes */
 } file_job_t;
+
+#define FILE_NEEDS_CONVERT 2u /* record verdict: a legacy document to convert */
 
 /* Worker side: sanitize, then [u32 verdict][u64 report length][report][file]. */
 static int job_run(void *arg, buf_t *out)
@@ -107,15 +119,18 @@ static int job_run(void *arg, buf_t *out)
 	buf_t json;
 	uint32_t v;
 	uint64_t n;
-	int rc = cdr_sanitize(j->cfg, j->name, j->in->data ? j->in->data : "", j->in->len,
-			      j->mode, &r);
+	const char *data = j->in->data ? j->in->data : "";
+	int rc = j->legacy_type
+		 ? cdr_sanitize_converted(j->cfg, j->name, j->legacy_type, j->legacy_len, data,
+					  j->in->len, &r)
+		 : cdr_sanitize(j->cfg, j->name, data, j->in->len, j->mode, &r);
 
 	buf_init(&json, 16 * 1024 * 1024);
 	if (rc == 0)
 		rc = cdr_result_json(&r, &json);
 	if (rc == 0)
 		rc = buf_putc(&json, '\n');
-	v = (uint32_t)r.verdict;
+	v = r.convert ? FILE_NEEDS_CONVERT : (uint32_t)r.verdict;
 	n = json.len;
 	if (rc == 0)
 		rc = buf_append(out, &v, sizeof(v));
@@ -125,6 +140,8 @@ static int job_run(void *arg, buf_t *out)
 		rc = buf_append(out, json.data, json.len);
 	if (rc == 0 && r.verdict == CDR_SANITIZED)
 		rc = buf_append(out, r.out.data, r.out.len);
+	else if (rc == 0 && r.convert)
+		rc = buf_append(out, r.type, strlen(r.type));
 	buf_free(&json);
 	cdr_result_free(&r);
 	return rc;
@@ -132,6 +149,7 @@ static int job_run(void *arg, buf_t *out)
 
 typedef struct file_result {
 	bool sanitized;
+	const char *convert; /* legacy type (static) when the worker asks for conversion */
 	const char *report, *file;
 	size_t report_len, file_len;
 } file_result_t;
@@ -146,27 +164,38 @@ static int job_split(const buf_t *b, file_result_t *fr)
 		return -1;
 	memcpy(&v, b->data, sizeof(v));
 	memcpy(&n, b->data + sizeof(v), sizeof(n));
-	if (v > CDR_SANITIZED || n > b->len - sizeof(v) - sizeof(n))
+	if (v > FILE_NEEDS_CONVERT || n > b->len - sizeof(v) - sizeof(n))
 		return -1;
+	memset(fr, 0, sizeof(*fr));
 	fr->sanitized = v == CDR_SANITIZED;
 	fr->report = b->data + sizeof(v) + sizeof(n);
 	fr->report_len = (size_t)n;
 	fr->file = fr->report + n;
 	fr->file_len = b->len - sizeof(v) - sizeof(n) - (size_t)n;
+	if (v == FILE_NEEDS_CONVERT) {
+		char t[8] = "";
+
+		if (fr->file_len >= sizeof(t))
+			return -1;
+		memcpy(t, fr->file, fr->file_len);
+		fr->convert = cdr_legacy_type(t);
+		fr->file_len = 0;
+		return fr->convert ? 0 : -1;
+	}
 	if (!fr->sanitized && fr->file_len != 0)
 		return -1;
 	return 0;
 }
 
 /* The report of a file that was blocked without being parsed here. */
-static int blocked_report(const char *reason, size_t in_bytes, buf_t *out)
+static int blocked_report(const char *type, const char *reason, size_t in_bytes, buf_t *out)
 {
 	json_t j;
 
 	json_init(&j, out);
 	json_obj_begin(&j);
 	json_key(&j, "verdict"); json_str(&j, "blocked");
-	json_key(&j, "type"); json_str(&j, "unknown");
+	json_key(&j, "type"); json_str(&j, type);
 	json_key(&j, "out_type"); json_null(&j);
 	json_key(&j, "mode"); json_null(&j);
 	json_key(&j, "actions"); json_arr_begin(&j); json_arr_end(&j);
@@ -197,10 +226,69 @@ static int emit(const file_args_t *a, const file_result_t *fr)
 	return MUGAI_EXIT_OK;
 }
 
+static void convert_reason(jail_status_t js, const char *type, const char *why,
+			   char *reason, size_t n)
+{
+	type = cdr_legacy_label(type);
+	switch (js) {
+	case JAIL_UNAVAILABLE:
+		snprintf(reason, n, "legacy-jail-unavailable: %s: %.300s", type, why);
+		break;
+	case JAIL_TIMEOUT:
+		snprintf(reason, n, "limit:legacy_time_max: %s", type);
+		break;
+	case JAIL_TOO_BIG:
+		snprintf(reason, n, "limit:legacy_output_max: %s", type);
+		break;
+	case JAIL_FAILED:
+		snprintf(reason, n, "legacy-conversion-failed: %s", type);
+		break;
+	default:
+		snprintf(reason, n, "internal-error: %s", type);
+	}
+}
+
+/* A legacy document: convert in the jail, flatten the PDF in a new worker.
+ * On return *fr is the final result (its report in rep or blob). */
+static int convert(const file_args_t *a, const cfg_t *cfg, const buf_t *in, const char *type,
+		   buf_t *blob, buf_t *rep, file_result_t *fr)
+{
+	char why[600], reason[900];
+	buf_t pdf;
+	jail_status_t js = jail_convert(cfg, in->data ? in->data : "", in->len, type, &pdf, why,
+					sizeof(why));
+
+	if (js == JAIL_OK) {
+		file_job_t job = { cfg, a->in, &pdf, CDR_MODE_FLATTEN, type, in->len };
+		worker_status_t st;
+
+		buf_reset(blob);
+		st = worker_run(&cfg->lim, job_run, &job,
+				(size_t)lim(&cfg->lim, LIM_CDR_OUTPUT) + 32 * 1024 * 1024, blob);
+		buf_free(&pdf);
+		if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
+			fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
+			return MUGAI_EXIT_SOFTWARE;
+		}
+		if (st == WORKER_OK && job_split(blob, fr) == 0 && !fr->convert)
+			return MUGAI_EXIT_OK;
+		snprintf(reason, sizeof(reason), "legacy-conversion-failed: %s: %s", cdr_legacy_label(type),
+			 st == WORKER_OK ? "worker-crash" : worker_status_name(st));
+	} else {
+		buf_free(&pdf);
+		convert_reason(js, type, why, reason, sizeof(reason));
+	}
+	buf_reset(rep);
+	if (blocked_report(type, reason, in->len, rep) < 0)
+		return MUGAI_EXIT_SOFTWARE;
+	*fr = (file_result_t){ .report = rep->data, .report_len = rep->len };
+	return MUGAI_EXIT_OK;
+}
+
 static int run(const file_args_t *a, const cfg_t *cfg)
 {
 	buf_t in, blob, rep;
-	file_job_t job = { cfg, a->in, &in, a->mode };
+	file_job_t job = { cfg, a->in, &in, a->mode, NULL, 0 };
 	file_result_t fr = { 0 };
 	worker_status_t st = WORKER_OK;
 	int rc = MUGAI_EXIT_OK;
@@ -222,12 +310,13 @@ static int run(const file_args_t *a, const cfg_t *cfg)
 		rc = MUGAI_EXIT_SOFTWARE;
 	} else if (in.capped || st != WORKER_OK || job_split(&blob, &fr) < 0) {
 		/* Larger than file_size_max, or the worker failed: blocked, unparsed. */
-		if (blocked_report(in.capped ? "limit file_size_max"
+		if (blocked_report("unknown", in.capped ? "limit file_size_max"
 				   : st == WORKER_OK ? "worker-crash" : worker_status_name(st),
 				   in.len, &rep) < 0)
 			rc = MUGAI_EXIT_SOFTWARE;
-		fr = (file_result_t){ false, rep.data, NULL, rep.len, 0 };
-	}
+		fr = (file_result_t){ .report = rep.data, .report_len = rep.len };
+	} else if (fr.convert)
+		rc = convert(a, cfg, &in, fr.convert, &blob, &rep, &fr);
 	if (rc == MUGAI_EXIT_OK)
 		rc = emit(a, &fr);
 	buf_free(&in);

@@ -67,6 +67,12 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "plain text and CSV files: sanitize (decode, clean) or remove") \
 	X(ZIP_POLICY, "zip_policy", CFG_ENUM, "sanitize", 0, 0, "sanitize|remove", \
 	  "zip archives: sanitize (every entry, recursively) or remove") \
+	X(LEGACY_POLICY, "legacy_policy", CFG_ENUM, "convert", 0, 0, "convert|block", \
+	  "legacy .doc/.xls/.ppt and RTF: convert (jailed LibreOffice to PDF, then flatten to page images) or block") \
+	X(LEGACY_BWRAP, "legacy_bwrap", CFG_STR, "/usr/bin/bwrap", 0, 0, NULL, \
+	  "bubblewrap program that builds the conversion jail; when it is missing or fails, legacy documents are blocked") \
+	X(LEGACY_SOFFICE, "legacy_soffice", CFG_STR, "/usr/lib/libreoffice/program/soffice", 0, 0, NULL, \
+	  "LibreOffice program run inside the jail (a path under /usr, which the jail sees read-only)") \
 	/* --- store --- */ \
 	X(STATE_DIR, "state_dir", CFG_STR, "./var", 0, 0, NULL, \
 	  "directory of the quarantine store: index database, blobs/ (originals), mode 0700") \

@@ -75,6 +75,17 @@
 	  "largest compression ratio of one entry (uncompressed / compressed); more is a bomb") \
 	X(XML_PART, "xml_part_max", 64 * MiB, 1 * KiB, 1 * GiB, "bytes", \
 	  "largest single XML part of an OOXML or ODF package") \
+	/* --- legacy (jailed LibreOffice conversion, common/jail.c) --- */ \
+	X(LEGACY_TIME, "legacy_time_max", 60, 1, 3600, "seconds", \
+	  "wall-clock seconds of one jailed LibreOffice conversion; then the whole jail is killed") \
+	X(LEGACY_MEMORY, "legacy_memory_max", 1 * GiB, 256 * MiB, 16 * GiB, "bytes", \
+	  "data memory of the jailed LibreOffice (RLIMIT_DATA on every process in the jail)") \
+	X(LEGACY_PROCS, "legacy_procs_max", 64, 8, 4096, "processes", \
+	  "processes and threads the jailed LibreOffice may create (RLIMIT_NPROC)") \
+	X(LEGACY_OUTPUT, "legacy_output_max", 256 * MiB, 1 * MiB, 4 * GiB, "bytes", \
+	  "largest file the jailed LibreOffice may write (RLIMIT_FSIZE), so the largest intermediate PDF") \
+	X(LEGACY_CONCURRENT, "legacy_concurrent_max", 0, 0, 256, "conversions", \
+	  "conversions running at once in mugaid; 0: one per CPU core (the CLI converts one file at a time)") \
 	/* --- store --- */ \
 	X(REPORT_SIZE, "report_size_max", 16 * MiB, 1 * KiB, 1 * GiB, "bytes", \
 	  "largest report JSON stored with an original in the quarantine index") \
