@@ -16,6 +16,7 @@
 
 typedef struct notice_words {
 	const char *rule, *head_ok, *head_q, *links, *removed, *none, *reasons, *ask, *attached;
+	const char *outcheck;
 	const char *bytes;
 	const char *why[RM__COUNT];
 } notice_words_t;
@@ -30,6 +31,7 @@ static const notice_words_t words_ja = {
 	"隔離の理由:",
 	"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {}",
 	"無害化して添付したファイル ({} 件):",
+	"出力検査で安全でない内容が見つかったため",
 	"バイト",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
 	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
@@ -46,6 +48,7 @@ static const notice_words_t words_en = {
 	"Reason:",
 	"To obtain the original, ask your administrator and quote this id: {}",
 	"Sanitized attachments ({}):",
+	"the final check found unsafe content in the converted message",
 	"bytes",
 	{ "attachment", "image", "calendar", "signature", "encrypted data",
 	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
@@ -140,9 +143,9 @@ static int put_items(buf_t *out, const notice_words_t *w, const mail_report_t *r
 	return rc;
 }
 
-static int put_reasons(buf_t *out, const mail_report_t *r)
+static int put_reasons(buf_t *out, const notice_words_t *w, const mail_report_t *r)
 {
-	int rc = 0;
+	int rc = r->output_check[0] ? buf_printf(out, "  - %s\n", w->outcheck) : 0;
 
 	for (size_t i = 0; rc == 0 && i < r->n_limits; i++)
 		rc = buf_printf(out, "  - limit %s\n", r->limits_hit[i]);
@@ -183,7 +186,7 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	if (rc == 0 && q)
 		rc = buf_printf(out, "%s\n", w->reasons);
 	if (rc == 0 && q)
-		rc = put_reasons(out, r);
+		rc = put_reasons(out, w, r);
 	if (rc == 0 && links)
 		rc = put_count(out, w->links, links);
 	if (rc == 0 && r->n_removed)
@@ -216,7 +219,7 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 	if (KEY("items"))
 		return r->n_removed ? put_items(out, w, r) : buf_printf(out, "%s\n", w->none);
 	if (KEY("reasons"))
-		return put_reasons(out, r);
+		return put_reasons(out, w, r);
 	if (KEY("attached"))
 		return put_attached_list(out, w, r);
 #undef KEY

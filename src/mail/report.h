@@ -70,6 +70,9 @@ typedef struct mail_report {
 	size_t n_warnings;
 	char *limits_hit[LIM__COUNT];
 	size_t n_limits;
+	/* "output-check:<rule>" when the output check fired (mail_output_gate),
+	 * else empty: the message was then withheld as a notice only. */
+	char output_check[32];
 } mail_report_t;
 
 void report_init(mail_report_t *r, const char *id);
