@@ -264,25 +264,23 @@ static size_t host_at(const char *s, size_t n, size_t i, bool wide)
 	size_t labels = 0, letters = 0, j = i;
 
 	for (;;) {
-		size_t start = j;
+		size_t start = j, l = 0;
 
-		letters = 0;
 		while (j < n && (is_label((unsigned char)s[j]) ||
 				 (wide && ((unsigned char)s[j] >= 0x80 || s[j] == '_')))) {
-			letters += is_alpha((unsigned char)s[j]);
+			l += is_alpha((unsigned char)s[j]);
 			j++;
 		}
-		if (j == start)
-			break;
+		if (j == start) /* "a.b." + non-label: the host is "a.b" */
+			return labels >= 2 && letters >= 2 ? j - 1 : 0;
 		labels++;
+		letters = l;
 		if (j + 1 < n && s[j] == '.' && s[j + 1] != '.') {
 			j++;
 			continue;
 		}
 		return labels >= 2 && letters >= 2 ? j : 0;
 	}
-	/* ended on a '.' followed by a non-label: the last full label counts */
-	return 0;
 }
 
 /* local@label.label (domain with a real dot). */

@@ -79,6 +79,8 @@ static const tcase_t cases[] = {
 	{ "?u=http[:]//evil.com", HDR, DEF, OUTCHECK_UNC },
 	{ "?u=http[:]//evil[.]com", HDR, DEF, OUTCHECK_PASS },
 	{ "//例え.jp/x", HDR, DEF, OUTCHECK_UNC },
+	{ "see //evil.com.", HDR, DEF, OUTCHECK_UNC },
+	{ "//1.2 //a..jp //a.b1", HDR, DEF, OUTCHECK_PASS },
 	/* rule 4: www. */
 	{ "www.example.jp", HDR, DEF, OUTCHECK_WWW },
 	{ "(WWW.example.jp)", HDR, DEF, OUTCHECK_WWW },
