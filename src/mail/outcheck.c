@@ -110,6 +110,12 @@ static size_t utf8_one(const unsigned char *s, size_t n, size_t i, uint32_t *cp)
 	return k;
 }
 
+/* Bytes in a sequence led by c (1 for a continuation or invalid byte). */
+static size_t utf8_len(unsigned char c)
+{
+	return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
 static bool cp_forbidden(uint32_t c)
 {
 	return (c < 0x20 && c != '\t' && c != '\n') || (c >= 0x7F && c <= 0x9F) ||
@@ -126,8 +132,19 @@ static int rule_control(const char *s, size_t n, bool body, outcheck_result_t *r
 
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
-		size_t k = utf8_one(p, n, i, &cp);
+		size_t k;
 
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			i++;
+			continue;
+		}
+		/* U+3000–U+CFFF (kana, CJK, hangul): nothing forbidden there */
+		if (p[i] >= 0xE3 && p[i] <= 0xEC && n - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
+		    (p[i + 2] & 0xC0) == 0x80) {
+			i += 3;
+			continue;
+		}
+		k = utf8_one(p, n, i, &cp);
 		if (cp == '\r' && body && i + 1 < n && p[i + 1] == '\n') {
 			i += 2;
 			continue;
@@ -177,6 +194,8 @@ static bool is_rule_line(const char *s, size_t a, size_t b, bool en)
 
 static size_t marker_at(const char *s, size_t n, size_t i, bool en)
 {
+	if (!(s[i] == '[' || (n - i >= 3 && s[i] == '\xE3' && s[i + 1] == '\x80' && s[i + 2] == '\x90')))
+		return 0; /* neither '[' nor '【' */
 	for (size_t k = 0; k < 2; k++) {
 		size_t l = strlen(ja_markers[k]);
 
@@ -239,6 +258,23 @@ static int rule_notice(const char *s, size_t n, bool body, const outcheck_opts_t
 	for (size_t i = 0; i < n; i++) {
 		size_t ml;
 
+		/* candidates only: E2 94 81 (━), E3 80 90 (【), '[' (the text is
+		 * valid UTF-8 here: rule 1 ran first, so leads can be stepped) */
+		if ((unsigned char)s[i] < 0x80 && s[i] != '[')
+			continue;
+		if ((unsigned char)s[i] >= 0xE4 || ((unsigned char)s[i] >= 0xC0 && (unsigned char)s[i] < 0xE2)) {
+			i += utf8_len((unsigned char)s[i]) - 1;
+			continue;
+		}
+		if (s[i] == '\xE2') {
+			if (n - i < 3 || s[i + 1] != '\x94' || s[i + 2] != '\x81')
+				continue;
+		} else if (s[i] == '\xE3') {
+			if (n - i < 3 || s[i + 1] != '\x80' || s[i + 2] != '\x90')
+				continue;
+		} else if (s[i] != '[') {
+			continue;
+		}
 		if (!o->custom_notice && n - i >= 3 && memcmp(s + i, HEAVY, 3) == 0 &&
 		    !in_span(i, ns.r1a, ns.r1b) && !in_span(i, ns.r2a, ns.r2b))
 			return hit(r, OUTCHECK_NOTICE, w, i);
@@ -390,26 +426,26 @@ static bool slash(unsigned char c) { return c == '/' || c == '\\'; }
 static int rule_links(const char *s, size_t n, const outcheck_opts_t *o, outcheck_result_t *r,
 		      const char *w)
 {
-	size_t run_end = 0; /* end of the current run: positions before it are inside */
-
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c >= 0x80) { /* starts nothing; valid UTF-8 (rule 1 ran first) */
+			i += utf8_len(c) - 1;
+			continue;
+		}
+		if (c == ' ')
+			continue; /* starts nothing, and no block header starts with it */
 		if ((i == 0 || s[i - 1] == '\n') && encoded_header(s, n, i))
 			return hit(r, OUTCHECK_ENCODED, w, i);
-		if (is_run(c) && i >= run_end) {
+		if (is_run(c)) { /* always a run start: runs are skipped whole */
 			size_t j = i, skip = 0;
 
 			while (j < n && is_run((unsigned char)s[j]))
 				j++;
-			run_end = j;
 			if (run_start(s, n, i, j, o, r, w, &skip))
 				return 1;
-			if (skip) {
-				i = skip - 1;
-				run_end = skip;
-				continue;
-			}
+			i = (skip ? skip : j) - 1;
+			continue;
 		}
 		if (c == '@' && email_at(s, n, i)) {
 			size_t k = i;
@@ -446,25 +482,51 @@ int outcheck_text(const char *s, size_t n, bool body, const outcheck_opts_t *o,
 
 /* ---- decoders into oc->buf ---- */
 
-static int b64v(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (is_digit(c)) return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
+static const signed char b64tab[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+static int b64v(unsigned char c) { return b64tab[c]; }
 
 /* Base64 of s[0,n) appended to oc->buf; CR LF (and, for encoded-words,
  * nothing else) is skipped. -1 on any other character or bad padding. */
 static int b64_decode(oc_t *oc, const char *s, size_t n, bool lines)
 {
 	unsigned v = 0, bits = 0, pad = 0;
+	const unsigned char *u = (const unsigned char *)s;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c = u[i];
 		int d = b64v(c);
+
+		/* four whole characters at a quantum boundary: three bytes */
+		if (bits == 0 && !pad && n - i >= 4 && (d | b64v(u[i + 1]) | b64v(u[i + 2]) |
+							b64v(u[i + 3])) >= 0) {
+			unsigned q = (unsigned)d << 18 | (unsigned)b64v(u[i + 1]) << 12 |
+				     (unsigned)b64v(u[i + 2]) << 6 | (unsigned)b64v(u[i + 3]);
+
+			oc->buf[oc->blen++] = (char)(q >> 16);
+			oc->buf[oc->blen++] = (char)(q >> 8 & 0xFF);
+			oc->buf[oc->blen++] = (char)(q & 0xFF);
+			v = q;
+			i += 3;
+			continue;
+		}
 
 		if (lines && (c == '\r' || c == '\n'))
 			continue;
@@ -1003,7 +1065,8 @@ static int raw_check(oc_t *oc)
 
 	for (size_t i = 0; i < oc->len; i++) {
 		unsigned char c = p[i];
-
+		if (c >= 0x20 && c < 0x7f)
+			continue;
 		if (c == '\r' && i + 1 < oc->len && p[i + 1] == '\n') {
 			i++;
 			continue;
