@@ -125,26 +125,39 @@ static bool cp_forbidden(uint32_t c)
 	       (c >= 0xE0000 && c <= 0xE007F);
 }
 
-/* CR is allowed only in the body and only as CR LF. */
-static int rule_control(const char *s, size_t n, bool body, outcheck_result_t *r, const char *w)
+/* Bytes from a candidate to the end of the longest marker (【無害化済み】). */
+#define NOTICE_REACH 24
+
+/* CR is allowed only in the body and only as CR LF. Also notes in *end
+ * the end of the last character rule 8 may care about (━, 【, and '[' when
+ * `en`), so that rule 8 need not read past it; 0 when there is none. */
+static int rule_control(const char *s, size_t n, bool body, bool en, size_t *end,
+			outcheck_result_t *r, const char *w)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
+	*end = 0;
 	for (size_t i = 0; i < n;) {
 		uint32_t cp;
 		size_t k;
 
 		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			if (en && p[i] == '[')
+				*end = i + NOTICE_REACH;
 			i++;
 			continue;
 		}
 		/* U+3000–U+CFFF (kana, CJK, hangul): nothing forbidden there */
 		if (p[i] >= 0xE3 && p[i] <= 0xEC && n - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
 		    (p[i + 2] & 0xC0) == 0x80) {
+			if (p[i] == 0xE3 && p[i + 1] == 0x80 && p[i + 2] == 0x90) /* 【 */
+				*end = i + NOTICE_REACH;
 			i += 3;
 			continue;
 		}
 		k = utf8_one(p, n, i, &cp);
+		if (cp == 0x2501) /* ━ */
+			*end = i + NOTICE_REACH;
 		if (cp == '\r' && body && i + 1 < n && p[i + 1] == '\n') {
 			i += 2;
 			continue;
@@ -153,6 +166,8 @@ static int rule_control(const char *s, size_t n, bool body, outcheck_result_t *r
 			return hit(r, OUTCHECK_CONTROL, w, i);
 		i += k;
 	}
+	if (*end > n)
+		*end = n;
 	return 0;
 }
 
@@ -469,12 +484,13 @@ int outcheck_text(const char *s, size_t n, bool body, const outcheck_opts_t *o,
 		  outcheck_result_t *res)
 {
 	const char *w = body ? "body" : "header";
+	size_t end;
 	int rc;
 
 	res->rule = OUTCHECK_PASS;
-	rc = rule_control(s, n, body, res, w);
+	rc = rule_control(s, n, body, o->en, &end, res, w);
 	if (rc == 0)
-		rc = rule_notice(s, n, body, o, res, w);
+		rc = rule_notice(s, end, body, o, res, w);
 	if (rc == 0)
 		rc = rule_links(s, n, o, res, w);
 	return rc;

@@ -267,6 +267,31 @@ static void raw_format(void **state)
 	}
 }
 
+/* Rule 8 far from the notice (rule 1 tells rule 8 where to stop). */
+static void notice_far_away(void **state)
+{
+	outcheck_opts_t ja = opts(DEF), en = opts(EN);
+	outcheck_result_t r;
+	GString *g = g_string_new(NOTICE_JA);
+
+	(void)state;
+	for (int i = 0; i < 2000; i++)
+		g_string_append(g, "本文 text [x] ─ ");
+	assert_int_equal(outcheck_text(g->str, g->len, true, &ja, &r), 0);
+	g_string_append(g, "【無害化済み】");
+	assert_int_equal(outcheck_text(g->str, g->len, true, &ja, &r), 1);
+	assert_int_equal(r.rule, OUTCHECK_NOTICE);
+	assert_int_equal(r.offset, g->len - strlen("【無害化済み】"));
+	g_string_assign(g, NOTICE_EN);
+	for (int i = 0; i < 2000; i++)
+		g_string_append(g, "text [x] ");
+	assert_int_equal(outcheck_text(g->str, g->len, true, &en, &r), 0);
+	g_string_append(g, "[QUARANTINED]");
+	assert_int_equal(outcheck_text(g->str, g->len, true, &en, &r), 1);
+	assert_int_equal(r.offset, g->len - strlen("[QUARANTINED]"));
+	g_string_free(g, TRUE);
+}
+
 static void rule_names(void **state)
 {
 	(void)state;
@@ -478,6 +503,7 @@ int main(void)
 		cmocka_unit_test(text_rules),
 		cmocka_unit_test(message_rules),
 		cmocka_unit_test(raw_format),
+		cmocka_unit_test(notice_far_away),
 		cmocka_unit_test(rule_names),
 		cmocka_unit_test(gate_rebuilds_notice_only),
 		cmocka_unit_test(gate_falls_back_to_fixed_notice),
