@@ -525,41 +525,50 @@ static int b64_decode(oc_t *oc, const char *s, size_t n, bool lines)
 {
 	unsigned v = 0, bits = 0, pad = 0;
 	const unsigned char *u = (const unsigned char *)s;
+	char *o = oc->buf + oc->blen;
+	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = u[i];
-		int d = b64v(c);
+		int d = b64v(u[i]);
 
 		/* four whole characters at a quantum boundary: three bytes */
-		if (bits == 0 && !pad && n - i >= 4 && (d | b64v(u[i + 1]) | b64v(u[i + 2]) |
-							b64v(u[i + 3])) >= 0) {
-			unsigned q = (unsigned)d << 18 | (unsigned)b64v(u[i + 1]) << 12 |
-				     (unsigned)b64v(u[i + 2]) << 6 | (unsigned)b64v(u[i + 3]);
+		if (bits == 0 && !pad && n - i >= 4) {
+			int d1 = b64v(u[i + 1]), d2 = b64v(u[i + 2]), d3 = b64v(u[i + 3]);
 
-			oc->buf[oc->blen++] = (char)(q >> 16);
-			oc->buf[oc->blen++] = (char)(q >> 8 & 0xFF);
-			oc->buf[oc->blen++] = (char)(q & 0xFF);
-			v = q;
-			i += 3;
+			if ((d | d1 | d2 | d3) >= 0) {
+				unsigned q = (unsigned)d << 18 | (unsigned)d1 << 12 | (unsigned)d2 << 6 |
+					     (unsigned)d3;
+
+				o[0] = (char)(q >> 16);
+				o[1] = (char)(q >> 8 & 0xFF);
+				o[2] = (char)(q & 0xFF);
+				o += 3;
+				v = q;
+				i += 3;
+				continue;
+			}
+		}
+		if (lines && u[i] == '\r' && n - i >= 2 && u[i + 1] == '\n') {
+			i++;
 			continue;
 		}
-
-		if (lines && (c == '\r' || c == '\n'))
-			continue;
-		if (c == '=') {
+		if (u[i] == '=') {
 			pad++;
 			continue;
 		}
-		if (d < 0 || pad)
-			return -1;
+		if (d < 0 || pad) {
+			rc = -1;
+			break;
+		}
 		v = v << 6 | (unsigned)d;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
-			oc->buf[oc->blen++] = (char)(v >> bits & 0xFF);
+			*o++ = (char)(v >> bits & 0xFF);
 		}
 	}
-	return pad > 2 || bits >= 6 || (v & ((1u << bits) - 1)) ? -1 : 0;
+	oc->blen = (size_t)(o - oc->buf);
+	return rc < 0 || pad > 2 || bits >= 6 || (v & ((1u << bits) - 1)) ? -1 : 0;
 }
 
 static int hexv(unsigned char c)
@@ -1074,16 +1083,17 @@ static int multipart(oc_t *oc, size_t a, size_t b, const mime_info_t *mi)
 	return format_hit(oc, b);
 }
 
-/* 7-bit, CR only before LF, LF only after CR, no other control but TAB. */
-static int raw_check(oc_t *oc)
+/* [a,b): 7-bit, CR only before LF, LF only after CR, no other control
+ * but TAB. (A base64 text body is held to the same by its decoder.) */
+static int raw_check(oc_t *oc, size_t a, size_t b)
 {
 	const unsigned char *p = (const unsigned char *)oc->msg;
 
-	for (size_t i = 0; i < oc->len; i++) {
+	for (size_t i = a; i < b; i++) {
 		unsigned char c = p[i];
 		if (c >= 0x20 && c < 0x7f)
 			continue;
-		if (c == '\r' && i + 1 < oc->len && p[i + 1] == '\n') {
+		if (c == '\r' && i + 1 < b && p[i + 1] == '\n') {
 			i++;
 			continue;
 		}
@@ -1113,12 +1123,14 @@ int outcheck_message(const char *msg, size_t len, const outcheck_opts_t *o,
 	oc.buf = malloc(len + 1);
 	if (!oc.buf)
 		return -1;
-	rc = raw_check(&oc);
-	he = rc ? 0 : header_end(msg, 0, len, &body);
+	he = header_end(msg, 0, len, &body);
+	rc = raw_check(&oc, 0, he == SIZE_MAX ? len : body);
 	if (rc == 0 && (he == SIZE_MAX || he == 0))
 		rc = format_hit(&oc, 0);
 	if (rc == 0)
 		rc = headers(&oc, 0, he, &mi);
+	if (rc == 0 && !(mi.type == 't' && mi.cte == 'b'))
+		rc = raw_check(&oc, body, len);
 	if (rc == 0 && mi.type == 'm')
 		rc = multipart(&oc, body, len, &mi);
 	else if (rc == 0)

@@ -249,6 +249,12 @@ static void raw_format(void **state)
 		  "Content-Transfer-Encoding: base64\r\n\r\n!!!!\r\n", OUTCHECK_FORMAT },
 		{ "Subject: a\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
 		  "Content-Type: text/plain; charset=utf-8\r\n\r\nx\r\n", OUTCHECK_FORMAT }, /* no close */
+		{ "Subject: a\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		  "Content-Transfer-Encoding: base64\r\n\r\neAo=\neAo=\r\n", OUTCHECK_FORMAT }, /* bare LF */
+		{ "Subject: a\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		  "Content-Transfer-Encoding: base64\r\n\r\neAo=\r\x01\r\n", OUTCHECK_FORMAT },
+		{ "Subject: a\r\nContent-Type: text/plain; charset=utf-8\r\n"
+		  "Content-Transfer-Encoding: base64\r\n\r\neHh4\r\neAo=\r\n", OUTCHECK_PASS },
 		{ "no header block", OUTCHECK_FORMAT },
 		{ "", OUTCHECK_FORMAT },
 	};
