@@ -53,7 +53,7 @@ FUZZERS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 PROGRAMS := $(BUILD)/mugai $(if $(DAEMON_SRCS),$(BUILD)/mugaid)
 
 .PHONY: all deps run check check-build unit unit-asan fuzz-replay test-cli bench readme \
-	clean fuzz help
+	clean fuzz help install
 
 all: $(PROGRAMS)
 
@@ -180,3 +180,36 @@ e2e: $(PROGRAMS)
 # Throughput and latency through Postfix: bare relay vs mugaid in the path.
 bench-e2e: deps $(PROGRAMS)
 	@./bench/e2e.sh $(BUILD)
+
+# --- install (README "Installation"; docs/ja/install.md) ---
+# make install [DESTDIR=/tmp/stage] [PREFIX=/usr/local]: mugai → $(PREFIX)/bin,
+# mugaid → $(PREFIX)/sbin, /etc/mugai/mugaid.cf only when absent, the systemd
+# unit and the daily purge timer in /etc/systemd/system, the docs; without
+# DESTDIR also the `mugai` system user and /var/lib/mugai (0700).
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DOCDIR ?= $(PREFIX)/share/doc/mugai
+SYSCONFDIR ?= /etc/mugai
+UNITDIR ?= /etc/systemd/system
+STATEDIR ?= /var/lib/mugai
+
+install: $(PROGRAMS)
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)
+	install -m 0755 $(BUILD)/mugai $(DESTDIR)$(BINDIR)/mugai
+	install -m 0755 $(BUILD)/mugaid $(DESTDIR)$(SBINDIR)/mugaid
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mugaid.cf ]; then \
+		echo "install: $(DESTDIR)$(SYSCONFDIR)/mugaid.cf exists, kept (new one: contrib/mugaid.cf)"; \
+	else install -m 0644 contrib/mugaid.cf $(DESTDIR)$(SYSCONFDIR)/mugaid.cf; fi
+	install -m 0644 contrib/mugaid.service contrib/mugai-purge.service contrib/mugai-purge.timer \
+		$(DESTDIR)$(UNITDIR)/
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -m 0644 docs/ja/install.md $(DESTDIR)$(DOCDIR)/install.ja.md
+	@if [ -z "$(DESTDIR)" ]; then \
+		id mugai >/dev/null 2>&1 || useradd --system --home-dir $(STATEDIR) --no-create-home \
+			--shell /usr/sbin/nologin mugai; \
+		install -d -o mugai -g mugai -m 0700 $(STATEDIR); \
+		! command -v systemctl >/dev/null 2>&1 || systemctl daemon-reload 2>/dev/null || true; \
+		echo "install: done; start with: systemctl enable --now mugaid mugai-purge.timer"; \
+	else echo "install: staged under $(DESTDIR) (no user created: useradd --system mugai on the target)"; fi

@@ -16,6 +16,8 @@ static const char *const labels[] = {
 	"koi8-r", "gb2312", "big5", "euc-kr", "utf-16", "utf-16le", "utf-32",
 	"utf-7", "iso-2022-kr", "x-bogus", "iso-8859-5", "gb18030",
 	"\"Shift_JIS\"", "hz-gb-2312", "iso-2022-cn", "iso-8859-7",
+	"iso-8859-8-i", "windows-1251", "euc-tw", "johab", "ibm437",
+	"iso-8859-2",
 };
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);

@@ -6,7 +6,9 @@
  * two blank lines in a row, and in defang/remove style no live link is left:
  * every "://" is preceded by an empty scheme run or hxxp/hxxps/fxp, and no
  * run starts with "www." followed by a letter or digit. (A bare "http://"
- * inside other text is also rewritten, so this holds for all text.) */
+ * inside other text is also rewritten, so this holds for all text.)
+ * Also runs html_text_chars (the stub-rule estimate): at most one counted
+ * character per input byte. */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -81,6 +83,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	check_lines(b.data, b.len);
 	if (o.link_style != LINK_PLAIN)
 		check_inert(b.data, b.len);
+	/* the stub rule's estimate: one counted character per input byte at most */
+	if (html_text_chars((const char *)data + 1, size - 1) > size - 1)
+		abort();
 	buf_free(&b);
 	return 0;
 }

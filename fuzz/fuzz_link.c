@@ -2,7 +2,8 @@
  *
  * First byte: style (bits 0-1), mode (bit 2: emit, the rest split at the
  * first NUL into label and URL). Invariants: returns 0; in defang/remove
- * style the output has no live link (see fuzz_html.c); rewriting defanged
+ * style the output has no live form of the output contract (issue #8,
+ * rules 2–6, written here independently of link.c); rewriting defanged
  * text again changes nothing (idempotence); plain text output ⊆ UTF-8 when
  * the input was valid UTF-8. */
 #include <stdlib.h>
@@ -18,27 +19,85 @@ static int run_ch(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
 }
 
-static int alnum(unsigned char c)
+static int letter(unsigned char c)
 {
-	return run_ch(c) && c != '+' && c != '.' && c != '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static int slash(unsigned char c)
+{
+	return c == '/' || c == '\\';
+}
+
+static int host_ch(unsigned char c)
+{
+	return run_ch(c) && c != '+';
+}
+
+/* label '.' label, the last label with 2+ letters */
+static int host_shape(const char *s, size_t i, size_t e)
+{
+	size_t d = e, letters = 0;
+
+	while (d > i && s[d - 1] != '.')
+		d--;
+	if (d <= i + 1 || s[d - 2] == '.')
+		return 0;
+	for (size_t k = d; k < e; k++)
+		letters += letter((unsigned char)s[k]);
+	return letters >= 2;
+}
+
+static int inert_prefix(const char *s, size_t i, size_t e, size_t n)
+{
+	return (e - i == 4 && !strncasecmp(s + i, "hxxp", 4)) ||
+	       (e - i == 5 && !strncasecmp(s + i, "hxxps", 5)) ||
+	       (e - i == 3 && !strncasecmp(s + i, "fxp", 3))
+		       ? e + 2 < n && s[e + 1] == '/' && s[e + 2] == '/' : 0;
+}
+
+static void check_run(const char *s, size_t i, size_t n)
+{
+	size_t e = i;
+
+	while (e < n && run_ch((unsigned char)s[e]))
+		e++;
+	if (letter((unsigned char)s[i]) && e - i >= 2 && e + 1 < n && s[e] == ':' &&
+	    !ws((unsigned char)s[e + 1]) && !inert_prefix(s, i, e, n))
+		abort(); /* rule 2 */
+	if (e - i >= 4 && !strncasecmp(s + i, "www.", 4))
+		abort(); /* rule 4 */
+	if (host_shape(s, i, e) && ((e < n && s[e] == '/') ||
+				    (i >= 2 && s[i - 1] == '/' && s[i - 2] == '/')))
+		abort(); /* rules 3b and 5 */
 }
 
 static void check_inert(const char *s, size_t n)
 {
-	size_t i, b;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
 
-	for (i = 0; i + 2 < n; i++) {
-		if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
-			for (b = i; b > 0 && run_ch((unsigned char)s[b - 1]); b--)
-				;
-			if (b != i && !(i - b == 4 && !strncasecmp(s + b, "hxxp", 4)) &&
-			    !(i - b == 5 && !strncasecmp(s + b, "hxxps", 5)) &&
-			    !(i - b == 3 && !strncasecmp(s + b, "fxp", 3)))
-				abort();
+		if (run_ch(c) && (i == 0 || !run_ch((unsigned char)s[i - 1])))
+			check_run(s, i, n);
+		if (i + 2 < n && slash(c) && slash((unsigned char)s[i + 1]) &&
+		    (c == '\\' || s[i + 1] == '\\') && !ws((unsigned char)s[i + 2]) && s[i + 2] != ']')
+			abort(); /* rule 3a */
+		if (c == '@' && i > 0 && (run_ch((unsigned char)s[i - 1]) || s[i - 1] == '_' ||
+					  s[i - 1] == '%')) {
+			size_t e = i + 1, dot = 0;
+
+			while (e < n && host_ch((unsigned char)s[e]))
+				e++;
+			for (size_t k = i + 2; k + 1 < e; k++)
+				dot |= s[k] == '.' && s[k - 1] != '.' && s[k + 1] != '.';
+			if (dot)
+				abort(); /* rule 6 */
 		}
-		if ((i == 0 || !run_ch((unsigned char)s[i - 1])) && i + 4 < n &&
-		    !strncasecmp(s + i, "www.", 4) && alnum((unsigned char)s[i + 4]))
-			abort();
 	}
 }
 

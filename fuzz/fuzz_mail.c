@@ -2,12 +2,13 @@
  * fuzz_mail.c — libFuzzer target for the whole mail sanitizer: any input
  * must give a rebuilt message that is 7-bit, CRLF-only, with lines of at
  * most 998 octets, and a report that serializes — under four config
- * variants, file CDR of attachments included. Property of issue #8: the
- * final message passes the independent output check (mail/outcheck.c),
- * and an output-check reason comes only with the verdict quarantined.
- * With MUGAI_FUZZ_STRICT=1 in the environment (or -DMUGAI_FUZZ_STRICT) it
- * also aborts when the check fired at all: a miss of the text writer, which
- * the gate caught (for long runs after the writer has landed).
+ * variants, file CDR of attachments included; and, unless quarantined,
+ * exact accounting: parts_total = parts_rendered + parts_listed. Property
+ * of issue #8: the final message passes the independent output check
+ * (mail/outcheck.c), and an output-check reason comes only with the verdict
+ * quarantined. With MUGAI_FUZZ_STRICT=1 in the environment (or
+ * -DMUGAI_FUZZ_STRICT) it also aborts when the check fired at all: a miss
+ * of the text writer, which the gate caught (for long runs).
  *
  * SECURITY: test code; runs the engine without the sandbox.
  */
@@ -119,6 +120,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mail_sanitize(&cfgs[size % VARIANTS], "20261125-000000-00000000", (const char *)data, size, &out, &rep) < 0)
 		abort();
 	check_output(&out);
+	/* exact accounting: every MIME leaf rendered or listed (issue #8) */
+	if (rep.verdict != VERDICT_QUARANTINED &&
+	    rep.parts_total != rep.parts_rendered + rep.parts_listed)
+		abort();
 	check_outcheck(&cfgs[size % VARIANTS], &out, &rep);
 	if (report_json(&rep, &json) < 0)
 		abort();

@@ -10,7 +10,12 @@ libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
 libmupdf-dev libmujs-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
 libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev
 python3 python3-pytest qpdf sqlite3 unzip
-postfix swaks"
+postfix swaks
+procps"
+# Programs the tests call that a minimal Debian 12 (debootstrap minbase, the
+# debian:12 image) lacks: procps (pgrep: test_daemon.py). Already in minbase:
+# coreutils (dd, timeout, mknod, mkfifo), mount (mount, umount: tests/e2e),
+# passwd (useradd: tests/e2e). Not called by any test: iproute2 (ip), ss.
 # Extra packages a test suite asks for: scripts/deps.sh pkg...
 if [ "$#" -gt 0 ]; then PKGS="$*"; fi
 

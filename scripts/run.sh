@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh BUILD — `make run`: the main job on embedded defaults.
 #   1. sanitize the sample messages in samples/ (a quick look at the engine);
-#   2. start mugaid in the foreground: listen 127.0.0.1:10025, deliver the
+#   2. start mugaid in the foreground, as the invoking user (even root: the
+#      workers are sandboxed either way): listen 127.0.0.1:10025, deliver the
 #      rebuilt mail to ./var/maildir/<recipient>/new/, quarantine in ./var.
 # It prints a swaks command to send a test mail and where to look; the log
 # (one line per message) scrolls in this terminal. Ctrl-C stops it cleanly.
@@ -23,8 +24,18 @@ PY
 done
 echo "Rebuilt samples and JSON reports: $out/"
 echo
-# Started as root, mugaid drops to the user `mugai` when it exists: give it ./var.
-if [ "$(id -u)" -eq 0 ] && id mugai >/dev/null 2>&1; then chown -R mugai: var; fi
+# mugaid runs in the foreground as the invoking user (`user =` empty), so a
+# checkout under /root works whether or not the `mugai` user exists (the
+# tests create it; it could not reach ./var under /root, mode 0700). An
+# installed mugaid (make install) drops to `mugai` instead.
+cf=$out/mugaid.cf
+cat > "$cf" <<EOF1
+# written by scripts/run.sh for make run: embedded defaults, invoking user
+user =
+state_dir = ./var
+next_hop = maildir:./var/maildir
+metrics_file = ./var/mugaid.prom
+EOF1
 cat <<EOF2
 == 2. mugaid, the SMTP content filter, on embedded defaults ==
   listen     127.0.0.1:10025
@@ -38,10 +49,10 @@ In another terminal, send a test mail:
 
 Then read the result and the quarantine:
   ls var/maildir/taro@example.lg.jp/new/ && cat var/maildir/taro@example.lg.jp/new/*
-  $build/mugai quarantine list            # originals kept, with their verdicts
-  $build/mugai audit verify               # the audit chain holds
+  $build/mugai quarantine list -c $cf   # originals kept, with their verdicts
+  $build/mugai audit verify -c $cf      # the audit chain holds
   cat var/mugaid.prom                     # counters (Prometheus text format)
 
 mugaid runs in the foreground; its log follows. Stop it with Ctrl-C.
 EOF2
-exec "$build/mugaid" -f
+exec "$build/mugaid" -f -c "$cf"

@@ -94,6 +94,13 @@ const char *cdr_type_ext(const char *type);
 /* The MIME type of an output type; application/octet-stream when unknown. */
 const char *cdr_type_mime(const char *type);
 
+/* The one dangerous-extension table (sniff.c), used by CDR and by the mail
+ * engine's classification: does the extension (no dot, any case) run code
+ * or script when opened on Windows? */
+bool cdr_ext_dangerous(const char *ext);
+/* Does the file name end in such an extension? */
+bool cdr_name_dangerous(const char *name);
+
 /* Name for the sanitized file: name with its extension replaced by the
  * output type's when the type changed or the extension does not fit
  * ("a.docm" → "a.docx", "b.bmp" → "b.png", "c.html" as text → "c.txt").

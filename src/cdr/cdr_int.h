@@ -37,8 +37,6 @@ typedef struct cdr_job {
 cdr_kind_t cdr_sniff(const unsigned char *in, size_t len, const char **type);
 /* Case-insensitive extension of name ("" when none). */
 const char *cdr_name_ext(const char *name);
-/* Is the extension one that runs code when opened on Windows? */
-bool cdr_ext_dangerous(const char *ext);
 
 /* cdr.c: dispatch (used by zip.c for entries, one level deeper). */
 int cdr_run(cdr_job_t *job, const unsigned char *in, size_t len,

@@ -156,10 +156,18 @@ bool cdr_ext_dangerous(const char *ext)
 		"appx", "msix", "application", "gadget", "sh", "py", "pl", "library-ms",
 		"settingcontent-ms", "svg", "slk", "iqy", "dqy", "rqy", "oqy", "xll", "xlam",
 		"ppam", "xla", "ppa", "wll", "ws", "wsc", "sct", "mde", "ade", "adp", "accde", "htm", "html", "xht", "xhtml", "mht", "mhtml",
+		"apk",
 	};
 
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(bad); i++)
 		if (strcasecmp(ext, bad[i]) == 0)
 			return true;
 	return false;
+}
+
+bool cdr_name_dangerous(const char *name)
+{
+	const char *dot = name ? strrchr(name, '.') : NULL;
+
+	return dot && dot[1] && cdr_ext_dangerous(dot + 1);
 }

@@ -20,7 +20,7 @@
 enum {
 	O_BY = 256, O_REASON, O_SINCE, O_UNTIL, O_VERDICT, O_SENDER, O_RCPT, O_STATUS,
 	O_FORMAT, O_WITNESS, O_FROM, O_SUBJECT, O_REPORT, O_FLOW, O_JSON, O_QUEUE,
-	O_LIMIT, O_OLDER, O_ACTION, O_OBJECT, O_TEXT,
+	O_LIMIT, O_OLDER, O_ACTION, O_OBJECT, O_TEXT, O_UNDELIVERED,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +47,7 @@ static const struct option long_opts[] = {
 	{ "action", required_argument, NULL, O_ACTION },
 	{ "object", required_argument, NULL, O_OBJECT },
 	{ "text", required_argument, NULL, O_TEXT },
+	{ "undelivered", no_argument, NULL, O_UNDELIVERED },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -77,6 +78,7 @@ static int set_opt(store_opts_t *o, int c, const char *a)
 	case O_REPORT: o->report = a; return 0;
 	case O_FLOW: o->flow = a; return 0;
 	case O_ACTION: o->action = a; return 0;
+	case O_UNDELIVERED: o->undelivered = true; return 0;
 	case O_OBJECT: o->object = a; return 0;
 	case O_TEXT: o->text = a; return 0;
 	case O_JSON: o->json = true; return 0;
@@ -171,7 +173,8 @@ int store_exit(qstore_t *s, const char *what)
 	case QS_ERR_STATE:
 	case QS_ERR_DENIED:
 	case QS_ERR_CORRUPT: return MUGAI_EXIT_DATAERR;
-	case QS_ERR_IO: return MUGAI_EXIT_IOERR;
+	case QS_ERR_IO:
+	case QS_ERR_FULL: return MUGAI_EXIT_IOERR;
 	default: return MUGAI_EXIT_SOFTWARE;
 	}
 }

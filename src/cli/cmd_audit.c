@@ -82,13 +82,36 @@ static void csv_cell(FILE *f, const char *s, bool last)
 	fputs(last ? "\"\r\n" : "\",", f);
 }
 
+/* "2026-11-30T17:45:36.123Z" → "2026-12-01 02:45:36.123 JST" (UTC+9, no DST);
+ * "" when the stored time does not parse. */
+static void jst_time(const char *utc, char out[96])
+{
+	struct tm tm = { 0 };
+	int ms = 0;
+	time_t t;
+
+	out[0] = '\0';
+	if (sscanf(utc, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) != 7)
+		return;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm) + 9 * 3600;
+	if (!gmtime_r(&t, &tm))
+		return;
+	snprintf(out, 96, "%04d-%02d-%02d %02d:%02d:%02d.%03d JST", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+}
+
 static int exp_csv(const audit_rec_t *r, FILE *f)
 {
-	char seq[32];
+	char seq[32], jst[96];
 
 	snprintf(seq, sizeof(seq), "%" PRId64, r->seq);
+	jst_time(r->time, jst);
 	csv_cell(f, seq, false);
 	csv_cell(f, r->time, false);
+	csv_cell(f, jst, false);
 	csv_cell(f, r->actor, false);
 	csv_cell(f, r->action, false);
 	csv_cell(f, r->object, false);
@@ -177,8 +200,10 @@ static int a_export(qstore_t *s, const store_opts_t *o)
 		fprintf(stderr, "mugai: %s: %s\n", o->output, strerror(errno));
 		return MUGAI_EXIT_IOERR;
 	}
+	/* UTF-8 BOM: Excel on a Japanese Windows otherwise reads CP932 */
 	if (e.csv)
-		fputs("seq,time,actor,action,object,details,prev_hash,hash\r\n", e.out);
+		fputs("\xef\xbb\xbfseq,time,time_jst,actor,action,object,details,prev_hash,hash\r\n",
+		      e.out);
 	if (audit_scan(s, 1, since, exp_cb, &e) < 0 && !e.failed)
 		rc = store_exit(s, "audit export");
 	else if (!e.failed)
@@ -247,7 +272,8 @@ int cmd_audit(int argc, char **argv)
 		return a_usage();
 	/* An auditor's verify or export must not succeed on a store that a
 	 * mistyped state_dir just created empty. */
-	o.must_exist = strcmp(o.args[0], "verify") == 0 || strcmp(o.args[0], "export") == 0;
+	/* verify, export, witness: never on a new empty store; note is a write */
+	o.must_exist = strcmp(o.args[0], "note") != 0;
 	rc = store_open_cli(&o, &cfg, &s);
 	if (rc != 0)
 		return rc;

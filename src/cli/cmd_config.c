@@ -5,15 +5,28 @@
  * SECURITY: reads only the administrator's config file.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/defs.h"
 
+static const char *default_config(void)
+{
+	const char *env = getenv("MUGAI_CONFIG");
+
+	if (env)
+		return *env ? env : NULL;
+	return access(CLI_SYSTEM_CONFIG, F_OK) == 0 ? CLI_SYSTEM_CONFIG : NULL;
+}
+
 int cli_load_config(cfg_t *cfg, const char *path)
 {
 	char err[512];
+
+	if (!path)
+		path = default_config();
 
 	if (cfg_init(cfg) < 0) {
 		fprintf(stderr, "mugai: out of memory\n");
@@ -36,7 +49,7 @@ int cmd_config(int argc, char **argv)
 	if (argc < 2)
 		goto usage;
 	if (strcmp(argv[1], "defaults") == 0) {
-		if (cli_load_config(&cfg, NULL) != 0)
+		if (cfg_init(&cfg) < 0)   /* the embedded defaults, never a file */
 			return MUGAI_EXIT_SOFTWARE;
 		cfg_dump(&cfg, stdout, argc > 2 && strcmp(argv[2], "--markdown") == 0);
 		cfg_free(&cfg);

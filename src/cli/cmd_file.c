@@ -180,15 +180,20 @@ static int blocked_report(const char *reason, size_t in_bytes, buf_t *out)
 
 static int emit(const file_args_t *a, const file_result_t *fr)
 {
-	if (fr->sanitized && io_replace_file(a->out, fr->file, fr->file_len, 0644) < 0) {
-		fprintf(stderr, "mugai: %s: %s\n", a->out, strerror(errno));
+	const char *why = NULL;
+
+	if (fr->sanitized && io_write_output(a->out, fr->file, fr->file_len, 0644, &why) < 0) {
+		fprintf(stderr, "mugai: %s: %s\n", a->out, why);
 		return MUGAI_EXIT_IOERR;
 	}
 	if (!fr->sanitized)
-		unlink(a->out); /* a stale OUT must not look like a verdict */
-	if (a->report ? io_replace_file(a->report, fr->report, fr->report_len, 0644) < 0
-		      : io_write_all(STDOUT_FILENO, fr->report, fr->report_len) < 0)
+		io_remove_output(a->out); /* a stale OUT must not look like a verdict */
+	if (a->report ? io_write_output(a->report, fr->report, fr->report_len, 0644, &why) < 0
+		      : io_write_all(STDOUT_FILENO, fr->report, fr->report_len) < 0) {
+		fprintf(stderr, "mugai: %s: %s\n", a->report ? a->report : "stdout",
+			why ? why : strerror(errno));
 		return MUGAI_EXIT_IOERR;
+	}
 	return MUGAI_EXIT_OK;
 }
 
@@ -210,7 +215,7 @@ static int run(const file_args_t *a, const cfg_t *cfg)
 	if (!in.capped) {
 		st = mail_init() < 0 ? WORKER_SYSERR
 		     : worker_run(&cfg->lim, job_run, &job,
-				  (size_t)lim(&cfg->lim, LIM_CDR_OUTPUT) + 32 * 1024 * 1024, &blob);
+				  (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
 	}
 	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));

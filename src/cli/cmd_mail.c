@@ -33,6 +33,7 @@ typedef struct job {
 	const char *id;
 	const char *in;
 	size_t len;
+	mail_env_t env;
 } job_t;
 
 /* Worker side: sanitize and encode the result record (mail/wire.h). */
@@ -40,7 +41,7 @@ static int job_run(void *arg, buf_t *out)
 {
 	job_t *j = arg;
 
-	return mail_wire_run(j->cfg, j->id, j->in, j->len, out);
+	return mail_wire_run_env(j->cfg, j->id, &j->env, j->in, j->len, out);
 }
 
 static int read_input(FILE *f, size_t max, buf_t *in, bool *too_big)
@@ -53,18 +54,32 @@ static int read_input(FILE *f, size_t max, buf_t *in, bool *too_big)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (buf_append(in, chunk, n) < 0) {
 			*too_big = in->capped;
-			return in->capped ? 0 : -1;
+			if (!in->capped)
+				return -1;
+			/* keep the first bytes: the worker reads whose mail it is */
+			in->capped = false;
+			return buf_append(in, chunk, in->max - in->len) < 0 ? -1 : 0;
 		}
 	}
 	return ferror(f) ? -1 : 0;
 }
 
-/* Write to path atomically (io_replace_file), or to stdout when NULL. */
+/* Write to path (io_write_output: atomic for regular files, in place for a
+ * FIFO or character device), or to stdout when NULL. */
 static int write_output(const char *path, const char *data, size_t len)
 {
-	if (!path)
-		return (fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0) ? 0 : -1;
-	return io_replace_file(path, data, len, 0644);
+	const char *why = NULL;
+
+	if (!path) {
+		if (fwrite(data, 1, len, stdout) == len && fflush(stdout) == 0)
+			return 0;
+		fprintf(stderr, "mugai: write error: %s\n", strerror(errno));
+		return -1;
+	}
+	if (io_write_output(path, data, len, 0644, &why) == 0)
+		return 0;
+	fprintf(stderr, "mugai: %s: %s\n", path, why);
+	return -1;
 }
 
 #define RCPT_MAX 1000
@@ -114,19 +129,20 @@ static int parse_args(int argc, char **argv, opts_t *o)
 }
 
 /* Run the worker; on its failure, a notice built without the original. */
-static int sanitize_input(const cfg_t *cfg, const char *id, const buf_t *in, bool too_big,
-			  mail_result_t *res)
+static int sanitize_input(const cfg_t *cfg, const char *id, const char *sender,
+			  const buf_t *in, bool too_big, mail_result_t *res)
 {
-	job_t job = { cfg, id, in->data ? in->data : "", in->len };
+	/* A message over message_size_max still goes to the worker, which
+	 * withholds it but reads whose it is from the first bytes' header. */
+	job_t job = { cfg, id, in->data ? in->data : "", in->len, { sender, too_big } };
 	worker_status_t st = WORKER_OK;
 	buf_t blob;
 	int rc = -1;
 
-	if (too_big)
-		return mail_result_failure(cfg, id, limit_table[LIM_MESSAGE_SIZE].name, in->len, res);
 	buf_init(&blob, SIZE_MAX / 4);
-	/* Sanitized attachments can outgrow their originals (a flattened PDF). */
-	st = worker_run(&cfg->lim, job_run, &job, in->len * 4 + 256 * 1024 * 1024, &blob);
+	/* Sanitized attachments can outgrow their originals (a flattened PDF):
+	 * one result cap for the CLI and mugaid, result_size_max. */
+	st = worker_run(&cfg->lim, job_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
 	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 		buf_free(&blob);
 		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
@@ -136,8 +152,8 @@ static int sanitize_input(const cfg_t *cfg, const char *id, const buf_t *in, boo
 		rc = mail_wire_decode(blob.data, blob.len, res);
 	buf_free(&blob);
 	if (rc < 0)
-		rc = mail_result_failure(cfg, id, st == WORKER_OK ? "worker-crash"
-					 : worker_status_name(st), in->len, res);
+		rc = mail_result_failure_env(cfg, id, sender, st == WORKER_OK ? "worker-crash"
+					     : worker_status_name(st), in->len, res);
 	return rc;
 }
 
@@ -197,10 +213,8 @@ static int finish(const opts_t *o, const cfg_t *cfg, const char *id, const buf_t
 	if (o->quarantine && store_original(cfg, o, id, in, res) < 0)
 		return MUGAI_EXIT_IOERR;
 	if (write_output(o->out, res->msg.data, res->msg.len) < 0 ||
-	    (o->report && write_output(o->report, res->report.data, res->report.len) < 0)) {
-		fprintf(stderr, "mugai: write error: %s\n", strerror(errno));
+	    (o->report && write_output(o->report, res->report.data, res->report.len) < 0))
 		return MUGAI_EXIT_IOERR;
-	}
 	return MUGAI_EXIT_OK;
 }
 
@@ -229,7 +243,7 @@ static int run_sanitize(const opts_t *o)
 		fprintf(stderr, "mugai: read error\n");
 		status = MUGAI_EXIT_IOERR;
 	} else if (mail_init() < 0 || mugai_id_new(id) < 0 ||
-		   sanitize_input(&cfg, id, &in, too_big, &res) < 0) {
+		   sanitize_input(&cfg, id, o->sender, &in, too_big, &res) < 0) {
 		fprintf(stderr, "mugai: internal error\n");
 		status = MUGAI_EXIT_SOFTWARE;
 	} else {

@@ -3,7 +3,7 @@
  * purge and put (manual import) on the quarantine store (store/qstore.h).
  *
  *   mugai quarantine [-c CONFIG] list [--since T] [--until T] [--verdict V]
- *                    [--sender A] [--rcpt A] [--status S] [--limit N] [--json]
+ *                    [--sender A] [--rcpt A] [--status S] [--limit N] [--json] [--undelivered]
  *   mugai quarantine show ID [--json]
  *   mugai quarantine get ID -o FILE
  *   mugai quarantine request ID --by USER --reason TEXT
@@ -35,6 +35,7 @@ static int q_usage(void)
 {
 	fputs("usage: mugai quarantine [-c CONFIG] list [--since T] [--until T] [--verdict V]\n"
 	      "                  [--sender A] [--rcpt A] [--status S] [--limit N] [--json]\n"
+	      "                  [--undelivered]\n"
 	      "       mugai quarantine show ID [--json]\n"
 	      "       mugai quarantine get ID -o FILE\n"
 	      "       mugai quarantine request ID --by USER --reason TEXT\n"
@@ -111,6 +112,7 @@ static int item_json(const qstore_item_t *it, bool with_report, buf_t *b)
 	json_key(&j, "received"); json_str(&j, t);
 	json_key(&j, "flow"); json_str(&j, it->flow);
 	json_key(&j, "status"); json_str(&j, qstatus_name(it->status));
+	json_key(&j, "delivery"); json_str(&j, it->undelivered ? "undelivered" : "done");
 	json_key(&j, "verdict"); json_str(&j, it->verdict);
 	json_key(&j, "env_from"); json_str(&j, it->env_from);
 	json_key(&j, "rcpt"); json_str(&j, it->rcpt);
@@ -147,7 +149,8 @@ static int list_cb(const qstore_item_t *it, void *arg)
 		return r < 0 || ferror(stdout) ? -1 : 0;
 	}
 	cli_fmt_time(it->received, t);
-	printf("%s\t%s\t%s\t%s\t", it->id, t, qstatus_name(it->status), it->verdict);
+	printf("%s\t%s\t%s%s\t%s\t", it->id, t, qstatus_name(it->status),
+	       it->undelivered ? " (undelivered)" : "", it->verdict);
 	cli_put_safe(stdout, it->env_from);
 	fputc('\t', stdout);
 	cli_put_safe(stdout, it->subject);
@@ -166,8 +169,9 @@ static void show_text(const qstore_item_t *it)
 	char t[32];
 
 	cli_fmt_time(it->received, t);
-	printf("id: %s\nreceived: %s\nstatus: %s\nsize: %lld\n", it->id, t,
-	       qstatus_name(it->status), (long long)it->size);
+	printf("id: %s\nreceived: %s\nstatus: %s\ndelivery: %s\nsize: %lld\n", it->id, t,
+	       qstatus_name(it->status), it->undelivered ? "undelivered" : "done",
+	       (long long)it->size);
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(k); i++) {
 		printf("%s: ", k[i]);
 		cli_put_safe(stdout, v[i]);
@@ -196,6 +200,7 @@ static int q_list(qstore_t *s, store_opts_t *o)
 		return MUGAI_EXIT_USAGE;
 	}
 	f.verdict = o->verdict;
+	f.undelivered = o->undelivered;
 	f.sender = o->sender;
 	f.rcpt = o->rcpt;
 	if (qstore_list(s, o->actor, &f, list_cb, o) < 0)
@@ -419,6 +424,9 @@ int cmd_quarantine(int argc, char **argv)
 		return rc;
 	if (o.nargs < 1 || !known_sub(o.args[0]))
 		return q_usage();
+	/* only put may create a store; list on a missing store must not show an
+	 * empty one (the wrong directory, a missing config) */
+	o.must_exist = strcmp(o.args[0], "put") != 0;
 	rc = store_open_cli(&o, &cfg, &s);
 	if (rc != 0)
 		return rc;

@@ -229,10 +229,39 @@ static int load_files(cfg_t *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* a must be >= b; else err names both. */
+static int need_ge(const cfg_t *c, limit_id_t a, long long b, const char *what, char *err,
+		   size_t errlen)
+{
+	if (lim(&c->lim, a) >= b)
+		return 0;
+	snprintf(err, errlen, "%s = %lld must be at least %s (%lld)", limit_table[a].name,
+		 lim(&c->lim, a), what, b);
+	return -1;
+}
+
+int cfg_check_relations(const cfg_t *c, char *err, size_t errlen)
+{
+	const limits_t *l = &c->lim;
+	long long need = lim(l, LIM_CDR_OUTPUT) / 3 * 4 + 4 + lim(l, LIM_TEXT_SIZE) +
+			  lim(l, LIM_REPORT_SIZE);
+
+	if (need_ge(c, LIM_WALL_TIME, lim(l, LIM_CPU_TIME), "cpu_time_max", err, errlen) < 0 ||
+	    need_ge(c, LIM_WALL_TIME, lim(l, LIM_CDR_TIME), "cdr_time_max", err, errlen) < 0 ||
+	    need_ge(c, LIM_RESULT_SIZE, need,
+		    "cdr_output_max base64-encoded + text_size_max + report_size_max", err,
+		    errlen) < 0 ||
+	    need_ge(c, LIM_RESULT_SIZE, lim(l, LIM_MESSAGE_SIZE), "message_size_max", err,
+		    errlen) < 0 ||
+	    need_ge(c, LIM_DECODED_SIZE, lim(l, LIM_TEXT_SIZE), "text_size_max", err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char *line = NULL, why[200];
+	char *line = NULL, why[512];
 	size_t cap = 0;
 	int lineno = 0, rc = 0;
 
@@ -253,6 +282,10 @@ int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen)
 	}
 	free(line);
 	fclose(f);
+	if (rc == 0 && cfg_check_relations(c, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, why);
+		rc = -1;
+	}
 	if (rc == 0)
 		rc = load_files(c, err, errlen);
 	if (rc == 0) {

@@ -27,7 +27,7 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 #define MUGAI_CONFIG_KEYS(X) \
 	/* --- mail --- */ \
 	X(LINK_STYLE, "link_style", CFG_ENUM, "defang", 0, 0, "defang|plain|remove", \
-	  "how links appear in rebuilt text: defang (hxxps://example[.]com), plain (as text), remove") \
+	  "how links appear in rebuilt text: defang (hxxps://example[.]com), plain (http/https/mailto as text, the rest defanged), remove") \
 	X(NOTICE_LANG, "notice_lang", CFG_ENUM, "ja", 0, 0, "ja|en", \
 	  "language of the notice block at the top of each rebuilt message") \
 	X(NOTICE_TEMPLATE, "notice_template", CFG_STR, "", 0, 0, NULL, \
@@ -39,9 +39,9 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "headers rebuilt into the output (from this set only); every other header is dropped") \
 	X(NOTICE_FROM, "notice_from", CFG_STR, "postmaster@localhost", 0, 0, NULL, \
 	  "From address of a notice that replaces a message whose own headers could not be read") \
-	X(ON_TRUNCATED_MULTIPART, "on_truncated_multipart", CFG_ENUM, "quarantine", 0, 0, \
+	X(ON_TRUNCATED_MULTIPART, "on_truncated_multipart", CFG_ENUM, "sanitize", 0, 0, \
 	  "quarantine|sanitize", \
-	  "a multipart whose end boundary is missing (common in bounces): quarantine, or sanitize what is there") \
+	  "a multipart whose end boundary is missing (common in bounces): sanitize what is there, the last part running to the end, with a note in the notice; or quarantine") \
 	X(BODY_PREFER, "body_prefer", CFG_ENUM, "plain", 0, 0, "plain|html", \
 	  "which alternative of multipart/alternative becomes the text: plain (when it has content) or html") \
 	/* --- cdr --- */ \
@@ -74,6 +74,8 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "quarantine index and audit backend: sqlite (embedded); postgresql comes later") \
 	X(RETENTION_DAYS, "retention_days", CFG_INT, "90", 1, 36500, NULL, \
 	  "days an original is kept; purge removes older ones and refuses younger ones") \
+	X(UNDELIVERED_DAYS, "undelivered_days", CFG_INT, "5", 1, 36500, NULL, \
+	  "days after which purge removes an original whose delivery by mugaid never completed (Postfix gave up: its maximal_queue_lifetime is 5d)") \
 	X(RELEASE_DISTINCT_APPROVER, "release_distinct_approver", CFG_BOOL, "yes", 0, 0, NULL, \
 	  "a release must be approved by someone other than its requester") \
 	X(AUDIT_WITNESS_EVERY, "audit_witness_every", CFG_INT, "100", 0, 100000000, NULL, \
@@ -94,13 +96,13 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	X(WORKER_MAX_USE, "worker_max_use", CFG_INT, "100", 1, 1000000, NULL, \
 	  "mugaid: messages a sanitizer worker handles before it is recycled (Postfix max_use)") \
 	X(DAEMON_USER, "user", CFG_STR, "mugai", 0, 0, NULL, \
-	  "mugaid: account the master drops to when started as root; when it does not exist mugaid warns and keeps running as root") \
+	  "mugaid: account the master drops to when started as root; when it does not exist mugaid refuses to start (exit 78); empty: keep the invoking user (make run, tests)") \
 	X(MYHOSTNAME, "myhostname", CFG_STR, "", 0, 0, NULL, \
 	  "mugaid: host name in the SMTP greeting and EHLO to the next hop; empty: the system host name") \
 	X(LOG_TARGET, "log", CFG_ENUM, "stderr", 0, 0, "stderr|syslog", \
 	  "mugaid: where the one-line-per-message log and errors go (syslog facility mail)") \
-	X(METRICS_FILE, "metrics_file", CFG_STR, "./var/mugaid.prom", 0, 0, NULL, \
-	  "mugaid: Prometheus text-format counters, rewritten every second (node_exporter textfile collector); empty: off") \
+	X(METRICS_FILE, "metrics_file", CFG_STR, "{state_dir}/mugaid.prom", 0, 0, NULL, \
+	  "mugaid: Prometheus text-format counters, rewritten every second (node_exporter textfile collector); a leading {state_dir} is the absolute state_dir; empty: off") \
 	X(PID_FILE, "pid_file", CFG_STR, "", 0, 0, NULL, \
 	  "mugaid: file the master writes its pid to; empty: none") \
 	X(RELEASE_INTERVAL, "release_interval", CFG_INT, "10", 0, 3600, NULL, \
@@ -137,6 +139,9 @@ void cfg_free(cfg_t *c);
 /* Set one key (or limit) from text; on error writes a reason into err. */
 int cfg_set(cfg_t *c, const char *key, const char *val, char *err, size_t errlen) MUGAI_WUR;
 /* Load a file over the current values; err gets "path:line: reason". */
+/* Limits that must agree with each other (wall_time_max >= cpu_time_max,
+ * ...); cfg_load calls it. 0, or -1 with err naming both keys. */
+int cfg_check_relations(const cfg_t *c, char *err, size_t errlen) MUGAI_WUR;
 int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen) MUGAI_WUR;
 /* Print every key with its current value (text) or the defaults table (markdown). */
 void cfg_dump(const cfg_t *c, FILE *out, bool markdown);

@@ -4,10 +4,15 @@
  *
  * SECURITY: used by the CLI, the daemon's processes and the store; the
  * temp file is created with mkstemp (0600) before its final mode is set.
+ * io_write_output never renames over anything but a regular file, so a
+ * device node or FIFO named as output (mugai ... /dev/null, as root) stays
+ * what it was.
  */
 #include "common/io.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,4 +63,66 @@ out:
 	free(tmp);
 	errno = saved;
 	return rc;
+}
+
+static int write_in_place(const char *path, const void *data, size_t len, bool fifo,
+			  const char **why)
+{
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (fifo ? O_NONBLOCK : 0));
+	int rc = -1, saved;
+
+	if (fd < 0) {
+		*why = (fifo && errno == ENXIO) ? "FIFO has no reader; refusing to wait"
+						: strerror(errno);
+		return -1;
+	}
+	if (fifo && fcntl(fd, F_SETFL, 0) < 0) {
+		*why = strerror(errno);
+		goto out;
+	}
+	rc = io_write_all(fd, data, len);
+	if (rc < 0)
+		*why = strerror(errno);
+out:
+	saved = errno;
+	if (close(fd) < 0 && rc == 0) {
+		rc = -1;
+		saved = errno;
+		*why = strerror(errno);
+	}
+	errno = saved;
+	return rc;
+}
+
+int io_write_output(const char *path, const void *data, size_t len, mode_t mode,
+		    const char **why)
+{
+	struct stat st;
+
+	*why = NULL;
+	if (stat(path, &st) < 0) {
+		if (errno != ENOENT) {
+			*why = strerror(errno);
+			return -1;
+		}
+	} else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		return write_in_place(path, data, len, S_ISFIFO(st.st_mode), why);
+	} else if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		*why = "not a regular file, FIFO or character device; refusing to write to it";
+		return -1;
+	}
+	if (io_replace_file(path, data, len, mode) < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	return 0;
+}
+
+void io_remove_output(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
+		unlink(path);
 }

@@ -1,6 +1,7 @@
 /*
  * io.h — small I/O helpers every process uses: write everything (EINTR and
- * short writes handled), and replace a file atomically.
+ * short writes handled), replace a file atomically, and write an output
+ * path without ever replacing a device or FIFO by rename.
  *
  * SECURITY: no policy; callers decide paths and modes. io_write_all is on
  * the seccomp allowlist path (write only).
@@ -18,5 +19,18 @@ int io_write_all(int fd, const void *p, size_t n) MUGAI_WUR;
  * fsync'd, chmod'd to mode, then renamed over path. 0 or -1 (errno set);
  * on failure path is untouched and the temp file removed. */
 int io_replace_file(const char *path, const void *data, size_t len, mode_t mode) MUGAI_WUR;
+
+/* Write an output file the user named. A new path or an existing regular
+ * file is replaced atomically (io_replace_file); a FIFO or character device
+ * is written in place (opened O_WRONLY, never created, renamed or
+ * truncated: a FIFO without a reader is refused rather than waited on);
+ * anything else (directory, block device, socket) is refused. 0, or -1 with
+ * *why set to a static English sentence for the user (errno set). */
+int io_write_output(const char *path, const void *data, size_t len, mode_t mode,
+		    const char **why) MUGAI_WUR;
+
+/* Remove a stale output: unlink path only when it is a regular file or a
+ * symbolic link; devices and FIFOs are left as they are. */
+void io_remove_output(const char *path);
 
 #endif

@@ -44,6 +44,8 @@
 	  "CPU seconds a sanitizer worker may spend on one message or file") \
 	X(WALL_TIME, "wall_time_max", 60, 1, 7200, "seconds", \
 	  "wall-clock seconds before the parent kills a sanitizer worker") \
+	X(RESULT_SIZE, "result_size_max", 512 * MiB, 1 * MiB, 8 * GiB, "bytes", \
+	  "largest result a sanitizer worker may return (rebuilt message or file, plus report), for the CLI and mugaid alike; must hold cdr_output_max base64-encoded plus text_size_max and report_size_max; larger: result-too-big") \
 	X(WORKER_MEMORY, "worker_memory_max", 2 * GiB, 64 * MiB, 64 * GiB, "bytes", \
 	  "address space of a sanitizer worker (RLIMIT_AS)") \
 	/* --- cdr --- */ \

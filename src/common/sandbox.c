@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <stdio.h>
+#include <stdbool.h>
 
 void sandbox_close_fds(const int *keep, int n)
 {
@@ -48,12 +49,24 @@ static int set_limit(int res, rlim_t v)
 	return setrlimit(res, &rl);
 }
 
-static int apply_rlimits(const limits_t *l)
+/* One-shot worker: CPU soft = hard = cpu_time_max. Persistent worker: soft
+ * = cpu_time_max for its first job, hard unlimited so that the parent can
+ * raise the soft limit per job (sandbox_cpu_job); the worker itself cannot
+ * (no setrlimit/prlimit64, no rt_sigaction in its filter: SIGXCPU kills). */
+static int apply_cpu(const limits_t *l, bool persistent)
+{
+	struct rlimit rl = { (rlim_t)lim(l, LIM_CPU_TIME),
+			     persistent ? RLIM_INFINITY : (rlim_t)lim(l, LIM_CPU_TIME) };
+
+	return setrlimit(RLIMIT_CPU, &rl);
+}
+
+static int apply_rlimits(const limits_t *l, bool persistent)
 {
 	if (set_limit(RLIMIT_CORE, 0) < 0 || set_limit(RLIMIT_NOFILE, 16) < 0 ||
 	    set_limit(RLIMIT_NPROC, 0) < 0 || set_limit(RLIMIT_FSIZE, 0) < 0)
 		return -1;
-	if (set_limit(RLIMIT_CPU, (rlim_t)lim(l, LIM_CPU_TIME)) < 0)
+	if (apply_cpu(l, persistent) < 0)
 		return -1;
 #if !defined(__SANITIZE_ADDRESS__)
 	if (set_limit(RLIMIT_AS, (rlim_t)lim(l, LIM_WORKER_MEMORY)) < 0)
@@ -109,7 +122,7 @@ static int enter(const limits_t *l, int recv_fd)
 	if (setenv("TZ", "UTC0", 1) < 0)
 		return -1;
 	tzset();
-	if (apply_rlimits(l) < 0)
+	if (apply_rlimits(l, recv_fd >= 0) < 0)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
@@ -250,4 +263,25 @@ const char *worker_status_name(worker_status_t s)
 					     "no-sandbox", "system-error" };
 
 	return names[s];
+}
+
+long long sandbox_cpu_ms(pid_t pid)
+{
+	clockid_t id;
+	struct timespec ts;
+
+	if (clock_getcpuclockid(pid, &id) != 0 || clock_gettime(id, &ts) < 0)
+		return -1;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long sandbox_cpu_job(pid_t pid, const limits_t *l)
+{
+	long long used = sandbox_cpu_ms(pid);
+	struct rlimit rl = { 0, RLIM_INFINITY };
+
+	if (used < 0)
+		return -1;
+	rl.rlim_cur = (rlim_t)((used + 999) / 1000 + lim(l, LIM_CPU_TIME));
+	return prlimit(pid, RLIMIT_CPU, &rl, NULL) == 0 ? used : -1;
 }

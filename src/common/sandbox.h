@@ -11,6 +11,7 @@
 #ifndef MUGAI_SANDBOX_H
 #define MUGAI_SANDBOX_H
 
+#include <sys/types.h>
 #include "common/buf.h"
 #include "common/limits.h"
 
@@ -21,6 +22,14 @@ int sandbox_enter(const limits_t *l) MUGAI_WUR;
 /* The same, plus recvmsg() on the one descriptor sock: for a persistent
  * worker (mugaid) that receives each job's message as a memfd (SCM_RIGHTS). */
 int sandbox_enter_recv(const limits_t *l, int sock) MUGAI_WUR;
+
+/* CPU milliseconds used so far by process pid (its CPU clock), or -1. */
+long long sandbox_cpu_ms(pid_t pid);
+/* Before each job of a persistent worker (sandbox_enter_recv): give it
+ * cpu_time_max more seconds from now (RLIMIT_CPU soft limit, raised with
+ * prlimit: a backstop; the parent also measures each job on the worker's
+ * CPU clock). Returns the CPU ms used before the job, or -1. */
+long long sandbox_cpu_job(pid_t pid, const limits_t *l);
 
 typedef enum {
 	WORKER_OK,         /* the child returned a result */

@@ -24,12 +24,22 @@ typedef struct daemon_ctx {
 	char hostname[256];
 	int listen_fd;
 	const char *cfg_path;  /* NULL: embedded defaults */
+	char cfg_digest[65];   /* sha256 of the effective config (startup_digest) */
 } daemon_ctx_t;
 
 /* Check the daemon keys of a loaded config (listen, next_hop). */
 int daemon_check(daemon_ctx_t *d, char *err, size_t errlen) MUGAI_WUR;
 /* Parse "HOST:PORT" (or "[HOST]:PORT"). */
 int daemon_split_addr(const char *spec, char *host, size_t hn, char *port, size_t pn) MUGAI_WUR;
+
+/* Before "ready", as the run user (startup.c): the store opens and takes
+ * the config.load record, the maildir is writable or the next hop's address
+ * resolves, the metrics file is writable. -1 with err naming path and fix. */
+int startup_check(const daemon_ctx_t *d, char *err, size_t errlen) MUGAI_WUR;
+/* d->cfg_digest := sha256 of the effective config (cfg_dump + notice text). */
+int startup_digest(daemon_ctx_t *d) MUGAI_WUR;
+/* After a SIGHUP reload: append config.load with the new digest. */
+int startup_note_reload(const daemon_ctx_t *d);
 
 /* Supervise session processes until SIGTERM/SIGINT; returns exit status. */
 int master_run(daemon_ctx_t *d);

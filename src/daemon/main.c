@@ -1,12 +1,14 @@
 /*
  * main.c — `mugaid [-f] [-n] [-c CONFIG]`: the after-queue SMTP content
  * filter. Setup in this order: load and check the config (-n stops here),
- * bind the listening socket, drop root to `user`, initialize the mail
- * engine, prove that a sanitizer worker can enter its sandbox (else refuse
- * to start), detach unless -f, then run the master (master.c).
+ * bind the listening socket, drop root to `user` (a missing user is fatal),
+ * prove as that user that the store, the next hop and the metrics file work
+ * (startup.c), initialize the mail engine, prove that a sanitizer worker can
+ * enter its sandbox (else refuse to start), detach unless -f, then run the
+ * master (master.c).
  *
  * Exit: 0 stopped cleanly, 64 usage, 70 no sandbox / internal, 71 cannot
- * bind or drop privileges, 78 config error.
+ * bind or drop privileges, 78 config error or a startup check failed.
  *
  * SECURITY: starts as root or as the service user; root is given up right
  * after bind(), before any worker is started or any client is accepted.
@@ -18,6 +20,7 @@
 #include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +54,88 @@ int daemon_split_addr(const char *spec, char *host, size_t hn, char *port, size_
 	return 0;
 }
 
+/* A TCP port: 1..65535. */
+static bool port_ok(const char *port)
+{
+	long v = atol(port);
+
+	return *port && v >= 1 && v <= 65535;
+}
+
+/* The directory that must already exist for path to be created (state_dir
+ * itself counts: mugaid creates it). */
+static int parent_exists(const char *key, const char *path, const char *state, char *err,
+			 size_t errlen)
+{
+	char dir[4096];
+	char *slash;
+	struct stat st;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		snprintf(err, errlen, "%s: path too long", key);
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return 0; /* relative to the working directory */
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (state && strcmp(dir, state) == 0)
+		return 0;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s = %s: directory %s does not exist; fix: create it or "
+			 "choose another path", key, path, dir);
+		return -1;
+	}
+	return 0;
+}
+
+/* metrics_file "{state_dir}/NAME" (the default): under the absolute state_dir. */
+static int expand_metrics(daemon_ctx_t *d, char *err, size_t errlen)
+{
+	const char *m = cfg_str(&d->cfg, CFG_METRICS_FILE), *sd = cfg_str(&d->cfg, CFG_STATE_DIR);
+	static const char tag[] = "{state_dir}";
+	char cwd[2048], path[4096];
+
+	if (strncmp(m, tag, sizeof(tag) - 1) != 0)
+		return 0;
+	cwd[0] = '\0';
+	if (sd[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+		snprintf(err, errlen, "metrics_file: cannot get the working directory: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (sd[0] != '/' && strncmp(sd, "./", 2) == 0)
+		sd += 2;
+	if (snprintf(path, sizeof(path), "%s%s%s%s", cwd, *cwd ? "/" : "", sd,
+		     m + sizeof(tag) - 1) >= (int)sizeof(path)) {
+		snprintf(err, errlen, "metrics_file: path too long");
+		return -1;
+	}
+	return cfg_set(&d->cfg, "metrics_file", path, err, errlen);
+}
+
+static int check_paths(daemon_ctx_t *d, char *err, size_t errlen)
+{
+	const char *sd = cfg_str(&d->cfg, CFG_STATE_DIR);
+
+	if (!*sd) {
+		snprintf(err, errlen, "state_dir: empty");
+		return -1;
+	}
+	if (parent_exists("state_dir", sd, NULL, err, errlen) < 0)
+		return -1;
+	if (*cfg_str(&d->cfg, CFG_METRICS_FILE) && *cfg_str(&d->cfg, CFG_METRICS_FILE) != '{' &&
+	    parent_exists("metrics_file", cfg_str(&d->cfg, CFG_METRICS_FILE), sd, err, errlen) < 0)
+		return -1;
+	if (*cfg_str(&d->cfg, CFG_PID_FILE) &&
+	    parent_exists("pid_file", cfg_str(&d->cfg, CFG_PID_FILE), sd, err, errlen) < 0)
+		return -1;
+	return 0;
+}
+
 int daemon_check(daemon_ctx_t *d, char *err, size_t errlen)
 {
 	char host[256], port[16];
@@ -60,8 +145,22 @@ int daemon_check(daemon_ctx_t *d, char *err, size_t errlen)
 		snprintf(err, errlen, "listen: want HOST:PORT, got '%s'", cfg_str(&d->cfg, CFG_LISTEN));
 		return -1;
 	}
+	if (!port_ok(port)) {
+		snprintf(err, errlen, "listen: port %s is not in 1-65535", port);
+		return -1;
+	}
 	if (deliver_parse_hop(cfg_str(&d->cfg, CFG_NEXT_HOP), &d->hop, err, errlen) < 0)
 		return -1;
+	if (d->hop.kind != HOP_MAILDIR && !port_ok(d->hop.port)) {
+		snprintf(err, errlen, "next_hop: port %s is not in 1-65535", d->hop.port);
+		return -1;
+	}
+	if (check_paths(d, err, errlen) < 0 || expand_metrics(d, err, errlen) < 0)
+		return -1;
+	if (startup_digest(d) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	d->hostname[0] = '\0';
 	if (*cfg_str(&d->cfg, CFG_MYHOSTNAME))
 		snprintf(d->hostname, sizeof(d->hostname), "%s", cfg_str(&d->cfg, CFG_MYHOSTNAME));
@@ -97,8 +196,8 @@ static int bind_listen(const char *spec)
 }
 
 /* Root: give the state directory to `user` when we create it, then drop.
- * A missing user is a warning (documented): mugaid keeps running as root,
- * its workers are sandboxed either way. */
+ * A missing user is fatal (as in Postfix and OpenSMTPD); an empty `user`
+ * keeps the invoking user (make run, tests), with a warning when root. */
 static int drop_privileges(const cfg_t *cfg)
 {
 	const char *user = cfg_str(cfg, CFG_DAEMON_USER), *state = cfg_str(cfg, CFG_STATE_DIR);
@@ -106,12 +205,15 @@ static int drop_privileges(const cfg_t *cfg)
 
 	if (geteuid() != 0)
 		return mkdir(state, 0700) < 0 && errno != EEXIST ? -1 : 0;
-	pw = *user ? getpwnam(user) : NULL;
-	if (!pw) {
-		log_warn("user '%s' does not exist: running as root (create it: useradd --system %s)",
-			 user, *user ? user : "mugai");
+	if (!*user) {
+		log_warn("user is empty: running as root (the workers are sandboxed either way)");
 		return mkdir(state, 0700) < 0 && errno != EEXIST ? -1 : 0;
 	}
+	pw = getpwnam(user);
+	if (!pw)
+		fatal(MUGAI_EXIT_CONFIG, "user '%s' does not exist; fix: create it (useradd --system "
+		      "--home-dir /nonexistent --shell /usr/sbin/nologin %s), or set user = to "
+		      "another account", user, user);
 	if (mkdir(state, 0700) == 0 && chown(state, pw->pw_uid, pw->pw_gid) < 0)
 		return -1;
 	if (initgroups(pw->pw_name, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
@@ -194,6 +296,7 @@ int main(int argc, char **argv)
 	static daemon_ctx_t d;
 	const char *path = NULL;
 	bool fg = false, check = false;
+	char err[1024];
 	int ch;
 
 	while ((ch = getopt(argc, argv, "fnc:")) != -1) {
@@ -221,6 +324,10 @@ int main(int argc, char **argv)
 	if (drop_privileges(&d.cfg) < 0)
 		fatal(EXIT_OSERR, "cannot drop privileges to '%s': %s", cfg_str(&d.cfg, CFG_DAEMON_USER),
 		      strerror(errno));
+	if (metrics_init() < 0)
+		fatal(EXIT_OSERR, "cannot map the counters");
+	if (startup_check(&d, err, sizeof(err)) < 0)
+		fatal(MUGAI_EXIT_CONFIG, "not ready: %s", err);
 	if (mail_init() < 0)
 		fatal(MUGAI_EXIT_SOFTWARE, "cannot initialize the mail engine");
 	if (probe_sandbox(&d.cfg) < 0)
@@ -229,7 +336,5 @@ int main(int argc, char **argv)
 	if (!fg && detach() < 0)
 		fatal(EXIT_OSERR, "cannot detach: %s", strerror(errno));
 	write_pid(cfg_str(&d.cfg, CFG_PID_FILE));
-	if (metrics_init() < 0)
-		fatal(EXIT_OSERR, "cannot map the counters");
 	return master_run(&d);
 }

@@ -183,8 +183,9 @@ static void reload(master_t *m)
 	for (size_t i = 0; i < m->n; i++)
 		m->slots[i].old = m->slots[i].pid > 0;
 	signal_all(m, SIGTERM);
-	log_info("SIGHUP: config %s reloaded; sessions restart after their current message",
-		 m->d->cfg_path);
+	(void)startup_note_reload(m->d);
+	log_info("SIGHUP: config %s reloaded (digest %.16s); sessions restart after their current message",
+		 m->d->cfg_path, m->d->cfg_digest);
 }
 
 /* SIGTERM: stop accepting, let in-flight messages finish, then exit. */
@@ -238,8 +239,9 @@ int master_run(daemon_ctx_t *d)
 	m.d = d;
 	m.n = SLOTS_MAX;
 	setup_signals();
-	log_info("mugaid ready: listen %s, next_hop %s, %lld sessions", cfg_str(&d->cfg, CFG_LISTEN),
-		 cfg_str(&d->cfg, CFG_NEXT_HOP), cfg_int(&d->cfg, CFG_MAX_SESSIONS));
+	log_info("mugaid ready: listen %s, next_hop %s, %lld sessions, config digest %.16s",
+		 cfg_str(&d->cfg, CFG_LISTEN), cfg_str(&d->cfg, CFG_NEXT_HOP),
+		 cfg_int(&d->cfg, CFG_MAX_SESSIONS), d->cfg_digest);
 	while (!got_term) {
 		reap(&m);
 		if (got_hup) {

@@ -21,7 +21,6 @@
 #include "store/qstore.h"
 
 #define RELEASES_PER_RUN 100
-#define RCPT_MAX 1000
 
 /* The header line, then the original with every line end as CRLF. */
 static int release_message(const qstore_item_t *it, const buf_t *orig, buf_t *out)
@@ -38,30 +37,39 @@ static int release_message(const qstore_item_t *it, const buf_t *orig, buf_t *ou
 	return rc;
 }
 
-/* Split the stored "a@x,b@y" recipients in place. */
-static size_t split_rcpt(char *list, const char **rcpt)
+/* Split the stored "a@x,b@y" recipients in place into a new array (every
+ * one of them: the store bounded the list by smtp_recipients_max). */
+static const char **split_rcpt(char *list, size_t *n)
 {
-	size_t n = 0;
+	size_t cap = 1;
+	const char **rcpt;
 
-	for (char *tok = strtok(list, ","); tok && n < RCPT_MAX; tok = strtok(NULL, ","))
-		rcpt[n++] = tok;
-	return n;
+	for (const char *p = list; *p; p++)
+		cap += *p == ',';
+	rcpt = calloc(cap, sizeof(*rcpt));
+	*n = 0;
+	if (!rcpt)
+		return NULL;
+	for (char *tok = strtok(list, ","); tok && *n < cap; tok = strtok(NULL, ","))
+		rcpt[(*n)++] = tok;
+	return rcpt;
 }
 
 static int release_one(const daemon_ctx_t *d, qstore_t *st, qstore_item_t *it, const buf_t *orig)
 {
-	static const char *rcpt[RCPT_MAX];
 	char why[512] = "";
 	buf_t msg;
-	deliver_env_t e = { .from = it->env_from ? it->env_from : "", .rcpt = rcpt,
+	deliver_env_t e = { .from = it->env_from ? it->env_from : "",
 			    .helo = d->hostname, .id = it->id,
 			    .timeout = (int)lim(&d->cfg.lim, LIM_NEXT_HOP_TIMEOUT) };
+	const char **rcpt = split_rcpt(it->rcpt ? it->rcpt : (char *)"", &e.n_rcpt);
 	int rc = -1;
 
-	e.n_rcpt = split_rcpt(it->rcpt ? it->rcpt : (char *)"", rcpt);
+	e.rcpt = rcpt;
 	if (e.n_rcpt == 0) {
-		log_err("release id=%s: no envelope recipients stored; deliver it by hand "
-			"(mugai quarantine get)", it->id);
+		log_err("release id=%s: no envelope recipients stored%s; deliver it by hand "
+			"(mugai quarantine get)", it->id, rcpt ? "" : " (out of memory)");
+		free(rcpt);
 		return -1;
 	}
 	buf_init(&msg, orig->len * 2 + 512);
@@ -75,6 +83,7 @@ static int release_one(const daemon_ctx_t *d, qstore_t *st, qstore_item_t *it, c
 		log_warn("release id=%s not delivered, stays queued: %s", it->id,
 			 *why ? why : qstore_errmsg(st));
 	buf_free(&msg);
+	free(rcpt);
 	return rc;
 }
 

@@ -11,7 +11,9 @@
  *
  * SECURITY: the worker holds no descriptor but its socket and stderr, and
  * enters sandbox_enter_recv() before it reads any job. The parent reads at
- * most len*3 + 16 MiB of reply, under the wall clock.
+ * most result_size_max of reply (the CLI's cap too), under the wall clock;
+ * each job gets cpu_time_max CPU seconds measured on the worker's CPU clock
+ * (RLIMIT_CPU raised per job by prlimit is the backstop).
  */
 #include "daemon/sanitizer.h"
 
@@ -33,6 +35,7 @@
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "common/io.h"
+#include "daemon/smtp.h"
 #include "mail/wire.h"
 
 #define JOB_MAGIC 0x424f4a4dU /* "MJOB" */
@@ -44,6 +47,7 @@ typedef struct job_hdr {
 	uint32_t pad;
 	uint64_t len;
 	char id[MUGAI_ID_LEN + 8];
+	char sender[SMTP_PATH_MAX + 1]; /* MAIL FROM, for a notice whose header is unreadable */
 } job_hdr_t;
 
 static long long now_ms(void)
@@ -75,6 +79,7 @@ static int recv_job(int sock, job_hdr_t *h, int *fd)
 		return -1;
 	memcpy(fd, CMSG_DATA(c), sizeof(int));
 	h->id[sizeof(h->id) - 1] = '\0';
+	h->sender[sizeof(h->sender) - 1] = '\0';
 	return 0;
 }
 
@@ -108,7 +113,8 @@ static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, int fd)
 		goto out;
 	if (h->len && (in = mmap(NULL, h->len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
 		goto out;
-	rc = mail_wire_run(cfg, h->id, in, (size_t)h->len, &out);
+	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false }, in, (size_t)h->len,
+			       &out);
 	if (h->len)
 		munmap((void *)in, h->len);
 	n = out.len;
@@ -246,7 +252,7 @@ int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox)
 	return -1;
 }
 
-static int send_job(sanitizer_t *w, const char *id, int memfd, size_t len)
+static int send_job(sanitizer_t *w, const char *id, const char *sender, int memfd, size_t len)
 {
 	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
 	job_hdr_t h = { .magic = JOB_MAGIC, .len = len };
@@ -257,6 +263,7 @@ static int send_job(sanitizer_t *w, const char *id, int memfd, size_t len)
 	ssize_t n;
 
 	snprintf(h.id, sizeof(h.id), "%s", id);
+	snprintf(h.sender, sizeof(h.sender), "%s", sender ? sender : "");
 	memset(u.b, 0, sizeof(u.b));
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -268,8 +275,11 @@ static int send_job(sanitizer_t *w, const char *id, int memfd, size_t len)
 	return n == (ssize_t)sizeof(h) ? 0 : -1;
 }
 
-/* A running worker that has accepted the job, or -1 (infrastructure). */
-static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, int memfd, size_t len)
+/* A running worker that has accepted the job, or -1 (infrastructure).
+ * *cpu0: the worker's CPU ms before the job; its CPU limit is raised to
+ * cpu_time_max from there (per job, not summed over the worker's life). */
+static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, const char *sender,
+		    int memfd, size_t len, long long *cpu0)
 {
 	bool nosb;
 
@@ -279,17 +289,24 @@ static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, int memfd,
 				nosb ? ": the sandbox could not be installed" : "");
 			return -1;
 		}
-		if (send_job(w, id, memfd, len) == 0)
+		*cpu0 = sandbox_cpu_job(w->pid, &cfg->lim);
+		if (*cpu0 < 0) {
+			log_err("sanitizer worker %d: cannot set its CPU limit: %s", (int)w->pid,
+				strerror(errno));
+			sanitizer_stop(w);
+			return -1;
+		}
+		if (send_job(w, id, sender, memfd, len) == 0)
 			return 0;
 		sanitizer_stop(w); /* died while idle (e.g. killed): start a fresh one */
 	}
 	return -1;
 }
 
-static sanitizer_status_t collect(sanitizer_t *w, const cfg_t *cfg, size_t len, buf_t *result)
+static sanitizer_status_t collect(sanitizer_t *w, const cfg_t *cfg, buf_t *result)
 {
 	long long deadline = now_ms() + lim(&cfg->lim, LIM_WALL_TIME) * 1000;
-	uint64_t n, cap = (uint64_t)len * 3 + 16 * 1024 * 1024;
+	uint64_t n, cap = (uint64_t)lim(&cfg->lim, LIM_RESULT_SIZE); /* as the CLI's */
 	int r = read_full(w->sock, &n, sizeof(n), deadline);
 
 	if (r == 0 && n > cap)
@@ -305,21 +322,25 @@ static sanitizer_status_t collect(sanitizer_t *w, const cfg_t *cfg, size_t len, 
 	return r == 0 ? SAN_OK : r == -2 ? SAN_TIMEOUT : SAN_CRASHED;
 }
 
-sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id, int memfd,
-				 size_t len, buf_t *result, int *sig)
+sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				 const char *sender, int memfd, size_t len, buf_t *result, int *sig)
 {
 	sanitizer_status_t st;
+	long long cpu0 = 0, cpu1;
 
 	*sig = 0;
-	if (dispatch(w, cfg, id, memfd, len) < 0)
+	if (dispatch(w, cfg, id, sender, memfd, len, &cpu0) < 0)
 		return SAN_UNAVAILABLE;
-	st = collect(w, cfg, len, result);
+	st = collect(w, cfg, result);
+	cpu1 = sandbox_cpu_ms(w->pid);
+	w->cpu_ms = cpu1 >= cpu0 ? cpu1 - cpu0 : 0;
 	if (st != SAN_OK) {
 		close(w->sock);
 		w->sock = -1;
 		kill(w->pid, SIGKILL);
 		(void)reap(w->pid, sig);
-		if (st == SAN_CRASHED && *sig == SIGXCPU)
+		if (st == SAN_CRASHED && (*sig == SIGXCPU ||
+		    w->cpu_ms >= lim(&cfg->lim, LIM_CPU_TIME) * 1000))
 			st = SAN_TIMEOUT;
 		if (st != SAN_CRASHED)
 			*sig = 0;

@@ -29,6 +29,7 @@ typedef struct sanitizer {
 	int sock;
 	long jobs;   /* jobs done by this worker */
 	long started; /* workers started by this process */
+	long long cpu_ms; /* CPU of the last job, from the worker's CPU clock */
 } sanitizer_t;
 
 typedef enum {
@@ -43,10 +44,11 @@ void sanitizer_init(sanitizer_t *w);
 /* Start a worker and wait for it to report the sandbox in force. -1 when
  * it could not be started or could not install the sandbox (*no_sandbox). */
 int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox) MUGAI_WUR;
-/* Run one job: memfd holds len bytes (sealed). *sig gets the signal that
- * killed a crashed worker (0 when none). */
-sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id, int memfd,
-				 size_t len, buf_t *result, int *sig);
+/* Run one job: memfd holds len bytes (sealed); sender is the envelope
+ * sender (MAIL FROM, may be "" or NULL). *sig gets the signal that killed a
+ * crashed worker (0 when none). */
+sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				 const char *sender, int memfd, size_t len, buf_t *result, int *sig);
 void sanitizer_stop(sanitizer_t *w);
 const char *sanitizer_status_name(sanitizer_status_t s);
 

@@ -46,6 +46,7 @@
 #include "daemon/sanitizer.h"
 #include "daemon/smtp.h"
 #include "mail/wire.h"
+#include "store/blob.h"
 #include "store/qstore.h"
 
 #define IN_MIN (64 * 1024)
@@ -392,6 +393,7 @@ typedef struct msgjob {
 	int sig;
 	char why[1024];       /* next hop reply or failure */
 	long long t0;
+	bool retry;           /* an earlier attempt's entry is reused (same queue id + digest) */
 } msgjob_t;
 
 /* Worker result, or the notice-only failure result. -1: no worker (4xx). */
@@ -403,7 +405,7 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	int rc = -1;
 
 	buf_init(&blob, SIZE_MAX / 4);
-	st = sanitizer_job(&s->p->worker, s->cfg, j->id, sp->fd, sp->len, &blob, &j->sig);
+	st = sanitizer_job(&s->p->worker, s->cfg, j->id, s->from, sp->fd, sp->len, &blob, &j->sig);
 	metrics_add(M_W_STARTED, (uint64_t)(s->p->worker.started - started));
 	j->worker = sanitizer_status_name(st);
 	if (st == SAN_OK && mail_wire_decode(blob.data, blob.len, &j->res) == 0)
@@ -416,7 +418,7 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	metrics_add(st == SAN_TIMEOUT ? M_W_TIMEOUT : st == SAN_TOO_BIG ? M_W_TOO_BIG : M_W_CRASH, 1);
 	log_warn("id=%s worker failure: %s%s%d; the original is quarantined, a notice delivered",
 		 j->id, j->worker, j->sig ? " signal=" : " exit", j->sig);
-	return mail_result_failure(s->cfg, j->id, j->worker, sp->len, &j->res);
+	return mail_result_failure_env(s->cfg, j->id, s->from, j->worker, sp->len, &j->res);
 }
 
 /* Details of the mail.verdict audit record, written with the put. */
@@ -434,6 +436,12 @@ static int verdict_details(const sess_t *s, const msgjob_t *j, size_t len, buf_t
 	json_str(&w, j->worker);
 	json_key(&w, "queue_id");
 	json_str(&w, s->ident);
+	json_key(&w, "config_digest");
+	json_str(&w, s->p->d->cfg_digest);
+	if (j->retry) {
+		json_key(&w, "retry");
+		json_bool(&w, true);
+	}
 	if (j->res.output_check[0]) {
 		json_key(&w, "output_check");
 		json_str(&w, j->res.output_check);
@@ -461,9 +469,10 @@ static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
 			       .env_from = s->from, .rcpt = (const char *const *)s->rcpt,
 			       .n_rcpt = s->n_rcpt, .hdr_from = j->res.from,
 			       .subject = j->res.subject,
-			       .verdict = report_verdict_name(j->res.verdict), .actor = "mugaid" };
+			       .verdict = report_verdict_name(j->res.verdict), .actor = "mugaid",
+			       .queue_id = s->ident, .pending = true };
 	size_t n = j->res.report.len;
-	char *rep;
+	char *rep = NULL;
 	buf_t det;
 	int rc = store_open(s->p);
 
@@ -474,13 +483,21 @@ static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
 	if (rc == 0)
 		rc = verdict_details(s, j, sp->len, &det);
 	meta.verdict_details = det.data;
+	if (rc == 0 && j->retry) {
+		/* stored by an earlier attempt: this attempt's verdict only */
+		rc = audit_append(s->p->store, "mugaid", "mail.verdict", j->id, det.data);
+		goto done;
+	}
 	rep = rc == 0 ? strndup(j->res.report.data ? j->res.report.data : "", n) : NULL;
 	/* Original, report, quarantine.put and mail.verdict: one transaction. */
 	rc = rep ? qstore_put(s->p->store, &meta, sp->map, sp->len, rep) : -1;
+done:
 	buf_free(&det);
 	if (rc < 0 && s->p->store) {
-		snprintf(j->why, sizeof(j->why), "%s", qstore_errmsg(s->p->store));
-		log_err("id=%s quarantine store: %s", j->id, j->why);
+		/* the SMTP reply stays ASCII: "disk full", the log says it in full */
+		snprintf(j->why, sizeof(j->why), "%s", qstore_errcode(s->p->store) == QS_ERR_FULL
+			 ? "disk full" : qstore_errmsg(s->p->store));
+		log_err("id=%s quarantine store: %s", j->id, qstore_errmsg(s->p->store));
 		qstore_close(s->p->store);
 		s->p->store = NULL;
 	}
@@ -538,6 +555,21 @@ static void tempfail(sess_t *s, msgjob_t *j, metric_id_t m, const char *code, co
 	log_line(s, j, len, "deferred");
 }
 
+/* The id of this message: the entry of an earlier attempt whose delivery
+ * never completed (same Postfix queue id, same original), or a new one. */
+static int message_id(sess_t *s, const spool_t *sp, msgjob_t *j)
+{
+	char hex[65];
+
+	if (s->ident[0] && store_open(s->p) == 0 &&
+	    blob_sha256(sp->map ? sp->map : "", sp->len, hex) == 0 &&
+	    qstore_find_undelivered(s->p->store, s->ident, hex, j->id) == 0 && j->id[0]) {
+		j->retry = true;
+		return 0;
+	}
+	return mugai_id_new(j->id);
+}
+
 static void process(sess_t *s, const spool_t *sp)
 {
 	msgjob_t j = { .t0 = now_ms() };
@@ -545,7 +577,7 @@ static void process(sess_t *s, const spool_t *sp)
 	mail_result_init(&j.res);
 	metrics_add(M_MSG_IN, 1);
 	metrics_add(M_BYTES_IN, sp->len);
-	if (mugai_id_new(j.id) < 0 || sanitize(s, sp, &j) < 0) {
+	if (message_id(s, sp, &j) < 0 || sanitize(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_WORKER, "4.3.0", "no sanitizer worker available", sp->len);
 	} else if (store(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_STORE, "4.3.0", "quarantine store unavailable", sp->len);
@@ -560,6 +592,9 @@ static void process(sess_t *s, const spool_t *sp)
 		if (s->p->store)
 			(void)!audit_append(s->p->store, "mugaid", "mail.deferred", j.id, "{}");
 	} else {
+		if (s->p->store && qstore_delivered(s->p->store, j.id) < 0)
+			log_warn("id=%s quarantine store: cannot mark delivered: %s", j.id,
+				 qstore_errmsg(s->p->store));
 		metrics_add(M_MSG_DELIVERED, 1);
 		metrics_add(j.res.verdict == VERDICT_CLEAN ? M_V_CLEAN
 			    : j.res.verdict == VERDICT_SANITIZED ? M_V_SANITIZED : M_V_QUARANTINED, 1);

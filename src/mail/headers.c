@@ -3,6 +3,11 @@
  * values: addresses through hdr_normalize_structured + GMime's RFC 5322
  * address parser, Subject and other text through hdr_decode_text, Date
  * through GMime's date parser, message ids validated as plain ASCII.
+ * Every text value (Subject, display names, other kept text headers) and
+ * the forwarded-message header block go through the one writer
+ * (text/writer.h): one line, no control or bidi character, links and
+ * notice look-alikes disarmed. A display name that holds an e-mail address
+ * is flagged (warning, and a line in the notice).
  * RFC 5322 §3.3–3.6, RFC 2047, RFC 6532.
  *
  * SECURITY: sanitizer worker; every value is bounded by header_value_max and
@@ -51,6 +56,7 @@ char *hdr_raw(GMimeObject *obj, const char *name)
 
 static char *decode_text(mail_ctx_t *c, const char *raw)
 {
+	char *v;
 	buf_t b;
 
 	buf_init(&b, (size_t)lim(c->lim, LIM_HEADER_VALUE));
@@ -58,7 +64,9 @@ static char *decode_text(mail_ctx_t *c, const char *raw)
 		if (b.capped)
 			report_warn(c->rep, "header value truncated at header_value_max");
 	}
-	return buf_steal(&b, NULL);
+	v = wr_header(b.data ? b.data : "", b.len, 0);
+	buf_free(&b);
+	return v;
 }
 
 /* An addr-spec that can stand in a 7-bit header: printable ASCII, no
@@ -79,45 +87,34 @@ static bool addr_ok(const char *a)
 	return at == 1 && a[0] != '@' && a[n - 1] != '@';
 }
 
-static char *clean_name(const char *name)
+/* A display name through the writer; one that carries an address
+ * ("総務課 <soumu@city.example.lg.jp>" <evil@attacker.example>) is
+ * reported for the notice, its address disarmed by the writer. */
+static char *clean_name(mail_ctx_t *c, const char *hname, const char *name)
 {
 	buf_t b;
 
 	if (!name || !*name)
 		return NULL;
 	buf_init(&b, 4096);
-	if (text_clean_append(&b, name, strlen(name)) < 0) {
-		buf_free(&b);
-		return NULL;
-	}
-	if (utf8_count(b.data, b.len) > DISPLAY_NAME_MAX) {
-		size_t keep = 0;
-
-		for (size_t k = 0; k < DISPLAY_NAME_MAX; k++) {
-			uint32_t cp;
-
-			keep += utf8_decode_one((const unsigned char *)b.data + keep, b.len - keep, &cp);
-		}
-		b.len = keep;
-		b.data[keep] = '\0';
-	}
-	for (size_t i = 0; i < b.len; i++)
-		if (b.data[i] == '\t' || b.data[i] == '\n')
-			b.data[i] = ' ';
-	return buf_steal(&b, NULL);
+	if (wr_clean(&b, name, strlen(name), WR_ONELINE) == 0 &&
+	    wr_has_address(b.data ? b.data : "", b.len))
+		report_name_address(c->rep, hname);
+	buf_free(&b);
+	return wr_header(name, strlen(name), DISPLAY_NAME_MAX);
 }
 
 /* Rebuild each mailbox from checked parts: a cleaned display name and an
  * ASCII addr-spec (IDN domains in their ACE form). A mailbox whose local
  * part is not ASCII cannot be written into a 7-bit header and is dropped. */
-static int rebuild_into(mail_ctx_t *c, InternetAddressList *in, InternetAddressList *out,
-			int depth)
+static int rebuild_into(mail_ctx_t *c, const char *hname, InternetAddressList *in,
+			InternetAddressList *out, int depth)
 {
 	int n = internet_address_list_length(in);
 
 	for (int i = 0; i < n; i++) {
 		InternetAddress *ia = internet_address_list_get_address(in, i);
-		char *name = clean_name(internet_address_get_name(ia));
+		char *name = clean_name(c, hname, internet_address_get_name(ia));
 		InternetAddress *copy = NULL;
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
@@ -129,7 +126,8 @@ static int rebuild_into(mail_ctx_t *c, InternetAddressList *in, InternetAddressL
 				report_warn(c->rep, "address that cannot be written in ASCII dropped");
 		} else if (INTERNET_ADDRESS_IS_GROUP(ia) && depth == 0) {
 			copy = internet_address_group_new(name);
-			if (rebuild_into(c, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+			if (rebuild_into(c, hname,
+					 internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
 					 internet_address_group_get_members(INTERNET_ADDRESS_GROUP(copy)),
 					 depth + 1) < 0) {
 				g_object_unref(copy);
@@ -145,7 +143,7 @@ static int rebuild_into(mail_ctx_t *c, InternetAddressList *in, InternetAddressL
 	return 0;
 }
 
-static InternetAddressList *parse_addresses(mail_ctx_t *c, const char *raw)
+static InternetAddressList *parse_addresses(mail_ctx_t *c, const char *hname, const char *raw)
 {
 	InternetAddressList *l = NULL;
 	buf_t b;
@@ -159,7 +157,7 @@ static InternetAddressList *parse_addresses(mail_ctx_t *c, const char *raw)
 	if (l) {
 		InternetAddressList *clean = internet_address_list_new();
 
-		if (rebuild_into(c, l, clean, 0) < 0) {
+		if (rebuild_into(c, hname, l, clean, 0) < 0) {
 			g_object_unref(clean);
 			clean = NULL;
 		}
@@ -275,7 +273,7 @@ static int collect_one(mail_ctx_t *c, hdrset_t *h, const char *name, const char 
 
 	if (slot) {
 		if (!*slot)
-			*slot = parse_addresses(c, raw);
+			*slot = parse_addresses(c, name, raw);
 	} else if (!strcasecmp(name, "Subject")) {
 		if (!h->subject)
 			h->subject = decode_text(c, raw);
@@ -300,6 +298,11 @@ static int collect_one(mail_ctx_t *c, hdrset_t *h, const char *name, const char 
 		}
 	}
 	return 0;
+}
+
+int hdrset_collect_field(mail_ctx_t *c, hdrset_t *h, const char *name, const char *raw)
+{
+	return collect_one(c, h, name, raw);
 }
 
 int hdrset_collect(mail_ctx_t *c, GMimeObject *msg, hdrset_t *h)
@@ -359,7 +362,7 @@ static int display_list(buf_t *out, const char *label, InternetAddressList *l)
 	s = internet_address_list_to_string(l, NULL, FALSE);
 	rc = buf_printf(out, "%s: ", label);
 	if (rc == 0)
-		rc = text_clean_append(out, s ? s : "", s ? strlen(s) : 0);
+		rc = wr_line(out, s ? s : "", s ? strlen(s) : 0, 0);
 	if (rc == 0)
 		rc = buf_putc(out, '\n');
 	g_free(s);
@@ -389,7 +392,7 @@ int hdrset_display(const hdrset_t *h, bool ja, buf_t *out)
 	if (rc == 0 && h->subject) {
 		rc = buf_printf(out, "%s: ", ja ? "件名" : "Subject");
 		if (rc == 0)
-			rc = text_clean_append(out, h->subject, strlen(h->subject));
+			rc = wr_line(out, h->subject, strlen(h->subject), 0);
 		if (rc == 0)
 			rc = buf_putc(out, '\n');
 	}

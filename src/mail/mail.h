@@ -22,10 +22,28 @@ int mail_init(void) MUGAI_WUR;
 int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		  buf_t *out, mail_report_t *rep) MUGAI_WUR;
 
+/* What the front knows besides the bytes. */
+typedef struct mail_env {
+	const char *sender;  /* SMTP MAIL FROM (envelope sender), or NULL */
+	bool too_big;        /* the input is only the first message_size_max
+			      * bytes of a larger message: withhold it, but read
+			      * whose it is from the header */
+} mail_env_t;
+
+/* mail_sanitize with the envelope (env may be NULL). The envelope sender is
+ * shown in a quarantine notice whose header could not be read. */
+int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
+		      const char *in, size_t len, buf_t *out, mail_report_t *rep) MUGAI_WUR;
+
 /* A notice-only message built WITHOUT looking at the original: for use by
  * a higher-trust process when a worker crashed, timed out or hit a limit.
  * `reason` is a limit name or a short code ("worker-crash", "timeout"). */
 int mail_failure_message(const cfg_t *cfg, const char *id, const char *reason,
 			 size_t orig_size, buf_t *out, mail_report_t *rep) MUGAI_WUR;
+/* The same with the envelope sender (may be NULL): the notice says the
+ * header was not read and shows the envelope sender. */
+int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sender,
+			     const char *reason, size_t orig_size, buf_t *out,
+			     mail_report_t *rep) MUGAI_WUR;
 
 #endif

@@ -12,6 +12,7 @@
 #include "mail/report.h"
 #include "text/charset.h"
 #include "text/link.h"
+#include "text/writer.h"
 
 /* Decoded, rebuilt values of the kept headers of one message. */
 typedef struct hdrset {
@@ -26,6 +27,11 @@ typedef struct hdrset {
 	size_t n_extra;
 } hdrset_t;
 
+/* Structural defects remembered during the parse (by stream offset) to be
+ * attributed afterwards: one inside an attached message withholds that
+ * attachment; any other quarantines. More than this many: quarantine. */
+#define MAIL_DEFECTS_MAX 64
+
 typedef struct mail_ctx {
 	const cfg_t *cfg;
 	const limits_t *lim;
@@ -38,6 +44,12 @@ typedef struct mail_ctx {
 	GMimeObject **out_parts; /* sanitized attachments for the output (attach.c) */
 	size_t n_out_parts;
 	charset_stats_t cs;      /* summed over everything decoded */
+	size_t leaves_rendered;  /* MIME leaves that became text */
+	size_t leaves_listed;    /* MIME leaves removed or attached (listed) */
+	gint64 defects[MAIL_DEFECTS_MAX];          /* offsets of ambiguous findings */
+	size_t n_defects;
+	GMimeObject *withheld[MAIL_DEFECTS_MAX];   /* attached messages withheld */
+	size_t n_withheld;
 } mail_ctx_t;
 
 /* sanitize.c: run the output check on the finished message `out`; on a
@@ -55,8 +67,20 @@ void hdrset_apply(const hdrset_t *h, GMimeMessage *out);
 int hdrset_display(const hdrset_t *h, bool ja, buf_t *out) MUGAI_WUR;
 char *hdr_raw(GMimeObject *obj, const char *name);
 
+/* headers.c: one kept header by name (the first of each wins). */
+int hdrset_collect_field(mail_ctx_t *c, hdrset_t *h, const char *name, const char *raw) MUGAI_WUR;
+
+/* whose.c: From/To/Cc/Subject/Date from the raw header block, bounded by
+ * header_bytes_max (for notices when the parser did not run); and their
+ * one-line display forms into the report. */
+int whose_collect(mail_ctx_t *c, const char *in, size_t len, hdrset_t *h) MUGAI_WUR;
+void whose_display(mail_report_t *r, const hdrset_t *h);
+
 /* walk.c */
 int walk_object(mail_ctx_t *c, GMimeObject *obj, int depth, buf_t *text) MUGAI_WUR;
+/* Attribute the remembered defects of the parse (see MAIL_DEFECTS_MAX);
+ * sets c->quarantine for any defect outside an attached message. */
+void walk_attribute_defects(mail_ctx_t *c, GMimeObject *top, size_t len);
 
 /* walk.c: a part's transfer encoding decoded (counts decoded_size_max) */
 GByteArray *mail_part_decode(mail_ctx_t *c, GMimePart *p);
@@ -72,10 +96,8 @@ int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out) MUGAI_WUR
 int build_message(const hdrset_t *h, const char *verdict, const char *id,
 		  const char *text, size_t len, GMimeObject *const *parts, size_t n_parts,
 		  buf_t *out) MUGAI_WUR;
-/* Append text with every line prefixed by "> ". */
+/* Append text (already through text/writer.h) with every line prefixed
+ * by "> ". */
 int text_quote(buf_t *out, const char *text, size_t len) MUGAI_WUR;
-/* Keep TAB and LF, drop CR, NUL and other C0/C1 controls, DEL and the
- * bidi overrides U+202A–U+202E, U+2066–U+2069. */
-int text_clean_append(buf_t *out, const char *s, size_t n) MUGAI_WUR;
 
 #endif

@@ -6,9 +6,15 @@
  * (notice_template; placeholders {id} {verdict} {count} {items} {links}
  * {reasons} {attached}).
  *
- * SECURITY: sanitizer worker (and the master for failure notices); decoded
- * names pass through text_clean_append, so no control character or bidi
- * override reaches the reader.
+ * Every character goes through the one writer (text/writer.h): the fixed
+ * sentences as trusted text; the sender's strings (file names, types, CDR
+ * actions, warnings) as one line, cut, links and notice look-alikes
+ * disarmed, names and actions quoted 「…」, so the sender cannot write in
+ * the gateway's voice.
+ *
+ * SECURITY: sanitizer worker (and the master for failure notices); no
+ * control, bidi character, live link or look-alike rule/marker from the
+ * sender reaches the notice.
  */
 #include "mail/mail_int.h"
 
@@ -16,9 +22,13 @@
 
 typedef struct notice_words {
 	const char *rule, *head_ok, *head_q, *links, *removed, *none, *reasons, *ask, *attached;
+	const char *name_address;
 	const char *outcheck;
 	const char *bytes;
 	const char *why[RM__COUNT];
+	const char *truncated;
+	const char *whose[5];     /* From, To, Cc, Subject, Date labels */
+	const char *unreadable, *envelope;
 } notice_words_t;
 
 static const notice_words_t words_ja = {
@@ -31,11 +41,17 @@ static const notice_words_t words_ja = {
 	"隔離の理由:",
 	"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {}",
 	"無害化して添付したファイル ({} 件):",
+	"注意: 表示名にメールアドレスが含まれています ({})。本当の差出人を確認してください。",
 	"出力検査で安全でない内容が見つかったため",
 	"バイト",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
 	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
-	  "未対応の形式", "無害化できないファイル" },
+	  "未対応の形式", "無害化できないファイル", "テキストに埋め込まれたファイル",
+	  "テキストと表示されているがテキストではない内容", "構造を確定できない転送メール" },
+	"注意: このメールは終わりの区切りが欠けていました。最後の部分はメールの末尾まで続くものとして変換しました。",
+	{ "差出人", "宛先", "Cc", "件名", "日時" },
+	"ヘッダーを読み取れませんでした。",
+	"送信元 (エンベロープ)",
 };
 
 static const notice_words_t words_en = {
@@ -48,11 +64,17 @@ static const notice_words_t words_en = {
 	"Reason:",
 	"To obtain the original, ask your administrator and quote this id: {}",
 	"Sanitized attachments ({}):",
+	"Caution: a display name contains an e-mail address ({}); check who really sent this.",
 	"the final check found unsafe content in the converted message",
 	"bytes",
 	{ "attachment", "image", "calendar", "signature", "encrypted data",
 	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
-	  "unsupported type", "could not be made safe" },
+	  "unsupported type", "could not be made safe", "file encoded inside the text",
+	  "labelled as text but not text", "forwarded message with an ambiguous structure" },
+	"Note: this message lacked its closing boundary; its last part was read to the end of the message.",
+	{ "From", "To", "Cc", "Subject", "Date" },
+	"The header could not be read.",
+	"Envelope sender",
 };
 
 static int put_size(buf_t *out, size_t n)
@@ -78,9 +100,14 @@ static int put_item(buf_t *out, const notice_words_t *w, size_t i, const removed
 		name = "(no name)";
 	rc = buf_printf(out, "  %zu. ", i + 1);
 	if (rc == 0)
-		rc = text_clean_append(out, name, strlen(name));
+		rc = it->filename ? wr_quoted(out, name, strlen(name)) : buf_puts(out, name);
 	if (rc == 0)
-		rc = buf_printf(out, " (%s, ", it->content_type ? it->content_type : "?");
+		rc = buf_puts(out, " (");
+	if (rc == 0)
+		rc = wr_line(out, it->content_type ? it->content_type : "?",
+			     it->content_type ? strlen(it->content_type) : 1, WR_FIELD_MAX);
+	if (rc == 0)
+		rc = buf_puts(out, ", ");
 	if (rc == 0)
 		rc = put_size(out, it->size);
 	if (rc == 0)
@@ -88,7 +115,7 @@ static int put_item(buf_t *out, const notice_words_t *w, size_t i, const removed
 	if (rc == 0 && it->detail) {
 		rc = buf_puts(out, ": ");
 		if (rc == 0)
-			rc = text_clean_append(out, it->detail, strlen(it->detail));
+			rc = wr_quoted(out, it->detail, strlen(it->detail));
 	}
 	if (rc == 0)
 		rc = buf_putc(out, '\n');
@@ -103,11 +130,11 @@ static int put_attached(buf_t *out, const notice_words_t *w, size_t i, const att
 	int rc = buf_printf(out, "  %zu. ", i + 1);
 
 	if (rc == 0)
-		rc = text_clean_append(out, it->out_filename, strlen(it->out_filename));
+		rc = wr_quoted(out, it->out_filename, strlen(it->out_filename));
 	if (rc == 0 && it->filename && strcmp(it->filename, it->out_filename) != 0) {
 		rc = buf_puts(out, " ← ");
 		if (rc == 0)
-			rc = text_clean_append(out, it->filename, strlen(it->filename));
+			rc = wr_quoted(out, it->filename, strlen(it->filename));
 	}
 	if (rc == 0)
 		rc = buf_puts(out, " (");
@@ -118,7 +145,7 @@ static int put_attached(buf_t *out, const notice_words_t *w, size_t i, const att
 	if (rc == 0 && it->actions && *it->actions) {
 		rc = buf_puts(out, ": ");
 		if (rc == 0)
-			rc = text_clean_append(out, it->actions, strlen(it->actions));
+			rc = wr_quoted(out, it->actions, strlen(it->actions));
 	}
 	return rc == 0 ? buf_putc(out, '\n') : rc;
 }
@@ -152,7 +179,7 @@ static int put_reasons(buf_t *out, const notice_words_t *w, const mail_report_t 
 	for (size_t i = 0; rc == 0 && i < r->n_warnings; i++) {
 		rc = buf_puts(out, "  - ");
 		if (rc == 0)
-			rc = text_clean_append(out, r->warnings[i], strlen(r->warnings[i]));
+			rc = wr_line(out, r->warnings[i], strlen(r->warnings[i]), 0);
 		if (rc == 0)
 			rc = buf_putc(out, '\n');
 	}
@@ -177,16 +204,53 @@ static int put_count(buf_t *out, const char *tmpl, size_t n)
 	return put_with(out, tmpl, num);
 }
 
+/* "label: value" on one line: sender text quoted 「…」, our own date
+ * format (whose.c date_line) through the writer unquoted. */
+static int put_field(buf_t *out, const char *label, const char *value, bool quoted)
+{
+	int rc;
+
+	if (!value)
+		return 0;
+	rc = buf_printf(out, "%s: ", label);
+	if (rc == 0)
+		rc = quoted ? wr_quoted(out, value, strlen(value))
+			    : wr_line(out, value, strlen(value), WR_FIELD_MAX);
+	return rc == 0 ? buf_putc(out, '\n') : rc;
+}
+
+/* Whose mail was withheld: From, To, Cc, Subject, Date; when no From could
+ * be read, say so and show the envelope sender. */
+static int put_whose(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	const char *v[5] = { r->from, r->to, r->cc, r->subject, r->date };
+	int rc = 0;
+
+	if (r->header_unreadable)
+		rc = buf_printf(out, "%s\n", w->unreadable);
+	if (rc == 0 && r->header_unreadable)
+		rc = put_field(out, w->envelope, r->envelope_sender, true);
+	for (size_t i = 0; rc == 0 && i < MUGAI_ARRAY_LEN(v); i++)
+		rc = put_field(out, w->whose[i], v[i], v[i] != r->date);
+	return rc;
+}
+
 static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 {
 	bool q = r->verdict == VERDICT_QUARANTINED;
 	size_t links = r->links_defanged + r->links_removed;
 	int rc = buf_printf(out, "%s\n%s\n", w->rule, q ? w->head_q : w->head_ok);
 
+	if (rc == 0 && r->name_address[0])
+		rc = put_with(out, w->name_address, r->name_address);
+	if (rc == 0 && q)
+		rc = put_whose(out, w, r);
 	if (rc == 0 && q)
 		rc = buf_printf(out, "%s\n", w->reasons);
 	if (rc == 0 && q)
 		rc = put_reasons(out, w, r);
+	if (rc == 0 && !q && r->truncated_multipart)
+		rc = buf_printf(out, "%s\n", w->truncated);
 	if (rc == 0 && links)
 		rc = put_count(out, w->links, links);
 	if (rc == 0 && r->n_removed)
@@ -250,11 +314,22 @@ static int templated(const char *tpl, const notice_words_t *w, const mail_report
 	return rc == 0 ? buf_putc(out, '\n') : rc;
 }
 
+/* The whole notice passes the writer once more as trusted text: our own
+ * sentences (and the administrator's template) are clean by construction,
+ * the sender's parts were written by the writer above. */
 int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out)
 {
 	const notice_words_t *w = cfg_is(cfg, CFG_NOTICE_LANG, "en") ? &words_en : &words_ja;
+	buf_t t;
+	int rc;
 
+	buf_init(&t, out->max);
 	if (cfg->notice_text && *cfg->notice_text)
-		return templated(cfg->notice_text, w, r, out);
-	return builtin(w, r, out);
+		rc = templated(cfg->notice_text, w, r, &t);
+	else
+		rc = builtin(w, r, &t);
+	if (rc == 0)
+		rc = wr_clean(out, t.data ? t.data : "", t.len, WR_TRUSTED);
+	buf_free(&t);
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "common/json.h"
 
 static const char *const removal_codes[RM__COUNT] = {
@@ -23,6 +24,9 @@ static const char *const removal_codes[RM__COUNT] = {
 	[RM_ALTERNATIVE] = "alternative",
 	[RM_UNSUPPORTED] = "unsupported",
 	[RM_BLOCKED] = "blocked",
+	[RM_ENCODED] = "encoded-file",
+	[RM_NOT_TEXT] = "not-text",
+	[RM_MALFORMED] = "malformed",
 };
 
 void report_init(mail_report_t *r, const char *id)
@@ -82,6 +86,10 @@ void report_free(mail_report_t *r)
 		free(r->limits_hit[i]);
 	free(r->from);
 	free(r->subject);
+	free(r->to);
+	free(r->cc);
+	free(r->date);
+	free(r->envelope_sender);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -135,13 +143,42 @@ void report_warn(mail_report_t *r, const char *fmt, ...)
 	char *copy;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) >= (int)sizeof(msg)) {
+		/* cut on a UTF-8 character boundary: drop a split last character */
+		size_t k = strlen(msg), j = k;
+
+		while (j > 0 && ((unsigned char)msg[j - 1] & 0xC0) == 0x80)
+			j--;
+		if (j > 0 && (unsigned char)msg[j - 1] >= 0xC0) {
+			unsigned char l = (unsigned char)msg[j - 1];
+			size_t need = l >= 0xF0 ? 4 : l >= 0xE0 ? 3 : 2;
+
+			if (k - (j - 1) < need)
+				msg[j - 1] = '\0';
+		}
+	}
 	va_end(ap);
 	if (r->n_warnings >= REPORT_WARNINGS_MAX || has_string(r->warnings, r->n_warnings, msg))
 		return;
 	copy = strdup(msg);
 	if (copy)
 		r->warnings[r->n_warnings++] = copy;
+}
+
+void report_name_address(mail_report_t *r, const char *hname)
+{
+	static const char *const names[] = { "From", "To", "Cc", "Reply-To" };
+	const char *name = "?";
+	size_t used = strlen(r->name_address);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcasecmp(hname, names[i]) == 0)
+			name = names[i];
+	report_warn(r, "display name contains an e-mail address (%s)", name);
+	if (strstr(r->name_address, name))
+		return;
+	snprintf(r->name_address + used, sizeof(r->name_address) - used, "%s%s",
+		 used ? ", " : "", name);
 }
 
 void report_limit(mail_report_t *r, const char *limit_name)
@@ -248,8 +285,18 @@ int report_json(const mail_report_t *r, buf_t *out)
 	json_str(&j, r->from);
 	json_key(&j, "subject");
 	json_str(&j, r->subject);
+	json_key(&j, "envelope_sender");
+	json_str(&j, r->envelope_sender);
+	json_key(&j, "header_unreadable");
+	json_bool(&j, r->header_unreadable);
 	json_key(&j, "parts");
 	json_int(&j, (long long)r->parts);
+	json_key(&j, "parts_total");
+	json_int(&j, (long long)r->parts_total);
+	json_key(&j, "parts_rendered");
+	json_int(&j, (long long)r->parts_rendered);
+	json_key(&j, "parts_listed");
+	json_int(&j, (long long)r->parts_listed);
 	json_removed(&j, r);
 	json_attached(&j, r);
 	json_key(&j, "removed_not_listed");

@@ -28,6 +28,9 @@ typedef enum {
 	RM_ALTERNATIVE,   /* a non-text alternative of multipart/alternative */
 	RM_UNSUPPORTED,   /* a type we do not render (message/partial, ...) */
 	RM_BLOCKED,       /* file CDR refused it */
+	RM_ENCODED,       /* a uuencode/BinHex/yEnc file cut out of the text */
+	RM_NOT_TEXT,      /* labelled text, but the bytes are not text */
+	RM_MALFORMED,     /* an attached message whose structure is ambiguous */
 	RM__COUNT
 } removal_t;
 
@@ -58,7 +61,14 @@ typedef struct mail_report {
 	char id[MUGAI_ID_LEN + 1];
 	char *from;          /* decoded From for display */
 	char *subject;       /* decoded Subject */
+	char *to, *cc;       /* decoded To and Cc, one line each (notice) */
+	char *date;          /* Date as "YYYY-MM-DD hh:mm:ss +zzzz" (notice) */
+	char *envelope_sender;   /* SMTP MAIL FROM when known, or NULL */
+	bool header_unreadable;  /* no From could be read from the header */
 	size_t parts;
+	size_t parts_total;     /* MIME leaves (non-multipart parts) */
+	size_t parts_rendered;  /* leaves that became text */
+	size_t parts_listed;    /* leaves removed or attached, each listed */
 	removed_item_t *removed;
 	size_t n_removed, removed_dropped;
 	attached_item_t *attached;
@@ -66,10 +76,12 @@ typedef struct mail_report {
 	size_t links_defanged, links_removed;
 	size_t decoding_losses;
 	bool html_converted;
+	bool truncated_multipart; /* an end boundary was missing; rendered anyway */
 	char *warnings[REPORT_WARNINGS_MAX];
 	size_t n_warnings;
 	char *limits_hit[LIM__COUNT];
 	size_t n_limits;
+	char name_address[48]; /* "From, Reply-To": display names holding an address */
 	/* "output-check:<rule>" when the output check fired (mail_output_gate),
 	 * else empty: the message was then withheld as a notice only. */
 	char output_check[32];
@@ -84,6 +96,9 @@ int report_remove(mail_report_t *r, const char *filename, const char *ctype,
 int report_attach(mail_report_t *r, attached_item_t *it) MUGAI_WUR;
 /* Record a warning (deduplicated; copies). */
 void report_warn(mail_report_t *r, const char *fmt, ...) MUGAI_PRINTF(2, 3);
+/* A display name in header hname holds an e-mail address: a warning, and
+ * the header's name for the notice. */
+void report_name_address(mail_report_t *r, const char *hname);
 /* Record a limit by its table name (deduplicated). */
 void report_limit(mail_report_t *r, const char *limit_name);
 bool report_has_limit(const mail_report_t *r, const char *limit_name);

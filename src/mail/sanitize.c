@@ -36,6 +36,9 @@ static void preload_gconv(void)
 		"CP1256", "CP1257", "CP1258", "KOI8-R", "KOI8-U", "GB2312", "GBK", "GB18030",
 		"BIG5", "BIG5-HKSCS", "EUC-KR", "CP949", "ISO-2022-KR", "EUC-TW", "TIS-620",
 		"CP874", "ISO-2022-CN", "UCS-2", "UCS-4", "CP437", "CP850", "CP866", "MACINTOSH",
+		"ISO-2022-CN-EXT", "JOHAB", "UHC", "CP852", "CP855", "CP857", "CP862",
+		"KOI8-RU", "ARMSCII-8", "GEORGIAN-PS", "VISCII", "PT154", "CP1125",
+		"MACCYRILLIC", "WINDOWS-874", "IBM866",
 	};
 	static iconv_t held[MUGAI_ARRAY_LEN(names)];
 
@@ -114,21 +117,47 @@ static bool is_ambiguous(const mail_ctx_t *c, GMimeParserWarning w, const char *
 	}
 }
 
+/* Characters of GMime's quoted header bytes kept in a warning. */
+#define WARN_ITEM_CHARS 60
+
+/* GMime quotes raw header bytes (folded continuation lines included): the
+ * sender's text, so it goes through the writer: one line, cut on a
+ * character boundary, links disarmed, quoted. */
+static void warn_item(mail_ctx_t *c, const char *name, const char *item)
+{
+	buf_t b;
+
+	buf_init(&b, 4096);
+	if (wr_line(&b, item, strlen(item), WARN_ITEM_CHARS) == 0)
+		report_warn(c->rep, "%s: 「%s」", name, b.data ? b.data : "");
+	else
+		report_warn(c->rep, "%s", name);
+	buf_free(&b);
+}
+
 static void on_warning(gint64 offset, GMimeParserWarning w, const gchar *item, gpointer data)
 {
 	mail_ctx_t *c = data;
 	const char *name = (size_t)w < MUGAI_ARRAY_LEN(warning_names) && warning_names[w]
 				   ? warning_names[w] : "parser warning";
 
-	(void)offset;
 	if (w == GMIME_WARN_UNENCODED_8BIT_HEADER || w == GMIME_WARN_INVALID_RFC2047_HEADER_VALUE)
 		return; /* our own header decoder handles these losslessly */
 	if (item && *item)
-		report_warn(c->rep, "%s: %.60s", name, item);
+		warn_item(c, name, item);
 	else
 		report_warn(c->rep, "%s", name);
-	if (is_ambiguous(c, w, item))
-		c->quarantine = true;
+	if (w == GMIME_WARN_TRUNCATED_MESSAGE)
+		c->rep->truncated_multipart = true;
+	if (is_ambiguous(c, w, item)) {
+		/* inside an attached message it withholds only that message
+		 * (decided after the parse); a truncation is never attributed */
+		if (w != GMIME_WARN_TRUNCATED_MESSAGE && w != GMIME_CRIT_NESTING_OVERFLOW &&
+		    offset >= 0 && c->n_defects < MAIL_DEFECTS_MAX)
+			c->defects[c->n_defects++] = offset;
+		else
+			c->quarantine = true;
+	}
 	if (w == GMIME_CRIT_NESTING_OVERFLOW)
 		report_limit(c->rep, limit_table[LIM_MIME_DEPTH].name);
 }
@@ -171,6 +200,35 @@ static void limit_hit(mail_ctx_t *c, limit_id_t id)
 	c->quarantine = true;
 }
 
+/* Does a line of s start with a delimiter "--boundary" or a MIME header? */
+static bool holds_parts(const char *s, const char *boundary)
+{
+	static const char *const heads[] = { "content-type:", "content-transfer-encoding:",
+					     "content-disposition:" };
+	size_t bl = boundary ? strlen(boundary) : 0;
+
+	for (const char *l = s; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (bl && l[0] == '-' && l[1] == '-' && strncmp(l + 2, boundary, bl) == 0)
+			return true;
+		for (size_t i = 0; i < MUGAI_ARRAY_LEN(heads); i++)
+			if (g_ascii_strncasecmp(l, heads[i], strlen(heads[i])) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Parts placed after the close delimiter: GMime keeps them as epilogue,
+ * other readers show them. The structure is ambiguous: quarantine. */
+static void check_epilogue(mail_ctx_t *c, GMimeMultipart *mp)
+{
+	const char *epi = g_mime_multipart_get_epilogue(mp);
+
+	if (epi && holds_parts(epi, g_mime_multipart_get_boundary(mp))) {
+		report_warn(c->rep, "parts after the closing boundary");
+		c->quarantine = true;
+	}
+}
+
 /* Count parts and depth over the whole tree (unchosen alternatives too). */
 static void count_tree(mail_ctx_t *c, GMimeObject *o, int depth)
 {
@@ -185,6 +243,7 @@ static void count_tree(mail_ctx_t *c, GMimeObject *o, int depth)
 	if (GMIME_IS_MULTIPART(o)) {
 		int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
 
+		check_epilogue(c, GMIME_MULTIPART(o));
 		for (int i = 0; i < n && !c->quarantine; i++)
 			count_tree(c, g_mime_multipart_get_part(GMIME_MULTIPART(o), i), depth + 1);
 	} else if (GMIME_IS_MESSAGE_PART(o)) {
@@ -193,23 +252,30 @@ static void count_tree(mail_ctx_t *c, GMimeObject *o, int depth)
 
 		if (b)
 			count_tree(c, b, depth + 1);
+		else
+			c->rep->parts_total++;
+	} else {
+		c->rep->parts_total++;
 	}
 }
 
 static void set_display(mail_ctx_t *c, const hdrset_t *h)
 {
-	if (h->from) {
-		char *s = internet_address_list_to_string(h->from, NULL, FALSE);
-		buf_t b;
+	whose_display(c->rep, h);
+}
 
-		buf_init(&b, 4096);
-		if (s && text_clean_append(&b, s, strlen(s)) == 0)
-			c->rep->from = buf_steal(&b, NULL);
-		buf_free(&b);
-		g_free(s);
-	}
-	if (h->subject)
-		c->rep->subject = strdup(h->subject);
+/* A withheld message whose header the parser never read (a limit in the
+ * prescan, an unparseable message): read From, To, Cc, Subject and Date
+ * with the bounded pass, for the notice and the rebuilt headers. */
+static int whose_fallback(mail_ctx_t *c, const char *in, size_t len, hdrset_t *h)
+{
+	if (!c->quarantine || h->from || h->subject)
+		return 0;
+	hdrset_free(h);
+	if (whose_collect(c, in, len, h) < 0)
+		return -1;
+	set_display(c, h);
+	return 0;
 }
 
 static void decide(mail_ctx_t *c)
@@ -217,6 +283,8 @@ static void decide(mail_ctx_t *c)
 	mail_report_t *r = c->rep;
 
 	r->decoding_losses = c->cs.losses;
+	r->parts_rendered = c->leaves_rendered;
+	r->parts_listed = c->leaves_listed;
 	if (c->quarantine)
 		r->verdict = VERDICT_QUARANTINED;
 	else if (r->n_removed || r->n_attached || r->links_defanged || r->links_removed || r->html_converted ||
@@ -266,10 +334,12 @@ static void ctx_init(mail_ctx_t *c, const cfg_t *cfg, mail_report_t *rep)
 	c->ja = !cfg_is(cfg, CFG_NOTICE_LANG, "en");
 }
 
-static int process(mail_ctx_t *c, GMimeMessage *m, hdrset_t *h, buf_t *body)
+static int process(mail_ctx_t *c, GMimeMessage *m, size_t len, hdrset_t *h, buf_t *body)
 {
 	GMimeObject *top = g_mime_message_get_mime_part(m);
 
+	if (c->n_defects)
+		walk_attribute_defects(c, GMIME_OBJECT(m), len);
 	if (hdrset_collect(c, GMIME_OBJECT(m), h) < 0)
 		return -1;
 	set_display(c, h);
@@ -379,6 +449,12 @@ int mail_output_gate(const cfg_t *cfg, const hdrset_t *h, mail_report_t *rep, bu
 int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		  buf_t *out, mail_report_t *rep)
 {
+	return mail_sanitize_env(cfg, id, NULL, in, len, out, rep);
+}
+
+int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
+		      const char *in, size_t len, buf_t *out, mail_report_t *rep)
+{
 	mail_ctx_t c;
 	prescan_t ps;
 	hdrset_t h;
@@ -389,16 +465,29 @@ int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 	report_init(rep, id);
 	ctx_init(&c, cfg, rep);
 	memset(&h, 0, sizeof(h));
+	memset(&ps, 0, sizeof(ps));
 	buf_init(&body, (size_t)lim(c.lim, LIM_TEXT_SIZE));
-	pre = mail_prescan(in, len, c.lim, &ps, rep);
+	if (env && env->sender && *env->sender && !(rep->envelope_sender = strdup(env->sender)))
+		goto out;
+	if (env && env->too_big) {
+		/* only the first message_size_max bytes are here: withhold */
+		report_limit(rep, limit_table[LIM_MESSAGE_SIZE].name);
+		c.quarantine = true;
+		pre = 1;
+	} else {
+		pre = mail_prescan(in, len, c.lim, &ps, rep);
+	}
 	if (pre < 0)
 		goto out;
 	if (pre == 1)
 		c.quarantine = true;
 	else if (!(m = parse(&c, &ps)))
 		c.quarantine = true, report_warn(rep, "not a parseable message");
-	if (m && process(&c, m, &h, &body) < 0)
+	if (m && process(&c, m, ps.len, &h, &body) < 0)
 		goto out;
+	if (whose_fallback(&c, in, len, &h) < 0)
+		goto out;
+	rep->header_unreadable = !h.from;
 	c.truncated = body.capped || report_has_limit(rep, limit_table[LIM_TEXT_SIZE].name);
 	if (c.truncated)
 		report_limit(rep, limit_table[LIM_TEXT_SIZE].name);
@@ -421,11 +510,22 @@ out:
 int mail_failure_message(const cfg_t *cfg, const char *id, const char *reason,
 			 size_t orig_size, buf_t *out, mail_report_t *rep)
 {
+	return mail_failure_message_env(cfg, id, NULL, reason, orig_size, out, rep);
+}
+
+int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sender,
+			     const char *reason, size_t orig_size, buf_t *out,
+			     mail_report_t *rep)
+{
 	mail_ctx_t c;
 	hdrset_t h;
 	int rc;
 
 	report_init(rep, id);
+	/* the original is not looked at here: whose it is, only by the envelope */
+	rep->header_unreadable = true;
+	if (sender && *sender && !(rep->envelope_sender = strdup(sender)))
+		return -1;
 	ctx_init(&c, cfg, rep);
 	memset(&h, 0, sizeof(h));
 	report_limit(rep, reason);

@@ -73,13 +73,19 @@ static int encode(const buf_t *msg, const mail_report_t *rep, const buf_t *json,
 
 int mail_wire_run(const cfg_t *cfg, const char *id, const char *in, size_t len, buf_t *out)
 {
+	return mail_wire_run_env(cfg, id, NULL, in, len, out);
+}
+
+int mail_wire_run_env(const cfg_t *cfg, const char *id, const mail_env_t *env, const char *in,
+		      size_t len, buf_t *out)
+{
 	buf_t msg, json;
 	mail_report_t rep;
 	int rc;
 
 	buf_init(&msg, SIZE_MAX / 4);
 	buf_init(&json, 16 * 1024 * 1024);
-	rc = mail_sanitize(cfg, id, in, len, &msg, &rep);
+	rc = mail_sanitize_env(cfg, id, env, in, len, &msg, &rep);
 	if (rc == 0)
 		rc = report_json(&rep, &json);
 	if (rc == 0)
@@ -189,12 +195,18 @@ int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
 int mail_result_failure(const cfg_t *cfg, const char *id, const char *reason,
 			size_t orig_size, mail_result_t *r)
 {
+	return mail_result_failure_env(cfg, id, NULL, reason, orig_size, r);
+}
+
+int mail_result_failure_env(const cfg_t *cfg, const char *id, const char *sender,
+			    const char *reason, size_t orig_size, mail_result_t *r)
+{
 	mail_report_t rep;
 	int rc;
 
 	buf_reset(&r->msg);
 	buf_reset(&r->report);
-	rc = mail_failure_message(cfg, id, reason, orig_size, &r->msg, &rep);
+	rc = mail_failure_message_env(cfg, id, sender, reason, orig_size, &r->msg, &rep);
 	if (rc == 0)
 		rc = report_json(&rep, &r->report);
 	r->verdict = VERDICT_QUARANTINED;

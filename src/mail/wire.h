@@ -18,6 +18,7 @@
 #define MUGAI_MAIL_WIRE_H
 
 #include "common/config.h"
+#include "mail/mail.h"
 #include "mail/report.h"
 
 typedef struct mail_result {
@@ -34,10 +35,16 @@ void mail_result_free(mail_result_t *r);
 /* Worker side: sanitize and encode into out (see mail_sanitize). */
 int mail_wire_run(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		  buf_t *out) MUGAI_WUR;
+/* The same with the envelope (mail_sanitize_env; env may be NULL). */
+int mail_wire_run_env(const cfg_t *cfg, const char *id, const mail_env_t *env, const char *in,
+		      size_t len, buf_t *out) MUGAI_WUR;
 /* Receiver side: check and split a record. -1 when malformed. */
 int mail_wire_decode(const char *blob, size_t len, mail_result_t *r) MUGAI_WUR;
 /* Receiver side: a notice-only result when the worker failed. */
 int mail_result_failure(const cfg_t *cfg, const char *id, const char *reason,
 			size_t orig_size, mail_result_t *r) MUGAI_WUR;
+/* The same, naming the envelope sender in the notice (may be NULL). */
+int mail_result_failure_env(const cfg_t *cfg, const char *id, const char *sender,
+			    const char *reason, size_t orig_size, mail_result_t *r) MUGAI_WUR;
 
 #endif

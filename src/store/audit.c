@@ -153,12 +153,13 @@ out:
 	return rc;
 }
 
-int audit_witness_emit(const char *file, int64_t seq, const char *hash)
+int audit_witness_emit(const char *file, const char *store, int64_t seq, const char *hash)
 {
-	char line[256], now[AUDIT_TIME_LEN + 1];
+	char line[320], now[AUDIT_TIME_LEN + 1];
 
 	audit_time_now(now);
-	snprintf(line, sizeof(line), "head seq=%" PRId64 " hash=%s time=%s", seq, hash, now);
+	snprintf(line, sizeof(line), "head seq=%" PRId64 " hash=%s store=%s time=%s", seq, hash,
+		 store, now);
 	witness_syslog(line);
 	if (file && *file)
 		return witness_file_append(file, line);
@@ -198,22 +199,31 @@ static int witness_cmp(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static int witness_parse_line(const char *line, witness_t *w)
+int audit_witness_parse(const char *line, const char *store, int64_t *seq_out,
+			char hash_out[65])
 {
 	const char *p = strstr(line, "head seq=");
 	long long seq;
-	char hash[65];
+	char hash[65], id[QSTORE_ID_HEX + 1];
+	int end = 0;
 
-	if (!p || sscanf(p, "head seq=%lld hash=%64[0-9a-f]", &seq, hash) != 2)
+	if (!p || sscanf(p, "head seq=%lld hash=%64[0-9a-f]%n", &seq, hash, &end) != 2)
+		return -1;
+	if (sscanf(p + end, " store=%32[0-9a-f]", id) == 1 && strcmp(id, store) != 0)
 		return -1;
 	if (seq < 1 || strlen(hash) != 64)
 		return -1;
-	w->seq = seq;
-	memcpy(w->hash, hash, 65);
+	*seq_out = seq;
+	memcpy(hash_out, hash, 65);
 	return 0;
 }
 
-static int witness_load(const char *path, witness_t **out, size_t *n)
+static int witness_parse_line(const char *line, const char *store, witness_t *w)
+{
+	return audit_witness_parse(line, store, &w->seq, w->hash);
+}
+
+static int witness_load(const char *path, const char *store, witness_t **out, size_t *n)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -226,7 +236,7 @@ static int witness_load(const char *path, witness_t **out, size_t *n)
 	if (!f)
 		goto out;
 	while (getline(&line, &cap, f) >= 0 && *n < WITNESS_MAX) {
-		if (witness_parse_line(line, &one) < 0)
+		if (witness_parse_line(line, store, &one) < 0)
 			continue;
 		if (*n == alloc) {
 			witness_t *nw = realloc(w, (alloc ? alloc * 2 : 64) * sizeof(*w));
@@ -357,7 +367,7 @@ int audit_verify(qstore_t *s, const char *witness_file, audit_verdict_t *v)
 	memset(v, 0, sizeof(*v));
 	memcpy(st.last, AUDIT_GENESIS, 65);
 	memcpy(v->head_hash, AUDIT_GENESIS, 65);
-	if (witness_file && witness_load(witness_file, &st.w, &st.nw) < 0) {
+	if (witness_file && witness_load(witness_file, qstore_id(s), &st.w, &st.nw) < 0) {
 		snprintf(v->what, sizeof(v->what), "%s: %s", witness_file, strerror(errno));
 		goto out;
 	}

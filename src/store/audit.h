@@ -43,9 +43,16 @@ void audit_time_now(char out[AUDIT_TIME_LEN + 1]);
  * of at most max bytes. */
 int audit_fields_ok(const char *actor, const char *action, const char *object,
 		    const char *details, size_t max) MUGAI_WUR;
-/* Send "head seq=N hash=H time=T" to syslog and append it to file (if not
- * NULL or ""), fsynced. */
-int audit_witness_emit(const char *file, int64_t seq, const char *hash) MUGAI_WUR;
+/* Send "head seq=N hash=H store=ID time=T" to syslog and append it to file
+ * (if not NULL or ""), fsynced. ID is the store's identity (qstore_id). */
+int audit_witness_emit(const char *file, const char *store, int64_t seq,
+		       const char *hash) MUGAI_WUR;
+
+/* One witness line (syslog or file, untrusted): "... head seq=N hash=H
+ * [store=ID] ..." of this store (a line of another store, by its store=ID,
+ * is -1; a line without store= counts). 0 with seq and hash, or -1. */
+int audit_witness_parse(const char *line, const char *store, int64_t *seq,
+			char hash[65]) MUGAI_WUR;
 
 typedef enum {
 	AUDIT_INTACT = 0,
@@ -68,7 +75,8 @@ typedef struct audit_verdict {
 
 const char *audit_break_name(audit_break_t k);
 /* Recompute the whole chain; compare with the witness file (syslog or
- * audit_witness_file lines; NULL: none) and with the index's references.
+ * audit_witness_file lines; NULL: none; lines of another store, by their
+ * store=ID, are ignored) and with the index's references.
  * Returns -1 only when the check itself could not run. */
 int audit_verify(qstore_t *s, const char *witness_file, audit_verdict_t *v) MUGAI_WUR;
 

@@ -27,17 +27,25 @@
 #include "store/blob.h"
 
 #define ADDR_MAX 4096
-#define RCPT_MAX 10000
 #define CONFIG_FILE_MAX (4 * 1024 * 1024)
 
 int qstore_fail(qstore_t *s, qstore_err_t code, const char *fmt, ...)
 {
+	int saved = errno;
+	size_t n = 0;
 	va_list ap;
 
 	s->err = code;
+	/* ENOSPC from a blob or temp file write, or SQLITE_FULL (the backend
+	 * passes QS_ERR_FULL): say so in both languages, not "I/O error". */
+	if (code == QS_ERR_FULL || (code == QS_ERR_IO && saved == ENOSPC)) {
+		s->err = QS_ERR_FULL;
+		n = (size_t)snprintf(s->errmsg, sizeof(s->errmsg), "%s", QSTORE_DISK_FULL ": ");
+	}
 	va_start(ap, fmt);
-	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	vsnprintf(s->errmsg + n, sizeof(s->errmsg) - n, fmt, ap);
 	va_end(ap);
+	errno = saved;
 	return -1;
 }
 
@@ -104,12 +112,15 @@ static int copy_config(qstore_t *s, const cfg_t *cfg)
 		return -1;
 	snprintf(s->blob_root, n, "%s/blobs", dir);
 	s->retention_days = (long)cfg_int(cfg, CFG_RETENTION_DAYS);
+	s->undelivered_days = (long)cfg_int(cfg, CFG_UNDELIVERED_DAYS);
 	s->distinct_approver = cfg_int(cfg, CFG_RELEASE_DISTINCT_APPROVER) != 0;
 	s->witness_every = (long)cfg_int(cfg, CFG_AUDIT_WITNESS_EVERY);
 	s->witness_minutes = (long)cfg_int(cfg, CFG_AUDIT_WITNESS_MINUTES);
 	s->report_max = (size_t)lim(&cfg->lim, LIM_REPORT_SIZE);
 	s->details_max = (size_t)lim(&cfg->lim, LIM_AUDIT_DETAILS);
 	s->orig_max = (size_t)lim(&cfg->lim, LIM_MESSAGE_SIZE);
+	/* as many recipients as mugaid accepts (the CLI's --rcpt cap is lower) */
+	s->rcpt_max = (size_t)lim(&cfg->lim, LIM_SMTP_RECIPIENTS);
 	s->busy_ms = (int)lim(&cfg->lim, LIM_STORE_BUSY) * 1000;
 	return 0;
 }
@@ -140,6 +151,11 @@ int qstore_open(qstore_t **out, const cfg_t *cfg)
 	rc = 0;
 out:
 	return rc;
+}
+
+const char *qstore_id(const qstore_t *s)
+{
+	return s->id;
 }
 
 void qstore_close(qstore_t *s)
@@ -195,12 +211,14 @@ static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 		return qstore_fail(s, QS_ERR_INVAL, "bad id '%.40s'", m->id);
 	if (m->actor && check_actor(s, m->actor) < 0)
 		return -1;
-	if (!flow_ok || m->received <= 0 || m->n_rcpt > RCPT_MAX)
+	if (!flow_ok || m->received <= 0 || m->n_rcpt > s->rcpt_max)
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad flow, time or recipients", m->id);
 	if (!text_ok(m->env_from, ADDR_MAX, true) || !text_ok(m->hdr_from, 64 * 1024, true) ||
 	    !text_ok(m->subject, 64 * 1024, true) || !text_ok(m->verdict, 64, false))
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad sender, From, Subject or verdict",
 				   m->id);
+	if (m->queue_id && !text_ok(m->queue_id, ADDR_MAX, true))
+		return qstore_fail(s, QS_ERR_INVAL, "%s: bad queue id", m->id);
 	for (size_t i = 0; i < m->n_rcpt; i++)
 		if (!text_ok(m->rcpt[i], ADDR_MAX, false) || strchr(m->rcpt[i], ','))
 			return qstore_fail(s, QS_ERR_INVAL, "%s: bad recipient", m->id);
@@ -320,6 +338,10 @@ static int filter_json(const qstore_filter_t *f, buf_t *b)
 	filter_str(&j, "sender", f->sender);
 	filter_str(&j, "rcpt", f->rcpt);
 	filter_str(&j, "status", f->status >= 0 ? qstatus_name(f->status) : NULL);
+	if (f->undelivered) {
+		json_key(&j, "undelivered");
+		json_bool(&j, true);
+	}
 	json_obj_end(&j);
 	return json_finish(&j);
 }
@@ -437,7 +459,7 @@ int audit_witness_now(qstore_t *s)
 
 	if (audit_head(s, &seq, hash) < 0)
 		return -1;
-	if (audit_witness_emit(s->witness_file, seq, hash) < 0)
+	if (audit_witness_emit(s->witness_file, s->id, seq, hash) < 0)
 		return qstore_fail(s, QS_ERR_IO, "%s: %s", s->witness_file, strerror(errno));
 	return 0;
 }
@@ -491,4 +513,81 @@ out:
 	buf_free(&file);
 	buf_free(&det);
 	return rc;
+}
+
+/* The effective config as "key = value" lines (cfg_dump), into b. */
+static int dump_config(const cfg_t *cfg, buf_t *b)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc = -1;
+
+	if (!f)
+		return -1;
+	cfg_dump(cfg, f, false);
+	if (fclose(f) == 0)
+		rc = buf_append(b, text, len);
+	free(text);
+	return rc;
+}
+
+int audit_config_load(qstore_t *s, const cfg_t *cfg, const char *actor, const char *digest)
+{
+	char hex[65];
+	buf_t file, det, dump;
+	json_t j;
+	int rc = -1;
+
+	buf_init(&file, CONFIG_FILE_MAX);
+	buf_init(&dump, CONFIG_FILE_MAX);
+	buf_init(&det, s->details_max);
+	if (check_actor(s, actor) < 0)
+		goto out;
+	if (cfg->path && read_small_file(cfg->path, &file) < 0) {
+		qstore_fail(s, QS_ERR_IO, "%s: cannot read", cfg->path);
+		goto out;
+	}
+	if (blob_sha256(file.data ? file.data : "", file.len, hex) < 0 ||
+	    dump_config(cfg, &dump) < 0)
+		goto out;
+	json_init(&j, &det);
+	json_obj_begin(&j);
+	json_key(&j, "path");
+	json_str(&j, cfg->path ? cfg->path : "(embedded defaults)");
+	json_key(&j, "digest");
+	json_str(&j, digest);
+	json_key(&j, "sha256");
+	json_str(&j, hex);
+	json_key(&j, "config");
+	json_strn(&j, dump.data ? dump.data : "", dump.len);
+	json_obj_end(&j);
+	if (json_finish(&j) < 0) {
+		qstore_fail(s, QS_ERR_INVAL, "config.load: details too large");
+		goto out;
+	}
+	rc = audit_append(s, actor, "config.load", "config", det.data);
+out:
+	buf_free(&file);
+	buf_free(&dump);
+	buf_free(&det);
+	return rc;
+}
+
+int qstore_find_undelivered(qstore_t *s, const char *queue_id, const char *sha256,
+			    char id[MUGAI_ID_LEN + 1])
+{
+	id[0] = '\0';
+	if (!queue_id || !*queue_id)
+		return 0;
+	if (!text_ok(queue_id, ADDR_MAX, false) || strlen(sha256) != 64)
+		return qstore_fail(s, QS_ERR_INVAL, "bad queue id or digest");
+	return s->ops->find_undelivered(s, queue_id, sha256, id);
+}
+
+int qstore_delivered(qstore_t *s, const char *id)
+{
+	if (!mugai_id_valid(id))
+		return qstore_fail(s, QS_ERR_INVAL, "bad id '%.40s'", id);
+	return s->ops->delivered(s, id);
 }

@@ -47,7 +47,11 @@ typedef enum {
 	QS_ERR_CORRUPT,  /* blob does not match its hash, or blob missing */
 	QS_ERR_IO,       /* file system */
 	QS_ERR_DB,       /* database (including lock timeout) */
+	QS_ERR_FULL,     /* disk full (ENOSPC, SQLITE_FULL): the message says so */
 } qstore_err_t;
+
+/* How a full disk is reported (log, CLI error, the 451 text). */
+#define QSTORE_DISK_FULL "disk full (ディスクがいっぱいです)"
 
 typedef enum {
 	QSTATUS_HELD = 0,
@@ -73,6 +77,10 @@ typedef struct qstore_meta {
 	/* Optional JSON object: also append a "mail.verdict" audit record with
 	 * these details in the same transaction (one commit, one fsync). */
 	const char *verdict_details;
+	/* mugaid: the Postfix queue id (XFORWARD IDENT, may be ""), and the
+	 * delivery is still to come (qstore_delivered marks it done). */
+	const char *queue_id;
+	bool pending;
 } qstore_meta_t;
 
 /* One index row, as returned by show/list/get. Strings are owned. */
@@ -86,6 +94,7 @@ typedef struct qstore_item {
 	qstatus_t status;
 	char *requested_by, *request_reason, *approved_by;
 	int64_t audit_seq;            /* seq of the audit record of the put */
+	bool undelivered;             /* mugaid stored it, its delivery never completed */
 } qstore_item_t;
 
 typedef struct qstore_filter {
@@ -95,6 +104,7 @@ typedef struct qstore_filter {
 	const char *rcpt;      /* one envelope recipient, exact (case-insensitive) */
 	int status;            /* qstatus_t, or -1: any */
 	long limit;            /* 0: no limit */
+	bool undelivered;      /* only entries whose delivery never completed */
 } qstore_filter_t;
 
 typedef int (*qstore_item_cb)(const qstore_item_t *it, void *arg);
@@ -111,6 +121,10 @@ typedef int (*audit_rec_cb)(const audit_rec_t *r, void *arg);
 /* ---- lifecycle ---- */
 int qstore_open(qstore_t **s, const cfg_t *cfg) MUGAI_WUR;
 void qstore_close(qstore_t *s);
+/* The store's identity: 32 hex digits, random, made when the store was
+ * created and kept in its database; witness lines carry it. */
+#define QSTORE_ID_HEX 32
+const char *qstore_id(const qstore_t *s);
 qstore_err_t qstore_errcode(const qstore_t *s);
 const char *qstore_errmsg(const qstore_t *s);
 const char *qstatus_name(qstatus_t st);
@@ -150,10 +164,20 @@ int qstore_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig) MUGAI_WUR;
 /* Mark a queued release delivered (audited as quarantine.release.delivered). */
 int qstore_release_done(qstore_t *s, const char *actor, const char *id) MUGAI_WUR;
 
+/* ---- deferred messages: stored once ---- */
+/* The entry of an earlier attempt at the same message (same queue id, same
+ * original SHA-256) whose delivery never completed, into id; "" if none. */
+int qstore_find_undelivered(qstore_t *s, const char *queue_id, const char *sha256,
+			    char id[MUGAI_ID_LEN + 1]) MUGAI_WUR;
+/* The next hop accepted the message stored under id. */
+int qstore_delivered(qstore_t *s, const char *id) MUGAI_WUR;
+
 /* ---- retention ---- */
 /* Expire every original received more than days ago (days >= retention_days,
- * else QS_ERR_DENIED), wipe its personal data from the index, remove blobs
- * whose last reference is gone, sweep orphan blobs and stale temp files. */
+ * else QS_ERR_DENIED), and every undelivered one (its delivery never
+ * completed) older than undelivered_days, audited with "undelivered": true;
+ * wipe its personal data from the index, remove blobs whose last reference
+ * is gone, sweep orphan blobs and stale temp files. */
 int qstore_purge(qstore_t *s, const char *actor, long days, long *n_expired,
 		 long *n_blobs) MUGAI_WUR;
 
@@ -176,5 +200,10 @@ int audit_witness_now(qstore_t *s) MUGAI_WUR;
 /* Record "config.load" when the config file's content differs from the last
  * one recorded (so the trail shows every policy change, not every command). */
 int audit_note_config(qstore_t *s, const cfg_t *cfg, const char *actor) MUGAI_WUR;
+/* mugaid at start and on every SIGHUP: always append "config.load" with
+ * {path, digest (sha256 of the effective config), sha256 (of the file),
+ * config (the effective config as key = value lines)}. */
+int audit_config_load(qstore_t *s, const cfg_t *cfg, const char *actor,
+		      const char *digest) MUGAI_WUR;
 
 #endif

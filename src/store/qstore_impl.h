@@ -32,6 +32,9 @@ typedef struct qstore_ops {
 	int (*release_done)(qstore_t *s, const char *actor, const char *id);
 	int (*purge)(qstore_t *s, const char *actor, int64_t cutoff, long days,
 		     long *n_expired, long *n_blobs);
+	int (*find_undelivered)(qstore_t *s, const char *queue_id, const char *sha256,
+				char id[MUGAI_ID_LEN + 1]);
+	int (*delivered)(qstore_t *s, const char *id);
 	int (*audit_append)(qstore_t *s, const char *actor, const char *action,
 			    const char *object, const char *details);
 	int (*audit_scan)(qstore_t *s, int64_t from_seq, const char *since,
@@ -50,13 +53,14 @@ struct qstore {
 	char *state_dir;
 	char *blob_root;          /* state_dir/blobs */
 	char *witness_file;       /* "" when none */
-	long retention_days;
+	long retention_days, undelivered_days;
 	bool distinct_approver;
 	long witness_every, witness_minutes;
-	size_t report_max, details_max, orig_max;
+	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;
 	qstore_err_t err;
 	char errmsg[512];
+	char id[QSTORE_ID_HEX + 1]; /* identity, set by the backend's open */
 };
 
 extern const qstore_ops_t qstore_sqlite_ops;

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,8 +91,16 @@ static const char schema_v1[] =
 	" prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
 	"CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);";
 
+/* v2: the Postfix queue id, and whether mugaid's delivery completed
+ * ('pending' until the next hop accepted; rows before v2 count as done). */
+static const char schema_v2[] =
+	"ALTER TABLE quarantine ADD COLUMN queue_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE quarantine ADD COLUMN delivery TEXT NOT NULL DEFAULT 'done'"
+	" CHECK (delivery IN ('pending','done'));"
+	"CREATE INDEX quarantine_queue ON quarantine(queue_id, sha256);";
+
 /* migrations[v] takes user_version v to v + 1. */
-static const char *const migrations[] = { schema_v1 };
+static const char *const migrations[] = { schema_v1, schema_v2 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -102,6 +111,8 @@ static int sq_fail(qstore_t *s)
 
 	if ((code & 0xff) == SQLITE_CONSTRAINT)
 		return qstore_fail(s, QS_ERR_EXISTS, "duplicate: %s", sqlite3_errmsg(DB(s)));
+	if ((code & 0xff) == SQLITE_FULL || sqlite3_system_errno(DB(s)) == ENOSPC)
+		return qstore_fail(s, QS_ERR_FULL, "sqlite: %s", sqlite3_errmsg(DB(s)));
 	return qstore_fail(s, QS_ERR_DB, "sqlite: %s", sqlite3_errmsg(DB(s)));
 }
 
@@ -226,7 +237,7 @@ static int sq_commit(qstore_t *s)
 		return -1;
 	}
 	if (q->witness_pending &&
-	    audit_witness_emit(s->witness_file, q->witness_seq, q->witness_hash) < 0)
+	    audit_witness_emit(s->witness_file, s->id, q->witness_seq, q->witness_hash) < 0)
 		log_warn("audit witness: %s: %s", s->witness_file, strerror(errno));
 	q->witness_pending = false;
 	return 0;
@@ -291,6 +302,37 @@ static int precreate(const char *path)
 	return 0;
 }
 
+static int meta_get(qstore_t *s, const char *key, char *val, size_t cap);
+static int meta_set(qstore_t *s, const char *key, const char *val);
+
+/* The store's identity: read it, or make it once (a store created before
+ * identities existed gets one at its next open). */
+static int store_identity(qstore_t *s)
+{
+	unsigned char r[QSTORE_ID_HEX / 2];
+
+	if (meta_get(s, "store_id", s->id, sizeof(s->id)) < 0)
+		return -1;
+	if (strlen(s->id) == QSTORE_ID_HEX)
+		return 0;
+	if (sq_begin(s) < 0 || meta_get(s, "store_id", s->id, sizeof(s->id)) < 0)
+		goto fail;
+	if (strlen(s->id) != QSTORE_ID_HEX) {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+			qstore_fail(s, QS_ERR_IO, "getrandom: %s", strerror(errno));
+			goto fail;
+		}
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(s->id + 2 * i, 3, "%02x", r[i]);
+		if (meta_set(s, "store_id", s->id) < 0)
+			goto fail;
+	}
+	return sq_commit(s);
+fail:
+	sq_rollback(s);
+	return -1;
+}
+
 static int sq_open(qstore_t *s)
 {
 	char path[4096];
@@ -312,7 +354,9 @@ static int sq_open(qstore_t *s)
 	if (sq_exec(s, "PRAGMA journal_mode=WAL") < 0 ||
 	    sq_exec(s, "PRAGMA synchronous=FULL") < 0)
 		return -1;
-	return migrate(s);
+	if (migrate(s) < 0)
+		return -1;
+	return store_identity(s);
 }
 
 static void sq_close(qstore_t *s)
@@ -620,8 +664,8 @@ static int insert_row(qstore_t *s, const qstore_meta_t *m, const char *rcpt,
 	int rc = -1;
 
 	if (sq_prep(s, &st, "INSERT INTO quarantine(id, received, flow, env_from, rcpt, "
-		    "hdr_from, subject, verdict, report, sha256, size, audit_seq) "
-		    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)") < 0)
+		    "hdr_from, subject, verdict, report, sha256, size, audit_seq, queue_id, "
+		    "delivery) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)") < 0)
 		goto out;
 	bind_text(st, 1, m->id);
 	sqlite3_bind_int64(st, 2, m->received);
@@ -635,6 +679,8 @@ static int insert_row(qstore_t *s, const qstore_meta_t *m, const char *rcpt,
 	bind_text(st, 10, hex);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)len);
 	sqlite3_bind_int64(st, 12, seq);
+	bind_text(st, 13, m->queue_id ? m->queue_id : "");
+	bind_text(st, 14, m->pending ? "pending" : "done");
 	rc = sq_step_done(s, st);
 out:
 	sq_release(s, st);
@@ -700,7 +746,7 @@ fail:
 
 #define ITEM_COLS "id, received, flow, env_from, rcpt, hdr_from, subject, verdict, " \
 	"report, sha256, size, status, requested_by, request_reason, approved_by, " \
-	"audit_seq, blob_present"
+	"audit_seq, blob_present, delivery"
 
 static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 {
@@ -721,6 +767,7 @@ static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 	it->request_reason = qstore_strdup(col_text(st, 13));
 	it->approved_by = qstore_strdup(col_text(st, 14));
 	it->audit_seq = sqlite3_column_int64(st, 15);
+	it->undelivered = strcmp(col_text(st, 17), "pending") == 0;
 	if (!it->flow || !it->env_from || !it->rcpt || !it->hdr_from || !it->subject ||
 	    !it->verdict || !it->report || !it->requested_by || !it->request_reason ||
 	    !it->approved_by)
@@ -808,6 +855,7 @@ static void list_bind(sqlite3_stmt *st, const qstore_filter_t *f)
 	bind_text(st, 5, f->rcpt);
 	bind_text(st, 6, f->status >= 0 ? qstatus_name(f->status) : NULL);
 	sqlite3_bind_int64(st, 7, f->limit > 0 ? f->limit : -1);
+	sqlite3_bind_int(st, 8, f->undelivered ? 1 : 0);
 }
 
 static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
@@ -824,6 +872,7 @@ static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 		    " AND (?4 IS NULL OR env_from = ?4 COLLATE NOCASE)"
 		    " AND (?5 IS NULL OR id IN (SELECT id FROM quarantine_rcpt WHERE rcpt = ?5))"
 		    " AND (?6 IS NULL OR status = ?6)"
+		    " AND (?8 = 0 OR delivery = 'pending')"
 		    " ORDER BY received DESC, id DESC LIMIT ?7") < 0)
 		goto out;
 	list_bind(st, f);
@@ -1072,18 +1121,23 @@ static void strvec_free(strvec_t *sv)
 	free(sv->v);
 }
 
-static int expired_ids(qstore_t *s, int64_t cutoff, strvec_t *ids, strvec_t *hashes)
+/* Past retention, or undelivered and older than undelivered_days. */
+static int expired_ids(qstore_t *s, int64_t cutoff, strvec_t *ids, strvec_t *hashes,
+		       strvec_t *delivery)
 {
 	sqlite3_stmt *st = NULL;
 	int r, rc = -1;
 
-	if (sq_prep(s, &st, "SELECT id, sha256 FROM quarantine WHERE received < ?1 "
+	if (sq_prep(s, &st, "SELECT id, sha256, delivery FROM quarantine WHERE (received < ?1 "
+		    "OR (delivery = 'pending' AND received < ?2)) "
 		    "AND status != 'expired' ORDER BY received") < 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, cutoff);
+	sqlite3_bind_int64(st, 2, (int64_t)time(NULL) - (int64_t)s->undelivered_days * 86400);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW)
 		if (strvec_push(ids, col_text(st, 0)) < 0 ||
-		    strvec_push(hashes, col_text(st, 1)) < 0) {
+		    strvec_push(hashes, col_text(st, 1)) < 0 ||
+		    strvec_push(delivery, col_text(st, 2)) < 0) {
 			qstore_fail(s, QS_ERR_IO, "out of memory");
 			goto out;
 		}
@@ -1098,7 +1152,8 @@ out:
 }
 
 /* Expire one row: keep id, times, verdict, hash and size; wipe personal data. */
-static int expire_one(qstore_t *s, const char *actor, const char *id, const char *hex)
+static int expire_one(qstore_t *s, const char *actor, const char *id, const char *hex,
+		      bool undelivered)
 {
 	sqlite3_stmt *st = NULL;
 	buf_t det;
@@ -1117,8 +1172,14 @@ static int expire_one(qstore_t *s, const char *actor, const char *id, const char
 	if (sq_prep(s, &st, "DELETE FROM quarantine_rcpt WHERE id=?1") < 0)
 		goto out;
 	bind_text(st, 1, id);
-	if (sq_step_done(s, st) < 0 || reason_details("sha256", hex, &det) < 0 ||
-	    append_locked(s, actor, "quarantine.expire", id, det.data, NULL) < 0)
+	if (sq_step_done(s, st) < 0 || reason_details("sha256", hex, &det) < 0)
+		goto out;
+	if (undelivered && det.len > 0 && det.data[det.len - 1] == '}') {
+		det.len--;
+		if (buf_puts(&det, ",\"undelivered\":true}") < 0)
+			goto out;
+	}
+	if (append_locked(s, actor, "quarantine.expire", id, det.data, NULL) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -1194,15 +1255,16 @@ static int purge_summary(qstore_t *s, const char *actor, long days, long n, long
 static int sq_purge(qstore_t *s, const char *actor, int64_t cutoff, long days,
 		    long *n_expired, long *n_blobs)
 {
-	strvec_t ids = { 0 }, hashes = { 0 };
+	strvec_t ids = { 0 }, hashes = { 0 }, delivery = { 0 };
 	int rc = -1;
 
 	if (sq_begin(s) < 0)
 		goto out;
-	if (expired_ids(s, cutoff, &ids, &hashes) < 0)
+	if (expired_ids(s, cutoff, &ids, &hashes, &delivery) < 0)
 		goto out;
 	for (size_t i = 0; i < ids.n; i++)
-		if (expire_one(s, actor, ids.v[i], hashes.v[i]) < 0)
+		if (expire_one(s, actor, ids.v[i], hashes.v[i],
+			       strcmp(delivery.v[i], "pending") == 0) < 0)
 			goto out;
 	if (sq_commit(s) < 0)
 		goto out;
@@ -1215,6 +1277,48 @@ out:
 	sq_rollback(s);
 	strvec_free(&ids);
 	strvec_free(&hashes);
+	strvec_free(&delivery);
+	return rc;
+}
+
+/* ---- deferred messages ---- */
+
+static int sq_find_undelivered(qstore_t *s, const char *queue_id, const char *sha256,
+			       char id[MUGAI_ID_LEN + 1])
+{
+	sqlite3_stmt *st = NULL;
+	int r, rc = -1;
+
+	id[0] = '\0';
+	if (sq_prep(s, &st, "SELECT id FROM quarantine WHERE queue_id=?1 AND sha256=?2 AND "
+		    "delivery='pending' AND status != 'expired' ORDER BY received LIMIT 1") < 0)
+		goto out;
+	bind_text(st, 1, queue_id);
+	bind_text(st, 2, sha256);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		snprintf(id, MUGAI_ID_LEN + 1, "%s", col_text(st, 0));
+	else if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
+out:
+	sq_release(s, st);
+	return rc;
+}
+
+static int sq_delivered(qstore_t *s, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sq_prep(s, &st, "UPDATE quarantine SET delivery='done' WHERE id=?1") < 0)
+		goto out;
+	bind_text(st, 1, id);
+	rc = sq_step_done(s, st);
+out:
+	sq_release(s, st);
 	return rc;
 }
 
@@ -1236,4 +1340,6 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.audit_head = sq_head,
 	.audit_max_ref = sq_max_ref,
 	.note_config = sq_note_config,
+	.find_undelivered = sq_find_undelivered,
+	.delivered = sq_delivered,
 };

@@ -19,14 +19,23 @@
  *     the label (unless the label is ASCII-incompatible: UTF-16/32/7,
  *     ISO-2022-KR/CN are trusted).
  *   - 8-bit bytes that are valid UTF-8 decode as UTF-8 whatever the label.
- *   - Otherwise a Japanese or multibyte label is tried first; if it loses
- *     characters, CP932, EUC-JP (and ISO-2022-JP when escapes are present)
- *     are scored by errors (and CP932 by half-width katakana, which EUC-JP
- *     produces when misread as CP932); the fewest win, the label wins ties.
- *   - Under a single-byte label (Latin, us-ascii) or none, CP932/EUC-JP win
- *     when they decode with no error and at least two consecutive double-byte
- *     characters (no label: or when double-byte characters outnumber errors
- *     three to one); else windows-1252 (WHATWG).
+ *   - Otherwise a Japanese, multibyte or single-byte iconv label is tried
+ *     first and kept when it decodes without error (CP932: and without
+ *     half-width katakana, which EUC-JP produces when misread as CP932).
+ *   - A Japanese or multibyte label that loses characters: CP932, EUC-JP
+ *     (and ISO-2022-JP when escapes are present) are scored by errors (and
+ *     CP932 by half-width katakana); the fewest win, the label wins ties;
+ *     UTF-8 wins when it has fewer errors still.
+ *   - A single-byte iconv label that loses characters (bytes it does not
+ *     define prove it false): plausible Japanese, else the label (losses
+ *     counted). A Latin label (ISO-8859-1 = windows-1252): plausible
+ *     Japanese, else the label. No label, unknown, or us-ascii: plausible
+ *     Japanese by the looser unlabelled rule, else windows-1252 (WHATWG).
+ *   - Plausible Japanese (jp_plausible): no error, no PUA character, and a
+ *     kana or three double-byte characters in a row; unlabelled also any
+ *     double-byte text without half-width katakana in which at most half
+ *     the CP932 pairs end in a lowercase ASCII letter (Latin misread as
+ *     CP932: é+d, ’+s). So Frösche, Intel® and It’s stay Latin.
  *
  * ISO-2022-JP line ends: RFC 1468 says every line ends in ASCII, yet many
  * mailers forget ESC ( B. At CR/LF in a two-byte or kana mode the decoder
@@ -87,12 +96,17 @@ static const cs_t charsets[] = {
 	SB("WINDOWS-1251"), SB("WINDOWS-1253"), SB("WINDOWS-1254"),
 	SB("WINDOWS-1255"), SB("WINDOWS-1256"), SB("WINDOWS-1257"),
 	SB("WINDOWS-1258"), SB("WINDOWS-874"), SB("KOI8-R"), SB("KOI8-U"),
-	SB("IBM866"), SB("MACINTOSH"),
+	SB("IBM866"), SB("MACINTOSH"), SB("IBM437"), SB("IBM850"), SB("IBM852"),
+	SB("IBM855"), SB("IBM857"), SB("IBM862"), SB("KOI8-RU"), SB("ARMSCII-8"),
+	SB("GEORGIAN-PS"), SB("VISCII"), SB("PT154"), SB("CP1125"),
+	SB("MACCYRILLIC"),
 #undef SB
 	{ "GBK", "GBK", K_ICONV_MB, 1 },
 	{ "GB18030", "GB18030", K_ICONV_MB, 1 },
 	{ "BIG5", "BIG5-HKSCS", K_ICONV_MB, 1 },
 	{ "EUC-KR", "CP949", K_ICONV_MB, 1 },
+	{ "EUC-TW", "EUC-TW", K_ICONV_MB, 1 },
+	{ "JOHAB", "JOHAB", K_ICONV_MB, 1 },
 	{ "UTF-16", "UTF-16", K_ICONV_RAW, 2 },
 	{ "UTF-16LE", "UTF-16LE", K_ICONV_RAW, 2 },
 	{ "UTF-16BE", "UTF-16BE", K_ICONV_RAW, 2 },
@@ -143,6 +157,28 @@ static const alias_t aliases[] = {
 	{ "ks_c_5601-1987", "EUC-KR" }, { "cp949", "EUC-KR" },
 	{ "ks_c_5601", "EUC-KR" }, { "windows-949", "EUC-KR" },
 	{ "ucs-2", "UTF-16" }, { "unicode", "UTF-16" },
+	{ "cp1253", "WINDOWS-1253" }, { "cp1254", "WINDOWS-1254" },
+	{ "cp1255", "WINDOWS-1255" }, { "cp1256", "WINDOWS-1256" },
+	{ "cp1257", "WINDOWS-1257" }, { "cp1258", "WINDOWS-1258" },
+	{ "cp874", "WINDOWS-874" }, { "tis620", "WINDOWS-874" },
+	{ "iso-8859-8-i", "ISO-8859-8" }, { "iso-8859-8-e", "ISO-8859-8" },
+	{ "logical", "ISO-8859-8" }, { "visual", "ISO-8859-8" },
+	{ "hebrew", "ISO-8859-8" }, { "iso-8859-6-i", "ISO-8859-6" },
+	{ "iso-8859-6-e", "ISO-8859-6" }, { "arabic", "ISO-8859-6" },
+	{ "greek", "ISO-8859-7" }, { "cyrillic", "ISO-8859-5" },
+	{ "latin3", "ISO-8859-3" }, { "latin4", "ISO-8859-4" },
+	{ "latin5", "ISO-8859-9" }, { "latin6", "ISO-8859-10" },
+	{ "latin7", "ISO-8859-13" }, { "latin8", "ISO-8859-14" },
+	{ "latin10", "ISO-8859-16" }, { "cskoi8r", "KOI8-R" },
+	{ "x-mac-roman", "MACINTOSH" }, { "macintosh", "MACINTOSH" },
+	{ "x-mac-cyrillic", "MACCYRILLIC" }, { "cp437", "IBM437" },
+	{ "cp850", "IBM850" }, { "cp852", "IBM852" }, { "cp855", "IBM855" },
+	{ "cp857", "IBM857" }, { "cp862", "IBM862" }, { "ibm-866", "IBM866" },
+	{ "uhc", "EUC-KR" }, { "x-windows-949", "EUC-KR" },
+	{ "ks_c_5601-1989", "EUC-KR" }, { "ksc5601", "EUC-KR" },
+	{ "gb_2312-80", "GBK" }, { "chinese", "GBK" }, { "x-euc-cn", "GBK" },
+	{ "big5", "BIG5" }, { "x-euc-tw", "EUC-TW" },
+	{ "iso_8859-1:1987", "WINDOWS-1252" }, { "us-ascii", "US-ASCII" },
 };
 
 #define N_CS MUGAI_ARRAY_LEN(charsets)
@@ -231,6 +267,8 @@ typedef struct emit {
 	int err;
 	size_t n;
 	size_t chars, bad, dbcs, run, maxrun, hwkana;
+	size_t kana, pua;   /* double-byte kana; user-defined (PUA) characters */
+	size_t lowtrail;    /* CP932 pairs whose trail byte is an ASCII a-z */
 	char blk[4096];
 } emit_t;
 
@@ -240,6 +278,7 @@ static void em_init(emit_t *e, buf_t *out)
 	e->err = 0;
 	e->n = 0;
 	e->chars = e->bad = e->dbcs = e->run = e->maxrun = e->hwkana = 0;
+	e->kana = e->pua = e->lowtrail = 0;
 }
 
 static void em_flush(emit_t *e)
@@ -296,6 +335,8 @@ static inline void em_dbcs(emit_t *e, uint32_t cp)
 	}
 	em_cp(e, cp);
 	e->dbcs++;
+	e->kana += cp >= 0x3041 && cp <= 0x30FF;
+	e->pua += cp >= 0xE000 && cp <= 0xF8FF;
 	e->run = run;
 	if (run > e->maxrun)
 		e->maxrun = run;
@@ -422,6 +463,7 @@ static void dec_cp932(emit_t *e, const unsigned char *s, size_t n)
 		if (sj_lead(c) && i + 1 < n && sj_trail(s[i + 1])) {
 			l = c <= 0x9F ? c - 0x81 : c - 0xE0 + 31;
 			em_dbcs(e, cp932_dbcs[l * 189 + s[i + 1] - 0x40]);
+			e->lowtrail += s[i + 1] >= 'a' && s[i + 1] <= 'z';
 			i += 2;
 		} else if (!sj_lead(c) && cp932_sbcs[c - 0x80]) {
 			em_cp(e, cp932_sbcs[c - 0x80]);
@@ -735,7 +777,7 @@ static void run_cs(emit_t *e, const cs_t *cs, const unsigned char *s, size_t n)
 
 typedef struct score {
 	const cs_t *cs;
-	size_t bad, dbcs, maxrun, rank;
+	size_t bad, dbcs, maxrun, rank, kana, pua, hw, lowtrail;
 } score_t;
 
 static score_t score_cs(const cs_t *cs, const unsigned char *s, size_t n)
@@ -749,6 +791,10 @@ static score_t score_cs(const cs_t *cs, const unsigned char *s, size_t n)
 	sc.bad = e.bad;
 	sc.dbcs = e.dbcs;
 	sc.maxrun = e.maxrun;
+	sc.kana = e.kana;
+	sc.pua = e.pua;
+	sc.hw = e.hwkana;
+	sc.lowtrail = e.lowtrail;
 	/* Half-width katakana is rare in real text but is what EUC-JP looks
 	 * like when read as CP932. */
 	sc.rank = e.bad * 4 + e.hwkana;
@@ -791,6 +837,25 @@ static score_t best_japanese(const unsigned char *s, size_t n, bool esc)
 	return cp;
 }
 
+/* Valid, plausible Japanese: no error, no user-defined (PUA) character,
+ * and kana or a run of three double-byte characters. Latin text misread
+ * as CP932 gives isolated kanji ("Frédéric" → 2 kanji, "It’s" → 1), PUA
+ * (ö, ß, ü lead bytes F0-F9) or half-width katakana (®, À-ß), never kana. */
+static bool jp_plausible(const score_t *j)
+{
+	return j->bad == 0 && j->pua == 0 && (j->kana > 0 || j->maxrun >= 3);
+}
+
+/* Without a label (or under a us-ascii label the bytes disprove) short
+ * kanji-only text counts too ("表.txt", "会議"), unless it looks like the
+ * accented or curly-quoted Latin it would be in windows-1252: half-width
+ * katakana, or most pairs ending in a lowercase ASCII letter (é+d, ’+s). */
+static bool jp_plausible_unlabelled(const score_t *j)
+{
+	return jp_plausible(j) || (j->bad == 0 && j->pua == 0 && j->hw == 0 &&
+				   j->dbcs > 0 && j->lowtrail * 2 <= j->dbcs);
+}
+
 /* 8-bit bytes that are not valid UTF-8; lab_rank is the label's score
  * (errors * 4 + half-width kana) when the label was tried. */
 static const cs_t *pick_legacy(const cs_t *lab, size_t lab_rank,
@@ -810,11 +875,11 @@ static const cs_t *pick_legacy(const cs_t *lab, size_t lab_rank,
 		u8 = score_cs(CS_UTF8, s, n);
 		return u8.bad * 4 < rank ? CS_UTF8 : best;
 	}
-	if (k == K_ICONV_SB) /* non-Latin scripts are dense 8-bit: trust */
-		return lab;
-	if (jp.bad == 0 && (k == K_ASCII || jp.maxrun >= 2))
+	if (k == K_ASCII ? jp_plausible_unlabelled(&jp) : jp_plausible(&jp))
 		return jp.cs;
-	if (k == K_ASCII && jp.dbcs > 3 * jp.bad) {
+	if (k == K_ICONV_SB) /* errors, but no better reading: the label */
+		return lab;
+	if (k == K_ASCII && jp.dbcs > 3 * jp.bad && jp.kana > jp.bad) {
 		u8 = score_cs(CS_UTF8, s, n);
 		return u8.bad < jp.bad ? CS_UTF8 : jp.cs;
 	}
@@ -902,7 +967,7 @@ int charset_decode(const char *label, const char *in, size_t len, buf_t *out,
 		return utf8_copy(s, len, out, st, lab, label);
 	if (tentative && cs && (cs->kind == K_CP932 || cs->kind == K_EUCJP ||
 				cs->kind == K_2022JP || cs->kind == K_ICONV_MB ||
-				cs->kind == K_UTF8)) {
+				cs->kind == K_ICONV_SB || cs->kind == K_UTF8)) {
 		run_cs(e, cs, s, len);
 		if (e->err || (e->bad == 0 && (e->hwkana == 0 ||
 					       cs->kind == K_EUCJP ||

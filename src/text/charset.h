@@ -7,9 +7,10 @@
  * decoders of our own; the tables are generated at build time from glibc's
  * CP932 and EUC-JP-MS converters, so NEC row 13 (①), NEC-selected IBM and
  * IBM extensions survive where glibc's ISO-2022-JP drops them. Other
- * charsets go through iconv. When a label is missing, unknown or does not fit
- * the bytes, the bytes are sniffed (ESC sequences, valid UTF-8, CP932 vs
- * EUC-JP lead bytes).
+ * charsets go through iconv; an honest label is honoured in every language.
+ * Sniffing overrides only a label the bytes prove false (or a missing,
+ * unknown or us-ascii one): ESC sequences, valid UTF-8, plausible Japanese
+ * (CP932 vs EUC-JP), else windows-1252. Rules in charset.c.
  *
  * A character that still cannot be decoded becomes U+FFFD and is counted in
  * stats->losses. Nothing is dropped silently. Output is always valid UTF-8.

@@ -7,13 +7,24 @@
  * (CJK) characters disappears, as hard-wrapped Japanese source needs.
  *
  * Decisions (documented in html.h too):
- *  - Dropped: script, style, head/title, template, noscript, noembed,
- *    noframes, frameset, iframe, object, embed, applet, svg, math (and all
- *    foreign content), canvas, audio, video, map-less media, select, option,
- *    datalist, input (all types), comments; elements with the `hidden`
- *    attribute or an inline style display:none, visibility:hidden|collapse
- *    or mso-hide:all (newsletter preheaders).
- *  - Kept: button text (visible words), aria-hidden content (it is visible).
+ *  - Dropped: script, style, head/title, template, iframe, noembed,
+ *    noframes, frameset, embed, datalist, param/source/track, comments;
+ *    SVG script/style/title/desc/metadata/defs/symbol/paint servers and
+ *    MathML annotations (never drawn); SVG text outside <text> (not
+ *    drawn); elements with the `hidden` attribute or an inline style
+ *    display:none, visibility:hidden|collapse or mso-hide:all (newsletter
+ *    preheaders), or SVG display="none"/visibility="hidden". Hidden text
+ *    is not a "visible word": dropping it is what the reader sees.
+ *  - Kept (class 6, "every visible word"): noscript content (gumbo parses
+ *    it as markup, as a client without scripts does), fallback content of
+ *    object/applet/video/audio/canvas, SVG <text> (with tspan and CDATA),
+ *    SVG <foreignObject> HTML, MathML text, button text, textarea, details
+ *    and summary, aria-hidden content; <input> shows "[value]" (else
+ *    "[placeholder]") unless its type shows no text (hidden, password,
+ *    checkbox, radio, file, range, color; type=image shows "[alt]"); a
+ *    drop-down <select> shows "[option]" for the last option marked
+ *    selected, else the first; a list box (multiple, size > 1) shows every
+ *    option on its own line.
  *  - Tables: a row is one line with cells joined by " | " while the cells
  *    stay on that line; block content in a cell breaks lines as usual, so
  *    layout tables (most Japanese HTML newsletters) stay readable. Empty
@@ -48,9 +59,11 @@
 #include <strings.h>
 
 #include "common/utf8.h"
+#include "text/writer.h"
 
 #define HTML_SLACK 4096
 #define HTML_MAX_ERRORS 64
+#define HTML_ENTITY_LEN 34   /* "&CounterClockwiseContourIntegral;" is 33 */
 
 /* ==== tracked allocator for gumbo ===================================== */
 
@@ -222,8 +235,8 @@ static bool tag_rawtext(GumboTag t)
 {
 	static const GumboTag v[] = {
 		GUMBO_TAG_SCRIPT, GUMBO_TAG_STYLE, GUMBO_TAG_XMP, GUMBO_TAG_IFRAME,
-		GUMBO_TAG_NOEMBED, GUMBO_TAG_NOFRAMES, GUMBO_TAG_NOSCRIPT,
-		GUMBO_TAG_TEXTAREA, GUMBO_TAG_TITLE,
+		GUMBO_TAG_NOEMBED, GUMBO_TAG_NOFRAMES, GUMBO_TAG_TEXTAREA,
+		GUMBO_TAG_TITLE,
 	};
 
 	return tag_in(t, v, MUGAI_ARRAY_LEN(v));
@@ -519,6 +532,7 @@ typedef struct hw {
 	int qdepth, lists, pre;
 	size_t pre_sp;
 	bool mark;               /* list marker owed on the next line */
+	bool nosp;               /* just opened a "[": no space after it */
 	char markbuf[32];
 } hw_t;
 
@@ -530,12 +544,11 @@ static bool cp_wide(uint32_t cp)
 	       (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
 }
 
-/* Characters never written: C0 (tab and newlines are handled before),
- * DEL, C1, bidi embedding/override/isolate controls. */
+/* Characters never written: C0 (tab and newlines are handled before) and
+ * the writer's one code-point rule (controls, bidi, invisible). */
 static bool cp_drop(uint32_t cp)
 {
-	return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) ||
-	       (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+	return cp < 0x20 || wr_cp_removed(cp);
 }
 
 static bool cp_space(uint32_t cp)
@@ -598,7 +611,7 @@ static int hw_flush(hw_t *h, uint32_t cp)
 		if (buf_putc(&h->w, ' ') < 0)
 			return -1;
 	}
-	h->sp = h->sp_seg = h->sep = false;
+	h->sp = h->sp_seg = h->sep = h->nosp = false;
 	h->started = true;
 	h->last_wide = wide;
 	return 0;
@@ -643,8 +656,10 @@ static void hw_quote(hw_t *h, int delta)
 static int hw_char(hw_t *h, uint32_t cp, const char *bytes, size_t n)
 {
 	if (cp_space(cp)) {
-		h->sp = true;
-		h->sp_seg |= cp == '\n';
+		if (!h->nosp) {
+			h->sp = true;
+			h->sp_seg |= cp == '\n';
+		}
 		return 0;
 	}
 	if (cp_drop(cp))
@@ -744,7 +759,8 @@ static int hw_link(hw_t *h, const char *label, size_t ln, const char *href)
 
 /* ==== tree walk ========================================================= */
 
-enum { F_INLINE, F_BLOCK1, F_BLOCK2, F_LIST, F_LI, F_QUOTE, F_PRE, F_LINK, F_RT };
+enum { F_INLINE, F_BLOCK1, F_BLOCK2, F_LIST, F_LI, F_QUOTE, F_PRE, F_LINK, F_RT,
+       F_SVGTEXT, F_SELECT, F_OPTION };
 
 typedef struct frame {
 	GumboNode *node;
@@ -759,17 +775,19 @@ typedef struct walk {
 	hw_t *h;
 	frame_t *fs;
 	int top, max, cur_list;
+	int svg_text;               /* open SVG <text> elements */
+	int sel_mode;               /* SEL_* of the open <select> */
+	const GumboNode *sel_opt;   /* SEL_ONE: the option shown */
 } walk_t;
+
+enum { SEL_NONE, SEL_ONE, SEL_ALL };
 
 static bool tag_dropped(GumboTag t)
 {
 	static const GumboTag v[] = {
 		GUMBO_TAG_SCRIPT, GUMBO_TAG_STYLE, GUMBO_TAG_HEAD, GUMBO_TAG_TITLE,
-		GUMBO_TAG_TEMPLATE, GUMBO_TAG_NOSCRIPT, GUMBO_TAG_IFRAME,
-		GUMBO_TAG_OBJECT, GUMBO_TAG_EMBED, GUMBO_TAG_APPLET, GUMBO_TAG_SVG,
-		GUMBO_TAG_MATH, GUMBO_TAG_CANVAS, GUMBO_TAG_AUDIO, GUMBO_TAG_VIDEO,
-		GUMBO_TAG_SELECT, GUMBO_TAG_OPTION, GUMBO_TAG_OPTGROUP,
-		GUMBO_TAG_DATALIST, GUMBO_TAG_INPUT, GUMBO_TAG_NOEMBED,
+		GUMBO_TAG_TEMPLATE, GUMBO_TAG_IFRAME, GUMBO_TAG_EMBED,
+		GUMBO_TAG_DATALIST, GUMBO_TAG_NOEMBED,
 		GUMBO_TAG_NOFRAMES, GUMBO_TAG_FRAMESET, GUMBO_TAG_FRAME,
 		GUMBO_TAG_RP, GUMBO_TAG_PARAM, GUMBO_TAG_SOURCE, GUMBO_TAG_TRACK,
 		GUMBO_TAG_BASE, GUMBO_TAG_LINK, GUMBO_TAG_META, GUMBO_TAG_KEYGEN,
@@ -854,13 +872,52 @@ static bool style_hides(const char *s)
 	}
 }
 
+static const char *attr(const GumboNode *n, const char *name);
+
+/* Is element n named `name` (lowercase)? Works for foreign elements that
+ * gumbo has no tag for (SVG <text>, <tspan>). */
+static bool name_is(const GumboNode *n, const char *name)
+{
+	GumboStringPiece p = n->v.element.original_tag;
+	size_t l = strlen(name);
+
+	if (n->v.element.tag != GUMBO_TAG_UNKNOWN)
+		return strcmp(gumbo_normalized_tagname(n->v.element.tag), name) == 0;
+	if (!p.data || p.length < 2)
+		return false;
+	gumbo_tag_from_original_text(&p);
+	return p.length == l && strncasecmp(p.data, name, l) == 0;
+}
+
+/* SVG/MathML elements that are never rendered, or hidden by their
+ * presentation attributes. */
+static bool foreign_skipped(const GumboNode *n)
+{
+	static const char *const names[] = {
+		"script", "style", "title", "desc", "metadata", "defs", "symbol",
+		"clippath", "mask", "pattern", "marker", "lineargradient",
+		"radialgradient", "filter", "annotation", "annotation-xml",
+	};
+	const char *d = attr(n, "display"), *v = attr(n, "visibility");
+	size_t i;
+
+	if ((d && starts_ci(skip_ws(d), "none")) ||
+	    (v && (starts_ci(skip_ws(v), "hidden") || starts_ci(skip_ws(v), "collapse"))))
+		return true;
+	for (i = 0; i < MUGAI_ARRAY_LEN(names); i++)
+		if (name_is(n, names[i]))
+			return true;
+	return false;
+}
+
 static bool elem_skipped(const GumboNode *n)
 {
 	const GumboElement *e = &n->v.element;
 	const GumboAttribute *a;
 
-	if (n->type == GUMBO_NODE_TEMPLATE || e->tag_namespace != GUMBO_NAMESPACE_HTML ||
-	    tag_dropped(e->tag))
+	if (n->type == GUMBO_NODE_TEMPLATE)
+		return true;
+	if (e->tag_namespace != GUMBO_NAMESPACE_HTML ? foreign_skipped(n) : tag_dropped(e->tag))
 		return true;
 	if (gumbo_get_attribute(&e->attributes, "hidden"))
 		return true;
@@ -941,20 +998,58 @@ static void li_enter(walk_t *w, frame_t *f)
 	h->mark = true;
 }
 
+/* Open or close a "[…]" box (image alt, form field, selected option). */
+static int hw_box(hw_t *h, bool open)
+{
+	if (h->in_label)
+		return hw_label(h, open ? "[" : "]", 1);
+	if (!open)
+		h->sp = false;
+	if (hw_put(h, open ? "[" : "]", 1) < 0)
+		return -1;
+	h->nosp = open;
+	return 0;
+}
+
+/* s shown as "[s]"; nothing when s is blank. */
+static int hw_boxed(hw_t *h, const char *s)
+{
+	if (!s || *skip_ws(s) == '\0')
+		return 0;
+	s = skip_ws(s);
+	if (hw_box(h, true) < 0 || hw_text(h, s, strlen(s)) < 0)
+		return -1;
+	return hw_box(h, false);
+}
+
 static int img_enter(hw_t *h, const GumboNode *n)
 {
-	const char *alt = attr(n, "alt");
-
 	h->r->images++;
-	if (!alt || *skip_ws(alt) == '\0')
-		return 0;
-	if (h->in_label)
-		return (hw_label(h, "[", 1) < 0 || hw_label(h, alt, strlen(alt)) < 0 ||
-			hw_label(h, "]", 1) < 0) ? -1 : 0;
-	if (hw_put(h, "[", 1) < 0 || hw_text(h, alt, strlen(alt)) < 0)
-		return -1;
-	h->sp = false;
-	return hw_put(h, "]", 1);
+	return hw_boxed(h, attr(n, "alt"));
+}
+
+/* <input>: the value (else the placeholder) of every type that shows
+ * text; the alt of type=image. */
+static int input_elem(hw_t *h, const GumboNode *n)
+{
+	static const char *const silent[] = {
+		"hidden", "password", "checkbox", "radio", "file", "range", "color",
+	};
+	const char *type = attr(n, "type"), *v;
+	size_t i;
+
+	if (type) {
+		type = skip_ws(type);
+		if (strcasecmp(type, "image") == 0)
+			return img_enter(h, n);
+		for (i = 0; i < MUGAI_ARRAY_LEN(silent); i++)
+			if (strcasecmp(type, silent[i]) == 0)
+				return 0;
+	}
+	v = attr(n, "value");
+	if (!v || *skip_ws(v) == '\0')
+		v = attr(n, "placeholder");
+	return hw_boxed(h, v);
 }
 
 /* Void and leaf elements: handled here, never pushed. */
@@ -974,6 +1069,8 @@ static int void_elem(hw_t *h, const GumboNode *n)
 		return 0;
 	case GUMBO_TAG_IMG: case GUMBO_TAG_IMAGE:
 		return img_enter(h, n);
+	case GUMBO_TAG_INPUT:
+		return input_elem(h, n);
 	case GUMBO_TAG_AREA:
 		href = attr(n, "href");
 		alt = attr(n, "alt");
@@ -989,7 +1086,40 @@ static bool is_void(GumboTag t)
 {
 	return t == GUMBO_TAG_BR || t == GUMBO_TAG_HR || t == GUMBO_TAG_IMG ||
 	       t == GUMBO_TAG_IMAGE || t == GUMBO_TAG_AREA || t == GUMBO_TAG_WBR ||
-	       t == GUMBO_TAG_COL;
+	       t == GUMBO_TAG_COL || t == GUMBO_TAG_INPUT;
+}
+
+/* <select>: a drop-down shows its selected option (the last one marked
+ * selected, else the first); a list box (multiple, size > 1) shows all. */
+static void select_enter(walk_t *w, frame_t *f)
+{
+	const GumboNode *n = f->node, *first = NULL, *sel = NULL, *c, *g;
+	const GumboVector *k = kids(n), *gk;
+	long size = 0;
+	unsigned i, j;
+
+	f->kind = F_SELECT;
+	if (attr(n, "multiple") || (attr_long(n, "size", &size) && size > 1)) {
+		w->sel_mode = SEL_ALL;
+		return;
+	}
+	for (i = 0; i < k->length; i++) {
+		g = k->data[i];
+		if (g->type != GUMBO_NODE_ELEMENT)
+			continue;
+		gk = g->v.element.tag == GUMBO_TAG_OPTGROUP ? kids(g) : NULL;
+		for (j = 0; j < (gk ? gk->length : 1); j++) {
+			c = gk ? gk->data[j] : g;
+			if (c->type != GUMBO_NODE_ELEMENT || c->v.element.tag != GUMBO_TAG_OPTION)
+				continue;
+			if (!first)
+				first = c;
+			if (attr(c, "selected"))
+				sel = c;
+		}
+	}
+	w->sel_mode = SEL_ONE;
+	w->sel_opt = sel ? sel : first;
 }
 
 static int elem_enter(walk_t *w, frame_t *f)
@@ -998,7 +1128,23 @@ static int elem_enter(walk_t *w, frame_t *f)
 	GumboTag t = f->node->v.element.tag;
 
 	f->kind = F_INLINE;
-	if (t == GUMBO_TAG_UL || t == GUMBO_TAG_OL) {
+	if (f->node->v.element.tag_namespace == GUMBO_NAMESPACE_SVG) {
+		if (name_is(f->node, "text")) {
+			f->kind = F_SVGTEXT;
+			w->svg_text++;
+			hw_break(h, 1);
+		}
+		if (t != GUMBO_TAG_A)
+			return 0;
+	}
+	if (t == GUMBO_TAG_SELECT) {
+		select_enter(w, f);
+	} else if (t == GUMBO_TAG_OPTION) {
+		f->kind = F_OPTION;
+		if (w->sel_mode == SEL_ALL)
+			hw_break(h, 1);
+		return hw_box(h, true);
+	} else if (t == GUMBO_TAG_UL || t == GUMBO_TAG_OL) {
 		list_enter(w, f);
 	} else if (t == GUMBO_TAG_LI) {
 		li_enter(w, f);
@@ -1058,8 +1204,43 @@ static int elem_exit(walk_t *w, frame_t *f)
 			       attr(f->node, "href"));
 	case F_RT:
 		return h->in_label ? hw_label(h, ")", 1) : hw_put(h, ")", 1);
+	case F_SVGTEXT:
+		w->svg_text--;
+		hw_break(h, 1);
+		break;
+	case F_SELECT:
+		w->sel_mode = SEL_NONE;
+		w->sel_opt = NULL;
+		break;
+	case F_OPTION:
+		if (hw_box(h, false) < 0)
+			return -1;
+		if (w->sel_mode == SEL_ALL)
+			hw_break(h, 1);
+		break;
 	}
 	return 0;
+}
+
+/* Text, whitespace, and CDATA (SVG/MathML only) nodes. */
+static bool node_is_text(const GumboNode *c)
+{
+	return c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_WHITESPACE ||
+	       c->type == GUMBO_NODE_CDATA;
+}
+
+/* Is child c of the top frame shown? SVG draws only the text inside
+ * <text>; a drop-down shows one option. */
+static bool child_shown(const walk_t *w, const GumboNode *c)
+{
+	const GumboNode *p = w->fs[w->top].node;
+
+	if (node_is_text(c))
+		return p->type != GUMBO_NODE_ELEMENT ||
+		       p->v.element.tag_namespace != GUMBO_NAMESPACE_SVG || w->svg_text > 0;
+	if (c->v.element.tag == GUMBO_TAG_OPTION && w->sel_mode == SEL_ONE)
+		return c == w->sel_opt;
+	return true;
 }
 
 /* Visit child c of the top frame: text is written, elements pushed. */
@@ -1067,9 +1248,11 @@ static int visit(walk_t *w, GumboNode *c)
 {
 	frame_t *f;
 
-	if (c->type == GUMBO_NODE_TEXT || c->type == GUMBO_NODE_WHITESPACE)
+	if ((!node_is_text(c) && c->type != GUMBO_NODE_ELEMENT) || !child_shown(w, c))
+		return 0;
+	if (node_is_text(c))
 		return hw_text(w->h, c->v.text.text, strlen(c->v.text.text));
-	if (c->type != GUMBO_NODE_ELEMENT || elem_skipped(c))
+	if (elem_skipped(c))
 		return 0;
 	if (is_void(c->v.element.tag))
 		return void_elem(w->h, c);
@@ -1105,6 +1288,92 @@ static int walk_tree(walk_t *w, GumboNode *doc)
 		w->top--;
 	}
 	return 0;
+}
+
+/* ==== visible-character estimate (no parser) =========================== */
+
+/* Skip past "</name" (ASCII case-insensitive) or to the end. */
+static size_t skip_raw(const char *s, size_t n, size_t i, const char *name)
+{
+	size_t m = strlen(name);
+
+	for (; i < n; i++)
+		if (s[i] == '<' && n - i > m + 1 && s[i + 1] == '/' &&
+		    strncasecmp(s + i + 2, name, m) == 0)
+			return i;
+	return n;
+}
+
+/* At s[i] == '<': the index just past the markup, and *raw the element
+ * whose content is not shown (or NULL). */
+static size_t skip_markup(const char *s, size_t n, size_t i, const char **raw)
+{
+	static const char *const hidden[] = {
+		"script", "style", "head", "title", "template", "iframe", "noembed",
+		"noframes", "xmp",
+	};
+	const char *gt, *end;
+	size_t k, m;
+
+	*raw = NULL;
+	if (n - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
+		end = memmem(s + i + 4, n - i - 4, "-->", 3);
+		return end ? (size_t)(end - s) + 3 : n;
+	}
+	gt = memchr(s + i, '>', n - i);
+	k = gt ? (size_t)(gt - s) + 1 : n;
+	for (m = 0; m < MUGAI_ARRAY_LEN(hidden); m++) {
+		size_t l = strlen(hidden[m]);
+
+		if (n - i > l + 1 && strncasecmp(s + i + 1, hidden[m], l) == 0 &&
+		    (i + 1 + l >= n || !is_alpha(s[i + 1 + l])))
+			*raw = hidden[m];
+	}
+	return k;
+}
+
+size_t html_text_chars(const char *s, size_t n)
+{
+	size_t i = 0, v = 0;
+	const char *raw;
+	unsigned char b;
+
+	while (i < n) {
+		b = (unsigned char)s[i];
+		if (b == '<' && i + 1 < n && (is_alpha(s[i + 1]) || s[i + 1] == '/' ||
+					      s[i + 1] == '!' || s[i + 1] == '?')) {
+			i = skip_markup(s, n, i, &raw);
+			if (raw)
+				i = skip_raw(s, n, i, raw);
+			continue;
+		}
+		if (b == '&' && n - i >= 6 && strncasecmp(s + i, "&nbsp;", 6) == 0) {
+			i += 6;
+			continue;
+		}
+		if (b == '&') {
+			size_t k = i + 1;
+
+			while (k < n && k - i < HTML_ENTITY_LEN && (is_alpha(s[k]) || (s[k] >= '0' && s[k] <= '9') ||
+						       s[k] == '#'))
+				k++;
+			v++;
+			i = (k < n && s[k] == ';') ? k + 1 : i + 1;
+			continue;
+		}
+		if (b == 0xE3 && n - i >= 3 && (unsigned char)s[i + 1] == 0x80 &&
+		    (unsigned char)s[i + 2] == 0x80) {
+			i += 3;  /* U+3000 */
+			continue;
+		}
+		if (b == 0xC2 && n - i >= 2 && (unsigned char)s[i + 1] == 0xA0) {
+			i += 2;  /* U+00A0 */
+			continue;
+		}
+		v += (b & 0xC0) != 0x80 && b != ' ' && (b < '\t' || b > '\r');
+		i++;
+	}
+	return v;
 }
 
 /* ==== entry point ======================================================= */
@@ -1165,6 +1434,18 @@ static int convert(hw_t *h, GumboOutput *g, int depth_max)
 	return rc;
 }
 
+static size_t count_fffd(const char *s, size_t n)
+{
+	size_t k = 0;
+	const char *p = s, *end = s + n;
+
+	while (p && end - p >= 3 && (p = memmem(p, (size_t)(end - p), "\xEF\xBF\xBD", 3))) {
+		k++;
+		p += 3;
+	}
+	return k;
+}
+
 /* Move the text into out (with the final residual-link pass). */
 static int finish(hw_t *h, buf_t *out, size_t lim)
 {
@@ -1213,6 +1494,11 @@ int html_to_text(const char *html, size_t len, const html_opts_t *o, buf_t *out,
 	rc = 0;
 	if (!r->depth_exceeded && !r->expansion_exceeded)
 		rc = finish(&h, out, lim);
+	if (rc == 0 && !r->depth_exceeded && !r->expansion_exceeded) {
+		size_t in = count_fffd(html, len), shown = count_fffd(h.w.data, h.w.len);
+
+		r->replaced = shown > in ? shown - in : 0;
+	}
 out:
 	pool_release(&pool);
 	hw_free(&h);

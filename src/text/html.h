@@ -9,10 +9,17 @@
  * attribute, display:none) are dropped; links go through link_emit() and
  * bare URLs in text through link_rewrite_text().
  *
- * Decisions (details in html.c): also dropped are noscript, iframe, object,
- * embed, applet, svg/math, canvas, audio, video, select/option, input, and
- * elements styled visibility:hidden or mso-hide:all; button text and
- * aria-hidden content are kept (they are visible). Table cells are joined
+ * Decisions (details in html.c): every word a mail client shows is kept:
+ * noscript content (mail clients run no scripts), object/applet/video/
+ * audio/canvas fallback content, SVG <text>/<tspan> (no other SVG text),
+ * MathML text (no annotations), <input> values (else placeholders) of the
+ * types that show text, "[…]"-boxed; the selected option of a drop-down
+ * (or the first; every option of a list box), textarea, button, details/
+ * summary, aria-hidden content. Dropped: script, style, head, template,
+ * iframe, noembed, noframes, embed, datalist, comments, SVG script/style/
+ * title/desc/defs, and CSS-hidden elements (hidden attribute, inline
+ * display:none, visibility:hidden|collapse, mso-hide:all; SVG display/
+ * visibility attributes). Table cells are joined
  * with " | " while they stay on one line; empty cells and rows vanish.
  * Raw C0 bytes reach us from gumbo as U+FFFD and are shown as such.
  *
@@ -37,6 +44,8 @@ typedef struct html_opts {
 typedef struct html_result {
 	link_counts_t links;
 	size_t images;            /* <img> elements left out */
+	size_t replaced;          /* U+FFFD the parser added (raw controls, NUL,
+				   * &#0;): shown ones beyond those in the input */
 	bool depth_exceeded;      /* limit hit: the caller quarantines */
 	bool expansion_exceeded;  /* limit hit: the caller quarantines */
 } html_result_t;
@@ -46,5 +55,12 @@ typedef struct html_result {
  * returns 0 with the flag set. */
 int html_to_text(const char *html, size_t len, const html_opts_t *o, buf_t *out,
 		 html_result_t *r) MUGAI_WUR;
+
+/* Visible characters of the document's words, estimated in one linear pass
+ * without a parser (for the multipart/alternative stub rule): non-space code
+ * points outside tags, comments and script/style/head/title/template/
+ * iframe/noembed/noframes/xmp content; an entity counts as one, &nbsp; as
+ * space; alt/value/placeholder attribute values are not counted. */
+size_t html_text_chars(const char *html, size_t len);
 
 #endif

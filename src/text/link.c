@@ -3,24 +3,40 @@
  *
  * Follows: RFC 3986 (scheme, authority), RFC 6068 (mailto), RFC 3966 (tel),
  * WHATWG URL (tab/LF/CR inside a URL are ignored, leading C0/space stripped,
- * '\' after a web scheme acts as '/').
+ * '\' after a web scheme acts as '/'), MS-DTYP 2.2.57 (UNC paths), and the
+ * output contract of issue #8 (what the independent output check calls live).
  *
- * Text scanning looks only at the start of each maximal run of scheme
- * characters [A-Za-z0-9+.-]:
+ * Text scanning works on runs of scheme characters [A-Za-z0-9+.-]:
  *   run "://"          http/https/ftp: a URL; hxxp/hxxps/fxp: already
  *                      defanged, copied; any other scheme: removed "[URL]"
- *   run ":"            mailto / tel (case-insensitive)
- *   run "www.x…"       bare www host
+ *   run ":"            mailto / tel (case-insensitive): a link
+ *   run "www.…"        bare www host (every '.' → "[.]")
+ *   run ':' + non-space any other scheme or protocol handler (ms-msdt:,
+ *                      search-ms:, file:, https:host, http:\\host, …): the
+ *                      ':' is written "[:]" (decided on the output written
+ *                      so far, so no join can rebuild a scheme)
+ *   dotted host        "example.com/…", or after "//", a slash pair or ':':
+ *                      every '.' → "[.]"
+ *   '@' + dotted host  bare e-mail address: "taro[@]example[.]jp"
+ *   slash pair         "\\host", "\/", "/\" followed by a non-space:
+ *                      "[\\]host" (UNC: one click leaks the NTLM hash);
+ *                      right after our own "hxxp://": "hxxp://[\]host"
  * A URL ends at ASCII space/controls, <>"'`[]{}|\^ and at the first
  * non-ASCII character (so Japanese text right after a URL is never swallowed;
  * an IDN host therefore ends the URL: "hxxp://" + "日本.jp" stays inert).
  * Trailing . , ; : ! ? are stripped, and a trailing ')' when the URL holds
- * no '('. In defang style, the path of a URL is copied in "inert" mode:
- * "://" → "[:]//", run-initial "www." → "www[.]", mailto:/tel: → "[:]",
- * so an embedded URL (?u=http://…) cannot become clickable either.
+ * no '('. The path of a URL is scanned in "inert" mode: no URL is parsed
+ * there, but every rule above except the URL rule applies, so an embedded
+ * URL (?u=http://evil.jp) becomes "http[:]//evil[.]jp".
+ * Styles: defang writes the forms above; plain keeps http, https and mailto
+ * URLs clickable (their path inert: "?u=http://evil" is still disarmed;
+ * everything else as in defang); remove writes "[URL]"
+ * for URL-rule links (the other forms are disarmed as in defang).
+ * End of text counts as "not a space" (the caller may append anything).
  *
  * Linear time: each byte is looked at a bounded number of times; URL extents
- * are cached per region so nested URLs in one long token stay linear.
+ * are cached per region so nested URLs in one long token stay linear; the
+ * look-back over the output at a ':' covers one run, and runs are disjoint.
  *
  * SECURITY: runs in the sanitizer worker on hostile text; no allocation
  * except the capped output buffer (and one capped scratch in link_emit).
@@ -41,6 +57,8 @@ typedef struct scan {
 	link_style_t style;
 	buf_t *out;
 	link_counts_t *c;
+	bool inert;   /* inside a link already counted: parse no URL, count nothing */
+	bool armed;   /* a separator was written since the last counted finding */
 	/* cached URL region: [rs, re) up to the first stop character */
 	bool rvalid;
 	size_t rs, re, last_open, end_paren, end_noparen;
@@ -52,6 +70,21 @@ static bool is_run(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
 }
 
+static bool is_letter(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static bool is_slash(unsigned char c)
+{
+	return c == '/' || c == '\\';
+}
+
 static bool is_stop(unsigned char c)
 {
 	return c <= 0x20 || c >= 0x7F || strchr("<>\"'`[]{}|\\^", c) != NULL;
@@ -60,6 +93,12 @@ static bool is_stop(unsigned char c)
 static bool is_strip(unsigned char c)
 {
 	return c != '\0' && strchr(".,;:!?", c) != NULL;
+}
+
+/* Characters the text scanner handles one by one. */
+static bool is_special(unsigned char c)
+{
+	return c == ':' || c == '@' || is_slash(c);
 }
 
 static bool ieq(const char *a, size_t an, const char *b)
@@ -140,9 +179,38 @@ static bool starts_www(const char *s, size_t n)
 	return n > 4 && ieq(s, 4, "www.") && is_alnum((unsigned char)s[4]);
 }
 
+/* A '.' between two other characters of the run [i, to) (label.label). */
+static size_t inner_dot(const scan_t *sc, size_t i, size_t to)
+{
+	for (size_t k = i + 1; k + 1 < to; k++)
+		if (sc->s[k] == '.' && sc->s[k - 1] != '.' && sc->s[k + 1] != '.')
+			return k;
+	return SIZE_MAX;
+}
+
+/* Host shaped: label '.' label with at least two letters after the first
+ * inner dot (broader than the check's "last label has 2+ letters"). */
+static bool dotted(const scan_t *sc, size_t i, size_t to)
+{
+	size_t d = inner_dot(sc, i, to), letters = 0;
+
+	for (size_t k = d == SIZE_MAX ? to : d + 1; k < to && letters < 2; k++)
+		letters += is_letter((unsigned char)sc->s[k]);
+	return letters >= 2;
+}
+
 static int put(scan_t *sc, const char *p, size_t n)
 {
 	return buf_append(sc->out, p, n);
+}
+
+/* A finding outside a counted link: count it once per stretch of URL-ish
+ * characters ("http:\\evil.com" is one link, not three). */
+static void count(scan_t *sc)
+{
+	if (!sc->inert && sc->armed)
+		sc->c->defanged++;
+	sc->armed = false;
 }
 
 /* Copy a host [i, to) with every '.' written as "[.]" and every ':' as
@@ -163,50 +231,131 @@ static int put_host(scan_t *sc, size_t i, size_t to)
 	return put(sc, sc->s + i, to - i);
 }
 
-/* Inert copy of [i, to): nothing in it can start a clickable link. */
-static int put_inert(scan_t *sc, size_t i, size_t to)
+/* What follows position i is "not a space" for the contract: any
+ * non-whitespace character, or the end of the text. */
+static bool live_after(const scan_t *sc, size_t i)
+{
+	return i >= sc->n || !is_ws((unsigned char)sc->s[i]);
+}
+
+/* The output ends with a run that is a scheme: a letter, then 1+ scheme
+ * characters, not preceded by a scheme character. */
+static bool tail_scheme(const buf_t *o)
+{
+	size_t k = o->len;
+
+	if (!o->data)
+		return false;
+	while (k > 0 && is_run((unsigned char)o->data[k - 1]))
+		k--;
+	return o->len - k >= 2 && is_letter((unsigned char)o->data[k]);
+}
+
+static bool tail_slashes(const buf_t *o)
+{
+	return o->data && o->len >= 2 && is_slash((unsigned char)o->data[o->len - 1]) &&
+	       is_slash((unsigned char)o->data[o->len - 2]);
+}
+
+/* Is the scheme just written (the output's tail run) a link for the count?
+ * Every scheme is disarmed, but "Re:Hello" or "TEL:03" in a letter is not
+ * reported as a link: only a known scheme, any "ms-…" handler, or a scheme
+ * followed by a slash. */
+static bool counts_as_link(const buf_t *o, unsigned char next)
+{
+	static const char *const known[] = {
+		"file", "javascript", "vbscript", "data", "sip", "sips", "callto", "skype",
+		"search-ms", "smb", "ldap", "telnet", "ssh", "sftp", "webcal", "intent", "jar",
+		"shell", "hcp", "mk", "its", "onenote", "zoommtg", "slack", "teams", "msteams",
+		"http", "https", "ftp", "mailto", "hxxp", "hxxps", "fxp", "news", "nntp", "irc",
+	};
+	size_t k = o->len;
+
+	if (next == '/' || next == '\\')
+		return true;
+	while (k > 0 && is_run((unsigned char)o->data[k - 1]))
+		k--;
+	if (o->len - k > 3 && strncasecmp(o->data + k, "ms-", 3) == 0)
+		return true;
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(known); i++)
+		if (ieq(o->data + k, o->len - k, known[i]))
+			return true;
+	return false;
+}
+
+/* ':' at i: "[:]" when the output so far ends in a scheme and a non-space
+ * follows, or ends in any run and "//" follows (mid-word linkifiers; and
+ * the top-level scan removes "3x://" as a URL, so rewriting stays
+ * idempotent). */
+static size_t at_colon(scan_t *sc, size_t i)
+{
+	const buf_t *o = sc->out;
+	bool run_before = o->data && o->len && is_run((unsigned char)o->data[o->len - 1]);
+	bool slashes = i + 2 < sc->n && sc->s[i + 1] == '/' && sc->s[i + 2] == '/';
+
+	if ((tail_scheme(o) && live_after(sc, i + 1)) || (run_before && slashes)) {
+		if (counts_as_link(o, i + 1 < sc->n ? (unsigned char)sc->s[i + 1] : 0))
+			count(sc);
+		return put(sc, "[:]", 3) < 0 ? SIZE_MAX : i + 1;
+	}
+	return put(sc, ":", 1) < 0 ? SIZE_MAX : i + 1;
+}
+
+/* '@' at i followed by a host with a dot: a bare e-mail address. */
+static size_t at_at(scan_t *sc, size_t i, size_t to)
+{
+	size_t e = run_end(sc, i + 1, to);
+
+	if (inner_dot(sc, i + 1, e) == SIZE_MAX)
+		return put(sc, "@", 1) < 0 ? SIZE_MAX : i + 1;
+	count(sc);
+	if (put(sc, "[@]", 3) < 0 || put_host(sc, i + 1, e) < 0)
+		return SIZE_MAX;
+	return e;
+}
+
+/* '/' or '\' at i. With the slash written just before it (output tail) and
+ * one of the two a backslash, a non-space after the pair makes a UNC or
+ * slash-host form: write the pair as "[xy]". */
+static size_t at_slash(scan_t *sc, size_t i)
+{
+	buf_t *o = sc->out;
+	unsigned char ch = (unsigned char)sc->s[i], prev;
+	char pair[4] = { '[', 0, 0, ']' };
+
+	prev = o->data && o->len ? (unsigned char)o->data[o->len - 1] : 0;
+	if (!is_slash(prev) || (prev != '\\' && ch != '\\') || !live_after(sc, i + 1) ||
+	    (i + 1 < sc->n && sc->s[i + 1] == ']'))
+		return put(sc, sc->s + i, 1) < 0 ? SIZE_MAX : i + 1;
+	count(sc);
+	if (o->len >= 3 && o->data[o->len - 2] == '/' && o->data[o->len - 3] == ':') {
+		/* the slash ends our own "hxxp://": bracket this one alone */
+		pair[1] = (char)ch;
+		pair[2] = ']';
+		return put(sc, pair, 3) < 0 ? SIZE_MAX : i + 1;
+	}
+	o->len--;
+	o->data[o->len] = '\0';
+	pair[1] = (char)prev;
+	pair[2] = (char)ch;
+	return put(sc, pair, 4) < 0 ? SIZE_MAX : i + 1;
+}
+
+/* A run that is no link by itself: a www host, or a dotted host followed
+ * by '/' or after "//", a slash pair or ':', is written with "[.]". */
+static size_t word(scan_t *sc, size_t r0, size_t r1)
 {
 	const char *s = sc->s;
-	size_t r1;
-	int kind;
+	bool www = r1 - r0 >= 4 && ieq(s + r0, 4, "www.");
+	bool before = (r0 >= 2 && is_slash((unsigned char)s[r0 - 1]) &&
+		       is_slash((unsigned char)s[r0 - 2])) ||
+		      tail_slashes(sc->out) || (r0 >= 1 && s[r0 - 1] == ':');
+	bool host = dotted(sc, r0, r1) && (before || (r1 < sc->n && s[r1] == '/'));
 
-	while (i < to) {
-		if (s[i] == ':' && i + 2 < sc->n && s[i + 1] == '/' && s[i + 2] == '/') {
-			if (put(sc, "[:]", 3) < 0)  /* whatever run precedes it */
-				return -1;
-			i++;
-			continue;
-		}
-		if (!is_run((unsigned char)s[i]) || (i > 0 && is_run((unsigned char)s[i - 1]))) {
-			if (put(sc, s + i, 1) < 0)
-				return -1;
-			i++;
-			continue;
-		}
-		r1 = run_end(sc, i, to);
-		kind = scheme_kind(s + i, r1 - i);
-		if (starts_www(s + i, r1 - i)) {
-			/* every dot: "www[.]www.x" would start a new live run,
-			 * and so would "www[.]mailto" + ":x" */
-			if (put_host(sc, i, r1) < 0)
-				return -1;
-			if (r1 < to && s[r1] == ':') {
-				if (put(sc, "[:]", 3) < 0)
-					return -1;
-				r1++;
-			}
-		} else if (put(sc, s + i, r1 - i) < 0) {
-			return -1;
-		} else if (r1 < to && s[r1] == ':' &&
-			   (kind == K_MAILTO || kind == K_TEL ||
-			    (r1 + 2 < to && s[r1 + 1] == '/' && s[r1 + 2] == '/'))) {
-			if (put(sc, "[:]", 3) < 0)
-				return -1;
-			r1++;
-		}
-		i = r1;
-	}
-	return 0;
+	if (!www && !host)
+		return put(sc, s + r0, r1 - r0) < 0 ? SIZE_MAX : r1;
+	count(sc);
+	return put_host(sc, r0, r1) < 0 ? SIZE_MAX : r1;
 }
 
 static size_t find_any(const scan_t *sc, size_t i, size_t to, const char *set)
@@ -214,6 +363,20 @@ static size_t find_any(const scan_t *sc, size_t i, size_t to, const char *set)
 	while (i < to && !strchr(set, sc->s[i]))
 		i++;
 	return i;
+}
+
+static int scan_range(scan_t *sc, size_t i, size_t to);
+
+/* Inert copy of [i, to): nothing in it can start a clickable link. */
+static int put_inert(scan_t *sc, size_t i, size_t to)
+{
+	bool was = sc->inert;
+	int rc;
+
+	sc->inert = true;
+	rc = scan_range(sc, i, to);
+	sc->inert = was;
+	return rc;
 }
 
 static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
@@ -240,8 +403,7 @@ static int defang_mailto(scan_t *sc, size_t r0, size_t r1, size_t e)
 			return -1;
 		return put_inert(sc, r1 + 1, e);
 	}
-	for (d = at + 1; d < e && ((is_run((unsigned char)sc->s[d]) && sc->s[d] != '+') ||
-				   sc->s[d] == ':'); d++)
+	for (d = at + 1; d < e && (is_run((unsigned char)sc->s[d]) || sc->s[d] == ':'); d++)
 		;
 	if (put_inert(sc, r1 + 1, at) < 0 || put(sc, "[@]", 3) < 0 ||
 	    put_host(sc, at + 1, d) < 0)
@@ -270,36 +432,55 @@ static int defang_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 	}
 }
 
+/* Plain style keeps only these clickable (the output contract's exception). */
+static bool plain_keeps(int kind)
+{
+	return kind == K_HTTP || kind == K_HTTPS || kind == K_MAILTO;
+}
+
 /* A link of the given kind spans [r0, e); write it in the style. */
 static int link_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 {
-	if (kind == K_BAD) {
-		sc->c->removed++;
-		return put(sc, "[URL]", 5);
-	}
-	if (sc->style == LINK_REMOVE) {
+	int rc;
+
+	sc->armed = false;
+	if (kind == K_BAD || sc->style == LINK_REMOVE) {
 		sc->c->removed++;
 		return put(sc, "[URL]", 5);
 	}
 	sc->c->defanged++;
-	if (sc->style == LINK_PLAIN)
-		return put(sc, sc->s + r0, e - r0);
-	return defang_one(sc, kind, r0, r1, e);
+	sc->inert = true;
+	if (sc->style == LINK_PLAIN && kind == K_MAILTO) {
+		rc = put(sc, sc->s + r0, e - r0);
+	} else if (sc->style == LINK_PLAIN && plain_keeps(kind)) {
+		/* the link stays clickable; a URL nested in its path does not */
+		size_t h = find_any(sc, r1 + 3, e, "/?#");
+
+		rc = put(sc, sc->s + r0, h - r0);
+		if (rc == 0)
+			rc = put_inert(sc, h, e);
+	} else {
+		rc = defang_one(sc, kind, r0, r1, e);
+	}
+	sc->inert = false;
+	return rc;
 }
 
-/* At the start of a run: a link, or the run copied. Returns the next index
- * or SIZE_MAX on failure. */
-static size_t at_run(scan_t *sc, size_t r0)
+/* At the start of a run: a link, or the run as a word. Returns the next
+ * index or SIZE_MAX on failure. */
+static size_t at_run(scan_t *sc, size_t r0, size_t to)
 {
 	const char *s = sc->s;
-	size_t r1 = run_end(sc, r0, sc->n), e, min;
+	size_t r1 = run_end(sc, r0, to), e, min;
 	int kind = scheme_kind(s + r0, r1 - r0);
-	bool slashes = r1 + 2 < sc->n && s[r1] == ':' && s[r1 + 1] == '/' && s[r1 + 2] == '/';
+	bool slashes = r1 + 2 < to && s[r1] == ':' && s[r1 + 1] == '/' && s[r1 + 2] == '/';
 
 	if (slashes && kind == K_DONE) {
 		min = r1 + 3;
 		return put(sc, s + r0, min - r0) < 0 ? SIZE_MAX : min;
 	}
+	if (sc->inert)
+		return word(sc, r0, r1);
 	if (slashes && kind != K_MAILTO && kind != K_TEL)
 		min = r1 + 3;
 	else if (r1 < sc->n && s[r1] == ':' && (kind == K_MAILTO || kind == K_TEL))
@@ -307,30 +488,71 @@ static size_t at_run(scan_t *sc, size_t r0)
 	else if (starts_www(s + r0, r1 - r0))
 		kind = K_NONE, min = r0 + 5;
 	else
-		return put(sc, s + r0, r1 - r0) < 0 ? SIZE_MAX : r1;
+		return word(sc, r0, r1);
 	e = url_end(sc, r0);
 	if (e < min)
-		return put(sc, s + r0, r1 - r0) < 0 ? SIZE_MAX : r1;
+		return word(sc, r0, r1);
 	return link_one(sc, kind, r0, r1, e) < 0 ? SIZE_MAX : e;
 }
 
-static int scan_text(scan_t *sc)
+/* Copy bytes that are neither run nor special characters, up to the next
+ * one that is; whitespace and punctuation arm the link counter. */
+static size_t other(scan_t *sc, size_t i, size_t to)
 {
-	size_t i = 0, j;
+	size_t j = i;
 
-	while (i < sc->n) {
-		if (is_run((unsigned char)sc->s[i]) && (i == 0 || !is_run((unsigned char)sc->s[i - 1]))) {
-			i = at_run(sc, i);
-			if (i == SIZE_MAX)
-				return -1;
-			continue;
+	while (j < to && !is_run((unsigned char)sc->s[j]) && !is_special((unsigned char)sc->s[j]))
+		j++;
+	sc->armed = true;
+	return put(sc, sc->s + i, j - i) < 0 ? SIZE_MAX : j;
+}
+
+/* The output ends with the run "www" (case-insensitive). */
+static bool tail_www(const buf_t *o)
+{
+	return o->data && o->len >= 3 && ieq(o->data + o->len - 3, 3, "www") &&
+	       (o->len == 3 || !is_run((unsigned char)o->data[o->len - 4]));
+}
+
+/* The rest of a run after a URL ended inside it (trailing '.' stripped
+ * by url_end, a host cut at '+'): "tel:www" + "." must not leave a live
+ * "www.", nor "a" + "+.jp/" a live host; trailing dots of a sentence stay. */
+static size_t mid_run(scan_t *sc, size_t i, size_t to)
+{
+	size_t j = run_end(sc, i, to);
+	bool label_after = false;
+
+	for (size_t k = i; k + 1 < j && !label_after; k++)
+		label_after = sc->s[k] == '.' && sc->s[k + 1] != '.';
+	for (; i < j; i++) {
+		int rc = sc->s[i] == '.' && (label_after || tail_www(sc->out))
+				 ? put(sc, "[.]", 3) : put(sc, sc->s + i, 1);
+		if (rc < 0)
+			return SIZE_MAX;
+	}
+	return j;
+}
+
+static int scan_range(scan_t *sc, size_t i, size_t to)
+{
+	while (i < to) {
+		unsigned char ch = (unsigned char)sc->s[i];
+
+		if (is_run(ch) && i > 0 && is_run((unsigned char)sc->s[i - 1])) {
+			i = mid_run(sc, i, to);
+		} else if (is_run(ch)) {
+			i = at_run(sc, i, to);
+		} else if (ch == ':') {
+			i = at_colon(sc, i);
+		} else if (ch == '@') {
+			i = at_at(sc, i, to);
+		} else if (is_slash(ch)) {
+			i = at_slash(sc, i);
+		} else {
+			i = other(sc, i, to);
 		}
-		/* copy up to the next run (whose first byte is a run start) */
-		for (j = i + 1; j < sc->n && !is_run((unsigned char)sc->s[j]); j++)
-			;
-		if (put(sc, sc->s + i, j - i) < 0)
+		if (i == SIZE_MAX)
 			return -1;
-		i = j;
 	}
 	return 0;
 }
@@ -346,7 +568,8 @@ int link_rewrite_text(const char *in, size_t len, link_style_t style, buf_t *out
 	sc.style = style;
 	sc.out = out;
 	sc.c = c;
-	return scan_text(&sc);
+	sc.armed = true;
+	return scan_range(&sc, 0, len);
 }
 
 /* ---- link_emit: one href ------------------------------------------------ */
@@ -470,13 +693,13 @@ static bool label_same(const char *l, size_t ln, const char *u, size_t un, int k
 	return false;
 }
 
-static int emit_url(buf_t *out, const buf_t *u, link_style_t style)
+static int emit_url(buf_t *out, const buf_t *u, link_style_t style, int kind)
 {
 	link_counts_t scratch = { 0, 0 };
 
-	if (style == LINK_PLAIN)
-		return buf_append(out, u->data, u->len);
-	return link_rewrite_text(u->data, u->len, LINK_DEFANG, out, &scratch);
+	return link_rewrite_text(u->data, u->len,
+				 style == LINK_PLAIN && plain_keeps(kind) ? LINK_PLAIN : LINK_DEFANG,
+				 out, &scratch);
 }
 
 int link_emit(buf_t *out, const char *label, size_t llen, const char *url,
@@ -501,7 +724,7 @@ int link_emit(buf_t *out, const char *label, size_t llen, const char *url,
 	if (!same && (link_rewrite_text(label + l0, l1 - l0, style, out, c) < 0 ||
 		      buf_puts(out, " <") < 0))
 		goto out;
-	if (emit_url(out, &u, style) < 0 || (!same && buf_putc(out, '>') < 0))
+	if (emit_url(out, &u, style, kind) < 0 || (!same && buf_putc(out, '>') < 0))
 		goto out;
 	rc = 0;
 out:

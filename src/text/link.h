@@ -6,10 +6,16 @@
  *           http→hxxp, ftp→fxp; every '.' of the host → "[.]";
  *           mailto:taro@example.jp → taro[@]example[.]jp; tel:03-1234 → tel[:]03-1234;
  *           bare www.example.com → www[.]example[.]com
- *   plain   the URL as plain text, unchanged
+ *   plain   http, https and mailto URLs as plain text, unchanged; every other
+ *           form as in defang
  *   remove  the URL is dropped (HTML: the label stays; text: "[URL]")
  * javascript:, vbscript:, data:, file: and every other scheme are removed in
- * every style (HTML: the label stays; text: "[URL]").
+ * every style as hrefs (HTML: the label stays). In text, in every style:
+ * UNC \\host\share → [\\]host\share; any other "scheme:" + non-space
+ * (ms-msdt:, search-ms:, file:, https:host …) → "scheme[:]"; bare domains
+ * with a path example.com/reset → example[.]com/reset; bare e-mail
+ * addresses taro@example.jp → taro[@]example[.]jp; hosts nested in a path
+ * ?u=http://evil.com → ?u=http[:]//evil[.]com (output contract of issue #8).
  *
  * SECURITY: runs in the sanitizer worker on hostile text; linear time.
  */
@@ -30,8 +36,8 @@ typedef struct link_counts {
 int link_emit(buf_t *out, const char *label, size_t llen, const char *url,
 	      size_t ulen, link_style_t style, link_counts_t *c) MUGAI_WUR;
 
-/* Copy UTF-8 text, rewriting bare URLs (scheme://…, www.…), mailto: and tel:
- * in the given style. */
+/* Copy UTF-8 text (already cleaned of controls: see text/writer.h),
+ * rewriting every link form above in the given style. */
 int link_rewrite_text(const char *in, size_t len, link_style_t style, buf_t *out,
 		      link_counts_t *c) MUGAI_WUR;
 

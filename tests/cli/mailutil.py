@@ -62,6 +62,9 @@ def sanitize(data, *, config=None, timeout=60, mem=4 << 30, extra=()):
             raw = f.read()
         with open(rep) as f:
             report = json.load(f)
+    if report["verdict"] != "quarantined":
+        # exact accounting on every test mail: each MIME leaf is rendered or listed
+        assert report["parts_total"] == report["parts_rendered"] + report["parts_listed"], report
     return Result(raw, report, dt)
 
 

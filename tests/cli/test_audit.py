@@ -144,7 +144,7 @@ def test_export_jsonl_csv_and_since(tmp_path):
     assert recs[1]["action"] == "admin.test"
     assert isinstance(recs[1]["details"], str)
     csv = s.export("--format", "csv")
-    assert csv.startswith("seq,time,actor,action,object,details,prev_hash,hash\r\n")
+    assert csv.startswith("\ufeffseq,time,time_jst,actor,action,object,details,prev_hash,hash\r\n")
     assert "\"'=cmd|' /C calc'!A0\"" in csv
     assert s.export("--since", "2999-01-01") == ""
     assert s.run("audit", "export", "--format", "xml").returncode == 64

@@ -97,7 +97,7 @@ def test_maildir_every_recipient_sanitized_and_original_stored(daemon):
     log = d.logtext()
     line = [l for l in log.splitlines() if f"id={qid}" in l][0]
     for part in ("from=<yamada@example.jp>", "to=<b@lg.example.jp>,<c@lg.example.jp>",
-                 "verdict=sanitized", "removed=1", "ms=", "status=sent"):
+                 "verdict=sanitized", "removed=2", "ms=", "status=sent"):
         assert part in line, line
     time.sleep(1.3)
     m = d.metrics()
@@ -173,9 +173,11 @@ def test_store_failure_is_451_and_nothing_delivered(daemon):
 
 
 def test_maildir_failure_is_451(daemon, tmp_path):
-    blocker = tmp_path / "blocker"
-    blocker.write_text("not a directory")
-    d = daemon(next_hop=f"maildir:{blocker}/box")
+    # the startup check proved the maildir writable; it breaks afterwards
+    box = tmp_path / "box"
+    d = daemon(next_hop=f"maildir:{box}")
+    os.rmdir(box)
+    box.write_text("not a directory")
     with pytest.raises(smtplib.SMTPDataError) as e:
         send(d, japanese_mail())
     assert e.value.smtp_code == 451 and e.value.smtp_error.startswith(b"4.3.0")
@@ -261,6 +263,9 @@ def test_worker_is_sandboxed_and_a_killed_worker_yields_the_notice(daemon, hook)
     text = assert_sanitized(m)
     assert "verdict=quarantined" in m["X-Mugai-Sanitized"]
     assert "①②③" not in text and "MZ" not in text
+    # the notice names whose mail it is by the envelope (the header is not read)
+    assert "\nヘッダーを読み取れませんでした。\n送信元 (エンベロープ): 「yamada[@]example[.]jp」\n" in \
+        text.replace("\r\n", "\n")
     log = d.logtext()
     assert "worker failure: worker-crash signal=31" in log, log
     qid = re.search(r"id=([0-9a-f-]+)", m["X-Mugai-Sanitized"]).group(1)
@@ -268,7 +273,8 @@ def test_worker_is_sandboxed_and_a_killed_worker_yields_the_notice(daemon, hook)
 
 
 def test_worker_timeout_is_a_verdict(daemon):
-    d = daemon(env={"MUGAID_TEST_WORKER": "spin:5000"}, wall_time_max="1")
+    d = daemon(env={"MUGAID_TEST_WORKER": "spin:5000"}, wall_time_max="1", cpu_time_max="1",
+               cdr_time_max="1")
     t0 = time.monotonic()
     send(d, japanese_mail())
     assert time.monotonic() - t0 < 4
@@ -351,3 +357,16 @@ def test_killed_session_is_restarted(daemon):
     send(d, japanese_mail(attach=False))
     assert len(d.delivered("b@lg.example.jp")) == 2
     assert "killed by signal 9; restarting" in d.logtext()
+
+
+def test_unreadable_header_notice_shows_the_envelope_sender(daemon):
+    """Issue #8 class 7: when the header itself trips a limit and no From can
+    be read, the quarantine notice names the SMTP envelope sender."""
+    d = daemon()
+    junk = b"".join(b"X-Junk-%d: %s\r\n" % (i, b"a" * 70) for i in range(4000))  # ~330 KB
+    data = junk + b"From: late@example.jp\r\nSubject: s\r\n\r\nbody\r\n"
+    assert send(d, data, sender="envelope@example.com") == {}
+    m = parse(d.delivered("b@lg.example.jp")[0])
+    assert "verdict=quarantined" in m["X-Mugai-Sanitized"]
+    text = m.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n")
+    assert "\nヘッダーを読み取れませんでした。\n送信元 (エンベロープ): 「envelope[@]example[.]com」\n" in text

@@ -47,7 +47,7 @@ def test_docm_becomes_docx_without_macros():
     item, = r.report["sanitized"]
     assert (item["filename"], item["out_filename"], item["out_type"]) == \
         ("報告書.docm", "報告書.docx", "docx")
-    assert "1. 報告書.docx ← 報告書.docm (" in r.notice
+    assert "1. 「報告書.docx」 ← 「報告書.docm」 (" in r.notice
     assert r.report["removed"] == []
 
 
@@ -72,7 +72,7 @@ def test_blocked_files_are_listed_with_their_reason():
     assert reasons == {"tool.exe": "executable", "macro.doc": "blocked"}
     blocked = [i for i in r.report["removed"] if i["reason"] == "blocked"][0]
     assert blocked["detail"]
-    assert f"macro.doc (application/msword, 512 バイト) — 無害化できないファイル: {blocked['detail']}" in r.notice
+    assert f"「macro.doc」 (application/msword, 512 バイト) — 無害化できないファイル: 「{blocked['detail']}」" in r.notice
 
 
 def test_remove_policy_is_still_the_default():
@@ -107,5 +107,5 @@ def test_notice_template_lists_attached_files(tmp_path):
     lines = r.notice.split("\r\n")
     assert lines[0] == "無害化 sanitized"
     assert lines[1] == "無害化して添付したファイル (1 件):"
-    assert lines[2].startswith("  1. 報告書.docx ← 報告書.docm (")
+    assert lines[2].startswith("  1. 「報告書.docx」 ← 「報告書.docm」 (")
     assert "vbaProject.bin" in lines[2]

@@ -86,10 +86,10 @@ def test_garbage_quoted_printable_text():
     assert r.body == "a=b =ZZ cd あ\n"
 
 
-def test_missing_end_boundary_is_quarantined():
+def test_missing_end_boundary_is_quarantined_by_config():
     data = msg(H, "--B\nContent-Type: text/plain\n\npart one\n--B\nContent-Type: text/plain\n\npart two\n",
                ctype='multipart/mixed; boundary="B"')
-    r = sanitize(data, timeout=SECONDS)
+    r = sanitize(data, config="on_truncated_multipart = quarantine\n", timeout=SECONDS)
     assert_quarantined(r, warning="truncated multipart")
 
 
@@ -142,11 +142,13 @@ def test_conflicting_subject_uses_the_first_and_warns():
     assert r.body == "x\n"
 
 
-def test_truncated_multipart_can_be_sanitized_by_config():
+def test_truncated_multipart_is_sanitized_by_default_with_a_note():
     data = msg(H, "--B\nContent-Type: text/plain\n\npart one\n", ctype='multipart/mixed; boundary="B"')
-    r = sanitize(data, config="on_truncated_multipart = sanitize\n", timeout=SECONDS)
+    r = sanitize(data, timeout=SECONDS)
     assert r.verdict == "sanitized"
     assert r.body == "part one\n"
+    assert r.notice.split("\r\n")[2] == ("注意: このメールは終わりの区切りが欠けていました。"
+                                         "最後の部分はメールの末尾まで続くものとして変換しました。")
 
 
 def test_html_entity_bomb():

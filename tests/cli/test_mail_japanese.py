@@ -146,7 +146,7 @@ def test_rfc2231_continuation_filename_iso2022jp():
     disp = f"attachment;\n filename*0*=ISO-2022-JP''{pct[:half]};\n filename*1*={pct[half:]}"
     r = sanitize(attachment_with(disp))
     assert r.report["removed"][0]["filename"] == "見積書①.pdf"
-    assert "1. 見積書①.pdf (application/pdf" in r.notice
+    assert "1. 「見積書①.pdf」 (application/pdf" in r.notice
 
 
 def test_raw_cp932_filename():
@@ -157,14 +157,15 @@ def test_raw_cp932_filename():
     assert r.report["removed"][0]["filename"] == "集計表②.xls"
 
 
-@pytest.mark.xfail(strict=False, reason="a bare address in a display name is live (contract rule 6): the output check withholds it until the text writer (issue #8) disarms it")
 def test_encoded_words_inside_addresses_cannot_inject_recipients():
     h = dict(H, To="=?utf-8?q?evil=40attacker.example=2C_x=40y=2Eexample?= <real@example.lg.jp>",
              Cc=f"\"{ew('ISO-2022-JP', jis('総務課'))}\" <soumu@example.lg.jp>")
     r = sanitize(msg(h, "x\n"))
     to = r.msg["To"].addresses
     assert [a.addr_spec for a in to] == ["real@example.lg.jp"]
-    assert to[0].display_name == "evil@attacker.example, x@y.example"
+    # a display name holding addresses: disarmed, and named in the notice
+    assert to[0].display_name == "evil[@]attacker[.]example, x[@]y[.]example"
+    assert "注意: 表示名にメールアドレスが含まれています (To)。本当の差出人を確認してください。" in r.notice
     cc = r.msg["Cc"].addresses
     assert [(a.display_name, a.addr_spec) for a in cc] == [("総務課", "soumu@example.lg.jp")]
 

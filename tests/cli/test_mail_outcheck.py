@@ -98,37 +98,53 @@ def b64msg(text):
     return msg(H, base64.b64encode(text.encode()).decode() + "\n", cte="base64")
 
 
-@pytest.mark.parametrize("text,rule", [
-    ("open \\\\evil.example\\share now\n", "unc"),
-    ("https\u202e://evil.example/x\n", "scheme"),
-    ("www\u2066.evil.example\n", "www"),
-    ("evil\u202e.example/reset\n", "domain"),
-    ("taro\u202e@evil.example\n", "email"),
-])
-def test_live_link_gives_notice_only_quarantine(text, rule):
-    r = sanitize(b64msg(text))
+# The writer of issue #8 disarms every shape of the contract tried here but
+# one: a host with non-ASCII labels after "//", which the check (reading
+# labels more widely) counts as live. If the writer learns it too, these
+# cases lose their input; the gate stays tested in tests/unit/test_outcheck.c.
+LIVE = "see //例え.jp/x\n"
+
+
+def test_live_link_gives_notice_only_quarantine():
+    r = sanitize(b64msg(LIVE))
     assert r.verdict == "quarantined"
-    assert r.report["output_check"] == f"output-check:{rule}"
+    assert r.report["output_check"] == "output-check:unc"
     rid = r.report["id"]
     rule_line = "━" * 40
-    assert body_of(r) == (
+    assert body_of(r).startswith(
         f"{rule_line}\n"
-        "【隔離】このメールは安全に変換できない内容を含むため、本文を配信せず隔離しました。\n"
-        "隔離の理由:\n"
-        f"  - {REASON_JA}\n"
+        "【隔離】このメールは安全に変換できない内容を含むため、本文を配信せず隔離しました。\n")
+    assert f"  - {REASON_JA}\n" in body_of(r)
+    assert body_of(r).endswith(
         f"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {rid}\n"
         f"{rule_line}\n\n")
     assert str(r.msg["Subject"]) == "[無害化:隔離] 会議"
     assert r.msg["From"].addresses[0].addr_spec == "taro@example.jp"
-    assert "evil" not in r.raw.decode()
+    assert "例え" not in body_of(r)
     assert check_121(r.raw) is None
 
 
+def test_live_subject_gives_the_fixed_notice():
+    h = dict(H, Subject="=?utf-8?b?" + base64.b64encode("//例え.jp/x".encode()).decode() + "?=")
+    r = sanitize(msg(h, "本文\n"))
+    assert r.verdict == "quarantined"
+    assert r.report["output_check"] == "output-check:unc"
+    rule_line = "━" * 40
+    assert body_of(r) == (
+        f"{rule_line}\n"
+        "【隔離】このメールは安全に変換できない内容を含むため、本文を配信せず隔離しました。\n"
+        "原本が必要な場合は、管理者にお問い合わせください。\n"
+        f"{rule_line}\n")
+    assert str(r.msg["Subject"]) == "配信を保留したメール"
+    assert r.msg["From"] is None and r.msg["To"] is None
+    assert "例え" not in r.raw.decode()
+
+
 def test_live_link_in_english_notice():
-    r = sanitize(b64msg("open \\\\evil.example\\share\n"), config="notice_lang = en\n")
+    r = sanitize(b64msg(LIVE), config="notice_lang = en\n")
     assert r.report["output_check"] == "output-check:unc"
     assert "  - the final check found unsafe content in the converted message\n" in body_of(r)
-    assert "evil" not in body_of(r)
+    assert "例え" not in body_of(r)
 
 
 def test_clean_mail_has_no_output_check():
@@ -140,7 +156,7 @@ def test_clean_mail_has_no_output_check():
 def test_output_check_reaches_the_audit_record(tmp_path):
     cf = tmp_path / "mugai.cf"
     cf.write_text(f"state_dir = {tmp_path / 'state'}\n")
-    r = sanitize(b64msg("open \\\\evil.example\\share\n"), config=cf.read_text(),
+    r = sanitize(b64msg(LIVE), config=cf.read_text(),
                  extra=("--quarantine", "--sender", "taro@example.jp", "--rcpt", "b@example.lg.jp"))
     qid = r.report["id"]
     export = subprocess.run([MUGAI, "audit", "-c", str(cf), "export", "--format", "jsonl"],
@@ -187,8 +203,6 @@ def test_corpus_outputs_pass_the_python_rules():
 
 
 @pytest.mark.skipif(not FILES, reason="../shared/corpus absent")
-@pytest.mark.xfail(strict=False, reason="issue #8: the output check fires on writer misses "
-                   "(bare addresses, Re:x, bidi marks) until the text writer lands")
 def test_corpus_has_no_output_check_hits():
     hits = {}
     quarantined = []

@@ -35,7 +35,7 @@ def test_state_layout_and_modes(tmp_path):
     assert os.stat(os.path.dirname(p)).st_mode & 0o777 == 0o700
     assert os.stat(s.state).st_mode & 0o777 == 0o700
     assert os.stat(os.path.join(s.state, "mugai.db")).st_mode & 0o777 == 0o600
-    assert s.sql("PRAGMA user_version")[0][0] == 1
+    assert s.sql("PRAGMA user_version")[0][0] == 2  # v2: queue_id, delivery
     assert s.sql("PRAGMA journal_mode")[0][0] == "wal"
 
 
@@ -52,6 +52,7 @@ def test_corrupted_blob_is_refused(tmp_path):
 
 def test_get_unknown_and_bad_id(tmp_path):
     s = Store(tmp_path)
+    s.put(b"x")  # a store must exist: list/show/get never create one
     assert s.run("quarantine", "get", "20260101-000000-00000000", "-o",
                  os.path.join(s.dir, "o")).returncode == 65
     assert s.run("quarantine", "show", "../../etc/passwd").returncode == 64
@@ -179,6 +180,7 @@ def test_purge_sweeps_orphans_and_stale_temp_files(tmp_path):
 
 def test_usage(tmp_path):
     s = Store(tmp_path)
+    s.put(b"x")
     assert s.run("quarantine").returncode == 64
     assert s.run("quarantine", "get", "20260101-000000-00000000").returncode == 64
     assert s.run("quarantine", "request", "20260101-000000-00000000",

@@ -38,7 +38,8 @@ class Mugaid:
                     f"next_hop = smtp:127.0.0.1:{pf.reinj_port}\n"
                     f"state_dir = {self.state}\nmetrics_file = {self.state}/mugaid.prom\n"
                     f"pid_file = {self.state}/mugaid.pid\nmax_sessions = 4\nuser = mugai\n"
-                    f"wall_time_max = 20\nnext_hop_timeout = 10\n")
+                    f"wall_time_max = 20\ncpu_time_max = 20\ncdr_time_max = 20\n"
+                    f"next_hop_timeout = 10\n")
 
     def start(self, env=None):
         e = dict(os.environ, **(env or {}))

@@ -280,6 +280,71 @@ static void iconv_charsets(void **state)
 	assert_null(charset_canonical("x-unknown-thing"));
 }
 
+/* Class 8: every language. An honest label is kept; a lie is proven by
+ * the bytes; the unlabelled choice is UTF-8, ISO-2022-JP, plausible
+ * Japanese, else windows-1252. */
+static void expect(const char *label, const char *in, const char *want, const char *used,
+		   bool relabelled, size_t losses)
+{
+	res_t *r = dec(label, in, strlen(in));
+
+	assert_str_eq_msg(r->text, want);
+	assert_str_eq_msg(r->st.used, used);
+	assert_int_equal(r->st.relabelled, relabelled);
+	assert_int_equal(r->st.losses, losses);
+}
+
+static void honest_labels_every_language(void **state)
+{
+	(void)state;
+	expect("iso-8859-1", "Fr\xF6sche", "Frösche", "WINDOWS-1252", false, 0);
+	expect("ISO-8859-1", "Gr\xF6\xDF" "e", "Größe", "WINDOWS-1252", false, 0);
+	expect("iso-8859-1", "Fr\xE9" "d\xE9ric", "Frédéric", "WINDOWS-1252", false, 0);
+	expect("windows-1252", "\x93Zitat\x94 \x96 Gr\xF6\xDF" "e \x80" "5",
+	       "“Zitat” – Größe €5", "WINDOWS-1252", false, 0);
+	expect("windows-1252", "S\xE3o Paulo n\xE3o", "São Paulo não", "WINDOWS-1252", false, 0);
+	expect("iso-8859-8-i", "\xF9\xEC\xE5\xED", "שלום", "ISO-8859-8", false, 0);
+	expect("iso-8859-7", "\xC5\xEB\xEB\xDC\xE4\xE1", "Ελλάδα", "ISO-8859-7", false, 0);
+	expect("iso-8859-2", "\xA3\xF3" "d\xBC", "Łódź", "ISO-8859-2", false, 0);
+	expect("KOI8-R", "\xD0\xD2\xC9\xD7\xC5\xD4", "привет", "KOI8-R", false, 0);
+	expect("gb2312", "\xD6\xD0\xCE\xC4", "中文", "GBK", false, 0);
+	expect("big5", "\xA4\xA4\xA4\xE5", "中文", "BIG5", false, 0);
+	expect("euc-kr", "\xC7\xD1\xB1\xB9\xBE\xEE", "한국어", "EUC-KR", false, 0);
+	expect("ks_c_5601-1987", "\xC7\xD1\xB1\xB9\xBE\xEE", "한국어", "EUC-KR", false, 0);
+}
+
+static void unlabelled_8bit_choice(void **state)
+{
+	(void)state;
+	/* ® is half-width katakana in CP932, é+d a kanji, ’+s a kanji */
+	expect(NULL, "Intel\xAE", "Intel®", "WINDOWS-1252", false, 0);
+	expect("us-ascii", "Intel\xAE", "Intel®", "WINDOWS-1252", true, 0);
+	expect("us-ascii", "Fr\xE9" "d\xE9ric", "Frédéric", "WINDOWS-1252", true, 0);
+	expect("", "It\x92s", "It’s", "WINDOWS-1252", false, 0);
+	expect("", "Fr\xF6sche", "Frösche", "WINDOWS-1252", false, 0);
+	/* short kanji-only Japanese still reads as Japanese */
+	expect("", "\x89\xEF\x8B\x63", "会議", "CP932", false, 0);
+	expect(NULL, TEST_SJIS, "テスト日本語", "CP932", false, 0);
+	assert_str_eq_msg(charset_sniff("Intel\xAE", 6), "WINDOWS-1252");
+	assert_str_eq_msg(charset_sniff("\x95\x5C.txt", 6), "CP932");
+	assert_str_eq_msg(charset_sniff("caf\xE9", 4), "WINDOWS-1252");
+}
+
+static void label_proven_false(void **state)
+{
+	(void)state;
+	/* Japanese under a Latin label: kana make it plausible */
+	expect("iso-8859-1", TEST_SJIS, "テスト日本語", "CP932", true, 0);
+	/* a Hebrew label with a byte ISO-8859-8 does not define: the label
+	 * stays (no plausible other reading) and the loss is counted */
+	expect("iso-8859-8", "\xF9\xEC\xE5\xED\xFF", "שלום\xEF\xBF\xBD", "ISO-8859-8", false, 1);
+	/* Shift_JIS bytes under ISO-8859-8: 0xCC (in の) is undefined there */
+	expect("iso-8859-8", TEST_SJIS "\x82\xCC", "テスト日本語の", "CP932", true, 0);
+	/* Shift_JIS bytes that ISO-8859-8 defines: the honest-looking label
+	 * is not proven false and stays (every byte decodes) */
+	expect("iso-8859-8", "\x83\x65", "\xC2\x83" "e", "ISO-8859-8", false, 0);
+}
+
 static void nul_and_controls_pass(void **state)
 {
 	res_t *r = dec("utf-8", "a\0b\x01", 4);
@@ -371,6 +436,9 @@ int main(void)
 		cmocka_unit_test(every_japanese_label),
 		cmocka_unit_test(iconv_charsets),
 		cmocka_unit_test(nul_and_controls_pass),
+		cmocka_unit_test(honest_labels_every_language),
+		cmocka_unit_test(unlabelled_8bit_choice),
+		cmocka_unit_test(label_proven_false),
 		cmocka_unit_test(oracle_gmime_japanese),
 	};
 

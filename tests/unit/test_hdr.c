@@ -226,6 +226,41 @@ static void param_raw_cp932_and_utf8_filename(void **state)
 			  "表.txt");
 }
 
+/* Class 8 in headers: honest labels in every language, the unlabelled
+ * choice for raw 8-bit, RFC 2231 charsets. */
+static void words_every_language(void **state)
+{
+	(void)state;
+	assert_str_eq_msg(TEXT("=?iso-8859-1?Q?Fr=F6sche?="), "Frösche");
+	assert_false(st.relabelled);
+	assert_str_eq_msg(TEXT("=?windows-1252?Q?Intel=AE_=93neu=94?="), "Intel® “neu”");
+	assert_str_eq_msg(TEXT("=?koi8-r?B?0NLJ18XU?="), "привет");
+	assert_str_eq_msg(TEXT("=?gb2312?B?1tDOxA==?="), "中文");
+	assert_str_eq_msg(TEXT("=?big5?Q?=A4=A4=A4=E5?="), "中文");
+	assert_str_eq_msg(TEXT("=?ks_c_5601-1987?B?x9Gxub7u?="), "한국어");
+	assert_str_eq_msg(TEXT("=?iso-8859-8-i?B?+ezl7Q==?="), "שלום");
+	assert_int_equal(st.losses, 0);
+}
+
+static void raw_8bit_latin_stays_latin(void **state)
+{
+	(void)state;
+	assert_str_eq_msg(TEXT("Intel\xAE Fr\xE9" "d\xE9ric"), "Intel® Frédéric");
+	assert_int_equal(st.losses, 0);
+}
+
+static void param_rfc2231_every_language(void **state)
+{
+	(void)state;
+	assert_str_eq_msg(param("attachment; filename*=iso-8859-1''Fr%F6sche.pdf", "filename", 1),
+			  "Frösche.pdf");
+	assert_false(st.relabelled);
+	assert_str_eq_msg(param("attachment; filename*=big5''%A4%A4%A4%E5.txt", "filename", 1),
+			  "中文.txt");
+	assert_str_eq_msg(param("attachment; filename*=koi8-r''%D0%D2%C9%D7%C5%D4.doc",
+				"filename", 1), "привет.doc");
+}
+
 static void param_absent(void **state)
 {
 	(void)state;
@@ -256,6 +291,9 @@ int main(void)
 		cmocka_unit_test(param_rfc2047_in_quoted_value),
 		cmocka_unit_test(param_raw_cp932_and_utf8_filename),
 		cmocka_unit_test(param_absent),
+		cmocka_unit_test(words_every_language),
+		cmocka_unit_test(raw_8bit_latin_stays_latin),
+		cmocka_unit_test(param_rfc2231_every_language),
 	};
 
 	g_mime_init();

@@ -36,10 +36,35 @@ static const hcase_t cases[] = {
 	{ "controls", "a&#1;b\x01" "c&#x7f;d\te&#x202E;f&#0;", "ab\xEF\xBF\xBD" "cd ef\xEF\xBF\xBD", LINK_DEFANG },
 	{ "img", "<img src=x alt=\"ロゴ\"><img src=y><img alt=\"  \">文", "[ロゴ]文", LINK_DEFANG },
 	{ "dropped", "<head><title>T</title><style>p{}</style></head><script>x()</script>本文"
-		     "<!-- c --><template>t</template><noscript>n</noscript><iframe>i</iframe>"
-		     "<svg><text>s</text></svg><math><mi>m</mi></math><select><option>o</select>"
-		     "<object>ob</object><video>v</video><canvas>c</canvas>",
+		     "<!-- c --><template>t</template><iframe>i</iframe><noembed>e</noembed>"
+		     "<svg><script>s()</script><style>x{}</style><title>t</title><desc>d</desc>"
+		     "<defs><text>def</text></defs>z<g>g</g></svg>"
+		     "<math><semantics><mi>m</mi><annotation>a</annotation></semantics></math>",
+	  "本文m", LINK_DEFANG },
+	{ "noscript", "<p>前</p><noscript><p>画像を表示するには<a href=\"https://example.jp/v\">こちら</a></p></noscript>後",
+	  "前\n\n画像を表示するにはこちら <hxxps://example[.]jp/v>\n\n後", LINK_DEFANG },
+	{ "noscript-head", "<html><head><noscript><style>p{}</style></noscript></head><body>本文</body></html>",
 	  "本文", LINK_DEFANG },
+	{ "fallback", "<object data=x.swf><param name=a value=b>代替<b>文</b></object>"
+		      "<video src=v.mp4><source src=a>動画を再生できません</video><audio>音声</audio>"
+		      "<canvas>図</canvas><applet>ア</applet>", "代替文動画を再生できません音声図ア", LINK_DEFANG },
+	{ "svg-text", "<svg><text x=1>売上<tspan>前年比</tspan></text><g>描かれない</g>"
+		      "<text><![CDATA[CD]]></text><textPath>p</textPath><foreignObject><p>外部</p></foreignObject>"
+		      "<text display=none>隠し</text></svg>後", "売上前年比\nCD\n\n外部\n\n後", LINK_DEFANG },
+	{ "svg-link", "<svg><a href=\"https://evil.example/x\"><text>押す</text></a></svg>", "押す <hxxps://evil[.]example/x>", LINK_DEFANG },
+	{ "input", "<input value=\"山田\"><input type=email placeholder=\"メール\">"
+		   "<input type=SUBMIT value=\"送信\"><input type=password value=pw>"
+		   "<input type=checkbox value=c><input type=image alt=\"地図\"><input type=hidden value=h>"
+		   "<input value=\" \">", "[山田][メール][送信][地図]", LINK_DEFANG },
+	{ "input-url", "<input value=\"https://evil.example/p\">", "[hxxps://evil[.]example/p]", LINK_DEFANG },
+	{ "select", "<select><option>一<option selected>二<option>三</select>"
+		    "<select><optgroup label=g><option>甲<option>乙</optgroup></select>"
+		    "<select><option selected>x<option selected>y</select>", "[二][甲][y]", LINK_DEFANG },
+	{ "select-list", "<select multiple><option>A<option>B</select><select size=2><option>C</select>", "[A]\n[B]\n[C]", LINK_DEFANG },
+	{ "math", "<math><mi>x</mi><mo>=</mo><mn>2</mn></math>", "x=2", LINK_DEFANG },
+	{ "details", "<details><summary>概要</summary>詳細本文</details>", "概要\n詳細本文", LINK_DEFANG },
+	{ "css-hidden-stays", "見える<noscript style=\"display:none\">n</noscript><object hidden>o</object>",
+	  "見える", LINK_DEFANG },
 	{ "hidden", "<p hidden>h</p><div style=\"color:red; DISPLAY : none !important\">d</div>"
 		    "<span style='visibility:hidden'>v</span><div style=\"mso-hide:all\">m</div>"
 		    "<input type=hidden value=secret><span aria-hidden=true>★</span>見える",
@@ -62,7 +87,7 @@ static const hcase_t cases[] = {
 	  "taro[@]example[.]jp 電話 <tel[:]03-1234-5678>", LINK_DEFANG },
 	{ "bare-urls", "<p>詳しくは https://example.jp/a. または www.example.com（公式）</p>",
 	  "詳しくは hxxps://example[.]jp/a. または www[.]example[.]com（公式）", LINK_DEFANG },
-	{ "split-url", "<b>http:</b>//evil.example/x", "hxxp://evil[.]example/x", LINK_DEFANG },
+	{ "split-url", "<b>http:</b>//evil.example/x", "http[:]//evil[.]example/x", LINK_DEFANG },
 	{ "area", "<map><area href=\"http://a.example/\" alt=\"地図\"></map>", "地図 <hxxp://a[.]example/>", LINK_DEFANG },
 	{ "img-in-link", "<a href=\"https://x.example/\"><img alt=\"バナー\"></a>", "[バナー] <hxxps://x[.]example/>", LINK_DEFANG },
 	{ "empty", "", "", LINK_DEFANG },
@@ -273,9 +298,46 @@ static void html_out_cap(void **state)
 	buf_free(&b);
 }
 
+static void html_replacements_counted(void **state)
+{
+	/* raw C0 and &#0; become U+FFFD in gumbo: counted; a U+FFFD that was
+	 * in the input (already counted by the charset layer) is not */
+	const char *h = "a\x01" "b&#0;c\xEF\xBF\xBD<script>\x01</script>";
+	html_opts_t o = { LINK_DEFANG, 256, 8 };
+	html_result_t r;
+	buf_t b;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	assert_int_equal(html_to_text(h, strlen(h), &o, &b, &r), 0);
+	assert_str_eq_msg(b.data, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c\xEF\xBF\xBD");
+	assert_int_equal(r.replaced, 2);
+	buf_free(&b);
+}
+
+static void html_text_chars_estimate(void **state)
+{
+	static const struct { const char *html; size_t want; } t[] = {
+		{ "<p>お知らせ</p>", 4 },
+		{ "<head><title>T</title><style>p{}</style></head><p>a b</p>", 2 },
+		{ "<script>var x = '<p>';</script>x<!-- c -- > -->y", 2 },
+		{ "&amp;&nbsp;&#12354;\xC2\xA0\xE3\x80\x80z", 3 },
+		{ "<header>h</header><a href=\"https://a.example/\">l</a>", 2 },
+		{ "<img alt=\"logo\"><input value=v>", 0 },
+		{ "a < b & c", 5 },
+		{ "<script>never closed", 0 },
+		{ "<!-- never closed", 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < MUGAI_ARRAY_LEN(t); i++)
+		assert_int_equal(html_text_chars(t[i].html, strlen(t[i].html)), t[i].want);
+}
+
 int main(void)
 {
-	struct CMUnitTest tests[MUGAI_ARRAY_LEN(cases) + 8];
+	struct CMUnitTest tests[MUGAI_ARRAY_LEN(cases) + 10];
 	const struct CMUnitTest rest[] = {
 		cmocka_unit_test(html_counts),
 		cmocka_unit_test(html_deep),
@@ -285,6 +347,8 @@ int main(void)
 		cmocka_unit_test(html_many_cells),
 		cmocka_unit_test(html_expansion),
 		cmocka_unit_test(html_out_cap),
+		cmocka_unit_test(html_replacements_counted),
+		cmocka_unit_test(html_text_chars_estimate),
 	};
 	size_t i;
 

@@ -20,7 +20,7 @@ static const tcase_t text_cases[] = {
 	{ "(see http://a.jp/x)", "(see hxxp://a[.]jp/x)", LINK_DEFANG, 1, 0 },
 	{ "http://w.org/Foo_(bar)!", "hxxp://w[.]org/Foo_(bar)!", LINK_DEFANG, 1, 0 },
 	{ "<http://a.jp/>", "<hxxp://a[.]jp/>", LINK_DEFANG, 1, 0 },
-	{ "http://a.jp/?u=http://evil.jp/&w=www.evil.jp", "hxxp://a[.]jp/?u=http[:]//evil.jp/&w=www[.]evil[.]jp", LINK_DEFANG, 1, 0 },
+	{ "http://a.jp/?u=http://evil.jp/&w=www.evil.jp", "hxxp://a[.]jp/?u=http[:]//evil[.]jp/&w=www[.]evil[.]jp", LINK_DEFANG, 1, 0 },
 	/* fuzz: "www[.]www.x" in a path would start a new live www. run */
 	{ "http://a/www.www.b", "hxxp://a/www[.]www[.]b", LINK_DEFANG, 1, 0 },
 	{ "http://a/www.mailto:b", "hxxp://a/www[.]mailto[:]b", LINK_DEFANG, 1, 0 },
@@ -29,7 +29,8 @@ static const tcase_t text_cases[] = {
 	{ "3http://a.jp", "[URL]", LINK_DEFANG, 0, 1 },
 	{ "a https://a.jp b", "a https://a.jp b", LINK_PLAIN, 1, 0 },
 	{ "a https://a.jp b www.c.jp", "a [URL] b [URL]", LINK_REMOVE, 0, 2 },
-	{ "no links: data: 1.5, www. ok, mailto: x", "no links: data: 1.5, www. ok, mailto: x", LINK_DEFANG, 0, 0 },
+	/* contract rule 4: a run-initial "www." is live whatever follows */
+	{ "no links: data: 1.5, www. ok, mailto: x", "no links: data: 1.5, www[.] ok, mailto: x", LINK_DEFANG, 1, 0 },
 	{ "http://", "hxxp://", LINK_DEFANG, 1, 0 },
 	/* fuzz: the authority ended in ':' right before "//" */
 	{ "http://a.bhxxps://c", "hxxp://a[.]bhxxps[:]//c", LINK_DEFANG, 1, 0 },
@@ -37,8 +38,41 @@ static const tcase_t text_cases[] = {
 	/* fuzz: a host label followed by ':' must not start a live tel:/mailto: */
 	{ "www.w.mailto:tap http://a.tel:1/ mailto:a@b.tel:2", "www[.]w[.]mailto[:]tap hxxp://a[.]tel[:]1/ a[@]b[.]tel[:]2", LINK_DEFANG, 3, 0 },
 	/* fuzz: dropping "mailto:" must not join "http:" with "//" */
-	{ "http:mailto://x mailto:?subject=a", "http:mailto[:]//x mailto[:]?subject=a", LINK_DEFANG, 2, 0 },
-	{ ",www.. www.-a www.", ",www.. www.-a www.", LINK_DEFANG, 0, 0 },
+	{ "http:mailto://x mailto:?subject=a", "http[:]mailto[:]//x mailto[:]?subject=a", LINK_DEFANG, 3, 0 },
+	{ ",www.. www.-a www.", ",www[.][.] www[.]-a www[.]", LINK_DEFANG, 3, 0 },
+	/* class 2 of issue #8: forms other than scheme:// */
+	{ "共有は\\\\fs01\\share\\x です", "共有は[\\\\]fs01\\share\\x です", LINK_DEFANG, 1, 0 },
+	{ "\\\\fs01\\share", "[\\\\]fs01\\share", LINK_PLAIN, 1, 0 },
+	{ "\\\\fs01\\share", "[\\\\]fs01\\share", LINK_REMOVE, 1, 0 },
+	{ "a\\/evil.com b/\\evil c\\\\ d\\\\]", "a[\\/]evil[.]com b[/\\]evil c\\\\ d\\\\]", LINK_DEFANG, 2, 0 },
+	{ "file:evil/x file:///c:/a", "file[:]evil/x [URL]", LINK_DEFANG, 1, 1 },
+	{ "http:\\\\evil.com\\s", "http[:][\\\\]evil[.]com\\s", LINK_DEFANG, 1, 0 },
+	{ "https:evil.com/reset", "https[:]evil[.]com/reset", LINK_PLAIN, 1, 0 },
+	{ "ms-msdt:/id PCWDiagnostic search-ms:query=a ms-officecmd:{}",
+	  "ms-msdt[:]/id PCWDiagnostic search-ms[:]query=a ms-officecmd[:]{}", LINK_DEFANG, 3, 0 },
+	{ "ms-word:ofe|u|http://evil.com/a.docx", "ms-word[:]ofe|u|hxxp://evil[.]com/a.docx", LINK_DEFANG, 2, 0 },
+	{ "vbscript:msgbox sip:a callto:b skype:c ms-teams:d",
+	  "vbscript[:]msgbox sip[:]a callto[:]b skype[:]c ms-teams[:]d", LINK_REMOVE, 5, 0 },
+	/* disarmed, but not reported as a link: a letter's "Re:" is no link */
+	{ "Re:Hello 10:30 C:\\tmp note: x", "Re[:]Hello 10:30 C:\\tmp note: x", LINK_DEFANG, 0, 0 },
+	{ "詳細はexample.com/resetへ", "詳細はexample[.]com/resetへ", LINK_DEFANG, 1, 0 },
+	{ "example.com/reset", "example[.]com/reset", LINK_PLAIN, 1, 0 },
+	{ "file.pdf 1.5/2 v1.2/x", "file.pdf 1.5/2 v1.2/x", LINK_DEFANG, 0, 0 },
+	{ "担当 taro@example.jp まで", "担当 taro[@]example[.]jp まで", LINK_DEFANG, 1, 0 },
+	{ "taro@example.jp", "taro[@]example[.]jp", LINK_PLAIN, 1, 0 },
+	{ "@user a@b", "@user a@b", LINK_DEFANG, 0, 0 },
+	{ "x?u=//evil.com/a", "x?u=//evil[.]com/a", LINK_DEFANG, 1, 0 },
+	{ "hxxp://evil.com/a", "hxxp://evil[.]com/a", LINK_DEFANG, 1, 0 },
+	{ "a https://a.jp/?u=//b.jp b", "a https://a.jp/?u=//b[.]jp b", LINK_PLAIN, 1, 0 },
+	{ "https://a.jp/r?u=http://evil.jp/x", "https://a.jp/r?u=http[:]//evil[.]jp/x", LINK_PLAIN, 1, 0 },
+	{ "tel:0312345678 ftp://a.jp www.a.jp", "tel[:]0312345678 fxp://a[.]jp www[.]a[.]jp", LINK_PLAIN, 3, 0 },
+	/* fuzz: a URL ending before a stripped '.' must not leave a live "www." */
+	{ "tel:www.\x82 http://a/www.", "tel[:]www[.]\x82 hxxp://a/www[.]", LINK_DEFANG, 2, 0 },
+	/* fuzz: a backslash right after the URL's "//" must not break "hxxp://" */
+	{ "FTP://\\evil", "fxp://[\\]evil", LINK_DEFANG, 1, 0 },
+	/* the output so far decides: a ':' after a host label, a scheme at the end */
+	{ "a.tel:1 ms-msdt:", "a.tel[:]1 ms-msdt[:]", LINK_DEFANG, 1, 0 },
+	{ "https://a.jp/\\\\evil\\s", "https://a.jp[/\\]\\evil\\s", LINK_PLAIN, 1, 0 },
 };
 
 static void text_case(void **state)
@@ -81,8 +115,17 @@ static const ecase_t emit_cases[] = {
 	{ "こちら", "https://a.jp/", "こちら <https://a.jp/>", LINK_PLAIN, 1, 0 },
 	{ "こちら http://b.jp", "https://a.jp/", "こちら [URL]", LINK_REMOVE, 0, 2 },
 	{ "", "https://a.jp/", "", LINK_REMOVE, 0, 1 },
-	{ "x", "http://a.jp/?u=https://b.jp", "x <hxxp://a[.]jp/?u=https[:]//b.jp>", LINK_DEFANG, 1, 0 },
+	{ "x", "http://a.jp/?u=https://b.jp", "x <hxxp://a[.]jp/?u=https[:]//b[.]jp>", LINK_DEFANG, 1, 0 },
 	{ "x", "http://a.jp/\">y", "x <hxxp://a[.]jp/%22%3Ey>", LINK_DEFANG, 1, 0 },
+	/* plain style keeps only http, https and mailto clickable */
+	{ "電話", "tel:03-1234-5678", "電話 <tel[:]03-1234-5678>", LINK_PLAIN, 1, 0 },
+	{ "", "ftp://a.jp/x", "fxp://a[.]jp/x", LINK_PLAIN, 1, 0 },
+	{ "", "mailto:a@b.jp", "mailto:a@b.jp", LINK_PLAIN, 1, 0 },
+	{ "x", "https://a.jp/?u=http://evil.jp", "x <https://a.jp/?u=http[:]//evil[.]jp>", LINK_PLAIN, 1, 0 },
+	/* the label of a removed href is text: every form is disarmed */
+	{ "\\\\fs01\\share", "javascript:x", "[\\\\]fs01\\share", LINK_PLAIN, 1, 1 },
+	{ "search-ms:query=x", "ms-msdt:/id", "search-ms[:]query=x", LINK_DEFANG, 1, 1 },
+	{ "example.com/reset", "vbscript:x", "example[.]com/reset", LINK_REMOVE, 1, 1 },
 };
 
 static void emit_case(void **state)

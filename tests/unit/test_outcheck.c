@@ -441,7 +441,13 @@ static void gate_leaves_passing_message(void **state)
 }
 
 /* Through mail_sanitize: inputs the current writer misses. */
-static void sanitize_case(const char *in, const char *rule, const char *kept_subject)
+/* Through mail_sanitize: an input the writer misses. The writer of issue #8
+ * now disarms every shape of the contract tried here but one: a host with
+ * non-ASCII labels after "//" ("//例え.jp/x"), which this check counts as a
+ * dotted host (it reads labels more widely than the writer). When the writer
+ * catches that too, these two cases lose their input; the gate stays tested
+ * through mail_output_gate above. */
+static void sanitize_case(const char *in, const char *rule, const char *subject, bool fixed)
 {
 	mail_report_t rep;
 	buf_t out, json;
@@ -457,11 +463,12 @@ static void sanitize_case(const char *in, const char *rule, const char *kept_sub
 	assert_non_null(strstr(json.data, rule));
 	body = decoded_body(&out);
 	assert_non_null(strstr(body, "【隔離】"));
-	assert_non_null(strstr(body, "出力検査で安全でない内容が見つかったため"));
-	assert_null(strstr(body, "share"));
-	assert_null(strstr(body, "evil"));
-	if (kept_subject)
-		assert_subject(&out, kept_subject);
+	if (!fixed)
+		assert_non_null(strstr(body, "出力検査で安全でない内容が見つかったため"));
+	assert_null(strstr(body, "例え"));
+	assert_subject(&out, subject);
+	if (fixed)
+		assert_null(strstr(out.data, "a@example.jp")); /* fixed headers only */
 	assert_passes(&out);
 	g_free(body);
 	buf_free(&json);
@@ -469,23 +476,23 @@ static void sanitize_case(const char *in, const char *rule, const char *kept_sub
 	report_free(&rep);
 }
 
-static void sanitize_unc_is_quarantined(void **state)
+static void sanitize_live_body_is_quarantined(void **state)
 {
+	char *in = msg_b64("From: a <a@example.jp>\r\nSubject: plain\r\n", "see //例え.jp/x\n");
+
 	(void)state;
-	sanitize_case("From: a <a@example.jp>\r\nSubject: plain\r\nMIME-Version: 1.0\r\n"
-		      "Content-Type: text/plain; charset=us-ascii\r\n\r\nopen \\\\evil.example\\share\r\n",
-		      "output-check:unc", "[無害化:隔離] plain");
+	sanitize_case(in, "output-check:unc", "[無害化:隔離] plain", false);
+	g_free(in);
 }
 
-static void sanitize_bidi_in_base64_link_is_quarantined(void **state)
+/* The Subject itself is live: the notice-only rebuild keeps it and fails
+ * again, so the fixed minimal notice with fixed headers goes out. */
+static void sanitize_live_subject_gives_fixed_notice(void **state)
 {
-	(void)state;
-	/* "https<RLO>://evil.example/x" in base64: the control hides the
-	 * link from the writer's scan and is removed after it. */
-	char *in = msg_b64("From: a <a@example.jp>\r\nSubject: b\r\n",
-			   "https\xE2\x80\xAE://evil.example/x\n");
+	char *in = msg_b64("From: a <a@example.jp>\r\nSubject: //例え.jp/x\r\n", "本文\n");
 
-	sanitize_case(in, "output-check:scheme", "[無害化:隔離] b");
+	(void)state;
+	sanitize_case(in, "output-check:unc", "配信を保留したメール", true);
 	g_free(in);
 }
 
@@ -514,8 +521,8 @@ int main(void)
 		cmocka_unit_test(gate_rebuilds_notice_only),
 		cmocka_unit_test(gate_falls_back_to_fixed_notice),
 		cmocka_unit_test(gate_leaves_passing_message),
-		cmocka_unit_test(sanitize_unc_is_quarantined),
-		cmocka_unit_test(sanitize_bidi_in_base64_link_is_quarantined),
+		cmocka_unit_test(sanitize_live_body_is_quarantined),
+		cmocka_unit_test(sanitize_live_subject_gives_fixed_notice),
 		cmocka_unit_test(failure_message_passes),
 	};
 
