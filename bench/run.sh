@@ -12,3 +12,6 @@ echo "== quarantine store: durable puts vs raw fsync of the same disk =="
 echo
 echo "== file CDR: PDF flatten at 150 dpi vs MuPDF render-only, rebuild, peak RSS =="
 ./bench/cdr.sh "$build" 100
+echo
+echo "== file CDR: OOXML rebuild vs plain unzip-and-rezip (libzip) of the same files =="
+./bench/ooxml.sh "$build" 20

@@ -8,16 +8,24 @@
  * "Object N/" and ObjectReplacements/ (embedded objects), Configurations2/ and
  * anything else. In the XML: scripts, event listeners, embedded objects,
  * applets, plugins, form controls, DDE sources and linked sections/tables
- * are removed; text:a is unwrapped (a link becomes text) and any other
- * xlink:href that does not point inside the package is removed. The
+ * are removed; text:a and text:execute-macro are unwrapped (a link becomes
+ * text) and any other xlink:href that does not point inside the package is
+ * removed. Every formula goes through formula.c (the same allowlist as
+ * OOXML): a cell's table:formula that fails is removed and the cached value
+ * (office:value, the cell text) stays; a failing table:condition
+ * (validation) is removed; a failing style:map / calcext:condition
+ * (conditional format) or table:named-expression is removed; a named or
+ * database range that points into another document is removed. The
  * manifest loses entries of removed parts. An encrypted package is blocked.
  *
  * Specs: OASIS OpenDocument 1.2/1.3 Part 3 (packages: mimetype, manifest),
- * Part 1 (office:scripts, office:event-listeners, draw:object, xlink:href).
+ * Part 1 (office:scripts, office:event-listeners, draw:object, xlink:href,
+ * table:formula §19.642, table:condition §19.619), Part 2 (OpenFormula).
  *
  * SECURITY: runs in the sanitizer worker; XML through xml.c (no DTD, no
  * entities, no network). Limits: xml_part_max and the zip limits.
  */
+#include "cdr/cdr_formula.h"
 #include "cdr/cdr_xml.h"
 
 #include <stdlib.h>
@@ -25,6 +33,8 @@
 #include <strings.h>
 
 #define XLINK_NS "http://www.w3.org/1999/xlink"
+#define TABLE_NS "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+#define TEXT_NS "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 
 typedef struct odf {
 	cdr_job_t *job;
@@ -72,7 +82,7 @@ static int keep_image(odf_t *o, cdr_zentry_t *e)
 	int rc;
 
 	if (k != CT_PNG && k != CT_JPEG && k != CT_GIF && k != CT_BMP && k != CT_TIFF)
-		return cdr_action(o->res, "removed %s", e->name);
+		return cdr_action(o->res, "part-removed: %s", e->name);
 	sub.depth++;
 	rc = cdr_image_reencode(&sub, k, e->data, e->len, &r);
 	if (rc == 0 && r.verdict == CDR_SANITIZED) {
@@ -80,7 +90,7 @@ static int keep_image(odf_t *o, cdr_zentry_t *e)
 		e->data = (unsigned char *)buf_steal(&r.out, &e->len);
 		e->keep = true;
 	} else if (rc == 0) {
-		rc = cdr_action(o->res, "removed %s: %s", e->name, r.reason);
+		rc = cdr_action(o->res, "part-removed: %s (%s)", e->name, r.reason);
 	}
 	cdr_result_free(&r);
 	return rc;
@@ -96,7 +106,9 @@ static int classify(odf_t *o, cdr_zentry_t *e)
 	}
 	if (strncmp(e->name, "Pictures/", 9) == 0 || strncmp(e->name, "Thumbnails/", 11) == 0)
 		return keep_image(o, e);
-	return cdr_action(o->res, "removed %s", e->name);
+	if (strncmp(e->name, "Basic/", 6) == 0 || strncmp(e->name, "Scripts/", 8) == 0)
+		return cdr_action(o->res, "macro-removed: %s", e->name);
+	return cdr_action(o->res, "part-removed: %s", e->name);
 }
 
 static bool element_bad(xmlNodePtr n)
@@ -134,7 +146,7 @@ static int strip_href(odf_t *o, xmlNodePtr n)
 	if (!a || !a->children || !a->children->content ||
 	    href_ok(o, (const char *)a->children->content))
 		return 0;
-	if (cdr_action(o->res, "%s: removed link of <%s>", o->part, (const char *)n->name) < 0)
+	if (cdr_action(o->res, "link-disabled: <%s> in %s", (const char *)n->name, o->part) < 0)
 		return -1;
 	xmlRemoveProp(a);
 	return 0;
@@ -154,25 +166,137 @@ static int manifest_entry(odf_t *o, xmlNodePtr n)
 	return 1;
 }
 
+/* -- formulas -- */
+
+static const char *xattr_any(xmlNodePtr n, const char *name)
+{
+	xmlAttrPtr a = xmlHasProp(n, (const xmlChar *)name);
+
+	return a && a->children && a->children->content ? (const char *)a->children->content : NULL;
+}
+
+static const char *tattr(xmlNodePtr n, const char *ns, const char *name)
+{
+	xmlAttrPtr a = xmlHasNsProp(n, (const xmlChar *)name, (const xmlChar *)ns);
+
+	return a && a->children && a->children->content ? (const char *)a->children->content : NULL;
+}
+
+static bool f_ok(const char *v, cdr_formula_dialect_t d, char *why, size_t whylen)
+{
+	return !v || cdr_formula_ok(v, strlen(v), d, why, whylen);
+}
+
+static long repeated(xmlNodePtr n, const char *name)
+{
+	const char *v = tattr(n, TABLE_NS, name);
+	long r = v ? strtol(v, NULL, 10) : 1;
+
+	return r > 0 && r < 1L << 24 ? r : 1;
+}
+
+/* "Sheet1!C4" for a cell (rows and columns counted within their parents). */
+static void cell_name(xmlNodePtr cell, char *out, size_t len)
+{
+	long col = 0, row = 0;
+	xmlNodePtr r = cell->parent, t;
+	char letters[8];
+	int k = 0;
+
+	for (xmlNodePtr p = cell->prev; p; p = p->prev)
+		if (cdr_xml_is(p, "table-cell") || cdr_xml_is(p, "covered-table-cell"))
+			col += repeated(p, "number-columns-repeated");
+	for (xmlNodePtr p = r ? r->prev : NULL; p; p = p->prev)
+		if (cdr_xml_is(p, "table-row"))
+			row += repeated(p, "number-rows-repeated");
+	for (t = r; t && !cdr_xml_is(t, "table"); t = t->parent)
+		;
+	for (long c = col + 1; c > 0 && k < 7; c = (c - 1) / 26)
+		letters[k++] = (char)('A' + (c - 1) % 26);
+	for (int i = 0; i < k / 2; i++) {
+		char x = letters[i];
+
+		letters[i] = letters[k - 1 - i];
+		letters[k - 1 - i] = x;
+	}
+	letters[k] = '\0';
+	snprintf(out, len, "%s!%s%ld", t && tattr(t, TABLE_NS, "name") ? tattr(t, TABLE_NS, "name") : "?",
+		 letters, row + 1);
+}
+
+/* A range that names another document ("'file:///x.ods'#$S.A1"). */
+static bool range_external(const char *v)
+{
+	return v && (strchr(v, '#') || strstr(v, "://") || strchr(v, '\\'));
+}
+
+/* 0 nothing removed, 1 n removed, -1 error. */
+static int fix_formulas(odf_t *o, xmlNodePtr n)
+{
+	char why[96], where[128];
+
+	if (cdr_xml_is(n, "table-cell") && !f_ok(tattr(n, TABLE_NS, "formula"), CDR_F_ODF, why, sizeof(why))) {
+		cell_name(n, where, sizeof(where));
+		if (cdr_action(o->res, "formula-removed: %s (%s)", where, why) < 0)
+			return -1;
+		xmlUnsetNsProp(n, xmlSearchNsByHref(n->doc, n, (const xmlChar *)TABLE_NS),
+			       (const xmlChar *)"formula");
+		return 0;
+	}
+	if (cdr_xml_is(n, "content-validation") &&
+	    !f_ok(tattr(n, TABLE_NS, "condition"), CDR_F_ODF_COND, why, sizeof(why))) {
+		if (cdr_action(o->res, "formula-removed: validation %s (%s)",
+			       tattr(n, TABLE_NS, "name") ? tattr(n, TABLE_NS, "name") : "?", why) < 0)
+			return -1;
+		xmlUnsetNsProp(n, xmlSearchNsByHref(n->doc, n, (const xmlChar *)TABLE_NS),
+			       (const xmlChar *)"condition");
+		return 0;
+	}
+	if ((cdr_xml_is(n, "map") && !f_ok(tattr(n, "urn:oasis:names:tc:opendocument:xmlns:style:1.0", "condition"),
+					  CDR_F_ODF_COND, why, sizeof(why))) ||
+	    (cdr_xml_is(n, "condition") && !f_ok(xattr_any(n, "value"), CDR_F_ODF_COND, why, sizeof(why))) ||
+	    (cdr_xml_is(n, "named-expression") &&
+	     !f_ok(tattr(n, TABLE_NS, "expression"), CDR_F_ODF, why, sizeof(why)))) {
+		if (cdr_action(o->res, "formula-removed: <%s> in %s (%s)", (const char *)n->name, o->part, why) < 0)
+			return -1;
+		cdr_xml_remove(n);
+		return 1;
+	}
+	if ((cdr_xml_is(n, "named-range") || cdr_xml_is(n, "database-range")) &&
+	    (range_external(tattr(n, TABLE_NS, "cell-range-address")) ||
+	     range_external(tattr(n, TABLE_NS, "base-cell-address")) ||
+	     range_external(tattr(n, TABLE_NS, "target-range-address")))) {
+		if (cdr_action(o->res, "link-disabled: <%s> in %s", (const char *)n->name, o->part) < 0)
+			return -1;
+		cdr_xml_remove(n);
+		return 1;
+	}
+	return 0;
+}
+
 static int odf_cb(xmlNodePtr n, void *arg)
 {
 	odf_t *o = arg;
+	int r;
 
 	if (element_bad(n)) {
-		if (cdr_action(o->res, "%s: removed <%s>", o->part, (const char *)n->name) < 0)
+		if (cdr_action(o->res, "element-removed: <%s> in %s", (const char *)n->name, o->part) < 0)
 			return -1;
 		cdr_xml_remove(n);
 		return 1;
 	}
 	if (cdr_xml_is(n, "file-entry") && strcmp(o->part, "META-INF/manifest.xml") == 0)
 		return manifest_entry(o, n);
-	if (cdr_xml_is(n, "a") && strcmp(cdr_xml_ns(n), "urn:oasis:names:tc:opendocument:xmlns:text:1.0") == 0) {
-		if (cdr_action(o->res, "%s: hyperlink made plain text", o->part) < 0 ||
+	if ((cdr_xml_is(n, "a") || cdr_xml_is(n, "execute-macro")) && strcmp(cdr_xml_ns(n), TEXT_NS) == 0) {
+		if (cdr_action(o->res, "link-disabled: <text:%s> in %s", (const char *)n->name, o->part) < 0 ||
 		    cdr_xml_walk_children(n, odf_cb, o) < 0)
 			return -1;
 		cdr_xml_unwrap(n);
 		return 1;
 	}
+	r = fix_formulas(o, n);
+	if (r != 0)
+		return r;
 	return strip_href(o, n);
 }
 

@@ -536,8 +536,8 @@ static size_t html_visible(mail_ctx_t *c, GMimeObject *rich)
 	buf_t u;
 	size_t v = SIZE_MAX;
 
-	if (!leaf)
-		return SIZE_MAX;
+	if (!leaf) /* no HTML to render (e.g. a multipart/mixed): nothing visible */
+		return 0;
 	if (measure_utf8(c, GMIME_PART(leaf), &u) == 0)
 		v = html_text_chars(u.data ? u.data : "", u.len);
 	buf_free(&u);
