@@ -1020,7 +1020,9 @@ static int part(oc_t *oc, size_t a, size_t b, int idx)
 		return rc;
 	if (idx == 0)
 		return text_body(oc, body, b, &mi);
-	if (mi.type == 'x' || mi.type == 'm' || mi.type == 't' || (mi.cte != 'b' && mi.cte != '7'))
+	/* a sanitized file (text/csv, text/plain too): its name was checked,
+	 * its content is not read as text (contract); nested structure is not ours */
+	if (mi.type == 'x' || mi.type == 'm' || (mi.cte != 'b' && mi.cte != '7'))
 		return format_hit(oc, a);
 	return 0;
 }

@@ -147,6 +147,16 @@ def test_live_link_in_english_notice():
     assert "例え" not in body_of(r)
 
 
+def test_sanitized_text_attachments_pass_the_check():
+    body = ("--B\nContent-Type: text/plain; charset=utf-8\n\nhello\n"
+            "--B\nContent-Type: text/csv; name=a.csv\nContent-Disposition: attachment; filename=a.csv\n\n"
+            "a,b\n1,2\n--B--\n")
+    r = sanitize(msg(H, body, ctype="multipart/mixed; boundary=B"), config="attachments = sanitize\n")
+    assert r.verdict == "sanitized"
+    assert r.report["output_check"] is None
+    assert [x["out_filename"] for x in r.report["sanitized"]] == ["a.csv"]
+
+
 def test_clean_mail_has_no_output_check():
     r = sanitize(msg(H, "会議は3時からです。\n"))
     assert r.verdict == "clean"

@@ -210,6 +210,9 @@ static const mcase_t mcases[] = {
 	  " filename*0*=utf-8''www%2E; filename*1*=evil.jp\r\n", OUTCHECK_WWW },
 	{ NULL, "x\n", "Content-Type: application/pdf; name=\"example.com/a.pdf\"\r\n", OUTCHECK_DOMAIN },
 	{ NULL, "x\n", "Content-Type: message/rfc822\r\n", OUTCHECK_FORMAT },
+	{ NULL, "x\n", "Content-Type: text/csv; name=\"a.csv\"\r\n"
+	  "Content-Disposition: attachment; filename=\"a.csv\"\r\n", OUTCHECK_PASS },
+	{ NULL, "x\n", "Content-Type: multipart/mixed; boundary=x\r\n", OUTCHECK_FORMAT },
 	{ NULL, "x\n", "Content-Type: application/pdf\r\nContent-Disposition: attachment;"
 	  " filename*=iso-8859-1''a.pdf\r\n", OUTCHECK_FORMAT },
 };
