@@ -4,7 +4,7 @@ set -eu
 build=${1:-build}
 corpus=$build/bench/corpus
 [ -d "$corpus" ] || /usr/bin/python3 bench/gen_corpus.py "$corpus" 400
-echo "== mail sanitizer (one core, engine only) =="
+echo "== mail sanitizer (one core, engine only; with and without the output check) =="
 taskset -c 0 "$build/bench/bench_mail" "$corpus" 5
 echo
 echo "== quarantine store: durable puts vs raw fsync of the same disk =="

@@ -3,7 +3,12 @@
  * must give a rebuilt message that is 7-bit, CRLF-only, with lines of at
  * most 998 octets, and a report that serializes — under four config
  * variants, file CDR of attachments included; and, unless quarantined,
- * exact accounting: parts_total = parts_rendered + parts_listed.
+ * exact accounting: parts_total = parts_rendered + parts_listed. Property
+ * of issue #8: the final message passes the independent output check
+ * (mail/outcheck.c), and an output-check reason comes only with the verdict
+ * quarantined. With MUGAI_FUZZ_STRICT=1 in the environment (or
+ * -DMUGAI_FUZZ_STRICT) it also aborts when the check fired at all: a miss
+ * of the text writer, which the gate caught (for long runs).
  *
  * SECURITY: test code; runs the engine without the sandbox.
  */
@@ -12,6 +17,7 @@
 #include <string.h>
 
 #include "mail/mail.h"
+#include "mail/outcheck.h"
 
 #define VARIANTS 4
 static cfg_t cfgs[VARIANTS];
@@ -39,6 +45,40 @@ static void setup(void)
 				abort();
 	}
 	if (mail_init() < 0)
+		abort();
+}
+
+#ifndef MUGAI_FUZZ_STRICT
+#define MUGAI_FUZZ_STRICT 0
+#endif
+
+static bool strict(void)
+{
+	static int s = -1;
+
+	if (s < 0) {
+		const char *e = getenv("MUGAI_FUZZ_STRICT");
+
+		s = MUGAI_FUZZ_STRICT || (e && strcmp(e, "1") == 0);
+	}
+	return s;
+}
+
+/* Issue #8: nothing live in the final message. */
+static void check_outcheck(const cfg_t *cfg, const buf_t *out, const mail_report_t *rep)
+{
+	outcheck_opts_t o = {
+		.plain_links = cfg_is(cfg, CFG_LINK_STYLE, "plain"),
+		.en = cfg_is(cfg, CFG_NOTICE_LANG, "en"),
+		.custom_notice = cfg->notice_text && *cfg->notice_text,
+	};
+	outcheck_result_t r;
+
+	if (outcheck_message(out->data, out->len, &o, &r) != 0)
+		abort();
+	if (rep->output_check[0] && rep->verdict != VERDICT_QUARANTINED)
+		abort();
+	if (strict() && rep->output_check[0])
 		abort();
 }
 
@@ -84,6 +124,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rep.verdict != VERDICT_QUARANTINED &&
 	    rep.parts_total != rep.parts_rendered + rep.parts_listed)
 		abort();
+	check_outcheck(&cfgs[size % VARIANTS], &out, &rep);
 	if (report_json(&rep, &json) < 0)
 		abort();
 	report_free(&rep);

@@ -2,7 +2,8 @@
  * fuzz_wire.c — libFuzzer target for mail_wire_decode(), the parser a
  * higher-trust process runs on a sanitizer worker's result record. Any
  * input is either refused or split into parts whose lengths add up and
- * whose From/Subject are valid UTF-8 without line ends.
+ * whose From/Subject are valid UTF-8 without line ends, and whose output
+ * check code is empty or comes with the verdict quarantined.
  *
  * SECURITY: test code.
  */
@@ -29,7 +30,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (r.verdict > VERDICT_QUARANTINED)
 			abort();
-		if (r.msg.len + r.report.len + strs + 4 + 4 + 8 + 4 + 4 + 8 != size)
+		strs += strlen(r.output_check);
+		if (r.msg.len + r.report.len + strs + 4 + 4 + 8 + 4 + 4 + 4 + 8 != size)
+			abort();
+		if (r.output_check[0] && r.verdict != VERDICT_QUARANTINED)
 			abort();
 		check_str(r.from);
 		check_str(r.subject);

@@ -181,6 +181,10 @@ static int store_original(const cfg_t *cfg, const opts_t *o, const char *id,
 	json_str(&j, meta.verdict);
 	json_key(&j, "bytes");
 	json_int(&j, (long long)in->len);
+	if (res->output_check[0]) {
+		json_key(&j, "output_check");
+		json_str(&j, res->output_check);
+	}
 	json_obj_end(&j);
 	rc = json_finish(&j);
 	meta.verdict_details = details.data;

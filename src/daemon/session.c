@@ -442,6 +442,10 @@ static int verdict_details(const sess_t *s, const msgjob_t *j, size_t len, buf_t
 		json_key(&w, "retry");
 		json_bool(&w, true);
 	}
+	if (j->res.output_check[0]) {
+		json_key(&w, "output_check");
+		json_str(&w, j->res.output_check);
+	}
 	json_obj_end(&w);
 	return json_finish(&w);
 }

@@ -52,6 +52,13 @@ typedef struct mail_ctx {
 	size_t n_withheld;
 } mail_ctx_t;
 
+/* sanitize.c: run the output check on the finished message `out`; on a
+ * hit set rep->output_check and the verdict quarantined, rebuild `out` as
+ * the notice alone under h's headers (h may be NULL), check again, and
+ * failing that write a fixed minimal notice with fixed headers. -1 only
+ * when even that fails (the caller withholds the message). */
+int mail_output_gate(const cfg_t *cfg, const hdrset_t *h, mail_report_t *rep, buf_t *out) MUGAI_WUR;
+
 /* headers.c */
 void hdrset_free(hdrset_t *h);
 int hdrset_collect(mail_ctx_t *c, GMimeObject *msg, hdrset_t *h) MUGAI_WUR;

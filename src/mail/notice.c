@@ -23,6 +23,7 @@
 typedef struct notice_words {
 	const char *rule, *head_ok, *head_q, *links, *removed, *none, *reasons, *ask, *attached;
 	const char *name_address;
+	const char *outcheck;
 	const char *bytes;
 	const char *why[RM__COUNT];
 	const char *truncated;
@@ -41,6 +42,7 @@ static const notice_words_t words_ja = {
 	"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {}",
 	"無害化して添付したファイル ({} 件):",
 	"注意: 表示名にメールアドレスが含まれています ({})。本当の差出人を確認してください。",
+	"出力検査で安全でない内容が見つかったため",
 	"バイト",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
 	  "Outlook 形式データ (winmail.dat)", "実行可能ファイル", "代替表示",
@@ -63,6 +65,7 @@ static const notice_words_t words_en = {
 	"To obtain the original, ask your administrator and quote this id: {}",
 	"Sanitized attachments ({}):",
 	"Caution: a display name contains an e-mail address ({}); check who really sent this.",
+	"the final check found unsafe content in the converted message",
 	"bytes",
 	{ "attachment", "image", "calendar", "signature", "encrypted data",
 	  "Outlook TNEF data (winmail.dat)", "executable", "alternative view",
@@ -167,9 +170,9 @@ static int put_items(buf_t *out, const notice_words_t *w, const mail_report_t *r
 	return rc;
 }
 
-static int put_reasons(buf_t *out, const mail_report_t *r)
+static int put_reasons(buf_t *out, const notice_words_t *w, const mail_report_t *r)
 {
-	int rc = 0;
+	int rc = r->output_check[0] ? buf_printf(out, "  - %s\n", w->outcheck) : 0;
 
 	for (size_t i = 0; rc == 0 && i < r->n_limits; i++)
 		rc = buf_printf(out, "  - limit %s\n", r->limits_hit[i]);
@@ -245,7 +248,7 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	if (rc == 0 && q)
 		rc = buf_printf(out, "%s\n", w->reasons);
 	if (rc == 0 && q)
-		rc = put_reasons(out, r);
+		rc = put_reasons(out, w, r);
 	if (rc == 0 && !q && r->truncated_multipart)
 		rc = buf_printf(out, "%s\n", w->truncated);
 	if (rc == 0 && links)
@@ -280,7 +283,7 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 	if (KEY("items"))
 		return r->n_removed ? put_items(out, w, r) : buf_printf(out, "%s\n", w->none);
 	if (KEY("reasons"))
-		return put_reasons(out, r);
+		return put_reasons(out, w, r);
 	if (KEY("attached"))
 		return put_attached_list(out, w, r);
 #undef KEY

@@ -309,6 +309,8 @@ int report_json(const mail_report_t *r, buf_t *out)
 	json_int(&j, (long long)r->decoding_losses);
 	json_strings(&j, "warnings", r->warnings, r->n_warnings);
 	json_strings(&j, "limits_hit", r->limits_hit, r->n_limits);
+	json_key(&j, "output_check");
+	json_str(&j, r->output_check[0] ? r->output_check : NULL);
 	json_obj_end(&j);
 	if (json_finish(&j) < 0)
 		return -1;

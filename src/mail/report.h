@@ -82,6 +82,9 @@ typedef struct mail_report {
 	char *limits_hit[LIM__COUNT];
 	size_t n_limits;
 	char name_address[48]; /* "From, Reply-To": display names holding an address */
+	/* "output-check:<rule>" when the output check fired (mail_output_gate),
+	 * else empty: the message was then withheld as a notice only. */
+	char output_check[32];
 } mail_report_t;
 
 void report_init(mail_report_t *r, const char *id);

@@ -11,9 +11,11 @@
 #include "mail/mail.h"
 
 #include <iconv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "mail/mail_int.h"
+#include "mail/outcheck.h"
 #include "mail/prescan.h"
 
 /* GMime converts RFC 2231 and encoded-word parameters through iconv while
@@ -348,6 +350,102 @@ static int process(mail_ctx_t *c, GMimeMessage *m, size_t len, hdrset_t *h, buf_
 	return 0;
 }
 
+/* ---- the output gate (issue #8): the independent check of the final
+ * message, and the fail-closed rebuild on a hit ---- */
+
+static outcheck_opts_t gate_opts(const cfg_t *cfg)
+{
+	return (outcheck_opts_t){
+		.plain_links = cfg_int(cfg, CFG_LINK_STYLE) == LINK_PLAIN,
+		.en = cfg_is(cfg, CFG_NOTICE_LANG, "en"),
+		.custom_notice = cfg->notice_text && *cfg->notice_text,
+	};
+}
+
+/* 1 when out passes; 0 on a hit (or no memory: fail closed). */
+static bool gate_passes(const outcheck_opts_t *o, const buf_t *out, outcheck_result_t *res)
+{
+	int rc = outcheck_message(out->data, out->len, o, res);
+
+	if (rc < 0)
+		res->rule = OUTCHECK_FORMAT;
+	return rc == 0;
+}
+
+/* The notice alone, from a report that holds no sender text (no item
+ * names, no warnings), under the original headers (Subject marked). */
+static int gate_notice_only(const cfg_t *cfg, const hdrset_t *h, bool prefixed,
+			    const mail_report_t *rep, buf_t *out)
+{
+	bool ja = !cfg_is(cfg, CFG_NOTICE_LANG, "en");
+	hdrset_t hq = h ? *h : (hdrset_t){ 0 };
+	mail_report_t tmp;
+	char *subj = NULL;
+	buf_t text;
+	int rc;
+
+	report_init(&tmp, rep->id);
+	tmp.verdict = VERDICT_QUARANTINED;
+	memcpy(tmp.output_check, rep->output_check, sizeof(tmp.output_check));
+	if (hq.subject && !prefixed) {
+		subj = g_strdup_printf("%s%s", ja ? "[無害化:隔離] " : "[quarantined] ", hq.subject);
+		hq.subject = subj;
+	}
+	buf_init(&text, 64 * 1024);
+	buf_reset(out);
+	rc = notice_build(cfg, &tmp, &text);
+	if (rc == 0)
+		rc = build_message(&hq, "quarantined", rep->id, text.data ? text.data : "", text.len,
+				   NULL, 0, out);
+	buf_free(&text);
+	g_free(subj);
+	report_free(&tmp);
+	return rc;
+}
+
+#define FIXED_RULE_JA "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━"
+#define FIXED_RULE_EN "----------------------------------------------------------------"
+
+/* Last resort: fixed headers and fixed words, nothing configurable but the
+ * id (validated by report_init's caller; only [0-9a-z-] in practice). */
+static int gate_fixed(const cfg_t *cfg, const mail_report_t *rep, buf_t *out)
+{
+	bool ja = !cfg_is(cfg, CFG_NOTICE_LANG, "en");
+	hdrset_t h = { 0 };
+	buf_t text;
+	int rc;
+
+	buf_init(&text, 4096);
+	buf_reset(out);
+	h.subject = ja ? "配信を保留したメール" : "message withheld";
+	rc = ja ? buf_printf(&text, "%s\n【隔離】このメールは安全に変換できない内容を含むため、本文を配信せず隔離しました。\n"
+				    "原本が必要な場合は、管理者にお問い合わせください。\n%s\n", FIXED_RULE_JA, FIXED_RULE_JA)
+		: buf_printf(&text, "%s\n[QUARANTINED] This message could not be made safe; its content was withheld.\n"
+				    "To obtain the original, ask your administrator.\n%s\n", FIXED_RULE_EN, FIXED_RULE_EN);
+	if (rc == 0)
+		rc = build_message(&h, "quarantined", rep->id, text.data, text.len, NULL, 0, out);
+	buf_free(&text);
+	return rc;
+}
+
+int mail_output_gate(const cfg_t *cfg, const hdrset_t *h, mail_report_t *rep, buf_t *out)
+{
+	outcheck_opts_t o = gate_opts(cfg);
+	outcheck_result_t res;
+	bool prefixed = rep->verdict == VERDICT_QUARANTINED;
+
+	if (gate_passes(&o, out, &res))
+		return 0;
+	snprintf(rep->output_check, sizeof(rep->output_check), "output-check:%s",
+		 outcheck_rule_name(res.rule));
+	rep->verdict = VERDICT_QUARANTINED;
+	if (gate_notice_only(cfg, h, prefixed, rep, out) == 0 && gate_passes(&o, out, &res))
+		return 0;
+	if (gate_fixed(cfg, rep, out) == 0 && gate_passes(&o, out, &res))
+		return 0;
+	return -1; /* the caller withholds the message */
+}
+
 int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		  buf_t *out, mail_report_t *rep)
 {
@@ -395,6 +493,8 @@ int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
 		report_limit(rep, limit_table[LIM_TEXT_SIZE].name);
 	decide(&c);
 	rc = compose(&c, &h, &body, out);
+	if (rc == 0)
+		rc = mail_output_gate(cfg, &h, rep, out);
 out:
 	for (size_t i = 0; i < c.n_out_parts; i++)
 		g_object_unref(c.out_parts[i]);
@@ -435,6 +535,8 @@ int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sende
 	h.from = internet_address_list_parse(NULL, cfg_str(cfg, CFG_NOTICE_FROM));
 	h.subject = strdup(c.ja ? "配信を保留したメール" : "message withheld");
 	rc = h.subject ? compose(&c, &h, &(buf_t){ 0 }, out) : -1;
+	if (rc == 0)
+		rc = mail_output_gate(cfg, &h, rep, out);
 	hdrset_free(&h);
 	return rc;
 }

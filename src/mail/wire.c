@@ -6,12 +6,14 @@
  */
 #include "mail/wire.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "common/utf8.h"
 #include "mail/mail.h"
+#include "mail/outcheck.h"
 
-#define WIRE_MAGIC 0x3157474dU /* "MGW1" little-endian */
+#define WIRE_MAGIC 0x3257474dU /* "MGW2" little-endian */
 #define WIRE_STR_MAX (64 * 1024)
 
 void mail_result_init(mail_result_t *r)
@@ -63,6 +65,7 @@ static int encode(const buf_t *msg, const mail_report_t *rep, const buf_t *json,
 	if (rc == 0) rc = buf_append(out, msg->data, msg->len);
 	if (rc == 0) rc = put_str(out, rep->from);
 	if (rc == 0) rc = put_str(out, rep->subject);
+	if (rc == 0) rc = put_str(out, rep->output_check);
 	if (rc == 0) rc = put_u64(out, json->len);
 	if (rc == 0) rc = buf_append(out, json->data, json->len);
 	return rc;
@@ -143,6 +146,31 @@ static int get_str(reader_t *r, char **out)
 	return 0;
 }
 
+/* "" or "output-check:<known rule>" (not "pass"), and then quarantined. */
+static int get_output_check(reader_t *r, verdict_t v, char out[32])
+{
+	static const char pfx[] = "output-check:";
+	char *s = NULL;
+	outcheck_rule_t rule;
+	int rc = -1;
+
+	if (get_str(r, &s) < 0)
+		return -1;
+	if (!s) {
+		out[0] = '\0';
+		return 0;
+	}
+	rule = strncmp(s, pfx, sizeof(pfx) - 1) == 0 ? outcheck_rule_from_name(s + sizeof(pfx) - 1)
+						    : OUTCHECK__COUNT;
+	if (rule != OUTCHECK__COUNT && rule != OUTCHECK_PASS && v == VERDICT_QUARANTINED &&
+	    strlen(s) < 32) {
+		memcpy(out, s, strlen(s) + 1);
+		rc = 0;
+	}
+	free(s);
+	return rc;
+}
+
 int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
 {
 	reader_t r = { blob, len };
@@ -154,7 +182,9 @@ int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
 		return -1;
 	if (get(&r, &n, 8) < 0 || get_bytes(&r, n, &res->msg) < 0)
 		return -1;
-	if (get_str(&r, &res->from) < 0 || get_str(&r, &res->subject) < 0)
+	if (get_str(&r, &res->from) < 0 || get_str(&r, &res->subject) < 0 ||
+	    verdict > VERDICT_QUARANTINED ||
+	    get_output_check(&r, (verdict_t)verdict, res->output_check) < 0)
 		return -1;
 	if (get(&r, &n, 8) < 0 || n != r.left || get_bytes(&r, n, &res->report) < 0)
 		return -1;
@@ -180,6 +210,7 @@ int mail_result_failure_env(const cfg_t *cfg, const char *id, const char *sender
 	if (rc == 0)
 		rc = report_json(&rep, &r->report);
 	r->verdict = VERDICT_QUARANTINED;
+	snprintf(r->output_check, sizeof(r->output_check), "%s", rep.output_check);
 	report_free(&rep);
 	return rc;
 }

@@ -2,11 +2,14 @@
  * wire.h — the sanitizer worker's result as it crosses from the sandbox to
  * a higher-trust process: a small, versioned, length-prefixed record.
  *
- *   u32 magic "MGW1" | u32 verdict | u64 len + rebuilt message |
- *   u32 len + From | u32 len + Subject | u64 len + report JSON
+ *   u32 magic "MGW2" | u32 verdict | u64 len + rebuilt message |
+ *   u32 len + From | u32 len + Subject | u32 len + output check code |
+ *   u64 len + report JSON
  *
- * The receiver checks lengths, the verdict range, and that From and Subject
- * are valid UTF-8 without controls; it never parses the message or report.
+ * The receiver checks lengths, the verdict range, that From and Subject
+ * are valid UTF-8 without controls, and that the output check code is empty
+ * or "output-check:<rule>" with a known rule (then the verdict must be
+ * quarantined); it never parses the message or report.
  *
  * SECURITY: encode runs in the worker, decode in the CLI or daemon on data
  * from the worker (lower trust).
@@ -24,6 +27,7 @@ typedef struct mail_result {
 	buf_t report;    /* report JSON */
 	char *from;      /* decoded display From, or NULL */
 	char *subject;   /* decoded Subject, or NULL */
+	char output_check[32]; /* "output-check:<rule>" when the output check fired, else "" */
 } mail_result_t;
 
 void mail_result_init(mail_result_t *r);

@@ -19,7 +19,8 @@ BASE = {
 
 REPORT_KEYS = {"verdict", "id", "from", "subject", "parts", "removed", "sanitized", "removed_not_listed",
                "links_defanged", "links_removed", "decoding_losses", "warnings", "limits_hit",
-               "parts_total", "parts_rendered", "parts_listed", "envelope_sender", "header_unreadable"}
+               "parts_total", "parts_rendered", "parts_listed", "envelope_sender", "header_unreadable",
+               "output_check"}
 
 
 def mixed(*parts, boundary="BOUND"):
