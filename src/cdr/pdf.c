@@ -161,7 +161,7 @@ typedef struct page_img {
 static int pixmap_encode(fz_context *ctx, fz_pixmap *pix, int quality, page_img_t *pi)
 {
 	buf_t enc;
-	int rc;
+	volatile int rc; /* set before and read after fz_try (setjmp) */
 
 	pi->gray = is_gray(pix);
 	pi->w = pix->w;
@@ -406,7 +406,7 @@ static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, pdf_document *dst,
 	volatile size_t bytes = 0;
 	volatile int kept = 0;
 
-	for (int k = 0; k < pages; k++) {
+	for (volatile int k = 0; k < pages; k++) {
 		page_img_t pi = { 0 };
 		float w = 1, h = 1;
 		volatile bool ok = true;
