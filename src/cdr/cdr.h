@@ -104,7 +104,8 @@ const char *cdr_type_mime(const char *type);
  * engine's classification: does the extension (no dot, any case) run code
  * or script when opened on Windows? */
 bool cdr_ext_dangerous(const char *ext);
-/* Does the file name end in such an extension? */
+/* Does the file name end in such an extension? (trailing dots and spaces,
+ * which Windows drops, are ignored: "run.exe." is run.exe) */
 bool cdr_name_dangerous(const char *name);
 
 /* Name for the sanitized file: name with its extension replaced by the

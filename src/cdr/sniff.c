@@ -167,7 +167,20 @@ bool cdr_ext_dangerous(const char *ext)
 
 bool cdr_name_dangerous(const char *name)
 {
-	const char *dot = name ? strrchr(name, '.') : NULL;
+	/* longer than every extension of the table: cannot match */
+	enum { EXT_LONGEST = sizeof("settingcontent-ms") };
+	char ext[EXT_LONGEST + 1];
+	size_t n = name ? strlen(name) : 0, d;
 
-	return dot && dot[1] && cdr_ext_dangerous(dot + 1);
+	/* Windows drops trailing dots and spaces: "run.exe." and "run.exe "
+	 * open as run.exe */
+	while (n && (name[n - 1] == '.' || name[n - 1] == ' '))
+		n--;
+	for (d = n; d > 0 && name[d - 1] != '.'; d--)
+		;
+	if (d == 0 || d == n || n - d > EXT_LONGEST)
+		return false;
+	memcpy(ext, name + d, n - d);
+	ext[n - d] = '\0';
+	return cdr_ext_dangerous(ext);
 }

@@ -60,6 +60,15 @@ def test_pdf_with_javascript_is_flattened():
     assert r.report["sanitized"][0]["out_type"] == "pdf"
 
 
+def test_trailing_dot_does_not_hide_an_executable_name():
+    """Windows drops trailing dots and spaces: 'run.exe.' opens as run.exe."""
+    r = sanitize(with_files(("run.exe.", "text/plain", b"hello\n"),
+                            ("memo.txt", "text/plain", "議事録\n".encode())), config=SANITIZE)
+    reasons = {i["filename"]: i["reason"] for i in r.report["removed"]}
+    assert reasons == {"run.exe.": "executable"}
+    assert [a[0] for a in attachments(r)] == ["memo.txt"]
+
+
 def test_blocked_files_are_listed_with_their_reason():
     exe = b"MZ\x90\x00" + b"\x00" * 60
     enc = make_zip([("a.txt", "x")])

@@ -51,6 +51,23 @@ static void sniff_types(void **state)
 	}
 }
 
+/* Windows drops trailing dots and spaces: "run.exe." opens as run.exe. */
+static void dangerous_names(void **st)
+{
+	(void)st;
+	assert_true(cdr_name_dangerous("run.exe"));
+	assert_true(cdr_name_dangerous("run.EXE."));
+	assert_true(cdr_name_dangerous("run.exe. . "));
+	assert_true(cdr_name_dangerous("a.settingcontent-ms"));
+	assert_false(cdr_name_dangerous("report.pdf"));
+	assert_false(cdr_name_dangerous("report.pdf."));
+	assert_false(cdr_name_dangerous("exe"));
+	assert_false(cdr_name_dangerous("..."));
+	assert_false(cdr_name_dangerous(""));
+	assert_false(cdr_name_dangerous(NULL));
+	assert_false(cdr_name_dangerous("a.exetoolongextensionxxxxxxxxxxxxxxxxxxx"));
+}
+
 static void output_names(void **state)
 {
 	static const struct { const char *name, *type, *want; } t[] = {
@@ -252,6 +269,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sniff_types),
 		cmocka_unit_test(output_names),
+		cmocka_unit_test(dangerous_names),
 		cmocka_unit_test(report_json),
 		cmocka_unit_test(words_japanese),
 		cmocka_unit_test(png_dims_checked_first),
