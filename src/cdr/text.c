@@ -99,7 +99,8 @@ static bool plain_number(const char *p, const char *end, char sep)
 }
 
 /* Skip what Excel ignores before a formula sign: spaces, TAB (unless it is
- * the separator), ideographic space, and, inside quotes, line breaks. */
+ * the separator), no-break space, ideographic space, and, inside quotes,
+ * line breaks. (The text is UTF-8 here: the decoder ran first.) */
 static const char *skip_blank(const char *p, const char *end, char sep, bool quoted)
 {
 	while (p < end) {
@@ -109,6 +110,8 @@ static const char *skip_blank(const char *p, const char *end, char sep, bool quo
 			p++;
 		else if (end - p >= 3 && memcmp(p, "\xe3\x80\x80", 3) == 0)
 			p += 3;
+		else if (end - p >= 2 && memcmp(p, "\xc2\xa0", 2) == 0)
+			p += 2;
 		else
 			break;
 	}

@@ -214,7 +214,7 @@ def test_csv_bare_cr_rows_and_quoted_breaks():
 
 def test_csv_full_width_and_blank_led_signs():
     cells = ["＝1+1", "＋A1", "－A1", "＠SUM(A1)", " =1", "\u3000=cmd|'/C calc'!A0", "\t+1",
-             "−1"]
+             "−1", "\u00a0@SUM(A1)"]
     src = ",".join(cells).encode() + "\n普通,１２３,-1.5,+81\n".encode()
     rc, rep, out = sanitize(src, "a.csv")
     rows = csv_rows(out)
