@@ -2,7 +2,8 @@
  * outcheck.c — the independent output check (see outcheck.h). Written from
  * the writer/check contract of issue #8 only: it calls neither the text
  * writer nor the link code, and has its own reader of our output format,
- * base64 decoder, RFC 2047 decoder (UTF-8 B and Q only), RFC 2231 parameter
+ * base64 decoder, RFC 2047 decoder (UTF-8, and the iso-8859-1 and us-ascii
+ * GMime picks for a value that fits them; B and Q only), RFC 2231 parameter
  * decoder and UTF-8 validator. RFC 5322, RFC 2045 §6.8, RFC 2046 §5.1,
  * RFC 2047, RFC 2231, RFC 3629.
  *
@@ -24,8 +25,10 @@ typedef struct oc {
 	outcheck_result_t *res;
 	const char *msg;
 	size_t len;
-	char *buf;   /* decoded text, reused for each text; capacity len + 1 */
+	char *buf;   /* decoded text, reused for each text; capacity 2 × len + 1
+		      * (an ISO-8859-1 byte becomes two UTF-8 bytes) */
 	size_t blen;
+	bool pct_latin1; /* the RFC 2231 value being read is iso-8859-1/us-ascii */
 } oc_t;
 
 static const char *const rule_names[OUTCHECK__COUNT] = {
@@ -597,6 +600,31 @@ static int q_decode(oc_t *oc, const char *s, size_t n, bool underscore)
 	return 0;
 }
 
+/* GMime encodes a header value in the smallest charset that holds it:
+ * us-ascii, iso-8859-1, else UTF-8 (g_mime_charset_best_name). The decoded
+ * bytes [from, blen) of an iso-8859-1 word become UTF-8 in place (each byte
+ * ≥ 0x80 grows to two; the buffer has room for twice the message). */
+static void latin1_to_utf8(oc_t *oc, size_t from)
+{
+	size_t hi = 0, r, w;
+
+	for (size_t i = from; i < oc->blen; i++)
+		hi += (unsigned char)oc->buf[i] >= 0x80;
+	r = oc->blen;
+	w = oc->blen + hi;
+	oc->blen = w;
+	while (r > from) {
+		unsigned char c = (unsigned char)oc->buf[--r];
+
+		if (c < 0x80) {
+			oc->buf[--w] = (char)c;
+		} else {
+			oc->buf[--w] = (char)(0x80 | (c & 0x3F));
+			oc->buf[--w] = (char)(0xC0 | (c >> 6));
+		}
+	}
+}
+
 /* One RFC 2047 encoded-word at s[i]: "=?utf-8?B|Q?text?=". Returns its end
  * (0 when s[i] does not start one) and sets the charset, encoding and text
  * spans. */
@@ -626,7 +654,7 @@ static size_t encoded_word(const char *s, size_t n, size_t i, size_t *cs, size_t
 /* Decode header text s[0,n) into oc->buf (appended): encoded-words decoded
  * (whitespace between two of them dropped), CR LF of folds removed; in a
  * phrase, quotes dropped and backslash escapes resolved. Any "=?" that is
- * not a UTF-8 B/Q encoded-word, or one that does not decode, is a hit: we
+ * not a UTF-8 (or GMime's iso-8859-1/us-ascii) B/Q encoded-word, or one that does not decode, is a hit: we
  * never write those, and a reader might decode what we did not see. */
 static int decode_words(oc_t *oc, const char *s, size_t n, bool phrase)
 {
@@ -634,7 +662,8 @@ static int decode_words(oc_t *oc, const char *s, size_t n, bool phrase)
 	size_t ws_mark = SIZE_MAX;
 
 	for (size_t i = 0; i < n;) {
-		size_t cs, csl, t, tl, e;
+		size_t cs, csl, t, tl, e, start;
+		bool latin1;
 		char enc;
 
 		if (s[i] == '\r' || s[i] == '\n') {
@@ -649,12 +678,16 @@ static int decode_words(oc_t *oc, const char *s, size_t n, bool phrase)
 		}
 		if (s[i] == '=' && i + 1 < n && s[i + 1] == '?') {
 			e = encoded_word(s, n, i, &cs, &csl, &enc, &t, &tl);
-			if (!e || !ci_eq(s + cs, csl, "utf-8") || (enc != 'b' && enc != 'q'))
+			latin1 = e && (ci_eq(s + cs, csl, "iso-8859-1") || ci_eq(s + cs, csl, "us-ascii"));
+			if (!e || !(latin1 || ci_eq(s + cs, csl, "utf-8")) || (enc != 'b' && enc != 'q'))
 				return 1;
 			if (prev_ew && ws_mark != SIZE_MAX)
 				oc->blen = ws_mark;
+			start = oc->blen;
 			if ((enc == 'b' ? b64_decode(oc, s + t, tl, false) : q_decode(oc, s + t, tl, true)) < 0)
 				return 1;
+			if (latin1)
+				latin1_to_utf8(oc, start);
 			prev_ew = true;
 			ws_mark = SIZE_MAX;
 			i = e;
@@ -777,19 +810,34 @@ static bool name_is(const char *s, size_t n, const char *const *list)
 	return false;
 }
 
+static int pct_bytes(oc_t *oc, const char *v, size_t n, size_t i);
+
 /* Percent-decode an RFC 2231 value (after charset'lang' when `first`). */
 static int pct_value(oc_t *oc, const char *v, size_t n, bool first)
 {
-	size_t i = 0;
+	size_t i = 0, start = oc->blen;
+	int rc;
 
 	if (first) {
 		const char *q1 = memchr(v, '\'', n), *q2;
 
-		if (!q1 || !(q2 = memchr(q1 + 1, '\'', n - (size_t)(q1 + 1 - v))) ||
-		    !ci_eq(v, (size_t)(q1 - v), "utf-8"))
+		if (!q1 || !(q2 = memchr(q1 + 1, '\'', n - (size_t)(q1 + 1 - v))))
+			return 1;
+		/* GMime writes iso-8859-1 for a value that fits it (see above) */
+		oc->pct_latin1 = ci_eq(v, (size_t)(q1 - v), "iso-8859-1") ||
+				 ci_eq(v, (size_t)(q1 - v), "us-ascii");
+		if (!oc->pct_latin1 && !ci_eq(v, (size_t)(q1 - v), "utf-8"))
 			return 1;
 		i = (size_t)(q2 + 1 - v);
 	}
+	rc = pct_bytes(oc, v, n, i);
+	if (rc == 0 && oc->pct_latin1)
+		latin1_to_utf8(oc, start);
+	return rc;
+}
+
+static int pct_bytes(oc_t *oc, const char *v, size_t n, size_t i)
+{
 	for (; i < n; i++) {
 		int hi, lo;
 
@@ -875,8 +923,10 @@ static int params(oc_t *oc, size_t a, size_t b, mime_info_t *mi)
 		} else if (filename_param(s + na, ne - na, &sect0)) {
 			int rc;
 
-			if (sect0)
+			if (sect0) {
 				oc->buf[oc->blen++] = '\n';
+				oc->pct_latin1 = false;
+			}
 			if (ext && !quoted)
 				rc = pct_value(oc, s + va, ve - va, sect0);
 			else
@@ -1122,7 +1172,9 @@ int outcheck_message(const char *msg, size_t len, const outcheck_opts_t *o,
 	res->where = "message";
 	if (len == 0 || !msg)
 		return format_hit(&oc, 0);
-	oc.buf = malloc(len + 1);
+	if (len > (SIZE_MAX - 1) / 2)
+		return -1;
+	oc.buf = malloc(2 * len + 1);
 	if (!oc.buf)
 		return -1;
 	he = header_end(msg, 0, len, &body);

@@ -224,3 +224,23 @@ def test_corpus_has_no_output_check_hits():
                                 ",".join(rep["limits_hit"] + rep["warnings"][:1])))
     print("corpus quarantines:", *quarantined, sep="\n  ")
     assert {k: len(v) for k, v in hits.items()} == {}
+
+
+def test_latin1_display_name_and_attachment_name_are_not_quarantined():
+    """GMime writes a value that fits Latin-1 as iso-8859-1 (encoded-word or
+    RFC 2231); the check reads it instead of calling it a format hit (a
+    European sender must not be withheld)."""
+    from email.message import EmailMessage
+    from mailutil import sanitize
+    m = EmailMessage()
+    m["From"] = "Frédéric Müller <f@example.fr>"
+    m["To"] = "soumu@city.example.lg.jp"
+    m["Subject"] = "Frösche"
+    m.set_content("Bonjour, voici mon CV.")
+    m.add_attachment(b"a,b\n1,2\n", maintype="text", subtype="csv", filename="Résumé.csv")
+    r = sanitize(bytes(m), config="attachments = sanitize\n")
+    assert r.report["output_check"] is None
+    assert r.verdict == "sanitized"
+    assert r.msg["From"] == "Frédéric Müller <f@example.fr>"
+    assert [p.get_filename() for p in r.msg.iter_attachments()] == ["Résumé.csv"]
+    assert "Bonjour, voici mon CV." in r.body

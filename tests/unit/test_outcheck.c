@@ -190,6 +190,12 @@ static const mcase_t mcases[] = {
 	{ OKH "Subject: =?utf-8?q?a=E2=80=AEb?=\r\n", "x\n", NULL, OUTCHECK_CONTROL },
 	{ OKH "Subject: =?iso-2022-jp?B?GyRCJCIbKEI=?=\r\n", "x\n", NULL, OUTCHECK_FORMAT },
 	{ OKH "Subject: =?utf-8?X?abc?=\r\n", "x\n", NULL, OUTCHECK_FORMAT },
+	/* GMime writes iso-8859-1 words for a value that fits Latin-1 (a
+	 * display name "Frédéric"): read, not a format hit; C1 inside is a control */
+	{ "From: =?iso-8859-1?b?RnLpZOlyaWM=?= <f@example.fr>\r\n", "x\n", NULL, OUTCHECK_PASS },
+	{ "From: =?ISO-8859-1?Q?Fr=E9d=E9ric?= <f@example.fr>\r\n", "x\n", NULL, OUTCHECK_PASS },
+	{ "From: =?iso-8859-1?q?a=85b?= <f@example.fr>\r\n", "x\n", NULL, OUTCHECK_CONTROL },
+	{ "From: =?iso-8859-1?q?www=2Eevil=2Ejp?= <f@example.fr>\r\n", "x\n", NULL, OUTCHECK_WWW },
 	{ OKH "Subject: Re:Hello\r\n", "x\n", NULL, OUTCHECK_SCHEME },
 	{ "From: \"taro@evil.example\" <a@example.jp>\r\n", "x\n", NULL, OUTCHECK_EMAIL },
 	{ "From: =?utf-8?B?bXMtbXNkdDovaWQ=?= <a@example.jp>\r\n", "x\n", NULL, OUTCHECK_SCHEME },
@@ -209,12 +215,16 @@ static const mcase_t mcases[] = {
 	{ NULL, "x\n", "Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
 	  " filename*0*=utf-8''www%2E; filename*1*=evil.jp\r\n", OUTCHECK_WWW },
 	{ NULL, "x\n", "Content-Type: application/pdf; name=\"example.com/a.pdf\"\r\n", OUTCHECK_DOMAIN },
+	{ NULL, NOTICE_JA "x\n", "Content-Type: text/csv; charset=utf-8; name*=iso-8859-1''R%E9sum%E9.csv\r\n"
+	  "Content-Disposition: attachment; filename*=iso-8859-1''R%E9sum%E9.csv\r\n", OUTCHECK_PASS },
+	{ NULL, "x\n", "Content-Type: application/pdf\r\n"
+	  "Content-Disposition: attachment; filename*=iso-8859-1''%85fdp.exe\r\n", OUTCHECK_CONTROL },
 	{ NULL, "x\n", "Content-Type: message/rfc822\r\n", OUTCHECK_FORMAT },
 	{ NULL, "x\n", "Content-Type: text/csv; name=\"a.csv\"\r\n"
 	  "Content-Disposition: attachment; filename=\"a.csv\"\r\n", OUTCHECK_PASS },
 	{ NULL, "x\n", "Content-Type: multipart/mixed; boundary=x\r\n", OUTCHECK_FORMAT },
 	{ NULL, "x\n", "Content-Type: application/pdf\r\nContent-Disposition: attachment;"
-	  " filename*=iso-8859-1''a.pdf\r\n", OUTCHECK_FORMAT },
+	  " filename*=iso-2022-jp''a.pdf\r\n", OUTCHECK_FORMAT },
 };
 
 static void message_rules(void **state)
