@@ -13,7 +13,9 @@ for f in "$@"; do
 	# shellcheck disable=SC2086
 	n=$(find $dirs -type f | wc -l)
 	# shellcheck disable=SC2086
-	ASAN_OPTIONS=detect_leaks=1 "$f" -runs=0 -rss_limit_mb=4096 -timeout=60 $dirs >"${TMPDIR:-/tmp}/replay-$name.log" 2>&1 \
+	# MUGAI_FUZZ_STRICT: fuzz_mail also fails when the output check fired at
+	# all (a miss of the writer), not only when a final output fails it
+	MUGAI_FUZZ_STRICT=1 ASAN_OPTIONS=detect_leaks=1 "$f" -runs=0 -rss_limit_mb=4096 -timeout=60 $dirs >"${TMPDIR:-/tmp}/replay-$name.log" 2>&1 \
 		|| { cat "${TMPDIR:-/tmp}/replay-$name.log" >&2; echo "fuzz-replay: $name FAILED" >&2; exit 1; }
 	echo "fuzz-replay: $name: $n inputs ok"
 done

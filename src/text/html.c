@@ -1437,8 +1437,11 @@ static int convert(hw_t *h, GumboOutput *g, int depth_max)
 static size_t count_fffd(const char *s, size_t n)
 {
 	size_t k = 0;
-	const char *p = s, *end = s + n;
+	const char *p = s, *end;
 
+	if (!s) /* an empty buffer has no data (NULL + 0 is undefined) */
+		return 0;
+	end = s + n;
 	while (p && end - p >= 3 && (p = memmem(p, (size_t)(end - p), "\xEF\xBF\xBD", 3))) {
 		k++;
 		p += 3;

@@ -226,13 +226,42 @@ int wr_quoted(buf_t *out, const char *s, size_t n)
 	return buf_puts(out, "」");
 }
 
+/* "=?" in a decoded header value would reach the rebuilt header as ASCII
+ * text that a reader may decode as an RFC 2047 encoded-word, showing what
+ * this writer never saw: write it "= ?" (in place: same length + 1 each,
+ * so rebuilt into a second buffer). */
+static int no_encoded_word(buf_t *b)
+{
+	buf_t o;
+	size_t i, from = 0;
+
+	if (!b->data || !memmem(b->data, b->len, "=?", 2))
+		return 0;
+	buf_init(&o, b->len * 2 + 1);
+	for (i = 0; i + 1 < b->len; i++) {
+		if (b->data[i] != '=' || b->data[i + 1] != '?')
+			continue;
+		if (buf_append(&o, b->data + from, i + 1 - from) < 0 || buf_putc(&o, ' ') < 0)
+			goto fail;
+		from = i + 1;
+	}
+	if (buf_append(&o, b->data + from, b->len - from) < 0)
+		goto fail;
+	buf_free(b);
+	*b = o;
+	return 0;
+fail:
+	buf_free(&o);
+	return -1;
+}
+
 char *wr_header(const char *s, size_t n, size_t max_chars)
 {
 	buf_t b;
 
 	/* cleaning at most triples, defanging at most triples again */
 	buf_init(&b, clean_cap(clean_cap(n)));
-	if (wr_line(&b, s, n, max_chars) < 0) {
+	if (wr_line(&b, s, n, max_chars) < 0 || no_encoded_word(&b) < 0) {
 		buf_free(&b);
 		return NULL;
 	}

@@ -245,3 +245,16 @@ def test_plain_style_keeps_the_link_but_not_a_url_nested_in_it():
     text = "詳細 https://a.example/r?u=http://evil.example/x をご覧ください\n"
     r = sanitize(msg(H, text), config="link_style = plain\n")
     assert body_lines(r)[0] == "詳細 https://a.example/r?u=http[:]//evil[.]example/x をご覧ください"
+
+
+def test_literal_encoded_word_in_a_header_is_not_left_for_the_reader_to_decode():
+    """A Subject whose decoded text holds "=?utf-8?b?…?=" (itself base64 inside
+    a real encoded-word) must not reach the output as ASCII that a reader would
+    decode into a live link the writer never saw: "=?" is written "= ?"."""
+    inner = "=?utf-8?b?" + base64.b64encode(b"https://evil.example/x").decode() + "?="
+    outer = "=?utf-8?b?" + base64.b64encode(("請求書 " + inner).encode()).decode() + "?="
+    r = sanitize("From: a@example.jp\nTo: b@example.lg.jp\nSubject: %s\n\n本文です\n" % outer)
+    assert r.report["output_check"] is None
+    assert r.msg["Subject"] == "請求書 = ?utf-8?b?aHR0cHM6Ly9ldmlsLmV4YW1wbGUveA== ?="
+    assert "=?" not in str(r.msg["Subject"])
+    assert r.body.endswith("本文です\n")
