@@ -55,6 +55,16 @@ static char *actions_text(const mail_ctx_t *c, const cdr_result_t *r)
 	return buf_steal(&b, NULL);
 }
 
+/* RFC 2231 in UTF-8 only (GMime would pick the smallest charset that fits,
+ * which the output check does not read). */
+static void utf8_param(GMimeParamList *list, const char *name)
+{
+	GMimeParam *p = list ? g_mime_param_list_get_parameter(list, name) : NULL;
+
+	if (p)
+		g_mime_param_set_charset(p, "utf-8");
+}
+
 static GMimeObject *make_part(const mail_ctx_t *c, const cdr_result_t *r, const char *name)
 {
 	GMimeContentType *ct = g_mime_content_type_parse(NULL, cdr_type_mime(r->out_type));
@@ -71,6 +81,10 @@ static GMimeObject *make_part(const mail_ctx_t *c, const cdr_result_t *r, const 
 	g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
 	g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
 	g_mime_part_set_filename(part, name);
+	utf8_param(g_mime_content_disposition_get_parameters(
+			   g_mime_object_get_content_disposition(GMIME_OBJECT(part))), "filename");
+	utf8_param(g_mime_content_type_get_parameters(g_mime_object_get_content_type(GMIME_OBJECT(part))),
+		   "name");
 	g_object_unref(w);
 	g_object_unref(s);
 	g_object_unref(ct);

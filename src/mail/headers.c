@@ -136,6 +136,10 @@ static int rebuild_into(mail_ctx_t *c, const char *hname, InternetAddressList *i
 		}
 		free(name);
 		if (copy) {
+			/* UTF-8 encoded-words only: GMime would otherwise pick the
+			 * smallest charset that fits (iso-8859-13, koi8-r…), which
+			 * the output check does not read */
+			internet_address_set_charset(copy, "utf-8");
 			internet_address_list_add(out, copy);
 			g_object_unref(copy);
 		}
