@@ -226,20 +226,26 @@ int wr_quoted(buf_t *out, const char *s, size_t n)
 	return buf_puts(out, "」");
 }
 
-/* "=?" in a decoded header value would reach the rebuilt header as ASCII
- * text that a reader may decode as an RFC 2047 encoded-word, showing what
- * this writer never saw: write it "= ?" (in place: same length + 1 each,
- * so rebuilt into a second buffer). */
+/* "=?" or "?=" in a decoded header value would reach the rebuilt header as
+ * ASCII text that a reader may take for (part of) an RFC 2047 encoded-word,
+ * showing what this writer never saw, and GMime's own encoder mishandles a
+ * phrase ending in "?=": write each pair with a space between ("= ?",
+ * "? ="). Rebuilt into a second buffer (at most one byte more per byte). */
+static bool ew_pair(char a, char b)
+{
+	return (a == '=' && b == '?') || (a == '?' && b == '=');
+}
+
 static int no_encoded_word(buf_t *b)
 {
 	buf_t o;
 	size_t i, from = 0;
 
-	if (!b->data || !memmem(b->data, b->len, "=?", 2))
+	if (!b->data || (!memmem(b->data, b->len, "=?", 2) && !memmem(b->data, b->len, "?=", 2)))
 		return 0;
 	buf_init(&o, b->len * 2 + 1);
 	for (i = 0; i + 1 < b->len; i++) {
-		if (b->data[i] != '=' || b->data[i + 1] != '?')
+		if (!ew_pair(b->data[i], b->data[i + 1]))
 			continue;
 		if (buf_append(&o, b->data + from, i + 1 - from) < 0 || buf_putc(&o, ' ') < 0)
 			goto fail;

@@ -255,6 +255,6 @@ def test_literal_encoded_word_in_a_header_is_not_left_for_the_reader_to_decode()
     outer = "=?utf-8?b?" + base64.b64encode(("請求書 " + inner).encode()).decode() + "?="
     r = sanitize("From: a@example.jp\nTo: b@example.lg.jp\nSubject: %s\n\n本文です\n" % outer)
     assert r.report["output_check"] is None
-    assert r.msg["Subject"] == "請求書 = ?utf-8?b?aHR0cHM6Ly9ldmlsLmV4YW1wbGUveA== ?="
+    assert r.msg["Subject"] == "請求書 = ?utf-8?b?aHR0cHM6Ly9ldmlsLmV4YW1wbGUveA== ? ="
     assert "=?" not in str(r.msg["Subject"])
     assert r.body.endswith("本文です\n")
