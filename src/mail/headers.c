@@ -87,6 +87,37 @@ static bool addr_ok(const char *a)
 	return at == 1 && a[0] != '@' && a[n - 1] != '@';
 }
 
+/* GMime's phrase encoder leaves '=' unescaped in a Q encoded-word, so a
+ * display name holding "=10" would decode as a control character in the
+ * reader (fuzz_mail finding): '=' in a display name is written as the
+ * full-width "＝" (U+FF1D), which reads the same. */
+static char *no_equals(char *name)
+{
+	size_t n = 0;
+	char *o, *w;
+
+	if (!name || !strchr(name, '='))
+		return name;
+	for (const char *p = name; *p; p++)
+		n += *p == '=' ? 3 : 1;
+	if (!(o = malloc(n + 1))) {
+		free(name);
+		return NULL;
+	}
+	w = o;
+	for (const char *p = name; *p; p++) {
+		if (*p == '=') {
+			memcpy(w, "\xEF\xBC\x9D", 3);
+			w += 3;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+	free(name);
+	return o;
+}
+
 /* A display name through the writer; one that carries an address
  * ("総務課 <soumu@city.example.lg.jp>" <evil@attacker.example>) is
  * reported for the notice, its address disarmed by the writer. */
@@ -101,7 +132,7 @@ static char *clean_name(mail_ctx_t *c, const char *hname, const char *name)
 	    wr_has_address(b.data ? b.data : "", b.len))
 		report_name_address(c->rep, hname);
 	buf_free(&b);
-	return wr_header(name, strlen(name), DISPLAY_NAME_MAX);
+	return no_equals(wr_header(name, strlen(name), DISPLAY_NAME_MAX));
 }
 
 /* Rebuild each mailbox from checked parts: a cleaned display name and an

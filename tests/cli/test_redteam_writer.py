@@ -258,3 +258,14 @@ def test_literal_encoded_word_in_a_header_is_not_left_for_the_reader_to_decode()
     assert r.msg["Subject"] == "請求書 = ?utf-8?b?aHR0cHM6Ly9ldmlsLmV4YW1wbGUveA== ? ="
     assert "=?" not in str(r.msg["Subject"])
     assert r.body.endswith("本文です\n")
+
+
+def test_equals_in_a_display_name_cannot_become_a_control_in_the_reader():
+    """GMime's phrase encoder leaves '=' unescaped in a Q encoded-word, so a
+    display name "ü=10" would reach the reader as a control character: '='
+    in a display name is written "＝"."""
+    r = sanitize("From: =?utf-8?q?M=C3=BCller_=3D10_=3D=3F?= <m@example.de>\nTo: b@example.lg.jp\n"
+                 "Subject: s\n\n本文\n")
+    assert r.report["output_check"] is None
+    assert r.msg["From"] == "Müller ＝10 ＝ ? <m@example.de>"
+    assert r.body.endswith("本文\n")
