@@ -375,7 +375,9 @@ static size_t plain_url_end(const char *s, size_t n, size_t colon, bool mailto)
 		h = j;
 		while (h < n && is_local((unsigned char)s[h]))
 			h++;
-		if (h == j || h >= n || s[h] != '@' || !email_at(s, n, h))
+		/* the administrator chose clickable mailto: any local@host,
+		 * dotted or not (an intranet host), as the writer keeps it */
+		if (h == j || h + 1 >= n || s[h] != '@' || !is_label((unsigned char)s[h + 1]))
 			return 0;
 	} else {
 		if (n - j < 3 || s[j] != '/' || s[j + 1] != '/' || !is_label((unsigned char)s[j + 2]))

@@ -65,6 +65,8 @@ static const tcase_t cases[] = {
 	{ "hxxp:example.com", HDR, DEF, OUTCHECK_SCHEME },      /* inert only before // */
 	{ "https://good.example/a?b=c", HDR, PLAIN, OUTCHECK_PASS },
 	{ "mailto:taro@example.jp", HDR, PLAIN, OUTCHECK_PASS },
+	{ "mailto:a@intranet", HDR, PLAIN, OUTCHECK_PASS },     /* as the writer keeps it */
+	{ "mailto:a@intranet", HDR, DEF, OUTCHECK_SCHEME },
 	{ "javascript:alert(1)", HDR, PLAIN, OUTCHECK_SCHEME },
 	{ "https:host", HDR, PLAIN, OUTCHECK_SCHEME },
 	{ "https://good.example/\\\\evil\\s", HDR, PLAIN, OUTCHECK_UNC },
