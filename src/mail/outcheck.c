@@ -372,12 +372,11 @@ static size_t plain_url_end(const char *s, size_t n, size_t colon, bool mailto)
 	size_t j = colon + 1, h;
 
 	if (mailto) {
+		/* the administrator chose clickable mailto: whatever address
+		 * follows (dotted or not, an intranet host or none), as the
+		 * writer keeps it; mailto runs nothing */
 		h = j;
-		while (h < n && is_local((unsigned char)s[h]))
-			h++;
-		/* the administrator chose clickable mailto: any local@host,
-		 * dotted or not (an intranet host), as the writer keeps it */
-		if (h == j || h + 1 >= n || s[h] != '@' || !is_label((unsigned char)s[h + 1]))
+		if (h >= n || !url_char((unsigned char)s[h]))
 			return 0;
 	} else {
 		if (n - j < 3 || s[j] != '/' || s[j + 1] != '/' || !is_label((unsigned char)s[j + 2]))

@@ -66,6 +66,7 @@ static const tcase_t cases[] = {
 	{ "https://good.example/a?b=c", HDR, PLAIN, OUTCHECK_PASS },
 	{ "mailto:taro@example.jp", HDR, PLAIN, OUTCHECK_PASS },
 	{ "mailto:a@intranet", HDR, PLAIN, OUTCHECK_PASS },     /* as the writer keeps it */
+	{ "mailto:someone", HDR, PLAIN, OUTCHECK_PASS },
 	{ "mailto:a@intranet", HDR, DEF, OUTCHECK_SCHEME },
 	{ "javascript:alert(1)", HDR, PLAIN, OUTCHECK_SCHEME },
 	{ "https:host", HDR, PLAIN, OUTCHECK_SCHEME },
