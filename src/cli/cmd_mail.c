@@ -6,6 +6,12 @@
  * the id the notice quotes, before the output is written.
  * Exit 0 whatever the verdict; 64 usage, 70 internal, 74 I/O, 78 config.
  *
+ * Legacy attachments (attachments = sanitize, legacy_policy = convert) take
+ * two worker passes (mail/conv.h): the first returns their decoded bytes,
+ * this process converts them in LibreOffice's jail (common/jail.h: the
+ * worker's seccomp filter cannot start bwrap), and the second worker
+ * flattens the PDFs as hostile input and rebuilds the message.
+ *
  * SECURITY: this process reads and writes files but never parses the
  * message: the worker does (sandbox.h). If the worker crashes, times out or
  * cannot be sandboxed, the output is a notice-only message built without
@@ -128,32 +134,80 @@ static int parse_args(int argc, char **argv, opts_t *o)
 	return 0;
 }
 
+/* One pass of the worker (conv: NULL, the requests to fill, or the
+ * answers). 0 with *res decoded; -1 infrastructure; 1 the worker failed
+ * (*why says how). */
+static int worker_pass(const cfg_t *cfg, job_t *job, mail_result_t *res, const char **why)
+{
+	worker_status_t st;
+	buf_t blob;
+	int rc = 1;
+
+	buf_init(&blob, SIZE_MAX / 4);
+	/* Sanitized attachments can outgrow their originals (a flattened PDF):
+	 * one result cap for the CLI and mugaid, result_size_max. */
+	st = worker_run(&cfg->lim, job_run, job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
+	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
+		buf_free(&blob);
+		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
+		return -1;
+	}
+	*why = st == WORKER_OK ? "worker-crash" : worker_status_name(st);
+	if (st == WORKER_OK && mail_wire_decode(blob.data, blob.len, res) == 0)
+		rc = 0;
+	buf_free(&blob);
+	return rc;
+}
+
+/* Legacy attachments (mail/conv.h): convert the first pass's requests in
+ * the jail here, then run the engine again with the answers. A second
+ * pass that asks again is a worker that lies: it fails. */
+static int second_pass(const cfg_t *cfg, job_t *job, mail_result_t *res, const char **why)
+{
+	conv_set_t ans;
+	int rc;
+
+	if (conv_run(cfg, &res->conv, &ans) < 0) {
+		conv_set_free(&ans);
+		*why = "worker-crash";
+		return 1;
+	}
+	mail_result_free(res);
+	mail_result_init(res);
+	job->env.conv = &ans;
+	rc = worker_pass(cfg, job, res, why);
+	job->env.conv = NULL;
+	conv_set_free(&ans);
+	if (rc == 0 && res->conv.n) {
+		*why = "worker-crash";
+		rc = 1;
+	}
+	return rc;
+}
+
 /* Run the worker; on its failure, a notice built without the original. */
 static int sanitize_input(const cfg_t *cfg, const char *id, const char *sender,
 			  const buf_t *in, bool too_big, mail_result_t *res)
 {
 	/* A message over message_size_max still goes to the worker, which
 	 * withholds it but reads whose it is from the first bytes' header. */
-	job_t job = { cfg, id, in->data ? in->data : "", in->len, { sender, too_big } };
-	worker_status_t st = WORKER_OK;
-	buf_t blob;
-	int rc = -1;
+	job_t job = { cfg, id, in->data ? in->data : "", in->len, { sender, too_big, NULL } };
+	conv_set_t req;
+	const char *why = "worker-crash";
+	int rc;
 
-	buf_init(&blob, SIZE_MAX / 4);
-	/* Sanitized attachments can outgrow their originals (a flattened PDF):
-	 * one result cap for the CLI and mugaid, result_size_max. */
-	st = worker_run(&cfg->lim, job_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
-	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
-		buf_free(&blob);
-		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
-		return -1;
+	conv_set_init(&req);
+	job.env.conv = &req;
+	rc = worker_pass(cfg, &job, res, &why);
+	job.env.conv = NULL;
+	conv_set_free(&req);
+	if (rc == 0 && res->conv.n)
+		rc = second_pass(cfg, &job, res, &why);
+	if (rc > 0) {
+		mail_result_free(res);
+		mail_result_init(res);
+		rc = mail_result_failure_env(cfg, id, sender, why, in->len, res);
 	}
-	if (st == WORKER_OK)
-		rc = mail_wire_decode(blob.data, blob.len, res);
-	buf_free(&blob);
-	if (rc < 0)
-		rc = mail_result_failure_env(cfg, id, sender, st == WORKER_OK ? "worker-crash"
-					     : worker_status_name(st), in->len, res);
 	return rc;
 }
 

@@ -14,6 +14,12 @@
  * Specs: bwrap(1); LibreOffice officecfg (Security/Scripting,
  * Recovery/AutoSave, Writer and Calc Content/Update/Link).
  *
+ * Concurrency (mugaid): a memfd made before the sessions are forked has
+ * one byte per slot; a conversion opens it anew through /proc/self/fd (its
+ * own open file description) and takes an OFD write lock on a free byte,
+ * polling until legacy_time_max. The kernel drops the lock when the
+ * holder closes it or dies, so a killed session never leaks a slot.
+ *
  * SECURITY: never runs LibreOffice without bwrap: --unshare-user (not
  * -try) so a host without user namespaces fails instead of running
  * unconfined. Limits: legacy_time_max, legacy_memory_max, legacy_procs_max,
@@ -59,6 +65,10 @@ static const char profile_xcu[] =
 	"</oor:items>\n";
 
 #define WHY_MAX 512 /* bwrap's stderr kept for the reason */
+#define SLOT_POLL_MS 50 /* how often a conversion waiting for a slot looks again */
+
+static int slots_fd = -1;  /* jail_slots_init; -1: not counted (the CLI) */
+static long slots_n;
 
 const char *jail_profile(void)
 {
@@ -207,8 +217,74 @@ static jail_status_t settle(pid_t pid, long long deadline, int *wst)
 	}
 }
 
+int jail_slots_init(const cfg_t *cfg)
+{
+	long n = (long)lim(&cfg->lim, LIM_LEGACY_CONCURRENT);
+
+	if (n == 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (slots_fd >= 0)
+		close(slots_fd);
+	slots_fd = memfd_create("mugai-legacy-slots", MFD_CLOEXEC);
+	if (slots_fd < 0 || ftruncate(slots_fd, n) < 0)
+		return -1;
+	slots_n = n;
+	return 0;
+}
+
+/* A descriptor holding a free slot, -1 when none came free before the
+ * deadline (or on a system error), -2 when slots are not counted. */
+static int slot_take(long long deadline)
+{
+	char path[64];
+	int fd;
+
+	if (slots_fd < 0)
+		return -2;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", slots_fd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		for (long i = 0; i < slots_n; i++) {
+			struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET,
+					    .l_start = i, .l_len = 1 };
+
+			if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+				return fd;
+		}
+		if (now_ms() + SLOT_POLL_MS >= deadline)
+			break;
+		usleep(SLOT_POLL_MS * 1000);
+	}
+	close(fd);
+	return -1;
+}
+
+static jail_status_t convert_locked(const cfg_t *cfg, const void *in, size_t len,
+				    const char *ext, buf_t *pdf, char *why, size_t whylen);
+
 jail_status_t jail_convert(const cfg_t *cfg, const void *in, size_t len, const char *ext,
 			   buf_t *pdf, char *why, size_t whylen)
+{
+	int slot = slot_take(now_ms() + lim(&cfg->lim, LIM_LEGACY_TIME) * 1000);
+	jail_status_t st;
+
+	if (slot == -1) {
+		buf_init(pdf, 1);
+		snprintf(why, whylen, "no conversion slot came free");
+		return JAIL_BUSY;
+	}
+	st = convert_locked(cfg, in, len, ext, pdf, why, whylen);
+	if (slot >= 0)
+		close(slot);
+	return st;
+}
+
+static jail_status_t convert_locked(const cfg_t *cfg, const void *in, size_t len,
+				    const char *ext, buf_t *pdf, char *why, size_t whylen)
 {
 	char input[64], script[1024];
 	jail_status_t st;

@@ -10,7 +10,8 @@
  * --die-with-parent, rlimits (legacy_memory_max, legacy_procs_max,
  * legacy_output_max, CPU = legacy_time_max) and a wall clock
  * (legacy_time_max) that kills the whole jail. The input goes in as a
- * memfd copied into the tmpfs; only the PDF comes out, on a pipe.
+ * memfd copied into the tmpfs; only the PDF comes out, on a pipe. In
+ * mugaid at most legacy_concurrent_max jails run at once (jail_slots_init).
  *
  * SECURITY: the PDF is hostile: the caller must flatten it in a sandboxed
  * worker. If the jail cannot be built (bwrap missing, no user namespaces)
@@ -29,7 +30,15 @@ typedef enum {
 	JAIL_TOO_BIG,     /* legacy_output_max */
 	JAIL_FAILED,      /* LibreOffice produced no PDF (encrypted, damaged, unsupported) */
 	JAIL_SYSERR,      /* fork/pipe/memfd failed */
+	JAIL_BUSY,        /* legacy_concurrent_max: no slot free within legacy_time_max */
 } jail_status_t;
+
+/* mugaid: before forking sessions, make legacy_concurrent_max slots (0:
+ * one per CPU core) shared by every process forked after it; each
+ * jail_convert then holds one slot (an OFD lock, released when its holder
+ * exits, even killed). Without it (the CLI) conversions are not counted.
+ * -1 on failure (memfd). */
+int jail_slots_init(const cfg_t *cfg) MUGAI_WUR;
 
 /* Convert in[0..len) (extension hint ext: "doc", "xls", "ppt", "rtf" or
  * "" to let LibreOffice detect it) to PDF in *pdf (initialized here, free

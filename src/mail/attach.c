@@ -5,11 +5,16 @@
  * extension of its new type) or list it as blocked with CDR's reason.
  * RFC 2183 (Content-Disposition), RFC 2231 (filenames, via GMime).
  *
+ * Legacy documents (legacy_policy = convert) go through the two passes of
+ * conv.h when the front runs them: a request in the first, the jail's PDF
+ * flattened here as hostile input in the second.
+ *
  * SECURITY: sanitizer worker. Only CDR's output (rebuilt from decoded
  * values) is attached; the original part's bytes never reach the output.
  */
 #include "mail/mail_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cdr/cdr.h"
@@ -132,6 +137,45 @@ static int report_blocked(mail_ctx_t *c, const cdr_result_t *r, const char *name
 	return rc;
 }
 
+/* Replace r's verdict by a block with this reason. */
+static void block(cdr_result_t *r, const char *reason)
+{
+	r->verdict = CDR_BLOCKED;
+	r->convert = false;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+}
+
+/* A legacy document CDR asked to convert (conv.h). First pass: a request
+ * (the verdict stays legacy-not-converted); second pass: the n-th answer,
+ * flattened here, or its reason. Past legacy_message_max: blocked. */
+static int attach_convert(mail_ctx_t *c, const char *name, const GByteArray *ba,
+			  cdr_result_t *r)
+{
+	size_t k = c->n_conv++;
+	const conv_item_t *a;
+	char why[sizeof(r->reason)];
+
+	if (k >= (size_t)lim(c->lim, LIM_LEGACY_MESSAGE)) {
+		snprintf(why, sizeof(why), "limit:legacy_message_max: %s", cdr_legacy_label(r->type));
+		block(r, why);
+		return 0;
+	}
+	if (!c->conv->answered)
+		return conv_add(c->conv, r->type, ba->data, ba->len,
+				(size_t)lim(c->lim, LIM_FILE_SIZE), NULL);
+	a = k < c->conv->n ? &c->conv->items[k] : NULL;
+	if (!a || strcmp(a->type, r->type) != 0) {
+		block(r, "internal-error");
+		return 0;
+	}
+	if (a->reason[0]) {
+		block(r, a->reason);
+		return 0;
+	}
+	cdr_result_free(r);
+	return cdr_sanitize_converted(c->cfg, name, a->type, ba->len, a->data.data, a->data.len, r);
+}
+
 int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *mime)
 {
 	GByteArray *ba = mail_part_decode(c, p);
@@ -143,6 +187,8 @@ int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *m
 		return 0;
 	}
 	rc = cdr_sanitize(c->cfg, name, ba->data, ba->len, CDR_MODE_DEFAULT, &r);
+	if (rc == 0 && r.convert && c->conv)
+		rc = attach_convert(c, name, ba, &r);
 	if (r.verdict == CDR_SANITIZED && rc == 0)
 		rc = keep_output(c, &r, name, mime, ba->len);
 	else

@@ -10,6 +10,7 @@
 #define MUGAI_MAIL_H
 
 #include "common/config.h"
+#include "mail/conv.h"
 #include "mail/report.h"
 
 /* Process-wide setup (GMime, charset converters). Call before the sandbox. */
@@ -28,6 +29,9 @@ typedef struct mail_env {
 	bool too_big;        /* the input is only the first message_size_max
 			      * bytes of a larger message: withhold it, but read
 			      * whose it is from the header */
+	conv_set_t *conv;    /* legacy conversions (mail/conv.h), or NULL:
+			      * first pass: requests are appended here;
+			      * second pass (conv->answered): the answers */
 } mail_env_t;
 
 /* mail_sanitize with the envelope (env may be NULL). The envelope sender is

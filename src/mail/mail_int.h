@@ -9,6 +9,7 @@
 #include <gmime/gmime.h>
 #include <stdbool.h>
 #include "common/config.h"
+#include "mail/conv.h"
 #include "mail/report.h"
 #include "text/charset.h"
 #include "text/link.h"
@@ -43,6 +44,8 @@ typedef struct mail_ctx {
 	size_t decoded_total;
 	GMimeObject **out_parts; /* sanitized attachments for the output (attach.c) */
 	size_t n_out_parts;
+	conv_set_t *conv;        /* legacy conversions (conv.h), or NULL */
+	size_t n_conv;           /* attachments that asked for conversion so far */
 	charset_stats_t cs;      /* summed over everything decoded */
 	size_t leaves_rendered;  /* MIME leaves that became text */
 	size_t leaves_listed;    /* MIME leaves removed or attached (listed) */

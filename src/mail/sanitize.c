@@ -469,6 +469,7 @@ int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
 	buf_init(&body, (size_t)lim(c.lim, LIM_TEXT_SIZE));
 	if (env && env->sender && *env->sender && !(rep->envelope_sender = strdup(env->sender)))
 		goto out;
+	c.conv = env ? env->conv : NULL;
 	if (env && env->too_big) {
 		/* only the first message_size_max bytes are here: withhold */
 		report_limit(rep, limit_table[LIM_MESSAGE_SIZE].name);

@@ -9,11 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cdr/cdr.h"
 #include "common/utf8.h"
 #include "mail/mail.h"
 #include "mail/outcheck.h"
 
-#define WIRE_MAGIC 0x3257474dU /* "MGW2" little-endian */
+#define WIRE_MAGIC 0x3357474dU /* "MGW3" little-endian */
 #define WIRE_STR_MAX (64 * 1024)
 
 void mail_result_init(mail_result_t *r)
@@ -21,6 +22,7 @@ void mail_result_init(mail_result_t *r)
 	memset(r, 0, sizeof(*r));
 	buf_init(&r->msg, SIZE_MAX / 4);
 	buf_init(&r->report, SIZE_MAX / 4);
+	conv_set_init(&r->conv);
 }
 
 void mail_result_free(mail_result_t *r)
@@ -30,6 +32,7 @@ void mail_result_free(mail_result_t *r)
 	free(r->from);
 	free(r->subject);
 	r->from = r->subject = NULL;
+	conv_set_free(&r->conv);
 }
 
 static int put_u32(buf_t *b, uint32_t v) { return buf_append(b, &v, sizeof(v)); }
@@ -56,7 +59,25 @@ static int put_str(buf_t *b, const char *s)
 	return 0;
 }
 
-static int encode(const buf_t *msg, const mail_report_t *rep, const buf_t *json, buf_t *out)
+/* The conversion requests: none for a quarantined message. */
+static int put_conv(buf_t *b, const mail_report_t *rep, const conv_set_t *cv)
+{
+	size_t n = cv && rep->verdict != VERDICT_QUARANTINED ? cv->n : 0;
+	int rc = put_u32(b, (uint32_t)n);
+
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = put_str(b, cv->items[i].type);
+		if (rc == 0)
+			rc = put_u64(b, cv->items[i].data.len);
+		if (rc == 0)
+			rc = buf_append(b, cv->items[i].data.data ? cv->items[i].data.data : "",
+					cv->items[i].data.len);
+	}
+	return rc;
+}
+
+static int encode(const buf_t *msg, const mail_report_t *rep, const conv_set_t *cv,
+		  const buf_t *json, buf_t *out)
 {
 	int rc = put_u32(out, WIRE_MAGIC);
 
@@ -66,6 +87,7 @@ static int encode(const buf_t *msg, const mail_report_t *rep, const buf_t *json,
 	if (rc == 0) rc = put_str(out, rep->from);
 	if (rc == 0) rc = put_str(out, rep->subject);
 	if (rc == 0) rc = put_str(out, rep->output_check);
+	if (rc == 0) rc = put_conv(out, rep, cv);
 	if (rc == 0) rc = put_u64(out, json->len);
 	if (rc == 0) rc = buf_append(out, json->data, json->len);
 	return rc;
@@ -89,7 +111,8 @@ int mail_wire_run_env(const cfg_t *cfg, const char *id, const mail_env_t *env, c
 	if (rc == 0)
 		rc = report_json(&rep, &json);
 	if (rc == 0)
-		rc = encode(&msg, &rep, &json, out);
+		rc = encode(&msg, &rep, env && env->conv && !env->conv->answered ? env->conv : NULL,
+			    &json, out);
 	report_free(&rep);
 	buf_free(&msg);
 	buf_free(&json);
@@ -171,6 +194,29 @@ static int get_output_check(reader_t *r, verdict_t v, char out[32])
 	return rc;
 }
 
+/* The conversion requests: legacy types only, never with quarantined. */
+static int get_conv(reader_t *r, verdict_t v, conv_set_t *cv)
+{
+	uint32_t count, n;
+	uint64_t len;
+	char type[8];
+
+	if (get(r, &count, sizeof(count)) < 0 || (count && v == VERDICT_QUARANTINED) ||
+	    count > r->left / 12)
+		return -1;
+	for (uint32_t i = 0; i < count; i++) {
+		if (get(r, &n, sizeof(n)) < 0 || n >= sizeof(type) || get(r, type, n) < 0)
+			return -1;
+		type[n] = '\0';
+		if (!cdr_legacy_type(type) || get(r, &len, sizeof(len)) < 0 || len > r->left ||
+		    conv_add(cv, type, r->p, (size_t)len, (size_t)len, NULL) < 0)
+			return -1;
+		r->p += len;
+		r->left -= (size_t)len;
+	}
+	return 0;
+}
+
 int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
 {
 	reader_t r = { blob, len };
@@ -184,7 +230,8 @@ int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
 		return -1;
 	if (get_str(&r, &res->from) < 0 || get_str(&r, &res->subject) < 0 ||
 	    verdict > VERDICT_QUARANTINED ||
-	    get_output_check(&r, (verdict_t)verdict, res->output_check) < 0)
+	    get_output_check(&r, (verdict_t)verdict, res->output_check) < 0 ||
+	    get_conv(&r, (verdict_t)verdict, &res->conv) < 0)
 		return -1;
 	if (get(&r, &n, 8) < 0 || n != r.left || get_bytes(&r, n, &res->report) < 0)
 		return -1;

@@ -2,14 +2,20 @@
  * wire.h — the sanitizer worker's result as it crosses from the sandbox to
  * a higher-trust process: a small, versioned, length-prefixed record.
  *
- *   u32 magic "MGW2" | u32 verdict | u64 len + rebuilt message |
+ *   u32 magic "MGW3" | u32 verdict | u64 len + rebuilt message |
  *   u32 len + From | u32 len + Subject | u32 len + output check code |
+ *   u32 count + count × (u32 len + legacy type | u64 len + bytes) |
  *   u64 len + report JSON
+ *
+ * The count part lists the legacy attachments the worker asks the
+ * receiver to convert (first pass of mail/conv.h), each with its decoded
+ * bytes; never for a quarantined message, at most legacy_message_max.
  *
  * The receiver checks lengths, the verdict range, that From and Subject
  * are valid UTF-8 without controls, and that the output check code is empty
  * or "output-check:<rule>" with a known rule (then the verdict must be
- * quarantined); it never parses the message or report.
+ * quarantined), and that each conversion request names a legacy type;
+ * it never parses the message, the report or a request's bytes.
  *
  * SECURITY: encode runs in the worker, decode in the CLI or daemon on data
  * from the worker (lower trust).
@@ -18,6 +24,7 @@
 #define MUGAI_MAIL_WIRE_H
 
 #include "common/config.h"
+#include "mail/conv.h"
 #include "mail/mail.h"
 #include "mail/report.h"
 
@@ -28,6 +35,7 @@ typedef struct mail_result {
 	char *from;      /* decoded display From, or NULL */
 	char *subject;   /* decoded Subject, or NULL */
 	char output_check[32]; /* "output-check:<rule>" when the output check fired, else "" */
+	conv_set_t conv; /* legacy attachments to convert (first pass, conv.h) */
 } mail_result_t;
 
 void mail_result_init(mail_result_t *r);

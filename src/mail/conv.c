@@ -1,0 +1,206 @@
+/*
+ * conv.c — the two passes of legacy attachment conversion (see conv.h):
+ * the set of requests/answers, the parent's jail runs, and the answer
+ * record.
+ *
+ * Specs: none (own record format, conv.h).
+ *
+ * SECURITY: conv_run runs in a higher-trust process (CLI, mugaid session)
+ * on requests from the worker: it checks their number and types, never
+ * looks into their bytes, and hands them to jail_convert (bwrap, or a
+ * refusal). conv_decode runs in the worker: a straight line of bounds
+ * checks that accepts only at the end.
+ */
+#include "mail/conv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cdr/cdr.h"
+#include "common/jail.h"
+
+#define CONV_MAGIC 0x3143474dU /* "MGC1" little-endian */
+
+void conv_set_init(conv_set_t *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void conv_set_free(conv_set_t *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		buf_free(&s->items[i].data);
+	free(s->items);
+	memset(s, 0, sizeof(*s));
+}
+
+int conv_add(conv_set_t *s, const char *type, const void *data, size_t len, size_t max,
+	     const char *reason)
+{
+	conv_item_t *items = realloc(s->items, (s->n + 1) * sizeof(*items)), *it;
+
+	if (!items)
+		return -1;
+	s->items = items;
+	it = &items[s->n];
+	memset(it, 0, sizeof(*it));
+	it->type = cdr_legacy_type(type);
+	buf_init(&it->data, max);
+	snprintf(it->reason, sizeof(it->reason), "%s", reason ? reason : "");
+	s->n++;
+	if (!it->type || buf_append(&it->data, data ? data : "", len) < 0)
+		return -1;
+	return 0;
+}
+
+/* The block reason for a jail that gave no PDF (as `mugai file sanitize`). */
+static void jail_reason(jail_status_t js, const char *type, const char *why, char *reason,
+			size_t n)
+{
+	const char *label = cdr_legacy_label(type);
+
+	switch (js) {
+	case JAIL_UNAVAILABLE:
+		snprintf(reason, n, "legacy-jail-unavailable: %s: %.180s", label, why);
+		break;
+	case JAIL_TIMEOUT:
+		snprintf(reason, n, "limit:legacy_time_max: %s", label);
+		break;
+	case JAIL_TOO_BIG:
+		snprintf(reason, n, "limit:legacy_output_max: %s", label);
+		break;
+	case JAIL_BUSY:
+		snprintf(reason, n, "limit:legacy_concurrent_max: %s", label);
+		break;
+	case JAIL_FAILED:
+		snprintf(reason, n, "legacy-conversion-failed: %s", label);
+		break;
+	default:
+		snprintf(reason, n, "internal-error: %s", label);
+	}
+}
+
+/* One request: the jail's PDF, or the reason. */
+static int convert_one(const cfg_t *cfg, const conv_item_t *rq, conv_set_t *ans)
+{
+	char why[600], reason[sizeof(rq->reason)] = "";
+	buf_t pdf;
+	jail_status_t js = jail_convert(cfg, rq->data.data ? rq->data.data : "", rq->data.len,
+					rq->type, &pdf, why, sizeof(why));
+	int rc;
+
+	if (js != JAIL_OK)
+		jail_reason(js, rq->type, why, reason, sizeof(reason));
+	rc = conv_add(ans, rq->type, js == JAIL_OK ? pdf.data : NULL, js == JAIL_OK ? pdf.len : 0,
+		      (size_t)lim(&cfg->lim, LIM_LEGACY_OUTPUT), reason);
+	buf_free(&pdf);
+	return rc;
+}
+
+int conv_run(const cfg_t *cfg, const conv_set_t *req, conv_set_t *ans)
+{
+	conv_set_init(ans);
+	ans->answered = true;
+	if (req->answered || req->n > (size_t)lim(&cfg->lim, LIM_LEGACY_MESSAGE))
+		return -1; /* the worker keeps to the limit: more is a lie */
+	for (size_t i = 0; i < req->n; i++)
+		if (!cdr_legacy_type(req->items[i].type) || convert_one(cfg, &req->items[i], ans) < 0)
+			return -1;
+	return 0;
+}
+
+static int put_u32(buf_t *b, uint32_t v) { return buf_append(b, &v, sizeof(v)); }
+static int put_u64(buf_t *b, uint64_t v) { return buf_append(b, &v, sizeof(v)); }
+
+static int put_str(buf_t *b, const char *s)
+{
+	size_t n = strlen(s);
+
+	return put_u32(b, (uint32_t)n) == 0 ? buf_append(b, s, n) : -1;
+}
+
+int conv_encode(const conv_set_t *ans, buf_t *out)
+{
+	int rc = put_u32(out, CONV_MAGIC);
+
+	if (rc == 0)
+		rc = put_u32(out, (uint32_t)ans->n);
+	for (size_t i = 0; rc == 0 && i < ans->n; i++) {
+		const conv_item_t *it = &ans->items[i];
+
+		rc = put_str(out, it->type);
+		if (rc == 0)
+			rc = put_str(out, it->reason);
+		if (rc == 0)
+			rc = put_u64(out, it->data.len);
+		if (rc == 0)
+			rc = buf_append(out, it->data.data ? it->data.data : "", it->data.len);
+	}
+	return rc;
+}
+
+typedef struct rd {
+	const char *p;
+	size_t left;
+} rd_t;
+
+static int take(rd_t *r, void *v, size_t n)
+{
+	if (r->left < n)
+		return -1;
+	memcpy(v, r->p, n);
+	r->p += n;
+	r->left -= n;
+	return 0;
+}
+
+/* A string of fewer than cap bytes, without NUL or controls. */
+static int take_str(rd_t *r, char *s, size_t cap)
+{
+	uint32_t n;
+
+	if (take(r, &n, sizeof(n)) < 0 || n >= cap || take(r, s, n) < 0)
+		return -1;
+	s[n] = '\0';
+	for (uint32_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -1;
+	return 0;
+}
+
+static int take_item(rd_t *r, size_t max_item, conv_set_t *ans)
+{
+	char type[8], reason[sizeof(ans->items[0].reason)];
+	uint64_t n;
+
+	if (take_str(r, type, sizeof(type)) < 0 || !cdr_legacy_type(type) ||
+	    take_str(r, reason, sizeof(reason)) < 0 || take(r, &n, sizeof(n)) < 0 ||
+	    n > r->left || n > max_item || (n == 0) != (reason[0] != '\0'))
+		return -1;
+	if (conv_add(ans, type, r->p, (size_t)n, max_item, reason) < 0)
+		return -1;
+	r->p += n;
+	r->left -= (size_t)n;
+	return 0;
+}
+
+int conv_decode(const char *p, size_t len, size_t max_item, conv_set_t *ans)
+{
+	rd_t r = { p, len };
+	uint32_t magic, count;
+
+	conv_set_init(ans);
+	ans->answered = true;
+	if (take(&r, &magic, sizeof(magic)) < 0 || magic != CONV_MAGIC ||
+	    take(&r, &count, sizeof(count)) < 0 || count > r.left / 16)
+		return -1;
+	for (uint32_t i = 0; i < count; i++)
+		if (take_item(&r, max_item, ans) < 0)
+			goto bad;
+	if (r.left == 0)
+		return 0;
+bad:
+	conv_set_free(ans);
+	ans->answered = true;
+	return -1;
+}
