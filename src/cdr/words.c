@@ -66,6 +66,8 @@ static const word_t reason_words[] = {
 	{ "legacy-jail-unavailable", "変換用の隔離環境を用意できないため、旧形式の文書を変換しませんでした" },
 	{ "legacy-conversion-failed", "旧形式の文書を変換できませんでした（壊れている、パスワード付き、または未対応の形式です）" },
 	{ "limit:legacy_time_max", "旧形式の文書の変換に時間がかかりすぎるため添付しませんでした" },
+	{ "limit:legacy_message_max", "一通のメールで変換できる旧形式の文書の数を超えたため添付しませんでした" },
+	{ "limit:legacy_concurrent_max", "変換が混み合っていて順番が回ってこなかったため、旧形式の文書を添付しませんでした" },
 	{ "ooxml-case-collision", "ファイルの構成が不正なため無害化できません" },
 	{ "ooxml-fields-too-deep", "ファイルの構成が不正なため無害化できません" },
 	{ "unsupported-type", "この種類のファイルは無害化できないため添付しませんでした" },

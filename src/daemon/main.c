@@ -31,6 +31,7 @@
 #include "common/log.h"
 #include "daemon/metrics.h"
 #include "daemon/sanitizer.h"
+#include "common/jail.h"
 #include "mail/mail.h"
 
 #define EXIT_OSERR 71
@@ -326,6 +327,8 @@ int main(int argc, char **argv)
 		      strerror(errno));
 	if (metrics_init() < 0)
 		fatal(EXIT_OSERR, "cannot map the counters");
+	if (jail_slots_init(&d.cfg) < 0)
+		fatal(EXIT_OSERR, "cannot make the legacy conversion slots: %s", strerror(errno));
 	if (startup_check(&d, err, sizeof(err)) < 0)
 		fatal(MUGAI_EXIT_CONFIG, "not ready: %s", err);
 	if (mail_init() < 0)

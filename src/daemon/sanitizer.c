@@ -9,6 +9,11 @@
  *   socket     call socket() during each job (likewise)
  *   spin:MS    busy-wait MS milliseconds before each job (fault tests)
  *
+ * Legacy attachments take a second job (mail/conv.h): the first result's
+ * conversion requests are run in LibreOffice's jail by this (session)
+ * process, in at most legacy_concurrent_max jails across mugaid
+ * (jail_slots_init), and the answers go to the worker as a second memfd.
+ *
  * SECURITY: the worker holds no descriptor but its socket and stderr, and
  * enters sandbox_enter_recv() before it reads any job. The parent reads at
  * most result_size_max of reply (the CLI's cap too), under the wall clock;
@@ -36,6 +41,7 @@
 #include "common/sandbox.h"
 #include "common/io.h"
 #include "daemon/smtp.h"
+#include "mail/conv.h"
 #include "mail/wire.h"
 
 #define JOB_MAGIC 0x424f4a4dU /* "MJOB" */
@@ -48,6 +54,7 @@ typedef struct job_hdr {
 	uint64_t len;
 	char id[MUGAI_ID_LEN + 8];
 	char sender[SMTP_PATH_MAX + 1]; /* MAIL FROM, for a notice whose header is unreadable */
+	uint64_t conv_len; /* second pass: the answer record's length (second fd), else 0 */
 } job_hdr_t;
 
 static long long now_ms(void)
@@ -61,9 +68,9 @@ static long long now_ms(void)
 
 /* ---- worker side ---- */
 
-static int recv_job(int sock, job_hdr_t *h, int *fd)
+static int recv_job(int sock, job_hdr_t *h, int fd[2])
 {
-	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
+	union { struct cmsghdr c; char b[CMSG_SPACE(2 * sizeof(int))]; } u;
 	struct iovec iov = { h, sizeof(*h) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
 			    .msg_controllen = sizeof(u.b) };
@@ -75,9 +82,10 @@ static int recv_job(int sock, job_hdr_t *h, int *fd)
 	while (n < 0 && errno == EINTR);
 	c = n == (ssize_t)sizeof(*h) ? CMSG_FIRSTHDR(&m) : NULL;
 	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int)) || h->magic != JOB_MAGIC)
+	    c->cmsg_len != CMSG_LEN((h->conv_len ? 2 : 1) * sizeof(int)) || h->magic != JOB_MAGIC)
 		return -1;
-	memcpy(fd, CMSG_DATA(c), sizeof(int));
+	fd[1] = -1;
+	memcpy(fd, CMSG_DATA(c), (h->conv_len ? 2 : 1) * sizeof(int));
 	h->id[sizeof(h->id) - 1] = '\0';
 	h->sender[sizeof(h->sender) - 1] = '\0';
 	return 0;
@@ -99,29 +107,62 @@ static void test_hook(const char *hook)
 	}
 }
 
-/* One job: map the sealed memfd, sanitize, send [u64 len][record]. */
-static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, int fd)
+/* Map len bytes of fd read-only ("" when empty); NULL on failure. */
+static const char *map_in(int fd, uint64_t len)
 {
 	struct stat st;
-	const char *in = "";
+	void *p;
+
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < len || len > SIZE_MAX)
+		return NULL;
+	if (!len)
+		return "";
+	p = mmap(NULL, (size_t)len, PROT_READ, MAP_PRIVATE, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The conversions of this pass (mail/conv.h): the answers decoded from
+ * the second descriptor, or an empty set for the requests. */
+static int conv_in(const cfg_t *cfg, const job_hdr_t *h, int fd, conv_set_t *cv)
+{
+	const char *p;
+	int rc;
+
+	conv_set_init(cv);
+	if (!h->conv_len)
+		return 0;
+	p = map_in(fd, h->conv_len);
+	if (!p)
+		return -1;
+	rc = conv_decode(p, (size_t)h->conv_len, (size_t)lim(&cfg->lim, LIM_LEGACY_OUTPUT), cv);
+	munmap((void *)p, (size_t)h->conv_len);
+	return rc;
+}
+
+/* One job: map the sealed memfd, sanitize, send [u64 len][record]. */
+static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, const int fd[2])
+{
+	const char *in = map_in(fd[0], h->len);
+	conv_set_t cv;
 	buf_t out;
 	uint64_t n;
 	int rc = -1;
 
 	buf_init(&out, SIZE_MAX / 2);
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < h->len)
+	if (conv_in(cfg, h, fd[1], &cv) < 0 || !in)
 		goto out;
-	if (h->len && (in = mmap(NULL, h->len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
-		goto out;
-	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false }, in, (size_t)h->len,
-			       &out);
-	if (h->len)
-		munmap((void *)in, h->len);
+	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false, &cv }, in,
+			       (size_t)h->len, &out);
 	n = out.len;
 	if (rc == 0)
 		rc = io_write_all(sock, &n, sizeof(n)) == 0 ? io_write_all(sock, out.data, out.len) : -1;
 out:
-	close(fd);
+	if (in && h->len)
+		munmap((void *)in, h->len);
+	conv_set_free(&cv);
+	close(fd[0]);
+	if (fd[1] >= 0)
+		close(fd[1]);
 	buf_free(&out);
 	return rc;
 }
@@ -131,7 +172,7 @@ static void __attribute__((noreturn)) worker_main(const cfg_t *cfg, int sock, pi
 	const char *hook = getenv("MUGAID_TEST_WORKER");
 	int null = open("/dev/null", O_RDWR);
 	job_hdr_t h;
-	int fd;
+	int fd[2];
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || null < 0)
 		_exit(1);
@@ -145,7 +186,7 @@ static void __attribute__((noreturn)) worker_main(const cfg_t *cfg, int sock, pi
 	}
 	if (io_write_all(sock, "R", 1) < 0)
 		_exit(1);
-	while (recv_job(sock, &h, &fd) == 0) {
+	while (recv_job(sock, &h, fd) == 0) {
 		test_hook(hook);
 		if (run_job(cfg, sock, &h, fd) < 0)
 			_exit(1);
@@ -252,13 +293,22 @@ int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox)
 	return -1;
 }
 
-static int send_job(sanitizer_t *w, const char *id, const char *sender, int memfd, size_t len)
+/* The descriptors of one job: the message, and (second pass) the answers. */
+typedef struct job_fds {
+	int memfd;
+	size_t len;
+	int conv_fd;     /* -1 in the first pass */
+	size_t conv_len;
+} job_fds_t;
+
+static int send_job(sanitizer_t *w, const char *id, const char *sender, const job_fds_t *f)
 {
-	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
-	job_hdr_t h = { .magic = JOB_MAGIC, .len = len };
+	union { struct cmsghdr c; char b[CMSG_SPACE(2 * sizeof(int))]; } u;
+	job_hdr_t h = { .magic = JOB_MAGIC, .len = f->len, .conv_len = f->conv_len };
+	int fds[2] = { f->memfd, f->conv_fd }, nfd = f->conv_len ? 2 : 1;
 	struct iovec iov = { &h, sizeof(h) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-			    .msg_controllen = sizeof(u.b) };
+			    .msg_controllen = CMSG_SPACE(nfd * sizeof(int)) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	ssize_t n;
 
@@ -267,8 +317,8 @@ static int send_job(sanitizer_t *w, const char *id, const char *sender, int memf
 	memset(u.b, 0, sizeof(u.b));
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &memfd, sizeof(int));
+	c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
 	do
 		n = sendmsg(w->sock, &m, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -279,7 +329,7 @@ static int send_job(sanitizer_t *w, const char *id, const char *sender, int memf
  * *cpu0: the worker's CPU ms before the job; its CPU limit is raised to
  * cpu_time_max from there (per job, not summed over the worker's life). */
 static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, const char *sender,
-		    int memfd, size_t len, long long *cpu0)
+		    const job_fds_t *f, long long *cpu0)
 {
 	bool nosb;
 
@@ -296,7 +346,7 @@ static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, const char
 			sanitizer_stop(w);
 			return -1;
 		}
-		if (send_job(w, id, sender, memfd, len) == 0)
+		if (send_job(w, id, sender, f) == 0)
 			return 0;
 		sanitizer_stop(w); /* died while idle (e.g. killed): start a fresh one */
 	}
@@ -322,14 +372,14 @@ static sanitizer_status_t collect(sanitizer_t *w, const cfg_t *cfg, buf_t *resul
 	return r == 0 ? SAN_OK : r == -2 ? SAN_TIMEOUT : SAN_CRASHED;
 }
 
-sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
-				 const char *sender, int memfd, size_t len, buf_t *result, int *sig)
+static sanitizer_status_t one_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				  const char *sender, const job_fds_t *f, buf_t *result, int *sig)
 {
 	sanitizer_status_t st;
 	long long cpu0 = 0, cpu1;
 
 	*sig = 0;
-	if (dispatch(w, cfg, id, sender, memfd, len, &cpu0) < 0)
+	if (dispatch(w, cfg, id, sender, f, &cpu0) < 0)
 		return SAN_UNAVAILABLE;
 	st = collect(w, cfg, result);
 	cpu1 = sandbox_cpu_ms(w->pid);
@@ -350,6 +400,66 @@ sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *i
 	if (++w->jobs >= cfg_int(cfg, CFG_WORKER_MAX_USE))
 		sanitizer_stop(w);
 	return SAN_OK;
+}
+
+/* The answers as a memfd for the worker; -1 on failure. */
+static int answers_fd(const conv_set_t *ans, size_t *len)
+{
+	buf_t rec;
+	int fd = -1;
+
+	buf_init(&rec, SIZE_MAX / 4);
+	if (conv_encode(ans, &rec) == 0)
+		fd = memfd_create("mugaid-conv", MFD_CLOEXEC);
+	if (fd >= 0 && (io_write_all(fd, rec.data, rec.len) < 0 || lseek(fd, 0, SEEK_SET) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	*len = rec.len;
+	buf_free(&rec);
+	return fd;
+}
+
+/* Legacy attachments (mail/conv.h): when the first pass asks for
+ * conversions, run them in LibreOffice's jail from this process (the
+ * worker's seccomp filter cannot start bwrap) and send the message again
+ * with the answers; that result replaces the first. A result that cannot
+ * be decoded is left for the caller to judge. */
+static sanitizer_status_t legacy_pass(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				      const char *sender, job_fds_t *f, buf_t *result, int *sig)
+{
+	mail_result_t first;
+	conv_set_t ans;
+	sanitizer_status_t st = SAN_CRASHED;
+	int rc;
+
+	mail_result_init(&first);
+	if (mail_wire_decode(result->data, result->len, &first) < 0 || first.conv.n == 0) {
+		mail_result_free(&first);
+		return SAN_OK;
+	}
+	log_info("id=%s converting %zu legacy attachment(s) in the jail", id, first.conv.n);
+	rc = conv_run(cfg, &first.conv, &ans);
+	mail_result_free(&first);
+	if (rc == 0)
+		f->conv_fd = answers_fd(&ans, &f->conv_len);
+	conv_set_free(&ans);
+	if (rc == 0 && f->conv_fd >= 0) {
+		buf_reset(result);
+		st = one_job(w, cfg, id, sender, f, result, sig);
+	}
+	if (f->conv_fd >= 0)
+		close(f->conv_fd);
+	return st;
+}
+
+sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				 const char *sender, int memfd, size_t len, buf_t *result, int *sig)
+{
+	job_fds_t f = { memfd, len, -1, 0 };
+	sanitizer_status_t st = one_job(w, cfg, id, sender, &f, result, sig);
+
+	return st == SAN_OK ? legacy_pass(w, cfg, id, sender, &f, result, sig) : st;
 }
 
 const char *sanitizer_status_name(sanitizer_status_t s)

@@ -7,7 +7,7 @@
  *
  * Protocol (both directions on one AF_UNIX SOCK_STREAM socketpair):
  *   worker → parent, once:  'R' ready (sandbox in force) | 'N' no sandbox
- *   parent → worker, job:   sanitizer_job_hdr_t + SCM_RIGHTS(memfd)
+ *   parent → worker, job:   sanitizer_job_hdr_t + SCM_RIGHTS(memfd[, answers memfd])
  *   worker → parent, job:   u64 length + result record
  *
  * SECURITY: the worker runs under sandbox_enter_recv() (seccomp default
@@ -45,8 +45,10 @@ void sanitizer_init(sanitizer_t *w);
  * it could not be started or could not install the sandbox (*no_sandbox). */
 int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox) MUGAI_WUR;
 /* Run one job: memfd holds len bytes (sealed); sender is the envelope
- * sender (MAIL FROM, may be "" or NULL). *sig gets the signal that killed a
- * crashed worker (0 when none). */
+ * sender (MAIL FROM, may be "" or NULL). Legacy attachments the first
+ * pass asks to convert are converted in the jail here and a second pass
+ * runs with the answers (mail/conv.h); result is the last pass's. *sig
+ * gets the signal that killed a crashed worker (0 when none). */
 sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
 				 const char *sender, int memfd, size_t len, buf_t *result, int *sig);
 void sanitizer_stop(sanitizer_t *w);

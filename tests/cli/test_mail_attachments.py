@@ -75,14 +75,14 @@ def test_blocked_files_are_listed_with_their_reason():
     enc = enc[:6] + bytes([enc[6] | 1]) + enc[7:]      # set the encrypted flag
     r = sanitize(with_files(("tool.exe", "application/octet-stream", exe),
                             ("macro.doc", "application/msword", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)),
-                 config=SANITIZE)
+                 config=SANITIZE + "legacy_policy = block\n")  # conversion: test_mail_legacy.py
     assert attachments(r) == []
     reasons = {i["filename"]: i["reason"] for i in r.report["removed"]}
     assert reasons == {"tool.exe": "executable", "macro.doc": "blocked"}
     blocked = [i for i in r.report["removed"] if i["reason"] == "blocked"][0]
     assert blocked["detail"]
     assert f"「macro.doc」 (application/msword, 512 バイト) — 無害化できないファイル: 「{blocked['detail']}」" in r.notice
-    assert blocked["detail"] == ("旧形式の文書は、この経路ではまだ画像に変換できないため添付しませんでした"
+    assert blocked["detail"] == ("設定により、この種類のファイルは添付しないことになっています"
                                  "（「legacy Office (OLE2)」）")
 
 
