@@ -58,6 +58,10 @@ int cdr_text(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *
 int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res) MUGAI_WUR;
 /* legacy.c: OLE2 Office and RTF: blocked, with res->convert when
  * legacy_policy = convert (the caller converts it in the jail). */
+/* legacy.c: an OOXML (odf false) or ODF verdict blocked for its structure
+ * becomes a conversion request as cdr_legacy's (legacy_policy = convert,
+ * not in an archive); any other verdict is left as it is. */
+int cdr_legacy_route(cdr_job_t *job, bool odf, cdr_result_t *res) MUGAI_WUR;
 int cdr_legacy(cdr_job_t *job, cdr_kind_t k, const unsigned char *in, size_t len,
 	       cdr_result_t *res) MUGAI_WUR;
 

@@ -12,6 +12,12 @@
  * (common/jail.h) and sends the PDF back into a sandboxed worker, which
  * calls cdr_sanitize_converted(): a normal flatten of that hostile PDF.
  *
+ * OOXML and ODF documents that CDR blocks for their structure (an unknown
+ * main part such as Visio, an ODF drawing, fields nested too deep) are
+ * routed the same way by cdr_legacy_route(), called from zip.c: LibreOffice
+ * may open what CDR's allowlist cannot rebuild, and the result is pixels.
+ * Encrypted, broken, over-limit or policy-blocked files stay blocked.
+ *
  * Specs: MS-CFB (the directory names are UTF-16LE: "WordDocument",
  * "Workbook"/"Book", "PowerPoint Document", "EncryptedPackage").
  *
@@ -38,7 +44,8 @@ static const struct {
 #undef U
 };
 
-static const char *const legacy_types[] = { "doc", "xls", "ppt", "rtf", "ole2" };
+static const char *const legacy_types[] = { "doc", "xls", "ppt", "rtf", "ole2", "docx", "xlsx",
+					     "pptx", "odt", "ods", "odp", "ooxml", "odf" };
 
 const char *cdr_legacy_type(const char *s)
 {
@@ -53,6 +60,10 @@ const char *cdr_legacy_label(const char *type)
 	static const struct { const char *type, *label; } labels[] = {
 		{ "doc", "legacy Word (.doc)" }, { "xls", "legacy Excel (.xls)" },
 		{ "ppt", "legacy PowerPoint (.ppt)" }, { "rtf", "RTF" },
+		{ "docx", "Word (.docx)" }, { "xlsx", "Excel (.xlsx)" },
+		{ "pptx", "PowerPoint (.pptx)" }, { "odt", "ODF text (.odt)" },
+		{ "ods", "ODF spreadsheet (.ods)" }, { "odp", "ODF presentation (.odp)" },
+		{ "ooxml", "Office (OOXML)" }, { "odf", "OpenDocument (ODF)" },
 	};
 
 	for (size_t i = 0; type && i < MUGAI_ARRAY_LEN(labels); i++)
@@ -85,6 +96,40 @@ int cdr_legacy(cdr_job_t *job, cdr_kind_t k, const unsigned char *in, size_t len
 	/* Callers that convert (mugai file sanitize) replace this reason;
 	 * the others (the mail path, for now) block with it. */
 	return cdr_block(res, "legacy-not-converted: %s", cdr_legacy_label(t));
+}
+
+/* Blocks of OOXML/ODF for a structure CDR has no allowlist for (an
+ * ordinary document of a kind it does not rebuild), as reason prefixes.
+ * Not: encrypted, a broken zip, a limit, a policy, and not the signs of an
+ * attack on parsers (a DTD, XML that does not parse, two [Content_Types]
+ * differing in case): those stay blocked. */
+static const char *const structure_reasons[] = {
+	"unsupported-type: OOXML", "ODF: document type not supported", "ooxml-fields-too-deep:",
+};
+
+static bool structure_block(const char *reason)
+{
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(structure_reasons); i++)
+		if (strncmp(reason, structure_reasons[i], strlen(structure_reasons[i])) == 0)
+			return true;
+	return false;
+}
+
+int cdr_legacy_route(cdr_job_t *job, bool odf, cdr_result_t *res)
+{
+	const char *t = cdr_legacy_type(res->type);
+	char why[sizeof(res->reason)];
+
+	if (res->verdict != CDR_BLOCKED || !structure_block(res->reason) || job->depth > 0 ||
+	    !cfg_is(job->cfg, CFG_LEGACY_POLICY, "convert"))
+		return 0;
+	if (!t || strcmp(t, "ole2") == 0 || strcmp(t, "doc") == 0 || strcmp(t, "xls") == 0 ||
+	    strcmp(t, "ppt") == 0 || strcmp(t, "rtf") == 0)
+		t = odf ? "odf" : "ooxml"; /* docm, xltx, odg, ...: LibreOffice detects it */
+	memcpy(why, res->reason, sizeof(why));
+	res->type = t;
+	res->convert = true;
+	return cdr_block(res, "legacy-not-converted: %s: %.200s", cdr_legacy_label(t), why);
 }
 
 int cdr_sanitize_converted(const cfg_t *cfg, const char *name, const char *orig_type,

@@ -346,11 +346,12 @@ int cdr_odf(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 	const char *mime = NULL, *type = detect(m, &mime);
 	int rc = 0;
 
+	if (type)
+		res->type = type;
+	if (encrypted(z)) /* before the type: other types are converted (legacy.c) */
+		return cdr_block(res, "encrypted");
 	if (!type)
 		return cdr_block(res, "ODF: document type not supported");
-	res->type = type;
-	if (encrypted(z))
-		return cdr_block(res, "encrypted");
 	for (size_t i = 0; i < z->n && rc == 0; i++)
 		rc = classify(&o, &z->e[i]);
 	for (size_t i = 0; i < z->n && rc == 0 && res->verdict == CDR_SANITIZED; i++)

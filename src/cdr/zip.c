@@ -539,9 +539,11 @@ int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 	if (cdr_zip_find(&z, "[Content_Types].xml")) {
 		rc = cfg_is(job->cfg, CFG_OFFICE_POLICY, "remove")
 			? cdr_block(res, "policy:office_policy") : cdr_ooxml(job, &z, res);
+		rc = rc == 0 ? cdr_legacy_route(job, false, res) : rc;
 	} else if (is_odf(&z)) {
 		rc = cfg_is(job->cfg, CFG_ODF_POLICY, "remove")
 			? cdr_block(res, "policy:odf_policy") : cdr_odf(job, &z, res);
+		rc = rc == 0 ? cdr_legacy_route(job, true, res) : rc;
 	} else {
 		rc = plain_zip(job, &z, res);
 	}

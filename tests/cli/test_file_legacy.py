@@ -283,6 +283,27 @@ End Sub
 </script:module>"""
 
 
+MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+            'manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path'
+            '="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
+            + "".join('<manifest:file-entry manifest:full-path="%s" '
+                      'manifest:media-type="text/xml"/>' % p
+                      for p in ("content.xml", "Basic/script-lc.xml",
+                                "Basic/Standard/script-lb.xml", "Basic/Standard/Module1.xml"))
+            + '</manifest:manifest>')
+SCRIPT_LC = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+             '<library:libraries xmlns:library="http://openoffice.org/2000/library" '
+             'xmlns:xlink="http://www.w3.org/1999/xlink"><library:library library:name='
+             '"Standard" xlink:href="./Standard/script-lb.xml/" xlink:type="simple" '
+             'library:link="false"/></library:libraries>')
+SCRIPT_LB = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+             '<library:library xmlns:library="http://openoffice.org/2000/library" '
+             'library:name="Standard" library:readonly="false" '
+             'library:passwordprotected="false"><library:element library:name="Module1"/>'
+             '</library:library>')
+
+
 @needs_jail
 def test_auto_open_macro_never_runs(docs):
     """An on-load Basic macro that would write a marker file and add text:
@@ -293,28 +314,120 @@ def test_auto_open_macro_never_runs(docs):
     with zipfile.ZipFile(b, "w") as z:
         z.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.text")
         z.writestr("content.xml", MACRO_CONTENT)
-        z.writestr("META-INF/manifest.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
-                   '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
-                   'manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path'
-                   '="/" manifest:media-type="application/vnd.oasis.opendocument.text"/>'
-                   + "".join('<manifest:file-entry manifest:full-path="%s" '
-                             'manifest:media-type="text/xml"/>' % p
-                             for p in ("content.xml", "Basic/script-lc.xml",
-                                       "Basic/Standard/script-lb.xml",
-                                       "Basic/Standard/Module1.xml"))
-                   + '</manifest:manifest>')
-        z.writestr("Basic/script-lc.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
-                   '<library:libraries xmlns:library="http://openoffice.org/2000/library" '
-                   'xmlns:xlink="http://www.w3.org/1999/xlink"><library:library library:name='
-                   '"Standard" xlink:href="./Standard/script-lb.xml/" xlink:type="simple" '
-                   'library:link="false"/></library:libraries>')
-        z.writestr("Basic/Standard/script-lb.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
-                   '<library:library xmlns:library="http://openoffice.org/2000/library" '
-                   'library:name="Standard" library:readonly="false" '
-                   'library:passwordprotected="false"><library:element library:name="Module1"/>'
-                   '</library:library>')
+        z.writestr("META-INF/manifest.xml", MANIFEST)
+        z.writestr("Basic/script-lc.xml", SCRIPT_LC)
+        z.writestr("Basic/Standard/script-lb.xml", SCRIPT_LB)
         z.writestr("Basic/Standard/Module1.xml", MACRO_MODULE % marker)
     text, _ = intermediate(open(b, "rb").read(), "odt")
     assert "本文 original" in text
     assert "MACRORAN" not in text
     assert not os.path.exists(marker)
+
+
+def fodg(text):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<office:document %s office:mimetype='
+            '"application/vnd.oasis.opendocument.graphics"><office:body><office:drawing>'
+            '<draw:page draw:name="p1"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="15cm" '
+            'svg:height="3cm"><draw:text-box><text:p>%s</text:p></draw:text-box></draw:frame>'
+            '</draw:page></office:drawing></office:body></office:document>' % (NS, text))
+
+
+@pytest.fixture(scope="module")
+def odg(docs):
+    d = docs[0]
+    open(os.path.join(d, "plan.fodg"), "w").write(fodg("案内図 市役所本庁舎"))
+    bare_convert(d, os.path.join(d, "plan.fodg"), "odg", d)
+    return open(os.path.join(d, "plan.odg"), "rb").read()
+
+
+def test_odf_drawing_is_blocked_by_cdr_for_its_structure(odg):
+    """What CDR alone says of an ODF drawing: not rebuilt (no allowlist for it)."""
+    rep, out = run(odg, "案内図.odg", config="legacy_policy = block\n")
+    assert out is None and rep["verdict"] == "blocked"
+    assert rep["reason"] == "ODF: document type not supported"
+
+
+@needs_jail
+def test_odf_drawing_cdr_cannot_rebuild_is_converted(odg):
+    rep, pdf = run(odg, "案内図.odg")
+    assert rep["verdict"] == "sanitized" and rep["type"] == "odf", rep
+    assert rep["out_type"] == "pdf" and rep["pages"] == 1
+    assert rep["actions"] == ["pdf-flattened: 1 pages at 150 dpi", "legacy-converted: 案内図.odg"]
+    mid_text, _ = intermediate(odg, "")
+    assert "案内図 市役所本庁舎" in mid_text.replace("\n", " "), mid_text
+    txt, fonts, images = pdf_tools(pdf)
+    assert txt.strip("\f\n ") == "" and fonts.splitlines()[2:] == []
+    assert len(images.splitlines()[2:]) == 1
+    assert "/Font" not in assert_pdf_clean(pdf)
+
+
+def test_encrypted_odf_drawing_stays_blocked(odg):
+    """Encrypted is not a structure reason: never sent to LibreOffice."""
+    import io
+    src, b = zipfile.ZipFile(io.BytesIO(odg)), io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        for n in src.namelist():
+            data = src.read(n)
+            if n == "META-INF/manifest.xml":
+                data = data.replace(b"</manifest:file-entry>", b"<manifest:encryption-data/>"
+                                    b"</manifest:file-entry>", 1)
+                data = data.replace(b'manifest:media-type="text/xml"/>', b'manifest:media-type='
+                                    b'"text/xml"><manifest:encryption-data/></manifest:file-entry>', 1)
+            z.writestr(zipfile.ZipInfo(n), data)
+    assert b"encryption-data" in zipfile.ZipFile(b).read("META-INF/manifest.xml")
+    rep, out = run(b.getvalue(), "案内図.odg")
+    assert out is None and rep["verdict"] == "blocked" and rep["reason"] == "encrypted", rep
+
+
+DRAW_MACRO_CONTENT = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content %s
+ xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0">
+<office:scripts><office:event-listeners><script:event-listener script:language="ooo:script"
+ script:event-name="dom:load" xlink:type="simple"
+ xlink:href="vnd.sun.star.script:Standard.Module1.Main?language=Basic&amp;location=document"/>
+</office:event-listeners></office:scripts>
+<office:body><office:drawing><draw:page draw:name="p1"><draw:frame svg:x="2cm" svg:y="2cm"
+ svg:width="15cm" svg:height="3cm"><draw:text-box><text:p>配置図 original</text:p></draw:text-box>
+</draw:frame></draw:page></office:drawing></office:body></office:document-content>"""
+DRAW_MACRO_MODULE = """<?xml version="1.0" encoding="UTF-8"?>
+<script:module xmlns:script="http://openoffice.org/2000/script" script:name="Module1"
+ script:language="StarBasic">Sub Main
+  Open &quot;%s&quot; For Output As #1
+  Print #1, &quot;macro ran&quot;
+  Close #1
+  ThisComponent.DrawPages(0).getByIndex(0).setString(&quot;MACRORAN&quot;)
+End Sub
+</script:module>"""
+
+
+@needs_jail
+def test_auto_open_macro_in_a_converted_drawing_never_runs(docs):
+    """An ODF drawing (CDR cannot rebuild it: it goes to LibreOffice) whose
+    document-open event is bound to a Basic macro that writes a marker file
+    and replaces the drawing's text (which would show inside the jail, where
+    the host file cannot). It is converted; neither happens."""
+    d = docs[0]
+    marker = os.path.join(d, "DRAW_MARKER")
+    mime = "application/vnd.oasis.opendocument.graphics"
+    b = os.path.join(d, "macro.odg")
+    with zipfile.ZipFile(b, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype"), mime)
+        z.writestr("content.xml", DRAW_MACRO_CONTENT % NS.replace(' office:version="1.2"', ""))
+        z.writestr("META-INF/manifest.xml", MANIFEST.replace(
+            "application/vnd.oasis.opendocument.text", mime))
+        z.writestr("Basic/script-lc.xml", SCRIPT_LC)
+        z.writestr("Basic/Standard/script-lb.xml", SCRIPT_LB)
+        z.writestr("Basic/Standard/Module1.xml", DRAW_MACRO_MODULE % marker)
+    data = open(b, "rb").read()
+    # The macro really is bound: the open event names it, the library holds it.
+    z = zipfile.ZipFile(b)
+    assert ('script:event-name="dom:load"' in z.read("content.xml").decode()
+            and "Standard.Module1.Main?language=Basic&amp;location=document"
+            in z.read("content.xml").decode())
+    assert 'library:element library:name="Module1"' in z.read("Basic/Standard/script-lb.xml").decode()
+    assert "Sub Main" in z.read("Basic/Standard/Module1.xml").decode()
+    rep, pdf = run(data, "配置図.odg")
+    assert rep["verdict"] == "sanitized" and rep["actions"][-1] == "legacy-converted: 配置図.odg"
+    text, _ = intermediate(data, "")
+    assert "配置図 original" in text and "MACRORAN" not in text
+    assert not os.path.exists(marker)  # (the host is out of the jail's reach anyway)

@@ -719,8 +719,8 @@ def test_every_corpus_output_is_within_the_allowlists():
         data = open(path, "rb").read()
         rc, rep, out = sanitize(data, os.path.basename(path))
         assert rc == 0 and rep, path
-        if rep["verdict"] != "sanitized" or not out:
-            continue
+        if rep["verdict"] != "sanitized" or not out or rep["out_type"] == "pdf":
+            continue  # pdf: converted in the jail and flattened (test_file_legacy.py)
         z = zipfile.ZipFile(io.BytesIO(out))
         if "[Content_Types].xml" in z.namelist():
             assert_ooxml_allowlisted(out)
