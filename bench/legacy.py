@@ -2,6 +2,9 @@
 """legacy.py BUILD [DOCS] [PAGES] — legacy conversion throughput, same run:
 
   bare     LibreOffice --convert-to pdf outside the jail (fresh profile each time)
+  batch    the same, all documents in one LibreOffice start: bare - batch is
+           what LibreOffice's start costs each document, the most a pool of
+           converters kept running (issue #13 item 5) could save
   jail     the same conversion in the bubblewrap jail (build/tests/test_jail convert)
   flatten  mugai file sanitize on the jail's PDFs (flatten alone)
   full     mugai file sanitize on the .doc (worker + jail + worker flatten)
@@ -30,9 +33,10 @@ if not (os.access(SOFFICE, os.X_OK) and os.access("/usr/bin/bwrap", os.X_OK)):
 
 
 def soffice(d, src, filt, outdir):
+    srcs = src if isinstance(src, list) else [src]
     subprocess.run(["nice", SOFFICE, "--headless", "--norestore",
                     "-env:UserInstallation=file://" + tempfile.mkdtemp(dir=d),
-                    "--convert-to", filt, "--outdir", outdir, src],
+                    "--convert-to", filt, "--outdir", outdir] + srcs,
                    capture_output=True, check=True, timeout=300)
 
 
@@ -87,6 +91,10 @@ def main():
         rows = []
         t, _ = timed(bare, docs)
         rows.append(("LibreOffice bare (no jail)", t))
+        t_bare = t
+        t, _ = timed(lambda _: soffice(d, docs, "pdf", os.path.join(d, "batch")) or 0, [0])
+        rows.append(("bare, all in one start", t))
+        t_batch = t
         t, _ = timed(jail, docs)
         rows.append(("LibreOffice in the jail", t))
         t, pages = timed(sanitize, [p + ".mid.pdf" for p in docs])
@@ -98,6 +106,8 @@ def main():
         print("%-30s %10s %10s %12s" % ("", "docs/s", "pages/s", "s/doc"))
         for name, t in rows:
             print("%-30s %10.2f %10.2f %12.2f" % (name, ndocs / t, pages / t, t / ndocs))
+        print("LibreOffice start, per document: %.2f s (bare minus one start)" %
+              ((t_bare - t_batch) / ndocs))
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -1,7 +1,7 @@
 /*
  * test_jail.c — the LibreOffice jail (common/jail.c): refusal when it
- * cannot be built, the wall clock, the output cap, and what a process
- * inside it can see and reach.
+ * cannot be built, the wall clock, the output cap, what a process inside
+ * it can see and reach, and the concurrency slots (legacy_concurrent_max).
  *
  * Also a tool for the CLI tests and the benchmark (never installed):
  *   test_jail convert IN OUT.pdf   write the jail's intermediate PDF
@@ -12,7 +12,10 @@
  */
 #include "testutil.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 
 #include "common/config.h"
 #include <stdlib.h>
@@ -232,6 +235,62 @@ static int tool_probe(const char *port, const char *secret)
 	return 0;
 }
 
+/* legacy_concurrent_max (mugaid): with one slot, a second conversion waits
+ * and, after legacy_time_max without a slot, is refused JAIL_BUSY; a holder
+ * killed with SIGKILL frees its slot at once. A stub "bwrap" that only
+ * sleeps holds the slot (no namespaces needed). */
+static void test_slots(void **st)
+{
+	char dir[] = "/tmp/test_jail.XXXXXX", path[64], started[64], why[256], script[256];
+	cfg_t hold, wait;
+	buf_t out;
+	pid_t pid;
+	FILE *f;
+	int ws;
+	struct timespec t0, t1;
+
+	(void)st;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/bwrap", dir);
+	snprintf(started, sizeof(started), "%s/started", dir);
+	snprintf(script, sizeof(script), "#!/bin/sh\n: > %s\nexec sleep 30\n", started);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(script, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, 0700), 0);
+	cfg_with(&hold, "legacy_bwrap", path);
+	assert_int_equal(cfg_set(&hold, "legacy_concurrent_max", "1", why, sizeof(why)), 0);
+	cfg_with(&wait, "legacy_time_max", "1");
+	assert_int_equal(jail_slots_init(&hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		(void)jail_convert(&hold, "x", 1, "doc", &out, why, sizeof(why));
+		_exit(0);
+	}
+	for (int i = 0; i < 200 && access(started, F_OK) < 0; i++)
+		usleep(50000);
+	assert_int_equal(access(started, F_OK), 0); /* the holder's jail runs */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(jail_convert(&wait, "x", 1, "doc", &out, why, sizeof(why)), JAIL_BUSY);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec >= 0 && (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 900);
+	buf_free(&out);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	cfg_free(&wait);
+	cfg_with(&wait, "legacy_bwrap", "/bin/false"); /* a slot now: it runs (and fails) */
+	assert_int_equal(jail_convert(&wait, "x", 1, "doc", &out, why, sizeof(why)), JAIL_FAILED);
+	buf_free(&out);
+	cfg_free(&wait);
+	cfg_free(&hold);
+	unlink(started);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +300,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_unclean_exit_is_failure),
 		cmocka_unit_test(test_output_cap),
 		cmocka_unit_test(test_inside_the_jail),
+		cmocka_unit_test(test_slots), /* last: it leaves one slot counted */
 	};
 
 	if (argc == 4 && strcmp(argv[1], "convert") == 0)
