@@ -86,7 +86,7 @@
 	  "largest file the jailed LibreOffice may write (RLIMIT_FSIZE), so the largest intermediate PDF") \
 	X(LEGACY_CONCURRENT, "legacy_concurrent_max", 0, 0, 256, "conversions", \
 	  "conversions running at once in mugaid; 0: one per CPU core (the CLI converts one file at a time); one that waits legacy_time_max for a slot is blocked") \
-	X(LEGACY_MESSAGE, "legacy_message_max", 20, 1, 1000, "conversions", \
+	X(LEGACY_MESSAGE, "legacy_message_max", 8, 1, 1000, "conversions", \
 	  "legacy attachments converted for one message (each may take legacy_time_max); the rest are blocked") \
 	/* --- store --- */ \
 	X(REPORT_SIZE, "report_size_max", 16 * MiB, 1 * KiB, 1 * GiB, "bytes", \

@@ -420,6 +420,18 @@ static int answers_fd(const conv_set_t *ans, size_t *len)
 	return fd;
 }
 
+/* A decodable result that still asks for conversions. */
+static bool asks_again(const buf_t *result)
+{
+	mail_result_t r;
+	bool again;
+
+	mail_result_init(&r);
+	again = mail_wire_decode(result->data, result->len, &r) == 0 && r.conv.n > 0;
+	mail_result_free(&r);
+	return again;
+}
+
 /* Legacy attachments (mail/conv.h): when the first pass asks for
  * conversions, run them in LibreOffice's jail from this process (the
  * worker's seccomp filter cannot start bwrap) and send the message again
@@ -448,6 +460,8 @@ static sanitizer_status_t legacy_pass(sanitizer_t *w, const cfg_t *cfg, const ch
 		buf_reset(result);
 		st = one_job(w, cfg, id, sender, f, result, sig);
 	}
+	if (st == SAN_OK && asks_again(result))
+		st = SAN_CRASHED; /* the second pass must not ask: a lying worker */
 	if (f->conv_fd >= 0)
 		close(f->conv_fd);
 	return st;
