@@ -137,12 +137,25 @@ static int report_blocked(mail_ctx_t *c, const cdr_result_t *r, const char *name
 	return rc;
 }
 
-/* Replace r's verdict by a block with this reason. */
-static void block(cdr_result_t *r, const char *reason)
+/* Replace r's verdict by a block with this reason; a legacy limit
+ * ("limit:legacy_time_max: …") is also named in the report's limits_hit. */
+static void block(mail_ctx_t *c, cdr_result_t *r, const char *reason)
 {
+	char name[64];
+	size_t n;
+
 	r->verdict = CDR_BLOCKED;
 	r->convert = false;
 	snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	if (strncmp(reason, "limit:legacy_", 13) != 0)
+		return;
+	n = strcspn(reason + 6, ":");
+	if (n < sizeof(name)) {
+		memcpy(name, reason + 6, n);
+		name[n] = '\0';
+		if (limit_find(name) >= 0)
+			report_limit(c->rep, name);
+	}
 }
 
 /* A legacy document CDR asked to convert (conv.h). First pass: a request
@@ -157,7 +170,7 @@ static int attach_convert(mail_ctx_t *c, const char *name, const GByteArray *ba,
 
 	if (k >= (size_t)lim(c->lim, LIM_LEGACY_MESSAGE)) {
 		snprintf(why, sizeof(why), "limit:legacy_message_max: %s", cdr_legacy_label(r->type));
-		block(r, why);
+		block(c, r, why);
 		return 0;
 	}
 	if (!c->conv->answered)
@@ -165,11 +178,11 @@ static int attach_convert(mail_ctx_t *c, const char *name, const GByteArray *ba,
 				(size_t)lim(c->lim, LIM_FILE_SIZE), NULL);
 	a = k < c->conv->n ? &c->conv->items[k] : NULL;
 	if (!a || strcmp(a->type, r->type) != 0) {
-		block(r, "internal-error");
+		block(c, r, "internal-error");
 		return 0;
 	}
 	if (a->reason[0]) {
-		block(r, a->reason);
+		block(c, r, a->reason);
 		return 0;
 	}
 	cdr_result_free(r);

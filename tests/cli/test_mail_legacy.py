@@ -71,7 +71,7 @@ def test_legacy_attachment_becomes_pdf_of_pictures(docs, ext):  # noqa: F811
             item["out_size"]) == ("見積書." + ext, "見積書.pdf", "pdf", len(data), len(pdf))
     assert item["actions"] == ("PDFを画像に変換しました（文字の検索・コピーはできません）"
                                "（「1 pages at 150 dpi」）。" + ACTION + "（「見積書.%s」）" % ext)
-    assert r.report["removed"] == []
+    assert r.report["removed"] == [] and r.report["limits_hit"] == []
     assert ("1. 「見積書.pdf」 ← 「見積書.%s」 (" % ext) in r.notice
     assert ACTION in r.notice
     # LibreOffice in the jail rendered the Japanese text ...
@@ -124,6 +124,14 @@ def test_time_limit_blocks_only_that_attachment(docs):  # noqa: F811
     assert removed(r) == {"説明会.ppt": "旧形式の文書の変換に時間がかかりすぎるため添付しませんでした"
                           "（「legacy PowerPoint (.ppt)」）"}
     assert [(a[0], a[2]) for a in attachments(r)] == [("memo.txt", "議事録\n".encode())]
+    assert r.verdict == "sanitized" and r.report["limits_hit"] == ["legacy_time_max"]
+
+
+@needs_jail
+def test_time_limit_reason_names_the_limit_in_english(docs):  # noqa: F811
+    data, _ = docs[1]["ppt"]
+    r = run(("説明会.ppt", CTYPES["ppt"], data), config="legacy_time_max = 1\nnotice_lang = en\n")
+    assert removed(r) == {"説明会.ppt": "limit:legacy_time_max: legacy PowerPoint (.ppt)"}
 
 
 @needs_jail
@@ -134,6 +142,7 @@ def test_message_max_converts_the_first_only(docs):  # noqa: F811
     assert [a[0] for a in attachments(r)] == ["一.pdf"]
     assert removed(r) == {"二.doc": "一通のメールで変換できる旧形式の文書の数を超えたため"
                           "添付しませんでした（「legacy Word (.doc)」）"}
+    assert r.report["limits_hit"] == ["legacy_message_max"]
 
 
 def test_broken_ole2_not_converted_and_listed():
