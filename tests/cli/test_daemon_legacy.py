@@ -78,3 +78,50 @@ def test_daemon_without_bwrap_blocks_with_the_reason(tmp_path, docs):  # noqa: F
                 ) in notice(m)
     finally:
         assert d.stop() == 0
+
+
+def intervals(tmp_path, concurrent, docs):  # noqa: F811
+    """Two messages at once, each with a .doc, through a stub "bwrap" that
+    logs when it starts and ends (and converts nothing): the jails' times."""
+    import os
+    import threading
+    log = tmp_path / "jail.log"
+    stub = tmp_path / "bwrap"
+    stub.write_text("#!/bin/sh\necho start $(date +%%s.%%N) >> %s\nsleep 3\n"
+                    "echo end $(date +%%s.%%N) >> %s\nexit 1\n" % (log, log))
+    os.chmod(stub, 0o755)
+    d = Daemon(tmp_path, attachments="sanitize", legacy_bwrap=str(stub),
+               legacy_concurrent_max=str(concurrent), max_sessions="2").start()
+    try:
+        data = with_files(("見積書.doc", CTYPES["doc"], docs[1]["doc"][0])).replace(b"\n", b"\r\n")
+
+        def send():
+            with smtplib.SMTP("127.0.0.1", d.port, timeout=120) as s:
+                s.sendmail("a@example.jp", ["b@example.lg.jp"], data)
+        ts = [threading.Thread(target=send) for _ in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert len(d.delivered("b@example.lg.jp")) == 2
+        for p in d.delivered("b@example.lg.jp"):
+            assert "旧形式の文書を変換できませんでした" in notice(parse(p))
+    finally:
+        assert d.stop() == 0
+    ev = [line.split() for line in log.read_text().splitlines()]
+    assert sorted(e[0] for e in ev) == ["end", "end", "start", "start"], ev
+    starts = sorted(float(t) for k, t in ev if k == "start")
+    ends = sorted(float(t) for k, t in ev if k == "end")
+    return starts, ends
+
+
+def test_daemon_one_conversion_at_a_time(tmp_path, docs):  # noqa: F811
+    """legacy_concurrent_max = 1 across sessions: the second jail starts after the first ends."""
+    starts, ends = intervals(tmp_path, 1, docs)
+    assert starts[1] >= ends[0], (starts, ends)
+
+
+def test_daemon_two_conversions_at_once(tmp_path, docs):  # noqa: F811
+    """The same with 2: they overlap (the test above tells the two apart)."""
+    starts, ends = intervals(tmp_path, 2, docs)
+    assert starts[1] < ends[0], (starts, ends)
