@@ -8,6 +8,8 @@
   jail     the same conversion in the bubblewrap jail (build/tests/test_jail convert)
   flatten  mugai file sanitize on the jail's PDFs (flatten alone)
   full     mugai file sanitize on the .doc (worker + jail + worker flatten)
+  mail     mugai mail sanitize on a message with the .doc attached
+           (attachments = sanitize: two worker passes + jail + flatten)
 
 Documents are .doc files of PAGES pages of Japanese text, written here as
 flat ODF and converted by LibreOffice (untimed). Prints documents/s and
@@ -53,6 +55,24 @@ def fodt(pages):
             '<style:style style:name="B" style:family="paragraph"><style:paragraph-properties '
             'fo:break-before="page"/></style:style></office:automatic-styles><office:body>'
             '<office:text>%s</office:text></office:body></office:document>' % body)
+
+
+def mail(d, p):
+    """mugai mail sanitize on a message carrying p; the PDF must come out."""
+    import base64
+    data = base64.encodebytes(open(p, "rb").read()).decode()
+    msg = ("From: a@example.jp\nTo: b@example.lg.jp\nSubject: bench\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/plain; "
+           "charset=utf-8\n\nbench\n--B\nContent-Type: application/msword\n"
+           "Content-Transfer-Encoding: base64\nContent-Disposition: attachment; "
+           "filename=a.doc\n\n%s--B--\n" % data)
+    src, cf = p + ".eml", os.path.join(d, "mail.cf")
+    open(src, "w").write(msg)
+    open(cf, "w").write("attachments = sanitize\n")
+    subprocess.run(["nice", MUGAI, "mail", "sanitize", "-c", cf, src, src + ".out"],
+                   check=True, capture_output=True, timeout=300)
+    assert b"filename=a.pdf" in open(src + ".out", "rb").read().replace(b"\"", b"")
+    return 0
 
 
 def timed(fn, items):
@@ -101,6 +121,8 @@ def main():
         rows.append(("flatten alone (150 dpi)", t))
         t, pages = timed(sanitize, docs)
         rows.append(("full: jail + flatten", t))
+        t, _ = timed(lambda p: mail(d, p), docs)
+        rows.append(("mail: .doc attachment", t))
         print("%d .doc documents of %d pages (Japanese text), one at a time, niced" %
               (ndocs, pages // ndocs))
         print("%-30s %10s %10s %12s" % ("", "docs/s", "pages/s", "s/doc"))

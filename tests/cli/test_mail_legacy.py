@@ -13,7 +13,7 @@ import pytest
 
 from mailutil import msg, sanitize
 from test_file_legacy import (HAVE, JAIL_WORKS, SOURCES, bare_convert, docs,  # noqa: F401
-                              intermediate, needs_jail, pdf_tools)
+                              intermediate, needs_jail, odg, pdf_tools)
 from test_file_util import assert_pdf_clean, qdf_text
 
 pytestmark = pytest.mark.skipif(not HAVE, reason="bwrap, LibreOffice, poppler or test_jail missing")
@@ -152,3 +152,15 @@ def test_broken_ole2_not_converted_and_listed():
     reason = removed(r)["x.doc"]
     assert reason.startswith("旧形式の文書を変換できませんでした" if JAIL_WORKS
                              else "変換用の隔離環境を用意できないため"), reason
+
+
+@needs_jail
+def test_odf_drawing_attachment_is_converted(odg):  # noqa: F811
+    """An ODF drawing CDR cannot rebuild, attached to a mail: converted too."""
+    r = run(("案内図.odg", "application/vnd.oasis.opendocument.graphics", odg))
+    (name, ctype, pdf), = attachments(r)
+    assert (name, ctype) == ("案内図.pdf", "application/pdf")
+    item, = r.report["sanitized"]
+    assert (item["filename"], item["out_type"]) == ("案内図.odg", "pdf")
+    assert item["actions"].endswith(ACTION + "（「案内図.odg」）")
+    assert_pictures_only(pdf)
