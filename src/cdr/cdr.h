@@ -23,7 +23,9 @@
  *   doc xls ppt rtf    blocked with res->convert set (legacy_policy = convert):
  *                      the caller converts them in the LibreOffice jail
  *                      (common/jail.h) and flattens the PDF with
- *                      cdr_sanitize_converted() (legacy.c)
+ *                      cdr_sanitize_converted() (legacy.c); so are OOXML
+ *                      and ODF blocked for a structure CDR has no allowlist
+ *                      for (xlsb, Visio, ODF drawings: cdr_legacy_route)
  *   everything else    blocked with a reason (encrypted Office, executables,
  *                      scripts, HTML, other archives, unknown)
  *
