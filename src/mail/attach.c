@@ -166,7 +166,7 @@ static int attach_convert(mail_ctx_t *c, const char *name, const GByteArray *ba,
 {
 	size_t k = c->n_conv++;
 	const conv_item_t *a;
-	char why[sizeof(r->reason)];
+	char why[sizeof(r->reason)], sum[sizeof(a->sum)];
 
 	if (k >= (size_t)lim(c->lim, LIM_LEGACY_MESSAGE)) {
 		snprintf(why, sizeof(why), "limit:legacy_message_max: %s", cdr_legacy_label(r->type));
@@ -177,7 +177,8 @@ static int attach_convert(mail_ctx_t *c, const char *name, const GByteArray *ba,
 		return conv_add(c->conv, r->type, ba->data, ba->len,
 				(size_t)lim(c->lim, LIM_FILE_SIZE), NULL);
 	a = k < c->conv->n ? &c->conv->items[k] : NULL;
-	if (!a || strcmp(a->type, r->type) != 0) {
+	if (!a || strcmp(a->type, r->type) != 0 || conv_sum(ba->data, ba->len, sum) < 0 ||
+	    strcmp(sum, a->sum) != 0) { /* the passes diverged: never another's PDF */
 		block(c, r, "internal-error");
 		return 0;
 	}

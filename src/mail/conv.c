@@ -19,7 +19,10 @@
 #include "cdr/cdr.h"
 #include "common/jail.h"
 
-#define CONV_MAGIC 0x3143474dU /* "MGC1" little-endian */
+#include <glib.h>
+
+#define CONV_MAGIC 0x3243474dU /* "MGC2" little-endian */
+#define SUM_HEX 64             /* SHA-256 in hex */
 
 void conv_set_init(conv_set_t *s)
 {
@@ -50,6 +53,19 @@ int conv_add(conv_set_t *s, const char *type, const void *data, size_t len, size
 	s->n++;
 	if (!it->type || buf_append(&it->data, data ? data : "", len) < 0)
 		return -1;
+	return 0;
+}
+
+int conv_sum(const void *p, size_t len, char sum[65])
+{
+	gchar *hex = g_compute_checksum_for_data(G_CHECKSUM_SHA256, p ? p : "", len);
+
+	if (!hex || strlen(hex) != SUM_HEX) {
+		g_free(hex);
+		return -1;
+	}
+	memcpy(sum, hex, SUM_HEX + 1);
+	g_free(hex);
 	return 0;
 }
 
@@ -93,6 +109,8 @@ static int convert_one(const cfg_t *cfg, const conv_item_t *rq, conv_set_t *ans)
 		jail_reason(js, rq->type, why, reason, sizeof(reason));
 	rc = conv_add(ans, rq->type, js == JAIL_OK ? pdf.data : NULL, js == JAIL_OK ? pdf.len : 0,
 		      (size_t)lim(&cfg->lim, LIM_LEGACY_OUTPUT), reason);
+	if (rc == 0)
+		rc = conv_sum(rq->data.data, rq->data.len, ans->items[ans->n - 1].sum);
 	buf_free(&pdf);
 	return rc;
 }
@@ -132,6 +150,8 @@ int conv_encode(const conv_set_t *ans, buf_t *out)
 		if (rc == 0)
 			rc = put_str(out, it->reason);
 		if (rc == 0)
+			rc = put_str(out, it->sum);
+		if (rc == 0)
 			rc = put_u64(out, it->data.len);
 		if (rc == 0)
 			rc = buf_append(out, it->data.data ? it->data.data : "", it->data.len);
@@ -168,17 +188,24 @@ static int take_str(rd_t *r, char *s, size_t cap)
 	return 0;
 }
 
+static bool is_sum(const char *s)
+{
+	return strlen(s) == SUM_HEX && strspn(s, "0123456789abcdef") == SUM_HEX;
+}
+
 static int take_item(rd_t *r, size_t max_item, conv_set_t *ans)
 {
-	char type[8], reason[sizeof(ans->items[0].reason)];
+	char type[8], reason[sizeof(ans->items[0].reason)], sum[SUM_HEX + 1];
 	uint64_t n;
 
 	if (take_str(r, type, sizeof(type)) < 0 || !cdr_legacy_type(type) ||
-	    take_str(r, reason, sizeof(reason)) < 0 || take(r, &n, sizeof(n)) < 0 ||
+	    take_str(r, reason, sizeof(reason)) < 0 || take_str(r, sum, sizeof(sum)) < 0 ||
+	    !is_sum(sum) || take(r, &n, sizeof(n)) < 0 ||
 	    n > r->left || n > max_item || (n == 0) != (reason[0] != '\0'))
 		return -1;
 	if (conv_add(ans, type, r->p, (size_t)n, max_item, reason) < 0)
 		return -1;
+	memcpy(ans->items[ans->n - 1].sum, sum, sizeof(sum));
 	r->p += n;
 	r->left -= (size_t)n;
 	return 0;
@@ -192,7 +219,7 @@ int conv_decode(const char *p, size_t len, size_t max_item, conv_set_t *ans)
 	conv_set_init(ans);
 	ans->answered = true;
 	if (take(&r, &magic, sizeof(magic)) < 0 || magic != CONV_MAGIC ||
-	    take(&r, &count, sizeof(count)) < 0 || count > r.left / 16)
+	    take(&r, &count, sizeof(count)) < 0 || count > r.left / (20 + SUM_HEX))
 		return -1;
 	for (uint32_t i = 0; i < count; i++)
 		if (take_item(&r, max_item, ans) < 0)

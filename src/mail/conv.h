@@ -15,13 +15,16 @@
  *      order; the n-th one asking for conversion takes the n-th answer,
  *      whose PDF is flattened there as hostile input
  *      (cdr_sanitize_converted), or is blocked with the answer's reason.
+ *      Each answer carries the SHA-256 of the bytes it was made from; an
+ *      attachment whose bytes differ (the passes diverged, e.g. on a time
+ *      limit) is blocked `internal-error` instead of taking another's PDF.
  *
  * A front that does not run the second pass keeps the first pass's
  * verdict: the attachment blocked with `legacy-not-converted`.
  *
  * Answer record (parent → worker, daemon only; the CLI passes the set):
- *   u32 magic "MGC1" | u32 count | count × (u32 len + type | u32 len +
- *   reason | u64 len + PDF)
+ *   u32 magic "MGC2" | u32 count | count × (u32 len + type | u32 len +
+ *   reason | u32 len + SHA-256 hex of the original | u64 len + PDF)
  *
  * SECURITY: requests are hostile bytes: the parent only copies them into
  * the jail's tmpfs. Answers are hostile PDFs: flattened only in a worker.
@@ -40,6 +43,7 @@ typedef struct conv_item {
 	const char *type;  /* static legacy type (cdr_legacy_type) */
 	buf_t data;        /* request: the decoded attachment; answer: the PDF */
 	char reason[256];  /* answer: "" when data is the PDF, else why it is blocked */
+	char sum[65];      /* answer: SHA-256 (hex) of the request's bytes */
 } conv_item_t;
 
 typedef struct conv_set {
@@ -62,5 +66,8 @@ int conv_run(const cfg_t *cfg, const conv_set_t *req, conv_set_t *ans) MUGAI_WUR
  * worker. decode: -1 when malformed. */
 int conv_encode(const conv_set_t *ans, buf_t *out) MUGAI_WUR;
 int conv_decode(const char *p, size_t len, size_t max_item, conv_set_t *ans) MUGAI_WUR;
+
+/* SHA-256 of len bytes as 64 hex digits into sum; -1 on memory. */
+int conv_sum(const void *p, size_t len, char sum[65]) MUGAI_WUR;
 
 #endif
