@@ -47,11 +47,23 @@ static void preload_gconv(void)
 			held[i] = iconv_open("UTF-8", names[i]);
 }
 
+/* Test hook, read once by mail_init (before any sandbox): with
+ * MUGAI_TEST_OUTCHECK=N the first N output checks of each message report a
+ * live UNC form, as a writer miss would (1: the composed message; 2: the
+ * notice-only rebuild too, so the fixed notice goes out). It can only make
+ * the gate withhold, never let anything pass; the check itself is tested on
+ * real text in tests/unit/test_outcheck.c. */
+static int gate_test_misses;
+
 int mail_init(void)
 {
 	static bool done;
 
 	if (!done) {
+		const char *hook = getenv("MUGAI_TEST_OUTCHECK");
+
+		if (hook && (hook[0] == '1' || hook[0] == '2') && !hook[1])
+			gate_test_misses = hook[0] - '0';
 		g_mime_init();
 		/* Warm GLib caches that read files on first use (charset.alias,
 		 * the local time zone) while files can still be opened. */
@@ -363,10 +375,15 @@ static outcheck_opts_t gate_opts(const cfg_t *cfg)
 }
 
 /* 1 when out passes; 0 on a hit (or no memory: fail closed). */
-static bool gate_passes(const outcheck_opts_t *o, const buf_t *out, outcheck_result_t *res)
+static bool gate_passes(const outcheck_opts_t *o, const buf_t *out, outcheck_result_t *res,
+			int pass)
 {
 	int rc = outcheck_message(out->data, out->len, o, res);
 
+	if (rc == 0 && pass < gate_test_misses) {
+		res->rule = OUTCHECK_UNC;
+		return false;
+	}
 	if (rc < 0)
 		res->rule = OUTCHECK_FORMAT;
 	return rc == 0;
@@ -434,14 +451,14 @@ int mail_output_gate(const cfg_t *cfg, const hdrset_t *h, mail_report_t *rep, bu
 	outcheck_result_t res;
 	bool prefixed = rep->verdict == VERDICT_QUARANTINED;
 
-	if (gate_passes(&o, out, &res))
+	if (gate_passes(&o, out, &res, 0))
 		return 0;
 	snprintf(rep->output_check, sizeof(rep->output_check), "output-check:%s",
 		 outcheck_rule_name(res.rule));
 	rep->verdict = VERDICT_QUARANTINED;
-	if (gate_notice_only(cfg, h, prefixed, rep, out) == 0 && gate_passes(&o, out, &res))
+	if (gate_notice_only(cfg, h, prefixed, rep, out) == 0 && gate_passes(&o, out, &res, 1))
 		return 0;
-	if (gate_fixed(cfg, rep, out) == 0 && gate_passes(&o, out, &res))
+	if (gate_fixed(cfg, rep, out) == 0 && gate_passes(&o, out, &res, 2))
 		return 0;
 	return -1; /* the caller withholds the message */
 }

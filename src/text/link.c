@@ -22,8 +22,9 @@
  *                      "[\\]host" (UNC: one click leaks the NTLM hash);
  *                      right after our own "hxxp://": "hxxp://[\]host"
  * A URL ends at ASCII space/controls, <>"'`[]{}|\^ and at the first
- * non-ASCII character (so Japanese text right after a URL is never swallowed;
- * an IDN host therefore ends the URL: "hxxp://" + "日本.jp" stays inert).
+ * non-ASCII character (so Japanese text right after a URL is never swallowed).
+ * A host with an IDN or '_' label right after "//" (the input's or the
+ * "hxxp://" just written) is written with "[.]": "hxxp://日本[.]jp".
  * Trailing . , ; : ! ? are stripped, and a trailing ')' when the URL holds
  * no '('. The path of a URL is scanned in "inert" mode: no URL is parsed
  * there, but every rule above except the URL rule applies, so an embedded
@@ -533,12 +534,75 @@ static size_t mid_run(scan_t *sc, size_t i, size_t to)
 	return j;
 }
 
+/* The output ends with "//" (a slash pair the contract reads as the start
+ * of an authority). */
+static bool tail_two_slashes(const buf_t *o)
+{
+	return o->data && o->len >= 2 && o->data[o->len - 1] == '/' && o->data[o->len - 2] == '/';
+}
+
+static bool is_wide_label(unsigned char c)
+{
+	return is_alnum(c) || c == '-' || c == '_' || c >= 0x80;
+}
+
+/* A host with labels of letters, digits, '-', '_' or non-ASCII bytes (an
+ * IDN such as "例え.jp", which ends a URL above), at least two labels joined
+ * by single dots, the last with 2+ ASCII letters: the output contract's
+ * widest reading of a host after "//". Returns its end and sets *wide when a
+ * label holds a byte the run rules do not see ('_' or non-ASCII); 0 when
+ * there is no such host. */
+static size_t wide_host_end(const scan_t *sc, size_t i, size_t to, bool *wide)
+{
+	size_t labels = 0, letters = 0, j = i;
+
+	*wide = false;
+	for (;;) {
+		size_t start = j, l = 0;
+
+		for (; j < to && is_wide_label((unsigned char)sc->s[j]); j++) {
+			l += is_letter((unsigned char)sc->s[j]);
+			*wide = *wide || sc->s[j] == '_' || (unsigned char)sc->s[j] >= 0x80;
+		}
+		if (j == start)
+			return labels >= 2 && letters >= 2 ? j - 1 : 0;
+		labels++;
+		letters = l;
+		if (j + 1 < to && sc->s[j] == '.' && sc->s[j + 1] != '.') {
+			j++;
+			continue;
+		}
+		return labels >= 2 && letters >= 2 ? j : 0;
+	}
+}
+
+/* Right after "//" (the input's or our own "hxxp://"): a host with an IDN
+ * or '_' label is written with "[.]" (hosts of ASCII runs are the run
+ * rules' work). Returns the next index, i itself when there is no such
+ * host, or SIZE_MAX on failure. */
+static size_t after_slashes(scan_t *sc, size_t i, size_t to)
+{
+	bool wide;
+	size_t e;
+
+	if (!tail_two_slashes(sc->out) || !is_wide_label((unsigned char)sc->s[i]))
+		return i;
+	e = wide_host_end(sc, i, to, &wide);
+	if (!e || !wide)
+		return i;
+	count(sc);
+	return put_host(sc, i, e) < 0 ? SIZE_MAX : e;
+}
+
 static int scan_range(scan_t *sc, size_t i, size_t to)
 {
 	while (i < to) {
 		unsigned char ch = (unsigned char)sc->s[i];
+		size_t h = after_slashes(sc, i, to);
 
-		if (is_run(ch) && i > 0 && is_run((unsigned char)sc->s[i - 1])) {
+		if (h != i) {
+			i = h;
+		} else if (is_run(ch) && i > 0 && is_run((unsigned char)sc->s[i - 1])) {
 			i = mid_run(sc, i, to);
 		} else if (is_run(ch)) {
 			i = at_run(sc, i, to);
