@@ -5,13 +5,17 @@
  * style the output has no live form of the output contract (issue #8,
  * rules 2–6, written here independently of link.c); rewriting defanged
  * text again changes nothing (idempotence); plain text output ⊆ UTF-8 when
- * the input was valid UTF-8. */
+ * the input was valid UTF-8; and the output check of mail/outcheck.c (the
+ * gate's own reading, wider than the one here: IDN labels after "//") finds
+ * no link rule (scheme, unc, www, domain, email) in defang/remove output
+ * (its control, notice and encoded rules are other stages' work). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "common/utf8.h"
 #include "text/link.h"
+#include "mail/outcheck.h"
 
 static int run_ch(unsigned char c)
 {
@@ -116,6 +120,18 @@ static void check_idempotent(const buf_t *b, link_style_t st)
 	buf_free(&again);
 }
 
+static void check_gate(const buf_t *b)
+{
+	outcheck_opts_t o = { .plain_links = false };
+	outcheck_result_t r;
+
+	if (outcheck_text(b->data ? b->data : "", b->len, false, &o, &r) <= 0)
+		return;
+	if (r.rule == OUTCHECK_SCHEME || r.rule == OUTCHECK_UNC || r.rule == OUTCHECK_WWW ||
+	    r.rule == OUTCHECK_DOMAIN || r.rule == OUTCHECK_EMAIL)
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
@@ -145,6 +161,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		abort();
 	if (st != LINK_PLAIN) {
 		check_inert(b.data, b.len);
+		check_gate(&b);
 		if (!(data[0] & 4))
 			check_idempotent(&b, st);
 	}

@@ -63,6 +63,9 @@ typedef struct scan {
 	/* cached URL region: [rs, re) up to the first stop character */
 	bool rvalid;
 	size_t rs, re, last_open, end_paren, end_noparen;
+	/* a host with an IDN or '_' label found after "//" ends here (it may
+	 * run past the range being scanned: a URL ends at non-ASCII) */
+	size_t host_end;
 } scan_t;
 
 static bool is_run(unsigned char c)
@@ -578,19 +581,25 @@ static size_t wide_host_end(const scan_t *sc, size_t i, size_t to, bool *wide)
 
 /* Right after "//" (the input's or our own "hxxp://"): a host with an IDN
  * or '_' label is written with "[.]" (hosts of ASCII runs are the run
- * rules' work). Returns the next index, i itself when there is no such
- * host, or SIZE_MAX on failure. */
+ * rules' work). The host may go on past `to` (a URL range ends at the first
+ * non-ASCII byte); the rest of it is bracketed when the scan gets there.
+ * Returns the next index, i itself when there is no such host, or SIZE_MAX
+ * on failure. */
 static size_t after_slashes(scan_t *sc, size_t i, size_t to)
 {
 	bool wide;
 	size_t e;
 
-	if (!tail_two_slashes(sc->out) || !is_wide_label((unsigned char)sc->s[i]))
-		return i;
-	e = wide_host_end(sc, i, to, &wide);
-	if (!e || !wide)
-		return i;
-	count(sc);
+	if (i >= sc->host_end) {
+		if (!tail_two_slashes(sc->out) || !is_wide_label((unsigned char)sc->s[i]))
+			return i;
+		e = wide_host_end(sc, i, sc->n, &wide);
+		if (!e || !wide)
+			return i;
+		count(sc);
+		sc->host_end = e;
+	}
+	e = sc->host_end < to ? sc->host_end : to;
 	return put_host(sc, i, e) < 0 ? SIZE_MAX : e;
 }
 

@@ -80,6 +80,9 @@ static const tcase_t text_cases[] = {
 	{ "x//例え。jp //例.日本 //\xef\xbf\xbd.ab", "x//例え。jp //例.日本 //\xef\xbf\xbd[.]ab", LINK_DEFANG, 1, 0 },
 	{ "http://a.jp/?u=//例え.jp", "hxxp://a[.]jp/?u=//例え[.]jp", LINK_DEFANG, 2, 0 },
 	{ "日付 2026//11.30 と a//b.c", "日付 2026//11.30 と a//b.c", LINK_DEFANG, 0, 0 },
+	/* fuzz: the URL ends at the first non-ASCII byte, inside the host */
+	{ "http://evil.c\xef\xbf\xbdm2.jp x", "hxxp://evil[.]c\xef\xbf\xbdm2.jp x", LINK_DEFANG, 1, 0 },
+	{ "x?u=//evil.c\xef\xbf\xbdm.jp", "x?u=//evil[.]c\xef\xbf\xbdm[.]jp", LINK_DEFANG, 1, 0 },
 };
 
 static void text_case(void **state)
