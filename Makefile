@@ -31,7 +31,7 @@ BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -g $(WARN) -Isrc -I$(BUILD)/gen $(PKG_CFLA
 CFLAGS := $(BASE_CFLAGS) -O2 $(HARDEN)
 LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
+FUZZ_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 LIB_SRCS := $(sort $(wildcard src/common/*.c src/text/*.c src/mail/*.c src/cdr/*.c src/store/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))

@@ -889,7 +889,7 @@ static const cs_t *pick_legacy(const cs_t *lab, size_t lab_rank,
 static void scan(const unsigned char *s, size_t n, bool *high, bool *esc)
 {
 	*high = ascii_run(s, n) < n;
-	*esc = memchr(s, 0x1B, n) && has_jis_escape(s, n);
+	*esc = n && memchr(s, 0x1B, n) && has_jis_escape(s, n);
 }
 
 /* The decoder to try first, before any dry run. *tentative says whether
