@@ -436,7 +436,11 @@ static int defang_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 	}
 }
 
-/* Plain style keeps only these clickable (the output contract's exception). */
+static void mark_wide_host(scan_t *sc, size_t a);
+
+/* Plain style keeps only these clickable (the output contract's exception),
+ * and a web URL only when a host label follows "//" ("https://%3E…" or an
+ * IDN right after "//" is written as in defang). */
 static bool plain_keeps(int kind)
 {
 	return kind == K_HTTP || kind == K_HTTPS || kind == K_MAILTO;
@@ -454,9 +458,12 @@ static int link_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 	}
 	sc->c->defanged++;
 	sc->inert = true;
+	if (kind == K_HTTP || kind == K_HTTPS || kind == K_FTP)
+		mark_wide_host(sc, r1 + 3);
 	if (sc->style == LINK_PLAIN && kind == K_MAILTO) {
 		rc = put(sc, sc->s + r0, e - r0);
-	} else if (sc->style == LINK_PLAIN && plain_keeps(kind)) {
+	} else if (sc->style == LINK_PLAIN && plain_keeps(kind) && r1 + 3 < e &&
+		   (is_alnum((unsigned char)sc->s[r1 + 3]) || sc->s[r1 + 3] == '-')) {
 		/* the link stays clickable; a URL nested in its path does not */
 		size_t h = find_any(sc, r1 + 3, e, "/?#");
 
@@ -551,13 +558,16 @@ static bool is_wide_label(unsigned char c)
 
 /* A host with labels of letters, digits, '-', '_' or non-ASCII bytes (an
  * IDN such as "例え.jp", which ends a URL above), at least two labels joined
- * by single dots, the last with 2+ ASCII letters: the output contract's
- * widest reading of a host after "//". Returns its end and sets *wide when a
- * label holds a byte the run rules do not see ('_' or non-ASCII); 0 when
- * there is no such host. */
+ * by single dots: the output contract's widest reading of a host after "//"
+ * wants 2+ ASCII letters in the last label. Any later label with 2+ letters
+ * counts here, since "[.]" written for a dot further on (a "www." inside
+ * the chain) would make that label the last one. Returns the chain's end
+ * and sets *wide when a label holds a byte the run rules do not see ('_' or
+ * non-ASCII); 0 when there is no such host. */
 static size_t wide_host_end(const scan_t *sc, size_t i, size_t to, bool *wide)
 {
-	size_t labels = 0, letters = 0, j = i;
+	size_t labels = 0, j = i;
+	bool lettered = false;
 
 	*wide = false;
 	for (;;) {
@@ -567,16 +577,29 @@ static size_t wide_host_end(const scan_t *sc, size_t i, size_t to, bool *wide)
 			l += is_letter((unsigned char)sc->s[j]);
 			*wide = *wide || sc->s[j] == '_' || (unsigned char)sc->s[j] >= 0x80;
 		}
-		if (j == start)
-			return labels >= 2 && letters >= 2 ? j - 1 : 0;
+		if (j == start) /* "a.b." + non-label: the chain is "a.b" */
+			return labels >= 2 && lettered ? j - 1 : 0;
+		lettered = lettered || (labels && l >= 2);
 		labels++;
-		letters = l;
 		if (j + 1 < to && sc->s[j] == '.' && sc->s[j + 1] != '.') {
 			j++;
 			continue;
 		}
-		return labels >= 2 && letters >= 2 ? j : 0;
+		return labels >= 2 && lettered ? j : 0;
 	}
+}
+
+/* A URL's authority at a: when it is a host with an IDN or '_' label,
+ * remember where that host ends (the URL itself ends at the first non-ASCII
+ * byte; the rest of the host is bracketed when the scan gets there). */
+static void mark_wide_host(scan_t *sc, size_t a)
+{
+	bool wide;
+	size_t e;
+
+	if (a < sc->n && a >= sc->host_end && is_wide_label((unsigned char)sc->s[a]) &&
+	    (e = wide_host_end(sc, a, sc->n, &wide)) && wide)
+		sc->host_end = e;
 }
 
 /* Right after "//" (the input's or our own "hxxp://"): a host with an IDN
