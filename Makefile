@@ -125,6 +125,10 @@ $(BUILD)/fuzz/%: fuzz/%.c $(BUILD)/fuzz/libmugai.a
 	$(CLANG) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -Wno-missing-prototypes \
 		-o $@ $< $(BUILD)/fuzz/libmugai.a $(PKG_LIBS) $(EXTRA_LIBS)
 
+# bench_mail times the text writer through its entry points (bench/bench_mail.c)
+$(BUILD)/bench/bench_mail: LDFLAGS += $(foreach f,wr_clean wr_text wr_prefix wr_line \
+	wr_quoted wr_header wr_trusted wr_has_address link_emit link_rewrite_text,-Wl,--wrap=$(f))
+
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libmugai.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes $(LDFLAGS) -o $@ $< $(BUILD)/libmugai.a \

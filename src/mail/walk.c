@@ -342,14 +342,27 @@ static int encblock_removed(void *arg, const encblock_t *b)
 
 /* Cut uuencode/BinHex/yEnc blocks out of rendered text (list them). The
  * scan runs on the cleaned text: a control or bidi character before or
- * inside "begin 644" must not hide a block that removing it would reveal. */
-static int strip_encoded(mail_ctx_t *c, buf_t *t)
+ * inside "begin 644" must not hide a block that removing it would reveal.
+ * `clean`: t is whole output of wr_text, which wr_clean leaves unchanged
+ * (the link forms it writes close no marker and hold no control), so the
+ * second cleaning pass is skipped; HTML renderings and cut text are
+ * cleaned here. */
+static int strip_encoded(mail_ctx_t *c, buf_t *t, bool is_clean)
 {
 	buf_t clean, kept;
 	int rc = 0;
 
 	if (!t->len)
 		return 0;
+	if (is_clean) {
+		if (!encblock_has_start(t->data, t->len))
+			return 0;
+		buf_init(&kept, t->len + 1);
+		rc = encblock_strip(t->data, t->len, &kept, encblock_removed, c);
+		buf_free(t);
+		*t = kept;
+		return rc < 0 ? -1 : 0;
+	}
 	buf_init(&clean, t->len * 3 + 64); /* an invalid byte becomes U+FFFD */
 	if (wr_clean(&clean, t->data, t->len, 0) < 0) {
 		buf_free(&clean);
@@ -370,6 +383,7 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 {
 	charset_stats_t before = c->cs;
 	bool nul = false;
+	bool cut = false;
 	buf_t u, t;
 	int rc;
 
@@ -393,10 +407,11 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 	if (rc < 0 && t.capped) { /* the rendering outgrew its room: keep what fits */
 		report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
 		t.capped = false;
+		cut = true;
 		rc = 0;
 	}
 	if (rc == 0)
-		rc = strip_encoded(c, &t);
+		rc = strip_encoded(c, &t, !html && !cut);
 	if (rc == 0 && !c->quarantine)
 		rc = append_text(c, text, t.data ? t.data : "", t.len);
 	buf_free(&t);

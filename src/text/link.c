@@ -653,11 +653,47 @@ static int scan_range(scan_t *sc, size_t i, size_t to)
 	return 0;
 }
 
+/* Bytes that can start or take part in a finding: a token (a stretch
+ * between ASCII whitespace) without any of them comes out of scan_range
+ * unchanged and counts nothing: no scheme without ':', no host or "www."
+ * without '.', no address without '@', no slash form without '/' or '\\'.
+ * Whitespace ends every URL, host, run and slash pair, and every look-back
+ * of the scanner at a token's start sees whitespace either way. */
+static const char link_bytes[] = { '.', ':', '@', '/', '\\' };
+
+static bool is_tok_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The next occurrence of each link byte at or after `from` (len if none),
+ * refreshed only for those that fell behind: memchr runs over each byte
+ * about once per link byte, at memchr's speed. */
+static size_t next_link_byte(const char *in, size_t len, size_t from, size_t next[5])
+{
+	size_t min = len;
+
+	for (size_t k = 0; k < MUGAI_ARRAY_LEN(link_bytes); k++) {
+		if (next[k] < from) {
+			const char *p = memchr(in + from, link_bytes[k], len - from);
+
+			next[k] = p ? (size_t)(p - in) : len;
+		}
+		if (next[k] < min)
+			min = next[k];
+	}
+	return min;
+}
+
 int link_rewrite_text(const char *in, size_t len, link_style_t style, buf_t *out,
 		      link_counts_t *c)
 {
+	const unsigned char *u = (const unsigned char *)in;
+	size_t next[MUGAI_ARRAY_LEN(link_bytes)] = { 0 }, copied = 0, k;
 	scan_t sc;
 
+	if (len == 0)
+		return 0;
 	memset(&sc, 0, sizeof(sc));
 	sc.s = in;
 	sc.n = len;
@@ -665,7 +701,27 @@ int link_rewrite_text(const char *in, size_t len, link_style_t style, buf_t *out
 	sc.out = out;
 	sc.c = c;
 	sc.armed = true;
-	return scan_range(&sc, 0, len);
+	/* tokens without a link byte are copied in bulk; each token holding
+	 * one goes through the scanner, which sees exactly what a whole-text
+	 * scan sees (the copied stretch ends in whitespace, which arms the
+	 * counter) */
+	while ((k = next_link_byte(in, len, copied, next)) < len) {
+		size_t tok = k, end = k + 1;
+
+		while (tok > copied && !is_tok_ws(u[tok - 1]))
+			tok--;
+		while (end < len && !is_tok_ws(u[end]))
+			end++;
+		if (tok > copied) {
+			if (put(&sc, in + copied, tok - copied) < 0)
+				return -1;
+			sc.armed = true;
+		}
+		if (scan_range(&sc, tok, end) < 0)
+			return -1;
+		copied = end;
+	}
+	return len > copied ? put(&sc, in + copied, len - copied) : 0;
 }
 
 /* ---- link_emit: one href ------------------------------------------------ */
