@@ -123,6 +123,7 @@ static char *no_equals(char *name)
  * reported for the notice, its address disarmed by the writer. */
 static char *clean_name(mail_ctx_t *c, const char *hname, const char *name)
 {
+	char *eq, *w;
 	buf_t b;
 
 	if (!name || !*name)
@@ -132,7 +133,13 @@ static char *clean_name(mail_ctx_t *c, const char *hname, const char *name)
 	    wr_has_address(b.data ? b.data : "", b.len))
 		report_name_address(c->rep, hname);
 	buf_free(&b);
-	return no_equals(wr_header(name, strlen(name), DISPLAY_NAME_MAX));
+	/* '=' becomes '＝' before the writer reads the name: a label character
+	 * for the link rules ("//evil=40x.com" is the host "evil＝40x.com") */
+	if (!(eq = no_equals(strdup(name))))
+		return NULL;
+	w = wr_header(eq, strlen(eq), DISPLAY_NAME_MAX);
+	free(eq);
+	return w;
 }
 
 /* Rebuild each mailbox from checked parts: a cleaned display name and an

@@ -395,6 +395,17 @@ static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
 	return put_inert(sc, h, e);
 }
 
+/* The output ends with a character of an address's local part or '@'. */
+static bool tail_joins_address(const buf_t *o)
+{
+	unsigned char c;
+
+	if (!o->data || !o->len)
+		return false;
+	c = (unsigned char)o->data[o->len - 1];
+	return is_run(c) || c == '_' || c == '%' || c == '@';
+}
+
 /* "mailto:taro@example.jp" → "taro[@]example[.]jp". Anything else keeps
  * its scheme as "mailto[:]": dropping it could join the text before it with
  * what follows ("http:mailto://x" must not become "http://x"). */
@@ -409,6 +420,11 @@ static int defang_mailto(scan_t *sc, size_t r0, size_t r1, size_t e)
 	}
 	for (d = at + 1; d < e && (is_run((unsigned char)sc->s[d]) || sc->s[d] == ':'); d++)
 		;
+	/* the output ends where an address could go on ("x@" + "a.jp"):
+	 * keep the scheme as a separator, "mailto[:]" */
+	if (tail_joins_address(sc->out) &&
+	    (put(sc, sc->s + r0, r1 - r0) < 0 || put(sc, "[:]", 3) < 0))
+		return -1;
 	if (put_inert(sc, r1 + 1, at) < 0 || put(sc, "[@]", 3) < 0 ||
 	    put_host(sc, at + 1, d) < 0)
 		return -1;

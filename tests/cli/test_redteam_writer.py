@@ -267,5 +267,17 @@ def test_equals_in_a_display_name_cannot_become_a_control_in_the_reader():
     r = sanitize("From: =?utf-8?q?M=C3=BCller_=3D10_=3D=3F?= <m@example.de>\nTo: b@example.lg.jp\n"
                  "Subject: s\n\n本文\n")
     assert r.report["output_check"] is None
-    assert r.msg["From"] == "Müller ＝10 ＝ ? <m@example.de>"
+    assert r.msg["From"] == "Müller ＝10 ＝? <m@example.de>"
     assert r.body.endswith("本文\n")
+
+
+def test_display_name_equals_cannot_join_an_idn_host():
+    # '=' in a display name is written '＝' (a Q-encoder workaround); the
+    # writer reads the name after that, so "//evil=40x.com" is the host
+    # "evil＝40x.com" after "//" and its dot is bracketed (strict fuzz_mail)
+    h = dict(H, From='"//evil=40x.com=20 様" <a@example.jp>')
+    r = sanitize(msg(h, "本文\n"))
+    assert r.verdict == "clean"
+    assert r.report["output_check"] is None
+    assert r.msg["From"].addresses[0].display_name == "//evil＝40x[.]com＝20 様"
+    assert r.msg["From"].addresses[0].addr_spec == "a@example.jp"
