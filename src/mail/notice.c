@@ -4,7 +4,10 @@
  * type, size and reason, and the id to quote when asking for the original.
  * Japanese by default (notice_lang), or a custom template
  * (notice_template; placeholders {id} {verdict} {count} {items} {links}
- * {reasons} {attached}).
+ * {reasons} {attached} {name_warning} {whose}). The warnings a clerk must
+ * not miss are never left out by a template: without {name_warning} the
+ * display-name warning, and without {whose} the lines naming a withheld
+ * mail, are added at the end of the notice.
  *
  * Every character goes through the one writer (text/writer.h): the fixed
  * sentences as trusted text; the sender's strings (file names, types, CDR
@@ -286,6 +289,10 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 		return put_reasons(out, w, r);
 	if (KEY("attached"))
 		return put_attached_list(out, w, r);
+	if (KEY("name_warning"))
+		return r->name_address[0] ? put_with(out, w->name_address, r->name_address) : 0;
+	if (KEY("whose"))
+		return r->verdict == VERDICT_QUARANTINED ? put_whose(out, w, r) : 0;
 #undef KEY
 	return buf_printf(out, "{%.*s}", (int)klen, key);
 }
@@ -311,6 +318,10 @@ static int templated(const char *tpl, const notice_words_t *w, const mail_report
 	}
 	if (rc == 0 && buf_last(out) != '\n')
 		rc = buf_putc(out, '\n');
+	if (rc == 0 && !strstr(tpl, "{name_warning}"))
+		rc = expand("name_warning", strlen("name_warning"), w, r, out);
+	if (rc == 0 && !strstr(tpl, "{whose}"))
+		rc = expand("whose", strlen("whose"), w, r, out);
 	return rc == 0 ? buf_putc(out, '\n') : rc;
 }
 

@@ -212,3 +212,18 @@ def test_exit_codes(tmp_path):
     cf.write_text("link_style = sparkle\n")
     r = subprocess.run([MUGAI, "mail", "sanitize", "-c", str(cf), str(src)], capture_output=True)
     assert r.returncode == 78 and b"bad.cf:1: link_style" in r.stderr
+
+
+def test_custom_notice_template_keeps_the_display_name_warning(tmp_path):
+    tpl = tmp_path / "notice.txt"
+    tpl.write_text("無害化 {verdict} / ID {id}\n")
+    h = dict(BASE, From='"総務課 <soumu@city.example.lg.jp>" <evil@attacker.example>')
+    r = sanitize(msg(h, "x\n"), config=f"notice_template = {tpl}\n")
+    assert r.notice == (f"無害化 sanitized / ID {r.report['id']}\r\n"
+                        "注意: 表示名にメールアドレスが含まれています (From)。本当の差出人を確認してください。")
+    tpl.write_text("{name_warning}無害化 {verdict}\n")
+    r = sanitize(msg(h, "x\n"), config=f"notice_template = {tpl}\n")
+    assert r.notice == ("注意: 表示名にメールアドレスが含まれています (From)。本当の差出人を確認してください。\r\n"
+                        "無害化 sanitized")
+    r = sanitize(msg(BASE, "x\n"), config=f"notice_template = {tpl}\n")
+    assert r.notice == "無害化 clean"
