@@ -104,13 +104,8 @@ static int put_item(buf_t *out, const notice_words_t *w, size_t i, const removed
 	rc = buf_printf(out, "  %zu. ", i + 1);
 	if (rc == 0)
 		rc = it->filename ? wr_quoted(out, name, strlen(name)) : buf_puts(out, name);
-	if (rc == 0)
+	if (rc == 0) /* the type is in the report; the clerk reads the reason */
 		rc = buf_puts(out, " (");
-	if (rc == 0)
-		rc = wr_line(out, it->content_type ? it->content_type : "?",
-			     it->content_type ? strlen(it->content_type) : 1, WR_FIELD_MAX);
-	if (rc == 0)
-		rc = buf_puts(out, ", ");
 	if (rc == 0)
 		rc = put_size(out, it->size);
 	if (rc == 0)
@@ -173,10 +168,111 @@ static int put_items(buf_t *out, const notice_words_t *w, const mail_report_t *r
 	return rc;
 }
 
+/* What a clerk reads for each reason, by the start of our own warning
+ * text (the sender's detail, if any, follows ": 「") or the limit's name. */
+typedef struct reason_word {
+	const char *prefix, *ja;
+} reason_word_t;
+
+static const reason_word_t warn_words[] = {
+	{ "duplicated header", "同じヘッダーが重複しています" },
+	{ "duplicated parameter", "同じパラメーターが重複しています" },
+	{ "unencoded 8-bit header", "符号化されていない文字を含むヘッダーがあります" },
+	{ "invalid Content-Type", "内容の種類の指定が不正です" },
+	{ "invalid RFC 2047 header value", "ヘッダーの文字の符号化が不正です" },
+	{ "multipart without parts", "複数の部分からなるはずのメールに部分がありません" },
+	{ "truncated multipart", "メールが途中で切れています（終わりの区切りがありません）" },
+	{ "malformed message", "メールの形式が壊れています" },
+	{ "invalid header name", "ヘッダーの名前が不正です" },
+	{ "conflicting header", "同じヘッダーに異なる値があり、構造を確定できません" },
+	{ "conflicting parameter", "同じパラメーターに異なる値があり、構造を確定できません" },
+	{ "multipart without boundary", "複数の部分の区切りが指定されていません" },
+	{ "invalid parameter", "パラメーターが不正です" },
+	{ "invalid address list", "差出人や宛先の書き方が不正です" },
+	{ "MIME nesting overflow", "メールの入れ子が深すぎます" },
+	{ "part without headers or content", "ヘッダーも内容もない部分があります" },
+	{ "part without content", "内容のない部分があります" },
+	{ "parts after the closing boundary", "終わりの区切りの後にも部分があります" },
+	{ "not a parseable message", "メールとして読み取れません" },
+	{ "original of ", "大きすぎるため、解析せずに保留しました" },
+	{ "invalid base64 characters", "本文の符号化に不正な文字があります" },
+	{ "header value truncated", "長すぎるヘッダーを切り詰めました" },
+	{ "address that cannot be written in ASCII", "英数字で書けないアドレスを除きました" },
+	{ "address header over", "長すぎるアドレスのヘッダーを除きました" },
+	{ "malformed message id", "形式が不正なメッセージ ID を除きました" },
+	{ "malformed Message-ID", "形式が不正なメッセージ ID を除きました" },
+	{ "unparseable Date", "読み取れない日付を除きました" },
+	{ "bare CR line ends", "改行の形式が不正です" },
+	{ "mixed CRLF and bare LF", "改行の形式が混在しています" },
+	{ "display name contains an e-mail address", "表示名にメールアドレスが含まれています" },
+};
+
+static const reason_word_t limit_words[] = {
+	{ "message_size_max", "メールが大きすぎます" },
+	{ "mime_depth_max", "メールの入れ子が深すぎます" },
+	{ "mime_parts_max", "メールの部分が多すぎます" },
+	{ "header_bytes_max", "ヘッダーが大きすぎます" },
+	{ "line_length_max", "長すぎる行があります" },
+	{ "decoded_size_max", "展開した大きさが上限を超えます" },
+	{ "text_size_max", "本文が長すぎます" },
+	{ "header_value_max", "長すぎるヘッダーがあります" },
+	{ "html_depth_max", "HTML の入れ子が深すぎます" },
+	{ "html_expansion_max", "HTML を変換すると大きくなりすぎます" },
+	{ "cpu_time_max", "変換に時間がかかりすぎました" },
+	{ "wall_time_max", "変換に時間がかかりすぎました" },
+	{ "timeout", "変換に時間がかかりすぎました" },
+	{ "result_size_max", "変換の結果が大きすぎます" },
+	{ "result-too-big", "変換の結果が大きすぎます" },
+	{ "worker_memory_max", "変換に必要なメモリが上限を超えました" },
+	{ "worker-crash", "変換の処理が異常終了しました" },
+};
+
+static const char *reason_ja(const reason_word_t *t, size_t n, const char *s, bool exact)
+{
+	for (size_t i = 0; i < n; i++)
+		if (exact ? strcmp(s, t[i].prefix) == 0
+			  : strncmp(s, t[i].prefix, strlen(t[i].prefix)) == 0)
+			return t[i].ja;
+	return NULL;
+}
+
+/* Japanese: one line per distinct sentence, with a count when it recurs
+ * ("ヘッダーの名前が不正です（16 件）"); the sender's details stay in the
+ * report. */
+static int put_reasons_ja(buf_t *out, const mail_report_t *r)
+{
+	const char *seen[REPORT_WARNINGS_MAX + LIM__COUNT];
+	size_t count[REPORT_WARNINGS_MAX + LIM__COUNT], n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n_limits + r->n_warnings; i++) {
+		const char *ja = i < r->n_limits
+			? reason_ja(limit_words, MUGAI_ARRAY_LEN(limit_words), r->limits_hit[i], true)
+			: reason_ja(warn_words, MUGAI_ARRAY_LEN(warn_words),
+				    r->warnings[i - r->n_limits], false);
+		size_t k;
+
+		if (!ja)
+			ja = i < r->n_limits ? "大きさや数が上限を超えました" : "メールの形式に問題があります";
+		for (k = 0; k < n && seen[k] != ja; k++)
+			;
+		if (k == n && n < MUGAI_ARRAY_LEN(seen))
+			seen[n] = ja, count[n++] = 0;
+		if (k < n)
+			count[k]++;
+	}
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		rc = count[k] > 1 ? buf_printf(out, "  - %s（%zu 件）\n", seen[k], count[k])
+				  : buf_printf(out, "  - %s\n", seen[k]);
+	return rc;
+}
+
 static int put_reasons(buf_t *out, const notice_words_t *w, const mail_report_t *r)
 {
 	int rc = r->output_check[0] ? buf_printf(out, "  - %s\n", w->outcheck) : 0;
 
+	if (w == &words_ja)
+		return rc == 0 ? put_reasons_ja(out, r) : rc;
 	for (size_t i = 0; rc == 0 && i < r->n_limits; i++)
 		rc = buf_printf(out, "  - limit %s\n", r->limits_hit[i]);
 	for (size_t i = 0; rc == 0 && i < r->n_warnings; i++) {

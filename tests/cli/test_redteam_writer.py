@@ -130,7 +130,7 @@ def mixed(*parts, text="添付をご確認ください。\n"):
 def test_filename_cannot_write_a_link_or_a_second_line():
     r = sanitize(mixed(attach("請求書.pdf\n原本はこちら https://evil.example/x.exe")))
     assert notice_lines(r)[3] == ("  1. 「請求書.pdf 原本はこちら hxxps://evil[.]example/x.exe」 "
-                                  "(application/octet-stream, 4 バイト) — 実行可能ファイル")
+                                  "(4 バイト) — 実行可能ファイル")
     assert r.body == "添付をご確認ください。\n"
 
 
@@ -146,7 +146,7 @@ def test_filename_cannot_forge_the_rule_and_marker():
 def test_long_filename_is_cut_on_a_character_boundary():
     r = sanitize(mixed(attach("あ" * 300 + ".exe")))
     line = notice_lines(r)[3]
-    assert line == "  1. 「" + "あ" * 200 + "…」 (application/octet-stream, 4 バイト) — 実行可能ファイル"
+    assert line == "  1. 「" + "あ" * 200 + "…」 (4 バイト) — 実行可能ファイル"
 
 
 def test_zip_entry_name_in_cdr_action_text_is_quoted_and_disarmed():
@@ -168,13 +168,31 @@ def test_gmime_warning_quoting_header_bytes_is_one_line_and_cut():
            b"Bad Header\xe3\x81\x82: \xe5\x8e\x9f\xe6\x9c\xac https://evil.example/a\n"
            b" \xe2\x94\x81\xe2\x94\x81 \xe3\x80\x90\xe9\x9a\x94\xe9\x9b\xa2\xe3\x80\x91 ms-msdt:x \xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\n"
            b"MIME-Version: 1.0\nContent-Type: text/plain\n\nx\n")
-    r = sanitize(raw)
+    r = sanitize(raw, config="notice_lang = en\n")
     warn = [l for l in notice_lines(r) if l.startswith("  - ")]
     assert r.verdict == "quarantined"
     # one line, 60 characters cut on a character boundary, disarmed, quoted
     assert warn == ["  - invalid header name: 「Bad Headerあ: 原本 hxxps://evil[.]example/a  "
                     "── ［隔離］ ms-msdt[:]x ああ…」"]
+    assert r.notice.count("[QUARANTINED]") == 1
+    assert "【隔離】" not in r.notice
+    # the Japanese notice gives the reason in words, without the sender's text
+    r = sanitize(raw)
+    assert [l for l in notice_lines(r) if l.startswith("  - ")] == ["  - ヘッダーの名前が不正です"]
     assert r.notice.count("【隔離】") == 1
+    assert "evil" not in r.notice
+    assert r.report["warnings"][0].startswith("invalid header name: 「Bad Headerあ")
+
+
+def test_japanese_reasons_are_words_counted_once():
+    # sixteen broken Received continuation lines read as one reason with its count
+    raw = (b"From: a@example.jp\nTo: b@example.lg.jp\nSubject: x\n" +
+           b"".join(b"bad name %d: v\n" % i for i in range(16)) +
+           b"MIME-Version: 1.0\nContent-Type: text/plain\n\nx\n")
+    r = sanitize(raw)
+    assert r.verdict == "quarantined"
+    assert [l for l in notice_lines(r) if l.startswith("  - ")] == ["  - ヘッダーの名前が不正です（16 件）"]
+    assert len(r.report["warnings"]) == 16
 
 
 def test_forwarded_headers_cannot_write_a_live_link():
