@@ -299,3 +299,19 @@ def test_display_name_equals_cannot_join_an_idn_host():
     assert r.report["output_check"] is None
     assert r.msg["From"].addresses[0].display_name == "//evil＝40x[.]com＝20 様"
     assert r.msg["From"].addresses[0].addr_spec == "a@example.jp"
+
+
+def test_new_extension_cannot_complete_a_host_in_a_file_name():
+    # CDR gives the file the extension of its new type after the writer read
+    # the name: "a//例え" + ".txt" would be a host after "//" (strict fuzz_mail)
+    body = ("--B\nContent-Type: text/plain; charset=utf-8\n\n本文\n"
+            "--B\nContent-Type: text/plain; charset=utf-8\n"
+            "Content-Disposition: attachment; filename*=utf-8''a%2F%2F%E4%BE%8B%E3%81%88\n\n"
+            "一行目\n--B--\n")
+    r = sanitize(msg(H, body, ctype='multipart/mixed; boundary="B"'), config="attachments = sanitize\n")
+    assert r.verdict == "sanitized"
+    assert r.report["output_check"] is None
+    assert [x["out_filename"] for x in r.report["sanitized"]] == ["a//例え[.]txt"]
+    att = [p for p in r.msg.walk() if p.get_filename()]
+    assert [p.get_filename() for p in att] == ["a//例え[.]txt"]
+    assert att[0].get_content() == "一行目"  # the line end before "--B--" is the delimiter's
