@@ -44,7 +44,7 @@ static const notice_words_t words_ja = {
 	"隔離の理由:",
 	"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {}",
 	"無害化して添付したファイル ({} 件):",
-	"注意: 表示名にメールアドレスが含まれています ({})。本当の差出人を確認してください。",
+	"注意: 表示名にメールアドレスが含まれています（{}）。本当の差出人を確認してください。",
 	"出力検査で安全でない内容が見つかったため",
 	"バイト",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
@@ -285,6 +285,33 @@ static int put_reasons(buf_t *out, const notice_words_t *w, const mail_report_t 
 	return rc;
 }
 
+static int put_with(buf_t *out, const char *tmpl, const char *val);
+
+/* The display-name warning; in Japanese the headers are named in words
+ * (r->name_address is "From, To", ours, never the sender's). */
+static int put_name_warning(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	static const char *const ja[][2] = { { "From", "差出人" }, { "To", "宛先" },
+		{ "Cc", "Cc" }, { "Reply-To", "返信先" } };
+	char names[128] = "";
+	size_t used = 0;
+
+	if (w != &words_ja)
+		return put_with(out, w->name_address, r->name_address);
+	for (const char *p = r->name_address; *p;) {
+		size_t len = strcspn(p, ",");
+
+		for (size_t i = 0; i < MUGAI_ARRAY_LEN(ja); i++)
+			if (strlen(ja[i][0]) == len && strncmp(p, ja[i][0], len) == 0 &&
+			    used < sizeof(names))
+				used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+							 used ? "、" : "", ja[i][1]);
+		p += len;
+		p += strspn(p, ", ");
+	}
+	return put_with(out, w->name_address, names);
+}
+
 /* Append tmpl with its "{}" replaced by val, then a line end. */
 static int put_with(buf_t *out, const char *tmpl, const char *val)
 {
@@ -341,7 +368,7 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	int rc = buf_printf(out, "%s\n%s\n", w->rule, q ? w->head_q : w->head_ok);
 
 	if (rc == 0 && r->name_address[0])
-		rc = put_with(out, w->name_address, r->name_address);
+		rc = put_name_warning(out, w, r);
 	if (rc == 0 && q)
 		rc = put_whose(out, w, r);
 	if (rc == 0 && q)
@@ -386,7 +413,7 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 	if (KEY("attached"))
 		return put_attached_list(out, w, r);
 	if (KEY("name_warning"))
-		return r->name_address[0] ? put_with(out, w->name_address, r->name_address) : 0;
+		return r->name_address[0] ? put_name_warning(out, w, r) : 0;
 	if (KEY("whose"))
 		return r->verdict == VERDICT_QUARANTINED ? put_whose(out, w, r) : 0;
 #undef KEY

@@ -165,7 +165,7 @@ def test_encoded_words_inside_addresses_cannot_inject_recipients():
     assert [a.addr_spec for a in to] == ["real@example.lg.jp"]
     # a display name holding addresses: disarmed, and named in the notice
     assert to[0].display_name == "evil[@]attacker[.]example, x[@]y[.]example"
-    assert "注意: 表示名にメールアドレスが含まれています (To)。本当の差出人を確認してください。" in r.notice
+    assert "注意: 表示名にメールアドレスが含まれています（宛先）。本当の差出人を確認してください。" in r.notice
     cc = r.msg["Cc"].addresses
     assert [(a.display_name, a.addr_spec) for a in cc] == [("総務課", "soumu@example.lg.jp")]
 

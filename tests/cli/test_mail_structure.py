@@ -220,10 +220,10 @@ def test_custom_notice_template_keeps_the_display_name_warning(tmp_path):
     h = dict(BASE, From='"総務課 <soumu@city.example.lg.jp>" <evil@attacker.example>')
     r = sanitize(msg(h, "x\n"), config=f"notice_template = {tpl}\n")
     assert r.notice == (f"無害化 sanitized / ID {r.report['id']}\r\n"
-                        "注意: 表示名にメールアドレスが含まれています (From)。本当の差出人を確認してください。")
+                        "注意: 表示名にメールアドレスが含まれています（差出人）。本当の差出人を確認してください。")
     tpl.write_text("{name_warning}無害化 {verdict}\n")
     r = sanitize(msg(h, "x\n"), config=f"notice_template = {tpl}\n")
-    assert r.notice == ("注意: 表示名にメールアドレスが含まれています (From)。本当の差出人を確認してください。\r\n"
+    assert r.notice == ("注意: 表示名にメールアドレスが含まれています（差出人）。本当の差出人を確認してください。\r\n"
                         "無害化 sanitized")
     r = sanitize(msg(BASE, "x\n"), config=f"notice_template = {tpl}\n")
     assert r.notice == "無害化 clean"

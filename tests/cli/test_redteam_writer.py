@@ -237,7 +237,7 @@ def test_display_name_holding_an_address_is_flagged_and_disarmed():
     (frm,) = r.msg["From"].addresses
     assert frm.display_name == "総務課 <soumu[@]city[.]example[.]lg[.]jp>"
     assert frm.addr_spec == "evil@attacker.example"
-    assert notice_lines(r)[2] == "注意: 表示名にメールアドレスが含まれています (From)。本当の差出人を確認してください。"
+    assert notice_lines(r)[2] == "注意: 表示名にメールアドレスが含まれています（差出人）。本当の差出人を確認してください。"
     assert r.body == "至急ご対応ください。\n"
     assert r.verdict == "sanitized"
 
@@ -315,3 +315,14 @@ def test_new_extension_cannot_complete_a_host_in_a_file_name():
     att = [p for p in r.msg.walk() if p.get_filename()]
     assert [p.get_filename() for p in att] == ["a//例え[.]txt"]
     assert att[0].get_content() == "一行目"  # the line end before "--B--" is the delimiter's
+
+
+def test_display_name_warning_names_each_header_in_words():
+    h = dict(H, To='"b@example.lg.jp" <x@attacker.example>',
+             **{"Reply-To": '"総務 soumu@city.example.lg.jp" <y@attacker.example>'})
+    r = sanitize(msg(h, "本文\n"))
+    assert notice_lines(r)[2] == \
+        "注意: 表示名にメールアドレスが含まれています（宛先、返信先）。本当の差出人を確認してください。"
+    r = sanitize(msg(h, "本文\n"), config="notice_lang = en\n")
+    assert notice_lines(r)[2] == \
+        "Caution: a display name contains an e-mail address (To, Reply-To); check who really sent this."
