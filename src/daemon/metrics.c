@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "common/limits.h"
 
 static const struct {
 	const char *name, *help;
@@ -71,7 +72,7 @@ static void write_all_metrics(FILE *f)
 
 int metrics_write(const char *path)
 {
-	char tmp[4096];
+	char tmp[PATH_BUF_MAX];
 	FILE *f;
 	int rc = -1;
 

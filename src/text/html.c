@@ -60,10 +60,7 @@
 
 #include "common/utf8.h"
 #include "text/writer.h"
-
-#define HTML_SLACK 4096
-#define HTML_MAX_ERRORS 64
-#define HTML_ENTITY_LEN 34   /* "&CounterClockwiseContourIntegral;" is 33 */
+#include "common/limits.h"
 
 /* ==== tracked allocator for gumbo ===================================== */
 
@@ -140,7 +137,7 @@ static GumboOutput *pool_parse(pool_t *p, const char *s, size_t n)
 	opt.allocator = pool_alloc;
 	opt.deallocator = pool_free;
 	opt.userdata = p;
-	opt.max_errors = HTML_MAX_ERRORS;
+	opt.max_errors = HTML_ERRORS_MAX;
 	if (setjmp(p->jb)) {
 		p->armed = false;
 		return NULL;
@@ -471,7 +468,7 @@ static void ps_tag(pscan_t *p)
 	}
 	b = p->i;
 	len = ps_name(p);
-	t = gumbo_tagn_enum(s + b, (unsigned)(len > 64 ? 64 : len));
+	t = gumbo_tagn_enum(s + b, (unsigned)(len > HTML_TAG_NAME_MAX ? HTML_TAG_NAME_MAX : len));
 	selfclose = ps_skip_attrs(p, &ah);
 	if (end)
 		ps_end_tag(p, t, name_hash(s + b, len));
