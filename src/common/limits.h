@@ -158,6 +158,10 @@
 	  "most RFC 2231 continuation sections joined into one parameter; more are dropped") \
 	X(HTML_SLACK, 4096, "html_expansion_max", \
 	  "bytes of HTML text output allowed on top of html_expansion_max x input (tiny inputs)") \
+	X(HTML_POOL_RATIO, 96, "html_expansion_max", \
+	  "gumbo's memory per input byte before the parser is stopped (its tree is ~10-50 x the input)") \
+	X(HTML_POOL_SLACK_MIB, 64, "worker_memory_max", \
+	  "MiB of gumbo memory on top of HTML_POOL_RATIO x input (small documents)") \
 	X(HTML_ERRORS_MAX, 64, "html_depth_max", \
 	  "gumbo parse errors recorded per document (only their count matters)") \
 	X(HTML_ENTITY_LEN, 34, "none", \
