@@ -238,11 +238,15 @@ static int need_ge(const cfg_t *c, limit_id_t a, long long b, const char *what, 
 	return -1;
 }
 
+/* The relations between limits (README "Related limits"); the first one
+ * broken is reported. All sums stay far below LLONG_MAX (table maxima). */
 int cfg_check_relations(const cfg_t *c, char *err, size_t errlen)
 {
 	const limits_t *l = &c->lim;
 	long long need = lim(l, LIM_CDR_OUTPUT) / 3 * 4 + 4 + lim(l, LIM_TEXT_SIZE) +
 			  lim(l, LIM_REPORT_SIZE);
+	long long flatten = 3 * lim(l, LIM_PDF_PAGE_PIXELS) + lim(l, LIM_PDF_FLATTEN_BYTES) +
+			    PDF_STORE_MAX;
 
 	if (need_ge(c, LIM_WALL_TIME, lim(l, LIM_CPU_TIME), "cpu_time_max", err, errlen) < 0 ||
 	    need_ge(c, LIM_WALL_TIME, lim(l, LIM_CDR_TIME), "cdr_time_max", err, errlen) < 0 ||
@@ -251,7 +255,10 @@ int cfg_check_relations(const cfg_t *c, char *err, size_t errlen)
 		    errlen) < 0 ||
 	    need_ge(c, LIM_RESULT_SIZE, lim(l, LIM_MESSAGE_SIZE), "message_size_max", err,
 		    errlen) < 0 ||
-	    need_ge(c, LIM_DECODED_SIZE, lim(l, LIM_TEXT_SIZE), "text_size_max", err, errlen) < 0)
+	    need_ge(c, LIM_DECODED_SIZE, lim(l, LIM_TEXT_SIZE), "text_size_max", err, errlen) < 0 ||
+	    need_ge(c, LIM_WORKER_MEMORY, flatten,
+		    "3 x pdf_page_pixels_max + pdf_flatten_bytes_max + MuPDF's store", err,
+		    errlen) < 0)
 		return -1;
 	return 0;
 }

@@ -134,3 +134,17 @@ def test_the_session_slots_hold_two_generations_of_max_sessions(tmp_path):
     top = int(re.search(r"\[1, (\d+)\]", r.stderr).group(1))
     slots = dict((n, int(v)) for n, v, _ in caps())["SLOTS_MAX"]
     assert slots >= 2 * top
+
+
+def limit_max(name):
+    md = subprocess.run([MUGAI, "config", "defaults", "--markdown"], capture_output=True,
+                        text=True, check=True).stdout
+    return int(re.search(rf"^\| `{name}` \| \d+ \| \w+ \| \d+–(\d+) \|", md, re.M).group(1))
+
+
+def test_the_stored_recipient_list_holds_the_most_recipients():
+    c = dict((n, int(v)) for n, v, _ in caps())
+    most = limit_max("smtp_recipients_max")
+    assert most == 100000
+    assert c["STORE_RCPT_LIST_MAX"] >= most * (c["SMTP_PATH_MAX"] + 1)
+
