@@ -168,9 +168,13 @@
 	  "longest named character reference looked up (&CounterClockwiseContourIntegral; is 33)") \
 	X(HTML_TAG_NAME_MAX, 64, "none", \
 	  "bytes of a tag name looked up in gumbo's tag table (no HTML tag is longer)") \
+	X(HDR_SCRATCH_SLACK, 256, "header_value_max", \
+	  "bytes on top of 2 x input for the scratch buffers of header decoding (capped like the output)") \
 	X(ICONV_CHUNK, 1024, "decoded_size_max", \
 	  "bytes iconv writes at a time before they are copied to the capped output") \
 	/* --- mail --- */ \
+	X(RENDER_SLACK, 64 * 1024, "text_size_max", \
+	  "bytes on top of 4 x input for rendering one text part (cut to text_size_max afterwards)") \
 	X(DISPLAY_NAME_MAX, 256, "header_value_max", \
 	  "longest display name kept, in characters; longer ones are cut") \
 	X(ADDR_SPEC_MAX, 320, "header_value_max", \
@@ -265,10 +269,12 @@
 	  "most witness lines read from one log file by audit verify --witness") \
 	X(ADDR_MAX, 4096, "smtp_line_length_max", \
 	  "longest envelope address or queue id stored in the index; longer is refused") \
-	X(HDR_FROM_MAX, 64 * 1024, "header_value_max", \
-	  "longest header From stored in the index; longer is refused") \
+	X(STORE_HDR_MAX, 64 * 1024, "header_value_max", \
+	  "longest header From or Subject stored in the index; longer is refused") \
+	X(STORE_REASON_MAX, 4096, "none", \
+	  "longest reason of a release request; longer is refused") \
 	X(VERDICT_NAME_MAX, 64, "none", \
-	  "longest verdict name accepted in a search filter") \
+	  "longest verdict name stored or accepted in a search filter") \
 	X(CONFIG_FILE_MAX, 4 * 1024 * 1024, "none", \
 	  "largest configuration file recorded in the audit chain (config.load)") \
 	X(BLOB_PATH_MAX, PATH_BUF_MAX, "none", \

@@ -298,7 +298,7 @@ static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
 	buf_t text;
 	int rc;
 
-	buf_init(&text, (size_t)lim(c->lim, LIM_TEXT_SIZE) + 64 * 1024);
+	buf_init(&text, (size_t)lim(c->lim, LIM_TEXT_SIZE) + NOTICE_TEXT_MAX);
 	rc = notice_build(c->cfg, c->rep, &text);
 	if (rc == 0 && !q && body->len)
 		rc = buf_append(&text, body->data, body->len);

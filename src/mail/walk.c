@@ -387,7 +387,7 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 	/* Room for the whole rendering (defanging at most triples a URL); the
 	 * cut to text_size_max happens in append_text. HTML is bounded by
 	 * html_expansion_max inside html_to_text. */
-	buf_init(&t, u.len * 4 + 65536);
+	buf_init(&t, u.len * 4 + RENDER_SLACK);
 	rc = html ? render_html(c, &u, &t) : render_plain(c, &u, &t);
 	buf_free(&u);
 	if (rc < 0 && t.capped) { /* the rendering outgrew its room: keep what fits */

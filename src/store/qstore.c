@@ -192,7 +192,7 @@ static bool json_object_ok(const char *j, size_t max)
 
 static int check_actor(qstore_t *s, const char *actor)
 {
-	if (!text_ok(actor, 256, false) || strchr(actor, '\t'))
+	if (!text_ok(actor, AUDIT_NAME_MAX, false) || strchr(actor, '\t'))
 		return qstore_fail(s, QS_ERR_INVAL, "bad actor name");
 	return 0;
 }
@@ -210,8 +210,8 @@ static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 		return -1;
 	if (!flow_ok || m->received <= 0 || m->n_rcpt > s->rcpt_max)
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad flow, time or recipients", m->id);
-	if (!text_ok(m->env_from, ADDR_MAX, true) || !text_ok(m->hdr_from, HDR_FROM_MAX, true) ||
-	    !text_ok(m->subject, 64 * 1024, true) || !text_ok(m->verdict, 64, false))
+	if (!text_ok(m->env_from, ADDR_MAX, true) || !text_ok(m->hdr_from, STORE_HDR_MAX, true) ||
+	    !text_ok(m->subject, STORE_HDR_MAX, true) || !text_ok(m->verdict, VERDICT_NAME_MAX, false))
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad sender, From, Subject or verdict",
 				   m->id);
 	if (m->queue_id && !text_ok(m->queue_id, ADDR_MAX, true))
@@ -375,8 +375,9 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 	s->err = QS_OK;
 	if (check_actor(s, by) < 0 || check_id(s, id) < 0)
 		return -1;
-	if (!text_ok(reason, 4096, false))
-		return qstore_fail(s, QS_ERR_INVAL, "a reason (UTF-8, up to 4096 bytes) is required");
+	if (!text_ok(reason, STORE_REASON_MAX, false))
+		return qstore_fail(s, QS_ERR_INVAL, "a reason (UTF-8, up to %d bytes) is required",
+				   STORE_REASON_MAX);
 	return s->ops->request(s, id, by, reason);
 }
 

@@ -58,7 +58,7 @@ static void scratch_init(buf_t *b, const buf_t *out, size_t len)
 {
 	size_t max;
 
-	if (size_add(len, len, &max) < 0 || size_add(max, 256, &max) < 0 ||
+	if (size_add(len, len, &max) < 0 || size_add(max, HDR_SCRATCH_SLACK, &max) < 0 ||
 	    max > out->max)
 		max = out->max;
 	buf_init(b, max);
