@@ -352,6 +352,8 @@
 	  "first wait before a crashed session is restarted, in milliseconds (doubled each time)") \
 	X(BACKOFF_MAX_MS, 10000, "none", \
 	  "longest wait before a crashed session is restarted, in milliseconds") \
+	X(METRIC_NAME_MAX, 128, "none", \
+	  "longest metric family name in the metrics file (names are ours, never input)") \
 	X(CONN_IDLE_MAX, 30, "next_hop_timeout", \
 	  "seconds an idle next-hop connection is kept for reuse") \
 	X(RELEASES_PER_RUN, 100, "none", \

@@ -126,6 +126,11 @@ static int check_paths(daemon_ctx_t *d, char *err, size_t errlen)
 	}
 	if (parent_exists("state_dir", sd, NULL, err, errlen) < 0)
 		return -1;
+	if (!metrics_path_ok(cfg_str(&d->cfg, CFG_METRICS_FILE))) {
+		snprintf(err, errlen, "metrics_file %s: must be named NAME.prom (node_exporter's "
+			 "textfile collector reads only *.prom)", cfg_str(&d->cfg, CFG_METRICS_FILE));
+		return -1;
+	}
 	if (*cfg_str(&d->cfg, CFG_METRICS_FILE) && *cfg_str(&d->cfg, CFG_METRICS_FILE) != '{' &&
 	    parent_exists("metrics_file", cfg_str(&d->cfg, CFG_METRICS_FILE), sd, err, errlen) < 0)
 		return -1;
