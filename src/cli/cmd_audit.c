@@ -130,7 +130,7 @@ static int exp_jsonl(const audit_rec_t *r, FILE *f)
 	json_t j;
 	int rc = -1;
 
-	buf_init(&b, CLI_RECORD_JSON_MAX);
+	buf_init(&b, UNCAPPED_BY(LIM_AUDIT_DETAILS)); /* checked at append */
 	json_init(&j, &b);
 	json_obj_begin(&j);
 	json_key(&j, "seq");

@@ -141,7 +141,7 @@ static int list_cb(const qstore_item_t *it, void *arg)
 	if (o->json) {
 		int r;
 
-		buf_init(&b, CLI_ITEM_JSON_MAX);
+		buf_init(&b, UNCAPPED_BY(LIM_SMTP_RECIPIENTS)); /* checked at put */
 		r = item_json(it, false, &b);
 		if (r == 0)
 			printf("%s\n", b.data);
@@ -218,7 +218,7 @@ static int q_show(qstore_t *s, store_opts_t *o)
 	if (qstore_show(s, o->actor, o->args[1], &it) < 0)
 		return store_exit(s, "quarantine show");
 	if (o->json) {
-		buf_init(&b, CLI_SHOW_JSON_MAX);
+		buf_init(&b, UNCAPPED_BY(LIM_REPORT_SIZE)); /* checked at put */
 		if (item_json(&it, true, &b) == 0)
 			printf("%s\n", b.data);
 		buf_free(&b);

@@ -158,11 +158,11 @@
 	  "most RFC 2231 continuation sections joined into one parameter; more are dropped") \
 	X(HTML_SLACK, 4096, "html_expansion_max", \
 	  "bytes of HTML text output allowed on top of html_expansion_max x input (tiny inputs)") \
-	X(HTML_POOL_RATIO, 96, "html_expansion_max", \
+	X(HTML_POOL_RATIO, 96, "worker_memory_max", \
 	  "gumbo's memory per input byte before the parser is stopped (its tree is ~10-50 x the input)") \
 	X(HTML_POOL_SLACK_MIB, 64, "worker_memory_max", \
 	  "MiB of gumbo memory on top of HTML_POOL_RATIO x input (small documents)") \
-	X(HTML_ERRORS_MAX, 64, "html_depth_max", \
+	X(HTML_ERRORS_MAX, 64, "none", \
 	  "gumbo parse errors recorded per document (only their count matters)") \
 	X(HTML_ENTITY_LEN, 34, "none", \
 	  "longest named character reference looked up (&CounterClockwiseContourIntegral; is 33)") \
@@ -193,8 +193,8 @@
 	  "longest list of CDR actions shown for one attachment in the notice") \
 	X(ATTACH_NAME_MAX, 1024, "header_value_max", \
 	  "longest output file name of a sanitized attachment (bytes); longer is cut") \
-	X(WIRE_STR_MAX, 64 * 1024, "header_value_max", \
-	  "longest string field in a worker record; a longer one is a protocol error (fail closed)") \
+	X(WIRE_STR_MAX, 64 * 1024, "none", \
+	  "longest display string (From, Subject) in a worker record, for the log and the index; longer is cut on a character boundary") \
 	X(NOTICE_REACH, 24, "none", \
 	  "bytes from a candidate to the end of the longest notice marker (【無害化済み】)") \
 	X(HDR_PARAM_MAX, 4096, "header_value_max", \
@@ -261,7 +261,7 @@
 	X(PDF_PAGE_ENC_MIB, 2048, "pdf_flatten_bytes_max", \
 	  "MiB of one encoded flattened page (the held total is capped by pdf_flatten_bytes_max)") \
 	/* --- store --- */ \
-	X(AUDIT_NAME_MAX, 256, "audit_details_max", \
+	X(AUDIT_NAME_MAX, 256, "none", \
 	  "longest actor or action name in an audit record; longer is refused") \
 	X(AUDIT_LINE_MAX, 320, "none", \
 	  "longest witness line written to syslog (ids and hashes only)") \
@@ -318,9 +318,9 @@
 	  "longest host name (RFC 1035: 253) of next_hop, listen or our own name; longer is a config error") \
 	X(HOP_DIR_MAX, 1024, "none", \
 	  "longest maildir path of next_hop = maildir:DIR; longer is a config error") \
-	X(DELIVER_REPLY_MAX, 4096, "next_hop_timeout", \
+	X(DELIVER_REPLY_MAX, 4096, "none", \
 	  "bytes of one reply from the next hop; more is a protocol error (451)") \
-	X(DELIVER_REPLY_LINES_MAX, 100, "next_hop_timeout", \
+	X(DELIVER_REPLY_LINES_MAX, 100, "none", \
 	  "lines of one multi-line reply from the next hop; more is a protocol error (451)") \
 	X(DELIVER_BUF, 8192, "none", \
 	  "receive buffer of the next-hop connection") \
@@ -332,7 +332,7 @@
 	  "text of one next-hop reply kept for the log and our own 451") \
 	X(DELIVER_CMD_MAX, SMTP_PATH_MAX + 944, "smtp_line_length_max", \
 	  "one command to the next hop (MAIL/RCPT with an address and parameters)") \
-	X(DELIVER_RCPT_BOXES, 200, "smtp_recipients_max", \
+	X(DELIVER_RCPT_BOXES, 200, "none", \
 	  "characters of a recipient read as its maildir box name; longer is cut") \
 	X(MAILDIR_PATH_MAX, HOP_DIR_MAX + 1024, "none", \
 	  "a maildir path being created (next_hop dir plus a box name)") \
@@ -354,17 +354,11 @@
 	  "longest wait before a crashed session is restarted, in milliseconds") \
 	X(METRIC_NAME_MAX, 128, "none", \
 	  "longest metric family name in the metrics file (names are ours, never input)") \
-	X(CONN_IDLE_MAX, 30, "next_hop_timeout", \
+	X(CONN_IDLE_MAX, 30, "none", \
 	  "seconds an idle next-hop connection is kept for reuse") \
 	X(RELEASES_PER_RUN, 100, "none", \
 	  "approved releases delivered by one pass of the releaser; the rest wait for the next pass") \
 	/* --- cli --- */ \
-	X(CLI_ITEM_JSON_MAX, 1024 * 1024, "none", \
-	  "one quarantine entry as JSON in quarantine list --json") \
-	X(CLI_SHOW_JSON_MAX, 64 * 1024 * 1024, "report_size_max", \
-	  "one quarantine entry with its report as JSON in quarantine show --json") \
-	X(CLI_RECORD_JSON_MAX, 64 * 1024 * 1024, "audit_details_max", \
-	  "one audit record as JSON in audit export") \
 	X(CLI_NOTE_MAX, 64 * 1024, "audit_details_max", \
 	  "details of one audit note (mugai audit note)") \
 	X(CLI_SELFTEST_MAX, 1024 * 1024, "none", \
