@@ -308,8 +308,8 @@
 	  "input buffer of a session on top of 2 x smtp_line_length_max") \
 	X(SPOOL_CHUNK, 64 * 1024, "message_size_max", \
 	  "bytes unstuffed into the spool at a time") \
-	X(SESSION_OUT_MAX, 1024 * 1024, "smtp_recipients_max", \
-	  "pending replies to one client (pipelining); more is a protocol error") \
+	X(SESSION_OUT_MAX, 1024 * 1024, "smtp_line_length_max", \
+	  "pending replies to the pipelined commands of one input buffer; more ends the session") \
 	X(SESSION_DETAILS_MAX, 4096, "audit_details_max", \
 	  "details JSON of one session audit record") \
 	X(LISTEN_BACKLOG, 128, "max_sessions", \
