@@ -15,6 +15,7 @@ code with comments and string literals blanked:
   buffer  buf_init() whose cap is a constant of numbers only, of 256 or more
           (`buf_init(&b, 64 * 1024)`), or SIZE_MAX: name the cap, or say
           UNCAPPED_BY(LIM_x) when the table limit x bounds the input upstream.
+  uncapped  UNCAPPED_BY() whose argument is not one table limit (LIM_x).
 
 Smaller numbers are sizes of a format (a hash in hex, a time stamp, digits),
 not caps. Exit 0 when clean, 1 with one line per finding otherwise.
@@ -29,6 +30,7 @@ CAP_WORD = re.compile(r"(^|_)(MAX|CAP|LIMIT|DEPTH)(_|$)")
 DEFINE = re.compile(r"^\s*#\s*define\s+([A-Za-z_]\w*)\s+\(*\s*(?:\(\s*\w+\s*\)\s*)?\d")
 ARRAY = re.compile(r"\[\s*(\d+)[uUlL]*\s*\]")
 BUF_INIT = re.compile(r"\bbuf_init\s*\(")
+UNCAPPED = re.compile(r"\bUNCAPPED_BY\s*\(([^()]*)\)")
 NUMERIC = re.compile(r"^[\s\d()+\-*/<>xXa-fA-FuUlL]*$")
 CASTS = re.compile(r"\(\s*(size_t|unsigned|int|long|long long|uint64_t)\s*\)")
 
@@ -105,6 +107,10 @@ def check_file(path, rel):
         for a in ARRAY.finditer(line):
             if int(a.group(1)) >= THRESHOLD:
                 found.append((no, f"array size [{a.group(1)}]: name its cap in MUGAI_CAPS"))
+    for m in UNCAPPED.finditer(code):
+        if not re.fullmatch(r"\s*LIM_[A-Z0-9_]+\s*", m.group(1)):
+            found.append((line_of(m.start()), f"UNCAPPED_BY({m.group(1)}): name one table "
+                          "limit, LIM_x"))
     for m in BUF_INIT.finditer(code):
         arg = call_arg(code, m.end() - 1)
         v = numeric_value(arg)

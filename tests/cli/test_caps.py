@@ -148,3 +148,13 @@ def test_the_stored_recipient_list_holds_the_most_recipients():
     assert most == 100000
     assert c["STORE_RCPT_LIST_MAX"] >= most * (c["SMTP_PATH_MAX"] + 1)
 
+
+
+def test_uncapped_names_one_table_limit(tmp_path):
+    root = copy_src(tmp_path)
+    n = inject(root, "src/cdr/zip.c", '#include "common/utf8.h"',
+               "static void spare(buf_t *b) { buf_init(b, UNCAPPED_BY(1 << 30)); }")
+    r = run_check(str(root))
+    assert r.returncode == 1
+    assert r.stdout == (f"src/cdr/zip.c:{n}: literal cap: UNCAPPED_BY(1 << 30): name one table "
+                        "limit, LIM_x\n")
