@@ -264,7 +264,7 @@ static int convert(const file_args_t *a, const cfg_t *cfg, const buf_t *in, cons
 
 		buf_reset(blob);
 		st = worker_run(&cfg->lim, job_run, &job,
-				(size_t)lim(&cfg->lim, LIM_RESULT_SIZE), blob); /* as every worker */
+				(size_t)lim(&cfg->lim, LIM_RESULT_SIZE), blob);
 		buf_free(&pdf);
 		if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 			fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));

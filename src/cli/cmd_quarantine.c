@@ -237,7 +237,7 @@ static int q_get(qstore_t *s, store_opts_t *o)
 
 	if (o->nargs != 2 || !o->output)
 		return q_usage();
-	buf_init(&orig, UNCAPPED_BY(LIM_FILE_SIZE)); /* originals: message_size_max, file_size_max */
+	buf_init(&orig, UNCAPPED_BY(LIM_FILE_SIZE)); /* or message_size_max */
 	if (qstore_get(s, o->actor, o->args[1], &it, &orig) < 0)
 		rc = store_exit(s, "quarantine get");
 	else if (write_new_file(o->output, &orig) < 0)
@@ -266,7 +266,7 @@ static int q_approve(qstore_t *s, store_opts_t *o)
 
 	if (o->nargs != 2 || !o->by || (!o->output == !o->queue))
 		return q_usage();
-	buf_init(&orig, UNCAPPED_BY(LIM_FILE_SIZE)); /* originals: message_size_max, file_size_max */
+	buf_init(&orig, UNCAPPED_BY(LIM_FILE_SIZE)); /* or message_size_max */
 	if (qstore_approve(s, o->args[1], o->by, o->queue, &orig) < 0)
 		rc = store_exit(s, "quarantine approve");
 	else if (o->output && write_new_file(o->output, &orig) < 0)
