@@ -52,7 +52,7 @@ ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
 FUZZERS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
 PROGRAMS := $(BUILD)/mugai $(if $(DAEMON_SRCS),$(BUILD)/mugaid)
 
-.PHONY: all deps run check check-build unit unit-asan fuzz-replay test-cli bench readme \
+.PHONY: all deps run check check-caps check-build unit unit-asan fuzz-replay test-cli bench readme \
 	clean fuzz help install
 
 all: $(PROGRAMS)
@@ -69,8 +69,14 @@ run: deps
 	@./scripts/run.sh $(BUILD)
 
 check: deps
+	@$(MAKE) --no-print-directory check-caps
 	@$(MAKE) --no-print-directory check-build
 	@$(MAKE) --no-print-directory unit unit-asan fuzz-replay test-cli e2e
+
+# Every cap has a name, a value and a reason in src/common/limits.h: refuse a
+# literal one elsewhere (rules in scripts/check-caps.py).
+check-caps:
+	@$(PYTHON) scripts/check-caps.py
 
 check-build: $(PROGRAMS) $(TESTS) $(ASAN_TESTS) $(FUZZERS)
 
@@ -178,7 +184,8 @@ clean:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-# Regenerate README.md's config table from the binary (tests/cli/test_readme.py checks it).
+# Regenerate README.md's config table and caps list from the binary
+# (tests/cli/test_readme.py checks them).
 readme: $(BUILD)/mugai
 	@$(PYTHON) scripts/readme-config.py $(BUILD)/mugai
 

@@ -151,6 +151,9 @@ int cfg_check_relations(const cfg_t *c, char *err, size_t errlen) MUGAI_WUR;
 int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen) MUGAI_WUR;
 /* Print every key with its current value (text) or the defaults table (markdown). */
 void cfg_dump(const cfg_t *c, FILE *out, bool markdown);
+/* Print the compile-time caps (limits.h MUGAI_CAPS): "NAME = value (from)"
+ * lines, or the README's markdown table. */
+void cfg_dump_caps(FILE *out, bool markdown);
 
 static inline const char *cfg_str(const cfg_t *c, cfg_id_t id) { return c->s[id]; }
 static inline long long cfg_int(const cfg_t *c, cfg_id_t id) { return c->i[id]; }

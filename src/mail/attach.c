@@ -14,8 +14,6 @@
 #include <string.h>
 #include "cdr/cdr.h"
 
-#define ACTIONS_TEXT_MAX 1024
-
 bool attach_wanted(const mail_ctx_t *c, GMimeObject *o, removal_t why, bool named)
 {
 	if (!cfg_is(c->cfg, CFG_ATTACHMENTS, "sanitize") || !GMIME_IS_PART(o))
@@ -109,7 +107,7 @@ static int final_name(char *name, size_t size)
 static int keep_output(mail_ctx_t *c, const cdr_result_t *r, const char *name,
 		       const char *mime, size_t size)
 {
-	char out_name[1024];
+	char out_name[ATTACH_NAME_MAX];
 	attached_item_t it = { 0 };
 	GMimeObject **parts;
 

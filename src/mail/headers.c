@@ -21,9 +21,6 @@
 #include "common/utf8.h"
 #include "text/hdr.h"
 
-/* Longest display name kept, in characters; longer ones are cut. */
-#define DISPLAY_NAME_MAX 256
-
 void hdrset_free(hdrset_t *h)
 {
 	if (h->from) g_object_unref(h->from);
@@ -75,7 +72,7 @@ static bool addr_ok(const char *a)
 {
 	size_t at = 0, n = a ? strlen(a) : 0;
 
-	if (n == 0 || n > 320)
+	if (n == 0 || n > ADDR_SPEC_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)a[i];
@@ -128,7 +125,7 @@ static char *clean_name(mail_ctx_t *c, const char *hname, const char *name)
 
 	if (!name || !*name)
 		return NULL;
-	buf_init(&b, 4096);
+	buf_init(&b, NAME_CHECK_MAX);
 	if (wr_clean(&b, name, strlen(name), WR_ONELINE) == 0 &&
 	    wr_has_address(b.data ? b.data : "", b.len))
 		report_name_address(c->rep, hname);
@@ -219,7 +216,7 @@ static bool msgid_ok(const char *id)
 {
 	size_t n = strlen(id);
 
-	if (n == 0 || n > 250)
+	if (n == 0 || n > MSGID_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)id[i];
@@ -248,7 +245,7 @@ static char *parse_refs(mail_ctx_t *c, const char *raw)
 	buf_t b;
 	int n = refs ? g_mime_references_length(refs) : 0;
 
-	buf_init(&b, 8192);
+	buf_init(&b, REFERENCES_MAX);
 	for (int i = 0; i < n; i++) {
 		const char *id = g_mime_references_get_message_id(refs, i);
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/limits.h"
 
 typedef struct oc {
 	const outcheck_opts_t *o;
@@ -127,9 +128,6 @@ static bool cp_forbidden(uint32_t c)
 	       (c >= 0x2066 && c <= 0x2069) || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB) ||
 	       (c >= 0xE0000 && c <= 0xE007F);
 }
-
-/* Bytes from a candidate to the end of the longest marker (【無害化済み】). */
-#define NOTICE_REACH 24
 
 /* CR is allowed only in the body and only as CR LF. Also notes in *end
  * the end of the last character rule 8 may care about (━, 【, and '[' when
@@ -504,7 +502,7 @@ int outcheck_text(const char *s, size_t n, bool body, const outcheck_opts_t *o,
 
 /* ---- decoders into oc->buf ---- */
 
-static const signed char b64tab[256] = {
+static const signed char b64tab[BYTE_VALUES] = {
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,

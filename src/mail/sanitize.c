@@ -129,9 +129,6 @@ static bool is_ambiguous(const mail_ctx_t *c, GMimeParserWarning w, const char *
 	}
 }
 
-/* Characters of GMime's quoted header bytes kept in a warning. */
-#define WARN_ITEM_CHARS 60
-
 /* GMime quotes raw header bytes (folded continuation lines included): the
  * sender's text, so it goes through the writer: one line, cut on a
  * character boundary, links disarmed, quoted. */
@@ -139,7 +136,7 @@ static void warn_item(mail_ctx_t *c, const char *name, const char *item)
 {
 	buf_t b;
 
-	buf_init(&b, 4096);
+	buf_init(&b, WARN_TEXT_MAX);
 	if (wr_line(&b, item, strlen(item), WARN_ITEM_CHARS) == 0)
 		report_warn(c->rep, "%s: 「%s」", name, b.data ? b.data : "");
 	else
@@ -313,7 +310,7 @@ static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
 	buf_t text;
 	int rc;
 
-	buf_init(&text, (size_t)lim(c->lim, LIM_TEXT_SIZE) + 64 * 1024);
+	buf_init(&text, (size_t)lim(c->lim, LIM_TEXT_SIZE) + NOTICE_TEXT_MAX);
 	rc = notice_build(c->cfg, c->rep, &text);
 	if (rc == 0 && !q && body->len)
 		rc = buf_append(&text, body->data, body->len);
@@ -408,7 +405,7 @@ static int gate_notice_only(const cfg_t *cfg, const hdrset_t *h, bool prefixed,
 		subj = g_strdup_printf("%s%s", ja ? "[無害化:隔離] " : "[quarantined] ", hq.subject);
 		hq.subject = subj;
 	}
-	buf_init(&text, 64 * 1024);
+	buf_init(&text, NOTICE_TEXT_MAX);
 	buf_reset(out);
 	rc = notice_build(cfg, &tmp, &text);
 	if (rc == 0)
@@ -432,7 +429,7 @@ static int gate_fixed(const cfg_t *cfg, const mail_report_t *rep, buf_t *out)
 	buf_t text;
 	int rc;
 
-	buf_init(&text, 4096);
+	buf_init(&text, WITHHELD_TEXT_MAX);
 	buf_reset(out);
 	h.subject = ja ? "配信を保留したメール" : "message withheld";
 	rc = ja ? buf_printf(&text, "%s\n【隔離】このメールは安全に変換できない内容を含むため、本文を配信せず隔離しました。\n"
