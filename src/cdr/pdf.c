@@ -35,9 +35,6 @@
 #include <mupdf/fitz.h>
 #include <mupdf/pdf.h>
 
-#define PDF_STORE_MAX (64u << 20)
-#define PDF_NEST_MAX 64
-
 typedef struct pdf_job {
 	fz_context *ctx;
 	pdf_document *doc;
@@ -166,7 +163,7 @@ static int pixmap_encode(fz_context *ctx, fz_pixmap *pix, int quality, page_img_
 	pi->gray = is_gray(pix);
 	pi->w = pix->w;
 	pi->h = pix->h;
-	buf_init(&enc, (size_t)1 << 31);
+	buf_init(&enc, (size_t)PDF_PAGE_ENC_MIB * MiB);
 	rc = pi->gray ? encode_gray(pix, &enc)
 		      : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
 	if (rc == 0) {

@@ -148,7 +148,7 @@ static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, const int fd[
 	uint64_t n;
 	int rc = -1;
 
-	buf_init(&out, SIZE_MAX / 2);
+	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE));
 	if (conv_in(cfg, h, fd[1], &cv) < 0 || !in)
 		goto out;
 	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false, &cv }, in,
@@ -408,7 +408,7 @@ static int answers_fd(const conv_set_t *ans, size_t *len)
 	buf_t rec;
 	int fd = -1;
 
-	buf_init(&rec, SIZE_MAX / 4);
+	buf_init(&rec, UNCAPPED_BY(LIM_LEGACY_OUTPUT)); /* PDFs capped in the jail, legacy_message_max of them */
 	if (conv_encode(ans, &rec) == 0)
 		fd = memfd_create("mugaid-conv", MFD_CLOEXEC);
 	if (fd >= 0 && (io_write_all(fd, rec.data, rec.len) < 0 || lseek(fd, 0, SEEK_SET) < 0)) {

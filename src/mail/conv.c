@@ -99,7 +99,7 @@ static void jail_reason(jail_status_t js, const char *type, const char *why, cha
 /* One request: the jail's PDF, or the reason. */
 static int convert_one(const cfg_t *cfg, const conv_item_t *rq, conv_set_t *ans)
 {
-	char why[600], reason[sizeof(rq->reason)] = "";
+	char why[WHY_MAX], reason[sizeof(rq->reason)] = "";
 	buf_t pdf;
 	jail_status_t js = jail_convert(cfg, rq->data.data ? rq->data.data : "", rq->data.len,
 					rq->type, &pdf, why, sizeof(why));

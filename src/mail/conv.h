@@ -42,7 +42,7 @@
 typedef struct conv_item {
 	const char *type;  /* static legacy type (cdr_legacy_type) */
 	buf_t data;        /* request: the decoded attachment; answer: the PDF */
-	char reason[256];  /* answer: "" when data is the PDF, else why it is blocked */
+	char reason[CDR_REASON_MAX]; /* answer: "" when data is the PDF, else why blocked */
 	char sum[65];      /* answer: SHA-256 (hex) of the request's bytes */
 } conv_item_t;
 

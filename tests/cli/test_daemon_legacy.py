@@ -60,7 +60,7 @@ def test_daemon_time_limit_blocks_that_attachment_only(tmp_path, docs):  # noqa:
         assert "verdict=sanitized" in str(m["X-Mugai-Sanitized"])
         atts = [(a.get_filename(), a.get_payload(decode=True)) for a in m.iter_attachments()]
         assert atts == [("memo.txt", "議事録\n".encode())]
-        assert ("「説明会.ppt」 (application/vnd.ms-powerpoint, {:,} バイト) — 無害化できないファイル: "
+        assert ("「説明会.ppt」 ({:,} バイト) — 無害化できないファイル: "
                 "「旧形式の文書の変換に時間がかかりすぎるため添付しませんでした（「legacy PowerPoint "
                 "(.ppt)」）」".format(len(docs[1]["ppt"][0]))) in notice(m)
     finally:
