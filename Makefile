@@ -35,7 +35,9 @@ FUZZ_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 
 LIB_SRCS := $(sort $(wildcard src/common/*.c src/text/*.c src/mail/*.c src/cdr/*.c src/store/*.c))
 CLI_SRCS := $(sort $(wildcard src/cli/*.c))
-DAEMON_SRCS := $(sort $(wildcard src/daemon/*.c))
+# mugaid-store (the store process, the only mugaid binary that links SQLite)
+STORED_SRCS := src/daemon/storeproc.c
+DAEMON_SRCS := $(filter-out $(STORED_SRCS),$(sort $(wildcard src/daemon/*.c)))
 TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 # --- generated sources (per module) ---
@@ -45,12 +47,15 @@ GEN_HDRS := $(BUILD)/gen/jis_tables.h
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(BUILD)/obj/%.o)
+STORED_OBJS := $(STORED_SRCS:%.c=$(BUILD)/obj/%.o)
+# mugaid (master, sessions, releaser) without SQLite: `nm build/mugaid` has no sqlite3_
+DAEMON_LIBS := $(filter-out -lsqlite3,$(EXTRA_LIBS))
 ASAN_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/asan/%.o)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/fuzzobj/%.o)
 TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/asan/tests/%)
 FUZZERS := $(FUZZ_SRCS:fuzz/%.c=$(BUILD)/fuzz/%)
-PROGRAMS := $(BUILD)/mugai $(if $(DAEMON_SRCS),$(BUILD)/mugaid)
+PROGRAMS := $(BUILD)/mugai $(if $(DAEMON_SRCS),$(BUILD)/mugaid $(BUILD)/mugaid-store)
 
 .PHONY: all deps run check check-caps check-build unit unit-asan fuzz-replay test-cli bench readme \
 	clean fuzz help install
@@ -114,6 +119,9 @@ $(BUILD)/mugai: $(CLI_OBJS) $(BUILD)/libmugai.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS)
 
 $(BUILD)/mugaid: $(DAEMON_OBJS) $(BUILD)/libmugai.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(DAEMON_LIBS)
+
+$(BUILD)/mugaid-store: $(STORED_OBJS) $(BUILD)/libmugai.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testutil.h $(BUILD)/libmugai.a
@@ -217,6 +225,7 @@ install: $(PROGRAMS)
 		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 0755 $(BUILD)/mugai $(DESTDIR)$(BINDIR)/mugai
 	install -m 0755 $(BUILD)/mugaid $(DESTDIR)$(SBINDIR)/mugaid
+	install -m 0755 $(BUILD)/mugaid-store $(DESTDIR)$(SBINDIR)/mugaid-store
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/mugaid.cf ]; then \
 		echo "install: $(DESTDIR)$(SYSCONFDIR)/mugaid.cf exists, kept (new one: contrib/mugaid.cf)"; \
 	else install -m 0644 contrib/mugaid.cf $(DESTDIR)$(SYSCONFDIR)/mugaid.cf; fi

@@ -2,7 +2,10 @@
 private Postfix on loopback (tests/e2e/pfinstance.py), smtp-source as the
 load generator, bodies from bench/gen_corpus.py (mean ~40-50 KB):
   (a) Postfix relaying with no filter (the ceiling),
-  (b) Postfix → mugaid (content_filter) → re-injection.
+  (b) Postfix → mugaid (content_filter) → re-injection,
+  and, when BENCH_BEFORE_BUILD names a build directory (bench/e2e.sh builds
+  main's mugaid there), (b) with that older binary first: before vs after in
+  the same run, on the same corpus.
 Latency per message: Postfix's own delay= of the final virtual delivery, plus
 for (b) the delay= of the first leg (smtpd → mugaid), joined through mugaid's
 log line (queue_id=FIRST ... queued as SECOND)."""
@@ -31,14 +34,15 @@ def delays(log, agent):
     return out
 
 
-def run(mode, corpus):
+def run(mode, corpus, build=BUILD):
     base = tempfile.mkdtemp(prefix=f"mugai-bench-{mode}-", dir="/tmp")
     os.chmod(base, 0o755)
-    pf = Postfix(base, filter=(mode == "mugaid"), maxproc=CONC).setup()
+    filtered = mode != "relay"
+    pf = Postfix(base, filter=filtered, maxproc=CONC).setup()
     d = None
     try:
         pf.start()
-        if mode == "mugaid":
+        if filtered:
             user = ensure_user()
             state = f"{base}/state"
             os.makedirs(state)
@@ -46,7 +50,7 @@ def run(mode, corpus):
             with open(f"{base}/mugaid.cf", "w") as f:
                 f.write(f"listen = 127.0.0.1:{pf.filter_port}\nnext_hop = smtp:127.0.0.1:{pf.reinj_port}\n"
                         f"state_dir = {state}\nmetrics_file = \nmax_sessions = {CONC}\nuser = mugai\n")
-            d = subprocess.Popen([f"{BUILD}/mugaid", "-f", "-c", f"{base}/mugaid.cf"],
+            d = subprocess.Popen([f"{build}/mugaid", "-f", "-c", f"{base}/mugaid.cf"],
                                  stdout=open(f"{base}/mugaid.log", "w"), stderr=subprocess.STDOUT)
             time.sleep(1.5)
         per = N // len(corpus)
@@ -68,7 +72,7 @@ def run(mode, corpus):
         got = len(pf.delivered_files())
         log = pf.log()
         final = delays(log, "virtual")
-        if mode == "mugaid":
+        if filtered:
             first = delays(log, "smtp")
             with open(f"{base}/mugaid.log") as f:
                 link = dict(re.findall(r"queue_id=([0-9A-F]+) .*?queued as ([0-9A-F]+)\)", f.read()))
@@ -95,11 +99,18 @@ def main():
         sizes = [os.path.getsize(c) for c in corpus]
         print(f"corpus: {len(corpus)} messages, mean {statistics.mean(sizes) / 1024:.1f} KB; "
               f"{N} messages per run, {CONC} concurrent sessions, loopback")
-        res = [run("relay", corpus), run("mugaid", corpus)]
-    print(f"{'path':10} {'sent':>6} {'deliv':>6} {'msg/s':>8} {'p50 s':>7} {'p99 s':>7}")
+        before = os.environ.get("BENCH_BEFORE_BUILD", "")
+        res = [run("relay", corpus)]
+        if before:
+            res.append(run("mugaid-before", corpus, before))
+        res.append(run("mugaid", corpus))
+    print(f"{'path':14} {'sent':>6} {'deliv':>6} {'msg/s':>8} {'p50 s':>7} {'p99 s':>7}")
     for r in res:
-        print(f"{r['mode']:10} {r['sent']:6} {r['delivered']:6} {r['rate']:8.1f} {r['p50']:7.2f} {r['p99']:7.2f}")
-    print(f"mugaid / bare relay throughput: {res[1]['rate'] / res[0]['rate']:.2f}")
+        print(f"{r['mode']:14} {r['sent']:6} {r['delivered']:6} {r['rate']:8.1f} {r['p50']:7.2f} {r['p99']:7.2f}")
+    print(f"mugaid / bare relay throughput: {res[-1]['rate'] / res[0]['rate']:.2f}")
+    if before:
+        print(f"mugaid after / before ({os.environ.get('BENCH_BEFORE', 'before')}) throughput: "
+              f"{res[-1]['rate'] / res[1]['rate']:.2f}")
     print("amavisd-new: not measured (see README.md, mugaid Benchmark)")
 
 

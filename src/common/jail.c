@@ -233,6 +233,11 @@ int jail_slots_init(const cfg_t *cfg)
 	return 0;
 }
 
+int jail_slots_fd(void)
+{
+	return slots_fd;
+}
+
 /* A descriptor holding a free slot, -1 when none came free before the
  * deadline (or on a system error), -2 when slots are not counted. */
 static int slot_take(long long deadline)

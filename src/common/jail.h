@@ -39,6 +39,9 @@ typedef enum {
  * exits, even killed). Without it (the CLI) conversions are not counted.
  * -1 on failure (memfd). */
 int jail_slots_init(const cfg_t *cfg) MUGAI_WUR;
+/* The slots' descriptor (-1: not counted): a process that runs conversions
+ * after closing what it inherited keeps it open. */
+int jail_slots_fd(void);
 
 /* Convert in[0..len) (extension hint ext: "doc", "xls", "ppt", "rtf" or
  * "" to let LibreOffice detect it) to PDF in *pdf (initialized here, free

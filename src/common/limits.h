@@ -287,6 +287,20 @@
 	  "a search filter recorded as JSON in the audit chain") \
 	X(STORE_RCPT_LIST_MAX, 64 * 1024 * 1024, "smtp_recipients_max", \
 	  "the recipients of one stored message joined into one index field") \
+	X(STORE_FRAME_FDS_MAX, 4, "none", \
+	  "descriptors one store-process request may carry before it is refused") \
+	X(STORE_ANSWER_MAX, 1024 * 1024, "none", \
+	  "one answer of the store process (ids, a release's envelope); larger is refused") \
+	X(JSONCHECK_TOP_KEYS_MAX, 256, "none", \
+	  "top-level keys of a report or audit details the strict JSON checker compares for duplicates") \
+	X(SW_FIXED_MAX, 64 * 1024, "none", \
+	  "every fixed field of one store-process record together, with slack") \
+	X(SW_TEXT_MAX, WIRE_STR_MAX, "none", \
+	  "From or Subject in a store-process record (the worker's WIRE_STR_MAX)") \
+	X(SW_ADDR_MAX, ADDR_MAX, "smtp_line_length_max", \
+	  "an address, queue id or action in a store-process record") \
+	X(SW_ERRMSG_MAX, ERR_TEXT_MAX, "none", \
+	  "the error text of a store-process answer") \
 	X(SQ_CACHE, 40, "none", \
 	  "prepared SQLite statements kept per connection") \
 	X(RETENTION_DAYS_MAX, 36500, "none", \

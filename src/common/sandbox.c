@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,6 +138,107 @@ int sandbox_enter(const limits_t *l)
 int sandbox_enter_recv(const limits_t *l, int sock)
 {
 	return sock < 0 ? -1 : enter(l, sock);
+}
+
+/* --- the mugaid session's own policy (second filter) --- */
+
+/* What a session does after setup: SMTP on accepted sockets, the memfd
+ * spool, its store socket, its worker (socketpair, fork, kill, wait, the
+ * worker's CPU clock and RLIMIT_CPU), the next hop by TCP. The worker's
+ * own setup (prctl, dup2, setrlimit, seccomp) runs under this filter too,
+ * before the worker's stricter filter stacks on top. */
+static const int session_syscalls[] = {
+	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),
+	SCMP_SYS(close), SCMP_SYS(lseek), SCMP_SYS(fstat), SCMP_SYS(ftruncate),
+	SCMP_SYS(brk), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise),
+	SCMP_SYS(futex), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(rt_sigaction), SCMP_SYS(getrandom), SCMP_SYS(clock_gettime),
+	SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid),
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(sched_yield), SCMP_SYS(restart_syscall), SCMP_SYS(set_robust_list),
+	SCMP_SYS(rseq), SCMP_SYS(tgkill), SCMP_SYS(sigaltstack), SCMP_SYS(clock_getres), SCMP_SYS(uname),
+	/* network on descriptors it holds */
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(accept), SCMP_SYS(accept4),
+	SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(sendmsg),
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getpeername),
+	SCMP_SYS(getsockname), SCMP_SYS(shutdown), SCMP_SYS(connect),
+	/* spool, worker channel and worker */
+	SCMP_SYS(memfd_create), SCMP_SYS(fcntl), SCMP_SYS(socketpair), SCMP_SYS(clone),
+	SCMP_SYS(wait4), SCMP_SYS(kill), SCMP_SYS(prlimit64), SCMP_SYS(getrlimit),
+	SCMP_SYS(setrlimit), SCMP_SYS(prctl), SCMP_SYS(seccomp), SCMP_SYS(dup2),
+	SCMP_SYS(dup3), SCMP_SYS(dup),
+};
+
+/* Writing a Maildir next hop (a test and demonstration mode): files under
+ * the maildir root. With smtp: and lmtp: next hops none of these is allowed. */
+static const int maildir_syscalls[] = {
+	SCMP_SYS(openat), SCMP_SYS(open), SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
+	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2), SCMP_SYS(unlink),
+	SCMP_SYS(unlinkat), SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(stat),
+	SCMP_SYS(lstat),
+};
+
+static int allow_all(scmp_filter_ctx ctx, const int *sys, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys[i], 0);
+	return rc;
+}
+
+static int session_rules(scmp_filter_ctx ctx, bool maildir, bool unix_log)
+{
+	int rc = allow_all(ctx, session_syscalls, MUGAI_ARRAY_LEN(session_syscalls));
+
+	if (rc == 0 && maildir)
+		rc = allow_all(ctx, maildir_syscalls, MUGAI_ARRAY_LEN(maildir_syscalls));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 1,
+				      SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH));
+	/* a path lookup by stat (glibc's tzset, for one) fails instead of
+	 * killing: it reads nothing; open stays a kill */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(newfstatat), 1,
+				      SCMP_A3(SCMP_CMP_NE, AT_EMPTY_PATH));
+	/* TCP to the next hop; a datagram socket to syslog when it logs there */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_INET));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+	if (rc == 0 && unix_log)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				      SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+	/* glibc falls back to clone when clone3 is refused with ENOSYS */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+	return rc;
+}
+
+int sandbox_enter_session(bool maildir, bool unix_log)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	if (!ctx)
+		return -1;
+	rc = session_rules(ctx, maildir, unix_log);
+	if (rc == 0)
+		rc = seccomp_load(ctx);
+	seccomp_release(ctx);
+	return rc == 0 ? 0 : -1;
 }
 
 /* --- worker --- */

@@ -11,6 +11,7 @@
 #ifndef MUGAI_SANDBOX_H
 #define MUGAI_SANDBOX_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include "common/buf.h"
 #include "common/limits.h"
@@ -22,6 +23,13 @@ int sandbox_enter(const limits_t *l) MUGAI_WUR;
 /* The same, plus recvmsg() on the one descriptor sock: for a persistent
  * worker (mugaid) that receives each job's message as a memfd (SCM_RIGHTS). */
 int sandbox_enter_recv(const limits_t *l, int sock) MUGAI_WUR;
+/* mugaid's session process after its setup (a second, wider policy):
+ * no_new_privs and a default-kill filter that allows SMTP on descriptors it
+ * holds, TCP sockets for the next hop, the memfd spool, its worker (fork,
+ * socketpair, kill, wait, prlimit) and nothing that opens a path; maildir:
+ * also the calls that write a Maildir next hop; unix_log: an AF_UNIX socket
+ * for syslog. No rlimits (the worker sets its own). 0 or -1. */
+int sandbox_enter_session(bool maildir, bool unix_log) MUGAI_WUR;
 
 /* CPU milliseconds used so far by process pid (its CPU clock), or -1. */
 long long sandbox_cpu_ms(pid_t pid);

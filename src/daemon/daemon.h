@@ -5,8 +5,12 @@
  *
  * Processes (DESIGN.md "Processes by trust"):
  *   master   root-capable: config, bind, drop privileges, supervise, metrics
- *   session  N prefork processes: accept, speak SMTP, spool, store, deliver
+ *   session  N prefork processes: accept, speak SMTP, spool, deliver; own
+ *            seccomp policy (sandbox_enter_session); asks its store process
  *   worker   one per session, sandboxed: parse hostile bytes (sanitizer.c)
+ *   store    one per session, releaser and check (mugaid-store, storeproc.c):
+ *            the only processes that open state_dir
+ *   releaser a short-lived master child: queued releases (release.c)
  *
  * SECURITY: the context is built by the master during setup and inherited
  * read-only by fork(); sessions never write to it.
@@ -25,6 +29,9 @@ typedef struct daemon_ctx {
 	int listen_fd;
 	const char *cfg_path;  /* NULL: embedded defaults */
 	char cfg_digest[65];   /* sha256 of the effective config (startup_digest) */
+	char store_bin[PATH_BUF_MAX];  /* mugaid-store, next to this executable */
+	int cfg_fd;            /* memfd: the config file's bytes as loaded (-1: defaults);
+				* a store process reads it as its descriptor 4 */
 } daemon_ctx_t;
 
 /* Check the daemon keys of a loaded config (listen, next_hop). */
@@ -41,12 +48,15 @@ int startup_digest(daemon_ctx_t *d) MUGAI_WUR;
 /* After a SIGHUP reload: append config.load with the new digest. */
 int startup_note_reload(const daemon_ctx_t *d);
 
+/* d->cfg_fd := a sealed memfd with the bytes of d->cfg_path (read now, while
+ * the file is readable; the store process may not be allowed to open it). */
+int daemon_cfg_memfd(daemon_ctx_t *d) MUGAI_WUR;
 /* Supervise session processes until SIGTERM/SIGINT; returns exit status. */
 int master_run(daemon_ctx_t *d);
 /* A releaser process: deliver the originals queued by `quarantine approve
  * --queue` (release.c); exit status 0 when all went out. */
-int release_run(const daemon_ctx_t *d);
+int release_run(const daemon_ctx_t *d, int store_fd);
 /* A session process: serve connections until session_max_use or SIGTERM. */
-int session_main(const daemon_ctx_t *d, pid_t master);
+int session_main(const daemon_ctx_t *d, pid_t master, int store_fd);
 
 #endif

@@ -73,12 +73,30 @@ typedef struct conn {
 	char buf[DELIVER_BUF];
 	size_t len, off;
 	const hop_t *hop;
-	char *why;
-	size_t whylen;
+	deliver_result_t *res;
 } conn_t;
 
-static int fail(conn_t *c, const char *code, const char *fmt, ...) MUGAI_PRINTF(3, 4);
-static int fail(conn_t *c, const char *code, const char *fmt, ...)
+/* A result; text cleaned to printable ASCII. */
+static void result(deliver_result_t *r, int status, const char *code, bool temporary,
+		   const char *fmt, ...) MUGAI_PRINTF(5, 6);
+static void result(deliver_result_t *r, int status, const char *code, bool temporary,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	r->status = status;
+	r->temporary = temporary;
+	snprintf(r->code, sizeof(r->code), "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	va_end(ap);
+	clean_text(r->text);
+}
+
+/* A failure; status is the hop's reply code when it sent one (else 0). */
+static int fail_st(conn_t *c, int status, const char *code, const char *fmt, ...)
+	MUGAI_PRINTF(4, 5);
+static int fail_st(conn_t *c, int status, const char *code, const char *fmt, ...)
 {
 	char tmp[DELIVER_ERR_MAX];
 	va_list ap;
@@ -86,19 +104,43 @@ static int fail(conn_t *c, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	snprintf(c->why, c->whylen, "%s next hop %s:%s %s", code, c->hop->host, c->hop->port, tmp);
-	clean_text(c->why);
+	result(c->res, status, code, status / 100 != 5, "next hop %s:%s %s", c->hop->host,
+	       c->hop->port, tmp);
 	return -1;
+}
+
+#define fail(c, code, ...) fail_st(c, 0, code, __VA_ARGS__)
+
+/* The next hop's addresses, resolved once before a session enters its
+ * seccomp policy (the resolver opens /etc files; the policy forbids open). */
+static struct addrinfo *prepared;
+static const hop_t *prepared_for;
+
+int deliver_prepare(const hop_t *h)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+
+	if (h->kind == HOP_MAILDIR || prepared)
+		return 0;
+	if (getaddrinfo(h->host, h->port, &hints, &prepared) != 0) {
+		prepared = NULL;
+		return -1;
+	}
+	prepared_for = h;
+	return 0;
 }
 
 static int conn_open(conn_t *c, int timeout)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	struct timeval tv = { timeout, 0 };
-	int rc = getaddrinfo(c->hop->host, c->hop->port, &hints, &res), err = 0;
+	bool own = !(prepared && prepared_for == c->hop);
+	int rc = own ? getaddrinfo(c->hop->host, c->hop->port, &hints, &res) : 0, err = 0;
 
 	if (rc != 0)
 		return fail(c, "4.4.3", "lookup: %s", gai_strerror(rc));
+	if (!own)
+		res = prepared;
 	c->fd = -1;
 	for (ai = res; ai && c->fd < 0; ai = ai->ai_next) {
 		c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -112,7 +154,8 @@ static int conn_open(conn_t *c, int timeout)
 			c->fd = -1;
 		}
 	}
-	freeaddrinfo(res);
+	if (own)
+		freeaddrinfo(res);
 	return c->fd < 0 ? fail(c, "4.4.1", "connect: %s", strerror(err)) : 0;
 }
 
@@ -200,7 +243,8 @@ static int command(conn_t *c, int want, bool *utf8, const char *fmt, ...)
 	if (code < 0)
 		return -1;
 	if (code / 100 != want)
-		return fail(c, "4.4.0", "refused %.*s: %s", (int)strcspn(line, " \r"), line, reply);
+		return fail_st(c, code, "4.4.0", "refused %.*s: %s", (int)strcspn(line, " \r"), line,
+			       reply);
 	return 0;
 }
 
@@ -246,7 +290,7 @@ static int envelope(conn_t *c, const deliver_env_t *e, bool server_utf8)
 }
 
 /* After the final dot: one reply (SMTP) or one per recipient (LMTP). */
-static int final_replies(conn_t *c, const deliver_env_t *e, char *why, size_t n)
+static int final_replies(conn_t *c, const deliver_env_t *e)
 {
 	size_t want = c->hop->kind == HOP_LMTP ? e->n_rcpt : 1;
 	char reply[DELIVER_REPLY_TEXT_MAX];
@@ -257,10 +301,9 @@ static int final_replies(conn_t *c, const deliver_env_t *e, char *why, size_t n)
 		if (code < 0)
 			return -1;
 		if (code / 100 != 2)
-			return fail(c, "4.4.0", "refused the message: %s", reply);
+			return fail_st(c, code, "4.4.0", "refused the message: %s", reply);
 	}
-	snprintf(why, n, "%s", reply);
-	clean_text(why);
+	result(c->res, 250, "2.0.0", false, "%s", reply);
 	return 0;
 }
 
@@ -293,12 +336,11 @@ static int conn_fresh(conn_t *c, const deliver_env_t *e, bool *utf8)
 }
 
 /* The cached connection when it is fresh and answers RSET, else a new one. */
-static int conn_get(const hop_t *h, const deliver_env_t *e, char *why, size_t whylen)
+static int conn_get(const hop_t *h, const deliver_env_t *e, deliver_result_t *r)
 {
 	bool same = cached.hop == h && cached.fd >= 0 && time(NULL) - cached_at < CONN_IDLE_MAX;
 
-	cached.why = why;
-	cached.whylen = whylen;
+	cached.res = r;
 	if (same && command(&cached, 2, NULL, "RSET") == 0)
 		return 0;
 	conn_drop(&cached);
@@ -308,16 +350,16 @@ static int conn_get(const hop_t *h, const deliver_env_t *e, char *why, size_t wh
 }
 
 static int deliver_smtp(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
-			char *why, size_t whylen)
+			deliver_result_t *r)
 {
-	int rc = conn_get(h, e, why, whylen);
+	int rc = conn_get(h, e, r);
 
 	if (rc == 0)
 		rc = envelope(&cached, e, cached_utf8);
 	if (rc == 0)
 		rc = send_body(&cached, msg, len);
 	if (rc == 0)
-		rc = final_replies(&cached, e, why, whylen);
+		rc = final_replies(&cached, e);
 	if (rc < 0)
 		conn_drop(&cached);
 	cached_at = time(NULL);
@@ -435,7 +477,7 @@ static int maildir_one(const hop_t *h, const deliver_env_t *e, size_t i, const c
 /* Every recipient or none: on a failure the copies already written are
  * removed, so the retry that follows the 451 delivers each exactly once. */
 static int deliver_maildir(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
-			   char *why, size_t whylen)
+			   deliver_result_t *r)
 {
 	char (*done)[MAILDIR_DONE_MAX] = calloc(e->n_rcpt ? e->n_rcpt : 1, sizeof(*done));
 	size_t i = 0;
@@ -444,22 +486,22 @@ static int deliver_maildir(const hop_t *h, const deliver_env_t *e, const char *m
 	for (; rc == 0 && i < e->n_rcpt; i++)
 		rc = maildir_one(h, e, i, msg, len, done[i], sizeof(done[i]));
 	if (rc < 0) {
-		snprintf(why, whylen, "4.3.0 maildir %s: %s", h->dir, strerror(errno));
-		clean_text(why);
+		result(r, 0, "4.3.0", true, "maildir %s: %s", h->dir, strerror(errno));
 		while (done && i-- > 0)
 			if (done[i][0])
 				unlink(done[i]);
 	} else {
-		snprintf(why, whylen, "250 2.0.0 delivered to %zu maildir(s)", e->n_rcpt);
+		result(r, 250, "2.0.0", false, "250 2.0.0 delivered to %zu maildir(s)", e->n_rcpt);
 	}
 	free(done);
 	return rc;
 }
 
-int deliver(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len, char *why,
-	    size_t whylen)
+int deliver(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
+	    deliver_result_t *r)
 {
+	memset(r, 0, sizeof(*r));
 	if (h->kind == HOP_MAILDIR)
-		return deliver_maildir(h, e, msg, len, why, whylen);
-	return deliver_smtp(h, e, msg, len, why, whylen);
+		return deliver_maildir(h, e, msg, len, r);
+	return deliver_smtp(h, e, msg, len, r);
 }

@@ -6,7 +6,7 @@
  *
  * RFCs: RFC 5321 (SMTP client, 4.5.2 dot-stuffing), RFC 2033 (LMTP: one
  * reply per recipient after DATA), RFC 6531 (SMTPUTF8), RFC 3463 (the
- * enhanced codes in the failure text); Maildir as in D. J. Bernstein's
+ * enhanced codes of the result); Maildir as in D. J. Bernstein's
  * maildir(5) (tmp → new, fsync before rename).
  *
  * SECURITY: session process. The message comes from a sanitizer worker
@@ -44,9 +44,22 @@ typedef struct deliver_env {
 
 /* "smtp:HOST:PORT" | "lmtp:HOST:PORT" | "maildir:DIR". */
 int deliver_parse_hop(const char *spec, hop_t *h, char *err, size_t errlen) MUGAI_WUR;
-/* Deliver. On success `why` holds the next hop's reply (for the log); on
- * failure an enhanced status code and reason, e.g. "4.4.1 ... refused". */
-int deliver(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len, char *why,
-	    size_t whylen) MUGAI_WUR;
+/* What the next hop did with a message: a structure, never text parsed back. */
+typedef struct deliver_result {
+	int status;        /* the next hop's reply code (250, 451, 550, ...); 0: no reply */
+	char code[8];      /* RFC 3463 enhanced code: "2.0.0" delivered, "4.4.1" no
+			    * connection, "4.4.0" refused, "4.4.2" lost, "4.3.0" local */
+	char text[ERR_TEXT_MAX];    /* printable ASCII: the hop's reply, or what failed */
+	bool temporary;    /* a failure worth retrying (all but a 5xx refusal) */
+} deliver_result_t;
+
+/* Resolve the next hop's address now and use it for every later delivery
+ * of this process (a session does this before it enters its seccomp policy,
+ * which forbids the files the resolver reads). 0, or -1: resolved per call. */
+int deliver_prepare(const hop_t *h) MUGAI_WUR;
+/* Deliver: 0 when every recipient was accepted; r says what happened
+ * either way (mugaid answers 451 to every failure: the upstream retries). */
+int deliver(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
+	    deliver_result_t *r) MUGAI_WUR;
 
 #endif

@@ -25,9 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "daemon/metrics.h"
 #include "daemon/sanitizer.h"
@@ -274,6 +276,24 @@ static void write_pid(const char *path)
 		log_warn("pid_file %s: %s", path, strerror(errno));
 }
 
+/* mugaid-store, the store process's executable: next to this one. */
+static void store_path(daemon_ctx_t *d)
+{
+	char self[PATH_BUF_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n <= 0 || (size_t)n >= sizeof(self) - 1)
+		fatal(MUGAI_EXIT_SOFTWARE, "cannot find my own executable (/proc/self/exe)");
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (slash)
+		slash[1] = '\0';
+	if (snprintf(d->store_bin, sizeof(d->store_bin), "%smugaid-store", slash ? self : "./") >=
+	    (int)sizeof(d->store_bin))
+		fatal(MUGAI_EXIT_SOFTWARE, "path of mugaid-store too long");
+}
+
 static void usage(void)
 {
 	fputs("usage: mugaid [-f] [-n] [-c CONFIG]\n"
@@ -281,6 +301,31 @@ static void usage(void)
 	      "  -n  check the configuration and exit\n"
 	      "  -c  configuration file (default: embedded defaults)\n", stderr);
 	exit(MUGAI_EXIT_USAGE);
+}
+
+int daemon_cfg_memfd(daemon_ctx_t *d)
+{
+	char chunk[IO_CHUNK];
+	int in, fd;
+	ssize_t n = 0;
+
+	d->cfg_fd = -1;
+	if (!d->cfg_path)
+		return 0;
+	in = open(d->cfg_path, O_RDONLY | O_CLOEXEC);
+	fd = in < 0 ? -1 : memfd_create("mugaid-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	while (fd >= 0 && (n = read(in, chunk, sizeof(chunk))) > 0)
+		if (io_write_all(fd, chunk, (size_t)n) < 0)
+			n = -1;
+	if (in >= 0)
+		close(in);
+	if (fd >= 0 && (n < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW |
+				       F_SEAL_SHRINK) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	d->cfg_fd = fd;
+	return fd < 0 ? -1 : 0;
 }
 
 static void load(daemon_ctx_t *d, const char *path)
@@ -294,6 +339,8 @@ static void load(daemon_ctx_t *d, const char *path)
 	if ((path && cfg_load(&d->cfg, path, err, sizeof(err)) < 0) ||
 	    daemon_check(d, err, sizeof(err)) < 0)
 		fatal(MUGAI_EXIT_CONFIG, "config: %s", err);
+	if (daemon_cfg_memfd(d) < 0)
+		fatal(MUGAI_EXIT_CONFIG, "config: %s: cannot read: %s", path, strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -318,6 +365,7 @@ int main(int argc, char **argv)
 		usage();
 	log_init("mugaid", false, LOG_LV_INFO);
 	load(&d, path);
+	store_path(&d);
 	if (check) {
 		printf("mugaid: config %s ok\n", path ? path : "(embedded defaults)");
 		return 0;

@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "daemon/metrics.h"
+#include "daemon/storeclient.h"
 
 #define STABLE_MS 30000  /* a session that ran this long resets its backoff */
 #define TICK_MS 200
@@ -29,6 +30,7 @@ static volatile sig_atomic_t got_term, got_hup;
 
 typedef struct slot {
 	pid_t pid;
+	pid_t store;  /* this session's store process, or 0 */
 	long long started;
 	bool old;  /* started before the last reload: drains, is not replaced */
 } slot_t;
@@ -40,6 +42,7 @@ typedef struct master {
 	long backoff;          /* ms, after an abnormal exit */
 	long long next_spawn;  /* no spawn before this time */
 	pid_t releaser;        /* the running releaser, or 0 */
+	pid_t rel_store;       /* its store process, or 0 */
 	long long next_release;
 } master_t;
 
@@ -70,31 +73,71 @@ static void setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* A session and its store process, joined by a socketpair. */
 static void spawn(master_t *m, slot_t *sl)
 {
 	pid_t master = getpid();
-	pid_t pid = fork();
+	storecl_t st;
+	pid_t pid;
 
-	if (pid == 0)
-		_exit(session_main(m->d, master));
-	if (pid < 0) {
-		log_err("fork: %s", strerror(errno));
+	if (storecl_spawn(m->d, "session", &st) < 0) {
+		log_err("store process: %s", strerror(errno));
 		m->next_spawn = now_ms() + BACKOFF_MAX_MS;
 		return;
 	}
+	pid = fork();
+	if (pid == 0)
+		_exit(session_main(m->d, master, st.fd));
+	storecl_close(&st);
+	if (pid < 0) {
+		log_err("fork: %s", strerror(errno));
+		m->next_spawn = now_ms() + BACKOFF_MAX_MS;
+		sl->store = st.pid; /* it exits on EOF; reaped like any child */
+		return;
+	}
 	sl->pid = pid;
+	sl->store = st.pid;
 	sl->started = now_ms();
 	sl->old = false;
 }
 
 /* A child exited: a normal exit (max_use, drain) is replaced at once, a
  * crash after a backoff that doubles until sessions run stably. */
+/* A store process ended: a session's store exits when its session has
+ * gone; one that dies under a live session is logged, and the session
+ * (whose in-flight message gets 451) is told to finish and is replaced. */
+static bool store_exited(master_t *m, pid_t pid, int ws)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		slot_t *sl = &m->slots[i];
+
+		if (sl->store != pid)
+			continue;
+		sl->store = 0;
+		if (sl->pid > 0 && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0)) {
+			log_warn("store process pid %d of session pid %d %s %d; the session is restarted",
+				 (int)pid, (int)sl->pid, WIFSIGNALED(ws) ? "killed by signal"
+				 : "exited with status", WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
+			metrics_add(M_S_RESTART, 1);
+			kill(sl->pid, SIGTERM);
+		}
+		return true;
+	}
+	if (pid == m->rel_store) {
+		m->rel_store = 0;
+		return true;
+	}
+	return false;
+}
+
 static void child_exited(master_t *m, pid_t pid, int ws)
 {
 	if (pid == m->releaser) {
 		m->releaser = 0;
 		return;
 	}
+	if (store_exited(m, pid, ws))
+		return;
 	for (size_t i = 0; i < m->n; i++) {
 		slot_t *sl = &m->slots[i];
 		long long t = now_ms();
@@ -124,20 +167,25 @@ static void reap(master_t *m)
 		child_exited(m, pid, ws);
 }
 
+/* Sessions and store processes still running (a store finishes the
+ * request its session is waiting for, then sees the session hang up). */
 static size_t running(const master_t *m)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < m->n; i++)
-		n += m->slots[i].pid > 0;
+		n += (m->slots[i].pid > 0) + (m->slots[i].store > 0);
 	return n;
 }
 
 static void signal_all(master_t *m, int sig)
 {
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < m->n; i++) {
 		if (m->slots[i].pid > 0)
 			kill(m->slots[i].pid, sig);
+		if (sig == SIGKILL && m->slots[i].store > 0)
+			kill(m->slots[i].store, sig);
+	}
 }
 
 /* Keep max_sessions current sessions running. */
@@ -148,7 +196,7 @@ static void fill_slots(master_t *m)
 	for (size_t i = 0; i < m->n; i++)
 		live += m->slots[i].pid > 0 && !m->slots[i].old;
 	for (size_t i = 0; i < m->n && live < want && now_ms() >= m->next_spawn; i++) {
-		if (m->slots[i].pid == 0) {
+		if (m->slots[i].pid == 0 && m->slots[i].store == 0) {
 			spawn(m, &m->slots[i]);
 			live += m->slots[i].pid > 0;
 		}
@@ -174,6 +222,14 @@ static void reload(master_t *m)
 	}
 	if (strcmp(cfg_str(&nd.cfg, CFG_LISTEN), cfg_str(&m->d->cfg, CFG_LISTEN)) != 0)
 		log_warn("SIGHUP: 'listen' changed; it takes effect at the next restart");
+	if (daemon_cfg_memfd(&nd) < 0) {
+		log_err("SIGHUP: config not reloaded, keeping the running one: %s: %s",
+			m->d->cfg_path, strerror(errno));
+		cfg_free(&nd.cfg);
+		return;
+	}
+	if (m->d->cfg_fd >= 0)
+		close(m->d->cfg_fd);
 	cfg_free(&m->d->cfg);
 	*m->d = nd;
 	for (size_t i = 0; i < m->n; i++)
@@ -209,18 +265,25 @@ static void drain(master_t *m)
 static void maybe_release(master_t *m)
 {
 	long long iv = cfg_int(&m->d->cfg, CFG_RELEASE_INTERVAL);
+	storecl_t st;
 	pid_t pid;
 
 	if (iv <= 0 || now_ms() < m->next_release)
 		return;
-	if (m->releaser > 0)
+	if (m->releaser > 0 || m->rel_store > 0)
 		return;
 	m->next_release = now_ms() + iv * 1000;
+	if (storecl_spawn(m->d, "release", &st) < 0) {
+		log_warn("release: store process: %s", strerror(errno));
+		return;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(m->d->listen_fd);
-		_exit(release_run(m->d));
+		_exit(release_run(m->d, st.fd));
 	}
+	storecl_close(&st);
+	m->rel_store = st.pid;
 	m->releaser = pid > 0 ? pid : 0;
 	if (pid < 0)
 		log_warn("release: fork: %s", strerror(errno));

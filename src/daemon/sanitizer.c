@@ -40,6 +40,7 @@
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "common/io.h"
+#include "common/jail.h"
 #include "daemon/smtp.h"
 #include "mail/conv.h"
 #include "mail/wire.h"
@@ -67,6 +68,8 @@ static long long now_ms(void)
 
 
 /* ---- worker side ---- */
+
+static int devnull = -1; /* the worker's stdin and stdout */
 
 static int recv_job(int sock, job_hdr_t *h, int fd[2])
 {
@@ -170,7 +173,7 @@ out:
 static void __attribute__((noreturn)) worker_main(const cfg_t *cfg, int sock, pid_t parent)
 {
 	const char *hook = getenv("MUGAID_TEST_WORKER");
-	int null = open("/dev/null", O_RDWR);
+	int null = devnull; /* opened before the session's policy forbade open */
 	job_hdr_t h;
 	int fd[2];
 
@@ -198,8 +201,185 @@ static void __attribute__((noreturn)) worker_main(const cfg_t *cfg, int sock, pi
 
 void sanitizer_init(sanitizer_t *w)
 {
+	if (devnull < 0)
+		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	memset(w, 0, sizeof(*w));
 	w->sock = -1;
+	w->conv_sock = -1;
+}
+
+/* ---- the converter: LibreOffice's jail for this session ----
+ *
+ * One record each way over a socketpair: a u64 length with a memfd holding
+ * a conv record (mail/conv.h: the requests, then the answers). The
+ * converter is forked before the session's seccomp policy (it must start
+ * bubblewrap); it holds only its socket and stderr, and reads nothing but
+ * the session's requests: hostile bytes it copies into the jail's tmpfs. */
+
+static int rec_fd(const buf_t *rec)
+{
+	int fd = memfd_create("mugaid-conv", MFD_CLOEXEC);
+
+	if (fd >= 0 && (io_write_all(fd, rec->data ? rec->data : "", rec->len) < 0 ||
+			lseek(fd, 0, SEEK_SET) < 0)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int send_rec(int sock, const buf_t *rec)
+{
+	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
+	uint64_t len = rec->len;
+	struct iovec iov = { &len, sizeof(len) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			    .msg_controllen = sizeof(u.b) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	int fd = rec_fd(rec);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	return n == (ssize_t)sizeof(len) ? 0 : -1;
+}
+
+/* Receive one record and decode it (items up to max bytes each). */
+static int recv_rec(int sock, size_t max, conv_set_t *set)
+{
+	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
+	uint64_t len = 0;
+	struct iovec iov = { &len, sizeof(len) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+			    .msg_controllen = sizeof(u.b) };
+	struct cmsghdr *c;
+	const char *p;
+	ssize_t n;
+	int fd, rc;
+
+	conv_set_init(set);
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	c = n == (ssize_t)sizeof(len) ? CMSG_FIRSTHDR(&m) : NULL;
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	p = map_in(fd, len);
+	close(fd);
+	if (!p)
+		return -1;
+	rc = conv_decode(p, (size_t)len, max, set);
+	if (len)
+		munmap((void *)p, (size_t)len);
+	return rc;
+}
+
+static void converter_main(const cfg_t *cfg, int sock)
+{
+	for (;;) {
+		conv_set_t req, ans;
+		buf_t rec;
+		int rc;
+
+		if (recv_rec(sock, (size_t)lim(&cfg->lim, LIM_DECODED_SIZE), &req) < 0)
+			_exit(0); /* the session went away, or sent garbage */
+		req.answered = false;
+		rc = conv_run(cfg, &req, &ans);
+		conv_set_free(&req);
+		buf_init(&rec, UNCAPPED_BY(LIM_LEGACY_OUTPUT)); /* PDFs capped in the jail */
+		if (rc < 0)
+			conv_set_free(&ans), conv_set_init(&ans);
+		if (conv_encode(&ans, &rec) < 0 || send_rec(sock, &rec) < 0)
+			_exit(1);
+		conv_set_free(&ans);
+		buf_free(&rec);
+	}
+}
+
+/* Close every descriptor from 3 on but a and b (-1: none); both are
+ * close-on-exec, so the jail never sees them. */
+static int close_except(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a, from = 3;
+
+	if (lo >= from) {
+		if (lo > from && close_range((unsigned)from, (unsigned)lo - 1, 0) < 0)
+			return -1;
+		from = lo + 1;
+	}
+	if (hi >= from) {
+		if (hi > from && close_range((unsigned)from, (unsigned)hi - 1, 0) < 0)
+			return -1;
+		from = hi + 1;
+	}
+	return close_range((unsigned)from, ~0U, 0);
+}
+
+int sanitizer_conv_start(sanitizer_t *w, const cfg_t *cfg)
+{
+	int sv[2];
+
+	if (!cfg_is(cfg, CFG_LEGACY_POLICY, "convert"))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	w->conv_pid = fork();
+	if (w->conv_pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		w->conv_pid = 0;
+		return -1;
+	}
+	if (w->conv_pid == 0) {
+		/* nothing of the session's: only the socket (close-on-exec, so
+		 * the jail never sees it) and stderr */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (close_except(sv[1], jail_slots_fd()) < 0)
+			_exit(1);
+		converter_main(cfg, sv[1]);
+	}
+	close(sv[1]);
+	w->conv_sock = sv[0];
+	return 0;
+}
+
+/* The conversions of one message, by the converter (or here, for a
+ * session without a policy: tests of this file). A converter that fails is
+ * marked dead: the session ends after this message and the master starts a
+ * new one with a new converter. */
+static int conv_call(sanitizer_t *w, const cfg_t *cfg, conv_set_t *req, conv_set_t *ans)
+{
+	buf_t rec;
+	int rc = -1;
+
+	if (w->conv_sock < 0 || w->conv_dead) {
+		conv_set_init(ans);
+		w->conv_dead = true;
+		return -1;
+	}
+	for (size_t i = 0; i < req->n; i++)
+		if (conv_sum(req->items[i].data.data ? req->items[i].data.data : "",
+			     req->items[i].data.len, req->items[i].sum) < 0)
+			return -1;
+	buf_init(&rec, UNCAPPED_BY(LIM_DECODED_SIZE)); /* legacy_message_max attachments */
+	if (conv_encode(req, &rec) == 0 && send_rec(w->conv_sock, &rec) == 0)
+		rc = recv_rec(w->conv_sock, (size_t)lim(&cfg->lim, LIM_LEGACY_OUTPUT), ans);
+	buf_free(&rec);
+	if (rc < 0) {
+		log_err("legacy converter failed: the session ends after this message");
+		w->conv_dead = true;
+	}
+	return rc;
 }
 
 static int reap(pid_t pid, int *sig)
@@ -226,6 +406,14 @@ void sanitizer_stop(sanitizer_t *w)
 	w->sock = -1;
 	w->pid = 0;
 	w->jobs = 0;
+	if (w->conv_sock >= 0)
+		close(w->conv_sock);
+	if (w->conv_pid > 0) { /* its jail dies with it (--die-with-parent) */
+		kill(w->conv_pid, SIGKILL);
+		(void)reap(w->conv_pid, &sig);
+	}
+	w->conv_sock = -1;
+	w->conv_pid = 0;
 }
 
 /* Wait for n bytes with a deadline; 0, -1 EOF/error, -2 timeout. */
@@ -451,7 +639,7 @@ static sanitizer_status_t legacy_pass(sanitizer_t *w, const cfg_t *cfg, const ch
 		return SAN_OK;
 	}
 	log_info("id=%s converting %zu legacy attachment(s) in the jail", id, first.conv.n);
-	rc = conv_run(cfg, &first.conv, &ans);
+	rc = conv_call(w, cfg, &first.conv, &ans);
 	mail_result_free(&first);
 	if (rc == 0)
 		f->conv_fd = answers_fd(&ans, &f->conv_len);

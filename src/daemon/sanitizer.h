@@ -30,6 +30,9 @@ typedef struct sanitizer {
 	long jobs;   /* jobs done by this worker */
 	long started; /* workers started by this process */
 	long long cpu_ms; /* CPU of the last job, from the worker's CPU clock */
+	pid_t conv_pid;  /* the converter (legacy attachments), 0: none */
+	int conv_sock;   /* its socket, -1: none */
+	bool conv_dead;  /* it failed: the session ends after this message */
 } sanitizer_t;
 
 typedef enum {
@@ -41,6 +44,11 @@ typedef enum {
 } sanitizer_status_t;
 
 void sanitizer_init(sanitizer_t *w);
+/* Fork the converter: the process that runs LibreOffice's jail for this
+ * session's legacy attachments (mail/conv.h). Called before the session
+ * enters its seccomp policy, which forbids starting programs; with
+ * legacy_policy = block there is none. -1 when it cannot be started. */
+int sanitizer_conv_start(sanitizer_t *w, const cfg_t *cfg) MUGAI_WUR;
 /* Start a worker and wait for it to report the sandbox in force. -1 when
  * it could not be started or could not install the sandbox (*no_sandbox). */
 int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox) MUGAI_WUR;

@@ -19,8 +19,14 @@
  * RFCs: RFC 5321, 1870 (SIZE), 2920 (PIPELINING: replies are buffered
  * until the input runs dry), 6152 (8BITMIME), 6531 (SMTPUTF8), 2034/3463.
  *
- * SECURITY: runs as the unprivileged user, holds the client socket, the
- * store handle and the worker's socket; never parses the message itself.
+ * The quarantine store is another process (mugaid-store, storeproc.c) reached
+ * over this session's socketpair (store/storewire.h): the session never
+ * opens state_dir and does not link SQLite.
+ *
+ * SECURITY: runs as the unprivileged user under its own seccomp policy
+ * (sandbox_enter_session: nothing that opens a path, except a Maildir next
+ * hop's calls), holds the client socket, its store socket and the worker's
+ * socket; never parses the message itself.
  */
 #include "daemon/daemon.h"
 
@@ -46,15 +52,16 @@
 #include "daemon/sanitizer.h"
 #include "daemon/smtp.h"
 #include "mail/wire.h"
+#include "common/sandbox.h"
+#include "daemon/storeclient.h"
 #include "store/blob.h"
-#include "store/qstore.h"
 
 static volatile sig_atomic_t stopping;
 
 typedef struct proc {
 	const daemon_ctx_t *d;
 	sanitizer_t worker;
-	qstore_t *store;
+	storecl_t store;  /* this session's store process */
 } proc_t;
 
 typedef struct sess {
@@ -447,70 +454,79 @@ static int verdict_details(const sess_t *s, const msgjob_t *j, size_t len, buf_t
 	return json_finish(&w);
 }
 
-static int store_open(proc_t *p)
+/* A failed call: the reason for the 451 ("disk full" stays ASCII, the
+ * log says it in full). A broken channel ends this session after its
+ * connection: the master then starts a new session and store pair. */
+static int store_failed(sess_t *s, msgjob_t *j, const char *what)
 {
-	if (p->store)
-		return 0;
-	if (qstore_open(&p->store, &p->d->cfg) == 0)
-		return 0;
-	log_err("quarantine store: %s", p->store ? qstore_errmsg(p->store) : "cannot open");
-	qstore_close(p->store);
-	p->store = NULL;
+	storecl_t *c = &s->p->store;
+
+	snprintf(j->why, sizeof(j->why), "%s", c->cls == SW_E_FULL ? "disk full" : c->err);
+	log_err("id=%s quarantine store (%s): %s: %s", j->id, what, storewire_class_name(c->cls),
+		c->err);
+	if (c->fd < 0)
+		stopping = 1;
 	return -1;
 }
 
-/* Original + report durable in the store, verdict audited. */
+static int store_call(sess_t *s, const sw_req_t *q, int fd, sw_ans_t *a)
+{
+	int rfd;
+	int rc = storecl_call(&s->p->store, q, fd, a, &rfd);
+
+	if (rfd >= 0) /* a session asks nothing that returns a descriptor */
+		close(rfd);
+	return rc;
+}
+
+/* Original + report durable in the store, verdict audited: one PUT (the
+ * store process writes them in one transaction), or, when an earlier
+ * attempt stored it, this attempt's verdict only. */
 static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
 {
-	qstore_meta_t meta = { .received = (int64_t)time(NULL), .flow = "inbound",
-			       .env_from = s->from, .rcpt = (const char *const *)s->rcpt,
-			       .n_rcpt = s->n_rcpt, .hdr_from = j->res.from,
-			       .subject = j->res.subject,
-			       .verdict = report_verdict_name(j->res.verdict), .actor = "mugaid",
-			       .queue_id = s->ident, .pending = true };
 	size_t n = j->res.report.len;
 	char *rep = NULL;
+	sw_req_t q = { .type = SW_PUT, .id = j->id, .received = (int64_t)time(NULL),
+		       .env_from = s->from, .rcpt = (const char **)s->rcpt, .n_rcpt = s->n_rcpt,
+		       .hdr_from = j->res.from, .subject = j->res.subject,
+		       .verdict = report_verdict_name(j->res.verdict), .queue_id = s->ident,
+		       .orig_len = sp->len };
+	sw_ans_t a;
 	buf_t det;
-	int rc = store_open(s->p);
+	int rc;
 
-	snprintf(meta.id, sizeof(meta.id), "%s", j->id);
 	while (n && j->res.report.data[n - 1] == '\n')
 		n--;
 	buf_init(&det, SESSION_DETAILS_MAX);
-	if (rc == 0)
-		rc = verdict_details(s, j, sp->len, &det);
-	meta.verdict_details = det.data;
+	rc = verdict_details(s, j, sp->len, &det);
+	q.details = det.data;
 	if (rc == 0 && j->retry) {
-		/* stored by an earlier attempt: this attempt's verdict only */
-		rc = audit_append(s->p->store, "mugaid", "mail.verdict", j->id, det.data);
-		goto done;
+		q = (sw_req_t){ .type = SW_AUDIT, .action = "mail.verdict", .object = j->id,
+				.details = det.data };
+		rc = store_call(s, &q, -1, &a);
+	} else if (rc == 0) {
+		rep = strndup(j->res.report.data ? j->res.report.data : "", n);
+		q.report = rep;
+		rc = rep ? store_call(s, &q, sp->fd, &a) : -1;
 	}
-	rep = rc == 0 ? strndup(j->res.report.data ? j->res.report.data : "", n) : NULL;
-	/* Original, report, quarantine.put and mail.verdict: one transaction. */
-	rc = rep ? qstore_put(s->p->store, &meta, sp->map, sp->len, rep) : -1;
-done:
+	if (rc < 0)
+		rc = store_failed(s, j, j->retry ? "verdict" : "put");
 	buf_free(&det);
-	if (rc < 0 && s->p->store) {
-		/* the SMTP reply stays ASCII: "disk full", the log says it in full */
-		snprintf(j->why, sizeof(j->why), "%s", qstore_errcode(s->p->store) == QS_ERR_FULL
-			 ? "disk full" : qstore_errmsg(s->p->store));
-		log_err("id=%s quarantine store: %s", j->id, qstore_errmsg(s->p->store));
-		qstore_close(s->p->store);
-		s->p->store = NULL;
-	}
 	free(rep);
 	return rc;
 }
 
-static int deliver_msg(sess_t *s, msgjob_t *j)
+static int deliver_msg(sess_t *s, msgjob_t *j, deliver_result_t *r)
 {
 	const daemon_ctx_t *d = s->p->d;
 	deliver_env_t e = { .from = s->from, .rcpt = (const char *const *)s->rcpt,
 			    .n_rcpt = s->n_rcpt, .smtputf8 = s->smtputf8, .helo = d->hostname,
 			    .id = j->id, .timeout = (int)lim(&s->cfg->lim, LIM_NEXT_HOP_TIMEOUT) };
 
-	return deliver(&d->hop, &e, j->res.msg.data ? j->res.msg.data : "", j->res.msg.len, j->why,
-		       sizeof(j->why));
+	int rc = deliver(&d->hop, &e, j->res.msg.data ? j->res.msg.data : "", j->res.msg.len, r);
+
+	snprintf(j->why, sizeof(j->why), "%s", r->text);
+	return rc;
 }
 
 /* Items removed, counted in the report without parsing it: the key
@@ -557,41 +573,60 @@ static void tempfail(sess_t *s, msgjob_t *j, metric_id_t m, const char *code, co
 static int message_id(sess_t *s, const spool_t *sp, msgjob_t *j)
 {
 	char hex[65];
+	sw_req_t q = { .type = SW_FIND, .queue_id = s->ident, .hash = hex };
+	sw_ans_t a;
 
-	if (s->ident[0] && store_open(s->p) == 0 &&
-	    blob_sha256(sp->map ? sp->map : "", sp->len, hex) == 0 &&
-	    qstore_find_undelivered(s->p->store, s->ident, hex, j->id) == 0 && j->id[0]) {
+	if (s->ident[0] && blob_sha256(sp->map ? sp->map : "", sp->len, hex) == 0 &&
+	    store_call(s, &q, -1, &a) == 0 && a.id[0]) {
+		snprintf(j->id, sizeof(j->id), "%s", a.id);
 		j->retry = true;
 		return 0;
 	}
 	return mugai_id_new(j->id);
 }
 
+/* Test hook (it can only make the session fail, never weaken it):
+ * MUGAID_TEST_SESSION=open:PATH opens PATH for writing, truncating it, as
+ * each message's processing starts (the policy is in force by then): the
+ * policy must kill the session (SIGSYS) before anything is truncated. */
+static void test_hook(void)
+{
+	const char *hook = getenv("MUGAID_TEST_SESSION");
+
+	if (hook && strncmp(hook, "open:", 5) == 0)
+		(void)!open(hook + 5, O_WRONLY | O_TRUNC | O_CLOEXEC);
+}
+
 static void process(sess_t *s, const spool_t *sp)
 {
 	msgjob_t j = { .t0 = now_ms() };
+	deliver_result_t dr;
 
 	mail_result_init(&j.res);
+	test_hook();
 	metrics_add(M_MSG_IN, 1);
 	metrics_add(M_BYTES_IN, sp->len);
 	if (message_id(s, sp, &j) < 0 || sanitize(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_WORKER, "4.3.0", "no sanitizer worker available", sp->len);
 	} else if (store(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_STORE, "4.3.0", "quarantine store unavailable", sp->len);
-	} else if (deliver_msg(s, &j) < 0) {
-		char code[8];
+	} else if (deliver_msg(s, &j, &dr) < 0) {
+		/* every failure is 451 (the upstream retries; mugaid never bounces) */
+		tempfail(s, &j, M_TF_NEXT_HOP, dr.code, "next hop", sp->len);
+		sw_req_t q = { .type = SW_AUDIT, .action = "mail.deferred", .object = j.id,
+			       .details = "{}" };
+		sw_ans_t a;
 
-		size_t sp1 = strcspn(j.why, " ");
-
-		snprintf(code, sizeof(code), "%.5s", j.why);
-		memmove(j.why, j.why + sp1 + (j.why[sp1] != 0), strlen(j.why + sp1 + (j.why[sp1] != 0)) + 1);
-		tempfail(s, &j, M_TF_NEXT_HOP, code, "next hop", sp->len);
-		if (s->p->store)
-			(void)!audit_append(s->p->store, "mugaid", "mail.deferred", j.id, "{}");
+		if (store_call(s, &q, -1, &a) < 0)
+			log_warn("id=%s quarantine store: cannot record the deferral: %s", j.id,
+				 s->p->store.err);
 	} else {
-		if (s->p->store && qstore_delivered(s->p->store, j.id) < 0)
+		sw_req_t q = { .type = SW_DELIVERED, .id = j.id };
+		sw_ans_t a;
+
+		if (store_call(s, &q, -1, &a) < 0)
 			log_warn("id=%s quarantine store: cannot mark delivered: %s", j.id,
-				 qstore_errmsg(s->p->store));
+				 s->p->store.err);
 		metrics_add(M_MSG_DELIVERED, 1);
 		metrics_add(j.res.verdict == VERDICT_CLEAN ? M_V_CLEAN
 			    : j.res.verdict == VERDICT_SANITIZED ? M_V_SANITIZED : M_V_QUARANTINED, 1);
@@ -747,7 +782,31 @@ static int accept_one(int lfd)
 	return -1;
 }
 
-int session_main(const daemon_ctx_t *d, pid_t master)
+/* Everything that needs a file or the resolver, or starts a program (the
+ * legacy converter), then the policy. */
+static int confine(const daemon_ctx_t *d, sanitizer_t *w)
+{
+	if (sanitizer_conv_start(w, &d->cfg) < 0) {
+		log_err("session: cannot start the legacy converter: %s", strerror(errno));
+		return -1;
+	}
+	/* the worker's fixed zone (sandbox.c), set here so that its tzset()
+	 * finds it unchanged and looks up no file */
+	if (setenv("TZ", "UTC0", 1) < 0)
+		return -1;
+	tzset();
+	if (deliver_prepare(&d->hop) < 0)
+		log_warn("next_hop %s: cannot resolve now; the session will try at delivery "
+			 "(and its policy refuses the resolver's files)", cfg_str(&d->cfg, CFG_NEXT_HOP));
+	if (sandbox_enter_session(d->hop.kind == HOP_MAILDIR,
+				  cfg_is(&d->cfg, CFG_LOG_TARGET, "syslog")) < 0) {
+		log_err("session: cannot enter its seccomp policy: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int session_main(const daemon_ctx_t *d, pid_t master, int store_fd)
 {
 	proc_t p = { .d = d };
 	long served = 0;
@@ -755,13 +814,17 @@ int session_main(const daemon_ctx_t *d, pid_t master)
 
 	setup_signals(master);
 	sanitizer_init(&p.worker);
-	while (served < cfg_int(&d->cfg, CFG_SESSION_MAX_USE) && (fd = accept_one(d->listen_fd)) >= 0) {
+	storecl_init(&p.store, store_fd, &d->cfg);
+	if (confine(d, &p.worker) < 0)
+		return 70;
+	while (served < cfg_int(&d->cfg, CFG_SESSION_MAX_USE) && !p.worker.conv_dead &&
+	       (fd = accept_one(d->listen_fd)) >= 0) {
 		served++;
 		metrics_add(M_CONNECTIONS, 1);
 		serve(&p, fd);
 		close(fd);
 	}
 	sanitizer_stop(&p.worker);
-	qstore_close(p.store);
+	storecl_close(&p.store);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * startup.c — what mugaid proves before it says "ready" (issue 14): as its
- * run user it opens and writes the quarantine store (the config.load audit
- * record is the write), writes the maildir or resolves the next hop's
+ * run user a store process (mugaid-store, storeproc.c) opens and writes the
+ * quarantine store (the config.load audit record is the write), writes the maildir or resolves the next hop's
  * address, and writes the metrics file. A check that fails names the path
  * and the fix, and mugaid exits 78 instead of answering 451 for ever.
  * Also: the config digest (sha256 of the effective configuration) that
@@ -21,12 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "daemon/metrics.h"
+#include "daemon/storeclient.h"
 #include "store/blob.h"
-#include "store/qstore.h"
 
 /* The name of the user we run as, for messages. */
 static const char *whoami(void)
@@ -68,31 +69,39 @@ static int fail_path(const char *what, const char *path, const char *why, char *
 	return -1;
 }
 
+/* A store process (role master) checks state_dir and its blobs directory,
+ * opens the store and appends config.load with digest: 0, or -1 with err. */
+static int store_config(const daemon_ctx_t *d, char *err, size_t errlen)
+{
+	sw_req_t q = { .type = SW_CONFIG, .hash = d->cfg_digest };
+	storecl_t st;
+	sw_ans_t a;
+	int rc, rfd, ws;
+
+	if (storecl_spawn(d, "master", &st) < 0) {
+		snprintf(err, errlen, "cannot start the store process %s: %s", d->store_bin,
+			 strerror(errno));
+		return -1;
+	}
+	rc = storecl_call(&st, &q, -1, &a, &rfd);
+	if (rc < 0)
+		snprintf(err, errlen, "%s", st.err);
+	if (rfd >= 0)
+		close(rfd);
+	storecl_close(&st);
+	while (waitpid(st.pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	return rc;
+}
+
 static int check_store(const daemon_ctx_t *d, char *err, size_t errlen)
 {
-	const char *dir = cfg_str(&d->cfg, CFG_STATE_DIR);
-	char blobs[PATH_BUF_MAX];
-	qstore_t *st = NULL;
-	int rc = -1;
-
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return fail_path("state_dir", dir, strerror(errno), err, errlen);
-	if (probe_dir(dir) < 0)
-		return fail_path("state_dir", dir, strerror(errno), err, errlen);
-	if (qstore_open(&st, &d->cfg) < 0 || audit_config_load(st, &d->cfg, "mugaid",
-							       d->cfg_digest) < 0) {
-		fail_path("state_dir", dir, st ? qstore_errmsg(st) : "out of memory", err, errlen);
-		goto out;
+	if (access(d->store_bin, X_OK) < 0) {
+		snprintf(err, errlen, "store process %s: %s; fix: install mugaid-store next to "
+			 "mugaid (make install does)", d->store_bin, strerror(errno));
+		return -1;
 	}
-	snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
-	if (probe_dir(blobs) < 0) {
-		fail_path("state_dir", blobs, strerror(errno), err, errlen);
-		goto out;
-	}
-	rc = 0;
-out:
-	qstore_close(st);
-	return rc;
+	return store_config(d, err, errlen);
 }
 
 /* The maildir root is written, or the next hop's address resolves. */
@@ -156,12 +165,10 @@ int startup_digest(daemon_ctx_t *d)
 
 int startup_note_reload(const daemon_ctx_t *d)
 {
-	qstore_t *st = NULL;
-	int rc = qstore_open(&st, &d->cfg) < 0 ? -1
-		 : audit_config_load(st, &d->cfg, "mugaid", d->cfg_digest);
+	char err[ERR_PATH_TEXT_MAX];
+	int rc = store_config(d, err, sizeof(err));
 
 	if (rc < 0)
-		log_err("SIGHUP: config.load audit record: %s", st ? qstore_errmsg(st) : "cannot open");
-	qstore_close(st);
+		log_err("SIGHUP: config.load audit record: %s", err);
 	return rc;
 }

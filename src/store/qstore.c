@@ -9,6 +9,7 @@
  * (From, Subject): they must be valid UTF-8 within header_value_max, and are
  * only ever bound as SQL parameters, never interpolated.
  */
+#include "store/jsoncheck.h"
 #include "store/qstore_impl.h"
 
 #include <errno.h>
@@ -183,11 +184,10 @@ static bool text_ok(const char *p, size_t max, bool empty_ok)
 	return true;
 }
 
+/* A JSON object by the strict checker (no duplicate top-level key). */
 static bool json_object_ok(const char *j, size_t max)
 {
-	size_t n = strlen(j);
-
-	return n >= 2 && n <= max && j[0] == '{' && j[n - 1] == '}' && utf8_valid(j, n);
+	return jsoncheck_object(j, strlen(j), max);
 }
 
 static int check_actor(qstore_t *s, const char *actor)

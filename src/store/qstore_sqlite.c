@@ -18,6 +18,10 @@
  * seeing no live reference, so a concurrent put of the same bytes either
  * commits first (blob kept) or finds it gone and rewrites it.
  *
+ * Every statement goes through one query loop, sq_query(): prepare (cached),
+ * bind from a type string ("t" text, "i" int64), step, hand each row to a
+ * small reader, release. sq_run() is the same without rows.
+ *
  * SECURITY: store process only. SQL is constant text with bound parameters;
  * SQLITE_DBCONFIG_DEFENSIVE forbids schema tampering through SQL; the
  * database file is created 0600 (SQLite gives -wal/-shm the same mode).
@@ -27,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +127,21 @@ static int sq_exec_multi(qstore_t *s, const char *sql)
 	return 0;
 }
 
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
 static sq_cached_t *cache_find(sq_t *q, const char *sql)
 {
 	sq_cached_t *free_slot = NULL;
@@ -169,49 +189,105 @@ static void sq_release(qstore_t *s, sqlite3_stmt *st)
 			q->cache[i].busy = false;
 			return;
 		}
-	sq_release(s, st);
+	sqlite3_finalize(st); /* not cached (the cache was full) */
 }
 
-static int sq_step_done(qstore_t *s, sqlite3_stmt *st);
-
 /* One statement, through the cache. */
-static int sq_exec(qstore_t *s, const char *sql)
+/* The one query loop. sql is a string literal (the statement cache keys on
+ * its address); binds has one letter per parameter, in order: 't' text
+ * (const char *, NULL binds NULL), 'i' int64_t. row, when not NULL, is
+ * called for each result row: 0 next row, 1 stop, -1 fail (it set the
+ * error). Without row the first row, if any, ends the statement. */
+typedef int (*sq_row_fn)(qstore_t *s, sqlite3_stmt *st, void *arg);
+
+static int sq_vquery(qstore_t *s, const char *sql, sq_row_fn row, void *arg, const char *binds,
+		     va_list ap)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = -1;
+	int r = SQLITE_DONE, rc = -1;
 
 	if (sq_prep(s, &st, sql) < 0)
 		goto out;
-	rc = sq_step_done(s, st);
+	for (int i = 0; binds[i]; i++) {
+		if (binds[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else
+			bind_text(st, i + 1, va_arg(ap, const char *));
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int x = row ? row(s, st, arg) : 1;
+
+		if (x < 0)
+			goto out;
+		if (x > 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	if (r != SQLITE_DONE) {
+		sq_fail(s);
+		goto out;
+	}
+	rc = 0;
 out:
 	sq_release(s, st);
 	return rc;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+static int sq_query(qstore_t *s, const char *sql, sq_row_fn row, void *arg, const char *binds,
+		    ...)
 {
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
+	va_list ap;
+	int rc;
+
+	va_start(ap, binds);
+	rc = sq_vquery(s, sql, row, arg, binds, ap);
+	va_end(ap);
+	return rc;
 }
 
-/* Step a statement that returns no row (or ignores it). */
-static int sq_step_done(qstore_t *s, sqlite3_stmt *st)
+/* A statement whose rows (if any) do not matter. */
+static int sq_run(qstore_t *s, const char *sql, const char *binds, ...)
 {
-	int r = sqlite3_step(st);
+	va_list ap;
+	int rc;
 
-	if (r != SQLITE_DONE && r != SQLITE_ROW)
-		return sq_fail(s);
-	return 0;
+	va_start(ap, binds);
+	rc = sq_vquery(s, sql, NULL, NULL, binds, ap);
+	va_end(ap);
+	return rc;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static int sq_exec(qstore_t *s, const char *sql)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
+	return sq_run(s, sql, "");
 }
+
+/* Row readers: the first column as int64 / as text (then stop). */
+static int row_int64(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	(void)s;
+	*(int64_t *)arg = sqlite3_column_int64(st, 0);
+	return 1;
+}
+
+typedef struct text_out {
+	char *val;
+	size_t cap;
+} text_out_t;
+
+static int row_text(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const text_out_t *t = arg;
+	const unsigned char *v = sqlite3_column_text(st, 0);
+
+	(void)s;
+	snprintf(t->val, t->cap, "%s", v ? (const char *)v : "");
+	return 1;
+}
+
+
+
 
 static int sq_begin(qstore_t *s)
 {
@@ -245,20 +321,14 @@ static int sq_commit(qstore_t *s)
 
 static int user_version(qstore_t *s, int *v)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
+	int64_t x = -1;
 
-	if (sq_prep(s, &st, "PRAGMA user_version") < 0)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sq_fail(s);
-		goto out;
-	}
-	*v = sqlite3_column_int(st, 0);
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	if (sq_query(s, "PRAGMA user_version", row_int64, &x, "") < 0)
+		return -1;
+	if (x < 0)
+		return qstore_fail(s, QS_ERR_DB, "PRAGMA user_version returned nothing");
+	*v = (int)x;
+	return 0;
 }
 
 static int migrate(qstore_t *s)
@@ -281,7 +351,7 @@ static int migrate(qstore_t *s)
 		if (sq_exec_multi(s, migrations[v]) < 0)
 			goto fail;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", SCHEMA_VERSION);
-	if (sq_exec(s, sql) < 0 || sq_commit(s) < 0)
+	if (sq_exec_multi(s, sql) < 0 || sq_commit(s) < 0) /* not cached: sql is on the stack */
 		goto fail;
 	return 0;
 fail:
@@ -372,65 +442,43 @@ static void sq_close(qstore_t *s)
 
 /* ---- audit chain ---- */
 
+typedef struct head {
+	int64_t *seq;
+	char *hash;
+} head_t;
+
+static int row_head(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const head_t *h = arg;
+
+	(void)s;
+	*h->seq = sqlite3_column_int64(st, 0);
+	snprintf(h->hash, 65, "%s", col_text(st, 1));
+	return 1;
+}
+
 static int sq_head(qstore_t *s, int64_t *seq, char hash[65])
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc = -1;
+	head_t h = { seq, hash };
 
 	*seq = 0;
 	memcpy(hash, AUDIT_GENESIS, 65);
-	if (sq_prep(s, &st, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1") < 0)
-		goto out;
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(st, 0);
-		snprintf(hash, 65, "%s", col_text(st, 1));
-	} else if (r != SQLITE_DONE) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_query(s, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", row_head, &h,
+			"");
 }
 
 static int meta_get(qstore_t *s, const char *key, char *val, size_t cap)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc = -1;
+	text_out_t t = { val, cap };
 
 	val[0] = '\0';
-	if (sq_prep(s, &st, "SELECT value FROM meta WHERE key=?1") < 0)
-		goto out;
-	bind_text(st, 1, key);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		snprintf(val, cap, "%s", col_text(st, 0));
-	else if (r != SQLITE_DONE) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_query(s, "SELECT value FROM meta WHERE key=?1", row_text, &t, "t", key);
 }
 
 static int meta_set(qstore_t *s, const char *key, const char *val)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sq_prep(s, &st, "INSERT INTO meta(key, value) VALUES(?1, ?2) "
-		    "ON CONFLICT(key) DO UPDATE SET value=excluded.value") < 0)
-		goto out;
-	bind_text(st, 1, key);
-	bind_text(st, 2, val);
-	rc = sq_step_done(s, st);
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_run(s, "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+		      "ON CONFLICT(key) DO UPDATE SET value=excluded.value", "tt", key, val);
 }
 
 /* Inside the transaction: is this record due for the external witness? */
@@ -463,34 +511,22 @@ static int append_locked(qstore_t *s, const char *actor, const char *action,
 			 const char *object, const char *details, int64_t *seq_out)
 {
 	char prev[65], hash[65], now[AUDIT_TIME_LEN + 1];
-	sqlite3_stmt *st = NULL;
 	int64_t seq;
-	int rc = -1;
 
 	if (sq_head(s, &seq, prev) < 0)
-		goto out;
+		return -1;
 	seq++;
 	audit_time_now(now);
-	if (audit_rec_hash(seq, now, actor, action, object, details, prev, hash) < 0 ||
-	    sq_prep(s, &st, "INSERT INTO audit(seq, time, actor, action, object, details, "
-		    "prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, seq);
-	bind_text(st, 2, now);
-	bind_text(st, 3, actor);
-	bind_text(st, 4, action);
-	bind_text(st, 5, object);
-	bind_text(st, 6, details);
-	bind_text(st, 7, prev);
-	bind_text(st, 8, hash);
-	if (sq_step_done(s, st) < 0 || witness_due(s, seq, hash) < 0)
-		goto out;
+	if (audit_rec_hash(seq, now, actor, action, object, details, prev, hash) < 0)
+		return qstore_fail(s, QS_ERR_IO, "audit record hash: out of memory");
+	if (sq_run(s, "INSERT INTO audit(seq, time, actor, action, object, details, "
+		   "prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "ittttttt", seq, now,
+		   actor, action, object, details, prev, hash) < 0 ||
+	    witness_due(s, seq, hash) < 0)
+		return -1;
 	if (seq_out)
 		*seq_out = seq;
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	return 0;
 }
 
 static int sq_audit_append(qstore_t *s, const char *actor, const char *action,
@@ -517,58 +553,37 @@ static void rec_fill(sqlite3_stmt *st, audit_rec_t *r)
 	snprintf(r->hash, sizeof(r->hash), "%s", col_text(st, 7));
 }
 
+typedef struct scan {
+	audit_rec_cb cb;
+	void *arg;
+} scan_t;
+
+static int row_rec(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const scan_t *sc = arg;
+	audit_rec_t r;
+	int x;
+
+	(void)s;
+	rec_fill(st, &r);
+	x = sc->cb(&r, sc->arg);
+	return x < 0 ? -1 : x > 0 ? 1 : 0;
+}
+
 static int sq_audit_scan(qstore_t *s, int64_t from_seq, const char *since,
 			 audit_rec_cb cb, void *arg)
 {
-	sqlite3_stmt *st = NULL;
-	audit_rec_t r;
-	int x, rc = -1;
+	scan_t sc = { cb, arg };
 
-	if (sq_prep(s, &st, "SELECT seq, time, actor, action, object, details, prev_hash, "
-		    "hash FROM audit WHERE seq >= ?1 AND (?2 IS NULL OR time >= ?2) "
-		    "ORDER BY seq") < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, from_seq);
-	bind_text(st, 2, since);
-	while ((x = sqlite3_step(st)) == SQLITE_ROW) {
-		rec_fill(st, &r);
-		x = cb(&r, arg);
-		if (x < 0)
-			goto out;
-		if (x > 0)
-			break;
-	}
-	if (x != SQLITE_DONE && x != SQLITE_ROW && x != 1) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_query(s, "SELECT seq, time, actor, action, object, details, prev_hash, "
+			"hash FROM audit WHERE seq >= ?1 AND (?2 IS NULL OR time >= ?2) "
+			"ORDER BY seq", row_rec, &sc, "it", from_seq, since);
 }
 
 static int sq_int_query(qstore_t *s, const char *sql, const char *arg, int64_t *v)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc = -1;
-
 	*v = 0;
-	if (sq_prep(s, &st, sql) < 0)
-		goto out;
-	if (arg)
-		bind_text(st, 1, arg);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*v = sqlite3_column_int64(st, 0);
-	else if (r != SQLITE_DONE) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	return arg ? sq_query(s, sql, row_int64, v, "t", arg) : sq_query(s, sql, row_int64, v, "");
 }
 
 static int sq_find_hash(qstore_t *s, const char *hash, int64_t *seq)
@@ -636,53 +651,24 @@ static int join_rcpt(const qstore_meta_t *m, buf_t *b)
 
 static int insert_rcpts(qstore_t *s, const qstore_meta_t *m)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sq_prep(s, &st, "INSERT OR IGNORE INTO quarantine_rcpt(id, rcpt) "
-		    "VALUES(?1, ?2)") < 0)
-		goto out;
-	for (size_t i = 0; i < m->n_rcpt; i++) {
-		sqlite3_reset(st);
-		bind_text(st, 1, m->id);
-		bind_text(st, 2, m->rcpt[i]);
-		if (sq_step_done(s, st) < 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	for (size_t i = 0; i < m->n_rcpt; i++)
+		if (sq_run(s, "INSERT OR IGNORE INTO quarantine_rcpt(id, rcpt) VALUES(?1, ?2)", "tt",
+			   m->id, m->rcpt[i]) < 0)
+			return -1;
+	return 0;
 }
 
 static int insert_row(qstore_t *s, const qstore_meta_t *m, const char *rcpt,
 		      const char *report, const char *hex, size_t len, int64_t seq)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sq_prep(s, &st, "INSERT INTO quarantine(id, received, flow, env_from, rcpt, "
-		    "hdr_from, subject, verdict, report, sha256, size, audit_seq, queue_id, "
-		    "delivery) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)") < 0)
-		goto out;
-	bind_text(st, 1, m->id);
-	sqlite3_bind_int64(st, 2, m->received);
-	bind_text(st, 3, m->flow);
-	bind_text(st, 4, m->env_from ? m->env_from : "");
-	bind_text(st, 5, rcpt);
-	bind_text(st, 6, m->hdr_from ? m->hdr_from : "");
-	bind_text(st, 7, m->subject ? m->subject : "");
-	bind_text(st, 8, m->verdict);
-	bind_text(st, 9, report ? report : "{}");
-	bind_text(st, 10, hex);
-	sqlite3_bind_int64(st, 11, (sqlite3_int64)len);
-	sqlite3_bind_int64(st, 12, seq);
-	bind_text(st, 13, m->queue_id ? m->queue_id : "");
-	bind_text(st, 14, m->pending ? "pending" : "done");
-	rc = sq_step_done(s, st);
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_run(s, "INSERT INTO quarantine(id, received, flow, env_from, rcpt, "
+		      "hdr_from, subject, verdict, report, sha256, size, audit_seq, queue_id, "
+		      "delivery) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+		      "tittttttttiitt", m->id, (int64_t)m->received, m->flow,
+		      m->env_from ? m->env_from : "", rcpt, m->hdr_from ? m->hdr_from : "",
+		      m->subject ? m->subject : "", m->verdict, report ? report : "{}", hex,
+		      (int64_t)len, seq, m->queue_id ? m->queue_id : "",
+		      m->pending ? "pending" : "done");
 }
 
 /* Under the lock: blob still there (a purge may have removed it), row, record. */
@@ -773,31 +759,29 @@ static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 	return 0;
 }
 
+typedef struct item_row {
+	qstore_item_t *it;
+	bool *found;
+} item_row_t;
+
+static int row_item(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const item_row_t *r = arg;
+
+	*r->found = true;
+	if (item_fill(st, r->it) < 0)
+		return qstore_fail(s, QS_ERR_IO, "out of memory");
+	return 1;
+}
+
 /* Row by id; *found false when absent. */
 static int item_load(qstore_t *s, const char *id, qstore_item_t *it, bool *found)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc = -1;
+	item_row_t r = { it, found };
 
 	*found = false;
-	if (sq_prep(s, &st, "SELECT " ITEM_COLS " FROM quarantine WHERE id=?1") < 0)
-		goto out;
-	bind_text(st, 1, id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*found = true;
-		if (item_fill(st, it) < 0) {
-			qstore_fail(s, QS_ERR_IO, "out of memory");
-			goto out;
-		}
-	} else if (r != SQLITE_DONE) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_query(s, "SELECT " ITEM_COLS " FROM quarantine WHERE id=?1", row_item, &r, "t",
+			id);
 }
 
 static int read_original(qstore_t *s, const qstore_item_t *it, buf_t *orig)
@@ -844,53 +828,42 @@ out:
 	return rc;
 }
 
-static void list_bind(sqlite3_stmt *st, const qstore_filter_t *f)
+
+typedef struct list_row {
+	qstore_item_cb cb;
+	void *arg;
+} list_row_t;
+
+static int row_list(qstore_t *s, sqlite3_stmt *st, void *arg)
 {
-	sqlite3_bind_int64(st, 1, f->since);
-	sqlite3_bind_int64(st, 2, f->until);
-	bind_text(st, 3, f->verdict);
-	bind_text(st, 4, f->sender);
-	bind_text(st, 5, f->rcpt);
-	bind_text(st, 6, f->status >= 0 ? qstatus_name(f->status) : NULL);
-	sqlite3_bind_int64(st, 7, f->limit > 0 ? f->limit : -1);
-	sqlite3_bind_int(st, 8, f->undelivered ? 1 : 0);
+	const list_row_t *l = arg;
+	qstore_item_t it;
+	int r;
+
+	memset(&it, 0, sizeof(it));
+	r = item_fill(st, &it) < 0 ? -1 : l->cb(&it, l->arg);
+	qstore_item_free(&it);
+	return r < 0 ? qstore_fail(s, QS_ERR_IO, "list output failed") : 0;
 }
 
 static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 		   const char *filter_json, qstore_item_cb cb, void *arg)
 {
-	sqlite3_stmt *st = NULL;
-	qstore_item_t it;
-	int r, rc = -1;
+	list_row_t l = { cb, arg };
 
-	if (sq_audit_append(s, actor, "quarantine.list", "*", filter_json) < 0 ||
-	    sq_prep(s, &st, "SELECT " ITEM_COLS " FROM quarantine WHERE"
-		    " (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
-		    " AND (?3 IS NULL OR verdict = ?3)"
-		    " AND (?4 IS NULL OR env_from = ?4 COLLATE NOCASE)"
-		    " AND (?5 IS NULL OR id IN (SELECT id FROM quarantine_rcpt WHERE rcpt = ?5))"
-		    " AND (?6 IS NULL OR status = ?6)"
-		    " AND (?8 = 0 OR delivery = 'pending')"
-		    " ORDER BY received DESC, id DESC LIMIT ?7") < 0)
-		goto out;
-	list_bind(st, f);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&it, 0, sizeof(it));
-		r = item_fill(st, &it) < 0 ? -1 : cb(&it, arg);
-		qstore_item_free(&it);
-		if (r < 0) {
-			qstore_fail(s, QS_ERR_IO, "list output failed");
-			goto out;
-		}
-	}
-	if (r != SQLITE_DONE) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	if (sq_audit_append(s, actor, "quarantine.list", "*", filter_json) < 0)
+		return -1;
+	return sq_query(s, "SELECT " ITEM_COLS " FROM quarantine WHERE"
+			" (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
+			" AND (?3 IS NULL OR verdict = ?3)"
+			" AND (?4 IS NULL OR env_from = ?4 COLLATE NOCASE)"
+			" AND (?5 IS NULL OR id IN (SELECT id FROM quarantine_rcpt WHERE rcpt = ?5))"
+			" AND (?6 IS NULL OR status = ?6)"
+			" AND (?8 = 0 OR delivery = 'pending')"
+			" ORDER BY received DESC, id DESC LIMIT ?7", row_list, &l, "iittttii",
+			(int64_t)f->since, (int64_t)f->until, f->verdict, f->sender, f->rcpt,
+			f->status >= 0 ? qstatus_name(f->status) : NULL,
+			(int64_t)(f->limit > 0 ? f->limit : -1), (int64_t)(f->undelivered ? 1 : 0));
 }
 
 /* ---- release ---- */
@@ -899,20 +872,9 @@ static int set_status(qstore_t *s, const char *sql, const char *id, const char *
 		      const char *b)
 {
 	char now[AUDIT_TIME_LEN + 1];
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
 
 	audit_time_now(now);
-	if (sq_prep(s, &st, sql) < 0)
-		goto out;
-	bind_text(st, 1, id);
-	bind_text(st, 2, a);
-	bind_text(st, 3, b);
-	bind_text(st, 4, now);
-	rc = sq_step_done(s, st);
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_run(s, sql, "tttt", id, a, b, now);
 }
 
 static int reason_details(const char *key, const char *val, buf_t *b)
@@ -1032,45 +994,28 @@ out:
 /* The oldest original released to the queue and not yet delivered. */
 static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 {
-	sqlite3_stmt *st = NULL;
 	char id[MUGAI_ID_LEN + 1] = "";
+	text_out_t t = { id, sizeof(id) };
 	bool found = false;
-	int r, rc = -1;
 
-	if (sq_prep(s, &st, "SELECT id FROM quarantine WHERE status='released' AND"
-		    " release_to='queue' ORDER BY approved_at, id LIMIT 1") < 0)
-		goto out;
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		snprintf(id, sizeof(id), "%s", (const char *)sqlite3_column_text(st, 0));
-	else if (r != SQLITE_DONE) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
+	if (sq_query(s, "SELECT id FROM quarantine WHERE status='released' AND"
+		     " release_to='queue' ORDER BY approved_at, id LIMIT 1", row_text, &t, "") < 0)
+		return -1;
 	if (*id && (item_load(s, id, it, &found) < 0 || (found && read_original(s, it, orig) < 0)))
-		rc = -1;
-	else if (found)
-		rc = 1;
-out:
-	sq_release(s, st);
-	return rc;
+		return -1;
+	return found ? 1 : 0;
 }
 
 static int sq_release_done(qstore_t *s, const char *actor, const char *id)
 {
-	sqlite3_stmt *st = NULL;
 	buf_t det;
 	int rc = -1;
 
 	buf_init(&det, STORE_DET_MAX);
 	if (sq_begin(s) < 0)
 		goto out;
-	if (sq_prep(s, &st, "UPDATE quarantine SET release_to='queue-delivered'"
-		    " WHERE id=?1 AND status='released' AND release_to='queue'") < 0)
-		goto out;
-	bind_text(st, 1, id);
-	if (sq_step_done(s, st) < 0)
+	if (sq_run(s, "UPDATE quarantine SET release_to='queue-delivered'"
+		   " WHERE id=?1 AND status='released' AND release_to='queue'", "t", id) < 0)
 		goto out;
 	if (sqlite3_changes(DB(s)) != 1) {
 		qstore_fail(s, QS_ERR_STATE, "%s: not a queued release", id);
@@ -1081,7 +1026,6 @@ static int sq_release_done(qstore_t *s, const char *actor, const char *id)
 		goto out;
 	rc = sq_commit(s);
 out:
-	sq_release(s, st);
 	if (rc < 0)
 		sq_rollback(s);
 	buf_free(&det);
@@ -1120,57 +1064,44 @@ static void strvec_free(strvec_t *sv)
 }
 
 /* Past retention, or undelivered and older than undelivered_days. */
+typedef struct expired {
+	strvec_t *ids, *hashes, *delivery;
+} expired_t;
+
+static int row_expired(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const expired_t *e = arg;
+
+	if (strvec_push(e->ids, col_text(st, 0)) < 0 || strvec_push(e->hashes, col_text(st, 1)) < 0 ||
+	    strvec_push(e->delivery, col_text(st, 2)) < 0)
+		return qstore_fail(s, QS_ERR_IO, "out of memory");
+	return 0;
+}
+
 static int expired_ids(qstore_t *s, int64_t cutoff, strvec_t *ids, strvec_t *hashes,
 		       strvec_t *delivery)
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc = -1;
+	expired_t e = { ids, hashes, delivery };
 
-	if (sq_prep(s, &st, "SELECT id, sha256, delivery FROM quarantine WHERE (received < ?1 "
-		    "OR (delivery = 'pending' AND received < ?2)) "
-		    "AND status != 'expired' ORDER BY received") < 0)
-		goto out;
-	sqlite3_bind_int64(st, 1, cutoff);
-	sqlite3_bind_int64(st, 2, (int64_t)time(NULL) - (int64_t)s->undelivered_days * 86400);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
-		if (strvec_push(ids, col_text(st, 0)) < 0 ||
-		    strvec_push(hashes, col_text(st, 1)) < 0 ||
-		    strvec_push(delivery, col_text(st, 2)) < 0) {
-			qstore_fail(s, QS_ERR_IO, "out of memory");
-			goto out;
-		}
-	if (r != SQLITE_DONE) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_query(s, "SELECT id, sha256, delivery FROM quarantine WHERE (received < ?1 "
+			"OR (delivery = 'pending' AND received < ?2)) "
+			"AND status != 'expired' ORDER BY received", row_expired, &e, "ii", cutoff,
+			(int64_t)time(NULL) - (int64_t)s->undelivered_days * 86400);
 }
 
 /* Expire one row: keep id, times, verdict, hash and size; wipe personal data. */
 static int expire_one(qstore_t *s, const char *actor, const char *id, const char *hex,
 		      bool undelivered)
 {
-	sqlite3_stmt *st = NULL;
 	buf_t det;
 	int rc = -1;
 
 	buf_init(&det, STORE_DET_MAX);
-	if (sq_prep(s, &st, "UPDATE quarantine SET status='expired', blob_present=0,"
-		    " env_from='', rcpt='', hdr_from='', subject='', report='{}',"
-		    " request_reason=NULL WHERE id=?1") < 0)
-		goto out;
-	bind_text(st, 1, id);
-	if (sq_step_done(s, st) < 0)
-		goto out;
-	sq_release(s, st);
-	st = NULL;
-	if (sq_prep(s, &st, "DELETE FROM quarantine_rcpt WHERE id=?1") < 0)
-		goto out;
-	bind_text(st, 1, id);
-	if (sq_step_done(s, st) < 0 || reason_details("sha256", hex, &det) < 0)
+	if (sq_run(s, "UPDATE quarantine SET status='expired', blob_present=0,"
+		   " env_from='', rcpt='', hdr_from='', subject='', report='{}',"
+		   " request_reason=NULL WHERE id=?1", "t", id) < 0 ||
+	    sq_run(s, "DELETE FROM quarantine_rcpt WHERE id=?1", "t", id) < 0 ||
+	    reason_details("sha256", hex, &det) < 0)
 		goto out;
 	if (undelivered && det.len > 0 && det.data[det.len - 1] == '}') {
 		det.len--;
@@ -1181,7 +1112,6 @@ static int expire_one(qstore_t *s, const char *actor, const char *id, const char
 		goto out;
 	rc = 0;
 out:
-	sq_release(s, st);
 	buf_free(&det);
 	return rc;
 }
@@ -1284,40 +1214,17 @@ out:
 static int sq_find_undelivered(qstore_t *s, const char *queue_id, const char *sha256,
 			       char id[MUGAI_ID_LEN + 1])
 {
-	sqlite3_stmt *st = NULL;
-	int r, rc = -1;
+	text_out_t t = { id, MUGAI_ID_LEN + 1 };
 
 	id[0] = '\0';
-	if (sq_prep(s, &st, "SELECT id FROM quarantine WHERE queue_id=?1 AND sha256=?2 AND "
-		    "delivery='pending' AND status != 'expired' ORDER BY received LIMIT 1") < 0)
-		goto out;
-	bind_text(st, 1, queue_id);
-	bind_text(st, 2, sha256);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		snprintf(id, MUGAI_ID_LEN + 1, "%s", col_text(st, 0));
-	else if (r != SQLITE_DONE) {
-		sq_fail(s);
-		goto out;
-	}
-	rc = 0;
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_query(s, "SELECT id FROM quarantine WHERE queue_id=?1 AND sha256=?2 AND "
+			"delivery='pending' AND status != 'expired' ORDER BY received LIMIT 1",
+			row_text, &t, "tt", queue_id, sha256);
 }
 
 static int sq_delivered(qstore_t *s, const char *id)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sq_prep(s, &st, "UPDATE quarantine SET delivery='done' WHERE id=?1") < 0)
-		goto out;
-	bind_text(st, 1, id);
-	rc = sq_step_done(s, st);
-out:
-	sq_release(s, st);
-	return rc;
+	return sq_run(s, "UPDATE quarantine SET delivery='done' WHERE id=?1", "t", id);
 }
 
 const qstore_ops_t qstore_sqlite_ops = {

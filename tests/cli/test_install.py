@@ -31,6 +31,7 @@ def test_make_install_destdir_and_config_kept(tmp_path):
     assert files == ["etc/mugai/mugaid.cf", "etc/systemd/system/mugai-purge.service",
                      "etc/systemd/system/mugai-purge.timer", "etc/systemd/system/mugaid.service",
                      "usr/local/bin/mugai", "usr/local/sbin/mugaid",
+                     "usr/local/sbin/mugaid-store",
                      "usr/local/share/doc/mugai/README.md",
                      "usr/local/share/doc/mugai/install.ja.md"]
     assert stat.S_IMODE(os.stat(dest / "usr/local/sbin/mugaid").st_mode) == 0o755

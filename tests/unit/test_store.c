@@ -1,6 +1,7 @@
 /* test_store.c — the quarantine store API on real SQLite files in temp dirs:
  * put/get round trip, group commit, duplicate and invalid input, release
- * rules, retention, blob helpers. */
+ * rules, retention, blob helpers; the store process's records (storewire)
+ * and the strict JSON checker, table-driven. */
 #include "testutil.h"
 
 #include <sys/stat.h>
@@ -9,7 +10,10 @@
 #include "common/config.h"
 #include "store/audit.h"
 #include "store/blob.h"
+#include "common/json.h"
+#include "store/jsoncheck.h"
 #include "store/qstore.h"
+#include "store/storewire.h"
 
 typedef struct tdir {
 	char path[64];
@@ -201,6 +205,195 @@ static void blob_helpers(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+
+/* ---- the strict JSON checker ---- */
+
+static void json_checker_table(void **state)
+{
+	static const struct { const char *in; bool want; } t[] = {
+		{ "{}", true },
+		{ " { \"a\" : [1, -2.5e+3, true, false, null, \"x\", {}] } ", true },
+		{ "{\"s\":\"\\u00e9\\ud83d\\ude00\\n\\\"\"}", true },
+		{ "{\"日本\":\"語①\"}", true },
+		{ "{\"a\":{\"a\":1,\"a\":2}}", true },   /* duplicates below the top: allowed */
+		{ "", false }, { "[]", false }, { "\"x\"", false }, { "{", false },
+		{ "{}{}", false }, { "{} x", false }, { "{\"a\":1,}", false }, { "{\"a\"}", false },
+		{ "{\"a\":01}", false }, { "{\"a\":1.}", false }, { "{\"a\":.5}", false },
+		{ "{\"a\":-}", false }, { "{\"a\":tru}", false }, { "{\"a\":[1,]}", false },
+		{ "{\"a\":\"\\x\"}", false }, { "{\"a\":\"\\ud800\"}", false },
+		{ "{\"a\":\"\\udc00\"}", false }, { "{\"a\":\"\x01\"}", false },
+		{ "{\"a\":\"\xff\"}", false }, { "{a:1}", false }, { "{'a':1}", false },
+		/* the crafted report: a second "verdict" a reader might take */
+		{ "{\"verdict\":\"quarantined\",\"items\":[],\"verdict\":\"clean\"}", false },
+	};
+	(void)state;
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(t); i++) {
+		bool got = jsoncheck_object(t[i].in, strlen(t[i].in), 1024);
+
+		if (got != t[i].want)
+			fail_msg("jsoncheck(%s): got %d want %d", t[i].in, got, t[i].want);
+	}
+	assert_false(jsoncheck_object("{\"a\":1}", 7, 6));  /* over max */
+	assert_true(jsoncheck_object("{\"a\":1}", 7, 7));
+	/* nesting: the object and JSON_DEPTH_MAX - 1 arrays pass, one more does not */
+	for (int extra = 0; extra < 2; extra++) {
+		char deep[2 * JSON_DEPTH_MAX + 16];
+		int k = 0, n = JSON_DEPTH_MAX - 1 + extra;
+
+		k += snprintf(deep, sizeof(deep), "{\"a\":");
+		for (int i = 0; i < n; i++)
+			deep[k++] = '[';
+		for (int i = 0; i < n; i++)
+			deep[k++] = ']';
+		deep[k++] = '}';
+		assert_int_equal(jsoncheck_object(deep, (size_t)k, sizeof(deep)), !extra);
+	}
+}
+
+/* ---- storewire ---- */
+
+static const sw_caps_t caps = { 4, 4096, 1024 };
+
+static void put_req(sw_req_t *q, const char **rcpt)
+{
+	memset(q, 0, sizeof(*q));
+	q->type = SW_PUT;
+	q->id = "20261130-201500-0a1b2c3d";
+	q->received = 1764533700;
+	q->env_from = "sender@example.com";
+	q->rcpt = rcpt;
+	q->n_rcpt = 2;
+	q->hdr_from = "差出人 <sender@example.com>";
+	q->subject = "件名①";
+	q->verdict = "sanitized";
+	q->queue_id = "4ABCDEF";
+	q->details = "{\"verdict\":\"sanitized\"}";
+	q->report = "{\"verdict\":\"sanitized\",\"items\":[]}";
+	q->orig_len = 1234;
+}
+
+static void storewire_round_trip(void **state)
+{
+	const char *rcpt[] = { "a@lg.example.jp", "b@lg.example.jp" };
+	sw_req_t q, r;
+	sw_ans_t a, b;
+	buf_t w;
+
+	(void)state;
+	buf_init(&w, 1 << 20);
+	put_req(&q, rcpt);
+	assert_int_equal(storewire_encode_req(&w, &q), 0);
+	assert_int_equal(storewire_frame_len(w.data, storewire_frame_max(&caps)), w.len);
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), 0);
+	assert_int_equal(r.type, SW_PUT);
+	assert_string_equal(r.id, q.id);
+	assert_int_equal(r.received, q.received);
+	assert_int_equal(r.n_rcpt, 2);
+	assert_string_equal(r.rcpt[1], "b@lg.example.jp");
+	assert_string_equal(r.subject, "件名①");
+	assert_string_equal(r.report, q.report);
+	assert_int_equal(r.orig_len, 1234);
+	storewire_req_free(&r);
+
+	buf_reset(&w);
+	a = (sw_ans_t){ .type = SW_OK, .id = q.id, .seq = 42, .item = true, .env_from = "",
+			.rcpt = "a@x,b@y", .approved_by = "admin", .orig_len = 7 };
+	assert_int_equal(storewire_encode_ans(&w, &a), 0);
+	assert_int_equal(storewire_decode_ans(w.data, w.len, &b), 0);
+	assert_true(b.item);
+	assert_int_equal(b.seq, 42);
+	assert_string_equal(b.rcpt, "a@x,b@y");
+	assert_string_equal(b.approved_by, "admin");
+	buf_reset(&w);
+	a = (sw_ans_t){ .type = SW_ERR, .cls = SW_E_FULL, .msg = "disk full" };
+	assert_int_equal(storewire_encode_ans(&w, &a), 0);
+	assert_int_equal(storewire_decode_ans(w.data, w.len, &b), 0);
+	assert_int_equal(b.cls, SW_E_FULL);
+	assert_string_equal(b.msg, "disk full");
+	assert_string_equal(storewire_class_name(b.cls), "full");
+	buf_free(&w);
+}
+
+/* Encode a PUT changed by f, and want decode to refuse it. */
+static void refused(void (*f)(sw_req_t *q), const char *what)
+{
+	const char *rcpt[] = { "a@lg.example.jp", "b@lg.example.jp" };
+	sw_req_t q, r;
+	buf_t w;
+
+	buf_init(&w, 1 << 20);
+	put_req(&q, rcpt);
+	f(&q);
+	if (storewire_encode_req(&w, &q) == 0 &&
+	    storewire_decode_req(w.data, w.len, &caps, &r) == 0)
+		fail_msg("storewire accepted %s", what);
+	buf_free(&w);
+}
+
+static void bad_id(sw_req_t *q) { q->id = "../../etc/passwd"; }
+static void bad_subject(sw_req_t *q) { q->subject = "a\r\nBcc: x"; }
+static void bad_utf8(sw_req_t *q) { q->hdr_from = "\xc3\x28"; }
+static void bad_report(sw_req_t *q) { q->report = "{\"verdict\":\"x\",\"verdict\":\"clean\"}"; }
+static void big_report(sw_req_t *q) { static char b[5000]; memset(b, ' ', sizeof(b) - 3);
+	b[0] = '{'; b[sizeof(b) - 2] = '}'; q->report = b; }
+static void bad_details(sw_req_t *q) { q->details = "[]"; }
+static void comma_rcpt(sw_req_t *q) { static const char *r[] = { "a@x,b@y" }; q->rcpt = r; q->n_rcpt = 1; }
+static void no_rcpt(sw_req_t *q) { q->n_rcpt = 0; }
+static void many_rcpt(sw_req_t *q) { static const char *r[5] = { "a@x", "b@x", "c@x", "d@x", "e@x" };
+	q->rcpt = r; q->n_rcpt = 5; }
+static void no_time(sw_req_t *q) { q->received = 0; }
+static void no_verdict(sw_req_t *q) { q->verdict = ""; }
+
+static void storewire_refuses(void **state)
+{
+	const char *rcpt[] = { "a@lg.example.jp", "b@lg.example.jp" };
+	sw_req_t q, r;
+	buf_t w;
+	uint32_t v;
+
+	(void)state;
+	refused(bad_id, "a bad id");
+	refused(bad_subject, "a CR LF in the subject");
+	refused(bad_utf8, "invalid UTF-8");
+	refused(bad_report, "a report with a second verdict");
+	refused(big_report, "a report over report_size_max");
+	refused(bad_details, "details that are not an object");
+	refused(comma_rcpt, "a comma in a recipient");
+	refused(no_rcpt, "no recipient");
+	refused(many_rcpt, "more recipients than smtp_recipients_max");
+	refused(no_time, "a zero time");
+	refused(no_verdict, "an empty verdict");
+
+	buf_init(&w, 1 << 20);
+	put_req(&q, rcpt);
+	assert_int_equal(storewire_encode_req(&w, &q), 0);
+	/* every truncation, and one byte more, is refused */
+	for (size_t n = 0; n < w.len; n++)
+		assert_int_equal(storewire_decode_req(w.data, n, &caps, &r), -1);
+	assert_int_equal(buf_append(&w, "", 1), 0);
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), -1);
+	w.len--;
+	/* a NUL inside a string (the id's 5th byte) */
+	w.data[SW_HDR_LEN + 4 + 4] = '\0';
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), -1);
+	/* wrong magic, unknown type, an answer type as a request */
+	buf_reset(&w);
+	assert_int_equal(storewire_encode_req(&w, &q), 0);
+	w.data[0] ^= 1;
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), -1);
+	assert_int_equal(storewire_frame_len(w.data, 1 << 20), 0);
+	w.data[0] ^= 1;
+	v = 99;
+	memcpy(w.data + 4, &v, 4);
+	assert_int_equal(storewire_frame_len(w.data, 1 << 20), 0);
+	v = SW_OK;
+	memcpy(w.data + 4, &v, 4);
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), -1);
+	/* a frame larger than the receiver's cap */
+	assert_int_equal(storewire_frame_len(w.data, w.len - 1), 0);
+	buf_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +403,9 @@ int main(void)
 		cmocka_unit_test(release_needs_a_second_person),
 		cmocka_unit_test(purge_inside_retention_is_denied),
 		cmocka_unit_test(blob_helpers),
+		cmocka_unit_test(json_checker_table),
+		cmocka_unit_test(storewire_round_trip),
+		cmocka_unit_test(storewire_refuses),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

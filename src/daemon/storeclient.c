@@ -1,0 +1,234 @@
+/*
+ * storeclient.c — start a store process and call it (see storeclient.h).
+ *
+ * SECURITY: the child gets nothing but its socket (descriptor 3) and
+ * stderr across exec (every other descriptor of mugaid is close-on-exec);
+ * PR_SET_PDEATHSIG ends it with the master. Answers are length-capped.
+ */
+#include "daemon/storeclient.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+
+#define STORE_FD 3
+#define CONFIG_FD 4 /* the config file's bytes (a memfd), when there is one */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static size_t answer_max(const cfg_t *cfg)
+{
+	sw_caps_t caps = { (size_t)lim(&cfg->lim, LIM_SMTP_RECIPIENTS), 0, 0 };
+
+	return storewire_frame_max(&caps);
+}
+
+void storecl_init(storecl_t *c, int fd, const cfg_t *cfg)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->timeout_ms = (int)lim(&cfg->lim, LIM_STORE_BUSY) * 2000;
+	buf_init(&c->in, answer_max(cfg));
+}
+
+static void __attribute__((noreturn)) exec_store(const daemon_ctx_t *d, const char *role, int fd,
+						pid_t parent)
+{
+	char *argv[] = { "mugaid-store", (char *)role, (char *)(d->cfg_path ? d->cfg_path : "-"),
+			 NULL };
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(1);
+	/* move both above 4 first: either may sit on 3 or 4 now */
+	int sock = fcntl(fd, F_DUPFD_CLOEXEC, CONFIG_FD + 1);
+	int conf = d->cfg_fd >= 0 ? fcntl(d->cfg_fd, F_DUPFD_CLOEXEC, CONFIG_FD + 1) : -1;
+
+	if (sock < 0 || dup2(sock, STORE_FD) < 0 || (d->cfg_fd >= 0 && (conf < 0 ||
+						     dup2(conf, CONFIG_FD) < 0)))
+		_exit(1);
+	signal(SIGPIPE, SIG_DFL);
+	execv(d->store_bin, argv);
+	fprintf(stderr, "mugaid: cannot start the store process %s: %s\n", d->store_bin,
+		strerror(errno));
+	_exit(127);
+}
+
+int storecl_spawn(const daemon_ctx_t *d, const char *role, storecl_t *c)
+{
+	pid_t parent = getpid();
+	int sv[2];
+
+	storecl_init(c, -1, &d->cfg);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	c->pid = fork();
+	if (c->pid == 0) {
+		close(sv[0]);
+		exec_store(d, role, sv[1], parent);
+	}
+	close(sv[1]);
+	if (c->pid < 0) {
+		close(sv[0]);
+		c->pid = 0;
+		return -1;
+	}
+	c->fd = sv[0];
+	return 0;
+}
+
+void storecl_close(storecl_t *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	buf_free(&c->in);
+}
+
+static int broken(storecl_t *c, const char *what)
+{
+	snprintf(c->err, sizeof(c->err), "store process: %s", what);
+	c->cls = SW_E_IO;
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	return -1;
+}
+
+static int send_req(storecl_t *c, const buf_t *b, int fd)
+{
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
+	struct iovec iov;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t off = 0;
+
+	memset(&u, 0, sizeof(u));
+	if (fd >= 0) {
+		m.msg_control = u.b;
+		m.msg_controllen = sizeof(u.b);
+		u.h.cmsg_level = SOL_SOCKET;
+		u.h.cmsg_type = SCM_RIGHTS;
+		u.h.cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(&u.h), &fd, sizeof(int));
+	}
+	while (off < b->len) {
+		ssize_t w;
+
+		iov.iov_base = b->data + off;
+		iov.iov_len = b->len - off;
+		w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		off += (size_t)w;
+		m.msg_control = NULL;
+		m.msg_controllen = 0;
+	}
+	return 0;
+}
+
+/* n more bytes into c->in before deadline; a descriptor into *rfd. */
+static int recv_n(storecl_t *c, size_t n, long long deadline, int *rfd)
+{
+	char chunk[IO_CHUNK];
+
+	while (n) {
+		union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
+		struct iovec iov = { chunk, n < sizeof(chunk) ? n : sizeof(chunk) };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
+				    .msg_controllen = sizeof(u.b) };
+		struct pollfd pf = { c->fd, POLLIN, 0 };
+		long long left = deadline - now_ms();
+		struct cmsghdr *h;
+		ssize_t r;
+
+		if (left <= 0)
+			return -1;
+		if (poll(&pf, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
+			continue;
+		r = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		h = CMSG_FIRSTHDR(&m);
+		if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+		    h->cmsg_len == CMSG_LEN(sizeof(int))) {
+			if (*rfd >= 0)
+				close(*rfd);
+			memcpy(rfd, CMSG_DATA(h), sizeof(int));
+		}
+		if (buf_append(&c->in, chunk, (size_t)r) < 0)
+			return -1;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int recv_ans(storecl_t *c, sw_ans_t *a, int *rfd)
+{
+	long long deadline = now_ms() + c->timeout_ms;
+	size_t len;
+
+	buf_reset(&c->in);
+	if (recv_n(c, SW_HDR_LEN, deadline, rfd) < 0)
+		return broken(c, "no answer (it died or timed out)");
+	len = storewire_frame_len(c->in.data, c->in.max);
+	if (len == 0 || recv_n(c, len - SW_HDR_LEN, deadline, rfd) < 0)
+		return broken(c, "truncated answer");
+	if (storewire_decode_ans(c->in.data, c->in.len, a) < 0 || (a->type != SW_OK &&
+								   a->type != SW_ERR))
+		return broken(c, "malformed answer");
+	if ((*rfd >= 0) != (a->type == SW_OK && a->item))
+		return broken(c, "answer and descriptor disagree");
+	if (a->type == SW_ERR) {
+		snprintf(c->err, sizeof(c->err), "%s", a->msg);
+		c->cls = a->cls;
+		return -1;
+	}
+	return 0;
+}
+
+int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int *recv_fd)
+{
+	buf_t req;
+	int fd = -1, rc;
+
+	*recv_fd = -1;
+	if (c->fd < 0)
+		return broken(c, "not running");
+	buf_init(&req, UNCAPPED_BY(LIM_REPORT_SIZE)); /* the report, and the store process enforces its frame cap */
+	rc = storewire_encode_req(&req, q);
+	if (rc < 0) {
+		buf_free(&req);
+		snprintf(c->err, sizeof(c->err), "request too large or out of memory");
+		c->cls = SW_E_PROTO;
+		return -1;
+	}
+	rc = send_req(c, &req, send_fd);
+	buf_free(&req);
+	if (rc < 0)
+		return broken(c, "cannot send (it died)");
+	rc = recv_ans(c, a, &fd);
+	if (rc < 0 && fd >= 0)
+		close(fd);
+	else
+		*recv_fd = fd;
+	return rc;
+}

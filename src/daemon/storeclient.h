@@ -1,0 +1,42 @@
+/*
+ * storeclient.h — the mugaid side of the store process (storeproc.c): start
+ * one (fork + exec of mugaid-store with one end of a socketpair as its
+ * descriptor 3) and make blocking calls with a deadline.
+ *
+ * SECURITY: session, releaser and master. Answers are decoded by
+ * storewire_decode_ans (checked lengths and fields); a descriptor is only
+ * accepted with an OK answer that announces one.
+ */
+#ifndef MUGAI_DAEMON_STORECLIENT_H
+#define MUGAI_DAEMON_STORECLIENT_H
+
+#include <sys/types.h>
+#include "common/buf.h"
+#include "common/config.h"
+#include "store/storewire.h"
+
+struct daemon_ctx;
+
+typedef struct storecl {
+	int fd;      /* -1: no store process */
+	pid_t pid;   /* the store process (the caller reaps it) */
+	int timeout_ms;
+	buf_t in;    /* the last answer; sw_ans_t strings point into it */
+	char err[SW_ERRMSG_MAX + 64];
+	uint32_t cls; /* class of the last failure (SW_E_*) */
+} storecl_t;
+
+/* Create the socketpair and start the store process (role "session",
+ * "release" or "master"). The caller's end is c->fd (the master hands it
+ * to the session it forks next, which attaches with storecl_init). */
+int storecl_spawn(const struct daemon_ctx *d, const char *role, storecl_t *c) MUGAI_WUR;
+/* Attach to an existing channel (fd; -1: none), caps and deadline from cfg. */
+void storecl_init(storecl_t *c, int fd, const cfg_t *cfg);
+void storecl_close(storecl_t *c);
+/* One request (send_fd >= 0 is passed with it) and its answer: 0 OK (a, and
+ * *recv_fd when the answer carries one, else -1), -1 ERR or broken channel
+ * (c->cls, c->err; a broken channel closes c->fd and is SW_E_IO). */
+int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a,
+		 int *recv_fd) MUGAI_WUR;
+
+#endif
