@@ -57,6 +57,7 @@ static const word_t action_words[] = {
 	{ "entry-renamed", "圧縮ファイルの中のファイル名を変更しました" },
 	/* any file (cdr.c) */
 	{ "extension-mismatch", "ファイル名の拡張子が中身と一致しません" },
+	{ "file-renamed", "Windows で正しく扱えないファイル名（装置名や末尾の点など）を安全な名前に変更しました" },
 };
 
 static const word_t reason_words[] = {

@@ -12,7 +12,9 @@
  * shared zip_total_max budget. libzip then reads from a buffer source with
  * ZIP_CHECKCONS, and every entry is read to exactly its declared size (CRC
  * checked by libzip). Names: UTF-8 when flagged or valid, otherwise decoded
- * as CP932; "..", "." and absolute/drive prefixes are dropped.
+ * as CP932; "..", "." and absolute/drive prefixes are dropped; an output
+ * name is made Windows-safe (name.c: devices "con.txt" → "_con.txt",
+ * trailing dots and spaces, ADS ':') and unique ("a (2).png").
  *
  * Specs: PKWARE APPNOTE.TXT 6.3.x §4.3 (structure), §4.4.4 (flags, bit 0
  * encryption, bit 3 data descriptor, bit 11 UTF-8).
@@ -466,12 +468,15 @@ static int sanitize_entry(cdr_job_t *job, cdr_zip_t *z, cdr_zentry_t *e, cdr_res
 {
 	cdr_job_t sub = *job;
 	cdr_result_t r;
-	char name[1024];
+	char name[1024], *safe = cdr_name_safe_dup(e->name);
 	int rc;
 
+	if (!safe)
+		return -1;
 	sub.depth++;
-	sub.name = e->name;
+	sub.name = safe; /* as Windows will read it: "run.exe." is run.exe */
 	rc = cdr_run(&sub, e->data, e->len, &r);
+	free(safe);
 	job->zip_budget = sub.zip_budget;
 	if (rc < 0 || r.verdict != CDR_SANITIZED) {
 		/* an internal failure costs this entry only, with a true reason */

@@ -157,3 +157,42 @@ def test_local_header_version_and_time_may_differ():
     assert p == {"a.txt": b"hello\n", "b.txt": b"world\n"}
     struct.pack_into("<I", z, 14, 0xdeadbeef)  # but a CRC that disagrees is refused
     blocked(bytes(z), "broken: zip local header disagrees with central directory")
+
+
+def test_windows_device_names_are_renamed():
+    """con.txt, NUL, com1.csv, lpt1, 'aux .txt', 'prn.txt.' and COM¹ open a
+    device on Windows instead of a file: each gets a leading '_' (any case,
+    with or without extension, trailing dots and spaces dropped) and the
+    report says so; the contents survive byte for byte."""
+    src = make_zip([("con.txt", "console\n"), ("NUL", "null\n"), ("dir/com1.csv", "a,b\n"),
+                    ("lpt1", "printer\n"), ("Aux .txt", "aux\n"), ("prn.txt. ", "prn\n"),
+                    ("com\u00b9.txt", "super\n"), ("conin$.txt", "in\n"),
+                    ("console.txt", "not a device\n"), ("com10.txt", "not a device\n"),
+                    ("nul/x.txt", "dir\n")])
+    rep, p = ok(src)
+    assert p == {"_con.txt": b"console\n", "_NUL.txt": b"null\n", "dir/_com1.csv": b"a,b\n",
+                 "_lpt1.txt": b"printer\n", "_Aux .txt": b"aux\n", "_prn.txt": b"prn\n",
+                 "_com\u00b9.txt": b"super\n", "_conin$.txt": b"in\n",
+                 "console.txt": b"not a device\n", "com10.txt": b"not a device\n",
+                 "_nul/x.txt": b"dir\n"}
+    assert "entry-renamed: con.txt to _con.txt (text)" in rep["actions"]
+    assert "entry-renamed: prn.txt.  to _prn.txt (text)" in rep["actions"]
+    assert "entry-renamed: dir/com1.csv to dir/_com1.csv (csv)" in rep["actions"]
+    assert ("圧縮ファイルの中のファイル名を変更しました（「con.txt to _con.txt (text)」）"
+            in rep["actions_ja"])
+
+
+def test_trailing_dot_entry_is_judged_by_its_windows_name():
+    """'run.js.' is run.js on Windows: blocked as a dangerous name like run.js,
+    while the text beside it survives."""
+    rep, p = ok(make_zip([("run.js.", "WScript.Echo(1)\n"), ("memo.txt", "memo\n")]))
+    assert p == {"memo.txt": b"memo\n"}
+    assert "entry-removed: run.js.: dangerous-extension: .js" in rep["actions"]
+
+
+def test_top_level_device_name_is_renamed_and_reported():
+    rc, rep, out = sanitize(b"hello\n", "CON.txt")
+    assert rep["verdict"] == "sanitized" and out == b"hello\n"
+    assert "file-renamed: CON.txt to _CON.txt" in rep["actions"]
+    assert rep["actions_ja"][-1] == ("Windows で正しく扱えないファイル名（装置名や末尾の点など）を"
+                                     "安全な名前に変更しました（「CON.txt to _CON.txt」）")

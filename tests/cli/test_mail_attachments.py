@@ -131,3 +131,19 @@ def test_notice_template_lists_attached_files(tmp_path):
     assert lines[1] == "無害化して添付したファイル (1 件):"
     assert lines[2].startswith("  1. 「報告書.docx」 ← 「報告書.docm」 (")
     assert "vbaProject.bin" in lines[2]
+
+
+def test_device_names_are_renamed_and_reported():
+    """An attachment named after a Windows device (con.txt, LPT1.csv) would
+    open the device when saved: it is attached as _con.txt, the report keeps
+    both names and says why in the clerk's words; the contents survive."""
+    r = sanitize(with_files(("con.txt", "text/plain", "議事録\n".encode()),
+                            ("LPT1.csv", "text/csv", b"a,b\n1,2\n")), config=SANITIZE)
+    got = {a[0]: a[2] for a in attachments(r)}
+    assert got == {"_con.txt": "議事録\n".encode(), "_LPT1.csv": b"a,b\n1,2\n"}
+    items = {i["filename"]: i for i in r.report["sanitized"]}
+    assert items["con.txt"]["out_filename"] == "_con.txt"
+    assert items["LPT1.csv"]["out_filename"] == "_LPT1.csv"
+    assert ("Windows で正しく扱えないファイル名（装置名や末尾の点など）を安全な名前に変更しました"
+            "（「con.txt to _con.txt」）") in items["con.txt"]["actions"]
+    assert "「_con.txt」 ← 「con.txt」" in r.notice
