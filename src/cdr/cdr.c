@@ -214,7 +214,8 @@ int cdr_sanitize(const cfg_t *cfg, const char *name, const void *in, size_t len,
 	clock_gettime(CLOCK_MONOTONIC, &job.deadline);
 	job.deadline.tv_sec += lim(&cfg->lim, LIM_CDR_TIME);
 	rc = cdr_run(&job, in, len, res);
-	if (rc == 0 && res->verdict == CDR_SANITIZED && safe && strcmp(safe, name) != 0)
+	if (rc == 0 && res->verdict == CDR_SANITIZED && safe &&
+	    strcmp(base_name(safe), base_name(name)) != 0)
 		rc = cdr_action(res, "file-renamed: %s to %s", base_name(name), base_name(safe));
 	free(safe);
 	if (rc < 0)

@@ -63,7 +63,9 @@ static int safe_component(const char *p, size_t n, buf_t *out)
 
 	while (m && (p[m - 1] == '.' || p[m - 1] == ' '))
 		m--;
-	if (m == 0)
+	if (n == 0) /* "a//b", "/abs": left as they are */
+		return 0;
+	if (m == 0) /* "...", " " */
 		return buf_putc(out, '_');
 	if (is_device(p, m) && buf_putc(out, '_') < 0)
 		return -1;
