@@ -55,6 +55,7 @@ static const word_t action_words[] = {
 	/* archives (zip.c) */
 	{ "entry-removed", "圧縮ファイルの中の無害化できないファイルを削除しました" },
 	{ "entry-renamed", "圧縮ファイルの中のファイル名を変更しました" },
+	{ "zip-padding-ignored", "圧縮ファイルの末尾の余分なデータを無視しました" },
 	/* any file (cdr.c) */
 	{ "extension-mismatch", "ファイル名の拡張子が中身と一致しません" },
 	{ "file-renamed", "Windows で正しく扱えないファイル名（装置名や末尾の点など）を安全な名前に変更しました" },

@@ -5,7 +5,8 @@
  * writes a new archive with normalized UTF-8 names.
  *
  * Before libzip sees the bytes, our own walk of the central directory
- * checks: one end record that ends the file, no multi-disk and no zip64, no
+ * checks: one end record (padding after it ignored, reported), no
+ * multi-disk and no zip64, no
  * encryption (PPAP → blocked "encrypted"), store/deflate only, every local
  * header matching its central entry (name, method, flags, sizes), no two
  * entries overlapping, zip_entries_max, zip_ratio_max per entry and the
@@ -47,17 +48,35 @@ static unsigned long rd32(const unsigned char *p)
 	return p[0] | (unsigned long)p[1] << 8 | (unsigned long)p[2] << 16 | (unsigned long)p[3] << 24;
 }
 
-/* The end of central directory record that ends the file exactly. */
+/* The end of central directory record: the one whose comment ends the
+ * file exactly, else the last one whose comment fits. Bytes after it
+ * (padding added by transfer and mail tools, which unzip and Office
+ * accept) are then ignored: they are never read nor copied, and the output
+ * is a new archive. Data before the archive (a self-extractor, a
+ * polyglot) is not tolerated: a zip starts with a local header (sniff.c)
+ * and every offset is checked against the file. */
 static long find_eocd(const unsigned char *in, size_t len)
 {
 	size_t lo = len > 22 + 65535 ? len - 22 - 65535 : 0;
+	long last = -1;
 
 	if (len < 22)
 		return -1;
-	for (size_t i = len - 22 + 1; i-- > lo;)
-		if (memcmp(in + i, "PK\x05\x06", 4) == 0 && i + 22 + rd16(in + i + 20) == len)
+	for (size_t i = len - 22 + 1; i-- > lo;) {
+		if (memcmp(in + i, "PK\x05\x06", 4) != 0 || i + 22 + rd16(in + i + 20) > len)
+			continue;
+		if (i + 22 + rd16(in + i + 20) == len)
 			return (long)i;
-	return -1;
+		if (last < 0)
+			last = (long)i;
+	}
+	return last;
+}
+
+/* Where the archive ends (the end record and its comment); eo from find_eocd. */
+static size_t eocd_end(const unsigned char *in, long eo)
+{
+	return (size_t)eo + 22 + rd16(in + eo + 20);
 }
 
 /* Parse one central entry at *pos; check its local header. */
@@ -289,6 +308,11 @@ int cdr_zip_read(cdr_job_t *job, const unsigned char *in, size_t len, cdr_zip_t 
 	rc = check_structure(job, in, len, res);
 	if (rc != 0)
 		return rc == -2 ? -1 : 0;
+	if (eocd_end(in, find_eocd(in, len)) < len &&
+	    cdr_action(res, "zip-padding-ignored: %zu bytes after the end record",
+		       len - eocd_end(in, find_eocd(in, len))) < 0)
+		return -1;
+	len = eocd_end(in, find_eocd(in, len)); /* libzip sees the archive only */
 	src = zip_source_buffer_create(in, len, 0, NULL);
 	if (!src)
 		return -1;

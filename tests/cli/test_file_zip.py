@@ -196,3 +196,57 @@ def test_top_level_device_name_is_renamed_and_reported():
     assert "file-renamed: CON.txt to _CON.txt" in rep["actions"]
     assert rep["actions_ja"][-1] == ("Windows で正しく扱えないファイル名（装置名や末尾の点など）を"
                                      "安全な名前に変更しました（「CON.txt to _CON.txt」）")
+
+
+def _unzip_accepts(data):
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile(suffix=".zip") as f:
+        f.write(data)
+        f.flush()
+        return subprocess.run(["unzip", "-tqq", f.name], capture_output=True).returncode in (0, 1)
+
+
+def test_padding_after_the_end_record_is_tolerated():
+    """Transfer tools pad archives (zeros, a block of junk); unzip and Office
+    open them. The end record is found, the padding ignored and reported,
+    every entry survives."""
+    from test_file_office import docx, RUN
+    z = make_zip([("a.txt", "hello\n"), ("b/c.csv", "1,2\n")])
+    for pad in (b"\0" * 4096, b"\r\n", b"garbage after the archive\n" * 10):
+        assert _unzip_accepts(z + pad)
+        rep, p = ok(z + pad)
+        assert p == {"a.txt": b"hello\n", "b/c.csv": b"1,2\n"}
+        assert "zip-padding-ignored: %d bytes after the end record" % len(pad) in rep["actions"]
+    # An Office document padded the same way is still an Office document.
+    d = docx(RUN)
+    rc, rep, out = sanitize(d + b"\0" * 512, "r.docx")
+    assert rep["verdict"] == "sanitized" and rep["out_type"] == "docx", rep
+    assert "本文 keep me".encode() in parts(out)["word/document.xml"]
+    # The comment length still has to fit the file.
+    bad = bytearray(z)
+    struct.pack_into("<H", bad, len(bad) - 2, 100)
+    blocked(bytes(bad), "broken: zip no end of central directory")
+
+
+def test_prepended_data_stays_blocked():
+    """A self-extractor (MZ + zip) or any data before the archive (a
+    polyglot) is not a zip: blocked, even with offsets adjusted by zip -A."""
+    import subprocess
+    import tempfile
+    z = make_zip([("a.txt", "hello\n")])
+    rc, rep, out = sanitize(b"MZ\x90\x00" + b"\0" * 60 + z, "setup.zip")
+    assert (rep["verdict"], rep["reason"], out) == ("blocked", "executable: program file", None)
+    with tempfile.NamedTemporaryFile(suffix=".zip") as f:
+        f.write(b"\x7fJUNK\x00\x01\x02" * 8 + z)
+        f.flush()
+        assert subprocess.run(["zip", "-Aq", f.name], capture_output=True).returncode == 0
+        data = open(f.name, "rb").read()
+    assert _unzip_accepts(data)
+    rc, rep, out = sanitize(data, "poly.zip")
+    assert (rep["verdict"], rep["type"], out) == ("blocked", "unknown", None), rep
+    # Two archives glued together: the last record's offsets point into the
+    # first archive, where its central directory is not.
+    rc, rep, out = sanitize(z + make_zip([("evil.txt", "second\n")]), "two.zip")
+    assert (rep["verdict"], rep["reason"], out) == \
+        ("blocked", "broken: zip broken central directory", None), rep
