@@ -400,19 +400,41 @@ static void tiff_page(fz_context *ctx, const unsigned char *in, size_t len, int 
 		fz_rethrow(ctx);
 }
 
+/* Is page k's declared size within image_pixels_max? 1 yes, 0 no (listed
+ * as lost; the other pages are kept), -1 on OOM. */
+static int tiff_page_fits(cdr_job_t *job, const unsigned char *in, size_t len, int k, int pages,
+			  cdr_result_t *res)
+{
+	unsigned long w = 0, h = 0;
+
+	if (cdr_tiff_page_dims(in, len, k, &w, &h) < 0 ||
+	    (unsigned long long)w * h <= (unsigned long long)lim(job->lim, LIM_IMAGE_PIXELS))
+		return 1; /* an unreadable page fails to decode below, with its reason */
+	return cdr_action(res, "tiff-pages-lost: page %d of %d is too large (%lux%lu pixels, image_pixels_max)",
+			  k + 1, pages, w, h) < 0 ? -1 : 0;
+}
+
 static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, pdf_document *dst,
 			   const unsigned char *in, size_t len, int pages, cdr_result_t *res)
 {
 	volatile size_t bytes = 0;
 	volatile int kept = 0;
+	volatile int big = 0;
 
 	for (volatile int k = 0; k < pages; k++) {
 		page_img_t pi = { 0 };
 		float w = 1, h = 1;
 		volatile bool ok = true;
+		int fits;
 
 		if (cdr_timed_out(job))
 			return cdr_block(res, "limit:cdr_time_max");
+		if ((fits = tiff_page_fits(job, in, len, k, pages, res)) <= 0) {
+			if (fits < 0)
+				return -1;
+			big++;
+			continue;
+		}
 		fz_try(ctx) {
 			tiff_page(ctx, in, len, k, (int)cfg_int(job->cfg, CFG_IMAGE_JPEG_QUALITY), &pi, &w, &h);
 			bytes += pi.data->len;
@@ -431,6 +453,8 @@ static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, pdf_document *dst,
 		kept += ok;
 	}
 	res->pages = kept;
+	if (!kept && big == pages)
+		return cdr_block(res, "limit:image_pixels_max: every TIFF page is too large");
 	return kept ? 0 : cdr_block(res, "broken: no TIFF page could be decoded");
 }
 

@@ -44,7 +44,7 @@ static const word_t action_words[] = {
 	/* images (image.c) */
 	{ "image-reencoded", "画像を描き直し、撮影情報などの付随情報を削除しました" },
 	{ "tiff-pages-to-pdf", "複数ページのTIFF画像を、全ページを含むPDFに変換しました" },
-	{ "tiff-pages-lost", "TIFF画像の一部のページを読み取れず、削除しました" },
+	{ "tiff-pages-lost", "TIFF画像の一部のページを、読み取れないか大きすぎるため削除しました" },
 	/* text and CSV (text.c) */
 	{ "text-decoded", "文字コードを変換しました" },
 	{ "text-cp932-lossy", "Shift_JIS で表せない文字を「?」に置き換えました" },

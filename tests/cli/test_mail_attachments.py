@@ -147,3 +147,15 @@ def test_device_names_are_renamed_and_reported():
     assert ("Windows で正しく扱えないファイル名（装置名や末尾の点など）を安全な名前に変更しました"
             "（「con.txt to _con.txt」）") in items["con.txt"]["actions"]
     assert "「_con.txt」 ← 「con.txt」" in r.notice
+
+
+def test_tiff_page_lost_is_in_the_notice():
+    from test_file_misc import tiff_gray
+    src = tiff_gray([(20, 10, bytes(range(200))), (20000, 20000, bytes([1]) * 64)])
+    r = sanitize(with_files(("fax.tif", "image/tiff", src)), config=SANITIZE)
+    (name, ctype, data), = attachments(r)
+    assert (name, ctype) == ("fax.pdf", "application/pdf") and data.startswith(b"%PDF")
+    lost = ("TIFF画像の一部のページを、読み取れないか大きすぎるため削除しました"
+            "（「page 2 of 2 is too large (20000x20000 pixels, image_pixels_max)」）")
+    assert lost in r.report["sanitized"][0]["actions"]
+    assert lost in r.notice
