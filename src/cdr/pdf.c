@@ -7,7 +7,9 @@
  *            one-channel Flate (lossless), colour pages as JPEG
  *            (image_jpeg_quality). Pages are rendered one at a time and each
  *            pixmap is dropped before the next, so memory grows only with
- *            the (compressed) output.
+ *            the (compressed) output. A page whose pixmap would exceed
+ *            pdf_page_pixels_max, or worker_memory_max / 32 bytes a pixel,
+ *            is rendered at the resolution that fits (reported).
  *   rebuild  walk every object of the (repaired, decrypted) document and
  *            remove JavaScript, OpenAction/AA, Launch/SubmitForm/ImportData/
  *            GoToR/GoToE (and Rendition/Movie/Sound/RichMediaExecute)
@@ -179,12 +181,31 @@ static int pixmap_encode(fz_context *ctx, fz_pixmap *pix, int quality, page_img_
 	return rc;
 }
 
-/* Zoom for a page: pdf_dpi, lowered so the pixmap fits pdf_page_pixels_max. */
+/* Bytes of worker memory budgeted per rendered pixel: the RGB pixmap (3),
+ * the gray copy (1), the encoded page (up to 3 for JPEG), MuPDF's scaled
+ * copy of a large image (3) and its subsampled decode (up to 4x the page in
+ * each direction), plus its store (PDF_STORE_MAX) and the libraries'
+ * mappings. A ratio, not a limit: the limits are pdf_page_pixels_max and
+ * worker_memory_max (tests/cli/test_file_pdf_memory.py: a 14400 pt page
+ * flattens under a 256 MB address space with it). */
+#define PDF_BYTES_PER_PIXEL 32
+
+/* The pixel cap of one rendered page: pdf_page_pixels_max, and never more
+ * than the worker's address space (worker_memory_max) can hold. */
+static double page_pixels_cap(const limits_t *l)
+{
+	double cap = (double)lim(l, LIM_PDF_PAGE_PIXELS);
+	double mem = (double)lim(l, LIM_WORKER_MEMORY) / PDF_BYTES_PER_PIXEL;
+
+	return mem < cap ? mem : cap;
+}
+
+/* Zoom for a page: pdf_dpi, lowered so the pixmap fits page_pixels_cap. */
 static float page_zoom(pdf_job_t *pj, fz_rect r, bool *lowered)
 {
 	float zoom = (float)cfg_int(pj->job->cfg, CFG_PDF_DPI) / 72.0f;
 	double w = fmax(r.x1 - r.x0, 1.0), h = fmax(r.y1 - r.y0, 1.0);
-	double maxpix = (double)lim(pj->job->lim, LIM_PDF_PAGE_PIXELS);
+	double maxpix = page_pixels_cap(pj->job->lim);
 
 	*lowered = false;
 	if (w * zoom * h * zoom > maxpix) {
@@ -366,8 +387,9 @@ static int flatten(pdf_job_t *pj)
 	pj->res->mode = "flatten";
 	pj->res->out_type = "pdf";
 	if (cdr_action(pj->res, "pdf-flattened: %d pages at %d dpi", pj->res->pages, dpi) < 0 ||
-	    (lowered && cdr_action(pj->res, "pdf-resolution-lowered: %d pages below %d dpi (pdf_page_pixels_max)",
-				   lowered, dpi) < 0))
+	    (lowered && cdr_action(pj->res, "pdf-resolution-lowered: %d pages below %d dpi (at most %.0f "
+				   "pixels a page: pdf_page_pixels_max, worker_memory_max)",
+				   lowered, dpi, page_pixels_cap(pj->job->lim)) < 0))
 		rc = -1;
 out:
 	return rc;
