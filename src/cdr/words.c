@@ -164,14 +164,43 @@ const char *cdr_words_detail(const char *text)
 	return text && text[len] ? text + len + 2 : NULL;
 }
 
+/* Codes whose detail is "PATH: REASON" (zip.c): an archive entry and why
+ * it went. The reason is shown as its own sentence, never as a code. */
+static bool entry_reason_code(const char *text, bool reason)
+{
+	size_t len = code_len(text);
+
+	return reason ? len == 16 && strncmp(text, "zip-nothing-left", 16) == 0
+		      : len == 13 && strncmp(text, "entry-removed", 13) == 0;
+}
+
+/* "（「PATH」：REASON SENTENCE（「detail」））"; 1 when the reason has no
+ * sentence (the caller then quotes the detail as it is). */
+static int append_entry_reason(const char *detail, buf_t *out)
+{
+	const char *why = cdr_words_detail(detail);
+	int n = why ? (int)(why - 2 - detail) : 0;
+
+	if (!why || !cdr_words_reason(why))
+		return 1;
+	if (buf_printf(out, "（「%.*s」：", n, detail) < 0 || cdr_words_append(why, true, out) < 0)
+		return -1;
+	return buf_puts(out, "）");
+}
+
 int cdr_words_append(const char *text, bool reason, buf_t *out)
 {
 	const char *ja = reason ? cdr_words_reason(text) : cdr_words_action(text);
 	const char *detail = cdr_words_detail(text);
+	int rc;
 
 	if (!ja)
 		return buf_puts(out, text ? text : "");
 	if (buf_puts(out, ja) < 0)
 		return -1;
-	return detail && *detail ? buf_printf(out, "（「%s」）", detail) : 0;
+	if (!detail || !*detail)
+		return 0;
+	if (entry_reason_code(text, reason) && (rc = append_entry_reason(detail, out)) <= 0)
+		return rc;
+	return buf_printf(out, "（「%s」）", detail);
 }

@@ -477,14 +477,34 @@ static int unique_name(const cdr_zip_t *z, const cdr_zentry_t *self, char *name,
 	return -1;
 }
 
-/* An entry's action keeps its code first: "code: entry: detail". */
+/* Actions whose detail starts with an entry path ("entry-removed: PATH:
+ * REASON"): a nested archive's path is joined with '/', so PATH is always
+ * one field (names hold no ':', see bad_name_char) and words.c can show
+ * REASON as a sentence. */
+static bool path_action(const char *text, int code)
+{
+	return (code == 13 && strncmp(text, "entry-removed", 13) == 0) ||
+	       (code == 13 && strncmp(text, "entry-renamed", 13) == 0);
+}
+
+/* An entry's action keeps its code first: "code: entry: detail" (or
+ * "code: entry/inner: ..." for path actions). */
 static int nested_action(cdr_result_t *res, const char *entry, const char *text)
 {
 	const char *detail = cdr_words_detail(text);
 	int code = (int)(detail ? (size_t)(detail - 2 - text) : strlen(text));
 
-	return cdr_action(res, "%.*s: %s%s%s", code, text, entry, detail ? ": " : "",
-			  detail ? detail : "");
+	return cdr_action(res, "%.*s: %s%s%s", code, text, entry,
+			  detail ? (path_action(text, code) ? "/" : ": ") : "", detail ? detail : "");
+}
+
+/* "zip-nothing-left: PATH: REASON" from the first entry removed. */
+static int nothing_left(cdr_result_t *res)
+{
+	for (size_t i = 0; i < res->nactions; i++)
+		if (strncmp(res->actions[i].text, "entry-removed: ", 15) == 0)
+			return cdr_block(res, "zip-nothing-left: %.400s", res->actions[i].text + 15);
+	return cdr_block(res, "zip-nothing-left");
 }
 
 /* Sanitize one entry in a nested job; replace its data and maybe its name. */
@@ -549,9 +569,7 @@ static int plain_zip(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 		kept += z->e[i].keep;
 	}
 	if (kept == 0)
-		return cdr_block(res, "zip-nothing-left: no entry could be sanitized%s%.200s%s",
-				 res->nactions ? " (" : "", res->nactions ? res->actions[0].text : "",
-				 res->nactions ? ")" : "");
+		return nothing_left(res);
 	if (cdr_zip_write(z, NULL, &res->out) < 0)
 		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 	res->out_type = "zip";

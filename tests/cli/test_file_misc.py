@@ -177,10 +177,8 @@ def test_reasons_and_actions_in_japanese():
     assert rep["reason_ja"] == "開くとプログラムが実行されるおそれのある名前のため添付しませんでした（「.js」）"
     rc, rep, out = sanitize(b"=1+2,x\r\n", "a.csv")
     assert rep["verdict"] == "sanitized" and rep["type_ja"] == "CSV（表形式のテキスト）"
-    assert rep["actions"] == ["text-decoded: US-ASCII to UTF-8",
-                              "csv-formula-neutralized: 1 CSV formula cells"]
+    assert rep["actions"] == ["csv-formula-neutralized: 1 CSV formula cells"]
     assert rep["actions_ja"] == [
-        "文字コードを変換しました（「US-ASCII to UTF-8」）",
         "数式として実行されるおそれのあるセルを文字として扱うようにしました（「1 CSV formula cells」）"]
 
 

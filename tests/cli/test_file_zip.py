@@ -112,7 +112,8 @@ def test_type_change_renames_entry():
 
 
 def test_empty_and_broken_archives_blocked():
-    blocked(make_zip([]), "no entry")
+    rep = blocked(make_zip([]), "zip-nothing-left")
+    assert rep["reason"] == "zip-nothing-left"
     blocked(b"PK\x03\x04garbage", "end of central directory")
 
 
@@ -250,3 +251,53 @@ def test_prepended_data_stays_blocked():
     rc, rep, out = sanitize(z + make_zip([("evil.txt", "second\n")]), "two.zip")
     assert (rep["verdict"], rep["reason"], out) == \
         ("blocked", "broken: zip broken central directory", None), rep
+
+
+# A CDR code (action or reason) as written in the English report: a
+# lowercase hyphenated word, or a limit:/policy: family, before ": " or at the end.
+RAW_CODE = __import__("re").compile(r"(?<![A-Za-z.])(?:[a-z]+(?:-[a-z0-9]+)+|limit:[a-z_]+|policy:[a-z_]+)(?=: |」|$)")
+
+
+def _japanese_texts(rep):
+    return list(rep["actions_ja"]) + ([rep["reason_ja"]] if rep.get("reason_ja") else [])
+
+
+def test_nested_entry_reasons_are_japanese_sentences():
+    """An entry removed from an archive (also inside a nested archive), and an
+    archive with nothing left, show the entry's reason as a Japanese
+    sentence: no code such as dangerous-extension or broken inside the
+    Japanese text; the English report keeps the codes; the text survives."""
+    inner = make_zip([("run.js", "WScript.Echo(1)\n"), ("memo.txt", "メモ\n")])
+    rep, p = ok(make_zip([("tool.exe", b"MZ\x90\x00"), ("in.zip", inner), ("x.bin", b"\0\1\2\3" * 8)]))
+    assert set(p) == {"in.zip"} and parts(p["in.zip"]) == {"memo.txt": "メモ\n".encode()}
+    assert rep["actions"] == ["entry-removed: tool.exe: dangerous-extension: .exe",
+                              "entry-removed: in.zip/run.js: dangerous-extension: .js",
+                              "entry-removed: x.bin: unsupported-type: unknown type"]
+    assert rep["actions_ja"] == [
+        "圧縮ファイルの中の無害化できないファイルを削除しました（「tool.exe」：開くとプログラムが"
+        "実行されるおそれのある名前のため添付しませんでした（「.exe」））",
+        "圧縮ファイルの中の無害化できないファイルを削除しました（「in.zip/run.js」：開くとプログラムが"
+        "実行されるおそれのある名前のため添付しませんでした（「.js」））",
+        "圧縮ファイルの中の無害化できないファイルを削除しました（「x.bin」：この種類のファイルは"
+        "無害化できないため添付しませんでした（「unknown type」））"]
+    for t in _japanese_texts(rep):
+        assert not RAW_CODE.search(t), t
+    rep = blocked(make_zip([("a.zip", make_zip([("b.exe", b"MZ\x90\x00")]))]), "zip-nothing-left")
+    assert rep["reason"] == "zip-nothing-left: a.zip: zip-nothing-left: b.exe: dangerous-extension: .exe"
+    assert rep["reason_ja"] == (
+        "圧縮ファイルの中に無害化できるファイルがありませんでした（「a.zip」：圧縮ファイルの中に無害化"
+        "できるファイルがありませんでした（「b.exe」：開くとプログラムが実行されるおそれのある名前のため"
+        "添付しませんでした（「.exe」）））")
+    assert not RAW_CODE.search(rep["reason_ja"])
+
+
+def test_no_utf8_to_utf8_decoding_action():
+    """Decoding UTF-8 (or ASCII) into UTF-8 changes nothing and is not
+    reported; a real conversion (CP932 to UTF-8) still is."""
+    rep, p = ok(make_zip([("u.txt", "日本語\n"), ("a.txt", "ascii\n"), ("s.txt", "日本語\n".encode("cp932"))]))
+    assert p == {"u.txt": "日本語\n".encode(), "a.txt": b"ascii\n", "s.txt": "日本語\n".encode()}
+    assert rep["actions"] == ["text-decoded: s.txt: CP932 to UTF-8"]
+    for name, data in (("u.txt", "日本語\n".encode()), ("a.csv", b"a,b\n")):
+        rc, rep, out = sanitize(data, name)
+        assert rep["verdict"] == "sanitized" and out == data and rep["actions"] == [], rep
+    assert not any("UTF-8 to UTF-8" in a for a in rep["actions"] + rep["actions_ja"])

@@ -159,3 +159,24 @@ def test_tiff_page_lost_is_in_the_notice():
             "（「page 2 of 2 is too large (20000x20000 pixels, image_pixels_max)」）")
     assert lost in r.report["sanitized"][0]["actions"]
     assert lost in r.notice
+
+
+def test_archive_entry_reasons_in_the_notice_are_sentences():
+    """The notice says why an entry left an archive in Japanese (no code such
+    as dangerous-extension inside the sentence) and never reports decoding
+    UTF-8 to UTF-8; the kept entry survives."""
+    from test_file_zip import RAW_CODE
+    src = make_zip([("run.js", "WScript.Echo(1)\n"), ("memo.txt", "議事録\n")])
+    r = sanitize(with_files(("書類.zip", "application/zip", src),
+                            ("本文.txt", "text/plain", "こんにちは\n".encode())), config=SANITIZE)
+    got = {a[0]: a[2] for a in attachments(r)}
+    assert got["本文.txt"] == "こんにちは\n".encode()
+    assert parts(got["書類.zip"]) == {"memo.txt": "議事録\n".encode()}
+    line = ("圧縮ファイルの中の無害化できないファイルを削除しました（「run.js」：開くとプログラムが"
+            "実行されるおそれのある名前のため添付しませんでした（「.js」））")
+    assert r.report["sanitized"][0]["actions"] == line
+    assert line in r.notice
+    assert "UTF-8 to UTF-8" not in r.notice and "UTF-8 to UTF-8" not in str(r.report)
+    assert "dangerous-extension" not in r.notice
+    for item in r.report["sanitized"]:
+        assert not RAW_CODE.search(item["actions"]), item
