@@ -70,6 +70,7 @@ static const word_t reason_words[] = {
 	{ "limit:legacy_time_max", "旧形式の文書の変換に時間がかかりすぎるため添付しませんでした" },
 	{ "ooxml-case-collision", "ファイルの構成が不正なため無害化できません" },
 	{ "ooxml-fields-too-deep", "ファイルの構成が不正なため無害化できません" },
+	{ "xml-dtd", "ファイルの構成が不正なため無害化できません" },
 	{ "unsupported-type", "この種類のファイルは無害化できないため添付しませんでした" },
 	{ "dangerous-extension", "開くとプログラムが実行されるおそれのある名前のため添付しませんでした" },
 	{ "executable", "プログラム（実行ファイル）のため添付しませんでした" },
