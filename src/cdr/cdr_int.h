@@ -61,7 +61,7 @@ int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 int cdr_legacy(cdr_job_t *job, cdr_kind_t k, const unsigned char *in, size_t len,
 	       cdr_result_t *res) MUGAI_WUR;
 
-/* pdf.c: a multi-page TIFF as a PDF of its pages (page size from the TIFF
+/* pdf_flatten.c: a multi-page TIFF as a PDF of its pages (page size from the TIFF
  * resolution); a page that cannot be decoded, or whose declared size
  * exceeds image_pixels_max, is left out and listed (tiff-pages-lost). */
 int cdr_tiff_pdf(cdr_job_t *job, const unsigned char *in, size_t len, int pages,

@@ -4,7 +4,7 @@
  * segments, trailing data and extra GIF frames are dropped). JPEG stays
  * JPEG (libjpeg, image_jpeg_quality); everything else becomes PNG (MuPDF),
  * except a multi-page TIFF, which becomes a PDF with one image page per
- * TIFF page (pdf.c: cdr_tiff_pdf), each page's declared size checked
+ * TIFF page (pdf_flatten.c: cdr_tiff_pdf), each page's declared size checked
  * before it is decoded (an oversized page is left out and listed).
  *
  * The declared width and height are read from the header by our own code
