@@ -5,14 +5,13 @@
  * writes a new archive with normalized UTF-8 names.
  *
  * Before libzip sees the bytes, our own walk of the central directory
- * checks: one end record (padding after it ignored, reported), no
- * multi-disk and no zip64, no
- * encryption (PPAP → blocked "encrypted"), store/deflate only, every local
- * header matching its central entry (name, method, flags, sizes), no two
- * entries overlapping, zip_entries_max, zip_ratio_max per entry and the
- * shared zip_total_max budget. libzip then reads from a buffer source with
- * ZIP_CHECKCONS, and every entry is read to exactly its declared size (CRC
- * checked by libzip). Names: UTF-8 when flagged or valid, otherwise decoded
+ * checks: one end record (padding after it ignored and reported), no
+ * multi-disk and no zip64, no encryption (PPAP → blocked "encrypted"),
+ * store/deflate only, every local header matching its central entry (name,
+ * method, flags, sizes, CRC), no two entries overlapping, zip_entries_max,
+ * zip_ratio_max per entry and the shared zip_total_max budget. libzip then
+ * reads the archive (padding cut off) from a buffer source, and every entry
+ * is read to exactly its declared size (CRC checked by libzip). Names: UTF-8 when flagged or valid, otherwise decoded
  * as CP932; "..", "." and absolute/drive prefixes are dropped; an output
  * name is made Windows-safe (name.c: devices "con.txt" → "_con.txt",
  * trailing dots and spaces, ADS ':') and unique ("a (2).png").
