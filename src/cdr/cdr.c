@@ -85,7 +85,7 @@ static int action_add(cdr_result_t *res, const char *text)
 
 int cdr_action(cdr_result_t *res, const char *fmt, ...)
 {
-	char text[512];
+	char text[CDR_ACTION_TEXT_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -236,7 +236,7 @@ static void json_actions(json_t *j, const cdr_result_t *res)
 			continue;
 		}
 		buf_t b;
-		buf_init(&b, 1024);
+		buf_init(&b, CDR_ACTION_JSON_MAX);
 		if (buf_printf(&b, "%s (x%u)", res->actions[i].text, res->actions[i].count) == 0)
 			json_str(j, b.data);
 		buf_free(&b);
@@ -255,7 +255,7 @@ static void json_actions_ja(json_t *j, const cdr_result_t *res)
 	for (size_t i = 0; i < res->nactions; i++) {
 		buf_t b;
 
-		buf_init(&b, 2048);
+		buf_init(&b, CDR_WORDS_MAX);
 		if (cdr_words_append(res->actions[i].text, false, &b) == 0 &&
 		    (res->actions[i].count <= 1 || buf_printf(&b, "（%u件）", res->actions[i].count) == 0))
 			json_str(j, b.data ? b.data : "");
@@ -268,7 +268,7 @@ static void json_reason_ja(json_t *j, const cdr_result_t *res)
 {
 	buf_t b;
 
-	buf_init(&b, 2048);
+	buf_init(&b, CDR_WORDS_MAX);
 	if (cdr_words_append(res->reason, true, &b) == 0)
 		json_str(j, b.data ? b.data : "");
 	else

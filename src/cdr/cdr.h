@@ -64,14 +64,12 @@ typedef struct cdr_action {
 	unsigned count;  /* identical actions are counted, not repeated */
 } cdr_action_t;
 
-#define CDR_ACTIONS_MAX 256 /* more distinct actions are counted in actions_more */
-
 typedef struct cdr_result {
 	cdr_verdict_t verdict;
 	const char *type;      /* detected input type (static string) */
 	const char *out_type;  /* output type, NULL when blocked */
 	const char *mode;      /* "flatten" / "rebuild" for PDF, NULL otherwise */
-	char reason[256];      /* why blocked; "" when sanitized */
+	char reason[CDR_REASON_MAX];      /* why blocked; "" when sanitized */
 	cdr_action_t *actions;
 	size_t nactions, actions_cap, actions_more;
 	bool convert;          /* blocked here, but a legacy document the caller may

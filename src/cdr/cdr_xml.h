@@ -10,8 +10,6 @@
 #include <libxml/tree.h>
 #include "cdr/cdr_int.h"
 
-#define CDR_XML_DEPTH_MAX 256
-
 /* Parse; NULL when it does not parse, is empty or has a DTD (then res is
  * blocked with a reason, unless quiet_fail). */
 xmlDocPtr cdr_xml_parse(const unsigned char *in, size_t len, const char *why_name,

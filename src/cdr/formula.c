@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "common/limits.h"
 
 static const char *const fn_allow[] = {
 	"ABS", "ACCRINT", "ACCRINTM", "ACOS", "ACOSH", "ACOT", "ACOTH", "ADDRESS", "AGGREGATE",
@@ -129,8 +130,6 @@ static const char *const cond_allow[] = {
 static const char *const fn_prefix[] = {
 	"_XLFN.", "_XLWS.", "COM.MICROSOFT.", "ORG.OPENOFFICE.", "ORG.LIBREOFFICE.",
 };
-
-#define FN_NAME_MAX 96
 
 typedef struct fx {
 	const char *p, *end;

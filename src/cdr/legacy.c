@@ -91,7 +91,7 @@ int cdr_sanitize_converted(const cfg_t *cfg, const char *name, const char *orig_
 			   size_t orig_len, const void *pdf, size_t len, cdr_result_t *res)
 {
 	const char *t = cdr_legacy_type(orig_type), *base;
-	char pdfname[1024];
+	char pdfname[ZIP_NAME_MAX];
 	int rc;
 
 	/* Flatten under the output name, so that the original extension is

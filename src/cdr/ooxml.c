@@ -51,8 +51,6 @@
 #define SML_NS "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 #define WML_NS "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 #define CHART_NS "http://schemas.openxmlformats.org/drawingml/2006/chart"
-#define FIELD_INSTR_MAX 2048 /* longer instructions are judged unsafe */
-#define FIELD_DEPTH_MAX 64   /* deeper nesting: the whole field is unsafe */
 
 typedef struct rel_drop {
 	char *source;  /* part the dropped ids belong to ("" = package) */
@@ -187,7 +185,7 @@ static bool ct_is_image(const char *ct)
  * An empty out means the target is not a part name. */
 static void resolve(const char *source, const char *target, char *out, size_t outlen)
 {
-	char tmp[2048];
+	char tmp[OOXML_RESOLVE_MAX];
 	const char *slash = strrchr(source, '/');
 	size_t o = 0;
 
@@ -287,7 +285,7 @@ static const char *take_target(ox_t *ox, const char *source, xmlNodePtr rel, int
 {
 	const char *type = xattr(rel, "Type"), *mode = xattr(rel, "TargetMode"),
 		   *target = xattr(rel, "Target"), *ct;
-	char path[1024];
+	char path[ZIP_NAME_MAX];
 	cdr_zentry_t *e;
 
 	if (mode && strcasecmp(mode, "Internal") != 0)
@@ -387,7 +385,7 @@ static int rels_fn(ox_t *ox, xmlDocPtr doc, cdr_zentry_t *e, const char *source)
 /* Read the relationships of one kept part ("" = the package). */
 static int visit(ox_t *ox, const char *source)
 {
-	char name[1100];
+	char name[OOXML_REL_NAME_MAX];
 	cdr_zentry_t *e;
 
 	rels_name(source, name, sizeof(name));
@@ -536,7 +534,7 @@ static bool url_attr_name(const char *name)
 /* A value that stays: an anchor inside the document or a kept part. */
 static bool internal_target(ox_t *ox, const char *v)
 {
-	char path[1024];
+	char path[ZIP_NAME_MAX];
 	cdr_zentry_t *e;
 
 	if (v[0] == '#' && !strchr(v, ':') && !strchr(v, '\\'))
@@ -897,7 +895,7 @@ static int fix_chart_ref(ox_t *ox, xmlNodePtr n)
 
 typedef struct pctx {
 	ox_t *ox;
-	char bad_si[4096];
+	char bad_si[OOXML_BAD_SI_MAX];
 } pctx_t;
 
 static int fix_field_simple(ox_t *ox, xmlNodePtr n, int (*cb)(xmlNodePtr, void *), void *arg)
@@ -1068,7 +1066,7 @@ static const struct main_type *find_main(ox_t *ox)
 	for (xmlNodePtr n = d ? xmlDocGetRootElement(d)->children : NULL; n && !mt; n = n->next) {
 		const char *type = cdr_xml_is(n, "Relationship") ? xattr(n, "Type") : NULL,
 			   *target = xattr(n, "Target"), *ct;
-		char path[1024];
+		char path[ZIP_NAME_MAX];
 
 		if (!type || !target || !ends_with(type, "/officeDocument"))
 			continue;

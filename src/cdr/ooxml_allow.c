@@ -36,6 +36,7 @@
 #include <string.h>
 #include <stdio.h>
 #include <strings.h>
+#include "common/limits.h"
 
 typedef struct allow {
 	const char *name;
@@ -236,7 +237,7 @@ static bool in_table(const allow_t *t, size_t n, const char *name, unsigned kind
 
 bool cdr_ooxml_ct_allowed(const char *ct, unsigned kind)
 {
-	char base[256];
+	char base[OOXML_CT_MAX];
 	const char *semi = strchr(ct, ';');
 
 	if (semi) { /* "application/xml; charset=utf-8" */
@@ -255,7 +256,7 @@ bool cdr_ooxml_ct_allowed(const char *ct, unsigned kind)
 
 bool cdr_ooxml_rel_allowed(const char *type, unsigned kind)
 {
-	char mapped[512];
+	char mapped[OOXML_REL_TYPE_MAX];
 
 	if (strncmp(type, STRICT, strlen(STRICT)) == 0 &&
 	    (size_t)snprintf(mapped, sizeof(mapped), RT "%s", type + strlen(STRICT)) < sizeof(mapped))

@@ -14,16 +14,14 @@
  * Specs: ISO 32000-1 (PDF 1.7) §7.5 (file structure), §7.6 (encryption).
  *
  * SECURITY: runs in the sanitizer worker on hostile bytes; MuPDF reads from
- * memory only (fz_open_memory), its store is capped (PDF_STORE_MAX), its
- * messages are silenced. Limits: pdf_pages_max, pdf_objects_max here;
- * cdr_output_max through the output buffer. A PDF that needs a user
- * password is blocked ("encrypted").
+ * memory only (fz_open_memory), its store is capped (PDF_STORE_MAX in
+ * src/common/limits.h), its messages are silenced. Limits: pdf_pages_max,
+ * pdf_objects_max here; cdr_output_max through the output buffer. A PDF
+ * that needs a user password is blocked ("encrypted").
  */
 #include "cdr/cdr_pdf.h"
 
 #include <string.h>
-
-#define PDF_STORE_MAX (64u << 20)
 
 static void quiet(void *user, const char *msg)
 {

@@ -85,7 +85,7 @@ static int pixmap_encode(fz_context *ctx, fz_pixmap *pix, int quality, page_img_
 	pi->gray = is_gray(pix);
 	pi->w = pix->w;
 	pi->h = pix->h;
-	buf_init(&enc, (size_t)1 << 31);
+	buf_init(&enc, (size_t)PDF_PAGE_ENC_MIB * MiB);
 	rc = pi->gray ? encode_gray(pix, &enc)
 		      : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
 	if (rc == 0) {

@@ -22,8 +22,6 @@
 
 #include <string.h>
 
-#define PDF_NEST_MAX 64
-
 /* ---- rebuild ------------------------------------------------------------ */
 
 static bool name_in(fz_context *ctx, pdf_obj *n, const char *const *set, size_t cnt)

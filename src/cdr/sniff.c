@@ -21,7 +21,7 @@ static bool has(const unsigned char *in, size_t len, const char *magic, size_t n
 /* "%PDF-" within the first 1024 bytes (readers tolerate leading junk). */
 static bool is_pdf(const unsigned char *in, size_t len)
 {
-	size_t n = len < 1024 ? len : 1024;
+	size_t n = len < SNIFF_TEXT_WINDOW ? len : SNIFF_TEXT_WINDOW;
 
 	return n >= 5 && memmem(in, n, "%PDF-", 5) != NULL;
 }
@@ -77,7 +77,7 @@ static cdr_kind_t sniff_markup(const unsigned char *in, size_t len, const char *
 
 	if (has(in, len, "\xef\xbb\xbf", 3))
 		i = 3;
-	while (i < len && i < 4096 && strchr(" \t\r\n", in[i]))
+	while (i < len && i < SNIFF_SPACE_MAX && strchr(" \t\r\n", in[i]))
 		i++;
 	n = len - i;
 	for (size_t k = 0; k < MUGAI_ARRAY_LEN(html); k++) {
@@ -99,7 +99,7 @@ static cdr_kind_t sniff_markup(const unsigned char *in, size_t len, const char *
  * UTF-32 (NULs) are not text here. */
 static bool looks_text(const unsigned char *in, size_t len)
 {
-	size_t n = len < 65536 ? len : 65536, bad = 0;
+	size_t n = len < SNIFF_UTF8_WINDOW ? len : SNIFF_UTF8_WINDOW, bad = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		if (in[i] == 0)

@@ -232,7 +232,7 @@ static int csv_neutralize(const char *in, size_t len, char sep, buf_t *out, size
 static int to_cp932(const buf_t *in, buf_t *out, size_t *lost)
 {
 	iconv_t cd = iconv_open("CP932", "UTF-8");
-	char *ip = in->data, tmp[4096];
+	char *ip = in->data, tmp[CDR_TEXT_CHUNK];
 	size_t il = in->len;
 	int rc = 0;
 

@@ -31,8 +31,6 @@
 
 #include "common/utf8.h"
 
-#define RATIO_FLOOR (64 * 1024) /* entries smaller than this skip the ratio check */
-
 typedef struct cd_ent {
 	const unsigned char *name;
 	size_t nlen;
@@ -228,8 +226,8 @@ static char *entry_name(zip_t *za, zip_uint64_t i, cdr_result_t *res)
 	buf_t dec, norm;
 	char *s = NULL;
 
-	buf_init(&dec, 4096);
-	buf_init(&norm, 4096);
+	buf_init(&dec, ZIP_NAME_TEXT_MAX);
+	buf_init(&norm, ZIP_NAME_TEXT_MAX);
 	if (!raw)
 		raw = "";
 	if (cdr_name_to_utf8((const unsigned char *)raw, strlen(raw), &dec) < 0 ||
@@ -452,7 +450,7 @@ static bool name_taken(const cdr_zip_t *z, const cdr_zentry_t *self, const char 
  * (two entries can meet after sanitizing: a.png + a.bmp, b.docx + b.docm). */
 static int unique_name(const cdr_zip_t *z, const cdr_zentry_t *self, char *name, size_t size)
 {
-	char base[1024];
+	char base[ZIP_NAME_MAX];
 	const char *slash, *dot;
 	size_t stem;
 
@@ -511,7 +509,7 @@ static int sanitize_entry(cdr_job_t *job, cdr_zip_t *z, cdr_zentry_t *e, cdr_res
 {
 	cdr_job_t sub = *job;
 	cdr_result_t r;
-	char name[1024], *safe = cdr_name_safe_dup(e->name);
+	char name[ZIP_NAME_MAX], *safe = cdr_name_safe_dup(e->name);
 	int rc;
 
 	if (!safe)

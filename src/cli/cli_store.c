@@ -131,7 +131,7 @@ int store_opts_parse(int argc, char **argv, store_opts_t *o)
 /* Is there a store database under dir? (Opening would create one.) */
 static bool store_exists(const char *dir)
 {
-	char path[4096];
+	char path[PATH_BUF_MAX];
 
 	if (snprintf(path, sizeof(path), "%s/mugai.db", dir) >= (int)sizeof(path))
 		return false;

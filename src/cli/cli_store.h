@@ -14,8 +14,6 @@
 #include "common/config.h"
 #include "store/qstore.h"
 
-#define CLI_RCPT_MAX 100
-
 typedef struct store_opts {
 	const char *config, *by, *reason, *output, *since, *until, *verdict, *sender;
 	const char *rcpt, *status, *format, *witness, *from, *subject, *report, *flow;
@@ -27,7 +25,7 @@ typedef struct store_opts {
 	bool must_exist;      /* refuse to create a store (audit verify/export) */
 	int nargs;
 	char **args;          /* operands: args[0] is the subcommand */
-	char actor[300];      /* --by, else "os:LOGIN" */
+	char actor[CLI_ACTOR_MAX];      /* --by, else "os:LOGIN" */
 } store_opts_t;
 
 /* Parse argv (argv[0] = command name); 0 or an exit status after a message. */

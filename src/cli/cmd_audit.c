@@ -130,7 +130,7 @@ static int exp_jsonl(const audit_rec_t *r, FILE *f)
 	json_t j;
 	int rc = -1;
 
-	buf_init(&b, (size_t)64 << 20);
+	buf_init(&b, UNCAPPED_BY(LIM_AUDIT_DETAILS)); /* checked at append */
 	json_init(&j, &b);
 	json_obj_begin(&j);
 	json_key(&j, "seq");
@@ -215,7 +215,7 @@ static int a_export(qstore_t *s, const store_opts_t *o)
 
 static int a_note(qstore_t *s, const store_opts_t *o)
 {
-	char action[300];
+	char action[CLI_ACTOR_MAX];
 	buf_t det;
 	json_t j;
 	int rc = MUGAI_EXIT_USAGE;
@@ -224,7 +224,7 @@ static int a_note(qstore_t *s, const store_opts_t *o)
 		return a_usage();
 	/* Admin notes cannot pose as system actions (quarantine.*, config.*). */
 	snprintf(action, sizeof(action), "admin.%s", o->action);
-	buf_init(&det, 64 * 1024);
+	buf_init(&det, CLI_NOTE_MAX);
 	json_init(&j, &det);
 	json_obj_begin(&j);
 	json_key(&j, "text");

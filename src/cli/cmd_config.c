@@ -1,6 +1,7 @@
 /*
  * cmd_config.c — `mugai config defaults [--markdown]` prints the config
- * table; `mugai config check -c FILE` validates a file and exits 0 or 78.
+ * table; `mugai config caps [--markdown]` the compile-time caps;
+ * `mugai config check -c FILE` validates a file and exits 0 or 78.
  *
  * SECURITY: reads only the administrator's config file.
  */
@@ -23,7 +24,7 @@ static const char *default_config(void)
 
 int cli_load_config(cfg_t *cfg, const char *path)
 {
-	char err[512];
+	char err[ERR_TEXT_MAX];
 
 	if (!path)
 		path = default_config();
@@ -55,6 +56,10 @@ int cmd_config(int argc, char **argv)
 		cfg_free(&cfg);
 		return 0;
 	}
+	if (strcmp(argv[1], "caps") == 0) {
+		cfg_dump_caps(stdout, argc > 2 && strcmp(argv[2], "--markdown") == 0);
+		return 0;
+	}
 	if (strcmp(argv[1], "check") == 0) {
 		if (argc == 4 && strcmp(argv[2], "-c") == 0)
 			path = argv[3];
@@ -68,6 +73,7 @@ int cmd_config(int argc, char **argv)
 		return 0;
 	}
 usage:
-	fputs("usage: mugai config defaults [--markdown] | mugai config check -c FILE\n", stderr);
+	fputs("usage: mugai config defaults [--markdown] | mugai config caps [--markdown] |"
+	      " mugai config check -c FILE\n", stderr);
 	return MUGAI_EXIT_USAGE;
 }

@@ -83,7 +83,7 @@ static int parse_args(int argc, char **argv, file_args_t *a)
 static int read_file(const char *path, size_t max, buf_t *b)
 {
 	FILE *f;
-	char tmp[65536];
+	char tmp[IO_CHUNK];
 	size_t n;
 	int rc = 0;
 
@@ -125,7 +125,7 @@ static int job_run(void *arg, buf_t *out)
 					  j->in->len, &r)
 		 : cdr_sanitize(j->cfg, j->name, data, j->in->len, j->mode, &r);
 
-	buf_init(&json, 16 * 1024 * 1024);
+	buf_init(&json, (size_t)lim(&j->cfg->lim, LIM_REPORT_SIZE));
 	if (rc == 0)
 		rc = cdr_result_json(&r, &json);
 	if (rc == 0)
@@ -253,7 +253,7 @@ static void convert_reason(jail_status_t js, const char *type, const char *why,
 static int convert(const file_args_t *a, const cfg_t *cfg, const buf_t *in, const char *type,
 		   buf_t *blob, buf_t *rep, file_result_t *fr)
 {
-	char why[600], reason[900];
+	char why[CLI_WHY_MAX], reason[CLI_REASON_MAX];
 	buf_t pdf;
 	jail_status_t js = jail_convert(cfg, in->data ? in->data : "", in->len, type, &pdf, why,
 					sizeof(why));
@@ -264,7 +264,7 @@ static int convert(const file_args_t *a, const cfg_t *cfg, const buf_t *in, cons
 
 		buf_reset(blob);
 		st = worker_run(&cfg->lim, job_run, &job,
-				(size_t)lim(&cfg->lim, LIM_CDR_OUTPUT) + 32 * 1024 * 1024, blob);
+				(size_t)lim(&cfg->lim, LIM_RESULT_SIZE), blob);
 		buf_free(&pdf);
 		if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 			fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
@@ -298,8 +298,8 @@ static int run(const file_args_t *a, const cfg_t *cfg)
 		buf_free(&in);
 		return MUGAI_EXIT_IOERR;
 	}
-	buf_init(&blob, SIZE_MAX / 4);
-	buf_init(&rep, 4096);
+	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* worker_run cuts there */
+	buf_init(&rep, STORE_DET_MAX);
 	if (!in.capped) {
 		st = mail_init() < 0 ? WORKER_SYSERR
 		     : worker_run(&cfg->lim, job_run, &job,

@@ -46,7 +46,7 @@ static int job_run(void *arg, buf_t *out)
 
 static int read_input(FILE *f, size_t max, buf_t *in, bool *too_big)
 {
-	char chunk[65536];
+	char chunk[IO_CHUNK];
 	size_t n;
 
 	*too_big = false;
@@ -81,8 +81,6 @@ static int write_output(const char *path, const char *data, size_t len)
 	fprintf(stderr, "mugai: %s: %s\n", path, why);
 	return -1;
 }
-
-#define RCPT_MAX 1000
 
 typedef struct opts {
 	const char *config, *report, *in, *out, *sender;
@@ -139,7 +137,7 @@ static int sanitize_input(const cfg_t *cfg, const char *id, const char *sender,
 	buf_t blob;
 	int rc = -1;
 
-	buf_init(&blob, SIZE_MAX / 4);
+	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* worker_run cuts there */
 	/* Sanitized attachments can outgrow their originals (a flattened PDF):
 	 * one result cap for the CLI and mugaid, result_size_max. */
 	st = worker_run(&cfg->lim, job_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
@@ -174,7 +172,7 @@ static int store_original(const cfg_t *cfg, const opts_t *o, const char *id,
 	int rc;
 
 	snprintf(meta.id, sizeof(meta.id), "%s", id);
-	buf_init(&details, 4096);
+	buf_init(&details, STORE_DET_MAX);
 	json_init(&j, &details);
 	json_obj_begin(&j);
 	json_key(&j, "verdict");

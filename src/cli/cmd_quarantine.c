@@ -79,7 +79,7 @@ out:
 static int read_file(const char *path, size_t max, buf_t *b)
 {
 	FILE *f = fopen(path, "rbe");
-	char chunk[65536];
+	char chunk[IO_CHUNK];
 	size_t n;
 	int rc = -1;
 
@@ -141,7 +141,7 @@ static int list_cb(const qstore_item_t *it, void *arg)
 	if (o->json) {
 		int r;
 
-		buf_init(&b, 1 << 20);
+		buf_init(&b, UNCAPPED_BY(LIM_SMTP_RECIPIENTS)); /* checked at put */
 		r = item_json(it, false, &b);
 		if (r == 0)
 			printf("%s\n", b.data);
@@ -218,7 +218,7 @@ static int q_show(qstore_t *s, store_opts_t *o)
 	if (qstore_show(s, o->actor, o->args[1], &it) < 0)
 		return store_exit(s, "quarantine show");
 	if (o->json) {
-		buf_init(&b, (size_t)64 << 20);
+		buf_init(&b, UNCAPPED_BY(LIM_REPORT_SIZE)); /* checked at put */
 		if (item_json(&it, true, &b) == 0)
 			printf("%s\n", b.data);
 		buf_free(&b);
@@ -237,7 +237,7 @@ static int q_get(qstore_t *s, store_opts_t *o)
 
 	if (o->nargs != 2 || !o->output)
 		return q_usage();
-	buf_init(&orig, SIZE_MAX / 2);
+	buf_init(&orig, UNCAPPED_BY(LIM_FILE_SIZE)); /* or message_size_max */
 	if (qstore_get(s, o->actor, o->args[1], &it, &orig) < 0)
 		rc = store_exit(s, "quarantine get");
 	else if (write_new_file(o->output, &orig) < 0)
@@ -266,7 +266,7 @@ static int q_approve(qstore_t *s, store_opts_t *o)
 
 	if (o->nargs != 2 || !o->by || (!o->output == !o->queue))
 		return q_usage();
-	buf_init(&orig, SIZE_MAX / 2);
+	buf_init(&orig, UNCAPPED_BY(LIM_FILE_SIZE)); /* or message_size_max */
 	if (qstore_approve(s, o->args[1], o->by, o->queue, &orig) < 0)
 		rc = store_exit(s, "quarantine approve");
 	else if (o->output && write_new_file(o->output, &orig) < 0)
@@ -357,7 +357,7 @@ static int q_selftest_writer(qstore_t *s, store_opts_t *o)
 	int fd = -1, rc = MUGAI_EXIT_SOFTWARE;
 	buf_t b;
 
-	buf_init(&b, 1 << 20);
+	buf_init(&b, CLI_SELFTEST_MAX);
 	if (count <= 0)
 		goto out;
 	fd = open(o->args[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);

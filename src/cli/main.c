@@ -2,7 +2,7 @@
  * main.c — the `mugai` command: dispatch to subcommands.
  *
  *   mugai mail sanitize [-c CONFIG] [-r REPORT] [IN [OUT]]
- *   mugai config defaults|check [-c CONFIG]
+ *   mugai config defaults|caps|check [-c CONFIG]
  *
  * SECURITY: runs with the invoking user's rights; hostile input is parsed
  * only in the sandboxed worker (see common/sandbox.c).
@@ -20,6 +20,7 @@ static int usage(void)
 	      "       mugai quarantine list|show|get|request|approve|purge ...\n"
 	      "       mugai audit verify|export ...\n"
 	      "       mugai config defaults [--markdown]\n"
+	      "       mugai config caps [--markdown]\n"
 	      "       mugai config check -c CONFIG\n", stderr);
 	return MUGAI_EXIT_USAGE;
 }

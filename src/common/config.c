@@ -150,7 +150,7 @@ int cfg_set(cfg_t *c, const char *key, const char *val, char *err, size_t errlen
 
 int cfg_init(cfg_t *c)
 {
-	char err[256];
+	char err[ERR_TEXT_MAX];
 
 	memset(c, 0, sizeof(*c));
 	limits_default(&c->lim);
@@ -199,8 +199,6 @@ static int load_line(cfg_t *c, char *line, char *err, size_t errlen)
 	return cfg_set(c, key, val, err, errlen);
 }
 
-#define CFG_FILE_MAX (64 * 1024)
-
 /* Keys whose value names a file: read it now, while files may be opened. */
 static int load_files(cfg_t *c, char *err, size_t errlen)
 {
@@ -240,11 +238,15 @@ static int need_ge(const cfg_t *c, limit_id_t a, long long b, const char *what, 
 	return -1;
 }
 
+/* The relations between limits (README "Related limits"); the first one
+ * broken is reported. All sums stay far below LLONG_MAX (table maxima). */
 int cfg_check_relations(const cfg_t *c, char *err, size_t errlen)
 {
 	const limits_t *l = &c->lim;
 	long long need = lim(l, LIM_CDR_OUTPUT) / 3 * 4 + 4 + lim(l, LIM_TEXT_SIZE) +
 			  lim(l, LIM_REPORT_SIZE);
+	long long flatten = 3 * lim(l, LIM_PDF_PAGE_PIXELS) + lim(l, LIM_PDF_FLATTEN_BYTES) +
+			    PDF_STORE_MAX;
 
 	if (need_ge(c, LIM_WALL_TIME, lim(l, LIM_CPU_TIME), "cpu_time_max", err, errlen) < 0 ||
 	    need_ge(c, LIM_WALL_TIME, lim(l, LIM_CDR_TIME), "cdr_time_max", err, errlen) < 0 ||
@@ -253,7 +255,10 @@ int cfg_check_relations(const cfg_t *c, char *err, size_t errlen)
 		    errlen) < 0 ||
 	    need_ge(c, LIM_RESULT_SIZE, lim(l, LIM_MESSAGE_SIZE), "message_size_max", err,
 		    errlen) < 0 ||
-	    need_ge(c, LIM_DECODED_SIZE, lim(l, LIM_TEXT_SIZE), "text_size_max", err, errlen) < 0)
+	    need_ge(c, LIM_DECODED_SIZE, lim(l, LIM_TEXT_SIZE), "text_size_max", err, errlen) < 0 ||
+	    need_ge(c, LIM_WORKER_MEMORY, flatten,
+		    "3 x pdf_page_pixels_max + pdf_flatten_bytes_max + MuPDF's store", err,
+		    errlen) < 0)
 		return -1;
 	return 0;
 }
@@ -261,7 +266,7 @@ int cfg_check_relations(const cfg_t *c, char *err, size_t errlen)
 int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
-	char *line = NULL, why[512];
+	char *line = NULL, why[ERR_TEXT_MAX];
 	size_t cap = 0;
 	int lineno = 0, rc = 0;
 
@@ -346,6 +351,26 @@ static void md_key_row(FILE *out, const cfg_key_t *k)
 	fprintf(out, " | `%s` | ", k->def);
 	md_cell(out, k->help);
 	fputs(" |\n", out);
+}
+
+void cfg_dump_caps(FILE *out, bool markdown)
+{
+	if (markdown)
+		fprintf(out, "| cap | value | derives from | reason |\n|---|---|---|---|\n");
+	for (int i = 0; i < cap_count; i++) {
+		const cap_info_t *k = &cap_table[i];
+		bool formula = strspn(k->expr, "0123456789") != strlen(k->expr);
+
+		if (!markdown) {
+			fprintf(out, "%s = %lld (%s)\n", k->name, k->value, k->from);
+			continue;
+		}
+		fprintf(out, "| `%s` | %lld%s%s%s | %s | ", k->name, k->value,
+			formula ? " (`" : "", formula ? k->expr : "", formula ? "`)" : "",
+			strcmp(k->from, "none") ? k->from : "–");
+		md_cell(out, k->why);
+		fputs(" |\n", out);
+	}
 }
 
 void cfg_dump(const cfg_t *c, FILE *out, bool markdown)

@@ -31,7 +31,7 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	X(NOTICE_LANG, "notice_lang", CFG_ENUM, "ja", 0, 0, "ja|en", \
 	  "language of the notice block at the top of each rebuilt message") \
 	X(NOTICE_TEMPLATE, "notice_template", CFG_STR, "", 0, 0, NULL, \
-	  "file holding a custom notice template (placeholders {id} {verdict} {count} {links} {items} {reasons} {attached}); empty: built-in") \
+	  "file holding a custom notice template (placeholders {id} {verdict} {count} {links} {items} {reasons} {attached} {name_warning} {whose}); empty: built-in") \
 	X(ATTACHMENTS, "attachments", CFG_ENUM, "remove", 0, 0, "remove|sanitize", \
 	  "attachments: remove (listed in the notice) or sanitize (file CDR per type, see the *_policy keys; blocked files are listed)") \
 	X(HEADER_KEEP, "header_keep", CFG_LIST, \
@@ -151,6 +151,9 @@ int cfg_check_relations(const cfg_t *c, char *err, size_t errlen) MUGAI_WUR;
 int cfg_load(cfg_t *c, const char *path, char *err, size_t errlen) MUGAI_WUR;
 /* Print every key with its current value (text) or the defaults table (markdown). */
 void cfg_dump(const cfg_t *c, FILE *out, bool markdown);
+/* Print the compile-time caps (limits.h MUGAI_CAPS): "NAME = value (from)"
+ * lines, or the README's markdown table. */
+void cfg_dump_caps(FILE *out, bool markdown);
 
 static inline const char *cfg_str(const cfg_t *c, cfg_id_t id) { return c->s[id]; }
 static inline long long cfg_int(const cfg_t *c, cfg_id_t id) { return c->i[id]; }

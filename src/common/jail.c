@@ -58,8 +58,6 @@ static const char profile_xcu[] =
 	"<prop oor:name=\"Link\" oor:op=\"fuse\"><value>1</value></prop></item>\n"
 	"</oor:items>\n";
 
-#define WHY_MAX 512 /* bwrap's stderr kept for the reason */
-
 const char *jail_profile(void)
 {
 	return profile_xcu;
@@ -162,7 +160,7 @@ static jail_status_t collect(int out_fd, int err_fd, long long deadline, buf_t *
 {
 	struct pollfd p[2] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 } };
 	size_t wl = 0;
-	char tmp[65536];
+	char tmp[IO_CHUNK];
 
 	while (p[0].fd >= 0 || p[1].fd >= 0) {
 		long long left = deadline - now_ms();
@@ -210,7 +208,7 @@ static jail_status_t settle(pid_t pid, long long deadline, int *wst)
 jail_status_t jail_convert(const cfg_t *cfg, const void *in, size_t len, const char *ext,
 			   buf_t *pdf, char *why, size_t whylen)
 {
-	char input[64], script[1024];
+	char input[64], script[JAIL_SCRIPT_MAX];
 	jail_status_t st;
 
 	ext = safe_ext(ext);

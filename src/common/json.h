@@ -12,8 +12,7 @@
 
 #include <stdbool.h>
 #include "buf.h"
-
-#define JSON_DEPTH_MAX 32
+#include "limits.h"
 
 typedef struct json {
 	buf_t *out;

@@ -1,5 +1,6 @@
 /*
- * limits.c — the limits table (values in limits.h) and its lookups.
+ * limits.c — the limits table and the caps list (values in limits.h) and their
+ * lookups.
  *
  * SECURITY: constant data; read by every process.
  */
@@ -13,6 +14,13 @@ const limit_info_t limit_table[LIM__COUNT] = {
 	MUGAI_LIMITS(MUGAI_LIMIT_ROW)
 #undef MUGAI_LIMIT_ROW
 };
+
+const cap_info_t cap_table[] = {
+#define MUGAI_CAP_ROW(name, val, from, why) { #name, (val), #val, from, why },
+	MUGAI_CAPS(MUGAI_CAP_ROW)
+#undef MUGAI_CAP_ROW
+};
+const int cap_count = (int)(sizeof(cap_table) / sizeof(cap_table[0]));
 
 void limits_default(limits_t *l)
 {

@@ -107,6 +107,294 @@
 	X(DRAIN_TIME, "drain_time_max", 180, 1, 86400, "seconds", \
 	  "on SIGTERM/SIGHUP, how long in-flight messages may finish before sessions are killed (no 250 was given, so nothing is lost)") \
 
+/*
+ * Compile-time caps: sizes fixed in the binary (array sizes, record fields,
+ * nesting guards, scan windows). X(NAME, value, from, reason):
+ *   NAME   an integer constant of that name (an enum, usable as an array size);
+ *   value  a number or a formula over other caps;
+ *   from   the runtime limit (config key of the table above, or a typed config
+ *          key) it derives from or that bounds its input upstream, or "none";
+ *   reason why this size, and what happens past it.
+ * A literal cap anywhere else fails `make check` (scripts/check-caps.sh).
+ * A growable buffer with no cap of its own says so: UNCAPPED_BY(LIM_x),
+ * allowed only where the table limit x bounds its input upstream.
+ */
+#define MUGAI_CAPS(X) \
+	/* --- common --- */ \
+	X(PATH_BUF_MAX, 4096, "none", \
+	  "longest file path mugai builds (state_dir, blobs, metrics_file, store); longer is an error, never cut") \
+	X(CWD_BUF_MAX, 2048, "none", \
+	  "longest working directory prefixed to a relative state_dir; longer is an error") \
+	X(IO_CHUNK, 64 * 1024, "none", \
+	  "bytes read from a file, pipe or socket at a time") \
+	X(SCAN_CHUNK, 4096, "none", \
+	  "bytes decoded or compared at a time (charset blocks, base64 probe, blob compare)") \
+	X(ERR_TEXT_MAX, 512, "none", \
+	  "longest error text kept for a log line or a config message; longer is cut") \
+	X(ERR_PATH_TEXT_MAX, 1024, "none", \
+	  "longest startup error text, which names a path and its fix; longer is cut") \
+	X(LOG_LINE_MAX, 2048, "none", \
+	  "longest syslog line; longer is cut (the report and audit keep the full data)") \
+	X(JSON_DEPTH_MAX, 32, "none", \
+	  "deepest nesting the JSON writer produces (reports are shallow); deeper is a program error") \
+	X(CFG_FILE_MAX, 64 * 1024, "none", \
+	  "largest file named by a config key (notice_template); larger is a config error") \
+	X(WHY_MAX, 512, "none", \
+	  "bytes of bubblewrap's stderr kept as the reason a jailed conversion failed") \
+	X(JAIL_SCRIPT_MAX, 1024, "none", \
+	  "longest shell line that starts LibreOffice inside the jail (fixed paths only)") \
+	X(SANDBOX_FD_MAX, 65536, "none", \
+	  "highest descriptor number the worker closes before it confines itself") \
+	X(BYTE_VALUES, 256, "none", \
+	  "entries of a table indexed by one byte") \
+	/* --- text --- */ \
+	X(WR_FIELD_MAX, 200, "none", \
+	  "longest untrusted string shown in the notice, in characters; longer is cut with a mark") \
+	X(ENCBLOCK_NAME_MAX, 255, "header_value_max", \
+	  "longest file name kept for the report (bytes, cut on a UTF-8 boundary)") \
+	X(EW_CHARSET_MAX, 64, "header_value_max", \
+	  "longest charset name of an RFC 2047 encoded word or RFC 2231 value; longer is not decoded") \
+	X(RFC2231_SECTIONS_MAX, 100, "header_value_max", \
+	  "most RFC 2231 continuation sections joined into one parameter; more are dropped") \
+	X(HTML_SLACK, 4096, "html_expansion_max", \
+	  "bytes of HTML text output allowed on top of html_expansion_max x input (tiny inputs)") \
+	X(HTML_POOL_RATIO, 96, "worker_memory_max", \
+	  "gumbo's memory per input byte before the parser is stopped (its tree is ~10-50 x the input)") \
+	X(HTML_POOL_SLACK_MIB, 64, "worker_memory_max", \
+	  "MiB of gumbo memory on top of HTML_POOL_RATIO x input (small documents)") \
+	X(HTML_ERRORS_MAX, 64, "none", \
+	  "gumbo parse errors recorded per document (only their count matters)") \
+	X(HTML_ENTITY_LEN, 34, "none", \
+	  "longest named character reference looked up (&CounterClockwiseContourIntegral; is 33)") \
+	X(HTML_TAG_NAME_MAX, 64, "none", \
+	  "bytes of a tag name looked up in gumbo's tag table (no HTML tag is longer)") \
+	X(HDR_SCRATCH_SLACK, 256, "header_value_max", \
+	  "bytes on top of 2 x input for the scratch buffers of header decoding (capped like the output)") \
+	X(ICONV_CHUNK, 1024, "decoded_size_max", \
+	  "bytes iconv writes at a time before they are copied to the capped output") \
+	/* --- mail --- */ \
+	X(RENDER_SLACK, 64 * 1024, "text_size_max", \
+	  "bytes on top of 4 x input for rendering one text part (cut to text_size_max afterwards)") \
+	X(DISPLAY_NAME_MAX, 256, "header_value_max", \
+	  "longest display name kept, in characters; longer ones are cut") \
+	X(ADDR_SPEC_MAX, 320, "header_value_max", \
+	  "longest address kept in a rebuilt header (RFC 5321: 64 + 1 + 255); longer is not kept") \
+	X(MSGID_MAX, 250, "header_value_max", \
+	  "longest Message-ID, In-Reply-To or References id kept; longer ones are dropped") \
+	X(MAIL_DEFECTS_MAX, 64, "mime_parts_max", \
+	  "ambiguous parser findings remembered for attribution; more: the message is quarantined") \
+	X(REPORT_ITEMS_MAX, 1000, "mime_parts_max", \
+	  "removed or attached parts listed in one report; more are only counted") \
+	X(REPORT_WARNINGS_MAX, 64, "mime_parts_max", \
+	  "parser warnings listed in one report; more are only counted") \
+	X(WARN_ITEM_CHARS, 60, "none", \
+	  "characters of the parser's quoted header bytes kept in one warning") \
+	X(ACTIONS_TEXT_MAX, 1024, "none", \
+	  "longest list of CDR actions shown for one attachment in the notice") \
+	X(ATTACH_NAME_MAX, 1024, "header_value_max", \
+	  "longest output file name of a sanitized attachment (bytes); longer is cut") \
+	X(WIRE_STR_MAX, 64 * 1024, "none", \
+	  "longest display string (From, Subject) in a worker record, for the log and the index; longer is cut on a character boundary") \
+	X(NOTICE_REACH, 24, "none", \
+	  "bytes from a candidate to the end of the longest notice marker (【無害化済み】)") \
+	X(HDR_PARAM_MAX, 4096, "header_value_max", \
+	  "a decoded Content-Type or Content-Disposition parameter (a file name), and its cleaned form") \
+	X(NAME_CHECK_MAX, 4096, "header_value_max", \
+	  "a display name cleaned to see whether it holds an address; longer is judged by its start") \
+	X(REFERENCES_MAX, 8192, "header_value_max", \
+	  "rebuilt References header; ids past it are dropped") \
+	X(REPORT_WARN_MAX, 256, "none", \
+	  "longest parser warning in the report; longer is cut") \
+	X(WARN_TEXT_MAX, 4096, "none", \
+	  "one warning quoting the parser's header bytes, cleaned") \
+	X(NOTICE_TEXT_MAX, 64 * 1024, "none", \
+	  "the text of a message that replaces a quarantined one") \
+	X(WITHHELD_TEXT_MAX, 4096, "none", \
+	  "the text of the message that replaces a withheld one") \
+	/* --- cdr --- */ \
+	X(CDR_ACTIONS_MAX, 256, "zip_entries_max", \
+	  "distinct CDR actions listed for one file; more are counted in actions_more") \
+	X(CDR_REASON_MAX, 256, "none", \
+	  "longest reason a file was blocked (shown translated in the notice); longer is cut") \
+	X(CDR_XML_DEPTH_MAX, 256, "xml_part_max", \
+	  "deepest XML element nesting walked in an OOXML or ODF part; deeper is not walked") \
+	X(CDR_TEXT_CHUNK, 4096, "file_size_max", \
+	  "bytes converted at a time when a text file is re-encoded") \
+	X(FIELD_INSTR_MAX, 2048, "xml_part_max", \
+	  "longest Word field instruction; longer instructions are judged unsafe") \
+	X(FIELD_DEPTH_MAX, 64, "xml_part_max", \
+	  "deepest nesting of Word fields; deeper: the whole field is unsafe") \
+	X(FN_NAME_MAX, 96, "xml_part_max", \
+	  "longest spreadsheet function name looked up in the allowlist; longer is unsafe") \
+	X(ZIP_NAME_MAX, 1024, "zip_entries_max", \
+	  "longest archive or package entry name handled (part paths, nested names); longer is blocked") \
+	X(OOXML_REL_NAME_MAX, ZIP_NAME_MAX + 76, "zip_entries_max", \
+	  "a relationships part name: a part name plus \"_rels/\" and \".rels\"") \
+	X(OOXML_RESOLVE_MAX, 2 * ZIP_NAME_MAX, "zip_entries_max", \
+	  "a relationship target joined to its source folder before . and .. are removed") \
+	X(OOXML_BAD_SI_MAX, 4096, "xml_part_max", \
+	  "bytes of the shared-string flags of one workbook (one per string index); later strings are judged alone") \
+	X(RATIO_FLOOR, 64 * 1024, "zip_ratio_max", \
+	  "entries smaller than this skip the compression-ratio check (tiny entries compress well)") \
+	X(PDF_STORE_MAX, 64 << 20, "worker_memory_max", \
+	  "MuPDF's resource store (cached fonts and images) in bytes") \
+	X(PDF_NEST_MAX, 64, "pdf_objects_max", \
+	  "deepest nesting of PDF objects walked; deeper is blocked") \
+	X(SNIFF_TEXT_WINDOW, 1024, "file_size_max", \
+	  "bytes examined to tell text from binary") \
+	X(SNIFF_SPACE_MAX, 4096, "file_size_max", \
+	  "leading white space skipped before a file's first significant byte") \
+	X(SNIFF_UTF8_WINDOW, 64 * 1024, "file_size_max", \
+	  "bytes examined to decide whether a text file is UTF-8") \
+	X(CDR_ACTION_TEXT_MAX, 512, "none", \
+	  "one CDR action as recorded (its detail is cut)") \
+	X(CDR_ACTION_JSON_MAX, 2 * CDR_ACTION_TEXT_MAX, "none", \
+	  "one CDR action with its count, in the report") \
+	X(CDR_WORDS_MAX, 2048, "none", \
+	  "one CDR action or reason as a Japanese sentence, in the report") \
+	X(ZIP_NAME_TEXT_MAX, 4 * ZIP_NAME_MAX, "zip_entries_max", \
+	  "an entry name decoded to UTF-8 and normalized") \
+	X(OOXML_CT_MAX, 256, "none", \
+	  "longest content type of an OOXML part compared with the allowlist; longer is not allowed") \
+	X(OOXML_REL_TYPE_MAX, 512, "none", \
+	  "longest relationship type mapped from strict OOXML; longer is not allowed") \
+	X(PDF_PAGE_ENC_MIB, 2048, "pdf_flatten_bytes_max", \
+	  "MiB of one encoded flattened page (the held total is capped by pdf_flatten_bytes_max)") \
+	/* --- store --- */ \
+	X(AUDIT_NAME_MAX, 256, "none", \
+	  "longest actor or action name in an audit record; longer is refused") \
+	X(AUDIT_LINE_MAX, 320, "none", \
+	  "longest witness line written to syslog (ids and hashes only)") \
+	X(WITNESS_MAX, 1000000, "none", \
+	  "most witness lines read from one log file by audit verify --witness") \
+	X(ADDR_MAX, 4096, "smtp_line_length_max", \
+	  "longest envelope address or queue id stored in the index; longer is refused") \
+	X(STORE_HDR_MAX, 64 * 1024, "header_value_max", \
+	  "longest header From or Subject stored in the index; longer is refused") \
+	X(STORE_REASON_MAX, 4096, "none", \
+	  "longest reason of a release request; longer is refused") \
+	X(VERDICT_NAME_MAX, 64, "none", \
+	  "longest verdict name stored or accepted in a search filter") \
+	X(CONFIG_FILE_MAX, 4 * 1024 * 1024, "none", \
+	  "largest configuration file recorded in the audit chain (config.load)") \
+	X(BLOB_PATH_MAX, PATH_BUF_MAX, "none", \
+	  "longest path of a blob under state_dir/blobs") \
+	X(STORE_DET_MAX, 16 * 1024, "audit_details_max", \
+	  "details JSON of one audit record the store or the CLI writes itself (ids, counts, short reasons)") \
+	X(STORE_FILTER_JSON_MAX, 64 * 1024, "audit_details_max", \
+	  "a search filter recorded as JSON in the audit chain") \
+	X(STORE_RCPT_LIST_MAX, 64 * 1024 * 1024, "smtp_recipients_max", \
+	  "the recipients of one stored message joined into one index field") \
+	X(SQ_CACHE, 40, "none", \
+	  "prepared SQLite statements kept per connection") \
+	X(RETENTION_DAYS_MAX, 36500, "none", \
+	  "most days a purge may look back (100 years)") \
+	/* --- daemon --- */ \
+	X(SLOTS_MAX, 2048, "max_sessions", \
+	  "session slots of the master: 2 x the largest max_sessions (1024), so old ones drain after a reload") \
+	X(SMTP_PATH_MAX, 256, "smtp_line_length_max", \
+	  "longest SMTP path including <> (RFC 5321 4.5.3.1.3); longer: 501") \
+	X(SMTP_IDENT_MAX, 64, "smtp_line_length_max", \
+	  "longest XFORWARD IDENT (Postfix queue ids are ~20 characters); longer is cut") \
+	X(SMTP_REPLY_LINE_MAX, 1024, "smtp_line_length_max", \
+	  "longest reply line mugaid sends to its client") \
+	X(SESSION_WHY_MAX, 1024, "none", \
+	  "longest reason kept for one message (next hop's reply or our failure), for the log and the 451") \
+	X(SESSION_LOG_RCPT_MAX, 1024, "smtp_recipients_max", \
+	  "bytes of the recipient list in one log line; more recipients are left out of the line") \
+	X(TEMPFAIL_LINE_MAX, SESSION_WHY_MAX + 176, "none", \
+	  "a 451 reply: its code and words plus the reason") \
+	X(IN_MIN, 64 * 1024, "smtp_line_length_max", \
+	  "input buffer of a session on top of 2 x smtp_line_length_max") \
+	X(SPOOL_CHUNK, 64 * 1024, "message_size_max", \
+	  "bytes unstuffed into the spool at a time") \
+	X(SESSION_OUT_MAX, 1024 * 1024, "smtp_line_length_max", \
+	  "pending replies to the pipelined commands of one input buffer; more ends the session") \
+	X(SESSION_DETAILS_MAX, 4096, "audit_details_max", \
+	  "details JSON of one session audit record") \
+	X(LISTEN_BACKLOG, 128, "max_sessions", \
+	  "pending connections queued by the kernel on the listening socket") \
+	X(HOST_BUF_MAX, 256, "none", \
+	  "longest host name (RFC 1035: 253) of next_hop, listen or our own name; longer is a config error") \
+	X(HOP_DIR_MAX, 1024, "none", \
+	  "longest maildir path of next_hop = maildir:DIR; longer is a config error") \
+	X(DELIVER_REPLY_MAX, 4096, "none", \
+	  "bytes of one reply from the next hop; more is a protocol error (451)") \
+	X(DELIVER_REPLY_LINES_MAX, 100, "none", \
+	  "lines of one multi-line reply from the next hop; more is a protocol error (451)") \
+	X(DELIVER_BUF, 8192, "none", \
+	  "receive buffer of the next-hop connection") \
+	X(DELIVER_CHUNK, 64 * 1024, "message_size_max", \
+	  "bytes of the rebuilt message sent to the next hop at a time") \
+	X(DELIVER_ERR_MAX, 1024, "none", \
+	  "longest failure text of one delivery attempt") \
+	X(DELIVER_REPLY_TEXT_MAX, 512, "none", \
+	  "text of one next-hop reply kept for the log and our own 451") \
+	X(DELIVER_CMD_MAX, SMTP_PATH_MAX + 944, "smtp_line_length_max", \
+	  "one command to the next hop (MAIL/RCPT with an address and parameters)") \
+	X(DELIVER_RCPT_BOXES, 200, "none", \
+	  "characters of a recipient read as its maildir box name; longer is cut") \
+	X(MAILDIR_PATH_MAX, HOP_DIR_MAX + 1024, "none", \
+	  "a maildir path being created (next_hop dir plus a box name)") \
+	X(MAILDIR_SUB_MAX, HOP_DIR_MAX + 476, "none", \
+	  "next_hop dir plus box and tmp/new/cur") \
+	X(MAILDIR_BOX_DIR_MAX, HOP_DIR_MAX + 376, "none", \
+	  "next_hop dir plus one box") \
+	X(MAILDIR_FILE_MAX, HOP_DIR_MAX + 676, "none", \
+	  "one file in a maildir (its unique name)") \
+	X(MAILDIR_HDR_MAX, 1200, "none", \
+	  "the Delivered-To and Return-Path lines added to a maildir copy") \
+	X(MAILDIR_DONE_MAX, HOP_DIR_MAX + 776, "smtp_recipients_max", \
+	  "the path of one copy already delivered, kept to remove it on failure") \
+	X(MAILDIR_BOX_MAX, 256, "none", \
+	  "a maildir box name made from a recipient (DELIVER_RCPT_BOXES characters)") \
+	X(BACKOFF_MIN_MS, 100, "none", \
+	  "first wait before a crashed session is restarted, in milliseconds (doubled each time)") \
+	X(BACKOFF_MAX_MS, 10000, "none", \
+	  "longest wait before a crashed session is restarted, in milliseconds") \
+	X(METRIC_NAME_MAX, 128, "none", \
+	  "longest metric family name in the metrics file (names are ours, never input)") \
+	X(CONN_IDLE_MAX, 30, "none", \
+	  "seconds an idle next-hop connection is kept for reuse") \
+	X(RELEASES_PER_RUN, 100, "none", \
+	  "approved releases delivered by one pass of the releaser; the rest wait for the next pass") \
+	/* --- cli --- */ \
+	X(CLI_NOTE_MAX, 64 * 1024, "audit_details_max", \
+	  "details of one audit note (mugai audit note)") \
+	X(CLI_SELFTEST_MAX, 1024 * 1024, "none", \
+	  "the side file of quarantine selftest-writer (test tool)") \
+	X(RCPT_MAX, 1000, "smtp_recipients_max", \
+	  "recipients given with -t to mugai mail sanitize") \
+	X(CLI_RCPT_MAX, 100, "none", \
+	  "recipients given to one quarantine command") \
+	X(CLI_ACTOR_MAX, 300, "none", \
+	  "longest --by or os:LOGIN actor name; longer is refused by the audit (AUDIT_NAME_MAX)") \
+	X(CLI_WHY_MAX, 600, "none", \
+	  "longest failure text of one file job") \
+	X(CLI_REASON_MAX, CLI_WHY_MAX + 300, "none", \
+	  "a blocked file's reason with its failure text") \
+
+enum {
+#define MUGAI_CAP_ENUM(name, val, from, why) name = (val),
+	MUGAI_CAPS(MUGAI_CAP_ENUM)
+#undef MUGAI_CAP_ENUM
+};
+
+typedef struct cap_info {
+	const char *name;
+	long long value;
+	const char *expr;  /* the value as written */
+	const char *from;
+	const char *why;
+} cap_info_t;
+
+extern const cap_info_t cap_table[];
+extern const int cap_count;
+
+/* A growable buffer with no cap of its own: id names the table limit (LIM_x)
+ * that bounds what it holds upstream. */
+#define UNCAPPED_BY(id) ((size_t)0 * (size_t)(id) + SIZE_MAX / 4)
+
 typedef enum {
 #define MUGAI_LIMIT_ENUM(id, name, def, min, max, unit, why) LIM_##id,
 	MUGAI_LIMITS(MUGAI_LIMIT_ENUM)

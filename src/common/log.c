@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <syslog.h>
+#include "limits.h"
 
 static const char *log_ident = "mugai";
 static bool log_syslog;
@@ -26,7 +27,7 @@ void log_init(const char *ident, bool use_syslog, log_level_t level)
 static void MUGAI_PRINTF(2, 0) vlog(log_level_t lv, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char msg[2048];
+	char msg[LOG_LINE_MAX];
 
 	if (lv > log_level)
 		return;

@@ -30,8 +30,8 @@ void sandbox_close_fds(const int *keep, int n)
 {
 	int max = (int)sysconf(_SC_OPEN_MAX);
 
-	if (max < 0 || max > 65536)
-		max = 65536;
+	if (max < 0 || max > SANDBOX_FD_MAX)
+		max = SANDBOX_FD_MAX;
 	for (int fd = 0; fd < max; fd++) {
 		bool k = false;
 
@@ -152,7 +152,7 @@ static void __attribute__((noreturn)) child(const limits_t *l, worker_fn fn, voi
 	sandbox_close_fds((int[]){ 2, fd }, 2);
 	if (sandbox_enter(l) < 0)
 		_exit(WORKER_EXIT_NO_SANDBOX);
-	buf_init(&out, SIZE_MAX / 2);
+	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE)); /* the parent reads at most that */
 	if (fn(arg, &out) < 0)
 		_exit(1);
 	len = out.len;
@@ -172,7 +172,7 @@ static long long now_ms(void)
 /* Read everything the child writes until EOF or the deadline. */
 static worker_status_t collect(int fd, long long deadline, size_t out_max, buf_t *raw)
 {
-	char chunk[65536];
+	char chunk[IO_CHUNK];
 
 	buf_init(raw, out_max + sizeof(uint64_t));
 	for (;;) {

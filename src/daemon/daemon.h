@@ -21,7 +21,7 @@
 typedef struct daemon_ctx {
 	cfg_t cfg;
 	hop_t hop;
-	char hostname[256];
+	char hostname[HOST_BUF_MAX];
 	int listen_fd;
 	const char *cfg_path;  /* NULL: embedded defaults */
 	char cfg_digest[65];   /* sha256 of the effective config (startup_digest) */

@@ -26,9 +26,6 @@
 
 #include "common/buf.h"
 
-#define DELIVER_REPLY_MAX 4096  /* one reply line from the next hop */
-#define DELIVER_CHUNK (64 * 1024)
-
 int deliver_parse_hop(const char *spec, hop_t *h, char *err, size_t errlen)
 {
 	const char *rest, *colon;
@@ -73,7 +70,7 @@ static void clean_text(char *s)
 
 typedef struct conn {
 	int fd;
-	char buf[8192];
+	char buf[DELIVER_BUF];
 	size_t len, off;
 	const hop_t *hop;
 	char *why;
@@ -83,7 +80,7 @@ typedef struct conn {
 static int fail(conn_t *c, const char *code, const char *fmt, ...) MUGAI_PRINTF(3, 4);
 static int fail(conn_t *c, const char *code, const char *fmt, ...)
 {
-	char tmp[1024];
+	char tmp[DELIVER_ERR_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -154,7 +151,7 @@ static int read_line(conn_t *c, char *line, size_t n)
 /* A complete (possibly multi-line) reply: its code, last line in text. */
 static int read_reply(conn_t *c, char *text, size_t n, bool *utf8)
 {
-	for (int lines = 0; lines < 100; lines++) {
+	for (int lines = 0; lines < DELIVER_REPLY_LINES_MAX; lines++) {
 		if (read_line(c, text, n) < 0)
 			return fail(c, "4.4.2", "lost connection: %s",
 				    errno ? strerror(errno) : "closed");
@@ -187,7 +184,7 @@ static int send_all(conn_t *c, const char *p, size_t n)
 static int command(conn_t *c, int want, bool *utf8, const char *fmt, ...) MUGAI_PRINTF(4, 5);
 static int command(conn_t *c, int want, bool *utf8, const char *fmt, ...)
 {
-	char line[1200], reply[512];
+	char line[DELIVER_CMD_MAX], reply[DELIVER_REPLY_TEXT_MAX];
 	va_list ap;
 	int n, code;
 
@@ -252,7 +249,7 @@ static int envelope(conn_t *c, const deliver_env_t *e, bool server_utf8)
 static int final_replies(conn_t *c, const deliver_env_t *e, char *why, size_t n)
 {
 	size_t want = c->hop->kind == HOP_LMTP ? e->n_rcpt : 1;
-	char reply[512];
+	char reply[DELIVER_REPLY_TEXT_MAX];
 
 	for (size_t i = 0; i < want; i++) {
 		int code = read_reply(c, reply, sizeof(reply), NULL);
@@ -270,7 +267,6 @@ static int final_replies(conn_t *c, const deliver_env_t *e, char *why, size_t n)
 /* One cached next-hop connection per session process (sessions are single
  * threaded): reused after RSET instead of a new TCP + greeting + EHLO per
  * message; dropped after CONN_IDLE_MAX seconds unused or on any error. */
-#define CONN_IDLE_MAX 30
 
 static conn_t cached = { .fd = -1 };
 static bool cached_utf8;
@@ -286,7 +282,7 @@ static void conn_drop(conn_t *c)
 
 static int conn_fresh(conn_t *c, const deliver_env_t *e, bool *utf8)
 {
-	char reply[512];
+	char reply[DELIVER_REPLY_TEXT_MAX];
 	int rc = conn_open(c, e->timeout);
 
 	if (rc == 0 && (rc = read_reply(c, reply, sizeof(reply), NULL)) >= 0 && rc != 220)
@@ -335,7 +331,7 @@ static void mailbox_name(const char *rcpt, char *out, size_t n)
 {
 	size_t k = 0;
 
-	for (const char *p = rcpt; *p && k + 1 < n && k < 200; p++) {
+	for (const char *p = rcpt; *p && k + 1 < n && k < DELIVER_RCPT_BOXES; p++) {
 		char ch = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
 
 		out[k++] = ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
@@ -350,7 +346,7 @@ static void mailbox_name(const char *rcpt, char *out, size_t n)
 
 static int mkdir_p(const char *path)
 {
-	char tmp[2048];
+	char tmp[MAILDIR_PATH_MAX];
 
 	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
 		return -1;
@@ -397,7 +393,7 @@ static int write_file(const char *path, const char *hdr, size_t hlen, const char
 static int make_maildir(const char *dir)
 {
 	static const char *const sub[] = { "tmp", "new", "cur" };
-	char p[1500];
+	char p[MAILDIR_SUB_MAX];
 
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(sub); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, sub[i]);
@@ -411,7 +407,7 @@ static int make_maildir(const char *dir)
 static int maildir_one(const hop_t *h, const deliver_env_t *e, size_t i, const char *msg,
 		       size_t len, char *done, size_t donelen)
 {
-	char box[256], dir[1400], tmp[1700], hdr[1200], host[64] = "localhost";
+	char box[MAILDIR_BOX_MAX], dir[MAILDIR_BOX_DIR_MAX], tmp[MAILDIR_FILE_MAX], hdr[MAILDIR_HDR_MAX], host[64] = "localhost";
 	struct timespec ts;
 	int hl;
 
@@ -441,7 +437,7 @@ static int maildir_one(const hop_t *h, const deliver_env_t *e, size_t i, const c
 static int deliver_maildir(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
 			   char *why, size_t whylen)
 {
-	char (*done)[1800] = calloc(e->n_rcpt ? e->n_rcpt : 1, sizeof(*done));
+	char (*done)[MAILDIR_DONE_MAX] = calloc(e->n_rcpt ? e->n_rcpt : 1, sizeof(*done));
 	size_t i = 0;
 	int rc = done ? 0 : -1;
 

@@ -21,14 +21,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "common/defs.h"
+#include "common/limits.h"
 
 typedef enum { HOP_SMTP, HOP_LMTP, HOP_MAILDIR } hop_kind_t;
 
 typedef struct hop {
 	hop_kind_t kind;
-	char host[256];
+	char host[HOST_BUF_MAX];
 	char port[16];
-	char dir[1024];
+	char dir[HOP_DIR_MAX];
 } hop_t;
 
 typedef struct deliver_env {

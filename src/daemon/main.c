@@ -34,7 +34,6 @@
 #include "mail/mail.h"
 
 #define EXIT_OSERR 71
-#define LISTEN_BACKLOG 128
 
 int daemon_split_addr(const char *spec, char *host, size_t hn, char *port, size_t pn)
 {
@@ -67,7 +66,7 @@ static bool port_ok(const char *port)
 static int parent_exists(const char *key, const char *path, const char *state, char *err,
 			 size_t errlen)
 {
-	char dir[4096];
+	char dir[PATH_BUF_MAX];
 	char *slash;
 	struct stat st;
 
@@ -97,7 +96,7 @@ static int expand_metrics(daemon_ctx_t *d, char *err, size_t errlen)
 {
 	const char *m = cfg_str(&d->cfg, CFG_METRICS_FILE), *sd = cfg_str(&d->cfg, CFG_STATE_DIR);
 	static const char tag[] = "{state_dir}";
-	char cwd[2048], path[4096];
+	char cwd[CWD_BUF_MAX], path[PATH_BUF_MAX];
 
 	if (strncmp(m, tag, sizeof(tag) - 1) != 0)
 		return 0;
@@ -127,6 +126,11 @@ static int check_paths(daemon_ctx_t *d, char *err, size_t errlen)
 	}
 	if (parent_exists("state_dir", sd, NULL, err, errlen) < 0)
 		return -1;
+	if (!metrics_path_ok(cfg_str(&d->cfg, CFG_METRICS_FILE))) {
+		snprintf(err, errlen, "metrics_file %s: must be named NAME.prom (node_exporter's "
+			 "textfile collector reads only *.prom)", cfg_str(&d->cfg, CFG_METRICS_FILE));
+		return -1;
+	}
 	if (*cfg_str(&d->cfg, CFG_METRICS_FILE) && *cfg_str(&d->cfg, CFG_METRICS_FILE) != '{' &&
 	    parent_exists("metrics_file", cfg_str(&d->cfg, CFG_METRICS_FILE), sd, err, errlen) < 0)
 		return -1;
@@ -138,7 +142,7 @@ static int check_paths(daemon_ctx_t *d, char *err, size_t errlen)
 
 int daemon_check(daemon_ctx_t *d, char *err, size_t errlen)
 {
-	char host[256], port[16];
+	char host[HOST_BUF_MAX], port[16];
 
 	if (daemon_split_addr(cfg_str(&d->cfg, CFG_LISTEN), host, sizeof(host), port,
 			      sizeof(port)) < 0) {
@@ -175,7 +179,7 @@ int daemon_check(daemon_ctx_t *d, char *err, size_t errlen)
 static int bind_listen(const char *spec)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *res, *ai;
-	char host[256], port[16];
+	char host[HOST_BUF_MAX], port[16];
 	int fd = -1, one = 1;
 
 	if (daemon_split_addr(spec, host, sizeof(host), port, sizeof(port)) < 0 ||
@@ -280,7 +284,7 @@ static void usage(void)
 
 static void load(daemon_ctx_t *d, const char *path)
 {
-	char err[512] = "";
+	char err[ERR_TEXT_MAX] = "";
 
 	d->cfg_path = path;
 	d->listen_fd = -1;
@@ -296,7 +300,7 @@ int main(int argc, char **argv)
 	static daemon_ctx_t d;
 	const char *path = NULL;
 	bool fg = false, check = false;
-	char err[1024];
+	char err[ERR_PATH_TEXT_MAX];
 	int ch;
 
 	while ((ch = getopt(argc, argv, "fnc:")) != -1) {

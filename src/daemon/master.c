@@ -22,14 +22,10 @@
 #include "common/log.h"
 #include "daemon/metrics.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 10000
 #define STABLE_MS 30000  /* a session that ran this long resets its backoff */
 #define TICK_MS 200
 
 static volatile sig_atomic_t got_term, got_hup;
-
-#define SLOTS_MAX 2048 /* 2 x the largest max_sessions: old ones drain after a reload */
 
 typedef struct slot {
 	pid_t pid;
@@ -164,7 +160,7 @@ static void fill_slots(master_t *m)
 static void reload(master_t *m)
 {
 	daemon_ctx_t nd = *m->d;
-	char err[512];
+	char err[ERR_TEXT_MAX];
 
 	if (!m->d->cfg_path) {
 		log_info("SIGHUP: no config file (embedded defaults); nothing to reload");

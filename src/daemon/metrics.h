@@ -10,6 +10,7 @@
 #ifndef MUGAI_DAEMON_METRICS_H
 #define MUGAI_DAEMON_METRICS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "common/defs.h"
 
@@ -35,6 +36,7 @@
 	X(BYTES_IN, "mugaid_received_bytes_total", "message bytes received") \
 	X(MS_SUM, "mugaid_message_milliseconds_sum", "time from end of DATA to the reply, delivered messages") \
 	X(MS_COUNT, "mugaid_message_milliseconds_count", "")
+/* Help texts are those of each family's first row (a summary's: its _sum). */
 
 typedef enum {
 #define MUGAID_METRIC_ENUM(id, name, help) M_##id,
@@ -47,6 +49,9 @@ typedef enum {
 int metrics_init(void) MUGAI_WUR;
 void metrics_add(metric_id_t id, uint64_t n);
 uint64_t metrics_get(metric_id_t id);
+/* Is path a name node_exporter's textfile collector reads (NAME.prom, not
+ * hidden)? "" (no metrics file) is fine too. */
+bool metrics_path_ok(const char *path);
 /* Write every counter to path (tmp + rename). No-op for "" or NULL. */
 int metrics_write(const char *path) MUGAI_WUR;
 

@@ -20,8 +20,6 @@
 #include "common/log.h"
 #include "store/qstore.h"
 
-#define RELEASES_PER_RUN 100
-
 /* The header line, then the original with every line end as CRLF. */
 static int release_message(const qstore_item_t *it, const buf_t *orig, buf_t *out)
 {
@@ -57,7 +55,7 @@ static const char **split_rcpt(char *list, size_t *n)
 
 static int release_one(const daemon_ctx_t *d, qstore_t *st, qstore_item_t *it, const buf_t *orig)
 {
-	char why[512] = "";
+	char why[ERR_TEXT_MAX] = "";
 	buf_t msg;
 	deliver_env_t e = { .from = it->env_from ? it->env_from : "",
 			    .helo = d->hostname, .id = it->id,

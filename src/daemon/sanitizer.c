@@ -108,7 +108,7 @@ static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, int fd)
 	uint64_t n;
 	int rc = -1;
 
-	buf_init(&out, SIZE_MAX / 2);
+	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE));
 	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < h->len)
 		goto out;
 	if (h->len && (in = mmap(NULL, h->len, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)

@@ -49,9 +49,6 @@
 #include "store/blob.h"
 #include "store/qstore.h"
 
-#define IN_MIN (64 * 1024)
-#define SPOOL_CHUNK (64 * 1024)
-
 static volatile sig_atomic_t stopping;
 
 typedef struct proc {
@@ -95,7 +92,7 @@ static void reply(sess_t *s, const char *line)
 static void replyf(sess_t *s, const char *fmt, ...) MUGAI_PRINTF(2, 3);
 static void replyf(sess_t *s, const char *fmt, ...)
 {
-	char line[1024];
+	char line[SMTP_REPLY_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -391,7 +388,7 @@ typedef struct msgjob {
 	mail_result_t res;
 	const char *worker;   /* "ok" or the failure name */
 	int sig;
-	char why[1024];       /* next hop reply or failure */
+	char why[SESSION_WHY_MAX];       /* next hop reply or failure */
 	long long t0;
 	bool retry;           /* an earlier attempt's entry is reused (same queue id + digest) */
 } msgjob_t;
@@ -404,7 +401,7 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	long started = s->p->worker.started;
 	int rc = -1;
 
-	buf_init(&blob, SIZE_MAX / 4);
+	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* sanitizer_job cuts there */
 	st = sanitizer_job(&s->p->worker, s->cfg, j->id, s->from, sp->fd, sp->len, &blob, &j->sig);
 	metrics_add(M_W_STARTED, (uint64_t)(s->p->worker.started - started));
 	j->worker = sanitizer_status_name(st);
@@ -479,7 +476,7 @@ static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
 	snprintf(meta.id, sizeof(meta.id), "%s", j->id);
 	while (n && j->res.report.data[n - 1] == '\n')
 		n--;
-	buf_init(&det, 4096);
+	buf_init(&det, SESSION_DETAILS_MAX);
 	if (rc == 0)
 		rc = verdict_details(s, j, sp->len, &det);
 	meta.verdict_details = det.data;
@@ -530,7 +527,7 @@ static int removed_count(const buf_t *report)
 
 static void log_line(const sess_t *s, const msgjob_t *j, size_t len, const char *status)
 {
-	char to[1024];
+	char to[SESSION_LOG_RCPT_MAX];
 	size_t k = 0;
 
 	to[0] = '\0';
@@ -546,7 +543,7 @@ static void log_line(const sess_t *s, const msgjob_t *j, size_t len, const char 
 static void tempfail(sess_t *s, msgjob_t *j, metric_id_t m, const char *code, const char *what,
 		     size_t len)
 {
-	char line[1200];
+	char line[TEMPFAIL_LINE_MAX];
 
 	metrics_add(m, 1);
 	snprintf(line, sizeof(line), "451 %s Error: %s%s%s, try again later", code, what,
@@ -697,7 +694,7 @@ static void serve(proc_t *p, int fd)
 	const char *line;
 	size_t len;
 
-	buf_init(&s.out, 1024 * 1024);
+	buf_init(&s.out, SESSION_OUT_MAX);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	peer_name(fd, s.client, sizeof(s.client));
 	if (s.in) {

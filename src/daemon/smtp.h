@@ -20,11 +20,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "common/defs.h"
+#include "common/limits.h"
 
-/* RFC 5321 4.5.3.1.3: a path is at most 256 octets including <>. */
-#define SMTP_PATH_MAX 256
-/* Postfix queue ids are at most ~20 characters; XFORWARD IDENT is capped. */
-#define SMTP_IDENT_MAX 64
+/* SMTP_PATH_MAX, SMTP_IDENT_MAX: common/limits.h. */
 
 /* ---- command lines ---- */
 typedef enum {

@@ -39,7 +39,7 @@ static const char *whoami(void)
 /* Create, write and remove a probe file in dir. 0 or -1 (errno set). */
 static int probe_dir(const char *dir)
 {
-	char path[4096];
+	char path[PATH_BUF_MAX];
 	int fd, rc, saved;
 
 	if (snprintf(path, sizeof(path), "%s/.mugaid-probe-%d", dir, (int)getpid()) >=
@@ -71,7 +71,7 @@ static int fail_path(const char *what, const char *path, const char *why, char *
 static int check_store(const daemon_ctx_t *d, char *err, size_t errlen)
 {
 	const char *dir = cfg_str(&d->cfg, CFG_STATE_DIR);
-	char blobs[4096];
+	char blobs[PATH_BUF_MAX];
 	qstore_t *st = NULL;
 	int rc = -1;
 

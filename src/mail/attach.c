@@ -14,8 +14,6 @@
 #include <string.h>
 #include "cdr/cdr.h"
 
-#define ACTIONS_TEXT_MAX 1024
-
 bool attach_wanted(const mail_ctx_t *c, GMimeObject *o, removal_t why, bool named)
 {
 	if (!cfg_is(c->cfg, CFG_ATTACHMENTS, "sanitize") || !GMIME_IS_PART(o))
@@ -91,14 +89,30 @@ static GMimeObject *make_part(const mail_ctx_t *c, const cdr_result_t *r, const 
 	return GMIME_OBJECT(part);
 }
 
+/* The name with its new extension passes the writer again: the extension
+ * could complete a host the writer did not see ("…//詑詑" + ".txt"). */
+static int final_name(char *name, size_t size)
+{
+	buf_t b;
+	int rc;
+
+	buf_init(&b, size - 1);
+	rc = wr_line(&b, name, strlen(name), 0);
+	if (rc == 0)
+		snprintf(name, size, "%s", b.data ? b.data : "");
+	buf_free(&b);
+	return rc;
+}
+
 static int keep_output(mail_ctx_t *c, const cdr_result_t *r, const char *name,
 		       const char *mime, size_t size)
 {
-	char out_name[1024];
+	char out_name[ATTACH_NAME_MAX];
 	attached_item_t it = { 0 };
 	GMimeObject **parts;
 
-	if (cdr_output_name(name ? name : "attachment", r->out_type, out_name, sizeof(out_name)) < 0)
+	if (cdr_output_name(name ? name : "attachment", r->out_type, out_name, sizeof(out_name)) < 0 ||
+	    final_name(out_name, sizeof(out_name)) < 0)
 		snprintf(out_name, sizeof(out_name), "attachment.%s",
 			 cdr_type_ext(r->out_type) ? cdr_type_ext(r->out_type) : "bin");
 	parts = realloc(c->out_parts, (c->n_out_parts + 1) * sizeof(*parts));

@@ -21,9 +21,6 @@
 #include "common/utf8.h"
 #include "text/hdr.h"
 
-/* Longest display name kept, in characters; longer ones are cut. */
-#define DISPLAY_NAME_MAX 256
-
 void hdrset_free(hdrset_t *h)
 {
 	if (h->from) g_object_unref(h->from);
@@ -75,7 +72,7 @@ static bool addr_ok(const char *a)
 {
 	size_t at = 0, n = a ? strlen(a) : 0;
 
-	if (n == 0 || n > 320)
+	if (n == 0 || n > ADDR_SPEC_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)a[i];
@@ -123,16 +120,23 @@ static char *no_equals(char *name)
  * reported for the notice, its address disarmed by the writer. */
 static char *clean_name(mail_ctx_t *c, const char *hname, const char *name)
 {
+	char *eq, *w;
 	buf_t b;
 
 	if (!name || !*name)
 		return NULL;
-	buf_init(&b, 4096);
+	buf_init(&b, NAME_CHECK_MAX);
 	if (wr_clean(&b, name, strlen(name), WR_ONELINE) == 0 &&
 	    wr_has_address(b.data ? b.data : "", b.len))
 		report_name_address(c->rep, hname);
 	buf_free(&b);
-	return no_equals(wr_header(name, strlen(name), DISPLAY_NAME_MAX));
+	/* '=' becomes '＝' before the writer reads the name: a label character
+	 * for the link rules ("//evil=40x.com" is the host "evil＝40x.com") */
+	if (!(eq = no_equals(strdup(name))))
+		return NULL;
+	w = wr_header(eq, strlen(eq), DISPLAY_NAME_MAX);
+	free(eq);
+	return w;
 }
 
 /* Rebuild each mailbox from checked parts: a cleaned display name and an
@@ -212,7 +216,7 @@ static bool msgid_ok(const char *id)
 {
 	size_t n = strlen(id);
 
-	if (n == 0 || n > 250)
+	if (n == 0 || n > MSGID_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)id[i];
@@ -241,7 +245,7 @@ static char *parse_refs(mail_ctx_t *c, const char *raw)
 	buf_t b;
 	int n = refs ? g_mime_references_length(refs) : 0;
 
-	buf_init(&b, 8192);
+	buf_init(&b, REFERENCES_MAX);
 	for (int i = 0; i < n; i++) {
 		const char *id = g_mime_references_get_message_id(refs, i);
 

@@ -29,8 +29,8 @@ typedef struct hdrset {
 
 /* Structural defects remembered during the parse (by stream offset) to be
  * attributed afterwards: one inside an attached message withholds that
- * attachment; any other quarantines. More than this many: quarantine. */
-#define MAIL_DEFECTS_MAX 64
+ * attachment; any other quarantines. More than MAIL_DEFECTS_MAX
+ * (common/limits.h): quarantine. */
 
 typedef struct mail_ctx {
 	const cfg_t *cfg;

@@ -4,7 +4,10 @@
  * type, size and reason, and the id to quote when asking for the original.
  * Japanese by default (notice_lang), or a custom template
  * (notice_template; placeholders {id} {verdict} {count} {items} {links}
- * {reasons} {attached}).
+ * {reasons} {attached} {name_warning} {whose}). The warnings a clerk must
+ * not miss are never left out by a template: without {name_warning} the
+ * display-name warning, and without {whose} the lines naming a withheld
+ * mail, are added at the end of the notice.
  *
  * Every character goes through the one writer (text/writer.h): the fixed
  * sentences as trusted text; the sender's strings (file names, types, CDR
@@ -41,7 +44,7 @@ static const notice_words_t words_ja = {
 	"隔離の理由:",
 	"原本が必要な場合は、次の ID を添えて管理者にお問い合わせください: {}",
 	"無害化して添付したファイル ({} 件):",
-	"注意: 表示名にメールアドレスが含まれています ({})。本当の差出人を確認してください。",
+	"注意: 表示名にメールアドレスが含まれています（{}）。本当の差出人を確認してください。",
 	"出力検査で安全でない内容が見つかったため",
 	"バイト",
 	{ "添付ファイル", "画像", "予定表", "電子署名", "暗号化データ",
@@ -101,13 +104,8 @@ static int put_item(buf_t *out, const notice_words_t *w, size_t i, const removed
 	rc = buf_printf(out, "  %zu. ", i + 1);
 	if (rc == 0)
 		rc = it->filename ? wr_quoted(out, name, strlen(name)) : buf_puts(out, name);
-	if (rc == 0)
+	if (rc == 0) /* the type is in the report; the clerk reads the reason */
 		rc = buf_puts(out, " (");
-	if (rc == 0)
-		rc = wr_line(out, it->content_type ? it->content_type : "?",
-			     it->content_type ? strlen(it->content_type) : 1, WR_FIELD_MAX);
-	if (rc == 0)
-		rc = buf_puts(out, ", ");
 	if (rc == 0)
 		rc = put_size(out, it->size);
 	if (rc == 0)
@@ -170,10 +168,111 @@ static int put_items(buf_t *out, const notice_words_t *w, const mail_report_t *r
 	return rc;
 }
 
+/* What a clerk reads for each reason, by the start of our own warning
+ * text (the sender's detail, if any, follows ": 「") or the limit's name. */
+typedef struct reason_word {
+	const char *prefix, *ja;
+} reason_word_t;
+
+static const reason_word_t warn_words[] = {
+	{ "duplicated header", "同じヘッダーが重複しています" },
+	{ "duplicated parameter", "同じパラメーターが重複しています" },
+	{ "unencoded 8-bit header", "符号化されていない文字を含むヘッダーがあります" },
+	{ "invalid Content-Type", "内容の種類の指定が不正です" },
+	{ "invalid RFC 2047 header value", "ヘッダーの文字の符号化が不正です" },
+	{ "multipart without parts", "複数の部分からなるはずのメールに部分がありません" },
+	{ "truncated multipart", "メールが途中で切れています（終わりの区切りがありません）" },
+	{ "malformed message", "メールの形式が壊れています" },
+	{ "invalid header name", "ヘッダーの名前が不正です" },
+	{ "conflicting header", "同じヘッダーに異なる値があり、構造を確定できません" },
+	{ "conflicting parameter", "同じパラメーターに異なる値があり、構造を確定できません" },
+	{ "multipart without boundary", "複数の部分の区切りが指定されていません" },
+	{ "invalid parameter", "パラメーターが不正です" },
+	{ "invalid address list", "差出人や宛先の書き方が不正です" },
+	{ "MIME nesting overflow", "メールの入れ子が深すぎます" },
+	{ "part without headers or content", "ヘッダーも内容もない部分があります" },
+	{ "part without content", "内容のない部分があります" },
+	{ "parts after the closing boundary", "終わりの区切りの後にも部分があります" },
+	{ "not a parseable message", "メールとして読み取れません" },
+	{ "original of ", "大きすぎるため、解析せずに保留しました" },
+	{ "invalid base64 characters", "本文の符号化に不正な文字があります" },
+	{ "header value truncated", "長すぎるヘッダーを切り詰めました" },
+	{ "address that cannot be written in ASCII", "英数字で書けないアドレスを除きました" },
+	{ "address header over", "長すぎるアドレスのヘッダーを除きました" },
+	{ "malformed message id", "形式が不正なメッセージ ID を除きました" },
+	{ "malformed Message-ID", "形式が不正なメッセージ ID を除きました" },
+	{ "unparseable Date", "読み取れない日付を除きました" },
+	{ "bare CR line ends", "改行の形式が不正です" },
+	{ "mixed CRLF and bare LF", "改行の形式が混在しています" },
+	{ "display name contains an e-mail address", "表示名にメールアドレスが含まれています" },
+};
+
+static const reason_word_t limit_words[] = {
+	{ "message_size_max", "メールが大きすぎます" },
+	{ "mime_depth_max", "メールの入れ子が深すぎます" },
+	{ "mime_parts_max", "メールの部分が多すぎます" },
+	{ "header_bytes_max", "ヘッダーが大きすぎます" },
+	{ "line_length_max", "長すぎる行があります" },
+	{ "decoded_size_max", "展開した大きさが上限を超えます" },
+	{ "text_size_max", "本文が長すぎます" },
+	{ "header_value_max", "長すぎるヘッダーがあります" },
+	{ "html_depth_max", "HTML の入れ子が深すぎます" },
+	{ "html_expansion_max", "HTML を変換すると大きくなりすぎます" },
+	{ "cpu_time_max", "変換に時間がかかりすぎました" },
+	{ "wall_time_max", "変換に時間がかかりすぎました" },
+	{ "timeout", "変換に時間がかかりすぎました" },
+	{ "result_size_max", "変換の結果が大きすぎます" },
+	{ "result-too-big", "変換の結果が大きすぎます" },
+	{ "worker_memory_max", "変換に必要なメモリが上限を超えました" },
+	{ "worker-crash", "変換の処理が異常終了しました" },
+};
+
+static const char *reason_ja(const reason_word_t *t, size_t n, const char *s, bool exact)
+{
+	for (size_t i = 0; i < n; i++)
+		if (exact ? strcmp(s, t[i].prefix) == 0
+			  : strncmp(s, t[i].prefix, strlen(t[i].prefix)) == 0)
+			return t[i].ja;
+	return NULL;
+}
+
+/* Japanese: one line per distinct sentence, with a count when it recurs
+ * ("ヘッダーの名前が不正です（16 件）"); the sender's details stay in the
+ * report. */
+static int put_reasons_ja(buf_t *out, const mail_report_t *r)
+{
+	const char *seen[REPORT_WARNINGS_MAX + LIM__COUNT];
+	size_t count[REPORT_WARNINGS_MAX + LIM__COUNT], n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < r->n_limits + r->n_warnings; i++) {
+		const char *ja = i < r->n_limits
+			? reason_ja(limit_words, MUGAI_ARRAY_LEN(limit_words), r->limits_hit[i], true)
+			: reason_ja(warn_words, MUGAI_ARRAY_LEN(warn_words),
+				    r->warnings[i - r->n_limits], false);
+		size_t k;
+
+		if (!ja)
+			ja = i < r->n_limits ? "大きさや数が上限を超えました" : "メールの形式に問題があります";
+		for (k = 0; k < n && seen[k] != ja; k++)
+			;
+		if (k == n && n < MUGAI_ARRAY_LEN(seen))
+			seen[n] = ja, count[n++] = 0;
+		if (k < n)
+			count[k]++;
+	}
+	for (size_t k = 0; rc == 0 && k < n; k++)
+		rc = count[k] > 1 ? buf_printf(out, "  - %s（%zu 件）\n", seen[k], count[k])
+				  : buf_printf(out, "  - %s\n", seen[k]);
+	return rc;
+}
+
 static int put_reasons(buf_t *out, const notice_words_t *w, const mail_report_t *r)
 {
 	int rc = r->output_check[0] ? buf_printf(out, "  - %s\n", w->outcheck) : 0;
 
+	if (w == &words_ja)
+		return rc == 0 ? put_reasons_ja(out, r) : rc;
 	for (size_t i = 0; rc == 0 && i < r->n_limits; i++)
 		rc = buf_printf(out, "  - limit %s\n", r->limits_hit[i]);
 	for (size_t i = 0; rc == 0 && i < r->n_warnings; i++) {
@@ -184,6 +283,33 @@ static int put_reasons(buf_t *out, const notice_words_t *w, const mail_report_t 
 			rc = buf_putc(out, '\n');
 	}
 	return rc;
+}
+
+static int put_with(buf_t *out, const char *tmpl, const char *val);
+
+/* The display-name warning; in Japanese the headers are named in words
+ * (r->name_address is "From, To", ours, never the sender's). */
+static int put_name_warning(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	static const char *const ja[][2] = { { "From", "差出人" }, { "To", "宛先" },
+		{ "Cc", "Cc" }, { "Reply-To", "返信先" } };
+	char names[128] = "";
+	size_t used = 0;
+
+	if (w != &words_ja)
+		return put_with(out, w->name_address, r->name_address);
+	for (const char *p = r->name_address; *p;) {
+		size_t len = strcspn(p, ",");
+
+		for (size_t i = 0; i < MUGAI_ARRAY_LEN(ja); i++)
+			if (strlen(ja[i][0]) == len && strncmp(p, ja[i][0], len) == 0 &&
+			    used < sizeof(names))
+				used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+							 used ? "、" : "", ja[i][1]);
+		p += len;
+		p += strspn(p, ", ");
+	}
+	return put_with(out, w->name_address, names);
 }
 
 /* Append tmpl with its "{}" replaced by val, then a line end. */
@@ -242,7 +368,7 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	int rc = buf_printf(out, "%s\n%s\n", w->rule, q ? w->head_q : w->head_ok);
 
 	if (rc == 0 && r->name_address[0])
-		rc = put_with(out, w->name_address, r->name_address);
+		rc = put_name_warning(out, w, r);
 	if (rc == 0 && q)
 		rc = put_whose(out, w, r);
 	if (rc == 0 && q)
@@ -286,6 +412,10 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 		return put_reasons(out, w, r);
 	if (KEY("attached"))
 		return put_attached_list(out, w, r);
+	if (KEY("name_warning"))
+		return r->name_address[0] ? put_name_warning(out, w, r) : 0;
+	if (KEY("whose"))
+		return r->verdict == VERDICT_QUARANTINED ? put_whose(out, w, r) : 0;
 #undef KEY
 	return buf_printf(out, "{%.*s}", (int)klen, key);
 }
@@ -311,6 +441,10 @@ static int templated(const char *tpl, const notice_words_t *w, const mail_report
 	}
 	if (rc == 0 && buf_last(out) != '\n')
 		rc = buf_putc(out, '\n');
+	if (rc == 0 && !strstr(tpl, "{name_warning}"))
+		rc = expand("name_warning", strlen("name_warning"), w, r, out);
+	if (rc == 0 && !strstr(tpl, "{whose}"))
+		rc = expand("whose", strlen("whose"), w, r, out);
 	return rc == 0 ? buf_putc(out, '\n') : rc;
 }
 

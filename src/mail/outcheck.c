@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/limits.h"
 
 typedef struct oc {
 	const outcheck_opts_t *o;
@@ -128,9 +129,6 @@ static bool cp_forbidden(uint32_t c)
 	       (c >= 0xE0000 && c <= 0xE007F);
 }
 
-/* Bytes from a candidate to the end of the longest marker (【無害化済み】). */
-#define NOTICE_REACH 24
-
 /* CR is allowed only in the body and only as CR LF. Also notes in *end
  * the end of the last character rule 8 may care about (━, 【, and '[' when
  * `en`), so that rule 8 need not read past it; 0 when there is none. */
@@ -145,18 +143,19 @@ static int rule_control(const char *s, size_t n, bool body, bool en, size_t *end
 		size_t k;
 
 		if (p[i] >= 0x20 && p[i] < 0x7f) {
-			if (en && p[i] == '[')
-				*end = i + NOTICE_REACH;
-			i++;
+			for (; i < n && p[i] >= 0x20 && p[i] < 0x7f; i++)
+				if (en && p[i] == '[')
+					*end = i + NOTICE_REACH;
 			continue;
 		}
 		/* U+3000–U+CFFF (kana, CJK, hangul): nothing forbidden there */
-		if (p[i] >= 0xE3 && p[i] <= 0xEC && n - i >= 3 && (p[i + 1] & 0xC0) == 0x80 &&
-		    (p[i + 2] & 0xC0) == 0x80) {
-			if (p[i] == 0xE3 && p[i + 1] == 0x80 && p[i + 2] == 0x90) /* 【 */
-				*end = i + NOTICE_REACH;
-			i += 3;
-			continue;
+		if (p[i] >= 0xE3 && p[i] <= 0xEC) {
+			for (; n - i >= 3 && p[i] >= 0xE3 && p[i] <= 0xEC &&
+			       (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80; i += 3)
+				if (p[i] == 0xE3 && p[i + 1] == 0x80 && p[i + 2] == 0x90) /* 【 */
+					*end = i + NOTICE_REACH;
+			if (i >= n || p[i] < 0xE3 || p[i] > 0xEC)
+				continue; /* the outer loop reads what follows */
 		}
 		k = utf8_one(p, n, i, &cp);
 		if (cp == 0x2501) /* ━ */
@@ -449,7 +448,8 @@ static int rule_links(const char *s, size_t n, const outcheck_opts_t *o, outchec
 		unsigned char c = (unsigned char)s[i];
 
 		if (c >= 0x80) { /* starts nothing; valid UTF-8 (rule 1 ran first) */
-			i += utf8_len(c) - 1;
+			while (i + 1 < n && (unsigned char)s[i + 1] >= 0x80)
+				i++;
 			continue;
 		}
 		if (c == ' ')
@@ -502,7 +502,7 @@ int outcheck_text(const char *s, size_t n, bool body, const outcheck_opts_t *o,
 
 /* ---- decoders into oc->buf ---- */
 
-static const signed char b64tab[256] = {
+static const signed char b64tab[BYTE_VALUES] = {
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
@@ -533,25 +533,27 @@ static int b64_decode(oc_t *oc, const char *s, size_t n, bool lines)
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int d = b64v(u[i]);
+		int d;
 
-		/* four whole characters at a quantum boundary: three bytes */
-		if (bits == 0 && !pad && n - i >= 4) {
-			int d1 = b64v(u[i + 1]), d2 = b64v(u[i + 2]), d3 = b64v(u[i + 3]);
+		/* whole quanta at a quantum boundary, three bytes each (the body
+		 * of every line) */
+		while (bits == 0 && !pad && n - i >= 4) {
+			int a = b64v(u[i]), b = b64v(u[i + 1]), c = b64v(u[i + 2]), e = b64v(u[i + 3]);
+			unsigned q;
 
-			if ((d | d1 | d2 | d3) >= 0) {
-				unsigned q = (unsigned)d << 18 | (unsigned)d1 << 12 | (unsigned)d2 << 6 |
-					     (unsigned)d3;
-
-				o[0] = (char)(q >> 16);
-				o[1] = (char)(q >> 8 & 0xFF);
-				o[2] = (char)(q & 0xFF);
-				o += 3;
-				v = q;
-				i += 3;
-				continue;
-			}
+			if ((a | b | c | e) < 0)
+				break;
+			q = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6 | (unsigned)e;
+			o[0] = (char)(q >> 16);
+			o[1] = (char)(q >> 8 & 0xFF);
+			o[2] = (char)(q & 0xFF);
+			o += 3;
+			v = q;
+			i += 4;
 		}
+		if (i >= n)
+			break;
+		d = b64v(u[i]);
 		if (lines && u[i] == '\r' && n - i >= 2 && u[i + 1] == '\n') {
 			i++;
 			continue;

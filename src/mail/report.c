@@ -138,7 +138,7 @@ static bool has_string(char *const *list, size_t n, const char *s)
 
 void report_warn(mail_report_t *r, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[REPORT_WARN_MAX];
 	va_list ap;
 	char *copy;
 

@@ -53,9 +53,6 @@ typedef struct attached_item {
 	char *actions;       /* what CDR did, "; "-separated */
 } attached_item_t;
 
-#define REPORT_ITEMS_MAX 1000
-#define REPORT_WARNINGS_MAX 64
-
 typedef struct mail_report {
 	verdict_t verdict;
 	char id[MUGAI_ID_LEN + 1];

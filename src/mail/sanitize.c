@@ -47,11 +47,23 @@ static void preload_gconv(void)
 			held[i] = iconv_open("UTF-8", names[i]);
 }
 
+/* Test hook, read once by mail_init (before any sandbox): with
+ * MUGAI_TEST_OUTCHECK=N the first N output checks of each message report a
+ * live UNC form, as a writer miss would (1: the composed message; 2: the
+ * notice-only rebuild too, so the fixed notice goes out). It can only make
+ * the gate withhold, never let anything pass; the check itself is tested on
+ * real text in tests/unit/test_outcheck.c. */
+static int gate_test_misses;
+
 int mail_init(void)
 {
 	static bool done;
 
 	if (!done) {
+		const char *hook = getenv("MUGAI_TEST_OUTCHECK");
+
+		if (hook && (hook[0] == '1' || hook[0] == '2') && !hook[1])
+			gate_test_misses = hook[0] - '0';
 		g_mime_init();
 		/* Warm GLib caches that read files on first use (charset.alias,
 		 * the local time zone) while files can still be opened. */
@@ -117,9 +129,6 @@ static bool is_ambiguous(const mail_ctx_t *c, GMimeParserWarning w, const char *
 	}
 }
 
-/* Characters of GMime's quoted header bytes kept in a warning. */
-#define WARN_ITEM_CHARS 60
-
 /* GMime quotes raw header bytes (folded continuation lines included): the
  * sender's text, so it goes through the writer: one line, cut on a
  * character boundary, links disarmed, quoted. */
@@ -127,7 +136,7 @@ static void warn_item(mail_ctx_t *c, const char *name, const char *item)
 {
 	buf_t b;
 
-	buf_init(&b, 4096);
+	buf_init(&b, WARN_TEXT_MAX);
 	if (wr_line(&b, item, strlen(item), WARN_ITEM_CHARS) == 0)
 		report_warn(c->rep, "%s: 「%s」", name, b.data ? b.data : "");
 	else
@@ -301,7 +310,7 @@ static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
 	buf_t text;
 	int rc;
 
-	buf_init(&text, (size_t)lim(c->lim, LIM_TEXT_SIZE) + 64 * 1024);
+	buf_init(&text, (size_t)lim(c->lim, LIM_TEXT_SIZE) + NOTICE_TEXT_MAX);
 	rc = notice_build(c->cfg, c->rep, &text);
 	if (rc == 0 && !q && body->len)
 		rc = buf_append(&text, body->data, body->len);
@@ -363,10 +372,15 @@ static outcheck_opts_t gate_opts(const cfg_t *cfg)
 }
 
 /* 1 when out passes; 0 on a hit (or no memory: fail closed). */
-static bool gate_passes(const outcheck_opts_t *o, const buf_t *out, outcheck_result_t *res)
+static bool gate_passes(const outcheck_opts_t *o, const buf_t *out, outcheck_result_t *res,
+			int pass)
 {
 	int rc = outcheck_message(out->data, out->len, o, res);
 
+	if (rc == 0 && pass < gate_test_misses) {
+		res->rule = OUTCHECK_UNC;
+		return false;
+	}
 	if (rc < 0)
 		res->rule = OUTCHECK_FORMAT;
 	return rc == 0;
@@ -391,7 +405,7 @@ static int gate_notice_only(const cfg_t *cfg, const hdrset_t *h, bool prefixed,
 		subj = g_strdup_printf("%s%s", ja ? "[無害化:隔離] " : "[quarantined] ", hq.subject);
 		hq.subject = subj;
 	}
-	buf_init(&text, 64 * 1024);
+	buf_init(&text, NOTICE_TEXT_MAX);
 	buf_reset(out);
 	rc = notice_build(cfg, &tmp, &text);
 	if (rc == 0)
@@ -415,7 +429,7 @@ static int gate_fixed(const cfg_t *cfg, const mail_report_t *rep, buf_t *out)
 	buf_t text;
 	int rc;
 
-	buf_init(&text, 4096);
+	buf_init(&text, WITHHELD_TEXT_MAX);
 	buf_reset(out);
 	h.subject = ja ? "配信を保留したメール" : "message withheld";
 	rc = ja ? buf_printf(&text, "%s\n【隔離】このメールは安全に変換できない内容を含むため、本文を配信せず隔離しました。\n"
@@ -434,14 +448,14 @@ int mail_output_gate(const cfg_t *cfg, const hdrset_t *h, mail_report_t *rep, bu
 	outcheck_result_t res;
 	bool prefixed = rep->verdict == VERDICT_QUARANTINED;
 
-	if (gate_passes(&o, out, &res))
+	if (gate_passes(&o, out, &res, 0))
 		return 0;
 	snprintf(rep->output_check, sizeof(rep->output_check), "output-check:%s",
 		 outcheck_rule_name(res.rule));
 	rep->verdict = VERDICT_QUARANTINED;
-	if (gate_notice_only(cfg, h, prefixed, rep, out) == 0 && gate_passes(&o, out, &res))
+	if (gate_notice_only(cfg, h, prefixed, rep, out) == 0 && gate_passes(&o, out, &res, 1))
 		return 0;
-	if (gate_fixed(cfg, rep, out) == 0 && gate_passes(&o, out, &res))
+	if (gate_fixed(cfg, rep, out) == 0 && gate_passes(&o, out, &res, 2))
 		return 0;
 	return -1; /* the caller withholds the message */
 }

@@ -55,16 +55,16 @@ static size_t part_size(GMimePart *p)
 /* Did the base64 text contain bytes outside the alphabet? (RFC 2045 §6.8) */
 static void check_base64(mail_ctx_t *c, GMimePart *p)
 {
-	static bool b64_ok[256];
+	static bool b64_ok[BYTE_VALUES];
 	GMimeDataWrapper *w = g_mime_part_get_content(p);
 	GMimeStream *s = w ? g_mime_data_wrapper_get_stream(w) : NULL;
-	char chunk[4096];
+	char chunk[SCAN_CHUNK];
 	ssize_t n;
 
 	if (!s || g_mime_part_get_content_encoding(p) != GMIME_CONTENT_ENCODING_BASE64)
 		return;
 	if (!b64_ok['A']) {
-		for (int ch = 0; ch < 256; ch++)
+		for (int ch = 0; ch < BYTE_VALUES; ch++)
 			b64_ok[ch] = g_ascii_isalnum(ch) || ch == '+' || ch == '/' || ch == '=' ||
 				     g_ascii_isspace(ch);
 	}
@@ -90,11 +90,11 @@ static char *part_filename(mail_ctx_t *c, GMimeObject *o)
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(keys); i++) {
 		const char *raw = hdr_raw(o, keys[i][0]);
 
-		buf_init(&b, 4096);
+		buf_init(&b, HDR_PARAM_MAX);
 		if (raw && hdr_param(raw, strlen(raw), keys[i][1], &b, &c->cs) == 1 && b.len) {
 			buf_t clean;
 
-			buf_init(&clean, 4096);
+			buf_init(&clean, HDR_PARAM_MAX);
 			if (wr_line(&clean, b.data, b.len, 0) < 0)
 				buf_reset(&clean);
 			buf_rtrim(&clean, " \t\n");
@@ -342,14 +342,27 @@ static int encblock_removed(void *arg, const encblock_t *b)
 
 /* Cut uuencode/BinHex/yEnc blocks out of rendered text (list them). The
  * scan runs on the cleaned text: a control or bidi character before or
- * inside "begin 644" must not hide a block that removing it would reveal. */
-static int strip_encoded(mail_ctx_t *c, buf_t *t)
+ * inside "begin 644" must not hide a block that removing it would reveal.
+ * `clean`: t is whole output of wr_text, which wr_clean leaves unchanged
+ * (the link forms it writes close no marker and hold no control), so the
+ * second cleaning pass is skipped; HTML renderings and cut text are
+ * cleaned here. */
+static int strip_encoded(mail_ctx_t *c, buf_t *t, bool is_clean)
 {
 	buf_t clean, kept;
 	int rc = 0;
 
 	if (!t->len)
 		return 0;
+	if (is_clean) {
+		if (!encblock_has_start(t->data, t->len))
+			return 0;
+		buf_init(&kept, t->len + 1);
+		rc = encblock_strip(t->data, t->len, &kept, encblock_removed, c);
+		buf_free(t);
+		*t = kept;
+		return rc < 0 ? -1 : 0;
+	}
 	buf_init(&clean, t->len * 3 + 64); /* an invalid byte becomes U+FFFD */
 	if (wr_clean(&clean, t->data, t->len, 0) < 0) {
 		buf_free(&clean);
@@ -370,6 +383,7 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 {
 	charset_stats_t before = c->cs;
 	bool nul = false;
+	bool cut = false;
 	buf_t u, t;
 	int rc;
 
@@ -387,16 +401,17 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 	/* Room for the whole rendering (defanging at most triples a URL); the
 	 * cut to text_size_max happens in append_text. HTML is bounded by
 	 * html_expansion_max inside html_to_text. */
-	buf_init(&t, u.len * 4 + 65536);
+	buf_init(&t, u.len * 4 + RENDER_SLACK);
 	rc = html ? render_html(c, &u, &t) : render_plain(c, &u, &t);
 	buf_free(&u);
 	if (rc < 0 && t.capped) { /* the rendering outgrew its room: keep what fits */
 		report_limit(c->rep, limit_table[LIM_TEXT_SIZE].name);
 		t.capped = false;
+		cut = true;
 		rc = 0;
 	}
 	if (rc == 0)
-		rc = strip_encoded(c, &t);
+		rc = strip_encoded(c, &t, !html && !cut);
 	if (rc == 0 && !c->quarantine)
 		rc = append_text(c, text, t.data ? t.data : "", t.len);
 	buf_free(&t);

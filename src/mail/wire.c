@@ -14,13 +14,12 @@
 #include "mail/outcheck.h"
 
 #define WIRE_MAGIC 0x3257474dU /* "MGW2" little-endian */
-#define WIRE_STR_MAX (64 * 1024)
 
 void mail_result_init(mail_result_t *r)
 {
 	memset(r, 0, sizeof(*r));
-	buf_init(&r->msg, SIZE_MAX / 4);
-	buf_init(&r->report, SIZE_MAX / 4);
+	buf_init(&r->msg, UNCAPPED_BY(LIM_RESULT_SIZE)); /* decoded from a capped blob */
+	buf_init(&r->report, UNCAPPED_BY(LIM_RESULT_SIZE));
 }
 
 void mail_result_free(mail_result_t *r)
@@ -83,8 +82,8 @@ int mail_wire_run_env(const cfg_t *cfg, const char *id, const mail_env_t *env, c
 	mail_report_t rep;
 	int rc;
 
-	buf_init(&msg, SIZE_MAX / 4);
-	buf_init(&json, 16 * 1024 * 1024);
+	buf_init(&msg, UNCAPPED_BY(LIM_RESULT_SIZE)); /* the parent reads at most that */
+	buf_init(&json, (size_t)lim(&cfg->lim, LIM_REPORT_SIZE));
 	rc = mail_sanitize_env(cfg, id, env, in, len, &msg, &rep);
 	if (rc == 0)
 		rc = report_json(&rep, &json);

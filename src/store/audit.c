@@ -26,9 +26,6 @@
 
 #include "common/utf8.h"
 
-#define AUDIT_NAME_MAX 256
-#define WITNESS_MAX 1000000
-
 static void hash_field(GChecksum *c, const char *f)
 {
 	char len[32];
@@ -116,7 +113,7 @@ int audit_fields_ok(const char *actor, const char *action, const char *object,
 static void witness_syslog(const char *line)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
-	char msg[512], stamp[32];
+	char msg[ERR_TEXT_MAX], stamp[32];
 	time_t now = time(NULL);
 	struct tm tm;
 	int fd, n;
@@ -155,7 +152,7 @@ out:
 
 int audit_witness_emit(const char *file, const char *store, int64_t seq, const char *hash)
 {
-	char line[320], now[AUDIT_TIME_LEN + 1];
+	char line[AUDIT_LINE_MAX], now[AUDIT_TIME_LEN + 1];
 
 	audit_time_now(now);
 	snprintf(line, sizeof(line), "head seq=%" PRId64 " hash=%s store=%s time=%s", seq, hash,

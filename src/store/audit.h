@@ -70,7 +70,7 @@ typedef struct audit_verdict {
 	int64_t records;   /* records checked */
 	int64_t head_seq;
 	char head_hash[65];
-	char what[512];    /* human explanation */
+	char what[ERR_TEXT_MAX];    /* human explanation */
 } audit_verdict_t;
 
 const char *audit_break_name(audit_break_t k);

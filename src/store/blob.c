@@ -20,8 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common/io.h"
-
-#define BLOB_PATH_MAX 4096
+#include "common/limits.h"
 
 int blob_sha256(const void *p, size_t n, char out[BLOB_HEX_LEN + 1])
 {
@@ -176,7 +175,7 @@ int blob_exists(const char *root, const char *hex, bool *exists)
 
 static int read_fd(int fd, size_t max, buf_t *out)
 {
-	char chunk[65536];
+	char chunk[IO_CHUNK];
 
 	for (;;) {
 		ssize_t r = read(fd, chunk, sizeof(chunk));
@@ -273,7 +272,7 @@ int blob_sweep(const char *root, time_t grace, blob_sweep_cb cb, void *arg, long
 	time_t cutoff = time(NULL) - grace;
 
 	*removed = 0;
-	for (int i = 0; i < 256; i++) {
+	for (int i = 0; i < BYTE_VALUES; i++) {
 		int k = snprintf(dir, sizeof(dir), "%s/%c%c", root, hexd[i >> 4], hexd[i & 15]);
 
 		if (k < 0 || (size_t)k >= sizeof(dir))

@@ -26,9 +26,6 @@
 #include "store/audit.h"
 #include "store/blob.h"
 
-#define ADDR_MAX 4096
-#define CONFIG_FILE_MAX (4 * 1024 * 1024)
-
 int qstore_fail(qstore_t *s, qstore_err_t code, const char *fmt, ...)
 {
 	int saved = errno;
@@ -195,7 +192,7 @@ static bool json_object_ok(const char *j, size_t max)
 
 static int check_actor(qstore_t *s, const char *actor)
 {
-	if (!text_ok(actor, 256, false) || strchr(actor, '\t'))
+	if (!text_ok(actor, AUDIT_NAME_MAX, false) || strchr(actor, '\t'))
 		return qstore_fail(s, QS_ERR_INVAL, "bad actor name");
 	return 0;
 }
@@ -213,8 +210,8 @@ static int check_meta(qstore_t *s, const qstore_meta_t *m, const char *report)
 		return -1;
 	if (!flow_ok || m->received <= 0 || m->n_rcpt > s->rcpt_max)
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad flow, time or recipients", m->id);
-	if (!text_ok(m->env_from, ADDR_MAX, true) || !text_ok(m->hdr_from, 64 * 1024, true) ||
-	    !text_ok(m->subject, 64 * 1024, true) || !text_ok(m->verdict, 64, false))
+	if (!text_ok(m->env_from, ADDR_MAX, true) || !text_ok(m->hdr_from, STORE_HDR_MAX, true) ||
+	    !text_ok(m->subject, STORE_HDR_MAX, true) || !text_ok(m->verdict, VERDICT_NAME_MAX, false))
 		return qstore_fail(s, QS_ERR_INVAL, "%s: bad sender, From, Subject or verdict",
 				   m->id);
 	if (m->queue_id && !text_ok(m->queue_id, ADDR_MAX, true))
@@ -353,10 +350,10 @@ int qstore_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 	int rc = -1;
 
 	s->err = QS_OK;
-	buf_init(&fj, 64 * 1024);
+	buf_init(&fj, STORE_FILTER_JSON_MAX);
 	if (check_actor(s, actor) < 0)
 		goto out;
-	if (!text_ok(f->verdict, 64, true) || !text_ok(f->sender, ADDR_MAX, true) ||
+	if (!text_ok(f->verdict, VERDICT_NAME_MAX, true) || !text_ok(f->sender, ADDR_MAX, true) ||
 	    !text_ok(f->rcpt, ADDR_MAX, true) || f->status >= QSTATUS__COUNT) {
 		qstore_fail(s, QS_ERR_INVAL, "bad filter");
 		goto out;
@@ -378,8 +375,9 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 	s->err = QS_OK;
 	if (check_actor(s, by) < 0 || check_id(s, id) < 0)
 		return -1;
-	if (!text_ok(reason, 4096, false))
-		return qstore_fail(s, QS_ERR_INVAL, "a reason (UTF-8, up to 4096 bytes) is required");
+	if (!text_ok(reason, STORE_REASON_MAX, false))
+		return qstore_fail(s, QS_ERR_INVAL, "a reason (UTF-8, up to %d bytes) is required",
+				   STORE_REASON_MAX);
 	return s->ops->request(s, id, by, reason);
 }
 
@@ -401,7 +399,7 @@ int qstore_purge(qstore_t *s, const char *actor, long days, long *n_expired, lon
 	*n_expired = *n_blobs = 0;
 	if (check_actor(s, actor) < 0)
 		return -1;
-	if (days < s->retention_days || days > 36500) {
+	if (days < s->retention_days || days > RETENTION_DAYS_MAX) {
 		snprintf(det, sizeof(det), "{\"older_than_days\":%ld,\"retention_days\":%ld}",
 			 days, s->retention_days);
 		if (s->ops->audit_append(s, actor, "quarantine.purge.refused", "*", det) < 0)
@@ -467,7 +465,7 @@ int audit_witness_now(qstore_t *s)
 static int read_small_file(const char *path, buf_t *b)
 {
 	FILE *f = fopen(path, "re");
-	char chunk[4096];
+	char chunk[SCAN_CHUNK];
 	size_t n;
 	int rc = -1;
 
@@ -490,7 +488,7 @@ int audit_note_config(qstore_t *s, const cfg_t *cfg, const char *actor)
 	int rc = -1;
 
 	buf_init(&file, CONFIG_FILE_MAX);
-	buf_init(&det, 8192);
+	buf_init(&det, STORE_DET_MAX);
 	if (check_actor(s, actor) < 0)
 		goto out;
 	if (cfg->path && read_small_file(cfg->path, &file) < 0) {

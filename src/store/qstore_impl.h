@@ -59,7 +59,7 @@ struct qstore {
 	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;
 	qstore_err_t err;
-	char errmsg[512];
+	char errmsg[ERR_TEXT_MAX];
 	char id[QSTORE_ID_HEX + 1]; /* identity, set by the backend's open */
 };
 

@@ -40,8 +40,6 @@
 #include "store/audit.h"
 #include "store/blob.h"
 
-#define SQ_CACHE 40
-
 /* Prepared statements, reused by SQL text pointer (each call site passes a
  * string literal): preparing costs as much as running a small statement. */
 typedef struct sq_cached {
@@ -335,7 +333,7 @@ fail:
 
 static int sq_open(qstore_t *s)
 {
-	char path[4096];
+	char path[PATH_BUF_MAX];
 	int n = snprintf(path, sizeof(path), "%s/mugai.db", s->state_dir);
 	sq_t *q = calloc(1, sizeof(*q));
 
@@ -696,8 +694,8 @@ static int put_one_locked(qstore_t *s, const qstore_meta_t *m, const void *orig,
 	int64_t seq;
 	int rc = -1;
 
-	buf_init(&det, 4096);
-	buf_init(&rcpt, 64 * 1024 * 1024);
+	buf_init(&det, STORE_DET_MAX);
+	buf_init(&rcpt, STORE_RCPT_LIST_MAX);
 	if (blob_exists(s->blob_root, hex, &have) < 0 ||
 	    (!have && blob_write(s->blob_root, hex, orig, len) < 0)) {
 		qstore_fail(s, QS_ERR_IO, "blob %s: %s", hex, strerror(errno));
@@ -936,7 +934,7 @@ static int sq_request(qstore_t *s, const char *id, const char *by, const char *r
 	buf_t det;
 	int rc = -1;
 
-	buf_init(&det, 16384);
+	buf_init(&det, STORE_DET_MAX);
 	if (sq_begin(s) < 0)
 		goto out;
 	if (item_load(s, id, &it, &found) < 0)
@@ -966,7 +964,7 @@ static int approve_refuse(qstore_t *s, const char *id, const char *by)
 	buf_t det;
 	int rc = -1;
 
-	buf_init(&det, 4096);
+	buf_init(&det, STORE_DET_MAX);
 	if (reason_details("refused", "requester may not approve (release_distinct_approver)",
 			   &det) < 0 ||
 	    append_locked(s, by, "quarantine.approve.refused", id, det.data, NULL) < 0 ||
@@ -986,7 +984,7 @@ static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 	buf_t det;
 	int rc = -1;
 
-	buf_init(&det, 4096);
+	buf_init(&det, STORE_DET_MAX);
 	if (!to_queue && read_original(s, it, orig) < 0)
 		goto out;
 	if (reason_details("requested_by", it->requested_by, &det) < 0 ||
@@ -1065,7 +1063,7 @@ static int sq_release_done(qstore_t *s, const char *actor, const char *id)
 	buf_t det;
 	int rc = -1;
 
-	buf_init(&det, 256);
+	buf_init(&det, STORE_DET_MAX);
 	if (sq_begin(s) < 0)
 		goto out;
 	if (sq_prep(s, &st, "UPDATE quarantine SET release_to='queue-delivered'"
@@ -1159,7 +1157,7 @@ static int expire_one(qstore_t *s, const char *actor, const char *id, const char
 	buf_t det;
 	int rc = -1;
 
-	buf_init(&det, 1024);
+	buf_init(&det, STORE_DET_MAX);
 	if (sq_prep(s, &st, "UPDATE quarantine SET status='expired', blob_present=0,"
 		    " env_from='', rcpt='', hdr_from='', subject='', report='{}',"
 		    " request_reason=NULL WHERE id=?1") < 0)

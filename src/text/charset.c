@@ -58,6 +58,7 @@
 
 #include "common/utf8.h"
 #include "jis_tables.h"
+#include "common/limits.h"
 
 /* ---------------------------------------------------------------- table */
 
@@ -269,7 +270,7 @@ typedef struct emit {
 	size_t chars, bad, dbcs, run, maxrun, hwkana;
 	size_t kana, pua;   /* double-byte kana; user-defined (PUA) characters */
 	size_t lowtrail;    /* CP932 pairs whose trail byte is an ASCII a-z */
-	char blk[4096];
+	char blk[SCAN_CHUNK];
 } emit_t;
 
 static void em_init(emit_t *e, buf_t *out)
@@ -540,7 +541,7 @@ static void iconv_chunk_out(emit_t *e, const char *p, size_t n)
 static void dec_iconv(emit_t *e, const cs_t *cs, const unsigned char *s, size_t n)
 {
 	iconv_t cd = cd_get(cs);
-	char tmp[1024], *ip = (char *)(uintptr_t)s, *op;
+	char tmp[ICONV_CHUNK], *ip = (char *)(uintptr_t)s, *op;
 	size_t il = n, ol, r;
 
 	if (cd == (iconv_t)-1) { /* unreachable: cs_lookup() checks */
@@ -889,7 +890,7 @@ static const cs_t *pick_legacy(const cs_t *lab, size_t lab_rank,
 static void scan(const unsigned char *s, size_t n, bool *high, bool *esc)
 {
 	*high = ascii_run(s, n) < n;
-	*esc = memchr(s, 0x1B, n) && has_jis_escape(s, n);
+	*esc = n && memchr(s, 0x1B, n) && has_jis_escape(s, n);
 }
 
 /* The decoder to try first, before any dry run. *tentative says whether

@@ -16,9 +16,9 @@
 
 #include <stdbool.h>
 #include "common/buf.h"
+#include "common/limits.h"
 
-/* Longest name kept for the report (bytes, cut on a UTF-8 boundary). */
-#define ENCBLOCK_NAME_MAX 255
+/* ENCBLOCK_NAME_MAX (common/limits.h): longest name kept for the report. */
 
 typedef enum { ENCBLOCK_UU, ENCBLOCK_BINHEX, ENCBLOCK_YENC } encblock_kind_t;
 

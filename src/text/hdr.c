@@ -28,9 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define EW_CHARSET_MAX 64
-#define RFC2231_SECTIONS 100
+#include "common/limits.h"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -60,7 +58,7 @@ static void scratch_init(buf_t *b, const buf_t *out, size_t len)
 {
 	size_t max;
 
-	if (size_add(len, len, &max) < 0 || size_add(max, 256, &max) < 0 ||
+	if (size_add(len, len, &max) < 0 || size_add(max, HDR_SCRATCH_SLACK, &max) < 0 ||
 	    max > out->max)
 		max = out->max;
 	buf_init(b, max);
@@ -513,7 +511,7 @@ typedef struct section {
 typedef struct params {
 	buf_t vals;                    /* unquoted values, back to back */
 	section_t plain, ext;
-	section_t sec[RFC2231_SECTIONS];
+	section_t sec[RFC2231_SECTIONS_MAX];
 	bool cp932;
 } params_t;
 
@@ -562,9 +560,9 @@ static section_t *param_slot(params_t *p, const char *a, size_t al,
 		return NULL;
 	if (k == al)
 		return &p->ext;
-	while (k < al && a[k] >= '0' && a[k] <= '9' && idx < RFC2231_SECTIONS)
+	while (k < al && a[k] >= '0' && a[k] <= '9' && idx < RFC2231_SECTIONS_MAX)
 		idx = idx * 10 + (unsigned)(a[k++] - '0');
-	if (k != al - *encoded || idx >= RFC2231_SECTIONS)
+	if (k != al - *encoded || idx >= RFC2231_SECTIONS_MAX)
 		return NULL;
 	return &p->sec[idx];
 }
@@ -681,7 +679,7 @@ static int decode_2231(const params_t *p, buf_t *out, charset_stats_t *st)
 		if (add_section(p, &p->ext, true, charset, &bytes) < 0)
 			goto out;
 	} else {
-		for (k = 0; k < RFC2231_SECTIONS; k++) {
+		for (k = 0; k < RFC2231_SECTIONS_MAX; k++) {
 			if (!p->sec[k].present)
 				continue;
 			if (add_section(p, &p->sec[k], first, charset, &bytes) < 0)
@@ -704,7 +702,7 @@ static bool any_section(const params_t *p)
 {
 	size_t k;
 
-	for (k = 0; k < RFC2231_SECTIONS; k++)
+	for (k = 0; k < RFC2231_SECTIONS_MAX; k++)
 		if (p->sec[k].present)
 			return true;
 	return false;

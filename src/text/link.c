@@ -22,8 +22,9 @@
  *                      "[\\]host" (UNC: one click leaks the NTLM hash);
  *                      right after our own "hxxp://": "hxxp://[\]host"
  * A URL ends at ASCII space/controls, <>"'`[]{}|\^ and at the first
- * non-ASCII character (so Japanese text right after a URL is never swallowed;
- * an IDN host therefore ends the URL: "hxxp://" + "日本.jp" stays inert).
+ * non-ASCII character (so Japanese text right after a URL is never swallowed).
+ * A host with an IDN or '_' label right after "//" (the input's or the
+ * "hxxp://" just written) is written with "[.]": "hxxp://日本[.]jp".
  * Trailing . , ; : ! ? are stripped, and a trailing ')' when the URL holds
  * no '('. The path of a URL is scanned in "inert" mode: no URL is parsed
  * there, but every rule above except the URL rule applies, so an embedded
@@ -62,6 +63,9 @@ typedef struct scan {
 	/* cached URL region: [rs, re) up to the first stop character */
 	bool rvalid;
 	size_t rs, re, last_open, end_paren, end_noparen;
+	/* a host with an IDN or '_' label found after "//" ends here (it may
+	 * run past the range being scanned: a URL ends at non-ASCII) */
+	size_t host_end;
 } scan_t;
 
 static bool is_run(unsigned char c)
@@ -391,6 +395,17 @@ static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
 	return put_inert(sc, h, e);
 }
 
+/* The output ends with a character of an address's local part or '@'. */
+static bool tail_joins_address(const buf_t *o)
+{
+	unsigned char c;
+
+	if (!o->data || !o->len)
+		return false;
+	c = (unsigned char)o->data[o->len - 1];
+	return is_run(c) || c == '_' || c == '%' || c == '@';
+}
+
 /* "mailto:taro@example.jp" → "taro[@]example[.]jp". Anything else keeps
  * its scheme as "mailto[:]": dropping it could join the text before it with
  * what follows ("http:mailto://x" must not become "http://x"). */
@@ -405,6 +420,11 @@ static int defang_mailto(scan_t *sc, size_t r0, size_t r1, size_t e)
 	}
 	for (d = at + 1; d < e && (is_run((unsigned char)sc->s[d]) || sc->s[d] == ':'); d++)
 		;
+	/* the output ends where an address could go on ("x@" + "a.jp"):
+	 * keep the scheme as a separator, "mailto[:]" */
+	if (tail_joins_address(sc->out) &&
+	    (put(sc, sc->s + r0, r1 - r0) < 0 || put(sc, "[:]", 3) < 0))
+		return -1;
 	if (put_inert(sc, r1 + 1, at) < 0 || put(sc, "[@]", 3) < 0 ||
 	    put_host(sc, at + 1, d) < 0)
 		return -1;
@@ -432,7 +452,11 @@ static int defang_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 	}
 }
 
-/* Plain style keeps only these clickable (the output contract's exception). */
+static void mark_wide_host(scan_t *sc, size_t a);
+
+/* Plain style keeps only these clickable (the output contract's exception),
+ * and a web URL only when a host label follows "//" ("https://%3E…" or an
+ * IDN right after "//" is written as in defang). */
 static bool plain_keeps(int kind)
 {
 	return kind == K_HTTP || kind == K_HTTPS || kind == K_MAILTO;
@@ -450,9 +474,12 @@ static int link_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 	}
 	sc->c->defanged++;
 	sc->inert = true;
+	if (kind == K_HTTP || kind == K_HTTPS || kind == K_FTP)
+		mark_wide_host(sc, r1 + 3);
 	if (sc->style == LINK_PLAIN && kind == K_MAILTO) {
 		rc = put(sc, sc->s + r0, e - r0);
-	} else if (sc->style == LINK_PLAIN && plain_keeps(kind)) {
+	} else if (sc->style == LINK_PLAIN && plain_keeps(kind) && r1 + 3 < e &&
+		   (is_alnum((unsigned char)sc->s[r1 + 3]) || sc->s[r1 + 3] == '-')) {
 		/* the link stays clickable; a URL nested in its path does not */
 		size_t h = find_any(sc, r1 + 3, e, "/?#");
 
@@ -533,12 +560,97 @@ static size_t mid_run(scan_t *sc, size_t i, size_t to)
 	return j;
 }
 
+/* The output ends with "//" (a slash pair the contract reads as the start
+ * of an authority). */
+static bool tail_two_slashes(const buf_t *o)
+{
+	return o->data && o->len >= 2 && o->data[o->len - 1] == '/' && o->data[o->len - 2] == '/';
+}
+
+static bool is_wide_label(unsigned char c)
+{
+	return is_alnum(c) || c == '-' || c == '_' || c >= 0x80;
+}
+
+/* A host with labels of letters, digits, '-', '_' or non-ASCII bytes (an
+ * IDN such as "例え.jp", which ends a URL above), at least two labels joined
+ * by single dots: the output contract's widest reading of a host after "//"
+ * wants 2+ ASCII letters in the last label. Any later label with 2+ letters
+ * counts here, since "[.]" written for a dot further on (a "www." inside
+ * the chain) would make that label the last one. Returns the chain's end
+ * and sets *wide when a label holds a byte the run rules do not see ('_' or
+ * non-ASCII); 0 when there is no such host. */
+static size_t wide_host_end(const scan_t *sc, size_t i, size_t to, bool *wide)
+{
+	size_t labels = 0, j = i;
+	bool lettered = false;
+
+	*wide = false;
+	for (;;) {
+		size_t start = j, l = 0;
+
+		for (; j < to && is_wide_label((unsigned char)sc->s[j]); j++) {
+			l += is_letter((unsigned char)sc->s[j]);
+			*wide = *wide || sc->s[j] == '_' || (unsigned char)sc->s[j] >= 0x80;
+		}
+		if (j == start) /* "a.b." + non-label: the chain is "a.b" */
+			return labels >= 2 && lettered ? j - 1 : 0;
+		lettered = lettered || (labels && l >= 2);
+		labels++;
+		if (j + 1 < to && sc->s[j] == '.' && sc->s[j + 1] != '.') {
+			j++;
+			continue;
+		}
+		return labels >= 2 && lettered ? j : 0;
+	}
+}
+
+/* A URL's authority at a: when it is a host with an IDN or '_' label,
+ * remember where that host ends (the URL itself ends at the first non-ASCII
+ * byte; the rest of the host is bracketed when the scan gets there). */
+static void mark_wide_host(scan_t *sc, size_t a)
+{
+	bool wide;
+	size_t e;
+
+	if (a < sc->n && a >= sc->host_end && is_wide_label((unsigned char)sc->s[a]) &&
+	    (e = wide_host_end(sc, a, sc->n, &wide)) && wide)
+		sc->host_end = e;
+}
+
+/* Right after "//" (the input's or our own "hxxp://"): a host with an IDN
+ * or '_' label is written with "[.]" (hosts of ASCII runs are the run
+ * rules' work). The host may go on past `to` (a URL range ends at the first
+ * non-ASCII byte); the rest of it is bracketed when the scan gets there.
+ * Returns the next index, i itself when there is no such host, or SIZE_MAX
+ * on failure. */
+static size_t after_slashes(scan_t *sc, size_t i, size_t to)
+{
+	bool wide;
+	size_t e;
+
+	if (i >= sc->host_end) {
+		if (!tail_two_slashes(sc->out) || !is_wide_label((unsigned char)sc->s[i]))
+			return i;
+		e = wide_host_end(sc, i, sc->n, &wide);
+		if (!e || !wide)
+			return i;
+		count(sc);
+		sc->host_end = e;
+	}
+	e = sc->host_end < to ? sc->host_end : to;
+	return put_host(sc, i, e) < 0 ? SIZE_MAX : e;
+}
+
 static int scan_range(scan_t *sc, size_t i, size_t to)
 {
 	while (i < to) {
 		unsigned char ch = (unsigned char)sc->s[i];
+		size_t h = after_slashes(sc, i, to);
 
-		if (is_run(ch) && i > 0 && is_run((unsigned char)sc->s[i - 1])) {
+		if (h != i) {
+			i = h;
+		} else if (is_run(ch) && i > 0 && is_run((unsigned char)sc->s[i - 1])) {
 			i = mid_run(sc, i, to);
 		} else if (is_run(ch)) {
 			i = at_run(sc, i, to);
@@ -557,11 +669,47 @@ static int scan_range(scan_t *sc, size_t i, size_t to)
 	return 0;
 }
 
+/* Bytes that can start or take part in a finding: a token (a stretch
+ * between ASCII whitespace) without any of them comes out of scan_range
+ * unchanged and counts nothing: no scheme without ':', no host or "www."
+ * without '.', no address without '@', no slash form without '/' or '\\'.
+ * Whitespace ends every URL, host, run and slash pair, and every look-back
+ * of the scanner at a token's start sees whitespace either way. */
+static const char link_bytes[] = { '.', ':', '@', '/', '\\' };
+
+static bool is_tok_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The next occurrence of each link byte at or after `from` (len if none),
+ * refreshed only for those that fell behind: memchr runs over each byte
+ * about once per link byte, at memchr's speed. */
+static size_t next_link_byte(const char *in, size_t len, size_t from, size_t next[5])
+{
+	size_t min = len;
+
+	for (size_t k = 0; k < MUGAI_ARRAY_LEN(link_bytes); k++) {
+		if (next[k] < from) {
+			const char *p = memchr(in + from, link_bytes[k], len - from);
+
+			next[k] = p ? (size_t)(p - in) : len;
+		}
+		if (next[k] < min)
+			min = next[k];
+	}
+	return min;
+}
+
 int link_rewrite_text(const char *in, size_t len, link_style_t style, buf_t *out,
 		      link_counts_t *c)
 {
+	const unsigned char *u = (const unsigned char *)in;
+	size_t next[MUGAI_ARRAY_LEN(link_bytes)] = { 0 }, copied = 0, k;
 	scan_t sc;
 
+	if (len == 0)
+		return 0;
 	memset(&sc, 0, sizeof(sc));
 	sc.s = in;
 	sc.n = len;
@@ -569,7 +717,27 @@ int link_rewrite_text(const char *in, size_t len, link_style_t style, buf_t *out
 	sc.out = out;
 	sc.c = c;
 	sc.armed = true;
-	return scan_range(&sc, 0, len);
+	/* tokens without a link byte are copied in bulk; each token holding
+	 * one goes through the scanner, which sees exactly what a whole-text
+	 * scan sees (the copied stretch ends in whitespace, which arms the
+	 * counter) */
+	while ((k = next_link_byte(in, len, copied, next)) < len) {
+		size_t tok = k, end = k + 1;
+
+		while (tok > copied && !is_tok_ws(u[tok - 1]))
+			tok--;
+		while (end < len && !is_tok_ws(u[end]))
+			end++;
+		if (tok > copied) {
+			if (put(&sc, in + copied, tok - copied) < 0)
+				return -1;
+			sc.armed = true;
+		}
+		if (scan_range(&sc, tok, end) < 0)
+			return -1;
+		copied = end;
+	}
+	return len > copied ? put(&sc, in + copied, len - copied) : 0;
 }
 
 /* ---- link_emit: one href ------------------------------------------------ */

@@ -33,27 +33,77 @@ bool wr_cp_removed(uint32_t cp)
 	       (cp >= 0xE0000 && cp <= 0xE007F);
 }
 
-/* Bytes [i, j) that are kept as they are: printable ASCII but ']', TAB, LF
- * (unless one line), and well-formed 3-byte sequences U+3000–U+CFFF (kana,
- * CJK, hangul: the bulk of Japanese text) but U+3011 "】". */
+/* ASCII kept as it is: printable but ']' (1), and TAB and LF unless the
+ * text is confined to one line (2). */
+static const unsigned char ascii_kept[128] = {
+	['\t'] = 2, ['\n'] = 2,
+	[0x20] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* ']' */, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* DEL */,
+};
+
+/* A code point slow_char would copy unchanged. */
+static bool cp_kept(uint32_t cp)
+{
+	if (cp >= 0x3000 && cp < 0xD800) /* kana, CJK, hangul */
+		return cp != 0x3011;     /* 】 */
+	return cp != 0x2028 && cp != 0x2029 && cp != 0x2501 && !wr_cp_removed(cp);
+}
+
+/* Well-formed 3-byte sequences U+3000–U+CFFF but U+3011 "】" from *j on,
+ * without decoding; false when none. */
+static bool japanese_run(const unsigned char *p, size_t *j, size_t n)
+{
+	size_t k = *j;
+
+	while (n - k >= 3) {
+		unsigned a = p[k], b = p[k + 1], d = p[k + 2];
+
+		if (a - 0xE3u > 9u || ((b ^ 0x80u) | (d ^ 0x80u)) >= 0x40u ||
+		    (a == 0xE3 && b == 0x80 && d == 0x91))
+			break;
+		k += 3;
+	}
+	if (k == *j)
+		return false;
+	*j = k;
+	return true;
+}
+
+/* Bytes [i, j) that are kept as they are (slow_char would copy each one
+ * unchanged): ASCII per ascii_kept (and ']' not after 'd'), well-formed 3-byte sequences
+ * U+3000–U+CFFF but U+3011 "】" without decoding (the bulk of Japanese
+ * text), and any other well-formed character cp_kept accepts. */
 static size_t fast_run(const unsigned char *p, size_t i, size_t n, bool oneline)
 {
+	unsigned char lim = oneline ? 1 : 2;
 	size_t j = i;
 
 	while (j < n) {
 		unsigned char c = p[j];
+		uint32_t cp;
+		size_t k;
 
 		if (c < 0x80) {
-			if ((c < 0x20 && (oneline || (c != '\t' && c != '\n'))) || c == 0x7f ||
-			    c == ']')
+			/* ']' after anything but 'd' in this run closes no marker
+			 * ("[SANITIZED", "[QUARANTINED"): the output ends with p[j-1] */
+			if (c == ']' && j > i && (p[j - 1] | 0x20) != 'd') {
+				j++;
+				continue;
+			}
+			if (!ascii_kept[c] || ascii_kept[c] > lim)
 				break;
 			j++;
-		} else if (c >= 0xE3 && c <= 0xEC && j + 2 < n && (p[j + 1] & 0xC0) == 0x80 &&
-			   (p[j + 2] & 0xC0) == 0x80 &&
-			   !(c == 0xE3 && p[j + 1] == 0x80 && p[j + 2] == 0x91)) {
-			j += 3;
+		} else if (c >= 0xE3 && c <= 0xEC && japanese_run(p, &j, n)) {
+			continue;
 		} else {
-			break;
+			k = utf8_decode_one(p + j, n - j, &cp);
+			if (cp == UTF8_INVALID || !cp_kept(cp))
+				break;
+			j += k;
 		}
 	}
 	return j - i;

@@ -30,9 +30,9 @@
 #include <stdint.h>
 #include "common/buf.h"
 #include "text/link.h"
+#include "common/limits.h"
 
-/* Longest untrusted string shown in the notice, in characters. */
-#define WR_FIELD_MAX 200
+/* WR_FIELD_MAX (common/limits.h): longest untrusted string in the notice. */
 
 enum {
 	WR_TRUSTED = 1,  /* our own fixed text: no look-alike alteration */

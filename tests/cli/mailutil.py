@@ -39,7 +39,7 @@ def _limit_memory(max_bytes):
     return f
 
 
-def sanitize(data, *, config=None, timeout=60, mem=4 << 30, extra=()):
+def sanitize(data, *, config=None, timeout=60, mem=4 << 30, extra=(), env=None):
     """Sanitize `data` (bytes or str); returns Result. Bounded in time and memory."""
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -55,7 +55,8 @@ def sanitize(data, *, config=None, timeout=60, mem=4 << 30, extra=()):
             args += ["-c", cf]
         t0 = time.monotonic()
         r = subprocess.run(args + [inp, out], capture_output=True, timeout=timeout,
-                           preexec_fn=_limit_memory(mem))
+                           preexec_fn=_limit_memory(mem),
+                           env=None if env is None else {**os.environ, **env})
         dt = time.monotonic() - t0
         assert r.returncode == 0, r.stderr.decode(errors="replace")
         with open(out, "rb") as f:

@@ -81,7 +81,7 @@ def test_blocked_files_are_listed_with_their_reason():
     assert reasons == {"tool.exe": "executable", "macro.doc": "blocked"}
     blocked = [i for i in r.report["removed"] if i["reason"] == "blocked"][0]
     assert blocked["detail"]
-    assert f"「macro.doc」 (application/msword, 512 バイト) — 無害化できないファイル: 「{blocked['detail']}」" in r.notice
+    assert f"「macro.doc」 (512 バイト) — 無害化できないファイル: 「{blocked['detail']}」" in r.notice
     assert blocked["detail"] == ("旧形式の文書は、この経路ではまだ画像に変換できないため添付しませんでした"
                                  "（「legacy Office (OLE2)」）")
 

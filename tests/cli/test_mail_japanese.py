@@ -146,7 +146,7 @@ def test_rfc2231_continuation_filename_iso2022jp():
     disp = f"attachment;\n filename*0*=ISO-2022-JP''{pct[:half]};\n filename*1*={pct[half:]}"
     r = sanitize(attachment_with(disp))
     assert r.report["removed"][0]["filename"] == "見積書①.pdf"
-    assert "1. 「見積書①.pdf」 (application/pdf" in r.notice
+    assert "1. 「見積書①.pdf」 (" in r.notice
 
 
 def test_raw_cp932_filename():
@@ -165,7 +165,7 @@ def test_encoded_words_inside_addresses_cannot_inject_recipients():
     assert [a.addr_spec for a in to] == ["real@example.lg.jp"]
     # a display name holding addresses: disarmed, and named in the notice
     assert to[0].display_name == "evil[@]attacker[.]example, x[@]y[.]example"
-    assert "注意: 表示名にメールアドレスが含まれています (To)。本当の差出人を確認してください。" in r.notice
+    assert "注意: 表示名にメールアドレスが含まれています（宛先）。本当の差出人を確認してください。" in r.notice
     cc = r.msg["Cc"].addresses
     assert [(a.display_name, a.addr_spec) for a in cc] == [("総務課", "soumu@example.lg.jp")]
 

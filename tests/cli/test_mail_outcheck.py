@@ -98,15 +98,27 @@ def b64msg(text):
     return msg(H, base64.b64encode(text.encode()).decode() + "\n", cte="base64")
 
 
-# The writer of issue #8 disarms every shape of the contract tried here but
-# one: a host with non-ASCII labels after "//", which the check (reading
-# labels more widely) counts as live. If the writer learns it too, these
-# cases lose their input; the gate stays tested in tests/unit/test_outcheck.c.
+# The writer of issue #8 disarms every shape of the contract this suite
+# knows (the last one it missed, a host with an IDN label after "//", is
+# below). The gate's rebuilds are driven here by the test hook
+# MUGAI_TEST_OUTCHECK=N: the first N checks of a message report a live UNC
+# form, as a writer miss would (it can only make the gate withhold).
 LIVE = "see //例え.jp/x\n"
+MISS1 = {"MUGAI_TEST_OUTCHECK": "1"}
+MISS2 = {"MUGAI_TEST_OUTCHECK": "2"}
+
+
+def test_idn_host_after_slashes_is_written_inert():
+    r = sanitize(b64msg(LIVE + "本文 http://日本.jp/a\n"))
+    assert r.verdict == "sanitized"
+    assert r.report["output_check"] is None
+    assert r.report["links_defanged"] == 2
+    assert body_of(r).endswith("see //例え[.]jp/x\n本文 hxxp://日本[.]jp/a\n")
+    assert check_121(r.raw) is None
 
 
 def test_live_link_gives_notice_only_quarantine():
-    r = sanitize(b64msg(LIVE))
+    r = sanitize(b64msg(LIVE), env=MISS1)
     assert r.verdict == "quarantined"
     assert r.report["output_check"] == "output-check:unc"
     rid = r.report["id"]
@@ -126,7 +138,7 @@ def test_live_link_gives_notice_only_quarantine():
 
 def test_live_subject_gives_the_fixed_notice():
     h = dict(H, Subject="=?utf-8?b?" + base64.b64encode("//例え.jp/x".encode()).decode() + "?=")
-    r = sanitize(msg(h, "本文\n"))
+    r = sanitize(msg(h, "本文\n"), env=MISS2)
     assert r.verdict == "quarantined"
     assert r.report["output_check"] == "output-check:unc"
     rule_line = "━" * 40
@@ -141,7 +153,7 @@ def test_live_subject_gives_the_fixed_notice():
 
 
 def test_live_link_in_english_notice():
-    r = sanitize(b64msg(LIVE), config="notice_lang = en\n")
+    r = sanitize(b64msg(LIVE), config="notice_lang = en\n", env=MISS1)
     assert r.report["output_check"] == "output-check:unc"
     assert "  - the final check found unsafe content in the converted message\n" in body_of(r)
     assert "例え" not in body_of(r)
@@ -167,7 +179,8 @@ def test_output_check_reaches_the_audit_record(tmp_path):
     cf = tmp_path / "mugai.cf"
     cf.write_text(f"state_dir = {tmp_path / 'state'}\n")
     r = sanitize(b64msg(LIVE), config=cf.read_text(),
-                 extra=("--quarantine", "--sender", "taro@example.jp", "--rcpt", "b@example.lg.jp"))
+                 extra=("--quarantine", "--sender", "taro@example.jp", "--rcpt", "b@example.lg.jp"),
+                 env=MISS1)
     qid = r.report["id"]
     export = subprocess.run([MUGAI, "audit", "-c", str(cf), "export", "--format", "jsonl"],
                             capture_output=True, timeout=60)

@@ -60,7 +60,7 @@ def test_attachment_removed_and_listed():
     assert r.body == "Please see the file.\n"
     assert r.report["removed"] == [{"filename": "q.pdf", "content_type": "application/pdf",
                                     "size": 14, "reason": "attachment"}]
-    assert "1. 「q.pdf」 (application/pdf, 14 バイト) — 添付ファイル" in r.notice
+    assert "1. 「q.pdf」 (14 バイト) — 添付ファイル" in r.notice
     assert r.report["id"] in r.notice
     assert "JVBERi" not in r.raw.decode()
 
@@ -176,7 +176,7 @@ def test_english_notice():
     r = sanitize(msg(BASE, body, ctype='multipart/mixed; boundary="BOUND"'), config="notice_lang = en\n")
     assert r.notice.splitlines()[1] == \
         "[SANITIZED] This message was converted to plain text by the mugai gateway."
-    assert "  1. 「a.gif」 (image/gif, 7 bytes) — image" in r.notice
+    assert "  1. 「a.gif」 (7 bytes) — image" in r.notice
     assert f"quote this id: {r.report['id']}" in r.notice
 
 
@@ -188,7 +188,7 @@ def test_custom_notice_template(tmp_path):
     r = sanitize(msg(BASE, body, ctype='multipart/mixed; boundary="BOUND"'),
                  config=f"notice_template = {tpl}\n")
     assert r.notice == (f"無害化 sanitized / ID {r.report['id']} / 削除 1 件\r\n"
-                        "  1. 「a.gif」 (image/gif, 7 バイト) — 画像")
+                        "  1. 「a.gif」 (7 バイト) — 画像")
 
 
 def test_stdin_to_stdout():
@@ -212,3 +212,18 @@ def test_exit_codes(tmp_path):
     cf.write_text("link_style = sparkle\n")
     r = subprocess.run([MUGAI, "mail", "sanitize", "-c", str(cf), str(src)], capture_output=True)
     assert r.returncode == 78 and b"bad.cf:1: link_style" in r.stderr
+
+
+def test_custom_notice_template_keeps_the_display_name_warning(tmp_path):
+    tpl = tmp_path / "notice.txt"
+    tpl.write_text("無害化 {verdict} / ID {id}\n")
+    h = dict(BASE, From='"総務課 <soumu@city.example.lg.jp>" <evil@attacker.example>')
+    r = sanitize(msg(h, "x\n"), config=f"notice_template = {tpl}\n")
+    assert r.notice == (f"無害化 sanitized / ID {r.report['id']}\r\n"
+                        "注意: 表示名にメールアドレスが含まれています（差出人）。本当の差出人を確認してください。")
+    tpl.write_text("{name_warning}無害化 {verdict}\n")
+    r = sanitize(msg(h, "x\n"), config=f"notice_template = {tpl}\n")
+    assert r.notice == ("注意: 表示名にメールアドレスが含まれています（差出人）。本当の差出人を確認してください。\r\n"
+                        "無害化 sanitized")
+    r = sanitize(msg(BASE, "x\n"), config=f"notice_template = {tpl}\n")
+    assert r.notice == "無害化 clean"

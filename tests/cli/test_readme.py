@@ -1,5 +1,5 @@
-"""The README's config table is the one the binary prints, and every command
-the usage text lists is documented."""
+"""The README's config table and caps list are the ones the binary prints, and
+every command the usage text lists is documented."""
 import os
 import subprocess
 
@@ -18,6 +18,15 @@ def test_config_table_matches_the_binary():
     table = subprocess.run([MUGAI, "config", "defaults", "--markdown"], capture_output=True,
                            text=True, check=True).stdout
     assert text[begin:end] == table, "README config table is stale: regenerate it"
+
+
+def test_caps_list_matches_the_binary():
+    text = readme()
+    begin = text.index("\n", text.index("<!-- caps-table:begin")) + 1
+    end = text.index("<!-- caps-table:end -->")
+    table = subprocess.run([MUGAI, "config", "caps", "--markdown"], capture_output=True,
+                           text=True, check=True).stdout
+    assert text[begin:end] == table, "README caps list is stale: regenerate it (make readme)"
 
 
 def test_every_usage_line_is_documented():

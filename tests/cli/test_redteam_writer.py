@@ -130,7 +130,7 @@ def mixed(*parts, text="添付をご確認ください。\n"):
 def test_filename_cannot_write_a_link_or_a_second_line():
     r = sanitize(mixed(attach("請求書.pdf\n原本はこちら https://evil.example/x.exe")))
     assert notice_lines(r)[3] == ("  1. 「請求書.pdf 原本はこちら hxxps://evil[.]example/x.exe」 "
-                                  "(application/octet-stream, 4 バイト) — 実行可能ファイル")
+                                  "(4 バイト) — 実行可能ファイル")
     assert r.body == "添付をご確認ください。\n"
 
 
@@ -146,7 +146,7 @@ def test_filename_cannot_forge_the_rule_and_marker():
 def test_long_filename_is_cut_on_a_character_boundary():
     r = sanitize(mixed(attach("あ" * 300 + ".exe")))
     line = notice_lines(r)[3]
-    assert line == "  1. 「" + "あ" * 200 + "…」 (application/octet-stream, 4 バイト) — 実行可能ファイル"
+    assert line == "  1. 「" + "あ" * 200 + "…」 (4 バイト) — 実行可能ファイル"
 
 
 def test_zip_entry_name_in_cdr_action_text_is_quoted_and_disarmed():
@@ -168,13 +168,31 @@ def test_gmime_warning_quoting_header_bytes_is_one_line_and_cut():
            b"Bad Header\xe3\x81\x82: \xe5\x8e\x9f\xe6\x9c\xac https://evil.example/a\n"
            b" \xe2\x94\x81\xe2\x94\x81 \xe3\x80\x90\xe9\x9a\x94\xe9\x9b\xa2\xe3\x80\x91 ms-msdt:x \xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\xe3\x81\x82\n"
            b"MIME-Version: 1.0\nContent-Type: text/plain\n\nx\n")
-    r = sanitize(raw)
+    r = sanitize(raw, config="notice_lang = en\n")
     warn = [l for l in notice_lines(r) if l.startswith("  - ")]
     assert r.verdict == "quarantined"
     # one line, 60 characters cut on a character boundary, disarmed, quoted
     assert warn == ["  - invalid header name: 「Bad Headerあ: 原本 hxxps://evil[.]example/a  "
                     "── ［隔離］ ms-msdt[:]x ああ…」"]
+    assert r.notice.count("[QUARANTINED]") == 1
+    assert "【隔離】" not in r.notice
+    # the Japanese notice gives the reason in words, without the sender's text
+    r = sanitize(raw)
+    assert [l for l in notice_lines(r) if l.startswith("  - ")] == ["  - ヘッダーの名前が不正です"]
     assert r.notice.count("【隔離】") == 1
+    assert "evil" not in r.notice
+    assert r.report["warnings"][0].startswith("invalid header name: 「Bad Headerあ")
+
+
+def test_japanese_reasons_are_words_counted_once():
+    # sixteen broken Received continuation lines read as one reason with its count
+    raw = (b"From: a@example.jp\nTo: b@example.lg.jp\nSubject: x\n" +
+           b"".join(b"bad name %d: v\n" % i for i in range(16)) +
+           b"MIME-Version: 1.0\nContent-Type: text/plain\n\nx\n")
+    r = sanitize(raw)
+    assert r.verdict == "quarantined"
+    assert [l for l in notice_lines(r) if l.startswith("  - ")] == ["  - ヘッダーの名前が不正です（16 件）"]
+    assert len(r.report["warnings"]) == 16
 
 
 def test_forwarded_headers_cannot_write_a_live_link():
@@ -219,7 +237,7 @@ def test_display_name_holding_an_address_is_flagged_and_disarmed():
     (frm,) = r.msg["From"].addresses
     assert frm.display_name == "総務課 <soumu[@]city[.]example[.]lg[.]jp>"
     assert frm.addr_spec == "evil@attacker.example"
-    assert notice_lines(r)[2] == "注意: 表示名にメールアドレスが含まれています (From)。本当の差出人を確認してください。"
+    assert notice_lines(r)[2] == "注意: 表示名にメールアドレスが含まれています（差出人）。本当の差出人を確認してください。"
     assert r.body == "至急ご対応ください。\n"
     assert r.verdict == "sanitized"
 
@@ -267,5 +285,44 @@ def test_equals_in_a_display_name_cannot_become_a_control_in_the_reader():
     r = sanitize("From: =?utf-8?q?M=C3=BCller_=3D10_=3D=3F?= <m@example.de>\nTo: b@example.lg.jp\n"
                  "Subject: s\n\n本文\n")
     assert r.report["output_check"] is None
-    assert r.msg["From"] == "Müller ＝10 ＝ ? <m@example.de>"
+    assert r.msg["From"] == "Müller ＝10 ＝? <m@example.de>"
     assert r.body.endswith("本文\n")
+
+
+def test_display_name_equals_cannot_join_an_idn_host():
+    # '=' in a display name is written '＝' (a Q-encoder workaround); the
+    # writer reads the name after that, so "//evil=40x.com" is the host
+    # "evil＝40x.com" after "//" and its dot is bracketed (strict fuzz_mail)
+    h = dict(H, From='"//evil=40x.com=20 様" <a@example.jp>')
+    r = sanitize(msg(h, "本文\n"))
+    assert r.verdict == "clean"
+    assert r.report["output_check"] is None
+    assert r.msg["From"].addresses[0].display_name == "//evil＝40x[.]com＝20 様"
+    assert r.msg["From"].addresses[0].addr_spec == "a@example.jp"
+
+
+def test_new_extension_cannot_complete_a_host_in_a_file_name():
+    # CDR gives the file the extension of its new type after the writer read
+    # the name: "a//例え" + ".txt" would be a host after "//" (strict fuzz_mail)
+    body = ("--B\nContent-Type: text/plain; charset=utf-8\n\n本文\n"
+            "--B\nContent-Type: text/plain; charset=utf-8\n"
+            "Content-Disposition: attachment; filename*=utf-8''a%2F%2F%E4%BE%8B%E3%81%88\n\n"
+            "一行目\n--B--\n")
+    r = sanitize(msg(H, body, ctype='multipart/mixed; boundary="B"'), config="attachments = sanitize\n")
+    assert r.verdict == "sanitized"
+    assert r.report["output_check"] is None
+    assert [x["out_filename"] for x in r.report["sanitized"]] == ["a//例え[.]txt"]
+    att = [p for p in r.msg.walk() if p.get_filename()]
+    assert [p.get_filename() for p in att] == ["a//例え[.]txt"]
+    assert att[0].get_content() == "一行目"  # the line end before "--B--" is the delimiter's
+
+
+def test_display_name_warning_names_each_header_in_words():
+    h = dict(H, To='"b@example.lg.jp" <x@attacker.example>',
+             **{"Reply-To": '"総務 soumu@city.example.lg.jp" <y@attacker.example>'})
+    r = sanitize(msg(h, "本文\n"))
+    assert notice_lines(r)[2] == \
+        "注意: 表示名にメールアドレスが含まれています（宛先、返信先）。本当の差出人を確認してください。"
+    r = sanitize(msg(h, "本文\n"), config="notice_lang = en\n")
+    assert notice_lines(r)[2] == \
+        "Caution: a display name contains an e-mail address (To, Reply-To); check who really sent this."

@@ -72,7 +72,21 @@ static const tcase_t text_cases[] = {
 	{ "FTP://\\evil", "fxp://[\\]evil", LINK_DEFANG, 1, 0 },
 	/* the output so far decides: a ':' after a host label, a scheme at the end */
 	{ "a.tel:1 ms-msdt:", "a.tel[:]1 ms-msdt[:]", LINK_DEFANG, 1, 0 },
-	{ "https://a.jp/\\\\evil\\s", "https://a.jp[/\\]\\evil\\s", LINK_PLAIN, 1, 0 },
+	{ "https://a.jp/\\\\evil\\s", "https://a.jp[/\\]\\evil\\s", LINK_PLAIN, 1, 0 },	/* an IDN or '_' label after "//" (the input's or our "hxxp://") */
+	{ "see //例え.jp/x", "see //例え[.]jp/x", LINK_DEFANG, 1, 0 },
+	{ "http://例え.jp/x", "hxxp://例え[.]jp/x", LINK_DEFANG, 1, 0 },
+	{ "https://日本.example.jp です", "hxxps://日本[.]example[.]jp です", LINK_PLAIN, 1, 0 },
+	{ "//a_b.jp //xn--eckwd4c7c.jp", "//a_b[.]jp //xn--eckwd4c7c[.]jp", LINK_DEFANG, 2, 0 },
+	{ "x//例え。jp //例.日本 //\xef\xbf\xbd.ab", "x//例え。jp //例.日本 //\xef\xbf\xbd[.]ab", LINK_DEFANG, 1, 0 },
+	{ "http://a.jp/?u=//例え.jp", "hxxp://a[.]jp/?u=//例え[.]jp", LINK_DEFANG, 2, 0 },
+	{ "日付 2026//11.30 と a//b.c", "日付 2026//11.30 と a//b.c", LINK_DEFANG, 0, 0 },
+	/* fuzz: the URL ends at the first non-ASCII byte, inside the host */
+	{ "http://evil.c\xef\xbf\xbdm2.jp x", "hxxp://evil[.]c\xef\xbf\xbdm2[.]jp x", LINK_DEFANG, 1, 0 },
+	{ "x?u=//evil.c\xef\xbf\xbdm.jp", "x?u=//evil[.]c\xef\xbf\xbdm[.]jp", LINK_DEFANG, 1, 0 },
+	/* fuzz: "www[.]" later in the chain makes an earlier label the last one */
+	{ "//0.例www.例 x", "//0[.]例www[.]例 x", LINK_DEFANG, 1, 0 },
+	/* fuzz: plain style keeps a URL clickable only with a host after "//" */
+	{ "a https://%3E%3C/x b https://例え.jp", "a hxxps://%3E%3C/x b hxxps://例え[.]jp", LINK_PLAIN, 2, 0 },
 };
 
 static void text_case(void **state)
