@@ -187,18 +187,37 @@ int cdr_run(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 	return rc;
 }
 
+/* The last component of a path ("dir/a.txt" → "a.txt"). */
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
 int cdr_sanitize(const cfg_t *cfg, const char *name, const void *in, size_t len,
 		 cdr_mode_t mode, cdr_result_t *res)
 {
 	cdr_job_t job = { .cfg = cfg, .lim = &cfg->lim, .mode = mode, .name = name };
+	char *safe = name ? cdr_name_safe_dup(name) : NULL;
 	int rc;
 
+	if (name && !safe) {
+		cdr_result_init(res, &job, len);
+		cdr_block(res, "internal-error");
+		return -1;
+	}
+	job.name = safe; /* the name as Windows will read it ("a.exe." is a.exe) */
 	if (mode == CDR_MODE_DEFAULT)
 		job.mode = cfg_is(cfg, CFG_PDF_MODE, "rebuild") ? CDR_MODE_REBUILD : CDR_MODE_FLATTEN;
 	job.zip_budget = lim(&cfg->lim, LIM_ZIP_TOTAL);
 	clock_gettime(CLOCK_MONOTONIC, &job.deadline);
 	job.deadline.tv_sec += lim(&cfg->lim, LIM_CDR_TIME);
 	rc = cdr_run(&job, in, len, res);
+	if (rc == 0 && res->verdict == CDR_SANITIZED && safe &&
+	    strcmp(base_name(safe), base_name(name)) != 0)
+		rc = cdr_action(res, "file-renamed: %s to %s", base_name(name), base_name(safe));
+	free(safe);
 	if (rc < 0)
 		cdr_block(res, "internal-error");
 	if (res->verdict != CDR_SANITIZED)
@@ -363,16 +382,19 @@ static bool ext_fits(const char *ext, const char *out_type)
 
 int cdr_output_name(const char *name, const char *out_type, char *out, size_t outlen)
 {
-	const char *ext = cdr_name_ext(name), *want = cdr_type_ext(out_type);
+	char *safe = cdr_name_safe_dup(name && *name ? name : "file");
+	const char *ext, *want = cdr_type_ext(out_type);
 	size_t stem;
 	int n;
 
-	if (!name || !*name)
-		name = "file";
-	stem = strlen(name) - (*ext ? strlen(ext) + 1 : 0);
+	if (!safe)
+		return -1;
+	ext = cdr_name_ext(safe);
+	stem = strlen(safe) - (*ext ? strlen(ext) + 1 : 0);
 	if (ext_fits(ext, out_type))
-		n = snprintf(out, outlen, "%s", name);
+		n = snprintf(out, outlen, "%s", safe);
 	else
-		n = snprintf(out, outlen, "%.*s.%s", (int)stem, name, want);
+		n = snprintf(out, outlen, "%.*s.%s", (int)stem, safe, want);
+	free(safe);
 	return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }

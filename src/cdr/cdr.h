@@ -108,8 +108,18 @@ bool cdr_ext_dangerous(const char *ext);
  * which Windows drops, are ignored: "run.exe." is run.exe) */
 bool cdr_name_dangerous(const char *name);
 
-/* Name for the sanitized file: name with its extension replaced by the
- * output type's when the type changed or the extension does not fit
+/* name.c: name made safe to save on Windows, per '/' component: trailing
+ * dots and spaces dropped, refused characters (controls \ : * ? " < > |)
+ * as '_', DOS device names (CON, NUL, COM1, LPT1…, any case, any
+ * extension) prefixed with '_' ("con.txt" → "_con.txt"). Appends to out;
+ * at most 2 * strlen(name) + 1 bytes. cdr_name_safe_dup: malloc'd copy
+ * (NULL on OOM). */
+int cdr_name_safe(const char *name, buf_t *out) MUGAI_WUR;
+char *cdr_name_safe_dup(const char *name);
+
+/* Name for the sanitized file: name made safe (cdr_name_safe), with its
+ * extension replaced by the output type's when the type changed or the
+ * extension does not fit
  * ("a.docm" → "a.docx", "b.bmp" → "b.png", "c.html" as text → "c.txt").
  * Writes at most outlen bytes (NUL included); -1 when it does not fit. */
 int cdr_output_name(const char *name, const char *out_type, char *out,

@@ -65,8 +65,9 @@ int cdr_legacy_route(cdr_job_t *job, bool odf, cdr_result_t *res) MUGAI_WUR;
 int cdr_legacy(cdr_job_t *job, cdr_kind_t k, const unsigned char *in, size_t len,
 	       cdr_result_t *res) MUGAI_WUR;
 
-/* pdf.c: a multi-page TIFF as a PDF of its pages (page size from the TIFF
- * resolution); a page that cannot be decoded is left out and listed. */
+/* pdf_flatten.c: a multi-page TIFF as a PDF of its pages (page size from the TIFF
+ * resolution); a page that cannot be decoded, or whose declared size
+ * exceeds image_pixels_max, is left out and listed (tiff-pages-lost). */
 int cdr_tiff_pdf(cdr_job_t *job, const unsigned char *in, size_t len, int pages,
 		 cdr_result_t *res) MUGAI_WUR;
 
@@ -74,6 +75,10 @@ int cdr_tiff_pdf(cdr_job_t *job, const unsigned char *in, size_t len, int pages,
  * 0 when found, -1 when the header is unreadable. */
 int cdr_image_dims(const unsigned char *in, size_t len, cdr_kind_t kind,
 		   unsigned long *w, unsigned long *h) MUGAI_WUR;
+/* image.c: declared size of page k (0 = first) of a TIFF, from its IFD
+ * chain. 0 when found, -1 when there is no such readable page. */
+int cdr_tiff_page_dims(const unsigned char *in, size_t len, int k, unsigned long *w,
+		       unsigned long *h) MUGAI_WUR;
 /* image.c: decode and re-encode one image (also used by ooxml.c/odf.c for
  * media parts): JPEG stays JPEG, everything else becomes PNG. Returns 0 with
  * res->verdict set (out_type "png" or "jpeg"), -1 on internal failure. */

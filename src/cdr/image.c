@@ -4,7 +4,8 @@
  * segments, trailing data and extra GIF frames are dropped). JPEG stays
  * JPEG (libjpeg, image_jpeg_quality); everything else becomes PNG (MuPDF),
  * except a multi-page TIFF, which becomes a PDF with one image page per
- * TIFF page (pdf.c: cdr_tiff_pdf), every page's size checked first.
+ * TIFF page (pdf_flatten.c: cdr_tiff_pdf), each page's declared size checked
+ * before it is decoded (an oversized page is left out and listed).
  *
  * The declared width and height are read from the header by our own code
  * and checked against image_pixels_max BEFORE MuPDF allocates anything;
@@ -117,9 +118,10 @@ static int dims_tiff(const unsigned char *in, size_t len, unsigned long *w, unsi
 }
 
 /* Pages of a TIFF: follows the IFD chain (at most max + 1 steps, so a loop
- * ends), checking every page's declared size before anything is decoded.
- * Returns the count, 0 when a page is unreadable, -1 when one is too large. */
-static int tiff_pages(const unsigned char *in, size_t len, long long maxpix, int max)
+ * ends), reading every page's declared size. Returns the count, 0 when a
+ * page is unreadable. Sizes are checked page by page (cdr_tiff_page_dims):
+ * one oversized page costs that page only. */
+static int tiff_pages(const unsigned char *in, size_t len, int max)
 {
 	unsigned long off = len >= 8 ? (in[0] == 'I' ? le32 : be32)(in + 4) : 0, w, h;
 	int n = 0;
@@ -127,11 +129,23 @@ static int tiff_pages(const unsigned char *in, size_t len, long long maxpix, int
 	while (off && n <= max) {
 		if (dims_ifd(in, len, off, &w, &h, &off) < 0)
 			return 0;
-		if ((unsigned long long)w * h > (unsigned long long)maxpix)
-			return -1;
 		n++;
 	}
 	return n;
+}
+
+int cdr_tiff_page_dims(const unsigned char *in, size_t len, int k, unsigned long *w,
+		       unsigned long *h)
+{
+	unsigned long off = len >= 8 ? (in[0] == 'I' ? le32 : be32)(in + 4) : 0;
+
+	for (int i = 0; off; i++) {
+		if (dims_ifd(in, len, off, w, h, &off) < 0)
+			return -1;
+		if (i == k)
+			return 0;
+	}
+	return -1;
 }
 
 int cdr_image_dims(const unsigned char *in, size_t len, cdr_kind_t kind, unsigned long *w,
@@ -341,9 +355,7 @@ int cdr_image(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t 
 
 	if (kind == CT_TIFF) {
 		/* a multi-page TIFF (a scanned FAX) becomes a PDF of its pages */
-		pages = tiff_pages(in, len, lim(job->lim, LIM_IMAGE_PIXELS), lim(job->lim, LIM_PDF_PAGES));
-		if (pages < 0)
-			return cdr_block(res, "limit:image_pixels_max: a TIFF page");
+		pages = tiff_pages(in, len, lim(job->lim, LIM_PDF_PAGES));
 		if (pages > lim(job->lim, LIM_PDF_PAGES))
 			return cdr_block(res, "limit:pdf_pages_max: TIFF with more than %lld pages",
 					 lim(job->lim, LIM_PDF_PAGES));

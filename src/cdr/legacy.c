@@ -104,7 +104,8 @@ int cdr_legacy(cdr_job_t *job, cdr_kind_t k, const unsigned char *in, size_t len
  * attack on parsers (a DTD, XML that does not parse, two [Content_Types]
  * differing in case): those stay blocked. */
 static const char *const structure_reasons[] = {
-	"unsupported-type: OOXML", "ODF: document type not supported", "ooxml-fields-too-deep:",
+	"unsupported-type: OOXML", "unsupported-type: ODF document type not supported",
+	"ooxml-fields-too-deep:",
 };
 
 static bool structure_block(const char *reason)

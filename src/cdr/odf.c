@@ -315,7 +315,7 @@ static int rewrite(odf_t *o, cdr_zentry_t *e)
 	int rc = -1;
 
 	if ((long long)e->len > lim(o->job->lim, LIM_XML_PART))
-		return cdr_block(o->res, "limit xml_part_max: %s", e->name);
+		return cdr_block(o->res, "limit:xml_part_max: %s", e->name);
 	doc = cdr_xml_parse(e->data, e->len, e->name, o->res, false);
 	if (!doc)
 		return 0;
@@ -351,7 +351,7 @@ int cdr_odf(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 	if (encrypted(z)) /* before the type: other types are converted (legacy.c) */
 		return cdr_block(res, "encrypted");
 	if (!type)
-		return cdr_block(res, "ODF: document type not supported");
+		return cdr_block(res, "unsupported-type: ODF document type not supported");
 	for (size_t i = 0; i < z->n && rc == 0; i++)
 		rc = classify(&o, &z->e[i]);
 	for (size_t i = 0; i < z->n && rc == 0 && res->verdict == CDR_SANITIZED; i++)
@@ -360,9 +360,9 @@ int cdr_odf(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 	if (rc < 0 || res->verdict != CDR_SANITIZED)
 		return rc;
 	if (!cdr_zip_find(z, "content.xml") || set_mimetype(m, mime) < 0)
-		return cdr_zip_find(z, "content.xml") ? -1 : cdr_block(res, "ODF: no content.xml");
+		return cdr_zip_find(z, "content.xml") ? -1 : cdr_block(res, "broken: ODF without content.xml");
 	if (cdr_zip_write(z, "mimetype", &res->out) < 0)
-		return res->out.capped ? cdr_block(res, "limit cdr_output_max") : -1;
+		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 	res->out_type = type;
 	return 0;
 }

@@ -271,9 +271,22 @@ static int finish(cdr_job_t *job, buf_t *utf8, cdr_result_t *res)
 	return lost ? cdr_action(res, "text-cp932-lossy: %zu characters not in CP932 became '?'", lost) : 0;
 }
 
-static int report(cdr_result_t *res, const charset_stats_t *st, size_t dropped, size_t fixed)
+/* "text-decoded" only when the encoding changed: UTF-8 to UTF-8 (or plain
+ * ASCII, the same bytes in UTF-8 and CP932) is no conversion at all. */
+static int report_decoded(cdr_job_t *job, cdr_result_t *res, const charset_stats_t *st)
 {
-	if (cdr_action(res, "text-decoded: %s to %s", st->used ? st->used : "UTF-8", "UTF-8") < 0)
+	const char *from = st->used ? st->used : "UTF-8";
+	const char *to = cfg_is(job->cfg, CFG_TEXT_OUTPUT_CHARSET, "cp932") ? "CP932" : "UTF-8";
+
+	if (strcmp(from, to) == 0 || strcmp(from, "US-ASCII") == 0)
+		return 0;
+	return cdr_action(res, "text-decoded: %s to %s", from, to);
+}
+
+static int report(cdr_job_t *job, cdr_result_t *res, const charset_stats_t *st, size_t dropped,
+		  size_t fixed)
+{
+	if (report_decoded(job, res, st) < 0)
 		return -1;
 	if (st->losses && cdr_action(res, "text-undecodable: %zu undecodable characters became U+FFFD", st->losses) < 0)
 		return -1;
@@ -305,7 +318,7 @@ int cdr_text(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *
 		goto out;
 	if (sep_seen && cdr_action(res, "csv-sep-line: separator from the first line sep=") < 0)
 		goto out;
-	if (finish(job, csv ? &neu : &cl, res) < 0 || report(res, &st, dropped, fixed) < 0)
+	if (finish(job, csv ? &neu : &cl, res) < 0 || report(job, res, &st, dropped, fixed) < 0)
 		goto out;
 	res->type = csv ? "csv" : "text";
 	res->out_type = res->type;

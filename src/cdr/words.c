@@ -44,7 +44,7 @@ static const word_t action_words[] = {
 	/* images (image.c) */
 	{ "image-reencoded", "画像を描き直し、撮影情報などの付随情報を削除しました" },
 	{ "tiff-pages-to-pdf", "複数ページのTIFF画像を、全ページを含むPDFに変換しました" },
-	{ "tiff-pages-lost", "TIFF画像の一部のページを読み取れず、削除しました" },
+	{ "tiff-pages-lost", "TIFF画像の一部のページを、読み取れないか大きすぎるため削除しました" },
 	/* text and CSV (text.c) */
 	{ "text-decoded", "文字コードを変換しました" },
 	{ "text-cp932-lossy", "Shift_JIS で表せない文字を「?」に置き換えました" },
@@ -55,8 +55,10 @@ static const word_t action_words[] = {
 	/* archives (zip.c) */
 	{ "entry-removed", "圧縮ファイルの中の無害化できないファイルを削除しました" },
 	{ "entry-renamed", "圧縮ファイルの中のファイル名を変更しました" },
+	{ "zip-padding-ignored", "圧縮ファイルの末尾の余分なデータを無視しました" },
 	/* any file (cdr.c) */
 	{ "extension-mismatch", "ファイル名の拡張子が中身と一致しません" },
+	{ "file-renamed", "Windows で正しく扱えないファイル名（装置名や末尾の点など）を安全な名前に変更しました" },
 };
 
 static const word_t reason_words[] = {
@@ -70,6 +72,7 @@ static const word_t reason_words[] = {
 	{ "limit:legacy_concurrent_max", "変換が混み合っていて順番が回ってこなかったため、旧形式の文書を添付しませんでした" },
 	{ "ooxml-case-collision", "ファイルの構成が不正なため無害化できません" },
 	{ "ooxml-fields-too-deep", "ファイルの構成が不正なため無害化できません" },
+	{ "xml-dtd", "ファイルの構成が不正なため無害化できません" },
 	{ "unsupported-type", "この種類のファイルは無害化できないため添付しませんでした" },
 	{ "dangerous-extension", "開くとプログラムが実行されるおそれのある名前のため添付しませんでした" },
 	{ "executable", "プログラム（実行ファイル）のため添付しませんでした" },
@@ -164,14 +167,43 @@ const char *cdr_words_detail(const char *text)
 	return text && text[len] ? text + len + 2 : NULL;
 }
 
+/* Codes whose detail is "PATH: REASON" (zip.c): an archive entry and why
+ * it went. The reason is shown as its own sentence, never as a code. */
+static bool entry_reason_code(const char *text, bool reason)
+{
+	size_t len = code_len(text);
+
+	return reason ? len == 16 && strncmp(text, "zip-nothing-left", 16) == 0
+		      : len == 13 && strncmp(text, "entry-removed", 13) == 0;
+}
+
+/* "（「PATH」：REASON SENTENCE（「detail」））"; 1 when the reason has no
+ * sentence (the caller then quotes the detail as it is). */
+static int append_entry_reason(const char *detail, buf_t *out)
+{
+	const char *why = cdr_words_detail(detail);
+	int n = why ? (int)(why - 2 - detail) : 0;
+
+	if (!why || !cdr_words_reason(why))
+		return 1;
+	if (buf_printf(out, "（「%.*s」：", n, detail) < 0 || cdr_words_append(why, true, out) < 0)
+		return -1;
+	return buf_puts(out, "）");
+}
+
 int cdr_words_append(const char *text, bool reason, buf_t *out)
 {
 	const char *ja = reason ? cdr_words_reason(text) : cdr_words_action(text);
 	const char *detail = cdr_words_detail(text);
+	int rc;
 
 	if (!ja)
 		return buf_puts(out, text ? text : "");
 	if (buf_puts(out, ja) < 0)
 		return -1;
-	return detail && *detail ? buf_printf(out, "（「%s」）", detail) : 0;
+	if (!detail || !*detail)
+		return 0;
+	if (entry_reason_code(text, reason) && (rc = append_entry_reason(detail, out)) <= 0)
+		return rc;
+	return buf_printf(out, "（「%s」）", detail);
 }

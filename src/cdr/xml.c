@@ -35,12 +35,12 @@ xmlDocPtr cdr_xml_parse(const unsigned char *in, size_t len, const char *why_nam
 
 	if (len > (size_t)INT32_MAX) {
 		if (!quiet_fail)
-			cdr_block(res, "limit xml_part_max: %s", why_name);
+			cdr_block(res, "limit:xml_part_max: %s", why_name);
 		return NULL;
 	}
 	if (memmem(in, len, "<!DOCTYPE", 9) || memmem(in, len, "<!ENTITY", 8)) {
 		if (!quiet_fail)
-			cdr_block(res, "XML part %s declares a DTD", why_name);
+			cdr_block(res, "xml-dtd: XML part %s declares a DTD", why_name);
 		return NULL; /* refused before libxml2 sees it */
 	}
 	xmlInitParser();
@@ -50,16 +50,16 @@ xmlDocPtr cdr_xml_parse(const unsigned char *in, size_t len, const char *why_nam
 	if (doc && (doc->intSubset || doc->extSubset)) {
 		xmlFreeDoc(doc);
 		if (!quiet_fail)
-			cdr_block(res, "XML part %s declares a DTD", why_name);
+			cdr_block(res, "xml-dtd: XML part %s declares a DTD", why_name);
 		return NULL;
 	}
 	if (!doc && !quiet_fail)
-		cdr_block(res, "XML part %s does not parse", why_name);
+		cdr_block(res, "broken: XML part %s does not parse", why_name);
 	if (doc && !xmlDocGetRootElement(doc)) {
 		xmlFreeDoc(doc);
 		doc = NULL;
 		if (!quiet_fail)
-			cdr_block(res, "XML part %s is empty", why_name);
+			cdr_block(res, "broken: XML part %s is empty", why_name);
 	}
 	return doc;
 }

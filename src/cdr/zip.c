@@ -5,14 +5,16 @@
  * writes a new archive with normalized UTF-8 names.
  *
  * Before libzip sees the bytes, our own walk of the central directory
- * checks: one end record that ends the file, no multi-disk and no zip64, no
- * encryption (PPAP → blocked "encrypted"), store/deflate only, every local
- * header matching its central entry (name, method, flags, sizes), no two
- * entries overlapping, zip_entries_max, zip_ratio_max per entry and the
- * shared zip_total_max budget. libzip then reads from a buffer source with
- * ZIP_CHECKCONS, and every entry is read to exactly its declared size (CRC
- * checked by libzip). Names: UTF-8 when flagged or valid, otherwise decoded
- * as CP932; "..", "." and absolute/drive prefixes are dropped.
+ * checks: one end record (padding after it ignored and reported), no
+ * multi-disk and no zip64, no encryption (PPAP → blocked "encrypted"),
+ * store/deflate only, every local header matching its central entry (name,
+ * method, flags, sizes, CRC), no two entries overlapping, zip_entries_max,
+ * zip_ratio_max per entry and the shared zip_total_max budget. libzip then
+ * reads the archive (padding cut off) from a buffer source, and every entry
+ * is read to exactly its declared size (CRC checked by libzip). Names: UTF-8 when flagged or valid, otherwise decoded
+ * as CP932; "..", "." and absolute/drive prefixes are dropped; an output
+ * name is made Windows-safe (name.c: devices "con.txt" → "_con.txt",
+ * trailing dots and spaces, ADS ':') and unique ("a (2).png").
  *
  * Specs: PKWARE APPNOTE.TXT 6.3.x §4.3 (structure), §4.4.4 (flags, bit 0
  * encryption, bit 3 data descriptor, bit 11 UTF-8).
@@ -43,17 +45,35 @@ static unsigned long rd32(const unsigned char *p)
 	return p[0] | (unsigned long)p[1] << 8 | (unsigned long)p[2] << 16 | (unsigned long)p[3] << 24;
 }
 
-/* The end of central directory record that ends the file exactly. */
+/* The end of central directory record: the one whose comment ends the
+ * file exactly, else the last one whose comment fits. Bytes after it
+ * (padding added by transfer and mail tools, which unzip and Office
+ * accept) are then ignored: they are never read nor copied, and the output
+ * is a new archive. Data before the archive (a self-extractor, a
+ * polyglot) is not tolerated: a zip starts with a local header (sniff.c)
+ * and every offset is checked against the file. */
 static long find_eocd(const unsigned char *in, size_t len)
 {
 	size_t lo = len > 22 + 65535 ? len - 22 - 65535 : 0;
+	long last = -1;
 
 	if (len < 22)
 		return -1;
-	for (size_t i = len - 22 + 1; i-- > lo;)
-		if (memcmp(in + i, "PK\x05\x06", 4) == 0 && i + 22 + rd16(in + i + 20) == len)
+	for (size_t i = len - 22 + 1; i-- > lo;) {
+		if (memcmp(in + i, "PK\x05\x06", 4) != 0 || i + 22 + rd16(in + i + 20) > len)
+			continue;
+		if (i + 22 + rd16(in + i + 20) == len)
 			return (long)i;
-	return -1;
+		if (last < 0)
+			last = (long)i;
+	}
+	return last;
+}
+
+/* Where the archive ends (the end record and its comment); eo from find_eocd. */
+static size_t eocd_end(const unsigned char *in, long eo)
+{
+	return (size_t)eo + 22 + rd16(in + eo + 20);
 }
 
 /* Parse one central entry at *pos; check its local header. */
@@ -285,6 +305,11 @@ int cdr_zip_read(cdr_job_t *job, const unsigned char *in, size_t len, cdr_zip_t 
 	rc = check_structure(job, in, len, res);
 	if (rc != 0)
 		return rc == -2 ? -1 : 0;
+	if (eocd_end(in, find_eocd(in, len)) < len &&
+	    cdr_action(res, "zip-padding-ignored: %zu bytes after the end record",
+		       len - eocd_end(in, find_eocd(in, len))) < 0)
+		return -1;
+	len = eocd_end(in, find_eocd(in, len)); /* libzip sees the archive only */
 	src = zip_source_buffer_create(in, len, 0, NULL);
 	if (!src)
 		return -1;
@@ -449,14 +474,34 @@ static int unique_name(const cdr_zip_t *z, const cdr_zentry_t *self, char *name,
 	return -1;
 }
 
-/* An entry's action keeps its code first: "code: entry: detail". */
+/* Actions whose detail starts with an entry path ("entry-removed: PATH:
+ * REASON"): a nested archive's path is joined with '/', so PATH is always
+ * one field (names hold no ':', see bad_name_char) and words.c can show
+ * REASON as a sentence. */
+static bool path_action(const char *text, int code)
+{
+	return (code == 13 && strncmp(text, "entry-removed", 13) == 0) ||
+	       (code == 13 && strncmp(text, "entry-renamed", 13) == 0);
+}
+
+/* An entry's action keeps its code first: "code: entry: detail" (or
+ * "code: entry/inner: ..." for path actions). */
 static int nested_action(cdr_result_t *res, const char *entry, const char *text)
 {
 	const char *detail = cdr_words_detail(text);
 	int code = (int)(detail ? (size_t)(detail - 2 - text) : strlen(text));
 
-	return cdr_action(res, "%.*s: %s%s%s", code, text, entry, detail ? ": " : "",
-			  detail ? detail : "");
+	return cdr_action(res, "%.*s: %s%s%s", code, text, entry,
+			  detail ? (path_action(text, code) ? "/" : ": ") : "", detail ? detail : "");
+}
+
+/* "zip-nothing-left: PATH: REASON" from the first entry removed. */
+static int nothing_left(cdr_result_t *res)
+{
+	for (size_t i = 0; i < res->nactions; i++)
+		if (strncmp(res->actions[i].text, "entry-removed: ", 15) == 0)
+			return cdr_block(res, "zip-nothing-left: %.400s", res->actions[i].text + 15);
+	return cdr_block(res, "zip-nothing-left");
 }
 
 /* Sanitize one entry in a nested job; replace its data and maybe its name. */
@@ -464,12 +509,15 @@ static int sanitize_entry(cdr_job_t *job, cdr_zip_t *z, cdr_zentry_t *e, cdr_res
 {
 	cdr_job_t sub = *job;
 	cdr_result_t r;
-	char name[ZIP_NAME_MAX];
+	char name[ZIP_NAME_MAX], *safe = cdr_name_safe_dup(e->name);
 	int rc;
 
+	if (!safe)
+		return -1;
 	sub.depth++;
-	sub.name = e->name;
+	sub.name = safe; /* as Windows will read it: "run.exe." is run.exe */
 	rc = cdr_run(&sub, e->data, e->len, &r);
+	free(safe);
 	job->zip_budget = sub.zip_budget;
 	if (rc < 0 || r.verdict != CDR_SANITIZED) {
 		/* an internal failure costs this entry only, with a true reason */
@@ -518,9 +566,7 @@ static int plain_zip(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 		kept += z->e[i].keep;
 	}
 	if (kept == 0)
-		return cdr_block(res, "zip-nothing-left: no entry could be sanitized%s%.200s%s",
-				 res->nactions ? " (" : "", res->nactions ? res->actions[0].text : "",
-				 res->nactions ? ")" : "");
+		return nothing_left(res);
 	if (cdr_zip_write(z, NULL, &res->out) < 0)
 		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 	res->out_type = "zip";

@@ -344,7 +344,7 @@ def test_odf_drawing_is_blocked_by_cdr_for_its_structure(odg):
     """What CDR alone says of an ODF drawing: not rebuilt (no allowlist for it)."""
     rep, out = run(odg, "案内図.odg", config="legacy_policy = block\n")
     assert out is None and rep["verdict"] == "blocked"
-    assert rep["reason"] == "ODF: document type not supported"
+    assert rep["reason"] == "unsupported-type: ODF document type not supported"
 
 
 @needs_jail

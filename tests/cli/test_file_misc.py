@@ -177,10 +177,8 @@ def test_reasons_and_actions_in_japanese():
     assert rep["reason_ja"] == "開くとプログラムが実行されるおそれのある名前のため添付しませんでした（「.js」）"
     rc, rep, out = sanitize(b"=1+2,x\r\n", "a.csv")
     assert rep["verdict"] == "sanitized" and rep["type_ja"] == "CSV（表形式のテキスト）"
-    assert rep["actions"] == ["text-decoded: US-ASCII to UTF-8",
-                              "csv-formula-neutralized: 1 CSV formula cells"]
+    assert rep["actions"] == ["csv-formula-neutralized: 1 CSV formula cells"]
     assert rep["actions_ja"] == [
-        "文字コードを変換しました（「US-ASCII to UTF-8」）",
         "数式として実行されるおそれのあるセルを文字として扱うようにしました（「1 CSV formula cells」）"]
 
 
@@ -302,3 +300,24 @@ def test_multipage_tiff_with_a_broken_page_says_so():
     assert rep["verdict"] == "sanitized" and rep["pages"] == 1, rep
     assert "tiff-pages-lost: page 2 of 2 could not be decoded" in rep["actions"]
     assert [d for _, _, _, d in pdf_page_images(out)] == [bytes([10]) * 400]
+
+
+def test_multipage_tiff_with_an_oversized_page_loses_that_page_only():
+    """Page 2 declares 20000×20000 (400 M pixels > image_pixels_max): that
+    page is left out and listed as lost, pages 1 and 3 survive pixel for
+    pixel; a TIFF whose every page is too large is blocked with the limit."""
+    p1 = (20, 10, bytes(range(200)))
+    p3 = (10, 10, bytes([77]) * 100)
+    src = tiff_gray([p1, (20000, 20000, bytes([1]) * 64), p3])
+    rc, rep, out = sanitize(src, "fax.tif")
+    assert rep["verdict"] == "sanitized" and rep["out_type"] == "pdf" and rep["pages"] == 2, rep
+    assert rep["actions"] == [
+        "tiff-pages-lost: page 2 of 3 is too large (20000x20000 pixels, image_pixels_max)",
+        "tiff-pages-to-pdf: 2 of 3 pages"]
+    assert rep["actions_ja"][0] == ("TIFF画像の一部のページを、読み取れないか大きすぎるため削除しました"
+                                    "（「page 2 of 3 is too large (20000x20000 pixels, image_pixels_max)」）")
+    got = pdf_page_images(out)
+    assert [(w, h, d) for w, h, _, d in got] == [p1, p3]
+    rc, rep, out = sanitize(tiff_gray([(20000, 20000, b"\1" * 64), (30000, 20000, b"\1" * 64)]), "big.tif")
+    assert (rep["verdict"], rep["reason"], out) == \
+        ("blocked", "limit:image_pixels_max: every TIFF page is too large", None)

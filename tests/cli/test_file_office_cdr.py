@@ -701,34 +701,82 @@ def test_ods_webservice_dde_hyperlink_formulas_removed_values_stay():
 
 # ---- every output of the corpus and the seeds -------------------------------------
 
+def _mail_attachments(root):
+    """(name, bytes) of every zip-looking attachment of the messages under root."""
+    import email
+    import email.policy
+    for dp, _, fn in os.walk(root):
+        for f in sorted(fn):
+            try:
+                m = email.message_from_bytes(open(os.path.join(dp, f), "rb").read(),
+                                             policy=email.policy.compat32)
+                for part in m.walk():
+                    d = None if part.is_multipart() else part.get_payload(decode=True)
+                    if d and d[:2] == b"PK":
+                        yield "%s/%s" % (f, part.get_filename() or "attachment.zip"), d
+            except Exception:
+                continue
+
+
 def corpus_files():
-    roots = [os.path.join(CORPUS, "office"), os.path.join(ROOT, "fuzz", "corpus", "fuzz_cdr_zip")]
-    for r in roots:
+    """(label, bytes) of every zip-based input: the whole shared file corpus,
+    the zip fuzz seeds, and the zip attachments of the project's samples and
+    of the shared mail corpus."""
+    for r in (CORPUS, os.path.join(ROOT, "fuzz", "corpus", "fuzz_cdr_zip")):
         for dp, _, fn in os.walk(r):
             for f in sorted(fn):
                 path = os.path.join(dp, f)
                 with open(path, "rb") as fh:
-                    if fh.read(2) == b"PK":
-                        yield path
+                    data = fh.read()
+                if data[:2] == b"PK":
+                    yield path, data
+    for r in (os.path.join(ROOT, "samples"), os.path.join(CORPUS, "..", "mail")):
+        yield from _mail_attachments(r)
+
+
+def check_allowlisted(out, where, depth=0):
+    """Check a zip output; recurse into a plain archive's entries (a docx
+    inside a zip is rebuilt too). Returns the number of packages checked."""
+    z = zipfile.ZipFile(io.BytesIO(out))
+    names = z.namelist()
+    if "[Content_Types].xml" in names:
+        assert_ooxml_allowlisted(out)
+        return 1
+    if "mimetype" in names:
+        assert_odf_allowlisted(out)
+        return 1
+    seen = 0
+    for n in names:
+        d = z.read(n)
+        if d[:2] == b"PK" and depth < 8:
+            seen += check_allowlisted(d, "%s/%s" % (where, n), depth + 1)
+    return seen
 
 
 @pytest.mark.skipif(not os.path.isdir(os.path.join(CORPUS, "office")), reason="no shared corpus")
 def test_every_corpus_output_is_within_the_allowlists():
-    seen = 0
-    for path in corpus_files():
-        data = open(path, "rb").read()
-        rc, rep, out = sanitize(data, os.path.basename(path))
-        assert rc == 0 and rep, path
-        if rep["verdict"] != "sanitized" or not out or rep["out_type"] == "pdf":
+    seen = inputs = 0
+    for label, data in corpus_files():
+        inputs += 1
+        name = os.path.basename(label)
+        if "." not in name:
+            name += ".zip"
+        rc, rep, out = sanitize(data, name)
+        assert rc == 0 and rep, label
+        if rep["verdict"] != "sanitized" or not out or rep.get("out_type") == "pdf":
             continue  # pdf: converted in the jail and flattened (test_file_legacy.py)
-        z = zipfile.ZipFile(io.BytesIO(out))
-        if "[Content_Types].xml" in z.namelist():
-            assert_ooxml_allowlisted(out)
-            seen += 1
-        elif "mimetype" in z.namelist():
-            assert_odf_allowlisted(out)
-            seen += 1
-    assert seen >= 40
+        seen += check_allowlisted(out, label)
+    print("corpus walk: %d inputs, %d packages checked" % (inputs, seen))
+    assert inputs >= 60 and seen >= 40, (inputs, seen)
+
+
+def test_walk_checks_packages_nested_in_plain_archives():
+    """The walk above must also see a macro package inside a plain zip."""
+    raw = make_zip([("in/a.docx", docx('<w:p>%s</w:p>' % fld(" DD", "E cmd ")))])
+    with pytest.raises(AssertionError):
+        check_allowlisted(raw, "raw")
+    rep, out = ok(raw, "a.zip")
+    assert check_allowlisted(out, "out") == 1
 
 
 def test_the_independent_checker_rejects_the_hostile_inputs():

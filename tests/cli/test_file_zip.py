@@ -112,7 +112,8 @@ def test_type_change_renames_entry():
 
 
 def test_empty_and_broken_archives_blocked():
-    blocked(make_zip([]), "no entry")
+    rep = blocked(make_zip([]), "zip-nothing-left")
+    assert rep["reason"] == "zip-nothing-left"
     blocked(b"PK\x03\x04garbage", "end of central directory")
 
 
@@ -157,3 +158,146 @@ def test_local_header_version_and_time_may_differ():
     assert p == {"a.txt": b"hello\n", "b.txt": b"world\n"}
     struct.pack_into("<I", z, 14, 0xdeadbeef)  # but a CRC that disagrees is refused
     blocked(bytes(z), "broken: zip local header disagrees with central directory")
+
+
+def test_windows_device_names_are_renamed():
+    """con.txt, NUL, com1.csv, lpt1, 'aux .txt', 'prn.txt.' and COM¹ open a
+    device on Windows instead of a file: each gets a leading '_' (any case,
+    with or without extension, trailing dots and spaces dropped) and the
+    report says so; the contents survive byte for byte."""
+    src = make_zip([("con.txt", "console\n"), ("NUL", "null\n"), ("dir/com1.csv", "a,b\n"),
+                    ("lpt1", "printer\n"), ("Aux .txt", "aux\n"), ("prn.txt. ", "prn\n"),
+                    ("com\u00b9.txt", "super\n"), ("conin$.txt", "in\n"),
+                    ("console.txt", "not a device\n"), ("com10.txt", "not a device\n"),
+                    ("nul/x.txt", "dir\n")])
+    rep, p = ok(src)
+    assert p == {"_con.txt": b"console\n", "_NUL.txt": b"null\n", "dir/_com1.csv": b"a,b\n",
+                 "_lpt1.txt": b"printer\n", "_Aux .txt": b"aux\n", "_prn.txt": b"prn\n",
+                 "_com\u00b9.txt": b"super\n", "_conin$.txt": b"in\n",
+                 "console.txt": b"not a device\n", "com10.txt": b"not a device\n",
+                 "_nul/x.txt": b"dir\n"}
+    assert "entry-renamed: con.txt to _con.txt (text)" in rep["actions"]
+    assert "entry-renamed: prn.txt.  to _prn.txt (text)" in rep["actions"]
+    assert "entry-renamed: dir/com1.csv to dir/_com1.csv (csv)" in rep["actions"]
+    assert ("圧縮ファイルの中のファイル名を変更しました（「con.txt to _con.txt (text)」）"
+            in rep["actions_ja"])
+
+
+def test_trailing_dot_entry_is_judged_by_its_windows_name():
+    """'run.js.' is run.js on Windows: blocked as a dangerous name like run.js,
+    while the text beside it survives."""
+    rep, p = ok(make_zip([("run.js.", "WScript.Echo(1)\n"), ("memo.txt", "memo\n")]))
+    assert p == {"memo.txt": b"memo\n"}
+    assert "entry-removed: run.js.: dangerous-extension: .js" in rep["actions"]
+
+
+def test_top_level_device_name_is_renamed_and_reported():
+    rc, rep, out = sanitize(b"hello\n", "CON.txt")
+    assert rep["verdict"] == "sanitized" and out == b"hello\n"
+    assert "file-renamed: CON.txt to _CON.txt" in rep["actions"]
+    assert rep["actions_ja"][-1] == ("Windows で正しく扱えないファイル名（装置名や末尾の点など）を"
+                                     "安全な名前に変更しました（「CON.txt to _CON.txt」）")
+
+
+def _unzip_accepts(data):
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile(suffix=".zip") as f:
+        f.write(data)
+        f.flush()
+        return subprocess.run(["unzip", "-tqq", f.name], capture_output=True).returncode in (0, 1)
+
+
+def test_padding_after_the_end_record_is_tolerated():
+    """Transfer tools pad archives (zeros, a block of junk); unzip and Office
+    open them. The end record is found, the padding ignored and reported,
+    every entry survives."""
+    from test_file_office import docx, RUN
+    z = make_zip([("a.txt", "hello\n"), ("b/c.csv", "1,2\n")])
+    for pad in (b"\0" * 4096, b"\r\n", b"garbage after the archive\n" * 10):
+        assert _unzip_accepts(z + pad)
+        rep, p = ok(z + pad)
+        assert p == {"a.txt": b"hello\n", "b/c.csv": b"1,2\n"}
+        assert "zip-padding-ignored: %d bytes after the end record" % len(pad) in rep["actions"]
+    # An Office document padded the same way is still an Office document.
+    d = docx(RUN)
+    rc, rep, out = sanitize(d + b"\0" * 512, "r.docx")
+    assert rep["verdict"] == "sanitized" and rep["out_type"] == "docx", rep
+    assert "本文 keep me".encode() in parts(out)["word/document.xml"]
+    # The comment length still has to fit the file.
+    bad = bytearray(z)
+    struct.pack_into("<H", bad, len(bad) - 2, 100)
+    blocked(bytes(bad), "broken: zip no end of central directory")
+
+
+def test_prepended_data_stays_blocked():
+    """A self-extractor (MZ + zip) or any data before the archive (a
+    polyglot) is not a zip: blocked, even with offsets adjusted by zip -A."""
+    import subprocess
+    import tempfile
+    z = make_zip([("a.txt", "hello\n")])
+    rc, rep, out = sanitize(b"MZ\x90\x00" + b"\0" * 60 + z, "setup.zip")
+    assert (rep["verdict"], rep["reason"], out) == ("blocked", "executable: program file", None)
+    with tempfile.NamedTemporaryFile(suffix=".zip") as f:
+        f.write(b"\x7fJUNK\x00\x01\x02" * 8 + z)
+        f.flush()
+        assert subprocess.run(["zip", "-Aq", f.name], capture_output=True).returncode == 0
+        data = open(f.name, "rb").read()
+    assert _unzip_accepts(data)
+    rc, rep, out = sanitize(data, "poly.zip")
+    assert (rep["verdict"], rep["type"], out) == ("blocked", "unknown", None), rep
+    # Two archives glued together: the last record's offsets point into the
+    # first archive, where its central directory is not.
+    rc, rep, out = sanitize(z + make_zip([("evil.txt", "second\n")]), "two.zip")
+    assert (rep["verdict"], rep["reason"], out) == \
+        ("blocked", "broken: zip broken central directory", None), rep
+
+
+# A CDR code (action or reason) as written in the English report: a
+# lowercase hyphenated word, or a limit:/policy: family, before ": " or at the end.
+RAW_CODE = __import__("re").compile(r"(?<![A-Za-z.])(?:[a-z]+(?:-[a-z0-9]+)+|limit:[a-z_]+|policy:[a-z_]+)(?=: |」|$)")
+
+
+def _japanese_texts(rep):
+    return list(rep["actions_ja"]) + ([rep["reason_ja"]] if rep.get("reason_ja") else [])
+
+
+def test_nested_entry_reasons_are_japanese_sentences():
+    """An entry removed from an archive (also inside a nested archive), and an
+    archive with nothing left, show the entry's reason as a Japanese
+    sentence: no code such as dangerous-extension or broken inside the
+    Japanese text; the English report keeps the codes; the text survives."""
+    inner = make_zip([("run.js", "WScript.Echo(1)\n"), ("memo.txt", "メモ\n")])
+    rep, p = ok(make_zip([("tool.exe", b"MZ\x90\x00"), ("in.zip", inner), ("x.bin", b"\0\1\2\3" * 8)]))
+    assert set(p) == {"in.zip"} and parts(p["in.zip"]) == {"memo.txt": "メモ\n".encode()}
+    assert rep["actions"] == ["entry-removed: tool.exe: dangerous-extension: .exe",
+                              "entry-removed: in.zip/run.js: dangerous-extension: .js",
+                              "entry-removed: x.bin: unsupported-type: unknown type"]
+    assert rep["actions_ja"] == [
+        "圧縮ファイルの中の無害化できないファイルを削除しました（「tool.exe」：開くとプログラムが"
+        "実行されるおそれのある名前のため添付しませんでした（「.exe」））",
+        "圧縮ファイルの中の無害化できないファイルを削除しました（「in.zip/run.js」：開くとプログラムが"
+        "実行されるおそれのある名前のため添付しませんでした（「.js」））",
+        "圧縮ファイルの中の無害化できないファイルを削除しました（「x.bin」：この種類のファイルは"
+        "無害化できないため添付しませんでした（「unknown type」））"]
+    for t in _japanese_texts(rep):
+        assert not RAW_CODE.search(t), t
+    rep = blocked(make_zip([("a.zip", make_zip([("b.exe", b"MZ\x90\x00")]))]), "zip-nothing-left")
+    assert rep["reason"] == "zip-nothing-left: a.zip: zip-nothing-left: b.exe: dangerous-extension: .exe"
+    assert rep["reason_ja"] == (
+        "圧縮ファイルの中に無害化できるファイルがありませんでした（「a.zip」：圧縮ファイルの中に無害化"
+        "できるファイルがありませんでした（「b.exe」：開くとプログラムが実行されるおそれのある名前のため"
+        "添付しませんでした（「.exe」）））")
+    assert not RAW_CODE.search(rep["reason_ja"])
+
+
+def test_no_utf8_to_utf8_decoding_action():
+    """Decoding UTF-8 (or ASCII) into UTF-8 changes nothing and is not
+    reported; a real conversion (CP932 to UTF-8) still is."""
+    rep, p = ok(make_zip([("u.txt", "日本語\n"), ("a.txt", "ascii\n"), ("s.txt", "日本語\n".encode("cp932"))]))
+    assert p == {"u.txt": "日本語\n".encode(), "a.txt": b"ascii\n", "s.txt": "日本語\n".encode()}
+    assert rep["actions"] == ["text-decoded: s.txt: CP932 to UTF-8"]
+    for name, data in (("u.txt", "日本語\n".encode()), ("a.csv", b"a,b\n")):
+        rc, rep, out = sanitize(data, name)
+        assert rep["verdict"] == "sanitized" and out == data and rep["actions"] == [], rep
+    assert not any("UTF-8 to UTF-8" in a for a in rep["actions"] + rep["actions_ja"])

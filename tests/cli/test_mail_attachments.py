@@ -131,3 +131,52 @@ def test_notice_template_lists_attached_files(tmp_path):
     assert lines[1] == "無害化して添付したファイル (1 件):"
     assert lines[2].startswith("  1. 「報告書.docx」 ← 「報告書.docm」 (")
     assert "vbaProject.bin" in lines[2]
+
+
+def test_device_names_are_renamed_and_reported():
+    """An attachment named after a Windows device (con.txt, LPT1.csv) would
+    open the device when saved: it is attached as _con.txt, the report keeps
+    both names and says why in the clerk's words; the contents survive."""
+    r = sanitize(with_files(("con.txt", "text/plain", "議事録\n".encode()),
+                            ("LPT1.csv", "text/csv", b"a,b\n1,2\n")), config=SANITIZE)
+    got = {a[0]: a[2] for a in attachments(r)}
+    assert got == {"_con.txt": "議事録\n".encode(), "_LPT1.csv": b"a,b\n1,2\n"}
+    items = {i["filename"]: i for i in r.report["sanitized"]}
+    assert items["con.txt"]["out_filename"] == "_con.txt"
+    assert items["LPT1.csv"]["out_filename"] == "_LPT1.csv"
+    assert ("Windows で正しく扱えないファイル名（装置名や末尾の点など）を安全な名前に変更しました"
+            "（「con.txt to _con.txt」）") in items["con.txt"]["actions"]
+    assert "「_con.txt」 ← 「con.txt」" in r.notice
+
+
+def test_tiff_page_lost_is_in_the_notice():
+    from test_file_misc import tiff_gray
+    src = tiff_gray([(20, 10, bytes(range(200))), (20000, 20000, bytes([1]) * 64)])
+    r = sanitize(with_files(("fax.tif", "image/tiff", src)), config=SANITIZE)
+    (name, ctype, data), = attachments(r)
+    assert (name, ctype) == ("fax.pdf", "application/pdf") and data.startswith(b"%PDF")
+    lost = ("TIFF画像の一部のページを、読み取れないか大きすぎるため削除しました"
+            "（「page 2 of 2 is too large (20000x20000 pixels, image_pixels_max)」）")
+    assert lost in r.report["sanitized"][0]["actions"]
+    assert lost in r.notice
+
+
+def test_archive_entry_reasons_in_the_notice_are_sentences():
+    """The notice says why an entry left an archive in Japanese (no code such
+    as dangerous-extension inside the sentence) and never reports decoding
+    UTF-8 to UTF-8; the kept entry survives."""
+    from test_file_zip import RAW_CODE
+    src = make_zip([("run.js", "WScript.Echo(1)\n"), ("memo.txt", "議事録\n")])
+    r = sanitize(with_files(("書類.zip", "application/zip", src),
+                            ("本文.txt", "text/plain", "こんにちは\n".encode())), config=SANITIZE)
+    got = {a[0]: a[2] for a in attachments(r)}
+    assert got["本文.txt"] == "こんにちは\n".encode()
+    assert parts(got["書類.zip"]) == {"memo.txt": "議事録\n".encode()}
+    line = ("圧縮ファイルの中の無害化できないファイルを削除しました（「run.js」：開くとプログラムが"
+            "実行されるおそれのある名前のため添付しませんでした（「.js」））")
+    assert r.report["sanitized"][0]["actions"] == line
+    assert line in r.notice
+    assert "UTF-8 to UTF-8" not in r.notice and "UTF-8 to UTF-8" not in str(r.report)
+    assert "dangerous-extension" not in r.notice
+    for item in r.report["sanitized"]:
+        assert not RAW_CODE.search(item["actions"]), item

@@ -156,9 +156,9 @@ def test_zip_entry_name_in_cdr_action_text_is_quoted_and_disarmed():
     # CDR writes the entry name with '/' for '\'; the writer disarms it
     # (':' in an entry name is renamed '_' by the zip CDR: no ADS names)
     assert line == ("  1. 「資料.zip」 (126 バイト): 「圧縮ファイルの中のファイル名を変更しました"
-                    "（「原本はこちら https_/evil[.]example/x.exe」）。文字コードを変換しました"
-                    "（「報告.txt: UTF-8 to UTF-8」）。圧縮ファイルの中の無害化できないファイルを削除しました"
-                    "（「原本はこちら https_/evil[.]example/x.exe: dangerous-extension: .exe」）」")
+                    "（「原本はこちら https_/evil[.]example/x.exe」）。圧縮ファイルの中の無害化できないファイルを削除しました"
+                    "（「原本はこちら https_/evil[.]example/x.exe」：開くとプログラムが実行されるおそれのある"
+                    "名前のため添付しませんでした（「.exe」））」")
 
 
 def test_gmime_warning_quoting_header_bytes_is_one_line_and_cut():

@@ -134,7 +134,17 @@ static void words_japanese(void **state)
 	assert_null(cdr_words_detail("encrypted"));
 	buf_init(&b, 1024);
 	assert_int_equal(cdr_words_append("entry-removed: x.exe: executable", false, &b), 0);
-	assert_string_equal(b.data, "圧縮ファイルの中の無害化できないファイルを削除しました（「x.exe: executable」）");
+	assert_string_equal(b.data, "圧縮ファイルの中の無害化できないファイルを削除しました"
+			    "（「x.exe」：プログラム（実行ファイル）のため添付しませんでした）");
+	buf_reset(&b);
+	assert_int_equal(cdr_words_append("zip-nothing-left: a.zip/b.js: dangerous-extension: .js", true, &b), 0);
+	assert_string_equal(b.data, "圧縮ファイルの中に無害化できるファイルがありませんでした"
+			    "（「a.zip/b.js」：開くとプログラムが実行されるおそれのある名前のため添付しませんでした"
+			    "（「.js」））");
+	buf_reset(&b);
+	/* a reason without a sentence is quoted as it is, never lost */
+	assert_int_equal(cdr_words_append("entry-removed: x: no-such-code", false, &b), 0);
+	assert_string_equal(b.data, "圧縮ファイルの中の無害化できないファイルを削除しました（「x: no-such-code」）");
 	buf_reset(&b);
 	assert_int_equal(cdr_words_append("odd text", true, &b), 0);
 	assert_string_equal(b.data, "odd text");
