@@ -647,7 +647,7 @@ static int pct_decode(const char *s, size_t n, buf_t *dst)
 static int add_section(const params_t *p, const section_t *sec, bool first,
 		       char *charset, buf_t *bytes)
 {
-	const char *v = p->vals.data + sec->off, *q1, *q2;
+	const char *v = p->vals.data ? p->vals.data + sec->off : "", *q1, *q2;
 	size_t n = sec->len, cl;
 
 	if (!sec->encoded)
