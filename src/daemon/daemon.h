@@ -30,6 +30,8 @@ typedef struct daemon_ctx {
 	const char *cfg_path;  /* NULL: embedded defaults */
 	char cfg_digest[65];   /* sha256 of the effective config (startup_digest) */
 	char store_bin[PATH_BUF_MAX];  /* mugaid-store, next to this executable */
+	int store_exe;  /* it, opened before root is given up (-1: could not): started
+			 * with fexecve, so a checkout under /root works as user mugai */
 	int cfg_fd;            /* memfd: the config file's bytes as loaded (-1: defaults);
 				* a store process reads it as its descriptor 4 */
 } daemon_ctx_t;

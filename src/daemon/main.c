@@ -292,6 +292,9 @@ static void store_path(daemon_ctx_t *d)
 	if (snprintf(d->store_bin, sizeof(d->store_bin), "%smugaid-store", slash ? self : "./") >=
 	    (int)sizeof(d->store_bin))
 		fatal(MUGAI_EXIT_SOFTWARE, "path of mugaid-store too long");
+	/* opened now, while a directory only root can search (a checkout under
+	 * /root) is still reachable; the run user executes the file itself */
+	d->store_exe = open(d->store_bin, O_RDONLY | O_CLOEXEC);
 }
 
 static void usage(void)

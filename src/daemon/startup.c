@@ -96,9 +96,9 @@ static int store_config(const daemon_ctx_t *d, char *err, size_t errlen)
 
 static int check_store(const daemon_ctx_t *d, char *err, size_t errlen)
 {
-	if (access(d->store_bin, X_OK) < 0) {
-		snprintf(err, errlen, "store process %s: %s; fix: install mugaid-store next to "
-			 "mugaid (make install does)", d->store_bin, strerror(errno));
+	if (d->store_exe < 0) { /* opened before root was given up (main.c) */
+		snprintf(err, errlen, "store process %s: cannot open it; fix: install mugaid-store "
+			 "next to mugaid (make install does)", d->store_bin);
 		return -1;
 	}
 	return store_config(d, err, errlen);

@@ -58,12 +58,16 @@ static void __attribute__((noreturn)) exec_store(const daemon_ctx_t *d, const ch
 	/* move both above 4 first: either may sit on 3 or 4 now */
 	int sock = fcntl(fd, F_DUPFD_CLOEXEC, CONFIG_FD + 1);
 	int conf = d->cfg_fd >= 0 ? fcntl(d->cfg_fd, F_DUPFD_CLOEXEC, CONFIG_FD + 1) : -1;
+	int exe = d->store_exe >= 0 ? fcntl(d->store_exe, F_DUPFD_CLOEXEC, CONFIG_FD + 1) : -1;
 
 	if (sock < 0 || dup2(sock, STORE_FD) < 0 || (d->cfg_fd >= 0 && (conf < 0 ||
 						     dup2(conf, CONFIG_FD) < 0)))
 		_exit(1);
 	signal(SIGPIPE, SIG_DFL);
-	execv(d->store_bin, argv);
+	if (exe >= 0)
+		fexecve(exe, argv, environ);
+	else
+		execv(d->store_bin, argv);
 	fprintf(stderr, "mugaid: cannot start the store process %s: %s\n", d->store_bin,
 		strerror(errno));
 	_exit(127);

@@ -7,7 +7,7 @@ import re
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # program -> Debian package, for programs the tests run that minbase lacks
 NOT_IN_MINBASE = {"pgrep": "procps", "pkill": "procps", "ps": "procps", "ip": "iproute2",
-                  "ss": "iproute2", "qpdf": "qpdf", "sqlite3": "sqlite3", "unzip": "unzip",
+                  "ss": "iproute2", "qpdf": "qpdf", "sqlite3": "sqlite3", "unzip": "unzip", "zip": "zip",
                   "swaks": "swaks", "postfix": "postfix", "postqueue": "postfix",
                   "systemd-analyze": "systemd"}
 
