@@ -9,6 +9,7 @@
  * what it was.
  */
 #include "common/io.h"
+#include "common/limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,4 +126,27 @@ void io_remove_output(const char *path)
 
 	if (lstat(path, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)))
 		unlink(path);
+}
+
+/* Create, write (fsync) and remove a probe file in dir, as the current
+ * user. 0 or -1 (errno set). */
+int io_probe_dir(const char *dir)
+{
+	char path[PATH_BUF_MAX];
+	int fd, rc, saved;
+
+	if (snprintf(path, sizeof(path), "%s/.mugaid-probe-%d", dir, (int)getpid()) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	rc = write(fd, "probe\n", 6) == 6 && fsync(fd) == 0 ? 0 : -1;
+	saved = errno;
+	close(fd);
+	unlink(path);
+	errno = saved;
+	return rc;
 }

@@ -14,6 +14,9 @@
 
 /* Write all n bytes to fd; 0 or -1 (errno set). */
 int io_write_all(int fd, const void *p, size_t n) MUGAI_WUR;
+/* Create, write (fsync) and remove a probe file in dir, as the current
+ * user (startup checks). 0 or -1 (errno set). */
+int io_probe_dir(const char *dir) MUGAI_WUR;
 
 /* Replace path with data: a temp file in the same directory, written,
  * fsync'd, chmod'd to mode, then renamed over path. 0 or -1 (errno set);

@@ -306,25 +306,6 @@ static void converter_main(const cfg_t *cfg, int sock)
 	}
 }
 
-/* Close every descriptor from 3 on but a and b (-1: none); both are
- * close-on-exec, so the jail never sees them. */
-static int close_except(int a, int b)
-{
-	int lo = a < b ? a : b, hi = a < b ? b : a, from = 3;
-
-	if (lo >= from) {
-		if (lo > from && close_range((unsigned)from, (unsigned)lo - 1, 0) < 0)
-			return -1;
-		from = lo + 1;
-	}
-	if (hi >= from) {
-		if (hi > from && close_range((unsigned)from, (unsigned)hi - 1, 0) < 0)
-			return -1;
-		from = hi + 1;
-	}
-	return close_range((unsigned)from, ~0U, 0);
-}
-
 int sanitizer_conv_start(sanitizer_t *w, const cfg_t *cfg)
 {
 	int sv[2];
@@ -344,8 +325,7 @@ int sanitizer_conv_start(sanitizer_t *w, const cfg_t *cfg)
 		/* nothing of the session's: only the socket (close-on-exec, so
 		 * the jail never sees it) and stderr */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (close_except(sv[1], jail_slots_fd()) < 0)
-			_exit(1);
+		sandbox_close_fds((int[]){ 0, 1, 2, sv[1], jail_slots_fd() }, 5);
 		converter_main(cfg, sv[1]);
 	}
 	close(sv[1]);
@@ -598,11 +578,7 @@ static int answers_fd(const conv_set_t *ans, size_t *len)
 
 	buf_init(&rec, UNCAPPED_BY(LIM_LEGACY_OUTPUT)); /* PDFs capped in the jail, legacy_message_max of them */
 	if (conv_encode(ans, &rec) == 0)
-		fd = memfd_create("mugaid-conv", MFD_CLOEXEC);
-	if (fd >= 0 && (io_write_all(fd, rec.data, rec.len) < 0 || lseek(fd, 0, SEEK_SET) < 0)) {
-		close(fd);
-		fd = -1;
-	}
+		fd = rec_fd(&rec);
 	*len = rec.len;
 	buf_free(&rec);
 	return fd;

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "common/log.h"
 #include "daemon/metrics.h"
 #include "daemon/storeclient.h"
@@ -37,27 +38,6 @@ static const char *whoami(void)
 	return pw ? pw->pw_name : "?";
 }
 
-/* Create, write and remove a probe file in dir. 0 or -1 (errno set). */
-static int probe_dir(const char *dir)
-{
-	char path[PATH_BUF_MAX];
-	int fd, rc, saved;
-
-	if (snprintf(path, sizeof(path), "%s/.mugaid-probe-%d", dir, (int)getpid()) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	rc = write(fd, "probe\n", 6) == 6 && fsync(fd) == 0 ? 0 : -1;
-	saved = errno;
-	close(fd);
-	unlink(path);
-	errno = saved;
-	return rc;
-}
 
 static int fail_path(const char *what, const char *path, const char *why, char *err,
 		     size_t errlen)
@@ -113,7 +93,7 @@ static int check_hop(const daemon_ctx_t *d, char *err, size_t errlen)
 	if (d->hop.kind == HOP_MAILDIR) {
 		if (mkdir(d->hop.dir, 0700) < 0 && errno != EEXIST)
 			return fail_path("next_hop maildir", d->hop.dir, strerror(errno), err, errlen);
-		if (probe_dir(d->hop.dir) < 0)
+		if (io_probe_dir(d->hop.dir) < 0)
 			return fail_path("next_hop maildir", d->hop.dir, strerror(errno), err, errlen);
 		return 0;
 	}

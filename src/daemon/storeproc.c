@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/io.h"
 #include "common/log.h"
 #include "store/audit.h"
 #include "store/blob.h"
@@ -327,26 +328,6 @@ static const char *whoami(void)
 	return pw ? pw->pw_name : "?";
 }
 
-static int probe_dir(const char *dir)
-{
-	char path[PATH_BUF_MAX];
-	int fd, rc, saved;
-
-	if (snprintf(path, sizeof(path), "%s/.mugaid-probe-%d", dir, (int)getpid()) >=
-	    (int)sizeof(path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return -1;
-	rc = write(fd, "probe\n", 6) == 6 && fsync(fd) == 0 ? 0 : -1;
-	saved = errno;
-	close(fd);
-	unlink(path);
-	errno = saved;
-	return rc;
-}
 
 static int fail_path(sproc_t *p, const char *path, const char *why)
 {
@@ -363,7 +344,7 @@ static int do_config(sproc_t *p, const sw_req_t *q)
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return fail_path(p, dir, strerror(errno));
-	if (probe_dir(dir) < 0)
+	if (io_probe_dir(dir) < 0)
 		return fail_path(p, dir, strerror(errno));
 	if (qstore_open(&p->st, &p->cfg) < 0 ||
 	    audit_config_load(p->st, &p->cfg, "mugaid", q->hash) < 0) {
@@ -373,7 +354,7 @@ static int do_config(sproc_t *p, const sw_req_t *q)
 		return -1;
 	}
 	snprintf(blobs, sizeof(blobs), "%s/blobs", dir);
-	return probe_dir(blobs) < 0 ? fail_path(p, blobs, strerror(errno)) : 0;
+	return io_probe_dir(blobs) < 0 ? fail_path(p, blobs, strerror(errno)) : 0;
 }
 
 /* ---- dispatch ---- */
