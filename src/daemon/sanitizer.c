@@ -220,26 +220,14 @@ static int rec_fd(const buf_t *rec)
 
 static int send_rec(int sock, const buf_t *rec)
 {
-	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
 	uint64_t len = rec->len;
-	struct iovec iov = { &len, sizeof(len) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-			    .msg_controllen = sizeof(u.b) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	int fd = rec_fd(rec);
-	ssize_t n;
+	int fd = rec_fd(rec), rc;
 
 	if (fd < 0)
 		return -1;
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	do
-		n = sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	rc = io_send_fds(sock, &len, sizeof(len), &fd, 1);
 	close(fd);
-	return n == (ssize_t)sizeof(len) ? 0 : -1;
+	return rc;
 }
 
 /* Receive one record and decode it (items up to max bytes each). */
@@ -422,26 +410,12 @@ typedef struct job_fds {
 
 static int send_job(sanitizer_t *w, const char *id, const char *sender, const job_fds_t *f)
 {
-	union { struct cmsghdr c; char b[CMSG_SPACE(2 * sizeof(int))]; } u;
 	job_hdr_t h = { .magic = JOB_MAGIC, .len = f->len, .conv_len = f->conv_len };
-	int fds[2] = { f->memfd, f->conv_fd }, nfd = f->conv_len ? 2 : 1;
-	struct iovec iov = { &h, sizeof(h) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-			    .msg_controllen = CMSG_SPACE(nfd * sizeof(int)) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	ssize_t n;
+	int fds[2] = { f->memfd, f->conv_fd };
 
 	snprintf(h.id, sizeof(h.id), "%s", id);
 	snprintf(h.sender, sizeof(h.sender), "%s", sender ? sender : "");
-	memset(u.b, 0, sizeof(u.b));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
-	do
-		n = sendmsg(w->sock, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(h) ? 0 : -1;
+	return io_send_fds(w->sock, &h, sizeof(h), fds, f->conv_len ? 2 : 1);
 }
 
 /* A running worker that has accepted the job, or the status of the
