@@ -527,7 +527,7 @@ static int sanitize_entry(cdr_job_t *job, cdr_zip_t *z, cdr_zentry_t *e, cdr_res
 		goto out;
 	}
 	if (strcmp(name, e->name) != 0 &&
-	    ((rc = cdr_action(res, "entry-renamed: %s to %s (%s)", e->name, name, r.out_type)) < 0))
+	    ((rc = cdr_action(res, "entry-renamed: %s to %s", e->name, name)) < 0))
 		goto out;
 	for (size_t i = 0; i < r.nactions && rc == 0; i++)
 		rc = nested_action(res, e->name, r.actions[i].text);
