@@ -441,6 +441,22 @@ static int run_start(const char *s, size_t n, size_t i, size_t j, const outcheck
 
 static bool slash(unsigned char c) { return c == '/' || c == '\\'; }
 
+/* The end of the run of bytes >= 0x80 (non-ASCII text) starting at i,
+ * eight bytes a step while they last. */
+static size_t high_run_end(const char *s, size_t n, size_t i)
+{
+	const uint64_t high = 0x8080808080808080ull;
+
+	for (uint64_t x; n - i >= 8; i += 8) {
+		memcpy(&x, s + i, 8);
+		if ((x & high) != high)
+			break;
+	}
+	while (i < n && (unsigned char)s[i] >= 0x80)
+		i++;
+	return i;
+}
+
 static int rule_links(const char *s, size_t n, const outcheck_opts_t *o, outcheck_result_t *r,
 		      const char *w)
 {
@@ -448,8 +464,7 @@ static int rule_links(const char *s, size_t n, const outcheck_opts_t *o, outchec
 		unsigned char c = (unsigned char)s[i];
 
 		if (c >= 0x80) { /* starts nothing; valid UTF-8 (rule 1 ran first) */
-			while (i + 1 < n && (unsigned char)s[i + 1] >= 0x80)
-				i++;
+			i = high_run_end(s, n, i + 1) - 1;
 			continue;
 		}
 		if (c == ' ')
@@ -523,6 +538,20 @@ static const signed char b64tab[BYTE_VALUES] = {
 
 static int b64v(unsigned char c) { return b64tab[c]; }
 
+/* b64tab shifted into place for each position of a quantum, an invalid
+ * character as bit 24 and up: one quantum is four loads and three ORs. */
+static uint32_t b64q[4][BYTE_VALUES];
+
+static void b64q_init(void)
+{
+	if (b64q[0][0])
+		return;
+	for (int c = 0; c < BYTE_VALUES; c++)
+		for (int k = 0; k < 4; k++)
+			b64q[k][c] = b64tab[c] < 0 ? 0xFF000000u
+				     : (uint32_t)b64tab[c] << (18 - 6 * k);
+}
+
 /* Base64 of s[0,n) appended to oc->buf; CR LF (and, for encoded-words,
  * nothing else) is skipped. -1 on any other character or bad padding. */
 static int b64_decode(oc_t *oc, const char *s, size_t n, bool lines)
@@ -532,18 +561,18 @@ static int b64_decode(oc_t *oc, const char *s, size_t n, bool lines)
 	char *o = oc->buf + oc->blen;
 	int rc = 0;
 
+	b64q_init();
 	for (size_t i = 0; i < n; i++) {
 		int d;
 
 		/* whole quanta at a quantum boundary, three bytes each (the body
 		 * of every line) */
 		while (bits == 0 && !pad && n - i >= 4) {
-			int a = b64v(u[i]), b = b64v(u[i + 1]), c = b64v(u[i + 2]), e = b64v(u[i + 3]);
-			unsigned q;
+			uint32_t q = b64q[0][u[i]] | b64q[1][u[i + 1]] | b64q[2][u[i + 2]] |
+				     b64q[3][u[i + 3]];
 
-			if ((a | b | c | e) < 0)
+			if (q >> 24)
 				break;
-			q = (unsigned)a << 18 | (unsigned)b << 12 | (unsigned)c << 6 | (unsigned)e;
 			o[0] = (char)(q >> 16);
 			o[1] = (char)(q >> 8 & 0xFF);
 			o[2] = (char)(q & 0xFF);
