@@ -6,8 +6,10 @@
  * " | "; headings stand on their own lines; blockquote lines are prefixed
  * with "> "; <pre> keeps its spacing; entities are decoded by the parser;
  * script, style, head, template, comments and hidden elements (hidden
- * attribute, display:none) are dropped; links go through link_emit() and
- * bare URLs in text through link_rewrite_text().
+ * attribute, display:none) are dropped; links go through link_emit(); bare
+ * URLs in text are left to the text writer's link pass when the caller
+ * sends the result through wr_text (links_by_writer: mail does), else
+ * they go through link_rewrite_text() here.
  *
  * Decisions (details in html.c): every word a mail client shows is kept:
  * noscript content (mail clients run no scripts), object/applet/video/

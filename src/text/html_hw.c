@@ -7,10 +7,12 @@
  * the segment-break rule: a collapsed run that held a newline between two
  * wide (CJK) characters disappears, as hard-wrapped Japanese source needs;
  * <pre> keeps its spacing. NBSP collapses like a space; C0/C1 controls and
- * bidi overrides are dropped (the writer's one code-point rule). Text goes
- * through link_rewrite_text, links through link_emit; html_hw_finish makes
- * one more link_rewrite_text pass over the whole result, so a URL split
- * across elements (<b>http:</b>//evil) cannot become clickable.
+ * bidi overrides are dropped (the writer's one code-point rule). Links go
+ * through link_emit. Bare URLs: with links_by_writer the caller's wr_text
+ * pass over the whole result finds them (after its cleaning), else text
+ * goes through link_rewrite_text and html_hw_finish makes one more pass
+ * over the whole result; either way a URL split across elements
+ * (<b>http:</b>//evil) is found where it becomes whole.
  *
  * SECURITY: runs in the sanitizer worker on hostile HTML; every buffer is
  * capped at the expansion limit (html_expansion_max x input + HTML_SLACK).
