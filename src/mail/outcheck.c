@@ -16,6 +16,7 @@
  */
 #include "mail/outcheck.h"
 
+#include <endian.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,8 +149,18 @@ static int rule_control(const char *s, size_t n, bool body, bool en, size_t *end
 					*end = i + NOTICE_REACH;
 			continue;
 		}
-		/* U+3000–U+CFFF (kana, CJK, hangul): nothing forbidden there */
+		/* U+3000–U+CFFF (kana, CJK, hangul): nothing forbidden there;
+		 * four bytes loaded, three judged (little-endian: the lead is
+		 * the low byte), then the last ones byte by byte */
 		if (p[i] >= 0xE3 && p[i] <= 0xEC) {
+			for (uint32_t x; n - i >= 4; i += 3) {
+				memcpy(&x, p + i, 4);
+				x = le32toh(x) & 0xFFFFFF;
+				if ((x & 0xC0C000) != 0x808000 || (x & 0xFF) - 0xE3u > 9u)
+					break;
+				if (x == 0x9080E3) /* 【 */
+					*end = i + NOTICE_REACH;
+			}
 			for (; n - i >= 3 && p[i] >= 0xE3 && p[i] <= 0xEC &&
 			       (p[i + 1] & 0xC0) == 0x80 && (p[i + 2] & 0xC0) == 0x80; i += 3)
 				if (p[i] == 0xE3 && p[i + 1] == 0x80 && p[i + 2] == 0x90) /* 【 */

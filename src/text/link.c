@@ -89,14 +89,26 @@ static bool is_slash(unsigned char c)
 	return c == '/' || c == '\\';
 }
 
+/* (A switch, not strchr: these run once per character of every token.) */
 static bool is_stop(unsigned char c)
 {
-	return c <= 0x20 || c >= 0x7F || strchr("<>\"'`[]{}|\\^", c) != NULL;
+	switch (c) {
+	case '<': case '>': case '"': case '\'': case '`': case '[': case ']':
+	case '{': case '}': case '|': case '\\': case '^':
+		return true;
+	default:
+		return c <= 0x20 || c >= 0x7F;
+	}
 }
 
 static bool is_strip(unsigned char c)
 {
-	return c != '\0' && strchr(".,;:!?", c) != NULL;
+	switch (c) {
+	case '.': case ',': case ';': case ':': case '!': case '?':
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* Characters the text scanner handles one by one. */
@@ -105,9 +117,9 @@ static bool is_special(unsigned char c)
 	return c == ':' || c == '@' || is_slash(c);
 }
 
-static bool ieq(const char *a, size_t an, const char *b)
+static bool ieq(const char *a, size_t an, const char *b, size_t bn)
 {
-	size_t i, bn = strlen(b);
+	size_t i;
 
 	if (an != bn)
 		return false;
@@ -124,15 +136,19 @@ static bool ieq(const char *a, size_t an, const char *b)
 
 static int scheme_kind(const char *s, size_t n)
 {
-	static const struct { const char *name; int kind; } t[] = {
-		{ "http", K_HTTP }, { "https", K_HTTPS }, { "ftp", K_FTP },
-		{ "mailto", K_MAILTO }, { "tel", K_TEL },
-		{ "hxxp", K_DONE }, { "hxxps", K_DONE }, { "fxp", K_DONE },
+#define NAME(s) s, sizeof(s) - 1
+	static const struct { const char *name; size_t len; int kind; } t[] = {
+		{ NAME("http"), K_HTTP }, { NAME("https"), K_HTTPS }, { NAME("ftp"), K_FTP },
+		{ NAME("mailto"), K_MAILTO }, { NAME("tel"), K_TEL },
+		{ NAME("hxxp"), K_DONE }, { NAME("hxxps"), K_DONE }, { NAME("fxp"), K_DONE },
 	};
+#undef NAME
 	size_t i;
 
+	if (n < 3 || n > 6) /* no name above is shorter or longer */
+		return K_BAD;
 	for (i = 0; i < MUGAI_ARRAY_LEN(t); i++)
-		if (ieq(s, n, t[i].name))
+		if (ieq(s, n, t[i].name, t[i].len))
 			return t[i].kind;
 	return K_BAD;
 }
@@ -180,7 +196,7 @@ static bool is_alnum(unsigned char c)
 /* "www." and then a letter or digit (the host must go on). */
 static bool starts_www(const char *s, size_t n)
 {
-	return n > 4 && ieq(s, 4, "www.") && is_alnum((unsigned char)s[4]);
+	return n > 4 && ieq(s, 4, "www.", 4) && is_alnum((unsigned char)s[4]);
 }
 
 /* A '.' between two other characters of the run [i, to) (label.label). */
@@ -282,7 +298,7 @@ static bool counts_as_link(const buf_t *o, unsigned char next)
 	if (o->len - k > 3 && strncasecmp(o->data + k, "ms-", 3) == 0)
 		return true;
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(known); i++)
-		if (ieq(o->data + k, o->len - k, known[i]))
+		if (ieq(o->data + k, o->len - k, known[i], strlen(known[i])))
 			return true;
 	return false;
 }
@@ -350,7 +366,7 @@ static size_t at_slash(scan_t *sc, size_t i)
 static size_t word(scan_t *sc, size_t r0, size_t r1)
 {
 	const char *s = sc->s;
-	bool www = r1 - r0 >= 4 && ieq(s + r0, 4, "www.");
+	bool www = r1 - r0 >= 4 && ieq(s + r0, 4, "www.", 4);
 	bool before = (r0 >= 2 && is_slash((unsigned char)s[r0 - 1]) &&
 		       is_slash((unsigned char)s[r0 - 2])) ||
 		      tail_slashes(sc->out) || (r0 >= 1 && s[r0 - 1] == ':');
@@ -362,11 +378,20 @@ static size_t word(scan_t *sc, size_t r0, size_t r1)
 	return put_host(sc, r0, r1) < 0 ? SIZE_MAX : r1;
 }
 
-static size_t find_any(const scan_t *sc, size_t i, size_t to, const char *set)
+/* The first of '/', '?', '#' (where a host ends) in [i, to), or to. */
+static size_t find_path(const scan_t *sc, size_t i, size_t to)
 {
-	while (i < to && !strchr(set, sc->s[i]))
+	while (i < to && sc->s[i] != '/' && sc->s[i] != '?' && sc->s[i] != '#')
 		i++;
 	return i;
+}
+
+/* The first '@' in [i, to), or to. */
+static size_t find_at(const scan_t *sc, size_t i, size_t to)
+{
+	const char *p = i < to ? memchr(sc->s + i, '@', to - i) : NULL;
+
+	return p ? (size_t)(p - sc->s) : to;
 }
 
 static int scan_range(scan_t *sc, size_t i, size_t to);
@@ -388,7 +413,7 @@ static int defang_web(scan_t *sc, int kind, size_t r1, size_t e)
 	static const char *const rep[] = {
 		[K_HTTP] = "hxxp://", [K_HTTPS] = "hxxps://", [K_FTP] = "fxp://",
 	};
-	size_t a = r1 + 3, h = find_any(sc, a, e, "/?#");
+	size_t a = r1 + 3, h = find_path(sc, a, e);
 
 	if (put(sc, rep[kind], strlen(rep[kind])) < 0 || put_host(sc, a, h) < 0)
 		return -1;
@@ -411,7 +436,7 @@ static bool tail_joins_address(const buf_t *o)
  * what follows ("http:mailto://x" must not become "http://x"). */
 static int defang_mailto(scan_t *sc, size_t r0, size_t r1, size_t e)
 {
-	size_t at = find_any(sc, r1 + 1, e, "@"), d;
+	size_t at = find_at(sc, r1 + 1, e), d;
 
 	if (at == e || !is_alnum((unsigned char)sc->s[r1 + 1])) {
 		if (put(sc, sc->s + r0, r1 - r0) < 0 || put(sc, "[:]", 3) < 0)
@@ -443,7 +468,7 @@ static int defang_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 			return -1;
 		return put_inert(sc, r1 + 1, e);
 	case K_NONE:
-		h = find_any(sc, r0, e, "/?#");
+		h = find_path(sc, r0, e);
 		if (put_host(sc, r0, h) < 0)
 			return -1;
 		return put_inert(sc, h, e);
@@ -481,7 +506,7 @@ static int link_one(scan_t *sc, int kind, size_t r0, size_t r1, size_t e)
 	} else if (sc->style == LINK_PLAIN && plain_keeps(kind) && r1 + 3 < e &&
 		   (is_alnum((unsigned char)sc->s[r1 + 3]) || sc->s[r1 + 3] == '-')) {
 		/* the link stays clickable; a URL nested in its path does not */
-		size_t h = find_any(sc, r1 + 3, e, "/?#");
+		size_t h = find_path(sc, r1 + 3, e);
 
 		rc = put(sc, sc->s + r0, h - r0);
 		if (rc == 0)
@@ -537,7 +562,7 @@ static size_t other(scan_t *sc, size_t i, size_t to)
 /* The output ends with the run "www" (case-insensitive). */
 static bool tail_www(const buf_t *o)
 {
-	return o->data && o->len >= 3 && ieq(o->data + o->len - 3, 3, "www") &&
+	return o->data && o->len >= 3 && ieq(o->data + o->len - 3, 3, "www", 3) &&
 	       (o->len == 3 || !is_run((unsigned char)o->data[o->len - 4]));
 }
 

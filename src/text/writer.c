@@ -14,6 +14,8 @@
  */
 #include "text/writer.h"
 
+#include <endian.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,6 +61,14 @@ static bool japanese_run(const unsigned char *p, size_t *j, size_t n)
 {
 	size_t k = *j;
 
+	/* four bytes loaded, three judged: lead E3–EC, two continuation bytes,
+	 * not E3 80 91 (little-endian: the lead is the low byte) */
+	for (uint32_t x; n - k >= 4; k += 3) {
+		memcpy(&x, p + k, 4);
+		x = le32toh(x) & 0xFFFFFF;
+		if ((x & 0xC0C000) != 0x808000 || (x & 0xFF) - 0xE3u > 9u || x == 0x9180E3)
+			break;
+	}
 	while (n - k >= 3) {
 		unsigned a = p[k], b = p[k + 1], d = p[k + 2];
 
