@@ -21,7 +21,7 @@ EXTRA_LIBS := $(shell pkg-config --libs sqlite3 2>/dev/null || echo -lsqlite3)
 CDR_PKGS := libzip libxml-2.0
 PKG_CFLAGS += $(shell pkg-config --cflags $(CDR_PKGS) 2>/dev/null)
 EXTRA_LIBS += -lmupdf -lmupdf-third -lmujs -lharfbuzz -lfreetype -ljbig2dec -lopenjp2 \
-	-ljpeg -lgumbo -lpng16 $(shell pkg-config --libs $(CDR_PKGS) 2>/dev/null) -lz -lm
+	-ljpeg -lgumbo -lpng16 $(shell pkg-config --libs $(CDR_PKGS) 2>/dev/null) -ldeflate -lz -lm
 
 WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wvla -Wpointer-arith \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers

@@ -28,44 +28,48 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 /* ---- flatten ------------------------------------------------------------ */
 
-/* Are all pixels gray (R = G = B)? Text pages usually are. */
-static bool is_gray(const fz_pixmap *pix)
+/* Gray pages (R = G = B everywhere: text pages usually are): one channel,
+ * zlib-wrapped deflate at level 1 by libdeflate (lossless, crisp text; a
+ * whole-buffer compressor, about twice zlib's speed here). One pass both
+ * checks and converts; *gray is false (nothing written) at the first
+ * coloured pixel. */
+static int encode_gray(const fz_pixmap *pix, buf_t *out, bool *gray)
 {
-	for (int y = 0; y < pix->h; y++) {
-		const unsigned char *p = pix->samples + (size_t)y * (size_t)pix->stride;
-
-		for (int x = 0; x < pix->w; x++, p += 3)
-			if (p[0] != p[1] || p[1] != p[2])
-				return false;
-	}
-	return true;
-}
-
-/* Gray pages: one channel, deflate level 1 (lossless, fast, crisp text). */
-static int encode_gray(const fz_pixmap *pix, buf_t *out)
-{
-	size_t n = (size_t)pix->w * (size_t)pix->h;
-	unsigned char *g = malloc(n ? n : 1);
-	uLongf zlen = compressBound((uLong)n);
+	size_t n = (size_t)pix->w * (size_t)pix->h, zlen;
+	unsigned char *g = malloc(n ? n : 1), *d;
+	struct libdeflate_compressor *z = NULL;
 	int rc = -1;
 
+	*gray = true;
 	if (!g)
 		return -1;
-	for (int y = 0; y < pix->h; y++) {
+	d = g;
+	for (int y = 0; y < pix->h && *gray; y++) {
 		const unsigned char *p = pix->samples + (size_t)y * (size_t)pix->stride;
 
-		for (int x = 0; x < pix->w; x++)
-			g[(size_t)y * (size_t)pix->w + (size_t)x] = p[3 * x];
+		for (int x = 0; x < pix->w; x++, p += 3) {
+			if (p[0] != p[1] || p[1] != p[2]) {
+				*gray = false;
+				break;
+			}
+			*d++ = p[0];
+		}
 	}
-	if (buf_reserve(out, zlen) == 0 &&
-	    compress2((Bytef *)out->data, &zlen, g, (uLong)n, 1) == Z_OK) {
-		out->len = zlen;
-		rc = 0;
+	if (!*gray) {
+		free(g);
+		return 0;
 	}
+	z = libdeflate_alloc_compressor(1);
+	if (z && buf_reserve(out, libdeflate_zlib_compress_bound(z, n)) == 0) {
+		zlen = libdeflate_zlib_compress(z, g, n, out->data + out->len, out->cap - out->len);
+		out->len += zlen;
+		rc = zlen ? 0 : -1;
+	}
+	libdeflate_free_compressor(z);
 	free(g);
 	return rc;
 }
@@ -82,12 +86,12 @@ static int pixmap_encode(fz_context *ctx, fz_pixmap *pix, int quality, page_img_
 	buf_t enc;
 	volatile int rc; /* set before and read after fz_try (setjmp) */
 
-	pi->gray = is_gray(pix);
 	pi->w = pix->w;
 	pi->h = pix->h;
 	buf_init(&enc, (size_t)PDF_PAGE_ENC_MIB * MiB);
-	rc = pi->gray ? encode_gray(pix, &enc)
-		      : cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
+	rc = encode_gray(pix, &enc, &pi->gray);
+	if (rc == 0 && !pi->gray)
+		rc = cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
 	if (rc == 0) {
 		fz_try(ctx)
 			pi->data = fz_new_buffer_from_copied_data(ctx, (unsigned char *)enc.data, enc.len);
