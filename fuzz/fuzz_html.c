@@ -75,6 +75,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	o.link_style = (link_style_t)(data[0] & 3) % 3;
 	o.depth_max = (data[0] & 4) ? 16 : 256;
 	o.expansion_max = (data[0] & 8) ? 1 : 8;
+	o.links_by_writer = (data[0] & 16) != 0;
 	buf_init(&b, (size_t)1 << 30);
 	if (html_to_text((const char *)data + 1, size - 1, &o, &b, &r) != 0)
 		abort();

@@ -149,6 +149,8 @@
 	  "highest descriptor number the worker closes before it confines itself") \
 	X(BYTE_VALUES, 256, "none", \
 	  "entries of a table indexed by one byte") \
+	X(IO_SEND_FDS_MAX, 2, "none", \
+	  "descriptors sent with one message (a job: the original and the legacy answers)") \
 	/* --- text --- */ \
 	X(WR_FIELD_MAX, 200, "none", \
 	  "longest untrusted string shown in the notice, in characters; longer is cut with a mark") \
