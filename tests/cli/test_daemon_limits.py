@@ -67,8 +67,8 @@ def test_cpu_time_is_per_job_over_500_jobs(tmp_path):
 
 def pdf_250_pages():
     text = " ".join("(%s) '" % ("Lorem ipsum dolor sit amet %d consectetur adipiscing elit "
-                                 "sed do eiusmod tempor incididunt ut labore" % i)
-                    for i in range(66))
+                                 "sed do eiusmod tempor incididunt ut labore et dolore magna" % i)
+                    for i in range(68))
     n = 250
     objs = ["<< /Type /Catalog /Pages 2 0 R >>",
             "<< /Type /Pages /Kids [%s] /Count %d >>" % (
