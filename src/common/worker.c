@@ -157,7 +157,6 @@ worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t ou
 {
 	int fds[2];
 	pid_t pid;
-	buf_t got;
 	worker_status_t st;
 	long long deadline = worker_now_ms() + lim(l, LIM_WALL_TIME) * 1000;
 
@@ -173,14 +172,9 @@ worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t ou
 	if (pid == 0)
 		child(l, fn, arg, fds[1]);
 	close(fds[1]);
-	buf_init(&got, out_max);
-	st = worker_recv_result(fds[0], deadline, out_max, &got);
+	st = worker_recv_result(fds[0], deadline, out_max, result);
 	close(fds[0]);
-	st = finish(pid, st, deadline);
-	if (st == WORKER_OK && buf_append(result, got.data ? got.data : "", got.len) < 0)
-		st = WORKER_TOO_BIG;
-	buf_free(&got);
-	return st;
+	return finish(pid, st, deadline);
 }
 
 const char *worker_status_name(worker_status_t s)

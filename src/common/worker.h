@@ -53,8 +53,9 @@ int worker_reap(pid_t pid, bool kill_first, int *sig);
 typedef int (*worker_fn)(void *arg, buf_t *out);
 
 /* Fork a sandboxed child that runs fn(arg) and sends back its result
- * (at most out_max bytes) over a pipe; the parent enforces wall_time_max
- * with SIGKILL, RLIMIT_CPU (set in the child) cpu_time_max. */
+ * (at most out_max bytes, read straight into result, replacing what it
+ * held) over a pipe; the parent enforces wall_time_max with SIGKILL,
+ * RLIMIT_CPU (set in the child) cpu_time_max. */
 worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
 			   buf_t *result);
 /* "ok", "worker-crash", "timeout", "result-too-big", "no-sandbox", "system-error". */
