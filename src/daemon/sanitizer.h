@@ -23,6 +23,7 @@
 #include <sys/types.h>
 #include "common/buf.h"
 #include "common/config.h"
+#include "mail/mail.h"
 
 typedef struct sanitizer {
 	pid_t pid;   /* 0: not running */
@@ -59,6 +60,11 @@ int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox) MUGAI_WU
  * gets the signal that killed a crashed worker (0 when none). */
 sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
 				 const char *sender, int memfd, size_t len, buf_t *result, int *sig);
+/* The same with what the session learned before (antivirus, first
+ * contact; mail/mail.h mail_facts_t), or NULL. */
+sanitizer_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				       const char *sender, const mail_facts_t *facts, int memfd,
+				       size_t len, buf_t *result, int *sig);
 void sanitizer_stop(sanitizer_t *w);
 const char *sanitizer_status_name(sanitizer_status_t s);
 

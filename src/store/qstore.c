@@ -381,6 +381,11 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 	return s->ops->request(s, id, by, reason);
 }
 
+void qstore_set_admin(qstore_t *s, bool admin)
+{
+	s->admin = admin;
+}
+
 int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue, buf_t *orig)
 {
 	s->err = QS_OK;

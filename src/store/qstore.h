@@ -156,6 +156,11 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
  * fails with QS_ERR_DENIED. */
 int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue,
 		   buf_t *orig) MUGAI_WUR;
+/* The next approvals act as an administrator (`approve --admin`): only
+ * then may an original the antivirus flagged (report "virus") be
+ * released; without it that approval is refused and audited
+ * (quarantine.approve.refused). Off by default. */
+void qstore_set_admin(qstore_t *s, bool admin);
 
 /* ---- queued releases: `approve --queue`, delivered by mugaid ---- */
 /* The oldest original released to the queue and not yet delivered, with its

@@ -55,6 +55,7 @@ struct qstore {
 	char *witness_file;       /* "" when none */
 	long retention_days, undelivered_days;
 	bool distinct_approver;
+	bool admin;               /* the approver acts as administrator (qstore_set_admin) */
 	long witness_every, witness_minutes;
 	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;

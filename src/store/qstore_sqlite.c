@@ -42,6 +42,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "mail/report.h"
 #include "store/audit.h"
 #include "store/blob.h"
 
@@ -939,6 +940,41 @@ out:
 	return rc;
 }
 
+/* {"requested_by": ..., "admin": true} (admin only with approve --admin). */
+static int approve_details(const char *requested_by, bool admin, buf_t *b)
+{
+	json_t j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key(&j, "requested_by");
+	json_str(&j, requested_by);
+	if (admin) {
+		json_key(&j, "admin");
+		json_bool(&j, true);
+	}
+	json_obj_end(&j);
+	return json_finish(&j);
+}
+
+/* A virus found by the antivirus: only an administrator releases it. */
+static int virus_refuse(qstore_t *s, const char *id, const char *by)
+{
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, STORE_DET_MAX);
+	if (reason_details("refused", "virus: an administrator must approve (--admin)", &det) < 0 ||
+	    append_locked(s, by, "quarantine.approve.refused", id, det.data, NULL) < 0 ||
+	    sq_commit(s) < 0)
+		goto out;
+	qstore_fail(s, QS_ERR_DENIED, "%s: the antivirus found a virus in this message; only an "
+		    "administrator may release it (approve --admin)", id);
+out:
+	buf_free(&det);
+	return rc;
+}
+
 static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 			  bool to_queue, buf_t *orig)
 {
@@ -949,7 +985,7 @@ static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 	buf_init(&det, STORE_DET_MAX);
 	if (!to_queue && read_original(s, it, orig) < 0)
 		goto out;
-	if (reason_details("requested_by", it->requested_by, &det) < 0 ||
+	if (approve_details(it->requested_by, s->admin, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='released', approved_by=?2,"
 		       " release_to=?3, approved_at=?4 WHERE id=?1", it->id, by, to) < 0 ||
 	    append_locked(s, by, "quarantine.approve", it->id, det.data, NULL) < 0)
@@ -975,6 +1011,10 @@ static int sq_approve(qstore_t *s, const char *id, const char *by, bool to_queue
 	if (!found || it.status != QSTATUS_REQUESTED) {
 		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
 			    found ? qstatus_name(it.status) : "no such message");
+		goto out;
+	}
+	if (!s->admin && report_json_has_virus(it.report)) {
+		(void)virus_refuse(s, id, by);
 		goto out;
 	}
 	if (s->distinct_approver && strcmp(it.requested_by, by) == 0) {
