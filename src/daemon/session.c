@@ -639,7 +639,6 @@ static int antivirus(sess_t *s, const spool_t *sp, msgjob_t *j)
 	mail_facts_t *f = &j->facts;
 	av_result_t r;
 
-	f->first_contact = -1;
 	if (t->kind == AV_NONE)
 		return 0;
 	av_scan(t, sp->map ? sp->map : "", sp->len, (int)lim(&s->cfg->lim, LIM_ANTIVIRUS_TIMEOUT),
@@ -667,6 +666,28 @@ static int antivirus(sess_t *s, const spool_t *sp, msgjob_t *j)
 	return -1;
 }
 
+/* First contact (issue #11): has the store a message from this envelope
+ * sender within first_contact_days? Into j->facts for the worker; a store
+ * that cannot answer leaves it unknown (no warning, no 451): always 0. */
+static int first_contact(sess_t *s, msgjob_t *j)
+{
+	long long days = cfg_int(s->cfg, CFG_FIRST_CONTACT_DAYS);
+	sw_req_t q = { .type = SW_SEEN, .env_from = s->from,
+		       .received = (int64_t)time(NULL) - (int64_t)days * 86400, .id = j->id };
+	sw_ans_t a;
+
+	j->facts.first_contact = -1;
+	if (days <= 0 || !s->from[0])
+		return 0;
+	if (store_call(s, &q, -1, &a) < 0) {
+		log_warn("id=%s quarantine store: first-contact lookup failed: %s", j->id,
+			 s->p->store.err);
+		return 0;
+	}
+	j->facts.first_contact = a.id && a.id[0] ? 0 : 1;
+	return 0;
+}
+
 static void process(sess_t *s, const spool_t *sp)
 {
 	msgjob_t j = { .t0 = now_ms() };
@@ -680,7 +701,7 @@ static void process(sess_t *s, const spool_t *sp)
 		tempfail(s, &j, M_TF_WORKER, "4.3.0", "no sanitizer worker available", sp->len);
 	} else if (antivirus(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_ANTIVIRUS, "4.7.0", "antivirus unavailable", sp->len);
-	} else if (sanitize(s, sp, &j) < 0) {
+	} else if (first_contact(s, &j) < 0 || sanitize(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_WORKER, "4.3.0", "no sanitizer worker available", sp->len);
 	} else if (store(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_STORE, "4.3.0", "quarantine store unavailable", sp->len);

@@ -40,11 +40,16 @@ static const conf_map_t confusables[] = {
 	{ 0x2212, '-' }, { 0x30fc, '-' },
 };
 
+/* Latin-1 letters U+00C0..U+00FF without their marks ('*': no letter). */
+static const char latin1[] = "aaaaaaaceeeeiiiidnooooo*ouuuuypsaaaaaaaceeeeiiiidnooooo*ouuuuypy";
+
 /* One code point as a folded ASCII character; '*' for any other. */
 static char fold_cp(uint32_t cp)
 {
 	if (cp >= 0xff01 && cp <= 0xff5e) /* fullwidth ASCII */
 		cp -= 0xfee0;
+	if (cp >= 0xc0 && cp <= 0xff)
+		cp = (unsigned char)latin1[cp - 0xc0];
 	if (cp < 0x80) {
 		char c = (char)tolower((int)cp);
 
@@ -265,28 +270,37 @@ unsigned sender_authres(const char *value, size_t len, const char *authserv_id)
 
 /* ---- applied to a message ---- */
 
-/* The first mailbox of From: its domain (after '@') and display name. */
-static bool from_mailbox(const hdrset_t *h, const char **domain, const char **name)
+static const char *domain_of(const char *addr)
+{
+	const char *at = addr ? strrchr(addr, '@') : NULL;
+
+	return at ? at + 1 : "";
+}
+
+/* The first mailbox of From: its domain (after '@') as written and in its
+ * IDNA form (xn--), and its display name. */
+static bool from_mailbox(const hdrset_t *h, const char **domain, const char **idn,
+			 const char **name)
 {
 	InternetAddress *a;
-	const char *addr, *at;
 
 	if (!h->from || internet_address_list_length(h->from) < 1)
 		return false;
 	a = internet_address_list_get_address(h->from, 0);
 	if (!INTERNET_ADDRESS_IS_MAILBOX(a))
 		return false;
-	addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a));
-	at = addr ? strrchr(addr, '@') : NULL;
-	*domain = at ? at + 1 : "";
+	*domain = domain_of(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+	*idn = domain_of(internet_address_mailbox_get_idn_addr(INTERNET_ADDRESS_MAILBOX(a)));
 	*name = internet_address_get_name(a);
 	if (!*name)
 		*name = "";
 	return true;
 }
 
-/* Each own domain (comma-separated, trimmed) through fn(domain, name, own). */
-static unsigned check_own(const char *list, const char *domain, const char *name)
+/* Each own domain (comma-separated, trimmed) against the From domain (as
+ * written and as IDNA) and the display name. */
+static unsigned check_own(const char *list, const char *domain, const char *idn,
+			  const char *name)
 {
 	unsigned bits = 0;
 	bool inside = false;
@@ -303,7 +317,8 @@ static unsigned check_own(const char *list, const char *domain, const char *name
 			memcpy(own, p, n);
 			own[n] = '\0';
 			inside |= sender_domain_is_own(domain, own);
-			bits |= sender_lookalike(domain, own) ? SENDER_W_LOOKALIKE : 0;
+			bits |= sender_lookalike(domain, own) || sender_lookalike(idn, own)
+				? SENDER_W_LOOKALIKE : 0;
 			bits |= sender_name_has(name, own) ? SENDER_W_NAME_OWN : 0;
 		}
 		p += strcspn(p, ",");
@@ -313,11 +328,11 @@ static unsigned check_own(const char *list, const char *domain, const char *name
 
 void sender_check(mail_ctx_t *c, GMimeMessage *m, const hdrset_t *h)
 {
-	const char *domain, *name;
+	const char *domain, *idn, *name;
 	const char *id = cfg_str(c->cfg, CFG_AUTHSERV_ID);
 
-	if (from_mailbox(h, &domain, &name))
-		c->rep->sender_warn |= check_own(cfg_str(c->cfg, CFG_OWN_DOMAINS), domain, name);
+	if (from_mailbox(h, &domain, &idn, &name))
+		c->rep->sender_warn |= check_own(cfg_str(c->cfg, CFG_OWN_DOMAINS), domain, idn, name);
 	if (m && *id) {
 		GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
 		int n = hl ? g_mime_header_list_get_count(hl) : 0;

@@ -588,6 +588,17 @@ int qstore_find_undelivered(qstore_t *s, const char *queue_id, const char *sha25
 	return s->ops->find_undelivered(s, queue_id, sha256, id);
 }
 
+int qstore_seen_since(qstore_t *s, const char *env_from, int64_t since, const char *exclude,
+		      char id[MUGAI_ID_LEN + 1])
+{
+	id[0] = '\0';
+	if (!env_from || !*env_from)
+		return 0;
+	if (!text_ok(env_from, ADDR_MAX, false))
+		return qstore_fail(s, QS_ERR_INVAL, "bad sender address");
+	return s->ops->seen_since(s, env_from, since, exclude ? exclude : "", id);
+}
+
 int qstore_delivered(qstore_t *s, const char *id)
 {
 	if (!mugai_id_valid(id))

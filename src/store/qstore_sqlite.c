@@ -103,8 +103,12 @@ static const char schema_v2[] =
 	" CHECK (delivery IN ('pending','done'));"
 	"CREATE INDEX quarantine_queue ON quarantine(queue_id, sha256);";
 
+/* v3: the first-contact lookup (qstore_seen_since) by sender. */
+static const char schema_v3[] =
+	"CREATE INDEX quarantine_env_from ON quarantine(env_from COLLATE NOCASE, received);";
+
 /* migrations[v] takes user_version v to v + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -1262,6 +1266,17 @@ static int sq_find_undelivered(qstore_t *s, const char *queue_id, const char *sh
 			row_text, &t, "tt", queue_id, sha256);
 }
 
+static int sq_seen_since(qstore_t *s, const char *env_from, int64_t since, const char *exclude,
+			 char id[MUGAI_ID_LEN + 1])
+{
+	text_out_t t = { id, MUGAI_ID_LEN + 1 };
+
+	id[0] = '\0';
+	return sq_query(s, "SELECT id FROM quarantine WHERE env_from=?1 COLLATE NOCASE AND "
+			"received >= ?2 AND id != ?3 ORDER BY received DESC LIMIT 1",
+			row_text, &t, "tit", env_from, since, exclude);
+}
+
 static int sq_delivered(qstore_t *s, const char *id)
 {
 	return sq_run(s, "UPDATE quarantine SET delivery='done' WHERE id=?1", "t", id);
@@ -1286,5 +1301,6 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.audit_max_ref = sq_max_ref,
 	.note_config = sq_note_config,
 	.find_undelivered = sq_find_undelivered,
+	.seen_since = sq_seen_since,
 	.delivered = sq_delivered,
 };

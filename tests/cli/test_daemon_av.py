@@ -123,6 +123,7 @@ def daemon(tmp_path):
     made = []
 
     def make(**cfg):
+        cfg.setdefault("first_contact_days", "0")   # tests/cli/test_daemon_sender.py
         d = Daemon(tmp_path / f"d{len(made)}", **cfg)
         made.append(d)
         return d.start()

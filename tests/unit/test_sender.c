@@ -61,6 +61,8 @@ static void lookalike(void **state)
 		{ "\xef\xbd\x83ity.example.lg.jp", true }, /* fullwidth ｃ */
 		{ "city\xe3\x80\x82" "example.lg.jp", true }, /* ideographic full stop */
 		{ "xn--cty-xyz.example.lg.jp", true },   /* a punycode label in place of ours */
+		{ "c\xc3\xadty.example.lg.jp", true },   /* í */
+		{ "\xc3\xa7ity.example.lg.jp", true },   /* ç */
 		{ "town.example.lg.jp", false },         /* a real neighbour */
 		{ "example.lg.jp", false },
 		{ "example.jp", false },
