@@ -453,16 +453,15 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	bool q = r->verdict == VERDICT_QUARANTINED;
 	size_t links = r->links_defanged + r->links_removed;
 	/* the marker line right after the rule (the output check's notice
-	 * rule), then the warnings */
+	 * rule), then the warnings: display name, sender, virus */
 	int rc = buf_printf(out, "%s\n%s\n", w->rule, q ? w->head_q : w->head_ok);
 
+	if (rc == 0 && r->name_address[0])
+		rc = put_name_warning(out, w, r);
 	if (rc == 0)
 		rc = put_sender_warnings(out, w, r);
 	if (rc == 0)
 		rc = put_virus(out, w, r);
-
-	if (rc == 0 && r->name_address[0])
-		rc = put_name_warning(out, w, r);
 	if (rc == 0 && q)
 		rc = put_whose(out, w, r);
 	if (rc == 0 && q)
