@@ -1,13 +1,16 @@
 /*
  * session.c — a session process of mugaid: accept connections on the
  * shared listening socket and speak ESMTP to the upstream MTA. Per message:
- * spool DATA into a sealed memfd, sanitize it in this process's sandboxed
- * worker, put the original and report into the quarantine store, deliver
- * the rebuilt message to the next hop, and only then answer 250.
+ * spool DATA into a sealed memfd, optionally stream it to clamd (antivirus,
+ * av.c) and ask the store for first contact, sanitize it in this process's
+ * sandboxed worker, put the original and report into the quarantine store,
+ * deliver the rebuilt message to the next hop, and only then answer 250.
  *
  * Replies (RFC 3463 enhanced codes):
  *   250 2.0.0  stored and delivered ("queued as" the store id)
  *   451 4.3.0  no sanitizer worker, spool or store failure (Postfix retries)
+ *   451 4.7.0  antivirus (clamd) unreachable, slow or in error, with
+ *              antivirus_on_error = tempfail
  *   451 4.4.x  next hop down, slow or refusing (retry)
  *   452 4.5.3  too many recipients (the client sends the rest later)
  *   552 5.3.4  message larger than message_size_max (also announced by SIZE)
@@ -26,7 +29,8 @@
  * SECURITY: runs as the unprivileged user under its own seccomp policy
  * (sandbox_enter_session: nothing that opens a path, except a Maildir next
  * hop's calls), holds the client socket, its store socket and the worker's
- * socket; never parses the message itself.
+ * socket, and for one message a socket to clamd; never parses the message
+ * itself (clamd's reply only through clamd_reply_parse).
  */
 #include "daemon/daemon.h"
 
