@@ -22,7 +22,7 @@
 void cdr_result_init(cdr_result_t *res, const cdr_job_t *job, size_t in_len)
 {
 	memset(res, 0, sizeof(*res));
-	res->verdict = CDR_BLOCKED;
+	res->verdict = CDR_PENDING;
 	res->type = "unknown";
 	res->in_bytes = in_len;
 	buf_init(&res->out, (size_t)lim(job->lim, LIM_CDR_OUTPUT));
@@ -49,6 +49,15 @@ int cdr_block(cdr_result_t *res, const char *fmt, ...)
 	res->verdict = CDR_BLOCKED;
 	res->out_type = NULL;
 	buf_reset(&res->out);
+	return 0;
+}
+
+int cdr_done(cdr_result_t *res, const char *out_type)
+{
+	if (res->verdict == CDR_PENDING) {
+		res->verdict = CDR_SANITIZED;
+		res->out_type = out_type;
+	}
 	return 0;
 }
 
@@ -184,6 +193,8 @@ int cdr_run(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 		rc = -1;
 	if (rc == 0 && res->verdict == CDR_SANITIZED && res->out.capped)
 		return cdr_block(res, "limit:cdr_output_max");
+	if (rc == 0 && cdr_pending(res)) /* a handler that neither blocked nor finished */
+		return cdr_block(res, "internal-error: no output");
 	return rc;
 }
 

@@ -59,7 +59,10 @@ typedef enum {
 	CDR_MODE_REBUILD,
 } cdr_mode_t;
 
-typedef enum { CDR_BLOCKED = 0, CDR_SANITIZED = 1 } cdr_verdict_t;
+/* CDR_PENDING is internal: a result being worked on (not blocked, output not
+ * complete). cdr_sanitize never returns it; it turns a result left pending
+ * into "internal-error". */
+typedef enum { CDR_BLOCKED = 0, CDR_SANITIZED = 1, CDR_PENDING = 2 } cdr_verdict_t;
 
 typedef struct cdr_action {
 	char *text;      /* "removed /OpenAction", "removed word/vbaProject.bin" */

@@ -7,7 +7,10 @@
  *     int cdr_X(cdr_job_t *job, const unsigned char *in, size_t len,
  *               cdr_result_t *res);
  * and returns 0 with res->verdict set (sanitized: res->out filled; blocked:
- * res->reason set by cdr_block), or -1 on an internal failure.
+ * res->reason set by cdr_block), or -1 on an internal failure. A result
+ * starts CDR_PENDING (cdr_result_init); only cdr_block (blocked) and
+ * cdr_done (sanitized, called where res->out is complete) end it, so there
+ * are no provisional verdicts: "still going" is cdr_pending(res).
  *
  * SECURITY: see cdr.h.
  */
@@ -44,6 +47,11 @@ int cdr_run(cdr_job_t *job, const unsigned char *in, size_t len,
 void cdr_result_init(cdr_result_t *res, const cdr_job_t *job, size_t in_len);
 /* Set verdict blocked with a printf reason; always returns 0. */
 int cdr_block(cdr_result_t *res, const char *fmt, ...) MUGAI_PRINTF(2, 3);
+/* res->out is complete and of type out_type: a pending result becomes
+ * CDR_SANITIZED (a blocked one stays blocked). Returns 0. */
+int cdr_done(cdr_result_t *res, const char *out_type);
+/* Neither blocked nor finished yet. */
+static inline bool cdr_pending(const cdr_result_t *res) { return res->verdict == CDR_PENDING; }
 /* Record an action (deduplicated, counted). Returns -1 on OOM. */
 int cdr_action(cdr_result_t *res, const char *fmt, ...) MUGAI_PRINTF(2, 3) MUGAI_WUR;
 /* text.c: a zip entry name as UTF-8 (valid UTF-8 kept, else CP932). */

@@ -319,9 +319,7 @@ static int reencode(cdr_job_t *job, fz_context *ctx, cdr_kind_t kind, const unsi
 	fz_drop_pixmap(ctx, pix);
 	if (rc < 0)
 		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
-	res->verdict = CDR_SANITIZED;
-	res->out_type = jpeg ? "jpeg" : "png";
-	return 0;
+	return cdr_done(res, jpeg ? "jpeg" : "png");
 }
 
 int cdr_image_reencode(cdr_job_t *job, cdr_kind_t kind, const unsigned char *in, size_t len,
@@ -368,8 +366,7 @@ int cdr_image(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t 
 		buf_free(&res->out);
 		res->out = r.out;
 		buf_init(&r.out, 0);
-		res->verdict = CDR_SANITIZED;
-		res->out_type = r.out_type;
+		cdr_done(res, r.out_type);
 		rc = cdr_action(res, "image-reencoded: %s as %s, metadata dropped", type, r.out_type);
 	} else if (rc == 0) {
 		cdr_block(res, "%s", r.reason);

@@ -354,15 +354,14 @@ int cdr_odf(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 		return cdr_block(res, "unsupported-type: ODF document type not supported");
 	for (size_t i = 0; i < z->n && rc == 0; i++)
 		rc = classify(&o, &z->e[i]);
-	for (size_t i = 0; i < z->n && rc == 0 && res->verdict == CDR_SANITIZED; i++)
+	for (size_t i = 0; i < z->n && rc == 0 && cdr_pending(res); i++)
 		if (z->e[i].keep && xml_part(z->e[i].name))
 			rc = rewrite(&o, &z->e[i]);
-	if (rc < 0 || res->verdict != CDR_SANITIZED)
+	if (rc < 0 || !cdr_pending(res))
 		return rc;
 	if (!cdr_zip_find(z, "content.xml") || set_mimetype(m, mime) < 0)
 		return cdr_zip_find(z, "content.xml") ? -1 : cdr_block(res, "broken: ODF without content.xml");
 	if (cdr_zip_write(z, "mimetype", &res->out) < 0)
 		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
-	res->out_type = type;
-	return 0;
+	return cdr_done(res, type);
 }

@@ -401,7 +401,7 @@ static int walk_graph(ox_t *ox)
 	ox->queue = calloc(ox->z->n + 1, sizeof(*ox->queue));
 	if (!ox->queue || visit(ox, "") < 0)
 		return -1;
-	for (size_t i = 0; i < ox->nqueue && ox->res->verdict == CDR_SANITIZED; i++)
+	for (size_t i = 0; i < ox->nqueue && cdr_pending(ox->res); i++)
 		if (visit(ox, ox->z->e[ox->queue[i]].name) < 0)
 			return -1;
 	return 0;
@@ -986,7 +986,7 @@ static int xml_fn(ox_t *ox, xmlDocPtr doc, cdr_zentry_t *e, const char *arg)
 	if (strchr(ox->sheet, '.'))
 		*strrchr(ox->sheet, '.') = '\0';
 	rc = fix_complex_fields(ox, doc);
-	if (rc == 0 && ox->res->verdict == CDR_SANITIZED)
+	if (rc == 0 && cdr_pending(ox->res))
 		rc = cdr_xml_walk(doc, part_cb, p);
 	free(p);
 	return rc;
@@ -1082,7 +1082,7 @@ static const struct main_type *find_main(ox_t *ox)
 
 static int rewrite_xml_parts(ox_t *ox)
 {
-	for (size_t i = 0; i < ox->z->n && ox->res->verdict == CDR_SANITIZED; i++) {
+	for (size_t i = 0; i < ox->z->n && cdr_pending(ox->res); i++) {
 		cdr_zentry_t *e = &ox->z->e[i];
 
 		if (!e->keep || ends_with(e->name, ".rels") || strcmp(e->name, "[Content_Types].xml") == 0 ||
@@ -1100,16 +1100,16 @@ static int run(ox_t *ox, const struct main_type *mt)
 
 	if (walk_graph(ox) < 0)
 		return -1;
-	if (ox->res->verdict != CDR_SANITIZED)
+	if (!cdr_pending(ox->res))
 		return 0;
 	cte->keep = true;
 	if (list_dropped(ox) < 0 || rewrite_xml_parts(ox) < 0)
 		return -1;
-	if (ox->res->verdict != CDR_SANITIZED)
+	if (!cdr_pending(ox->res))
 		return 0;
 	if (rewrite_part(ox, cte, ct_fn, NULL) < 0)
 		return -1;
-	if (ox->res->verdict == CDR_SANITIZED && strcmp(mt->type, mt->out_type) != 0 &&
+	if (cdr_pending(ox->res) && strcmp(mt->type, mt->out_type) != 0 &&
 	    cdr_action(ox->res, "type-converted: %s to %s", mt->type, mt->out_type) < 0)
 		return -1;
 	return 0;
@@ -1122,7 +1122,7 @@ int cdr_ooxml(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 	const struct main_type *mt = NULL;
 	int rc = case_twins(&ox);
 
-	if (rc < 0 || res->verdict != CDR_SANITIZED)
+	if (rc < 0 || !cdr_pending(res))
 		goto out;
 	ox.ct = cdr_xml_parse(cte->data, cte->len, cte->name, res, false);
 	if (!ox.ct)
@@ -1135,11 +1135,12 @@ int cdr_ooxml(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 	res->type = mt->type;
 	ox.kind = mt->kind;
 	rc = run(&ox, mt);
-	if (rc < 0 || res->verdict != CDR_SANITIZED)
+	if (rc < 0 || !cdr_pending(res))
 		goto out;
 	if (cdr_zip_write(z, NULL, &res->out) < 0)
 		rc = res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
-	res->out_type = mt->out_type;
+	else
+		rc = cdr_done(res, mt->out_type);
 out:
 	xmlFreeDoc(ox.ct);
 	for (size_t i = 0; i < ox.ndrops; i++) {

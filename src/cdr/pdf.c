@@ -81,7 +81,6 @@ static int check_doc(pdf_job_t *pj)
 		return cdr_block(pj->res, "limit:pdf_pages_max: %d pages", pages);
 	if (objs > lim(pj->job->lim, LIM_PDF_OBJECTS))
 		return cdr_block(pj->res, "limit:pdf_objects_max: %d objects", objs);
-	pj->res->verdict = CDR_SANITIZED; /* provisional: checks passed */
 	return 0;
 }
 
@@ -138,7 +137,7 @@ int cdr_pdf(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 		cdr_block(res, "broken: PDF cannot be parsed");
 		goto out;
 	}
-	if (check_doc(&pj) < 0 || res->verdict != CDR_SANITIZED)
+	if (check_doc(&pj) < 0 || !cdr_pending(res))
 		goto out;
 	rc = job->mode == CDR_MODE_REBUILD ? cdr_pdf_rebuild(&pj) : cdr_pdf_flatten(&pj);
 out:

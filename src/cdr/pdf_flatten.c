@@ -184,18 +184,22 @@ static void add_image_page(fz_context *ctx, pdf_document *dst, const page_img_t 
 		fz_rethrow(ctx);
 }
 
-/* Render page i of the source and append it to dst. 0, -1 (broken page),
- * FLAT_MEMORY (out of memory: the worker's address space is the limit) or
- * FLAT_BYTES (pdf_flatten_bytes_max). */
-#define FLAT_MEMORY (-2)
-#define FLAT_BYTES (-3)
-static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_count)
+/* Why a page could not be flattened. */
+typedef enum {
+	PAGE_DONE,   /* appended to dst */
+	PAGE_BROKEN, /* MuPDF could not render it */
+	PAGE_MEMORY, /* out of memory: the worker's address space is the limit */
+	PAGE_BYTES,  /* pdf_flatten_bytes_max */
+} page_status_t;
+
+/* Render page i of the source and append it to dst. */
+static page_status_t flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_count)
 {
 	fz_context *ctx = pj->ctx;
 	fz_page *page = NULL;
 	fz_pixmap *pix = NULL;
 	page_img_t pi = { 0 };
-	volatile int rc = 0;
+	volatile page_status_t rc = PAGE_DONE;
 	volatile bool lowered = false;
 
 	fz_var(page);
@@ -223,18 +227,18 @@ static int flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_co
 		fz_drop_page(ctx, page);
 	}
 	fz_catch(ctx)
-		rc = pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES) ? FLAT_BYTES
-		   : fz_caught(ctx) == FZ_ERROR_MEMORY ? FLAT_MEMORY : -1;
+		rc = pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES) ? PAGE_BYTES
+		   : fz_caught(ctx) == FZ_ERROR_MEMORY ? PAGE_MEMORY : PAGE_BROKEN;
 	*lowered_count += lowered;
 	return rc;
 }
 
 /* Block with the true reason of a page that could not be flattened. */
-static void flatten_failed(cdr_result_t *res, int why, int i)
+static void flatten_failed(cdr_result_t *res, page_status_t why, int i)
 {
-	if (why == FLAT_MEMORY)
+	if (why == PAGE_MEMORY)
 		cdr_block(res, "limit:worker_memory_max: page %d needs more memory", i + 1);
-	else if (why == FLAT_BYTES)
+	else if (why == PAGE_BYTES)
 		cdr_block(res, "limit:pdf_flatten_bytes_max: page %d", i + 1);
 	else
 		cdr_block(res, "broken: PDF page %d could not be rendered", i + 1);
@@ -244,25 +248,25 @@ int cdr_pdf_flatten(pdf_job_t *pj)
 {
 	pdf_document *volatile dst = NULL;
 	int lowered = 0, rc = 0, dpi = (int)cfg_int(pj->job->cfg, CFG_PDF_DPI);
+	page_status_t st;
 
 	fz_try(pj->ctx)
 		dst = pdf_create_document(pj->ctx);
 	fz_catch(pj->ctx)
 		return -1;
-	for (int i = 0; i < pj->res->pages && pj->res->verdict == CDR_SANITIZED; i++) {
+	for (int i = 0; i < pj->res->pages && cdr_pending(pj->res); i++) {
 		if (cdr_timed_out(pj->job))
 			cdr_block(pj->res, "limit:cdr_time_max");
-		else if ((rc = flatten_page(pj, dst, i, &lowered)) < 0)
-			flatten_failed(pj->res, rc, i);
+		else if ((st = flatten_page(pj, dst, i, &lowered)) != PAGE_DONE)
+			flatten_failed(pj->res, st, i);
 	}
-	rc = 0;
-	if (pj->res->verdict == CDR_SANITIZED && cdr_pdf_save(pj->ctx, dst, 0, &pj->res->out) < 0)
+	if (cdr_pending(pj->res) && cdr_pdf_save(pj->ctx, dst, 0, &pj->res->out) < 0)
 		cdr_block(pj->res, "internal-error: PDF could not be written");
 	pdf_drop_document(pj->ctx, dst);
-	if (pj->res->verdict != CDR_SANITIZED)
+	if (!cdr_pending(pj->res))
 		goto out;
 	pj->res->mode = "flatten";
-	pj->res->out_type = "pdf";
+	cdr_done(pj->res, "pdf");
 	if (cdr_action(pj->res, "pdf-flattened: %d pages at %d dpi", pj->res->pages, dpi) < 0 ||
 	    (lowered && cdr_action(pj->res, "pdf-resolution-lowered: %d pages below %d dpi (at most %.0f "
 				   "pixels a page: pdf_page_pixels_max, worker_memory_max)",
@@ -369,15 +373,14 @@ int cdr_tiff_pdf(cdr_job_t *job, const unsigned char *in, size_t len, int pages,
 		dst = pdf_create_document(ctx);
 	fz_catch(ctx)
 		goto out;
-	res->verdict = CDR_SANITIZED; /* provisional */
 	rc = tiff_pages_into(job, ctx, dst, in, len, pages, res);
-	if (rc < 0 || res->verdict != CDR_SANITIZED)
+	if (rc < 0 || !cdr_pending(res))
 		goto out;
 	if (cdr_pdf_save(ctx, dst, 0, &res->out) < 0) {
 		rc = res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 		goto out;
 	}
-	res->out_type = "pdf";
+	cdr_done(res, "pdf");
 	rc = cdr_action(res, "tiff-pages-to-pdf: %d of %d pages", res->pages, pages);
 out:
 	pdf_drop_document(ctx, dst);

@@ -354,7 +354,7 @@ static void new_page_tree(pdf_job_t *pj)
 
 int cdr_pdf_rebuild(pdf_job_t *pj)
 {
-	int rc = 0;
+	volatile bool rebuilt = false; /* set inside fz_try: volatile across its longjmp */
 
 	pj->keep_uri = cfg_int(pj->job->cfg, CFG_PDF_KEEP_URI) != 0;
 	if (pdf_was_repaired(pj->ctx, pj->doc) &&
@@ -363,17 +363,18 @@ int cdr_pdf_rebuild(pdf_job_t *pj)
 	if (pdf_count_versions(pj->ctx, pj->doc) > 1 &&
 	    cdr_action(pj->res, "pdf-versions-collapsed: %d incremental updates", pdf_count_versions(pj->ctx, pj->doc) - 1) < 0)
 		return -1;
-	if (scrub_all(pj) < 0 || pj->res->verdict != CDR_SANITIZED)
+	if (scrub_all(pj) < 0 || !cdr_pending(pj->res))
 		return pj->oom ? -1 : 0;
-	fz_try(pj->ctx)
+	fz_try(pj->ctx) {
 		new_page_tree(pj);
+		rebuilt = true;
+	}
 	fz_catch(pj->ctx)
-		rc = -2;
-	if (rc == -2)
+		rebuilt = false; /* MuPDF's error is not the sender's to see */
+	if (!rebuilt)
 		return cdr_block(pj->res, "broken: PDF page tree cannot be rebuilt");
 	if (cdr_pdf_save(pj->ctx, pj->doc, 2, &pj->res->out) < 0)
 		return cdr_block(pj->res, "internal-error: PDF could not be written");
 	pj->res->mode = "rebuild";
-	pj->res->out_type = "pdf";
-	return rc;
+	return cdr_done(pj->res, "pdf");
 }

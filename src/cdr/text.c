@@ -321,9 +321,7 @@ int cdr_text(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *
 	if (finish(job, csv ? &neu : &cl, res) < 0 || report(job, res, &st, dropped, fixed) < 0)
 		goto out;
 	res->type = csv ? "csv" : "text";
-	res->out_type = res->type;
-	res->verdict = CDR_SANITIZED;
-	rc = res->out.len ? 0 : cdr_block(res, "empty-after-sanitizing");
+	rc = res->out.len ? cdr_done(res, res->type) : cdr_block(res, "empty-after-sanitizing");
 out:
 	if (rc < 0 && (dec.capped || cl.capped || neu.capped || res->out.capped))
 		rc = cdr_block(res, "limit:cdr_output_max");

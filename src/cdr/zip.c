@@ -84,7 +84,7 @@ static int parse_cd_ent(const unsigned char *in, size_t cd_end, size_t *pos, cd_
 	size_t nlen, elen, clen;
 
 	if (*pos + 46 > cd_end || memcmp(p, "PK\x01\x02", 4) != 0)
-		return cdr_block(res, "broken: zip broken central directory"), -1;
+		return cdr_block(res, "broken: zip broken central directory");
 	e->flags = rd16(p + 8);
 	e->method = rd16(p + 10);
 	e->crc = rd32(p + 16);
@@ -96,19 +96,19 @@ static int parse_cd_ent(const unsigned char *in, size_t cd_end, size_t *pos, cd_
 	e->nlen = nlen;
 	*pos += 46 + nlen + elen + clen;
 	if (*pos > cd_end)
-		return cdr_block(res, "broken: zip broken central directory"), -1;
+		return cdr_block(res, "broken: zip broken central directory");
 	if (e->csize == 0xffffffffu || e->usize == 0xffffffffu || e->off == 0xffffffffu)
-		return cdr_block(res, "unsupported-type: zip64 entries"), -1;
+		return cdr_block(res, "unsupported-type: zip64 entries");
 	if (e->off + 30 > cd_end)
-		return cdr_block(res, "broken: zip local header outside the archive"), -1;
+		return cdr_block(res, "broken: zip local header outside the archive");
 	l = in + e->off;
 	if (memcmp(l, "PK\x03\x04", 4) != 0 || rd16(l + 26) != nlen ||
 	    memcmp(l + 30, e->name, nlen) != 0 || rd16(l + 8) != e->method ||
 	    (rd16(l + 6) & 1) != (e->flags & 1))
-		return cdr_block(res, "broken: zip local header disagrees with central directory"), -1;
+		return cdr_block(res, "broken: zip local header disagrees with central directory");
 	if (!(rd16(l + 6) & 8) && (rd32(l + 18) != e->csize || rd32(l + 22) != e->usize ||
 				   rd32(l + 14) != e->crc))
-		return cdr_block(res, "broken: zip local header disagrees with central directory"), -1;
+		return cdr_block(res, "broken: zip local header disagrees with central directory");
 	e->end = e->off + 30 + nlen + rd16(l + 28) + e->csize;
 	return 0;
 }
@@ -124,21 +124,22 @@ static int cmp_off(const void *a, const void *b)
 static int check_ent(cdr_job_t *job, const cd_ent_t *e, cdr_result_t *res)
 {
 	if (e->flags & 1)
-		return cdr_block(res, "encrypted"), -1;
+		return cdr_block(res, "encrypted");
 	if (e->method != 0 && e->method != 8)
-		return cdr_block(res, "unsupported-type: zip compression method %u", e->method), -1;
+		return cdr_block(res, "unsupported-type: zip compression method %u", e->method);
 	if (e->method == 0 && e->csize != e->usize)
-		return cdr_block(res, "broken: zip stored entry with differing sizes"), -1;
+		return cdr_block(res, "broken: zip stored entry with differing sizes");
 	if (e->usize > RATIO_FLOOR &&
 	    (long long)e->usize > (long long)e->csize * lim(job->lim, LIM_ZIP_RATIO))
-		return cdr_block(res, "limit:zip_ratio_max: entry %zu:%zu", e->usize, e->csize), -1;
+		return cdr_block(res, "limit:zip_ratio_max: entry %zu:%zu", e->usize, e->csize);
 	if ((long long)e->usize > job->zip_budget)
-		return cdr_block(res, "limit:zip_total_max"), -1;
+		return cdr_block(res, "limit:zip_total_max");
 	job->zip_budget -= (long long)e->usize;
 	return 0;
 }
 
-/* Walk the central directory; fills *ents (caller frees). */
+/* Walk the central directory; fills *ents (caller frees). 0 with the
+ * structure checked or res blocked, -1 on an internal failure. */
 static int walk_cd(cdr_job_t *job, const unsigned char *in, size_t len, cd_ent_t **ents,
 		   size_t *n, cdr_result_t *res)
 {
@@ -147,22 +148,22 @@ static int walk_cd(cdr_job_t *job, const unsigned char *in, size_t len, cd_ent_t
 	size_t cnt, cd_size, cd_off, pos;
 
 	if (eo < 0)
-		return cdr_block(res, "broken: zip no end of central directory"), -1;
+		return cdr_block(res, "broken: zip no end of central directory");
 	p = in + eo;
 	cnt = rd16(p + 10), cd_size = rd32(p + 12), cd_off = rd32(p + 16);
 	if (rd16(p + 4) || rd16(p + 6) || rd16(p + 8) != cnt)
-		return cdr_block(res, "unsupported-type: multi-disk zip archive"), -1;
+		return cdr_block(res, "unsupported-type: multi-disk zip archive");
 	if (cnt == 0xffff || cd_off == 0xffffffffu || cd_off + cd_size > (size_t)eo)
-		return cdr_block(res, "broken: zip zip64 or broken end record"), -1;
+		return cdr_block(res, "broken: zip zip64 or broken end record");
 	if ((long long)cnt > lim(job->lim, LIM_ZIP_ENTRIES))
-		return cdr_block(res, "limit:zip_entries_max: %zu entries", cnt), -1;
+		return cdr_block(res, "limit:zip_entries_max: %zu entries", cnt);
 	*ents = calloc(cnt ? cnt : 1, sizeof(**ents));
 	if (!*ents)
-		return -2;
+		return -1;
 	pos = cd_off;
-	for (*n = 0; *n < cnt; (*n)++)
+	for (*n = 0; *n < cnt && cdr_pending(res); (*n)++)
 		if (parse_cd_ent(in, cd_off + cd_size, &pos, &(*ents)[*n], res) < 0 ||
-		    check_ent(job, &(*ents)[*n], res) < 0)
+		    (cdr_pending(res) && check_ent(job, &(*ents)[*n], res) < 0))
 			return -1;
 	return 0;
 }
@@ -172,18 +173,18 @@ static int check_overlap(cd_ent_t *ents, size_t n, size_t cd_off, cdr_result_t *
 	qsort(ents, n, sizeof(*ents), cmp_off);
 	for (size_t i = 0; i < n; i++)
 		if ((i + 1 < n && ents[i].end > ents[i + 1].off) || ents[i].end > cd_off)
-			return cdr_block(res, "broken: zip overlapping entries"), -1;
+			return cdr_block(res, "broken: zip overlapping entries");
 	return 0;
 }
 
-/* Check the structure; 0 ok, -1 blocked, -2 internal. */
+/* Check the structure: 0 (res blocked when it fails), -1 internal. */
 static int check_structure(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res)
 {
 	cd_ent_t *ents = NULL;
 	size_t n = 0;
 	int rc = walk_cd(job, in, len, &ents, &n, res);
 
-	if (rc == 0)
+	if (rc == 0 && cdr_pending(res))
 		rc = check_overlap(ents, n, rd32(in + find_eocd(in, len) + 16), res);
 	free(ents);
 	return rc;
@@ -277,19 +278,19 @@ static int read_all(zip_t *za, cdr_zip_t *z, cdr_result_t *res)
 
 	z->e = calloc(n > 0 ? (size_t)n : 1, sizeof(*z->e));
 	if (!z->e)
-		return -2;
+		return -1;
 	for (zip_int64_t i = 0; i < n; i++) {
 		cdr_zentry_t *e = &z->e[z->n];
 
 		e->name = entry_name(za, (zip_uint64_t)i, res);
 		if (!e->name)
-			return -2;
+			return -1;
 		z->n++;
 		if (read_entry(za, (zip_uint64_t)i, e) < 0)
-			return cdr_block(res, "broken: zip entry %s cannot be read", e->name), -1;
+			return cdr_block(res, "broken: zip entry %s cannot be read", e->name);
 		for (size_t k = 0; k + 1 < z->n; k++)
 			if (*e->name && strcmp(z->e[k].name, e->name) == 0)
-				return cdr_block(res, "broken: zip duplicate entry name %s", e->name), -1;
+				return cdr_block(res, "broken: zip duplicate entry name %s", e->name);
 	}
 	return 0;
 }
@@ -302,9 +303,8 @@ int cdr_zip_read(cdr_job_t *job, const unsigned char *in, size_t len, cdr_zip_t 
 	int rc;
 
 	memset(z, 0, sizeof(*z));
-	rc = check_structure(job, in, len, res);
-	if (rc != 0)
-		return rc == -2 ? -1 : 0;
+	if (check_structure(job, in, len, res) < 0 || !cdr_pending(res))
+		return cdr_pending(res) ? -1 : 0;
 	if (eocd_end(in, find_eocd(in, len)) < len &&
 	    cdr_action(res, "zip-padding-ignored: %zu bytes after the end record",
 		       len - eocd_end(in, find_eocd(in, len))) < 0)
@@ -324,11 +324,7 @@ int cdr_zip_read(cdr_job_t *job, const unsigned char *in, size_t len, cdr_zip_t 
 	}
 	rc = read_all(za, z, res);
 	zip_discard(za);
-	if (rc == -2)
-		return -1;
-	if (rc == 0)
-		res->verdict = CDR_SANITIZED; /* provisional: readable */
-	return 0;
+	return rc; /* 0: read (still pending) or blocked */
 }
 
 void cdr_zip_free(cdr_zip_t *z)
@@ -531,7 +527,7 @@ static int sanitize_entry(cdr_job_t *job, cdr_zip_t *z, cdr_zentry_t *e, cdr_res
 		goto out;
 	}
 	if (strcmp(name, e->name) != 0 &&
-	    ((rc = cdr_action(res, "entry-renamed: %s to %s (%s)", e->name, name, r.out_type)) < 0))
+	    ((rc = cdr_action(res, "entry-renamed: %s to %s", e->name, name)) < 0))
 		goto out;
 	for (size_t i = 0; i < r.nactions && rc == 0; i++)
 		rc = nested_action(res, e->name, r.actions[i].text);
@@ -569,8 +565,7 @@ static int plain_zip(cdr_job_t *job, cdr_zip_t *z, cdr_result_t *res)
 		return nothing_left(res);
 	if (cdr_zip_write(z, NULL, &res->out) < 0)
 		return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
-	res->out_type = "zip";
-	return 0;
+	return cdr_done(res, "zip");
 }
 
 int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *res)
@@ -578,7 +573,7 @@ int cdr_zip(cdr_job_t *job, const unsigned char *in, size_t len, cdr_result_t *r
 	cdr_zip_t z;
 	int rc = cdr_zip_read(job, in, len, &z, res);
 
-	if (rc < 0 || res->verdict != CDR_SANITIZED)
+	if (rc < 0 || !cdr_pending(res))
 		goto out;
 	if (cdr_zip_find(&z, "[Content_Types].xml")) {
 		rc = cfg_is(job->cfg, CFG_OFFICE_POLICY, "remove")

@@ -35,6 +35,7 @@
 #include "common/jail.h"
 #include "common/json.h"
 #include "common/sandbox.h"
+#include "common/worker.h"
 #include "mail/mail.h"
 
 typedef struct file_args {

@@ -29,6 +29,7 @@
 #include "common/id.h"
 #include "common/io.h"
 #include "common/sandbox.h"
+#include "common/worker.h"
 #include "common/json.h"
 #include "mail/mail.h"
 #include "mail/wire.h"

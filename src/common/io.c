@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +34,42 @@ int io_write_all(int fd, const void *p, size_t n)
 			return -1;
 		c += w;
 		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int io_send_fds(int sock, const void *p, size_t n, const int *fds, int nfd)
+{
+	union { struct cmsghdr c; char b[CMSG_SPACE(IO_SEND_FDS_MAX * sizeof(int))]; } u;
+	struct iovec iov;
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	const char *c = p;
+
+	if (nfd < 0 || nfd > IO_SEND_FDS_MAX || n == 0)
+		return errno = EINVAL, -1;
+	memset(&u, 0, sizeof(u));
+	if (nfd > 0) {
+		m.msg_control = u.b;
+		m.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
+		u.c.cmsg_level = SOL_SOCKET;
+		u.c.cmsg_type = SCM_RIGHTS;
+		u.c.cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+		memcpy(CMSG_DATA(&u.c), fds, (size_t)nfd * sizeof(int));
+	}
+	while (n > 0) {
+		ssize_t w;
+
+		iov.iov_base = (void *)c;
+		iov.iov_len = n;
+		w = sendmsg(sock, &m, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		n -= (size_t)w;
+		m.msg_control = NULL; /* the descriptors went with the first part */
+		m.msg_controllen = 0;
 	}
 	return 0;
 }

@@ -14,6 +14,11 @@
 
 /* Write all n bytes to fd; 0 or -1 (errno set). */
 int io_write_all(int fd, const void *p, size_t n) MUGAI_WUR;
+/* Send all n bytes (n >= 1) on the AF_UNIX socket sock with nfd (0..2)
+ * descriptors attached to the first part (SCM_RIGHTS); EINTR and short
+ * sends handled, no SIGPIPE. 0 or -1 (errno set). */
+#define IO_SEND_FDS_MAX 2
+int io_send_fds(int sock, const void *p, size_t n, const int *fds, int nfd) MUGAI_WUR;
 /* Create, write (fsync) and remove a probe file in dir, as the current
  * user (startup checks). 0 or -1 (errno set). */
 int io_probe_dir(const char *dir) MUGAI_WUR;

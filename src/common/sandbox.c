@@ -1,11 +1,10 @@
 /*
- * sandbox.c — rlimits, no_new_privs, seccomp (libseccomp) and the
- * fork-per-job worker (see sandbox.h).
+ * sandbox.c — rlimits, no_new_privs, seccomp (libseccomp) and the CPU
+ * clock of a worker (see sandbox.h; the worker itself is common/worker.c).
  *
  * SECURITY: the filter is default-deny with SCMP_ACT_KILL_PROCESS. mmap and
  * mprotect are allowed only without PROT_EXEC, so a worker cannot map new
- * code. The parent reads the child's result as an opaque, length-checked
- * blob and never interprets it beyond that.
+ * code.
  */
 #include "common/sandbox.h"
 #include "common/io.h"
@@ -240,132 +239,6 @@ int sandbox_enter_session(bool maildir, bool unix_log)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	return rc == 0 ? 0 : -1;
-}
-
-/* --- worker --- */
-
-#define WORKER_EXIT_NO_SANDBOX 3
-
-
-static void __attribute__((noreturn)) child(const limits_t *l, worker_fn fn, void *arg, int fd)
-{
-	buf_t out;
-	uint64_t len;
-
-	sandbox_close_fds((int[]){ 2, fd }, 2);
-	if (sandbox_enter(l) < 0)
-		_exit(WORKER_EXIT_NO_SANDBOX);
-	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE)); /* the parent reads at most that */
-	if (fn(arg, &out) < 0)
-		_exit(1);
-	len = out.len;
-	if (io_write_all(fd, &len, sizeof(len)) < 0 || io_write_all(fd, out.data, out.len) < 0)
-		_exit(1);
-	_exit(0);
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Read everything the child writes until EOF or the deadline. */
-static worker_status_t collect(int fd, long long deadline, size_t out_max, buf_t *raw)
-{
-	char chunk[IO_CHUNK];
-
-	buf_init(raw, out_max + sizeof(uint64_t));
-	for (;;) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		long long left = deadline - now_ms();
-		ssize_t n;
-
-		if (left <= 0)
-			return WORKER_TIMEOUT;
-		if (poll(&p, 1, (int)(left > 1000 ? 1000 : left)) < 0 && errno != EINTR)
-			return WORKER_SYSERR;
-		if (!(p.revents & (POLLIN | POLLHUP)))
-			continue;
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return WORKER_OK;
-		if (buf_append(raw, chunk, (size_t)n) < 0)
-			return WORKER_TOO_BIG;
-	}
-}
-
-static worker_status_t reap(pid_t pid, worker_status_t st)
-{
-	int ws;
-
-	if (st != WORKER_OK)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return WORKER_SYSERR;
-	if (st != WORKER_OK)
-		return st;
-	if (WIFSIGNALED(ws))
-		return WTERMSIG(ws) == SIGXCPU ? WORKER_TIMEOUT : WORKER_CRASHED;
-	if (WIFEXITED(ws) && WEXITSTATUS(ws) == WORKER_EXIT_NO_SANDBOX)
-		return WORKER_NO_SANDBOX;
-	return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? WORKER_OK : WORKER_CRASHED;
-}
-
-/* The blob is [u64 length][bytes]; anything else means the child failed. */
-static worker_status_t unframe(const buf_t *raw, buf_t *result)
-{
-	uint64_t len;
-
-	if (raw->len < sizeof(len))
-		return WORKER_CRASHED;
-	memcpy(&len, raw->data, sizeof(len));
-	if (len != raw->len - sizeof(len))
-		return WORKER_CRASHED;
-	return buf_append(result, raw->data + sizeof(len), (size_t)len) < 0 ? WORKER_TOO_BIG
-									  : WORKER_OK;
-}
-
-worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
-			   buf_t *result)
-{
-	int fds[2];
-	pid_t pid;
-	buf_t raw;
-	worker_status_t st;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return WORKER_SYSERR;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return WORKER_SYSERR;
-	}
-	if (pid == 0)
-		child(l, fn, arg, fds[1]);
-	close(fds[1]);
-	st = collect(fds[0], now_ms() + lim(l, LIM_WALL_TIME) * 1000, out_max, &raw);
-	close(fds[0]);
-	st = reap(pid, st);
-	if (st == WORKER_OK)
-		st = unframe(&raw, result);
-	buf_free(&raw);
-	return st;
-}
-
-const char *worker_status_name(worker_status_t s)
-{
-	static const char *const names[] = { "ok", "worker-crash", "timeout", "result-too-big",
-					     "no-sandbox", "system-error" };
-
-	return names[s];
 }
 
 long long sandbox_cpu_ms(pid_t pid)

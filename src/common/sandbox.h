@@ -40,23 +40,4 @@ long long sandbox_cpu_ms(pid_t pid);
  * CPU clock). Returns the CPU ms used before the job, or -1. */
 long long sandbox_cpu_job(pid_t pid, const limits_t *l);
 
-typedef enum {
-	WORKER_OK,         /* the child returned a result */
-	WORKER_CRASHED,    /* killed by a signal, or exited non-zero */
-	WORKER_TIMEOUT,    /* wall clock or CPU limit */
-	WORKER_TOO_BIG,    /* result larger than allowed */
-	WORKER_NO_SANDBOX, /* the sandbox could not be installed */
-	WORKER_SYSERR,     /* fork/pipe failed: an infrastructure error */
-} worker_status_t;
-
-/* Runs in the child, inside the sandbox; writes its result into out. */
-typedef int (*worker_fn)(void *arg, buf_t *out);
-
-/* Fork a sandboxed child that runs fn(arg) and sends back its result
- * (at most out_max bytes) over a pipe; the parent enforces wall_time_max
- * with SIGKILL. */
-worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
-			   buf_t *result);
-const char *worker_status_name(worker_status_t s);
-
 #endif

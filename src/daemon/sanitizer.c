@@ -39,6 +39,7 @@
 #include "common/id.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/worker.h"
 #include "common/io.h"
 #include "common/jail.h"
 #include "daemon/smtp.h"
@@ -47,7 +48,6 @@
 
 #define JOB_MAGIC 0x424f4a4dU /* "MJOB" */
 #define READY_TIMEOUT_MS 15000
-#define EXIT_NO_SANDBOX 3
 
 typedef struct job_hdr {
 	uint32_t magic;
@@ -59,14 +59,6 @@ typedef struct job_hdr {
 	mail_facts_t facts; /* antivirus and first contact (session), av "" when none */
 	uint32_t has_facts;
 } job_hdr_t;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 
 /* ---- worker side ---- */
@@ -108,9 +100,9 @@ static void test_hook(const char *hook)
 	else if (strcmp(hook, "socket") == 0)
 		(void)!socket(AF_INET, SOCK_STREAM, 0);
 	else if (strncmp(hook, "spin:", 5) == 0) {
-		long long until = now_ms() + atol(hook + 5);
+		long long until = worker_now_ms() + atol(hook + 5);
 
-		while (now_ms() < until)
+		while (worker_now_ms() < until)
 			;
 	}
 }
@@ -147,13 +139,12 @@ static int conv_in(const cfg_t *cfg, const job_hdr_t *h, int fd, conv_set_t *cv)
 	return rc;
 }
 
-/* One job: map the sealed memfd, sanitize, send [u64 len][record]. */
+/* One job: map the sealed memfd, sanitize, send the record as one frame. */
 static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, const int fd[2])
 {
 	const char *in = map_in(fd[0], h->len);
 	conv_set_t cv;
 	buf_t out;
-	uint64_t n;
 	int rc = -1;
 
 	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE));
@@ -161,9 +152,8 @@ static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, const int fd[
 		goto out;
 	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false, &cv,
 			       h->has_facts ? &h->facts : NULL }, in, (size_t)h->len, &out);
-	n = out.len;
 	if (rc == 0)
-		rc = io_write_all(sock, &n, sizeof(n)) == 0 ? io_write_all(sock, out.data, out.len) : -1;
+		rc = worker_send_result(sock, &out);
 out:
 	if (in && h->len)
 		munmap((void *)in, h->len);
@@ -190,7 +180,7 @@ static void __attribute__((noreturn)) worker_main(const cfg_t *cfg, int sock, pi
 	sandbox_close_fds((int[]){ 0, 1, 2, sock }, 4);
 	if ((hook && strcmp(hook, "nosandbox") == 0) || sandbox_enter_recv(&cfg->lim, sock) < 0) {
 		(void)!write(sock, "N", 1);
-		_exit(EXIT_NO_SANDBOX);
+		_exit(WORKER_EXIT_NO_SANDBOX);
 	}
 	if (io_write_all(sock, "R", 1) < 0)
 		_exit(1);
@@ -235,26 +225,14 @@ static int rec_fd(const buf_t *rec)
 
 static int send_rec(int sock, const buf_t *rec)
 {
-	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
 	uint64_t len = rec->len;
-	struct iovec iov = { &len, sizeof(len) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-			    .msg_controllen = sizeof(u.b) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	int fd = rec_fd(rec);
-	ssize_t n;
+	int fd = rec_fd(rec), rc;
 
 	if (fd < 0)
 		return -1;
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	do
-		n = sendmsg(sock, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	rc = io_send_fds(sock, &len, sizeof(len), &fd, 1);
 	close(fd);
-	return n == (ssize_t)sizeof(len) ? 0 : -1;
+	return rc;
 }
 
 /* Receive one record and decode it (items up to max bytes each). */
@@ -367,17 +345,6 @@ static int conv_call(sanitizer_t *w, const cfg_t *cfg, conv_set_t *req, conv_set
 	return rc;
 }
 
-static int reap(pid_t pid, int *sig)
-{
-	int ws = 0;
-
-	while (waitpid(pid, &ws, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	*sig = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
-	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + *sig;
-}
-
 void sanitizer_stop(sanitizer_t *w)
 {
 	int sig;
@@ -385,8 +352,7 @@ void sanitizer_stop(sanitizer_t *w)
 	if (w->sock >= 0)
 		close(w->sock);
 	if (w->pid > 0) {
-		kill(w->pid, SIGKILL);
-		(void)reap(w->pid, &sig);
+		(void)worker_reap(w->pid, true, &sig);
 	}
 	w->sock = -1;
 	w->pid = 0;
@@ -394,36 +360,10 @@ void sanitizer_stop(sanitizer_t *w)
 	if (w->conv_sock >= 0)
 		close(w->conv_sock);
 	if (w->conv_pid > 0) { /* its jail dies with it (--die-with-parent) */
-		kill(w->conv_pid, SIGKILL);
-		(void)reap(w->conv_pid, &sig);
+		(void)worker_reap(w->conv_pid, true, &sig);
 	}
 	w->conv_sock = -1;
 	w->conv_pid = 0;
-}
-
-/* Wait for n bytes with a deadline; 0, -1 EOF/error, -2 timeout. */
-static int read_full(int fd, void *p, size_t n, long long deadline)
-{
-	char *c = p;
-
-	while (n) {
-		struct pollfd pf = { fd, POLLIN, 0 };
-		long long left = deadline - now_ms();
-		ssize_t r;
-
-		if (left <= 0)
-			return -2;
-		if (poll(&pf, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
-			continue;
-		r = read(fd, c, n);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (r <= 0)
-			return -1;
-		c += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 static void __attribute__((noreturn)) start_child(const cfg_t *cfg, int sv[2], pid_t parent)
@@ -451,17 +391,16 @@ int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox)
 		sanitizer_stop(w);
 		return -1;
 	}
-	if (read_full(w->sock, &c, 1, now_ms() + READY_TIMEOUT_MS) == 0 && c == 'R') {
+	if (worker_read_full(w->sock, &c, 1, worker_now_ms() + READY_TIMEOUT_MS) == 0 && c == 'R') {
 		w->jobs = 0;
 		w->started++;
 		return 0;
 	}
 	close(w->sock);
 	w->sock = -1;
-	kill(w->pid, SIGKILL);
-	*no_sandbox = c == 'N' || reap(w->pid, &sig) == EXIT_NO_SANDBOX;
+	*no_sandbox = c == 'N' || worker_reap(w->pid, c != 'N', &sig) == WORKER_EXIT_NO_SANDBOX;
 	if (c == 'N')
-		(void)reap(w->pid, &sig);
+		(void)worker_reap(w->pid, true, &sig);
 	w->pid = 0;
 	return -1;
 }
@@ -477,14 +416,8 @@ typedef struct job_fds {
 
 static int send_job(sanitizer_t *w, const char *id, const char *sender, const job_fds_t *f)
 {
-	union { struct cmsghdr c; char b[CMSG_SPACE(2 * sizeof(int))]; } u;
 	job_hdr_t h = { .magic = JOB_MAGIC, .len = f->len, .conv_len = f->conv_len };
-	int fds[2] = { f->memfd, f->conv_fd }, nfd = f->conv_len ? 2 : 1;
-	struct iovec iov = { &h, sizeof(h) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
-			    .msg_controllen = CMSG_SPACE(nfd * sizeof(int)) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-	ssize_t n;
+	int fds[2] = { f->memfd, f->conv_fd };
 
 	snprintf(h.id, sizeof(h.id), "%s", id);
 	snprintf(h.sender, sizeof(h.sender), "%s", sender ? sender : "");
@@ -492,92 +425,67 @@ static int send_job(sanitizer_t *w, const char *id, const char *sender, const jo
 		h.facts = *f->facts;
 		h.has_facts = 1;
 	}
-	memset(u.b, 0, sizeof(u.b));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
-	do
-		n = sendmsg(w->sock, &m, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(h) ? 0 : -1;
+	return io_send_fds(w->sock, &h, sizeof(h), fds, f->conv_len ? 2 : 1);
 }
 
-/* A running worker that has accepted the job, or -1 (infrastructure).
+/* A running worker that has accepted the job, or the status of the
+ * failure to start one (no sandbox, or an infrastructure error).
  * *cpu0: the worker's CPU ms before the job; its CPU limit is raised to
  * cpu_time_max from there (per job, not summed over the worker's life). */
-static int dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id, const char *sender,
-		    const job_fds_t *f, long long *cpu0)
+static worker_status_t dispatch(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				const char *sender, const job_fds_t *f, long long *cpu0)
 {
-	bool nosb;
+	bool nosb = false;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (w->pid == 0 && sanitizer_start(w, cfg, &nosb) < 0) {
 			log_err("cannot start a sanitizer worker%s",
 				nosb ? ": the sandbox could not be installed" : "");
-			return -1;
+			return nosb ? WORKER_NO_SANDBOX : WORKER_SYSERR;
 		}
 		*cpu0 = sandbox_cpu_job(w->pid, &cfg->lim);
 		if (*cpu0 < 0) {
 			log_err("sanitizer worker %d: cannot set its CPU limit: %s", (int)w->pid,
 				strerror(errno));
 			sanitizer_stop(w);
-			return -1;
+			return WORKER_SYSERR;
 		}
 		if (send_job(w, id, sender, f) == 0)
-			return 0;
+			return WORKER_OK;
 		sanitizer_stop(w); /* died while idle (e.g. killed): start a fresh one */
 	}
-	return -1;
+	return WORKER_SYSERR;
 }
 
-static sanitizer_status_t collect(sanitizer_t *w, const cfg_t *cfg, buf_t *result)
+static worker_status_t one_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
+			       const char *sender, const job_fds_t *f, buf_t *result, int *sig)
 {
-	long long deadline = now_ms() + lim(&cfg->lim, LIM_WALL_TIME) * 1000;
-	uint64_t n, cap = (uint64_t)lim(&cfg->lim, LIM_RESULT_SIZE); /* as the CLI's */
-	int r = read_full(w->sock, &n, sizeof(n), deadline);
-
-	if (r == 0 && n > cap)
-		return SAN_TOO_BIG;
-	if (r == 0 && buf_reserve(result, (size_t)n) < 0)
-		return SAN_TOO_BIG;
-	if (r == 0)
-		r = read_full(w->sock, result->data, (size_t)n, deadline);
-	if (r == 0) {
-		result->len = (size_t)n;
-		result->data[n] = '\0';
-	}
-	return r == 0 ? SAN_OK : r == -2 ? SAN_TIMEOUT : SAN_CRASHED;
-}
-
-static sanitizer_status_t one_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
-				  const char *sender, const job_fds_t *f, buf_t *result, int *sig)
-{
-	sanitizer_status_t st;
+	worker_status_t st;
 	long long cpu0 = 0, cpu1;
 
 	*sig = 0;
-	if (dispatch(w, cfg, id, sender, f, &cpu0) < 0)
-		return SAN_UNAVAILABLE;
-	st = collect(w, cfg, result);
+	st = dispatch(w, cfg, id, sender, f, &cpu0);
+	if (st != WORKER_OK)
+		return st;
+	st = worker_recv_result(w->sock, worker_now_ms() + lim(&cfg->lim, LIM_WALL_TIME) * 1000,
+				(size_t)lim(&cfg->lim, LIM_RESULT_SIZE) /* as the CLI's */, result);
 	cpu1 = sandbox_cpu_ms(w->pid);
 	w->cpu_ms = cpu1 >= cpu0 ? cpu1 - cpu0 : 0;
-	if (st != SAN_OK) {
+	if (st != WORKER_OK) {
 		close(w->sock);
 		w->sock = -1;
-		kill(w->pid, SIGKILL);
-		(void)reap(w->pid, sig);
-		if (st == SAN_CRASHED && (*sig == SIGXCPU ||
+		(void)worker_reap(w->pid, true, sig);
+		if (st == WORKER_CRASHED && (*sig == SIGXCPU ||
 		    w->cpu_ms >= lim(&cfg->lim, LIM_CPU_TIME) * 1000))
-			st = SAN_TIMEOUT;
-		if (st != SAN_CRASHED)
+			st = WORKER_TIMEOUT;
+		if (st != WORKER_CRASHED)
 			*sig = 0;
 		w->pid = 0;
 		return st;
 	}
 	if (++w->jobs >= cfg_int(cfg, CFG_WORKER_MAX_USE))
 		sanitizer_stop(w);
-	return SAN_OK;
+	return WORKER_OK;
 }
 
 /* The answers as a memfd for the worker; -1 on failure. */
@@ -611,18 +519,18 @@ static bool asks_again(const buf_t *result)
  * worker's seccomp filter cannot start bwrap) and send the message again
  * with the answers; that result replaces the first. A result that cannot
  * be decoded is left for the caller to judge. */
-static sanitizer_status_t legacy_pass(sanitizer_t *w, const cfg_t *cfg, const char *id,
-				      const char *sender, job_fds_t *f, buf_t *result, int *sig)
+static worker_status_t legacy_pass(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				   const char *sender, job_fds_t *f, buf_t *result, int *sig)
 {
 	mail_result_t first;
 	conv_set_t ans;
-	sanitizer_status_t st = SAN_CRASHED;
+	worker_status_t st = WORKER_CRASHED;
 	int rc;
 
 	mail_result_init(&first);
 	if (mail_wire_decode(result->data, result->len, &first) < 0 || first.conv.n == 0) {
 		mail_result_free(&first);
-		return SAN_OK;
+		return WORKER_OK;
 	}
 	log_info("id=%s converting %zu legacy attachment(s) in the jail", id, first.conv.n);
 	rc = conv_call(w, cfg, &first.conv, &ans);
@@ -634,33 +542,25 @@ static sanitizer_status_t legacy_pass(sanitizer_t *w, const cfg_t *cfg, const ch
 		buf_reset(result);
 		st = one_job(w, cfg, id, sender, f, result, sig);
 	}
-	if (st == SAN_OK && asks_again(result))
-		st = SAN_CRASHED; /* the second pass must not ask: a lying worker */
+	if (st == WORKER_OK && asks_again(result))
+		st = WORKER_CRASHED; /* the second pass must not ask: a lying worker */
 	if (f->conv_fd >= 0)
 		close(f->conv_fd);
 	return st;
 }
 
-sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
-				 const char *sender, int memfd, size_t len, buf_t *result, int *sig)
+worker_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
+			      const char *sender, int memfd, size_t len, buf_t *result, int *sig)
 {
 	return sanitizer_job_facts(w, cfg, id, sender, NULL, memfd, len, result, sig);
 }
 
-sanitizer_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
-				       const char *sender, const mail_facts_t *facts, int memfd,
-				       size_t len, buf_t *result, int *sig)
+worker_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				    const char *sender, const mail_facts_t *facts, int memfd,
+				    size_t len, buf_t *result, int *sig)
 {
 	job_fds_t f = { memfd, len, -1, 0, facts };
-	sanitizer_status_t st = one_job(w, cfg, id, sender, &f, result, sig);
+	worker_status_t st = one_job(w, cfg, id, sender, &f, result, sig);
 
-	return st == SAN_OK ? legacy_pass(w, cfg, id, sender, &f, result, sig) : st;
-}
-
-const char *sanitizer_status_name(sanitizer_status_t s)
-{
-	static const char *const names[] = { "ok", "worker-crash", "timeout", "result-too-big",
-					     "no-worker" };
-
-	return names[s];
+	return st == WORKER_OK ? legacy_pass(w, cfg, id, sender, &f, result, sig) : st;
 }

@@ -4,11 +4,13 @@
  * sealed memfd over a socketpair (SCM_RIGHTS), runs the mail engine and
  * writes back the result record (mail/wire.h). Recycled after
  * worker_max_use jobs; the parent enforces wall_time_max with SIGKILL.
+ * The frame, its reader, the statuses and the reaping are the one worker
+ * layer's (common/worker.h), shared with the CLI's one-shot workers.
  *
  * Protocol (both directions on one AF_UNIX SOCK_STREAM socketpair):
  *   worker → parent, once:  'R' ready (sandbox in force) | 'N' no sandbox
  *   parent → worker, job:   sanitizer_job_hdr_t + SCM_RIGHTS(memfd[, answers memfd])
- *   worker → parent, job:   u64 length + result record
+ *   worker → parent, job:   one worker frame (u64 length + result record)
  *
  * SECURITY: the worker runs under sandbox_enter_recv() (seccomp default
  * deny, recvmsg allowed only on its socket, no_new_privs, RLIMIT_AS/CPU,
@@ -23,6 +25,7 @@
 #include <sys/types.h>
 #include "common/buf.h"
 #include "common/config.h"
+#include "common/worker.h"
 #include "mail/mail.h"
 
 typedef struct sanitizer {
@@ -36,13 +39,6 @@ typedef struct sanitizer {
 	bool conv_dead;  /* it failed: the session ends after this message */
 } sanitizer_t;
 
-typedef enum {
-	SAN_OK,          /* result blob received */
-	SAN_CRASHED,     /* died (signal or exit) during the job */
-	SAN_TIMEOUT,     /* wall clock: killed */
-	SAN_TOO_BIG,     /* result larger than allowed */
-	SAN_UNAVAILABLE, /* could not start a worker: infrastructure (4xx) */
-} sanitizer_status_t;
 
 void sanitizer_init(sanitizer_t *w);
 /* Fork the converter: the process that runs LibreOffice's jail for this
@@ -58,14 +54,13 @@ int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox) MUGAI_WU
  * pass asks to convert are converted in the jail here and a second pass
  * runs with the answers (mail/conv.h); result is the last pass's. *sig
  * gets the signal that killed a crashed worker (0 when none). */
-sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
-				 const char *sender, int memfd, size_t len, buf_t *result, int *sig);
+worker_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
+			      const char *sender, int memfd, size_t len, buf_t *result, int *sig);
 /* The same with what the session learned before (antivirus, first
  * contact; mail/mail.h mail_facts_t), or NULL. */
-sanitizer_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
-				       const char *sender, const mail_facts_t *facts, int memfd,
-				       size_t len, buf_t *result, int *sig);
+worker_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				    const char *sender, const mail_facts_t *facts, int memfd,
+				    size_t len, buf_t *result, int *sig);
 void sanitizer_stop(sanitizer_t *w);
-const char *sanitizer_status_name(sanitizer_status_t s);
 
 #endif

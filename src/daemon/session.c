@@ -419,7 +419,7 @@ static bool worker_kept_virus(const msgjob_t *j)
 static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 {
 	buf_t blob;
-	sanitizer_status_t st;
+	worker_status_t st;
 	long started = s->p->worker.started;
 	int rc = -1;
 
@@ -427,16 +427,16 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	st = sanitizer_job_facts(&s->p->worker, s->cfg, j->id, s->from, &j->facts, sp->fd, sp->len,
 				 &blob, &j->sig);
 	metrics_add(M_W_STARTED, (uint64_t)(s->p->worker.started - started));
-	j->worker = sanitizer_status_name(st);
-	if (st == SAN_OK && mail_wire_decode(blob.data, blob.len, &j->res) == 0 &&
+	j->worker = worker_status_name(st);
+	if (st == WORKER_OK && mail_wire_decode(blob.data, blob.len, &j->res) == 0 &&
 	    worker_kept_virus(j))
 		rc = 0;
-	else if (st == SAN_OK)
+	else if (st == WORKER_OK)
 		j->worker = "bad-result";
 	buf_free(&blob);
-	if (rc == 0 || st == SAN_UNAVAILABLE)
+	if (rc == 0 || (st == WORKER_NO_SANDBOX || st == WORKER_SYSERR))
 		return rc;
-	metrics_add(st == SAN_TIMEOUT ? M_W_TIMEOUT : st == SAN_TOO_BIG ? M_W_TOO_BIG : M_W_CRASH, 1);
+	metrics_add(st == WORKER_TIMEOUT ? M_W_TIMEOUT : st == WORKER_TOO_BIG ? M_W_TOO_BIG : M_W_CRASH, 1);
 	log_warn("id=%s worker failure: %s%s%d; the original is quarantined, a notice delivered",
 		 j->id, j->worker, j->sig ? " signal=" : " exit", j->sig);
 	return mail_result_failure_facts(s->cfg, j->id, s->from, &j->facts, j->worker, sp->len,

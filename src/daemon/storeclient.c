@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/io.h"
 #include "daemon/daemon.h"
 
 #define STORE_FD 3
@@ -116,35 +117,7 @@ static int broken(storecl_t *c, const char *what)
 
 static int send_req(storecl_t *c, const buf_t *b, int fd)
 {
-	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(int))]; } u;
-	struct iovec iov;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	size_t off = 0;
-
-	memset(&u, 0, sizeof(u));
-	if (fd >= 0) {
-		m.msg_control = u.b;
-		m.msg_controllen = sizeof(u.b);
-		u.h.cmsg_level = SOL_SOCKET;
-		u.h.cmsg_type = SCM_RIGHTS;
-		u.h.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&u.h), &fd, sizeof(int));
-	}
-	while (off < b->len) {
-		ssize_t w;
-
-		iov.iov_base = b->data + off;
-		iov.iov_len = b->len - off;
-		w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-		m.msg_control = NULL;
-		m.msg_controllen = 0;
-	}
-	return 0;
+	return io_send_fds(c->fd, b->data, b->len, &fd, fd >= 0);
 }
 
 /* n more bytes into c->in before deadline; a descriptor into *rfd. */

@@ -111,35 +111,7 @@ static void drop_fds(sproc_t *p)
 
 static int send_frame(const buf_t *b, int fd)
 {
-	union { struct cmsghdr c; char b[CMSG_SPACE(sizeof(int))]; } u;
-	struct iovec iov = { b->data, b->len };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-	size_t off = 0;
-
-	memset(&u, 0, sizeof(u));
-	if (fd >= 0) {
-		m.msg_control = u.b;
-		m.msg_controllen = sizeof(u.b);
-		u.c.cmsg_level = SOL_SOCKET;
-		u.c.cmsg_type = SCM_RIGHTS;
-		u.c.cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(&u.c), &fd, sizeof(int));
-	}
-	while (off < b->len) {
-		ssize_t w;
-
-		iov.iov_base = b->data + off;
-		iov.iov_len = b->len - off;
-		w = sendmsg(SOCK_FD, &m, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-		m.msg_control = NULL;
-		m.msg_controllen = 0;
-	}
-	return 0;
+	return io_send_fds(SOCK_FD, b->data, b->len, &fd, fd >= 0);
 }
 
 static int answer(sproc_t *p, const sw_ans_t *a, int fd)

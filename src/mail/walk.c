@@ -234,14 +234,15 @@ static int append_text(mail_ctx_t *c, buf_t *text, const char *s, size_t n)
 	return 0;
 }
 
-/* The rendered HTML goes through the writer like any text (its links are
- * already written by html.c; the writer finds what a removed character
- * or an element boundary hid). In plain style the kept URLs would be
- * counted twice, so the second count is dropped there. */
+/* The rendered HTML goes through the writer like any text: html.c writes
+ * the links of <a href> (link_emit) and leaves bare URLs to the writer's
+ * one link pass, made after its cleaning, so what a removed character or
+ * an element boundary hid is found there. In plain style html.c counts
+ * the URLs it keeps and the writer's second count is dropped. */
 static int render_html(mail_ctx_t *c, const buf_t *u, buf_t *t)
 {
 	html_opts_t o = { c->link_style, (int)lim(c->lim, LIM_HTML_DEPTH),
-			  (size_t)lim(c->lim, LIM_HTML_EXPANSION) };
+			  (size_t)lim(c->lim, LIM_HTML_EXPANSION), c->link_style != LINK_PLAIN };
 	html_result_t hr;
 	link_counts_t lc = { 0, 0 };
 	buf_t h;
@@ -343,10 +344,10 @@ static int encblock_removed(void *arg, const encblock_t *b)
 /* Cut uuencode/BinHex/yEnc blocks out of rendered text (list them). The
  * scan runs on the cleaned text: a control or bidi character before or
  * inside "begin 644" must not hide a block that removing it would reveal.
- * `clean`: t is whole output of wr_text, which wr_clean leaves unchanged
- * (the link forms it writes close no marker and hold no control), so the
- * second cleaning pass is skipped; HTML renderings and cut text are
- * cleaned here. */
+ * `clean`: t is whole output of wr_text (plain text and HTML renderings
+ * alike), which wr_clean leaves unchanged (the link forms it writes close
+ * no marker and hold no control), so the second cleaning pass is skipped;
+ * text cut at its room is cleaned here. */
 static int strip_encoded(mail_ctx_t *c, buf_t *t, bool is_clean)
 {
 	buf_t clean, kept;
@@ -411,7 +412,7 @@ static int part_text(mail_ctx_t *c, GMimePart *p, bool html, buf_t *text)
 		rc = 0;
 	}
 	if (rc == 0)
-		rc = strip_encoded(c, &t, !html && !cut);
+		rc = strip_encoded(c, &t, !cut);
 	if (rc == 0 && !c->quarantine)
 		rc = append_text(c, text, t.data ? t.data : "", t.len);
 	buf_free(&t);

@@ -39,6 +39,12 @@ typedef struct html_opts {
 	link_style_t link_style;
 	int depth_max;         /* limit html_depth_max */
 	size_t expansion_max;  /* limit html_expansion_max: out ≤ ratio × in + 4096 */
+	/* The caller sends the whole result through the text writer's
+	 * wr_text (mail/walk.c does): then the writer's one link pass, made
+	 * after its cleaning, finds the bare URLs, and html_to_text writes
+	 * only the links of <a href> (link_emit). Otherwise (false) bare URLs
+	 * are rewritten here, node by node and once more over the result. */
+	bool links_by_writer;
 } html_opts_t;
 
 typedef struct html_result {

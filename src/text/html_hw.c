@@ -229,6 +229,8 @@ int html_hw_text(hw_t *h, const char *s, size_t n)
 {
 	if (h->in_label)
 		return html_hw_label(h, s, n);
+	if (h->links_by_writer)
+		return html_hw_put(h, s, n);
 	buf_reset(&h->tmp);
 	if (link_rewrite_text(s, n, h->style, &h->tmp, &h->r->links) < 0)
 		return -1;
@@ -274,6 +276,7 @@ void html_hw_init(hw_t *h, const html_opts_t *o, size_t lim, html_result_t *r)
 	buf_init(&h->tmp, lim);
 	buf_init(&h->label, lim);
 	h->style = o->link_style;
+	h->links_by_writer = o->links_by_writer;
 	h->r = r;
 	h->at_bol = true;
 }
@@ -291,7 +294,7 @@ int html_hw_finish(hw_t *h, buf_t *out, size_t lim)
 	size_t start = out->len;
 	int rc;
 
-	if (h->style == LINK_PLAIN)
+	if (h->style == LINK_PLAIN || h->links_by_writer)
 		rc = buf_append(out, h->w.data ? h->w.data : "", h->w.len);
 	else
 		rc = link_rewrite_text(h->w.data ? h->w.data : "", h->w.len, h->style, out,

@@ -60,6 +60,7 @@ typedef struct hw {
 	buf_t tmp;               /* scratch: rewritten text, link output */
 	buf_t label;             /* link label being collected */
 	link_style_t style;
+	bool links_by_writer;    /* html_opts_t: bare URLs are the writer's */
 	html_result_t *r;
 	int pend_nl;             /* newlines owed before the next content */
 	int bq_min;              /* shallowest quote depth while they were owed */

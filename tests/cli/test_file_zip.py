@@ -135,7 +135,7 @@ def test_colliding_names_get_unique_names():
     assert set(p) == {"a.png", "a (2).png", "readme.txt", "readme (2).txt"}
     assert p["readme.txt"] == b"text one\n" and p["readme (2).txt"] == b"text two\n"
     assert p["a (2).png"].startswith(b"\x89PNG") and p["a.png"].startswith(b"\x89PNG")
-    assert "entry-renamed: a.bmp to a (2).png (png)" in rep["actions"]
+    assert "entry-renamed: a.bmp to a (2).png" in rep["actions"]
     # Same name in another letter case collides on Windows too.
     rep, p = ok(make_zip([("Memo.txt", "A\n"), ("memo.TXT", "B\n")]))
     assert set(p) == {"Memo.txt", "memo (2).TXT"}
@@ -176,10 +176,10 @@ def test_windows_device_names_are_renamed():
                  "_com\u00b9.txt": b"super\n", "_conin$.txt": b"in\n",
                  "console.txt": b"not a device\n", "com10.txt": b"not a device\n",
                  "_nul/x.txt": b"dir\n"}
-    assert "entry-renamed: con.txt to _con.txt (text)" in rep["actions"]
-    assert "entry-renamed: prn.txt.  to _prn.txt (text)" in rep["actions"]
-    assert "entry-renamed: dir/com1.csv to dir/_com1.csv (csv)" in rep["actions"]
-    assert ("圧縮ファイルの中のファイル名を変更しました（「con.txt to _con.txt (text)」）"
+    assert "entry-renamed: con.txt to _con.txt" in rep["actions"]
+    assert "entry-renamed: prn.txt.  to _prn.txt" in rep["actions"]
+    assert "entry-renamed: dir/com1.csv to dir/_com1.csv" in rep["actions"]
+    assert ("圧縮ファイルの中のファイル名を変更しました（「con.txt to _con.txt」）"
             in rep["actions_ja"])
 
 

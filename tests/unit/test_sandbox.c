@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include "common/sandbox.h"
+#include "common/worker.h"
 
 static limits_t L;
 
@@ -35,6 +37,20 @@ static int fn_spin(void *arg, buf_t *out)
 	volatile unsigned long n = 0;
 
 	(void)arg;
+	for (;;)
+		n++;
+	return buf_putc(out, 'x');
+}
+
+/* Closes its end of the result pipe (every descriptor above stderr), then
+ * lingers: the parent sees EOF at once but must still keep the wall clock. */
+static int fn_linger(void *arg, buf_t *out)
+{
+	volatile unsigned long n = 0;
+
+	(void)arg;
+	for (int fd = 3; fd < 64; fd++)
+		close(fd);
 	for (;;)
 		n++;
 	return buf_putc(out, 'x');
@@ -161,6 +177,23 @@ static void wall_clock_kills_a_spinning_worker(void **state)
 	buf_free(&r);
 }
 
+static void wall_clock_kills_a_worker_that_closed_its_pipe(void **state)
+{
+	limits_t l = L;
+	buf_t r;
+	time_t t0;
+
+	(void)state;
+	skip_under_asan();
+	l.v[LIM_WALL_TIME] = 1;
+	l.v[LIM_CPU_TIME] = 60;
+	buf_init(&r, 1024);
+	t0 = time(NULL);
+	assert_int_equal(worker_run(&l, fn_linger, NULL, 1024, &r), WORKER_TIMEOUT);
+	assert_true(time(NULL) - t0 < 10); /* the wall clock, not RLIMIT_CPU's 60 s */
+	buf_free(&r);
+}
+
 static void memory_cap_stops_a_hog(void **state)
 {
 	limits_t l = L;
@@ -195,6 +228,7 @@ int main(void)
 		cmocka_unit_test(open_dies_by_sigsys),
 		cmocka_unit_test(recvmsg_only_on_the_job_socket),
 		cmocka_unit_test(wall_clock_kills_a_spinning_worker),
+		cmocka_unit_test(wall_clock_kills_a_worker_that_closed_its_pipe),
 		cmocka_unit_test(memory_cap_stops_a_hog),
 		cmocka_unit_test(result_over_cap_is_refused),
 	};

@@ -1,0 +1,192 @@
+/*
+ * worker.c — the one worker layer (see worker.h): the result frame, reading
+ * it under a deadline and a cap, reaping, and the one-shot fork-per-job
+ * worker of the CLI. mugaid's persistent worker (daemon/sanitizer.c) uses
+ * the same frame, reader, statuses and reaping.
+ *
+ * SECURITY: a frame's length is checked against the cap before any byte of
+ * it is stored; nothing else of it is read here.
+ */
+#include "common/worker.h"
+#include "common/io.h"
+#include "common/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+long long worker_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int worker_send_result(int fd, const buf_t *out)
+{
+	uint64_t n = out->len;
+
+	if (io_write_all(fd, &n, sizeof(n)) < 0)
+		return -1;
+	return out->len ? io_write_all(fd, out->data, out->len) : 0;
+}
+
+int worker_read_full(int fd, void *p, size_t n, long long deadline_ms)
+{
+	char *c = p;
+
+	while (n) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		long long left = deadline_ms - worker_now_ms();
+		ssize_t r;
+
+		if (left <= 0)
+			return WORKER_READ_LATE;
+		if (poll(&pf, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
+			continue;
+		r = read(fd, c, n);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+worker_status_t worker_recv_result(int fd, long long deadline_ms, size_t max, buf_t *result)
+{
+	uint64_t n;
+	int r = worker_read_full(fd, &n, sizeof(n), deadline_ms);
+
+	buf_reset(result);
+	if (r == 0 && (n > max || buf_reserve(result, (size_t)n) < 0))
+		return WORKER_TOO_BIG;
+	if (r == 0 && n)
+		r = worker_read_full(fd, result->data, (size_t)n, deadline_ms);
+	if (r != 0)
+		return r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
+	result->len = (size_t)n;
+	if (result->data)
+		result->data[n] = '\0';
+	return WORKER_OK;
+}
+
+int worker_reap(pid_t pid, bool kill_first, int *sig)
+{
+	int ws = 0;
+
+	*sig = 0;
+	if (kill_first)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &ws, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	*sig = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + *sig;
+}
+
+/* ---- one-shot ---- */
+
+static void __attribute__((noreturn)) child(const limits_t *l, worker_fn fn, void *arg, int fd)
+{
+	buf_t out;
+
+	sandbox_close_fds((int[]){ 2, fd }, 2);
+	if (sandbox_enter(l) < 0)
+		_exit(WORKER_EXIT_NO_SANDBOX);
+	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE)); /* the parent reads at most that */
+	if (fn(arg, &out) < 0 || worker_send_result(fd, &out) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* After its frame (or EOF) the child must exit by the deadline; one that
+ * closed its end and lingers is killed there. True when it was late. */
+static bool wait_exit(pid_t pid, long long deadline_ms)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool late = false;
+
+	if (pfd >= 0) {
+		struct pollfd p = { pfd, POLLIN, 0 };
+		long long left = deadline_ms - worker_now_ms();
+		int r;
+
+		do
+			r = poll(&p, 1, left > 0 ? (int)left : 0);
+		while (r < 0 && errno == EINTR);
+		late = r == 0;
+		close(pfd);
+	}
+	return late;
+}
+
+/* Classify the child's end: its frame (st), then how it exited. */
+static worker_status_t finish(pid_t pid, worker_status_t st, long long deadline_ms)
+{
+	bool kill_first = st == WORKER_TIMEOUT || st == WORKER_TOO_BIG;
+	int sig, code;
+
+	if (!kill_first && wait_exit(pid, deadline_ms))
+		kill_first = true, st = WORKER_TIMEOUT;
+	code = worker_reap(pid, kill_first, &sig);
+	if (code < 0)
+		return WORKER_SYSERR;
+	if (kill_first)
+		return st;
+	if (sig)
+		return sig == SIGXCPU ? WORKER_TIMEOUT : WORKER_CRASHED;
+	if (code == WORKER_EXIT_NO_SANDBOX)
+		return WORKER_NO_SANDBOX;
+	return code == 0 ? st : WORKER_CRASHED;
+}
+
+worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
+			   buf_t *result)
+{
+	int fds[2];
+	pid_t pid;
+	buf_t got;
+	worker_status_t st;
+	long long deadline = worker_now_ms() + lim(l, LIM_WALL_TIME) * 1000;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return WORKER_SYSERR;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return WORKER_SYSERR;
+	}
+	if (pid == 0)
+		child(l, fn, arg, fds[1]);
+	close(fds[1]);
+	buf_init(&got, out_max);
+	st = worker_recv_result(fds[0], deadline, out_max, &got);
+	close(fds[0]);
+	st = finish(pid, st, deadline);
+	if (st == WORKER_OK && buf_append(result, got.data ? got.data : "", got.len) < 0)
+		st = WORKER_TOO_BIG;
+	buf_free(&got);
+	return st;
+}
+
+const char *worker_status_name(worker_status_t s)
+{
+	static const char *const names[] = { "ok", "worker-crash", "timeout", "result-too-big",
+					     "no-sandbox", "system-error" };
+
+	return names[s];
+}
