@@ -14,7 +14,10 @@ python3 python3-pytest qpdf sqlite3 unzip zip
 postfix swaks
 procps
 bubblewrap libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
-libreoffice-impress-nogui fonts-ipafont poppler-utils"
+libreoffice-impress-nogui fonts-ipafont poppler-utils
+clamav-daemon"
+# clamav-daemon: clamd, the antivirus second opinion (issue #11); the tests
+# start their own clamd with a signature database they write (no freshclam).
 # Programs the tests call that a minimal Debian 12 (debootstrap minbase, the
 # debian:12 image) lacks: procps (pgrep: test_daemon.py). Already in minbase:
 # coreutils (dd, timeout, mknod, mkfifo), mount (mount, umount: tests/e2e),

@@ -19,7 +19,7 @@
 
 enum {
 	O_BY = 256, O_REASON, O_SINCE, O_UNTIL, O_VERDICT, O_SENDER, O_RCPT, O_STATUS,
-	O_FORMAT, O_WITNESS, O_FROM, O_SUBJECT, O_REPORT, O_FLOW, O_JSON, O_QUEUE,
+	O_FORMAT, O_WITNESS, O_FROM, O_SUBJECT, O_REPORT, O_FLOW, O_JSON, O_QUEUE, O_ADMIN,
 	O_LIMIT, O_OLDER, O_ACTION, O_OBJECT, O_TEXT, O_UNDELIVERED,
 };
 
@@ -42,6 +42,7 @@ static const struct option long_opts[] = {
 	{ "flow", required_argument, NULL, O_FLOW },
 	{ "json", no_argument, NULL, O_JSON },
 	{ "queue", no_argument, NULL, O_QUEUE },
+	{ "admin", no_argument, NULL, O_ADMIN },
 	{ "limit", required_argument, NULL, O_LIMIT },
 	{ "older-than", required_argument, NULL, O_OLDER },
 	{ "action", required_argument, NULL, O_ACTION },
@@ -83,6 +84,7 @@ static int set_opt(store_opts_t *o, int c, const char *a)
 	case O_TEXT: o->text = a; return 0;
 	case O_JSON: o->json = true; return 0;
 	case O_QUEUE: o->queue = true; return 0;
+	case O_ADMIN: o->admin = true; return 0;
 	case O_LIMIT: return parse_long(a, &o->limit);
 	case O_OLDER: return parse_long(a, &o->older_than);
 	case O_RCPT:

@@ -21,7 +21,7 @@ typedef struct store_opts {
 	const char *rcpts[CLI_RCPT_MAX];
 	size_t n_rcpt;
 	long limit, older_than;
-	bool json, queue, undelivered;
+	bool json, queue, undelivered, admin;
 	bool must_exist;      /* refuse to create a store (audit verify/export) */
 	int nargs;
 	char **args;          /* operands: args[0] is the subcommand */

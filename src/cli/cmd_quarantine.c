@@ -7,7 +7,7 @@
  *   mugai quarantine show ID [--json]
  *   mugai quarantine get ID -o FILE
  *   mugai quarantine request ID --by USER --reason TEXT
- *   mugai quarantine approve ID --by ADMIN (-o FILE | --queue)
+ *   mugai quarantine approve ID --by ADMIN (-o FILE | --queue) [--admin]
  *   mugai quarantine purge [--older-than DAYS]
  *   mugai quarantine put FILE --verdict V [--flow F] [--sender A] [--rcpt A]...
  *                    [--from TEXT] [--subject TEXT] [--report JSONFILE]
@@ -39,7 +39,7 @@ static int q_usage(void)
 	      "       mugai quarantine show ID [--json]\n"
 	      "       mugai quarantine get ID -o FILE\n"
 	      "       mugai quarantine request ID --by USER --reason TEXT\n"
-	      "       mugai quarantine approve ID --by ADMIN (-o FILE | --queue)\n"
+	      "       mugai quarantine approve ID --by ADMIN (-o FILE | --queue) [--admin]\n"
 	      "       mugai quarantine purge [--older-than DAYS]\n"
 	      "       mugai quarantine put FILE --verdict V [--flow F] [--sender A] [--rcpt A]...\n"
 	      "                  [--from TEXT] [--subject TEXT] [--report JSONFILE]\n", stderr);
@@ -267,6 +267,7 @@ static int q_approve(qstore_t *s, store_opts_t *o)
 	if (o->nargs != 2 || !o->by || (!o->output == !o->queue))
 		return q_usage();
 	buf_init(&orig, UNCAPPED_BY(LIM_FILE_SIZE)); /* or message_size_max */
+	qstore_set_admin(s, o->admin);
 	if (qstore_approve(s, o->args[1], o->by, o->queue, &orig) < 0)
 		rc = store_exit(s, "quarantine approve");
 	else if (o->output && write_new_file(o->output, &orig) < 0)

@@ -113,6 +113,17 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "mugaid: file the master writes its pid to; empty: none") \
 	X(RELEASE_INTERVAL, "release_interval", CFG_INT, "10", 0, 3600, NULL, \
 	  "mugaid: seconds between runs that deliver originals approved with 'quarantine approve --queue'; 0: off") \
+	/* --- antivirus and sender warnings (issue #11) --- */ \
+	X(ANTIVIRUS, "antivirus", CFG_STR, "none", 0, 0, NULL, \
+	  "mugaid: a second opinion before sanitizing: none, clamd:/run/clamav/clamd.ctl (clamd's unix socket) or clamd:IP:PORT (numeric address); the session streams the original with zINSTREAM; a detection quarantines it (reason virus: SIGNATURE)") \
+	X(ANTIVIRUS_ON_ERROR, "antivirus_on_error", CFG_ENUM, "tempfail", 0, 0, "tempfail|continue", \
+	  "mugaid: clamd unreachable, too slow (antivirus_timeout) or in error: tempfail answers 451 so the upstream retries (fail closed); continue sanitizes anyway and records antivirus_error in the report and the audit record") \
+	X(OWN_DOMAINS, "own_domains", CFG_LIST, "", 0, 0, NULL, \
+	  "the municipality's own mail domains (comma-separated): outside mail whose From imitates one (look-alike domain, or an own domain in the display name) gets a sender warning; empty: no look-alike check") \
+	X(AUTHSERV_ID, "authserv_id", CFG_STR, "", 0, 0, NULL, \
+	  "authserv-id of the Internet-side MTA's Authentication-Results (OpenDKIM/OpenDMARC/SPF); only those headers are read for a dmarc/dkim/spf fail warning; empty: every Authentication-Results is ignored") \
+	X(FIRST_CONTACT_DAYS, "first_contact_days", CFG_INT, "90", 0, 36500, NULL, \
+	  "mugaid: a sender address not seen in the store within this many days gets the first-contact warning; 0: off") \
 
 typedef enum {
 #define MUGAI_CFG_ENUM(id, name, type, def, min, max, choices, help) CFG_##id,

@@ -106,6 +106,8 @@
 	  "how long a session waits for the client's next command or DATA bytes") \
 	X(NEXT_HOP_TIMEOUT, "next_hop_timeout", 120, 1, 3600, "seconds", \
 	  "connect/reply timeout towards the next hop; expiry answers 451 4.4.2 so Postfix retries") \
+	X(ANTIVIRUS_TIMEOUT, "antivirus_timeout", 30, 1, 3600, "seconds", \
+	  "connect, send and reply timeout towards clamd per message; expiry is an antivirus error (antivirus_on_error)") \
 	X(DRAIN_TIME, "drain_time_max", 180, 1, 86400, "seconds", \
 	  "on SIGTERM/SIGHUP, how long in-flight messages may finish before sessions are killed (no 250 was given, so nothing is lost)") \
 
@@ -191,6 +193,12 @@
 	  "removed or attached parts listed in one report; more are only counted") \
 	X(REPORT_WARNINGS_MAX, 64, "mime_parts_max", \
 	  "parser warnings listed in one report; more are only counted") \
+	X(REPORT_TOKENS_MAX, 96, "none", \
+	  "the X-Mugai-Sanitized action tokens of one message (seven tokens of at most ten characters)") \
+	X(SENDER_FOLD_MAX, 320, "header_value_max", \
+	  "bytes of a domain, own domain or display name folded for the look-alike checks (ADDR_SPEC_MAX); longer is cut") \
+	X(SENDER_LONG_DOMAIN, 20, "none", \
+	  "folded own domain length from which a look-alike may differ by two edits (one below it)") \
 	X(WARN_ITEM_CHARS, 60, "none", \
 	  "characters of the parser's quoted header bytes kept in one warning") \
 	X(ACTIONS_TEXT_MAX, 1024, "none", \
@@ -336,6 +344,14 @@
 	  "longest host name (RFC 1035: 253) of next_hop, listen or our own name; longer is a config error") \
 	X(HOP_DIR_MAX, 1024, "none", \
 	  "longest maildir path of next_hop = maildir:DIR; longer is a config error") \
+	X(CLAMD_REPLY_MAX, 512, "none", \
+	  "bytes of one clamd reply; longer is an antivirus error") \
+	X(CLAMD_SIG_MAX, 128, "none", \
+	  "longest virus signature name kept from a clamd reply (printable ASCII); longer is cut") \
+	X(CLAMD_CHUNK, 64 * 1024, "message_size_max", \
+	  "bytes of the original sent to clamd in one INSTREAM chunk") \
+	X(AV_WHY_MAX, 160, "none", \
+	  "longest reason kept for an antivirus error (log, report, audit)") \
 	X(DELIVER_REPLY_MAX, 4096, "none", \
 	  "bytes of one reply from the next hop; more is a protocol error (451)") \
 	X(DELIVER_REPLY_LINES_MAX, 100, "none", \

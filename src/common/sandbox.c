@@ -207,7 +207,8 @@ static int session_rules(scmp_filter_ctx ctx, bool maildir, bool unix_log)
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), SCMP_SYS(newfstatat), 1,
 				      SCMP_A3(SCMP_CMP_NE, AT_EMPTY_PATH));
-	/* TCP to the next hop; a datagram socket to syslog when it logs there */
+	/* TCP to the next hop (and clamd:IP:PORT); a unix socket to syslog when
+	 * it logs there, or to clamd's socket */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, AF_INET));

@@ -27,8 +27,9 @@ int sandbox_enter_recv(const limits_t *l, int sock) MUGAI_WUR;
  * no_new_privs and a default-kill filter that allows SMTP on descriptors it
  * holds, TCP sockets for the next hop, the memfd spool, its worker (fork,
  * socketpair, kill, wait, prlimit) and nothing that opens a path; maildir:
- * also the calls that write a Maildir next hop; unix_log: an AF_UNIX socket
- * for syslog. No rlimits (the worker sets its own). 0 or -1. */
+ * also the calls that write a Maildir next hop; unix_log: AF_UNIX sockets
+ * (syslog, or clamd's socket with antivirus = clamd:/path). No rlimits (the
+ * worker sets its own). 0 or -1. */
 int sandbox_enter_session(bool maildir, bool unix_log) MUGAI_WUR;
 
 /* CPU milliseconds used so far by process pid (its CPU clock), or -1. */

@@ -20,11 +20,13 @@
 
 #include <signal.h>
 #include "common/config.h"
+#include "daemon/clamd.h"
 #include "daemon/deliver.h"
 
 typedef struct daemon_ctx {
 	cfg_t cfg;
 	hop_t hop;
+	av_target_t av;        /* antivirus (clamd.h): AV_NONE when off */
 	char hostname[HOST_BUF_MAX];
 	int listen_fd;
 	const char *cfg_path;  /* NULL: embedded defaults */

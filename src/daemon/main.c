@@ -162,6 +162,8 @@ int daemon_check(daemon_ctx_t *d, char *err, size_t errlen)
 		snprintf(err, errlen, "next_hop: port %s is not in 1-65535", d->hop.port);
 		return -1;
 	}
+	if (clamd_parse_target(cfg_str(&d->cfg, CFG_ANTIVIRUS), &d->av, err, errlen) < 0)
+		return -1;
 	if (check_paths(d, err, errlen) < 0 || expand_metrics(d, err, errlen) < 0)
 		return -1;
 	if (startup_digest(d) < 0) {

@@ -26,11 +26,14 @@
 	X(TF_STORE, "mugaid_tempfail_total{reason=\"store\"}", "") \
 	X(TF_NEXT_HOP, "mugaid_tempfail_total{reason=\"next_hop\"}", "") \
 	X(TF_SPOOL, "mugaid_tempfail_total{reason=\"spool\"}", "") \
+	X(TF_ANTIVIRUS, "mugaid_tempfail_total{reason=\"antivirus\"}", "") \
 	X(REJ_SIZE, "mugaid_rejected_total{reason=\"size\"}", "messages refused with 5xx") \
 	X(REJ_BARE, "mugaid_rejected_total{reason=\"bare_newline\"}", "") \
 	X(W_CRASH, "mugaid_worker_failures_total{kind=\"crash\"}", "sanitizer worker failures (the message became a notice)") \
 	X(W_TIMEOUT, "mugaid_worker_failures_total{kind=\"timeout\"}", "") \
 	X(W_TOO_BIG, "mugaid_worker_failures_total{kind=\"result_too_big\"}", "") \
+	X(AV_VIRUS, "mugaid_antivirus_total{result=\"virus\"}", "antivirus (clamd) answers: virus found, or an error (unreachable, timeout, clamd ERROR)") \
+	X(AV_ERROR, "mugaid_antivirus_total{result=\"error\"}", "") \
 	X(W_STARTED, "mugaid_workers_started_total", "sanitizer workers started") \
 	X(S_RESTART, "mugaid_session_restarts_total", "session processes restarted after an abnormal exit") \
 	X(BYTES_IN, "mugaid_received_bytes_total", "message bytes received") \

@@ -56,6 +56,8 @@ typedef struct job_hdr {
 	char id[MUGAI_ID_LEN + 8];
 	char sender[SMTP_PATH_MAX + 1]; /* MAIL FROM, for a notice whose header is unreadable */
 	uint64_t conv_len; /* second pass: the answer record's length (second fd), else 0 */
+	mail_facts_t facts; /* antivirus and first contact (session), av "" when none */
+	uint32_t has_facts;
 } job_hdr_t;
 
 
@@ -83,6 +85,9 @@ static int recv_job(int sock, job_hdr_t *h, int fd[2])
 	memcpy(fd, CMSG_DATA(c), (h->conv_len ? 2 : 1) * sizeof(int));
 	h->id[sizeof(h->id) - 1] = '\0';
 	h->sender[sizeof(h->sender) - 1] = '\0';
+	h->facts.av[sizeof(h->facts.av) - 1] = '\0';
+	h->facts.virus[sizeof(h->facts.virus) - 1] = '\0';
+	h->facts.av_error[sizeof(h->facts.av_error) - 1] = '\0';
 	return 0;
 }
 
@@ -145,8 +150,8 @@ static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, const int fd[
 	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE));
 	if (conv_in(cfg, h, fd[1], &cv) < 0 || !in)
 		goto out;
-	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false, &cv }, in,
-			       (size_t)h->len, &out);
+	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false, &cv,
+			       h->has_facts ? &h->facts : NULL }, in, (size_t)h->len, &out);
 	if (rc == 0)
 		rc = worker_send_result(sock, &out);
 out:
@@ -406,6 +411,7 @@ typedef struct job_fds {
 	size_t len;
 	int conv_fd;     /* -1 in the first pass */
 	size_t conv_len;
+	const mail_facts_t *facts;  /* or NULL */
 } job_fds_t;
 
 static int send_job(sanitizer_t *w, const char *id, const char *sender, const job_fds_t *f)
@@ -415,6 +421,10 @@ static int send_job(sanitizer_t *w, const char *id, const char *sender, const jo
 
 	snprintf(h.id, sizeof(h.id), "%s", id);
 	snprintf(h.sender, sizeof(h.sender), "%s", sender ? sender : "");
+	if (f->facts) {
+		h.facts = *f->facts;
+		h.has_facts = 1;
+	}
 	return io_send_fds(w->sock, &h, sizeof(h), fds, f->conv_len ? 2 : 1);
 }
 
@@ -542,7 +552,14 @@ static worker_status_t legacy_pass(sanitizer_t *w, const cfg_t *cfg, const char 
 worker_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
 			      const char *sender, int memfd, size_t len, buf_t *result, int *sig)
 {
-	job_fds_t f = { memfd, len, -1, 0 };
+	return sanitizer_job_facts(w, cfg, id, sender, NULL, memfd, len, result, sig);
+}
+
+worker_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				    const char *sender, const mail_facts_t *facts, int memfd,
+				    size_t len, buf_t *result, int *sig)
+{
+	job_fds_t f = { memfd, len, -1, 0, facts };
 	worker_status_t st = one_job(w, cfg, id, sender, &f, result, sig);
 
 	return st == WORKER_OK ? legacy_pass(w, cfg, id, sender, &f, result, sig) : st;

@@ -26,6 +26,7 @@
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/worker.h"
+#include "mail/mail.h"
 
 typedef struct sanitizer {
 	pid_t pid;   /* 0: not running */
@@ -55,6 +56,11 @@ int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox) MUGAI_WU
  * gets the signal that killed a crashed worker (0 when none). */
 worker_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
 			      const char *sender, int memfd, size_t len, buf_t *result, int *sig);
+/* The same with what the session learned before (antivirus, first
+ * contact; mail/mail.h mail_facts_t), or NULL. */
+worker_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				    const char *sender, const mail_facts_t *facts, int memfd,
+				    size_t len, buf_t *result, int *sig);
 void sanitizer_stop(sanitizer_t *w);
 
 #endif

@@ -1,13 +1,16 @@
 /*
  * session.c — a session process of mugaid: accept connections on the
  * shared listening socket and speak ESMTP to the upstream MTA. Per message:
- * spool DATA into a sealed memfd, sanitize it in this process's sandboxed
- * worker, put the original and report into the quarantine store, deliver
- * the rebuilt message to the next hop, and only then answer 250.
+ * spool DATA into a sealed memfd, optionally stream it to clamd (antivirus,
+ * av.c) and ask the store for first contact, sanitize it in this process's
+ * sandboxed worker, put the original and report into the quarantine store,
+ * deliver the rebuilt message to the next hop, and only then answer 250.
  *
  * Replies (RFC 3463 enhanced codes):
  *   250 2.0.0  stored and delivered ("queued as" the store id)
  *   451 4.3.0  no sanitizer worker, spool or store failure (Postfix retries)
+ *   451 4.7.0  antivirus (clamd) unreachable, slow or in error, with
+ *              antivirus_on_error = tempfail
  *   451 4.4.x  next hop down, slow or refusing (retry)
  *   452 4.5.3  too many recipients (the client sends the rest later)
  *   552 5.3.4  message larger than message_size_max (also announced by SIZE)
@@ -26,7 +29,8 @@
  * SECURITY: runs as the unprivileged user under its own seccomp policy
  * (sandbox_enter_session: nothing that opens a path, except a Maildir next
  * hop's calls), holds the client socket, its store socket and the worker's
- * socket; never parses the message itself.
+ * socket, and for one message a socket to clamd; never parses the message
+ * itself (clamd's reply only through clamd_reply_parse).
  */
 #include "daemon/daemon.h"
 
@@ -48,6 +52,7 @@
 #include "common/id.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/av.h"
 #include "daemon/metrics.h"
 #include "daemon/sanitizer.h"
 #include "daemon/smtp.h"
@@ -398,7 +403,17 @@ typedef struct msgjob {
 	char why[SESSION_WHY_MAX];       /* next hop reply or failure */
 	long long t0;
 	bool retry;           /* an earlier attempt's entry is reused (same queue id + digest) */
+	mail_facts_t facts;   /* antivirus answer, first contact: for the worker */
 } msgjob_t;
+
+/* A virus withholds the message and its report names it (the store lets
+ * only an administrator release such an entry): a worker result that
+ * does not is a lying worker, replaced by the session's own notice. */
+static bool worker_kept_virus(const msgjob_t *j)
+{
+	return !j->facts.virus[0] ||
+	       (j->res.verdict == VERDICT_QUARANTINED && report_json_has_virus(j->res.report.data));
+}
 
 /* Worker result, or the notice-only failure result. -1: no worker (4xx). */
 static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
@@ -409,10 +424,12 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	int rc = -1;
 
 	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* sanitizer_job cuts there */
-	st = sanitizer_job(&s->p->worker, s->cfg, j->id, s->from, sp->fd, sp->len, &blob, &j->sig);
+	st = sanitizer_job_facts(&s->p->worker, s->cfg, j->id, s->from, &j->facts, sp->fd, sp->len,
+				 &blob, &j->sig);
 	metrics_add(M_W_STARTED, (uint64_t)(s->p->worker.started - started));
 	j->worker = worker_status_name(st);
-	if (st == WORKER_OK && mail_wire_decode(blob.data, blob.len, &j->res) == 0)
+	if (st == WORKER_OK && mail_wire_decode(blob.data, blob.len, &j->res) == 0 &&
+	    worker_kept_virus(j))
 		rc = 0;
 	else if (st == WORKER_OK)
 		j->worker = "bad-result";
@@ -422,7 +439,26 @@ static int sanitize(sess_t *s, const spool_t *sp, msgjob_t *j)
 	metrics_add(st == WORKER_TIMEOUT ? M_W_TIMEOUT : st == WORKER_TOO_BIG ? M_W_TOO_BIG : M_W_CRASH, 1);
 	log_warn("id=%s worker failure: %s%s%d; the original is quarantined, a notice delivered",
 		 j->id, j->worker, j->sig ? " signal=" : " exit", j->sig);
-	return mail_result_failure_env(s->cfg, j->id, s->from, j->worker, sp->len, &j->res);
+	return mail_result_failure_facts(s->cfg, j->id, s->from, &j->facts, j->worker, sp->len,
+					 &j->res);
+}
+
+/* The antivirus answer in the audit details (signature and error: ASCII
+ * from clamd_reply_parse and av.c, through the JSON escaper). */
+static void av_details(json_t *w, const mail_facts_t *f)
+{
+	if (!f->av[0])
+		return;
+	json_key(w, "antivirus");
+	json_str(w, f->av);
+	if (f->virus[0]) {
+		json_key(w, "virus");
+		json_str(w, f->virus);
+	}
+	if (f->av_error[0]) {
+		json_key(w, "antivirus_error");
+		json_str(w, f->av_error);
+	}
 }
 
 /* Details of the mail.verdict audit record, written with the put. */
@@ -450,6 +486,7 @@ static int verdict_details(const sess_t *s, const msgjob_t *j, size_t len, buf_t
 		json_key(&w, "output_check");
 		json_str(&w, j->res.output_check);
 	}
+	av_details(&w, &j->facts);
 	json_obj_end(&w);
 	return json_finish(&w);
 }
@@ -597,6 +634,64 @@ static void test_hook(void)
 		(void)!open(hook + 5, O_WRONLY | O_TRUNC | O_CLOEXEC);
 }
 
+/* The antivirus second opinion (issue #11), from the spool, before the
+ * worker: its answer goes to the worker in j->facts. -1: answer 451
+ * (clamd failed and antivirus_on_error = tempfail). */
+static int antivirus(sess_t *s, const spool_t *sp, msgjob_t *j)
+{
+	const av_target_t *t = &s->p->d->av;
+	mail_facts_t *f = &j->facts;
+	av_result_t r;
+
+	if (t->kind == AV_NONE)
+		return 0;
+	av_scan(t, sp->map ? sp->map : "", sp->len, (int)lim(&s->cfg->lim, LIM_ANTIVIRUS_TIMEOUT),
+		&r);
+	if (r.verdict == CLAMD_CLEAN) {
+		snprintf(f->av, sizeof(f->av), "clean");
+		return 0;
+	}
+	if (r.verdict == CLAMD_FOUND) {
+		metrics_add(M_AV_VIRUS, 1);
+		snprintf(f->av, sizeof(f->av), "virus");
+		snprintf(f->virus, sizeof(f->virus), "%s", r.sig);
+		log_warn("id=%s antivirus: virus %s found; the original is quarantined", j->id, r.sig);
+		return 0;
+	}
+	metrics_add(M_AV_ERROR, 1);
+	if (cfg_is(s->cfg, CFG_ANTIVIRUS_ON_ERROR, "continue")) {
+		log_warn("id=%s antivirus: %s; continuing without it (antivirus_on_error = continue)",
+			 j->id, r.why);
+		snprintf(f->av, sizeof(f->av), "error");
+		snprintf(f->av_error, sizeof(f->av_error), "%s", r.why);
+		return 0;
+	}
+	snprintf(j->why, sizeof(j->why), "%s", r.why);
+	return -1;
+}
+
+/* First contact (issue #11): has the store a message from this envelope
+ * sender within first_contact_days? Into j->facts for the worker; a store
+ * that cannot answer leaves it unknown (no warning, no 451): always 0. */
+static int first_contact(sess_t *s, msgjob_t *j)
+{
+	long long days = cfg_int(s->cfg, CFG_FIRST_CONTACT_DAYS);
+	sw_req_t q = { .type = SW_SEEN, .env_from = s->from,
+		       .received = (int64_t)time(NULL) - (int64_t)days * 86400, .id = j->id };
+	sw_ans_t a;
+
+	j->facts.first_contact = -1;
+	if (days <= 0 || !s->from[0])
+		return 0;
+	if (store_call(s, &q, -1, &a) < 0) {
+		log_warn("id=%s quarantine store: first-contact lookup failed: %s", j->id,
+			 s->p->store.err);
+		return 0;
+	}
+	j->facts.first_contact = a.id && a.id[0] ? 0 : 1;
+	return 0;
+}
+
 static void process(sess_t *s, const spool_t *sp)
 {
 	msgjob_t j = { .t0 = now_ms() };
@@ -606,7 +701,11 @@ static void process(sess_t *s, const spool_t *sp)
 	test_hook();
 	metrics_add(M_MSG_IN, 1);
 	metrics_add(M_BYTES_IN, sp->len);
-	if (message_id(s, sp, &j) < 0 || sanitize(s, sp, &j) < 0) {
+	if (message_id(s, sp, &j) < 0) {
+		tempfail(s, &j, M_TF_WORKER, "4.3.0", "no sanitizer worker available", sp->len);
+	} else if (antivirus(s, sp, &j) < 0) {
+		tempfail(s, &j, M_TF_ANTIVIRUS, "4.7.0", "antivirus unavailable", sp->len);
+	} else if (first_contact(s, &j) < 0 || sanitize(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_WORKER, "4.3.0", "no sanitizer worker available", sp->len);
 	} else if (store(s, sp, &j) < 0) {
 		tempfail(s, &j, M_TF_STORE, "4.3.0", "quarantine store unavailable", sp->len);
@@ -798,8 +897,10 @@ static int confine(const daemon_ctx_t *d, sanitizer_t *w)
 	if (deliver_prepare(&d->hop) < 0)
 		log_warn("next_hop %s: cannot resolve now; the session will try at delivery "
 			 "(and its policy refuses the resolver's files)", cfg_str(&d->cfg, CFG_NEXT_HOP));
+	/* a unix socket: to syslog, or to clamd (antivirus = clamd:/path) */
 	if (sandbox_enter_session(d->hop.kind == HOP_MAILDIR,
-				  cfg_is(&d->cfg, CFG_LOG_TARGET, "syslog")) < 0) {
+				  cfg_is(&d->cfg, CFG_LOG_TARGET, "syslog") ||
+				  d->av.kind == AV_UNIX) < 0) {
 		log_err("session: cannot enter its seccomp policy: %s", strerror(errno));
 		return -1;
 	}

@@ -6,7 +6,7 @@
  * socketpair and descriptor 4 a sealed memfd with the config file's bytes
  * (the file itself may be readable only by root); it answers the records of store/storewire.h one at a time
  * until the peer hangs up. Roles limit what a peer may ask:
- *   session  PUT, AUDIT (mail.verdict, mail.deferred), FIND, DELIVERED
+ *   session  PUT, AUDIT (mail.verdict, mail.deferred), FIND, DELIVERED, SEEN
  *   release  RELEASE_NEXT, RELEASE_DONE
  *   master   CONFIG (the startup check: state_dir and blobs writable, the
  *            store opens, config.load appended)
@@ -335,7 +335,8 @@ static bool allowed(role_t role, uint32_t type)
 {
 	switch (role) {
 	case ROLE_SESSION:
-		return type == SW_PUT || type == SW_AUDIT || type == SW_FIND || type == SW_DELIVERED;
+		return type == SW_PUT || type == SW_AUDIT || type == SW_FIND || type == SW_DELIVERED ||
+		       type == SW_SEEN;
 	case ROLE_RELEASE: return type == SW_RELEASE_NEXT || type == SW_RELEASE_DONE;
 	default: return type == SW_CONFIG;
 	}
@@ -357,6 +358,11 @@ static int handle(sproc_t *p, const sw_req_t *q)
 	case SW_PUT: rc = do_put(p, q); snprintf(id, sizeof(id), "%s", q->id); break;
 	case SW_AUDIT: rc = do_audit(p, q); break;
 	case SW_FIND: rc = do_find(p, q, id); break;
+	case SW_SEEN:
+		rc = store_open(p) < 0 ? -1
+		     : qstore_seen_since(p->st, q->env_from, q->received, q->id, id) == 0 ? 0
+		     : store_fail(p);
+		break;
 	case SW_DELIVERED:
 		rc = store_open(p) < 0 ? -1 : qstore_delivered(p->st, q->id) == 0 ? 0 : store_fail(p);
 		break;

@@ -211,7 +211,32 @@ static GMimeObject *body(GMimeObject *text, GMimeObject *const *parts, size_t n)
 	return GMIME_OBJECT(mp);
 }
 
-int build_message(const hdrset_t *h, const char *verdict, const char *id,
+/* X-Mugai-Sanitized (with the action tokens) and X-Mugai-Warning (the
+ * sender warning codes): fixed ASCII words of ours. */
+static void set_tags(GMimeMessage *m, const build_tags_t *t)
+{
+	char tag[REPORT_TOKENS_MAX + MUGAI_ID_LEN + 64], toks[REPORT_TOKENS_MAX] = "";
+	char warn[REPORT_TOKENS_MAX * 2] = "";
+	size_t used = 0;
+
+	if (t->rep)
+		report_action_tokens(t->rep, toks, sizeof(toks));
+	/* the id stays last: mail rules and scripts read "id=" to the end */
+	snprintf(tag, sizeof(tag), "verdict=%s; %s%s%sid=%s", t->verdict,
+		 toks[0] ? "actions=" : "", toks, toks[0] ? "; " : "", t->id);
+	g_mime_object_set_header(GMIME_OBJECT(m), "X-Mugai-Sanitized", tag, NULL);
+	for (unsigned i = 0; t->rep && i < SENDER_W__COUNT && used < sizeof(warn); i++)
+		if (t->rep->sender_warn & (1u << i)) {
+			int n = snprintf(warn + used, sizeof(warn) - used, "%s%s", used ? " " : "",
+					 report_sender_warning_code(i));
+
+			used += n > 0 ? (size_t)n : 0;
+		}
+	if (warn[0])
+		g_mime_object_set_header(GMIME_OBJECT(m), "X-Mugai-Warning", warn, NULL);
+}
+
+int build_message(const hdrset_t *h, const build_tags_t *tags,
 		  const char *text, size_t len, GMimeObject *const *parts, size_t n_parts,
 		  buf_t *out)
 {
@@ -220,7 +245,6 @@ int build_message(const hdrset_t *h, const char *verdict, const char *id,
 	buf_t crlf;
 	bool ascii;
 	size_t longest;
-	char tag[128];
 	int rc;
 
 	buf_init(&crlf, 2 * len + 16); /* every LF may become CRLF */
@@ -233,8 +257,7 @@ int build_message(const hdrset_t *h, const char *verdict, const char *id,
 
 		if (h)
 			hdrset_apply(h, m);
-		snprintf(tag, sizeof(tag), "verdict=%s; id=%s", verdict, id);
-		g_mime_object_set_header(GMIME_OBJECT(m), "X-Mugai-Sanitized", tag, NULL);
+		set_tags(m, tags);
 		part = body(tp, parts, n_parts);
 		g_object_unref(tp);
 		g_mime_message_set_mime_part(m, part);

@@ -303,7 +303,8 @@ static bool never_kept(const char *name)
 	       !strcasecmp(name, "Content-Transfer-Encoding") ||
 	       !strcasecmp(name, "MIME-Version") ||
 	       !strcasecmp(name, "Content-Disposition") ||
-	       !strcasecmp(name, "X-Mugai-Sanitized");
+	       !strcasecmp(name, "X-Mugai-Sanitized") ||
+	       !strcasecmp(name, "X-Mugai-Warning");
 }
 
 static int collect_one(mail_ctx_t *c, hdrset_t *h, const char *name, const char *raw)

@@ -23,6 +23,16 @@ int mail_init(void) MUGAI_WUR;
 int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
 		  buf_t *out, mail_report_t *rep) MUGAI_WUR;
 
+/* What mugaid's session learned before the worker runs (NULL elsewhere):
+ * the antivirus answer and the store's first-contact lookup. */
+typedef struct mail_facts {
+	char av[8];                      /* "" (no antivirus), "clean", "virus" or "error" */
+	char virus[CLAMD_SIG_MAX];       /* av "virus": the signature name (untrusted) */
+	char av_error[AV_WHY_MAX];       /* av "error" (antivirus_on_error = continue): why */
+	int first_contact;               /* 1: the sender was not seen within
+					  * first_contact_days; 0: seen; -1: not asked */
+} mail_facts_t;
+
 /* What the front knows besides the bytes. */
 typedef struct mail_env {
 	const char *sender;  /* SMTP MAIL FROM (envelope sender), or NULL */
@@ -32,6 +42,7 @@ typedef struct mail_env {
 	conv_set_t *conv;    /* legacy conversions (mail/conv.h), or NULL:
 			      * first pass: requests are appended here;
 			      * second pass (conv->answered): the answers */
+	const mail_facts_t *facts; /* mugaid's session, or NULL */
 } mail_env_t;
 
 /* mail_sanitize with the envelope (env may be NULL). The envelope sender is
@@ -49,5 +60,9 @@ int mail_failure_message(const cfg_t *cfg, const char *id, const char *reason,
 int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sender,
 			     const char *reason, size_t orig_size, buf_t *out,
 			     mail_report_t *rep) MUGAI_WUR;
+/* The same with what mugaid's session learned (facts may be NULL). */
+int mail_failure_message_facts(const cfg_t *cfg, const char *id, const char *sender,
+			       const mail_facts_t *facts, const char *reason, size_t orig_size,
+			       buf_t *out, mail_report_t *rep) MUGAI_WUR;
 
 #endif

@@ -92,11 +92,20 @@ GByteArray *mail_part_decode(mail_ctx_t *c, GMimePart *p);
 bool attach_wanted(const mail_ctx_t *c, GMimeObject *o, removal_t why, bool named);
 int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *mime) MUGAI_WUR;
 
+/* sender.c: sender warnings into c->rep->sender_warn (m may be NULL:
+ * then only From is looked at). */
+void sender_check(mail_ctx_t *c, GMimeMessage *m, const hdrset_t *h);
+
 /* notice.c */
 int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out) MUGAI_WUR;
 
-/* build.c */
-int build_message(const hdrset_t *h, const char *verdict, const char *id,
+/* build.c: X-Mugai-Sanitized "verdict=V; [actions=TOKENS; ]id=I" and, with
+ * sender warnings, X-Mugai-Warning (from rep; NULL: verdict and id only). */
+typedef struct build_tags {
+	const char *verdict, *id;
+	const mail_report_t *rep;
+} build_tags_t;
+int build_message(const hdrset_t *h, const build_tags_t *tags,
 		  const char *text, size_t len, GMimeObject *const *parts, size_t n_parts,
 		  buf_t *out) MUGAI_WUR;
 /* Append text (already through text/writer.h) with every line prefixed

@@ -4,10 +4,12 @@
  * type, size and reason, and the id to quote when asking for the original.
  * Japanese by default (notice_lang), or a custom template
  * (notice_template; placeholders {id} {verdict} {count} {items} {links}
- * {reasons} {attached} {name_warning} {whose}). The warnings a clerk must
- * not miss are never left out by a template: without {name_warning} the
- * display-name warning, and without {whose} the lines naming a withheld
- * mail, are added at the end of the notice.
+ * {reasons} {attached} {name_warning} {sender_warning} {virus} {whose}).
+ * The warnings a clerk must not miss are never left out by a template:
+ * without {name_warning} the display-name warning, without {sender_warning}
+ * the sender warnings (look-alike domain, failed authentication, first
+ * contact), without {virus} the antivirus line, and without {whose} the
+ * lines naming a withheld mail, are added at the end of the notice.
  *
  * Every character goes through the one writer (text/writer.h): the fixed
  * sentences as trusted text; the sender's strings (file names, types, CDR
@@ -267,9 +269,14 @@ static int put_reasons_ja(buf_t *out, const mail_report_t *r)
 	return rc;
 }
 
+static const char *virus_reason(const notice_words_t *w);
+
 static int put_reasons(buf_t *out, const notice_words_t *w, const mail_report_t *r)
 {
 	int rc = r->output_check[0] ? buf_printf(out, "  - %s\n", w->outcheck) : 0;
+
+	if (rc == 0 && r->virus)
+		rc = buf_printf(out, "  - %s\n", virus_reason(w));
 
 	if (w == &words_ja)
 		return rc == 0 ? put_reasons_ja(out, r) : rc;
@@ -361,14 +368,100 @@ static int put_whose(buf_t *out, const notice_words_t *w, const mail_report_t *r
 	return rc;
 }
 
+/* ---- antivirus and sender warnings (issue #11) ---- */
+
+typedef struct warn_words {
+	const char *lookalike, *name_own, *auth, *first, *virus, *virus_reason;
+} warn_words_t;
+
+static const warn_words_t warn_ja = {
+	"注意: 差出人のドメインは当組織のドメインに似ていますが、別のドメインです。なりすましに注意してください。",
+	"注意: 外部からのメールですが、差出人の表示名に当組織のドメインが含まれています。なりすましに注意してください。",
+	"注意: 送信元の認証に失敗しました（{}）",
+	"注意: 初めてのお相手からのメールです",
+	"注意: ウイルス対策ソフトがウイルス{}を検出したため、このメールを隔離しました。原本の取り出しには管理者の承認が必要です。",
+	"ウイルスを検出しました",
+};
+
+static const warn_words_t warn_en = {
+	"Caution: the sender's domain looks like one of ours but is a different domain; beware of impersonation.",
+	"Caution: mail from outside whose display name contains one of our domains; beware of impersonation.",
+	"Caution: the sender's authentication failed ({})",
+	"Caution: this is the first mail from this sender",
+	"Caution: the antivirus found a virus {}; this message was quarantined. Releasing the original needs an administrator.",
+	"virus detected",
+};
+
+static const warn_words_t *warn_words_of(const notice_words_t *w)
+{
+	return w == &words_ja ? &warn_ja : &warn_en;
+}
+
+/* "DMARC fail、SPF fail" (ours: fixed words). */
+static int put_auth(buf_t *out, const warn_words_t *ww, unsigned bits)
+{
+	static const struct { unsigned bit; const char *name; } m[] = {
+		{ SENDER_W_DMARC, "DMARC fail" }, { SENDER_W_DKIM, "DKIM fail" },
+		{ SENDER_W_SPF, "SPF fail" },
+	};
+	char list[64] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(m); i++)
+		if (bits & m[i].bit)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+						 used ? (ww == &warn_ja ? "、" : ", ") : "", m[i].name);
+	return put_with(out, ww->auth, list);
+}
+
+/* One line per sender warning, at the top of the notice. */
+static int put_sender_warnings(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	const warn_words_t *ww = warn_words_of(w);
+	unsigned b = r->sender_warn;
+	int rc = 0;
+
+	if (b & SENDER_W_LOOKALIKE)
+		rc = buf_printf(out, "%s\n", ww->lookalike);
+	if (rc == 0 && (b & SENDER_W_NAME_OWN))
+		rc = buf_printf(out, "%s\n", ww->name_own);
+	if (rc == 0 && (b & (SENDER_W_DMARC | SENDER_W_DKIM | SENDER_W_SPF)))
+		rc = put_auth(out, ww, b);
+	if (rc == 0 && (b & SENDER_W_FIRST))
+		rc = buf_printf(out, "%s\n", ww->first);
+	return rc;
+}
+
+/* The virus line: the signature name (clamd's, untrusted) quoted. */
+static int put_virus(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	const char *tmpl = warn_words_of(w)->virus, *at = strstr(tmpl, "{}");
+	int rc;
+
+	if (!r->virus)
+		return 0;
+	rc = buf_append(out, tmpl, (size_t)(at - tmpl));
+	if (rc == 0)
+		rc = wr_quoted(out, r->virus, strlen(r->virus));
+	if (rc == 0)
+		rc = buf_printf(out, "%s\n", at + 2);
+	return rc;
+}
+
 static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 {
 	bool q = r->verdict == VERDICT_QUARANTINED;
 	size_t links = r->links_defanged + r->links_removed;
+	/* the marker line right after the rule (the output check's notice
+	 * rule), then the warnings: display name, sender, virus */
 	int rc = buf_printf(out, "%s\n%s\n", w->rule, q ? w->head_q : w->head_ok);
 
 	if (rc == 0 && r->name_address[0])
 		rc = put_name_warning(out, w, r);
+	if (rc == 0)
+		rc = put_sender_warnings(out, w, r);
+	if (rc == 0)
+		rc = put_virus(out, w, r);
 	if (rc == 0 && q)
 		rc = put_whose(out, w, r);
 	if (rc == 0 && q)
@@ -394,6 +487,11 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	return rc;
 }
 
+static const char *virus_reason(const notice_words_t *w)
+{
+	return warn_words_of(w)->virus_reason;
+}
+
 static int expand(const char *key, size_t klen, const notice_words_t *w,
 		  const mail_report_t *r, buf_t *out)
 {
@@ -414,6 +512,10 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 		return put_attached_list(out, w, r);
 	if (KEY("name_warning"))
 		return r->name_address[0] ? put_name_warning(out, w, r) : 0;
+	if (KEY("sender_warning"))
+		return put_sender_warnings(out, w, r);
+	if (KEY("virus"))
+		return put_virus(out, w, r);
 	if (KEY("whose"))
 		return r->verdict == VERDICT_QUARANTINED ? put_whose(out, w, r) : 0;
 #undef KEY
@@ -443,6 +545,10 @@ static int templated(const char *tpl, const notice_words_t *w, const mail_report
 		rc = buf_putc(out, '\n');
 	if (rc == 0 && !strstr(tpl, "{name_warning}"))
 		rc = expand("name_warning", strlen("name_warning"), w, r, out);
+	if (rc == 0 && !strstr(tpl, "{sender_warning}"))
+		rc = expand("sender_warning", strlen("sender_warning"), w, r, out);
+	if (rc == 0 && !strstr(tpl, "{virus}"))
+		rc = expand("virus", strlen("virus"), w, r, out);
 	if (rc == 0 && !strstr(tpl, "{whose}"))
 		rc = expand("whose", strlen("whose"), w, r, out);
 	return rc == 0 ? buf_putc(out, '\n') : rc;

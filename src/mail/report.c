@@ -90,6 +90,8 @@ void report_free(mail_report_t *r)
 	free(r->cc);
 	free(r->date);
 	free(r->envelope_sender);
+	free(r->virus);
+	free(r->antivirus_error);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -271,6 +273,90 @@ static void json_attached(json_t *j, const mail_report_t *r)
 	json_arr_end(j);
 }
 
+/* The key "virus" with a string value: a string value cannot hold
+ * `"virus":"` unescaped (its quotes are \"), so only the key matches. */
+bool report_json_has_virus(const char *json)
+{
+	return json && strstr(json, "\"virus\":\"") != NULL;
+}
+
+static const char *const sender_codes[SENDER_W__COUNT] = {
+	"lookalike-domain", "own-domain-in-name", "dmarc-fail", "dkim-fail", "spf-fail",
+	"first-contact",
+};
+
+const char *report_sender_warning_code(unsigned i)
+{
+	return i < SENDER_W__COUNT ? sender_codes[i] : "";
+}
+
+/* One token per kind of action, in a fixed order (README "X-Mugai-Sanitized"). */
+void report_action_tokens(const mail_report_t *r, char *out, size_t cap)
+{
+	const struct { bool on; const char *tok; } t[] = {
+		{ r->verdict == VERDICT_QUARANTINED, "HOLD" },
+		{ r->antivirus[0] && strcmp(r->antivirus, "virus") == 0, "AV" },
+		{ r->n_removed || r->removed_dropped, "DEL_ATTACH" },
+		{ r->n_attached > 0, "CDR" },
+		{ r->html_converted || report_has_limit(r, limit_table[LIM_TEXT_SIZE].name),
+		  "CHG_TEXT" },
+		{ r->links_defanged || r->links_removed, "REP_LINK" },
+		{ r->sender_warn != 0, "WARN" },
+	};
+	size_t used = 0;
+
+	if (cap)
+		out[0] = '\0';
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(t); i++) {
+		int n;
+
+		if (!t[i].on || used >= cap)
+			continue;
+		n = snprintf(out + used, cap - used, "%s%s", used ? " " : "", t[i].tok);
+		used += n > 0 ? (size_t)n : 0;
+	}
+}
+
+static void json_av(json_t *j, const mail_report_t *r)
+{
+	json_key(j, "antivirus");
+	json_str(j, r->antivirus[0] ? r->antivirus : NULL);
+	json_key(j, "virus");
+	json_str(j, r->virus);
+	json_key(j, "antivirus_error");
+	json_str(j, r->antivirus_error);
+}
+
+static void json_sender_warnings(json_t *j, const mail_report_t *r)
+{
+	json_key(j, "sender_warnings");
+	json_arr_begin(j);
+	for (unsigned i = 0; i < SENDER_W__COUNT; i++)
+		if (r->sender_warn & (1u << i))
+			json_str(j, sender_codes[i]);
+	json_arr_end(j);
+}
+
+static void json_actions(json_t *j, const mail_report_t *r)
+{
+	char toks[REPORT_TOKENS_MAX];
+	const char *p = toks;
+
+	report_action_tokens(r, toks, sizeof(toks));
+	json_key(j, "actions");
+	json_arr_begin(j);
+	while (*p) {
+		size_t n = strcspn(p, " ");
+		char one[REPORT_TOKENS_MAX];
+
+		snprintf(one, sizeof(one), "%.*s", (int)n, p);
+		json_str(j, one);
+		p += n;
+		p += strspn(p, " ");
+	}
+	json_arr_end(j);
+}
+
 int report_json(const mail_report_t *r, buf_t *out)
 {
 	json_t j;
@@ -311,6 +397,9 @@ int report_json(const mail_report_t *r, buf_t *out)
 	json_strings(&j, "limits_hit", r->limits_hit, r->n_limits);
 	json_key(&j, "output_check");
 	json_str(&j, r->output_check[0] ? r->output_check : NULL);
+	json_av(&j, r);
+	json_sender_warnings(&j, r);
+	json_actions(&j, r);
 	json_obj_end(&j);
 	if (json_finish(&j) < 0)
 		return -1;

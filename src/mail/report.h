@@ -82,7 +82,31 @@ typedef struct mail_report {
 	/* "output-check:<rule>" when the output check fired (mail_output_gate),
 	 * else empty: the message was then withheld as a notice only. */
 	char output_check[32];
+	/* antivirus (mugaid): "" not run, "clean", "virus", "error" */
+	char antivirus[8];
+	char *virus;             /* the signature clamd named (untrusted), or NULL */
+	char *antivirus_error;   /* why the scan failed (antivirus_on_error = continue) */
+	unsigned sender_warn;    /* SENDER_W_* bits (mail/sender.c) */
 } mail_report_t;
+
+/* Sender warnings (issue #11): report field sender_warnings, notice lines,
+ * X-Mugai-Warning. */
+enum {
+	SENDER_W_LOOKALIKE = 1u << 0,   /* From's domain imitates an own domain */
+	SENDER_W_NAME_OWN = 1u << 1,    /* an own domain in the display name of outside mail */
+	SENDER_W_DMARC = 1u << 2,       /* trusted Authentication-Results: dmarc=fail */
+	SENDER_W_DKIM = 1u << 3,        /* ... dkim=fail */
+	SENDER_W_SPF = 1u << 4,         /* ... spf=fail */
+	SENDER_W_FIRST = 1u << 5,       /* not seen within first_contact_days (mugaid) */
+	SENDER_W__COUNT = 6
+};
+/* A report JSON (report_json's output) names a virus: "virus" is a string. */
+bool report_json_has_virus(const char *json);
+/* The report code of bit i ("lookalike-domain", ...). */
+const char *report_sender_warning_code(unsigned i);
+/* The X-Mugai-Sanitized action tokens of a finished report, space-separated
+ * ("DEL_ATTACH CHG_TEXT ..."), "" when nothing was done. */
+void report_action_tokens(const mail_report_t *r, char *out, size_t cap);
 
 void report_init(mail_report_t *r, const char *id);
 void report_free(mail_report_t *r);

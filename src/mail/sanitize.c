@@ -17,6 +17,7 @@
 #include "mail/mail_int.h"
 #include "mail/outcheck.h"
 #include "mail/prescan.h"
+#include "mail/sender.h"
 
 /* GMime converts RFC 2231 and encoded-word parameters through iconv while
  * parsing, and glibc loads each gconv module from disk on first use. The
@@ -326,7 +327,8 @@ static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
 		g_free(s);
 	}
 	if (rc == 0)
-		rc = build_message(h, report_verdict_name(c->rep->verdict), c->rep->id,
+		rc = build_message(h, &(build_tags_t){ report_verdict_name(c->rep->verdict),
+						       c->rep->id, c->rep },
 				   text.data ? text.data : "", text.len,
 				   q ? NULL : c->out_parts, q ? 0 : c->n_out_parts, out);
 	buf_free(&text);
@@ -409,8 +411,8 @@ static int gate_notice_only(const cfg_t *cfg, const hdrset_t *h, bool prefixed,
 	buf_reset(out);
 	rc = notice_build(cfg, &tmp, &text);
 	if (rc == 0)
-		rc = build_message(&hq, "quarantined", rep->id, text.data ? text.data : "", text.len,
-				   NULL, 0, out);
+		rc = build_message(&hq, &(build_tags_t){ "quarantined", rep->id, NULL },
+				   text.data ? text.data : "", text.len, NULL, 0, out);
 	buf_free(&text);
 	g_free(subj);
 	report_free(&tmp);
@@ -437,7 +439,8 @@ static int gate_fixed(const cfg_t *cfg, const mail_report_t *rep, buf_t *out)
 		: buf_printf(&text, "%s\n[QUARANTINED] This message could not be made safe; its content was withheld.\n"
 				    "To obtain the original, ask your administrator.\n%s\n", FIXED_RULE_EN, FIXED_RULE_EN);
 	if (rc == 0)
-		rc = build_message(&h, "quarantined", rep->id, text.data, text.len, NULL, 0, out);
+		rc = build_message(&h, &(build_tags_t){ "quarantined", rep->id, NULL }, text.data,
+				   text.len, NULL, 0, out);
 	buf_free(&text);
 	return rc;
 }
@@ -458,6 +461,27 @@ int mail_output_gate(const cfg_t *cfg, const hdrset_t *h, mail_report_t *rep, bu
 	if (gate_fixed(cfg, rep, out) == 0 && gate_passes(&o, out, &res, 2))
 		return 0;
 	return -1; /* the caller withholds the message */
+}
+
+/* What mugaid's session learned (mail_facts_t) into the report. -1: no
+ * memory. A virus withholds the message unparsed (its header is read by
+ * the bounded pass for the notice). */
+static int apply_facts(mail_ctx_t *c, const mail_facts_t *f)
+{
+	mail_report_t *r = c->rep;
+
+	if (!f)
+		return 0;
+	snprintf(r->antivirus, sizeof(r->antivirus), "%s", f->av);
+	if (f->virus[0] && !(r->virus = strdup(f->virus)))
+		return -1;
+	if (f->av_error[0] && !(r->antivirus_error = strdup(f->av_error)))
+		return -1;
+	if (f->first_contact == 1)
+		r->sender_warn |= SENDER_W_FIRST;
+	if (r->virus)
+		c->quarantine = true;
+	return 0;
 }
 
 int mail_sanitize(const cfg_t *cfg, const char *id, const char *in, size_t len,
@@ -484,7 +508,11 @@ int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
 	if (env && env->sender && *env->sender && !(rep->envelope_sender = strdup(env->sender)))
 		goto out;
 	c.conv = env ? env->conv : NULL;
-	if (env && env->too_big) {
+	if (apply_facts(&c, env ? env->facts : NULL) < 0)
+		goto out;
+	if (c.quarantine) {
+		pre = 1; /* a virus: not parsed */
+	} else if (env && env->too_big) {
 		/* only the first message_size_max bytes are here: withhold */
 		report_limit(rep, limit_table[LIM_MESSAGE_SIZE].name);
 		c.quarantine = true;
@@ -503,6 +531,7 @@ int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
 	if (whose_fallback(&c, in, len, &h) < 0)
 		goto out;
 	rep->header_unreadable = !h.from;
+	sender_check(&c, m, &h);
 	c.truncated = body.capped || report_has_limit(rep, limit_table[LIM_TEXT_SIZE].name);
 	if (c.truncated)
 		report_limit(rep, limit_table[LIM_TEXT_SIZE].name);
@@ -532,6 +561,13 @@ int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sende
 			     const char *reason, size_t orig_size, buf_t *out,
 			     mail_report_t *rep)
 {
+	return mail_failure_message_facts(cfg, id, sender, NULL, reason, orig_size, out, rep);
+}
+
+int mail_failure_message_facts(const cfg_t *cfg, const char *id, const char *sender,
+			       const mail_facts_t *facts, const char *reason, size_t orig_size,
+			       buf_t *out, mail_report_t *rep)
+{
 	mail_ctx_t c;
 	hdrset_t h;
 	int rc;
@@ -542,6 +578,8 @@ int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sende
 	if (sender && *sender && !(rep->envelope_sender = strdup(sender)))
 		return -1;
 	ctx_init(&c, cfg, rep);
+	if (apply_facts(&c, facts) < 0)
+		return -1;
 	memset(&h, 0, sizeof(h));
 	report_limit(rep, reason);
 	report_warn(rep, "original of %zu bytes withheld without parsing", orig_size);

@@ -247,12 +247,19 @@ int mail_result_failure(const cfg_t *cfg, const char *id, const char *reason,
 int mail_result_failure_env(const cfg_t *cfg, const char *id, const char *sender,
 			    const char *reason, size_t orig_size, mail_result_t *r)
 {
+	return mail_result_failure_facts(cfg, id, sender, NULL, reason, orig_size, r);
+}
+
+int mail_result_failure_facts(const cfg_t *cfg, const char *id, const char *sender,
+			      const mail_facts_t *facts, const char *reason, size_t orig_size,
+			      mail_result_t *r)
+{
 	mail_report_t rep;
 	int rc;
 
 	buf_reset(&r->msg);
 	buf_reset(&r->report);
-	rc = mail_failure_message_env(cfg, id, sender, reason, orig_size, &r->msg, &rep);
+	rc = mail_failure_message_facts(cfg, id, sender, facts, reason, orig_size, &r->msg, &rep);
 	if (rc == 0)
 		rc = report_json(&rep, &r->report);
 	r->verdict = VERDICT_QUARANTINED;

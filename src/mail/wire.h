@@ -54,5 +54,9 @@ int mail_result_failure(const cfg_t *cfg, const char *id, const char *reason,
 /* The same, naming the envelope sender in the notice (may be NULL). */
 int mail_result_failure_env(const cfg_t *cfg, const char *id, const char *sender,
 			    const char *reason, size_t orig_size, mail_result_t *r) MUGAI_WUR;
+/* The same with what mugaid's session learned (facts may be NULL). */
+int mail_result_failure_facts(const cfg_t *cfg, const char *id, const char *sender,
+			      const mail_facts_t *facts, const char *reason, size_t orig_size,
+			      mail_result_t *r) MUGAI_WUR;
 
 #endif

@@ -381,6 +381,11 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 	return s->ops->request(s, id, by, reason);
 }
 
+void qstore_set_admin(qstore_t *s, bool admin)
+{
+	s->admin = admin;
+}
+
 int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue, buf_t *orig)
 {
 	s->err = QS_OK;
@@ -581,6 +586,17 @@ int qstore_find_undelivered(qstore_t *s, const char *queue_id, const char *sha25
 	if (!text_ok(queue_id, ADDR_MAX, false) || strlen(sha256) != 64)
 		return qstore_fail(s, QS_ERR_INVAL, "bad queue id or digest");
 	return s->ops->find_undelivered(s, queue_id, sha256, id);
+}
+
+int qstore_seen_since(qstore_t *s, const char *env_from, int64_t since, const char *exclude,
+		      char id[MUGAI_ID_LEN + 1])
+{
+	id[0] = '\0';
+	if (!env_from || !*env_from)
+		return 0;
+	if (!text_ok(env_from, ADDR_MAX, false))
+		return qstore_fail(s, QS_ERR_INVAL, "bad sender address");
+	return s->ops->seen_since(s, env_from, since, exclude ? exclude : "", id);
 }
 
 int qstore_delivered(qstore_t *s, const char *id)

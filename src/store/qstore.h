@@ -156,6 +156,11 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
  * fails with QS_ERR_DENIED. */
 int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue,
 		   buf_t *orig) MUGAI_WUR;
+/* The next approvals act as an administrator (`approve --admin`): only
+ * then may an original the antivirus flagged (report "virus") be
+ * released; without it that approval is refused and audited
+ * (quarantine.approve.refused). Off by default. */
+void qstore_set_admin(qstore_t *s, bool admin);
 
 /* ---- queued releases: `approve --queue`, delivered by mugaid ---- */
 /* The oldest original released to the queue and not yet delivered, with its
@@ -169,6 +174,11 @@ int qstore_release_done(qstore_t *s, const char *actor, const char *id) MUGAI_WU
  * original SHA-256) whose delivery never completed, into id; "" if none. */
 int qstore_find_undelivered(qstore_t *s, const char *queue_id, const char *sha256,
 			    char id[MUGAI_ID_LEN + 1]) MUGAI_WUR;
+/* First contact (issue #11): into id a message from env_from (case-
+ * insensitive) received at or after `since`, other than `exclude` (may be
+ * ""); "" when there is none. Not audited (a lookup of the index only). */
+int qstore_seen_since(qstore_t *s, const char *env_from, int64_t since, const char *exclude,
+		      char id[MUGAI_ID_LEN + 1]) MUGAI_WUR;
 /* The next hop accepted the message stored under id. */
 int qstore_delivered(qstore_t *s, const char *id) MUGAI_WUR;
 

@@ -32,6 +32,8 @@ typedef struct qstore_ops {
 	int (*release_done)(qstore_t *s, const char *actor, const char *id);
 	int (*purge)(qstore_t *s, const char *actor, int64_t cutoff, long days,
 		     long *n_expired, long *n_blobs);
+	int (*seen_since)(qstore_t *s, const char *env_from, int64_t since, const char *exclude,
+			  char id[MUGAI_ID_LEN + 1]);
 	int (*find_undelivered)(qstore_t *s, const char *queue_id, const char *sha256,
 				char id[MUGAI_ID_LEN + 1]);
 	int (*delivered)(qstore_t *s, const char *id);
@@ -55,6 +57,7 @@ struct qstore {
 	char *witness_file;       /* "" when none */
 	long retention_days, undelivered_days;
 	bool distinct_approver;
+	bool admin;               /* the approver acts as administrator (qstore_set_admin) */
 	long witness_every, witness_minutes;
 	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;

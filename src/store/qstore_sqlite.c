@@ -42,6 +42,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "mail/report.h"
 #include "store/audit.h"
 #include "store/blob.h"
 
@@ -102,8 +103,12 @@ static const char schema_v2[] =
 	" CHECK (delivery IN ('pending','done'));"
 	"CREATE INDEX quarantine_queue ON quarantine(queue_id, sha256);";
 
+/* v3: the first-contact lookup (qstore_seen_since) by sender. */
+static const char schema_v3[] =
+	"CREATE INDEX quarantine_env_from ON quarantine(env_from COLLATE NOCASE, received);";
+
 /* migrations[v] takes user_version v to v + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -939,6 +944,41 @@ out:
 	return rc;
 }
 
+/* {"requested_by": ..., "admin": true} (admin only with approve --admin). */
+static int approve_details(const char *requested_by, bool admin, buf_t *b)
+{
+	json_t j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key(&j, "requested_by");
+	json_str(&j, requested_by);
+	if (admin) {
+		json_key(&j, "admin");
+		json_bool(&j, true);
+	}
+	json_obj_end(&j);
+	return json_finish(&j);
+}
+
+/* A virus found by the antivirus: only an administrator releases it. */
+static int virus_refuse(qstore_t *s, const char *id, const char *by)
+{
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, STORE_DET_MAX);
+	if (reason_details("refused", "virus: an administrator must approve (--admin)", &det) < 0 ||
+	    append_locked(s, by, "quarantine.approve.refused", id, det.data, NULL) < 0 ||
+	    sq_commit(s) < 0)
+		goto out;
+	qstore_fail(s, QS_ERR_DENIED, "%s: the antivirus found a virus in this message; only an "
+		    "administrator may release it (approve --admin)", id);
+out:
+	buf_free(&det);
+	return rc;
+}
+
 static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 			  bool to_queue, buf_t *orig)
 {
@@ -949,7 +989,7 @@ static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 	buf_init(&det, STORE_DET_MAX);
 	if (!to_queue && read_original(s, it, orig) < 0)
 		goto out;
-	if (reason_details("requested_by", it->requested_by, &det) < 0 ||
+	if (approve_details(it->requested_by, s->admin, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='released', approved_by=?2,"
 		       " release_to=?3, approved_at=?4 WHERE id=?1", it->id, by, to) < 0 ||
 	    append_locked(s, by, "quarantine.approve", it->id, det.data, NULL) < 0)
@@ -975,6 +1015,10 @@ static int sq_approve(qstore_t *s, const char *id, const char *by, bool to_queue
 	if (!found || it.status != QSTATUS_REQUESTED) {
 		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
 			    found ? qstatus_name(it.status) : "no such message");
+		goto out;
+	}
+	if (!s->admin && report_json_has_virus(it.report)) {
+		(void)virus_refuse(s, id, by);
 		goto out;
 	}
 	if (s->distinct_approver && strcmp(it.requested_by, by) == 0) {
@@ -1222,6 +1266,17 @@ static int sq_find_undelivered(qstore_t *s, const char *queue_id, const char *sh
 			row_text, &t, "tt", queue_id, sha256);
 }
 
+static int sq_seen_since(qstore_t *s, const char *env_from, int64_t since, const char *exclude,
+			 char id[MUGAI_ID_LEN + 1])
+{
+	text_out_t t = { id, MUGAI_ID_LEN + 1 };
+
+	id[0] = '\0';
+	return sq_query(s, "SELECT id FROM quarantine WHERE env_from=?1 COLLATE NOCASE AND "
+			"received >= ?2 AND id != ?3 ORDER BY received DESC LIMIT 1",
+			row_text, &t, "tit", env_from, since, exclude);
+}
+
 static int sq_delivered(qstore_t *s, const char *id)
 {
 	return sq_run(s, "UPDATE quarantine SET delivery='done' WHERE id=?1", "t", id);
@@ -1246,5 +1301,6 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.audit_max_ref = sq_max_ref,
 	.note_config = sq_note_config,
 	.find_undelivered = sq_find_undelivered,
+	.seen_since = sq_seen_since,
 	.delivered = sq_delivered,
 };

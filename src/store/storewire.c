@@ -122,6 +122,11 @@ int storewire_encode_req(buf_t *out, const sw_req_t *r)
 	case SW_DELIVERED: case SW_RELEASE_DONE: rc = put_str(out, r->id); break;
 	case SW_RELEASE_NEXT: break;
 	case SW_CONFIG: rc = put_str(out, r->hash); break;
+	case SW_SEEN:
+		rc = put_str(out, r->env_from);
+		if (rc == 0) rc = put_u64(out, (uint64_t)r->received);
+		if (rc == 0) rc = put_str(out, r->id);
+		break;
 	default: rc = -1;
 	}
 	return end(out, at, rc);
@@ -247,6 +252,17 @@ static int decode_put(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 	return get(r, &q->orig_len, 8);
 }
 
+static int decode_seen(reader_t *r, sw_req_t *q)
+{
+	uint64_t t;
+
+	if (get_text(r, SW_ADDR_MAX, &q->env_from) < 0 || !*q->env_from || get(r, &t, 8) < 0 ||
+	    t > INT64_MAX)
+		return -1;
+	q->received = (int64_t)t;
+	return get_id(r, true, &q->id);
+}
+
 static int decode_body(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 {
 	switch (q->type) {
@@ -263,6 +279,7 @@ static int decode_body(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 	case SW_DELIVERED: case SW_RELEASE_DONE: return get_id(r, false, &q->id);
 	case SW_RELEASE_NEXT: return 0;
 	case SW_CONFIG: return get_hex(r, &q->hash);
+	case SW_SEEN: return decode_seen(r, q);
 	default: return -1;
 	}
 }

@@ -22,8 +22,11 @@
  *   RELEASE_NEXT   (empty)
  *   RELEASE_DONE   str id
  *   CONFIG         str digest (64 lowercase hex): config.load
+ *   SEEN           str env_from | u64 since (Unix seconds) | str id ("" or the
+ *                  message asking, left out): first contact (issue #11)
  *
- *   OK             str id ("" when none) | i64 seq (audit head after the write)
+ *   OK             str id ("" when none; SEEN: a message from env_from received
+ *                  since then, "" for a first contact) | i64 seq (audit head after the write)
  *                  RELEASE_NEXT with an item also: str env_from | str rcpt
  *                  ("a,b") | str approved_by | u64 original length
  *                  + SCM_RIGHTS: a sealed memfd with the original
@@ -60,6 +63,7 @@ typedef enum {
 	SW_RELEASE_NEXT,
 	SW_RELEASE_DONE,
 	SW_CONFIG,
+	SW_SEEN,
 	SW__REQ_END,
 	SW_OK = 0x100,
 	SW_ERR,
@@ -91,6 +95,7 @@ typedef struct sw_req {
 	uint64_t orig_len;
 	const char *action, *object;
 	const char *hash; /* FIND: sha256 of the original; CONFIG: digest */
+	/* SEEN: env_from, received (since) and id (left out, may be "") */
 } sw_req_t;
 
 typedef struct sw_ans {

@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 NOT_IN_MINBASE = {"pgrep": "procps", "pkill": "procps", "ps": "procps", "ip": "iproute2",
                   "ss": "iproute2", "qpdf": "qpdf", "sqlite3": "sqlite3", "unzip": "unzip", "zip": "zip",
                   "swaks": "swaks", "postfix": "postfix", "postqueue": "postfix",
-                  "systemd-analyze": "systemd"}
+                  "systemd-analyze": "systemd", "clamd": "clamav-daemon"}
 
 
 def _deps_packages():
@@ -29,6 +29,11 @@ def _programs_called():
 
 def test_pgrep_is_installed_by_deps():
     assert "procps" in _deps_packages()
+
+
+def test_clamd_is_installed_by_deps():
+    """tests/cli/test_daemon_av.py starts a real clamd (CLAMD = shutil.which)."""
+    assert "clamav-daemon" in _deps_packages()
 
 
 def test_every_called_program_outside_minbase_is_in_deps():

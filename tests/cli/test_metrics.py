@@ -89,7 +89,7 @@ def test_the_metrics_file_is_what_the_textfile_collector_reads(tmp_path):
     assert sum(fams["mugaid_verdicts_total"]["samples"].values()) == 1
     assert fams["mugaid_tempfail_total"]["samples"] == {
         f'mugaid_tempfail_total{{reason="{r}"}}': 0
-        for r in ("worker", "store", "next_hop", "spool")}
+        for r in ("worker", "store", "next_hop", "spool", "antivirus")}
     assert fams["mugaid_messages_received_total"]["samples"] == {
         "mugaid_messages_received_total": 1}
 
