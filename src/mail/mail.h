@@ -32,6 +32,15 @@ typedef struct mail_env {
 	conv_set_t *conv;    /* legacy conversions (mail/conv.h), or NULL:
 			      * first pass: requests are appended here;
 			      * second pass (conv->answered): the answers */
+	/* PPAP (mail/ppapscan.h). A password mail: the candidates of its
+	 * text are collected here (NULL: not scanned). Pairing a held
+	 * original: its encrypted zips are tried with these candidates and
+	 * the notice opens with 「受付番号 ppap_of のパスワード付きZIPを無害化しました」.
+	 * The candidates never reach the output, the report or a log. */
+	struct ppap_cands *ppap_collect;
+	const char *const *ppap_pw;
+	size_t n_ppap_pw;
+	const char *ppap_of;
 } mail_env_t;
 
 /* mail_sanitize with the envelope (env may be NULL). The envelope sender is

@@ -32,6 +32,7 @@ typedef struct notice_words {
 	const char *truncated;
 	const char *whose[5];     /* From, To, Cc, Subject, Date labels */
 	const char *unreadable, *envelope;
+	const char *ppap_done, *ppap_wait_pre, *ppap_wait;  /* PPAP ({} the id; the window) */
 } notice_words_t;
 
 static const notice_words_t words_ja = {
@@ -55,6 +56,9 @@ static const notice_words_t words_ja = {
 	{ "差出人", "宛先", "Cc", "件名", "日時" },
 	"ヘッダーを読み取れませんでした。",
 	"送信元 (エンベロープ)",
+	"受付番号 {} のパスワード付きZIPを無害化しました。",
+	"パスワード付きZIP（",
+	"）: パスワードのメールを待っています（最長 {} 分）",
 };
 
 static const notice_words_t words_en = {
@@ -78,6 +82,9 @@ static const notice_words_t words_en = {
 	{ "From", "To", "Cc", "Subject", "Date" },
 	"The header could not be read.",
 	"Envelope sender",
+	"The password-protected zip of message {} was opened and sanitized.",
+	"Password-protected zip (",
+	"): waiting for the password mail (up to {} minutes)",
 };
 
 static int put_size(buf_t *out, size_t n)
@@ -361,6 +368,26 @@ static int put_whose(buf_t *out, const notice_words_t *w, const mail_report_t *r
 	return rc;
 }
 
+/* PPAP: the follow-up's first line, or one line per zip that waits for
+ * its password mail (names quoted by the writer). */
+static int put_ppap(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	int rc = r->ppap_of[0] ? put_with(out, w->ppap_done, r->ppap_of) : 0;
+
+	for (size_t i = 0; rc == 0 && i < r->n_ppap_names; i++) {
+		const char *n = r->ppap_names[i];
+
+		rc = buf_puts(out, w->ppap_wait_pre);
+		if (rc == 0)
+			rc = *n ? wr_quoted(out, n, strlen(n)) : buf_puts(out, "?");
+		if (rc == 0)
+			rc = put_count(out, w->ppap_wait, (size_t)r->ppap_window);
+	}
+	if (rc == 0 && r->ppap_waiting > r->n_ppap_names)
+		rc = buf_printf(out, "  … +%zu\n", r->ppap_waiting - r->n_ppap_names);
+	return rc;
+}
+
 static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 {
 	bool q = r->verdict == VERDICT_QUARANTINED;
@@ -369,6 +396,8 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 
 	if (rc == 0 && r->name_address[0])
 		rc = put_name_warning(out, w, r);
+	if (rc == 0 && !q)
+		rc = put_ppap(out, w, r);
 	if (rc == 0 && q)
 		rc = put_whose(out, w, r);
 	if (rc == 0 && q)

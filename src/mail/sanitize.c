@@ -484,6 +484,13 @@ int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
 	if (env && env->sender && *env->sender && !(rep->envelope_sender = strdup(env->sender)))
 		goto out;
 	c.conv = env ? env->conv : NULL;
+	if (env) {
+		c.ppap_collect = env->ppap_collect;
+		c.ppap_pw = env->ppap_pw;
+		c.n_ppap_pw = env->ppap_pw ? env->n_ppap_pw : 0;
+		if (env->ppap_of)
+			snprintf(rep->ppap_of, sizeof(rep->ppap_of), "%s", env->ppap_of);
+	}
 	if (env && env->too_big) {
 		/* only the first message_size_max bytes are here: withhold */
 		report_limit(rep, limit_table[LIM_MESSAGE_SIZE].name);
