@@ -27,6 +27,7 @@
 
 #include "common/id.h"
 #include "common/log.h"
+#include "daemon/ppap.h"
 #include "daemon/storeclient.h"
 
 /* The header line, then the original with every line end as CRLF. */
@@ -154,6 +155,8 @@ int release_run(const daemon_ctx_t *d, int store_fd)
 		close(fd);
 		buf_free(&orig);
 	}
+	if (failures == 0 && ppap_expire_run(d, &st) < 0)
+		failures++;
 	storecl_close(&st);
 	return failures ? 1 : 0;
 }

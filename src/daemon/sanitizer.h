@@ -59,6 +59,22 @@ int sanitizer_start(sanitizer_t *w, const cfg_t *cfg, bool *no_sandbox) MUGAI_WU
  * gets the signal that killed a crashed worker (0 when none). */
 sanitizer_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
 				 const char *sender, int memfd, size_t len, buf_t *result, int *sig);
+/* PPAP pairing (mail/ppapscan.h): the held original is the job's message;
+ * fd holds len bytes (sealed) of the password mail (SAN_PW_MAIL), whose
+ * candidates the worker finds itself, or of a password an administrator
+ * typed (SAN_PW_TYPED, up to its first line end); `of` is the held
+ * original's id for the follow-up's notice. The password never comes
+ * back: the result is the follow-up message and its counts. */
+enum { SAN_PW_MAIL = 1, SAN_PW_TYPED = 2 };
+typedef struct sanitizer_pw {
+	int fd;
+	size_t len;
+	unsigned kind;
+	const char *of;
+} sanitizer_pw_t;
+sanitizer_status_t sanitizer_job_pw(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				    const char *sender, int memfd, size_t len,
+				    const sanitizer_pw_t *pw, buf_t *result, int *sig);
 void sanitizer_stop(sanitizer_t *w);
 const char *sanitizer_status_name(sanitizer_status_t s);
 

@@ -49,6 +49,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "daemon/metrics.h"
+#include "daemon/ppap.h"
 #include "daemon/sanitizer.h"
 #include "daemon/smtp.h"
 #include "mail/wire.h"
@@ -489,7 +490,7 @@ static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
 	sw_req_t q = { .type = SW_PUT, .id = j->id, .received = (int64_t)time(NULL),
 		       .env_from = s->from, .rcpt = (const char **)s->rcpt, .n_rcpt = s->n_rcpt,
 		       .hdr_from = j->res.from, .subject = j->res.subject,
-		       .verdict = report_verdict_name(j->res.verdict), .queue_id = s->ident,
+		       .verdict = ppap_verdict(s->cfg, &j->res), .queue_id = s->ident,
 		       .orig_len = sp->len };
 	sw_ans_t a;
 	buf_t det;
@@ -597,6 +598,18 @@ static void test_hook(void)
 		(void)!open(hook + 5, O_WRONLY | O_TRUNC | O_CLOEXEC);
 }
 
+/* PPAP (ppap.c): a delivered message with password candidates is paired
+ * with the held originals it may open; its 250 is sent first. */
+static void pair_ppap(sess_t *s, const spool_t *sp, const msgjob_t *j)
+{
+	ppap_msg_t m = { .id = j->id, .env_from = s->from, .hdr_from = j->res.from,
+			 .rcpt = (const char *const *)s->rcpt, .n_rcpt = s->n_rcpt, .fd = sp->fd,
+			 .len = sp->len, .res = &j->res };
+
+	if (j->res.ppap_candidates && flush(s) == 0)
+		ppap_pair(s->p->d, &s->p->worker, &s->p->store, &m);
+}
+
 static void process(sess_t *s, const spool_t *sp)
 {
 	msgjob_t j = { .t0 = now_ms() };
@@ -634,6 +647,7 @@ static void process(sess_t *s, const spool_t *sp)
 		metrics_add(M_MS_COUNT, 1);
 		replyf(s, "250 2.0.0 Ok: queued as %s", j.id);
 		log_line(s, &j, sp->len, "sent");
+		pair_ppap(s, sp, &j);
 	}
 	mail_result_free(&j.res);
 }

@@ -219,6 +219,10 @@ static int ppap_note(mail_ctx_t *c, const cdr_result_t *r, const char *name)
 	if (r->verdict == CDR_SANITIZED || !window || !r->type || strcmp(r->type, "zip") != 0 ||
 	    (strcmp(r->reason, "encrypted") != 0 && strcmp(r->reason, "ppap-wrong-password") != 0))
 		return 0;
+	if (c->rep->ppap_of[0]) { /* pairing: still closed, already waiting */
+		c->rep->ppap_waiting++;
+		return 0;
+	}
 	return report_ppap_wait(c->rep, name, window);
 }
 

@@ -59,4 +59,9 @@ int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sende
 			     const char *reason, size_t orig_size, buf_t *out,
 			     mail_report_t *rep) MUGAI_WUR;
 
+/* PPAP: the notice to the recipients of a held original (id) whose
+ * ppap_window passed without a password mail: what happened and what to
+ * do next. Built without looking at the original (a releaser calls it). */
+int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out) MUGAI_WUR;
+
 #endif

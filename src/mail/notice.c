@@ -32,7 +32,7 @@ typedef struct notice_words {
 	const char *truncated;
 	const char *whose[5];     /* From, To, Cc, Subject, Date labels */
 	const char *unreadable, *envelope;
-	const char *ppap_done, *ppap_wait_pre, *ppap_wait;  /* PPAP ({} the id; the window) */
+	const char *ppap_done, *ppap_fail, *ppap_wait_pre, *ppap_wait;  /* PPAP ({} the id; the window) */
 } notice_words_t;
 
 static const notice_words_t words_ja = {
@@ -57,6 +57,7 @@ static const notice_words_t words_ja = {
 	"ヘッダーを読み取れませんでした。",
 	"送信元 (エンベロープ)",
 	"受付番号 {} のパスワード付きZIPを無害化しました。",
+	"受付番号 {} のパスワード付きZIPは、届いたメールのパスワードでは開けませんでした。",
 	"パスワード付きZIP（",
 	"）: パスワードのメールを待っています（最長 {} 分）",
 };
@@ -83,6 +84,7 @@ static const notice_words_t words_en = {
 	"The header could not be read.",
 	"Envelope sender",
 	"The password-protected zip of message {} was opened and sanitized.",
+	"The password-protected zip of message {} could not be opened with the password mail that came.",
 	"Password-protected zip (",
 	"): waiting for the password mail (up to {} minutes)",
 };
@@ -372,7 +374,8 @@ static int put_whose(buf_t *out, const notice_words_t *w, const mail_report_t *r
  * its password mail (names quoted by the writer). */
 static int put_ppap(buf_t *out, const notice_words_t *w, const mail_report_t *r)
 {
-	int rc = r->ppap_of[0] ? put_with(out, w->ppap_done, r->ppap_of) : 0;
+	int rc = !r->ppap_of[0] ? 0 : put_with(out, r->ppap_opened ? w->ppap_done : w->ppap_fail,
+					       r->ppap_of);
 
 	for (size_t i = 0; rc == 0 && i < r->n_ppap_names; i++) {
 		const char *n = r->ppap_names[i];

@@ -61,6 +61,15 @@ static int add(ppap_cands_t *c, const char *s, size_t n)
 	return 0;
 }
 
+int ppap_add_typed(const char *p, size_t n, ppap_cands_t *c)
+{
+	size_t k = 0;
+
+	while (k < n && p[k] != '\r' && p[k] != '\n' && p[k] != '\0')
+		k++;
+	return add(c, p, k);
+}
+
 /* ---- one line, normalized ---- */
 
 typedef struct line {

@@ -41,6 +41,10 @@ void ppap_cands_init(ppap_cands_t *c, long long max_count, long long max_len);
 /* Add the candidates of text (appends to c; stops when c is full).
  * 0, or -1 when out of memory. */
 int ppap_scan(const char *text, size_t len, ppap_cands_t *c) MUGAI_WUR;
+/* A password typed by an administrator (`mugai quarantine ppap`): the
+ * bytes up to the first CR or LF as one candidate, taken as they are
+ * (1..max_len bytes, no NUL). 0, or -1 when out of memory. */
+int ppap_add_typed(const char *p, size_t n, ppap_cands_t *c) MUGAI_WUR;
 /* Wipe and free every candidate. */
 void ppap_cands_free(ppap_cands_t *c);
 

@@ -91,6 +91,7 @@ typedef struct mail_report {
 	long long ppap_window;
 	char ppap_of[MUGAI_ID_LEN + 1];
 	size_t ppap_opened;
+	size_t ppap_candidates; /* password candidates found in the text (never the candidates) */
 } mail_report_t;
 
 void report_init(mail_report_t *r, const char *id);

@@ -88,6 +88,7 @@ static int encode(const buf_t *msg, const mail_report_t *rep, const conv_set_t *
 	if (rc == 0) rc = put_str(out, rep->output_check);
 	if (rc == 0) rc = put_u32(out, rep->verdict == VERDICT_QUARANTINED ? 0 : (uint32_t)rep->ppap_waiting);
 	if (rc == 0) rc = put_u32(out, rep->verdict == VERDICT_QUARANTINED ? 0 : (uint32_t)rep->ppap_opened);
+	if (rc == 0) rc = put_u32(out, (uint32_t)rep->ppap_candidates);
 	if (rc == 0) rc = put_conv(out, rep, cv);
 	if (rc == 0) rc = put_u64(out, json->len);
 	if (rc == 0) rc = buf_append(out, json->data, json->len);
@@ -222,9 +223,11 @@ static int get_conv(reader_t *r, verdict_t v, conv_set_t *cv)
  * part (mime_parts' cap). */
 static int get_ppap(reader_t *r, verdict_t v, mail_result_t *res)
 {
-	if (get(r, &res->ppap_waiting, 4) < 0 || get(r, &res->ppap_opened, 4) < 0)
+	if (get(r, &res->ppap_waiting, 4) < 0 || get(r, &res->ppap_opened, 4) < 0 ||
+	    get(r, &res->ppap_candidates, 4) < 0)
 		return -1;
-	if (res->ppap_waiting > WIRE_PPAP_MAX || res->ppap_opened > WIRE_PPAP_MAX)
+	if (res->ppap_waiting > WIRE_PPAP_MAX || res->ppap_opened > WIRE_PPAP_MAX ||
+	    res->ppap_candidates > PPAP_CANDS_CAP)
 		return -1;
 	return v == VERDICT_QUARANTINED && (res->ppap_waiting || res->ppap_opened) ? -1 : 0;
 }

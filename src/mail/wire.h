@@ -4,7 +4,7 @@
  *
  *   u32 magic "MGW4" | u32 verdict | u64 len + rebuilt message |
  *   u32 len + From | u32 len + Subject | u32 len + output check code |
- *   u32 PPAP zips waiting | u32 PPAP zips opened |
+ *   u32 PPAP zips waiting | u32 PPAP zips opened | u32 password candidates found |
  *   u32 count + count × (u32 len + legacy type | u64 len + bytes) |
  *   u64 len + report JSON
  *
@@ -40,6 +40,7 @@ typedef struct mail_result {
 	conv_set_t conv; /* legacy attachments to convert (first pass, conv.h) */
 	uint32_t ppap_waiting; /* encrypted zips held for their password mail */
 	uint32_t ppap_opened;  /* pairing: encrypted zips opened with a candidate */
+	uint32_t ppap_candidates; /* password candidates in this message's text (how many, never which) */
 } mail_result_t;
 
 void mail_result_init(mail_result_t *r);

@@ -1,0 +1,303 @@
+"""PPAP pairing in mugaid (issue #11): a mail with an encrypted zip (WinZip
+AES from 7z, ZipCrypto from zip -P; entry names in UTF-8 and CP932) is
+delivered sanitized at once with the waiting line and held as ppap-pending;
+the password mail from the same sender to a shared recipient is delivered
+sanitized as usual and a follow-up with the opened, sanitized files goes to
+the original's recipients. A wrong password, a password mail from another
+sender and a window that passes each give their notice; no password is in
+the state directory (but for the password mail's own original), the log or
+the audit export."""
+import email.policy
+import json
+import os
+import shutil
+import smtplib
+import sqlite3
+import subprocess
+import time
+import zipfile
+import io
+from email.message import EmailMessage
+
+import pytest
+
+from daemonutil import MUGAI, Daemon, parse
+
+pytestmark = pytest.mark.skipif(not shutil.which("7z") or not shutil.which("zip"),
+                                reason="needs 7z (p7zip-full) and zip: scripts/deps.sh")
+
+SENDER = "sato@supplier.example.co.jp"
+CLERK = "clerk@city.example.lg.jp"
+PASSWORD = "Kq7-mZ2pX9"
+WAITING = "パスワード付きZIP（「見積書.zip」）: パスワードのメールを待っています（最長 60 分）"
+DOC = "見積金額は 1,234,567 円です。\r\n"
+
+
+def make_zip(tmp, kind, password, cp932=False):
+    """An encrypted zip with one text file named 見積書.txt (UTF-8 name
+    flag, or the CP932 bytes that Japanese Windows writes)."""
+    work = os.path.join(str(tmp), f"z-{kind}-{int(cp932)}")
+    os.makedirs(work, exist_ok=True)
+    src = os.path.join(work, "見積書.txt")
+    with open(src, "w", encoding="utf-8", newline="") as f:
+        f.write(DOC)
+    out = os.path.join(work, "out.zip")
+    if kind == "aes":
+        args = ["7z", "a", "-tzip", f"-p{password}", "-mem=AES256", out, "見積書.txt"]
+    else:
+        args = ["zip", "-q", "-P", password, out, "見積書.txt"]
+    subprocess.run(args, cwd=work, check=True, capture_output=True)
+    data = open(out, "rb").read()
+    if cp932:  # same length in CP932? no: rewrite the name bytes and clear the UTF-8 flag
+        data = cp932_names(data)
+    return data
+
+
+def cp932_names(data):
+    """Rewrite every 見積書.txt name (UTF-8, 15 bytes) as CP932 (10 bytes)
+    by rebuilding the local and central headers' name fields."""
+    u, c = "見積書.txt".encode(), "見積書.txt".encode("cp932")
+    out, i = bytearray(), 0
+    fix, cd_start = [], None     # (old offset, new offset) of local headers
+    while i < len(data):
+        sig = data[i:i + 4]
+        if sig == b"PK\x03\x04":
+            nlen = int.from_bytes(data[i + 26:i + 28], "little")
+            elen = int.from_bytes(data[i + 28:i + 30], "little")
+            csize = int.from_bytes(data[i + 18:i + 22], "little")
+            hdr = bytearray(data[i:i + 30])
+            name = data[i + 30:i + 30 + nlen]
+            assert name == u
+            hdr[6:8] = (int.from_bytes(hdr[6:8], "little") & ~0x800).to_bytes(2, "little")
+            hdr[26:28] = len(c).to_bytes(2, "little")
+            fix.append((i, len(out)))
+            out += hdr + c + data[i + 30 + nlen:i + 30 + nlen + elen + csize]
+            i += 30 + nlen + elen + csize
+            if data[i:i + 4] == b"PK\x07\x08":           # data descriptor (zip -P)
+                out += data[i:i + 16]
+                i += 16
+        elif sig == b"PK\x01\x02":
+            cd_start = len(out) if cd_start is None else cd_start
+            nlen = int.from_bytes(data[i + 28:i + 30], "little")
+            elen = int.from_bytes(data[i + 30:i + 32], "little")
+            clen = int.from_bytes(data[i + 32:i + 34], "little")
+            hdr = bytearray(data[i:i + 46])
+            hdr[8:10] = (int.from_bytes(hdr[8:10], "little") & ~0x800).to_bytes(2, "little")
+            hdr[28:30] = len(c).to_bytes(2, "little")
+            off = int.from_bytes(hdr[42:46], "little")
+            hdr[42:46] = dict(fix)[off].to_bytes(4, "little")
+            out += hdr + c + data[i + 46 + nlen:i + 46 + nlen + elen + clen]
+            i += 46 + nlen + elen + clen
+        elif sig == b"PK\x05\x06":
+            end = bytearray(data[i:])
+            end[12:16] = (len(out) - cd_start).to_bytes(4, "little")
+            end[16:20] = cd_start.to_bytes(4, "little")
+            out += end
+            break
+        else:
+            raise AssertionError(f"unexpected bytes at {i}: {sig!r}")
+    return bytes(out)
+
+
+def zip_mail(data, sender=SENDER, to=(CLERK,)):
+    m = EmailMessage()
+    m["From"] = f"佐藤 <{sender}>"
+    m["To"] = ", ".join(to)
+    m["Subject"] = "見積書の送付"
+    m.set_content("見積書をお送りします。\nパスワードは別のメールでお送りします。\n")
+    m.add_attachment(data, maintype="application", subtype="zip", filename="見積書.zip")
+    return m.as_bytes(policy=email.policy.SMTP)
+
+
+def password_mail(password, sender=SENDER, to=(CLERK,)):
+    m = EmailMessage()
+    m["From"] = f"佐藤 <{sender}>"
+    m["To"] = ", ".join(to)
+    m["Subject"] = "パスワードのお知らせ"
+    m.set_content(f"先ほどのファイルの解凍パスワードです。\n\nパスワード：{password}\n\nよろしくお願いいたします。\n",
+                  cte="base64")
+    return m.as_bytes(policy=email.policy.SMTP)
+
+
+def send(d, raw, sender=SENDER, to=(CLERK,)):
+    with smtplib.SMTP("127.0.0.1", d.port, timeout=60) as s:
+        s.sendmail(sender, list(to), raw)
+
+
+def wait_files(d, rcpt, n, seconds=30):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if len(d.delivered(rcpt)) >= n:
+            break
+        time.sleep(0.2)
+    return d.delivered(rcpt)
+
+
+def show(d, qid):
+    r = subprocess.run([MUGAI, "quarantine", "-c", d.cf, "show", qid, "--json"],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def audit(d):
+    r = subprocess.run([MUGAI, "audit", "-c", d.cf, "export", "--format", "jsonl"],
+                       capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.decode()
+
+
+def text_of(path):
+    m = parse(path)
+    body = m.get_body(preferencelist=("plain",))
+    return m, body.get_content()
+
+
+def qid_of(msg):
+    return str(msg["X-Mugai-Sanitized"]).split("id=")[1]
+
+
+def no_password_anywhere(d, passwords=(PASSWORD,)):
+    """The password is in no file of the state directory (database, WAL,
+    blobs: the password mail's own original is kept too, base64-encoded as
+    Japanese mailers send it), nor in the log or the audit export."""
+    for pw in passwords:
+        hits = []
+        for root, _, files in os.walk(d.state):
+            for f in files:
+                p = os.path.join(root, f)
+                with open(p, "rb") as fh:
+                    if pw.encode() in fh.read():
+                        hits.append(p)
+        assert hits == []
+        assert pw not in d.logtext()
+        assert pw not in audit(d)
+
+
+@pytest.mark.parametrize("kind,cp932", [("aes", False), ("zipcrypto", True), ("aes", True),
+                                         ("zipcrypto", False)])
+def test_ppap_pair_delivers_the_sanitized_files(tmp_path, kind, cp932):
+    d = Daemon(tmp_path, attachments="sanitize").start()
+    try:
+        send(d, zip_mail(make_zip(tmp_path, kind, PASSWORD, cp932)))
+        first, = wait_files(d, CLERK, 1)
+        m1, t1 = text_of(first)
+        held = qid_of(m1)
+        assert WAITING in t1
+        assert "見積書をお送りします。" in t1
+        assert show(d, held)["verdict"] == "ppap-pending"
+
+        send(d, password_mail(PASSWORD))
+        files = wait_files(d, CLERK, 3)
+        assert len(files) == 3
+        later = [text_of(f) for f in files if f != first]
+        pw_msg = [(m, t) for m, t in later if qid_of(m) != held]
+        follow = [(m, t) for m, t in later if qid_of(m) == held]
+        assert len(pw_msg) == 1 and len(follow) == 1
+        # the password mail itself: delivered sanitized as usual
+        assert f"パスワード：{PASSWORD}" in pw_msg[0][1]
+        # the follow-up: the notice line, the file attached, sanitized
+        fm, ft = follow[0]
+        assert f"受付番号 {held} のパスワード付きZIPを無害化しました。" in ft
+        assert WAITING not in ft
+        atts = list(fm.iter_attachments())
+        assert [a.get_filename() for a in atts] == ["見積書.zip"]
+        z = zipfile.ZipFile(io.BytesIO(atts[0].get_content()))
+        assert [i.flag_bits & 1 for i in z.infolist()] == [0]     # no longer encrypted
+        assert z.namelist() == ["見積書.txt"]
+        assert z.read("見積書.txt").decode("utf-8") == DOC
+        # the store and the audit trail
+        assert show(d, held)["verdict"] == "ppap-paired"
+        recs = [json.loads(l) for l in audit(d).splitlines()]
+        paired = [r for r in recs if r["action"] == "ppap.paired"]
+        assert [(r["object"], r["actor"]) for r in paired] == [(held, "mugaid")]
+        det = paired[0]["details"]
+        det = json.loads(det) if isinstance(det, str) else det
+        assert det["password_message"] == qid_of(pw_msg[0][0]) and det["opened"] == 1
+        no_password_anywhere(d)
+    finally:
+        assert d.stop() == 0
+
+
+def test_ppap_wrong_password(tmp_path):
+    d = Daemon(tmp_path, attachments="sanitize").start()
+    try:
+        send(d, zip_mail(make_zip(tmp_path, "aes", PASSWORD)))
+        first, = wait_files(d, CLERK, 1)
+        held = qid_of(parse(first))
+        send(d, password_mail("Wrong-Pass-1"))
+        files = wait_files(d, CLERK, 3)
+        assert len(files) == 3
+        follow = [text_of(f) for f in files if f != first and qid_of(parse(f)) == held]
+        assert len(follow) == 1
+        fm, ft = follow[0]
+        assert f"受付番号 {held} のパスワード付きZIPは、届いたメールのパスワードでは開けませんでした。" in ft
+        assert "パスワード付きZIPを、届いたパスワードで開けませんでした" in ft
+        assert list(fm.iter_attachments()) == []
+        assert show(d, held)["verdict"] == "ppap-pending"    # a right one may still come
+        assert [json.loads(l)["object"] for l in audit(d).splitlines()
+                if json.loads(l)["action"] == "ppap.failed"] == [held]
+        # then the right one
+        send(d, password_mail(PASSWORD))
+        files = wait_files(d, CLERK, 5)
+        assert len(files) == 5
+        assert show(d, held)["verdict"] == "ppap-paired"
+        no_password_anywhere(d, (PASSWORD, "Wrong-Pass-1"))
+    finally:
+        assert d.stop() == 0
+
+
+def test_ppap_password_from_another_sender_is_not_paired(tmp_path):
+    d = Daemon(tmp_path, attachments="sanitize").start()
+    try:
+        send(d, zip_mail(make_zip(tmp_path, "aes", PASSWORD)))
+        first, = wait_files(d, CLERK, 1)
+        held = qid_of(parse(first))
+        send(d, password_mail(PASSWORD, sender="mallory@attacker.example"),
+             sender="mallory@attacker.example")
+        files = wait_files(d, CLERK, 2)
+        time.sleep(1)
+        assert len(d.delivered(CLERK)) == 2        # the password mail only, no follow-up
+        assert show(d, held)["verdict"] == "ppap-pending"
+        assert "ppap." not in audit(d)
+        # nor to another recipient
+        send(d, password_mail(PASSWORD, to=("other@city.example.lg.jp",)),
+             to=("other@city.example.lg.jp",))
+        wait_files(d, "other@city.example.lg.jp", 1)
+        time.sleep(1)
+        assert len(d.delivered(CLERK)) == 2
+        assert show(d, held)["verdict"] == "ppap-pending"
+    finally:
+        assert d.stop() == 0
+
+
+def test_ppap_window_passes(tmp_path):
+    d = Daemon(tmp_path, attachments="sanitize", release_interval="1").start()
+    try:
+        send(d, zip_mail(make_zip(tmp_path, "zipcrypto", PASSWORD)))
+        first, = wait_files(d, CLERK, 1)
+        held = qid_of(parse(first))
+        time.sleep(2)
+        assert len(d.delivered(CLERK)) == 1            # inside the window: nothing yet
+        db = sqlite3.connect(os.path.join(d.state, "mugai.db"), timeout=30)
+        db.execute("UPDATE quarantine SET received = received - 3601 WHERE id = ?", (held,))
+        db.commit()
+        db.close()
+        files = wait_files(d, CLERK, 2)
+        assert len(files) == 2
+        nm, nt = text_of([f for f in files if f != first][0])
+        assert str(nm["Subject"]).strip() == "パスワード付きZIPを無害化できませんでした"
+        assert (f"【無害化できませんでした】受付番号 {held} のパスワード付きZIPは、60 分以内にパスワードの"
+                "メールが届かなかったため、無害化できませんでした。") in nt
+        assert f"受付番号 {held} を添えて管理者にお伝えください" in nt
+        assert show(d, held)["verdict"] == "ppap-expired"
+        assert [json.loads(l)["object"] for l in audit(d).splitlines()
+                if json.loads(l)["action"] == "ppap.expired"] == [held]
+        # a password mail after the window: no pairing
+        send(d, password_mail(PASSWORD))
+        wait_files(d, CLERK, 3)
+        time.sleep(1)
+        assert len(d.delivered(CLERK)) == 3
+        assert show(d, held)["verdict"] == "ppap-expired"
+    finally:
+        assert d.stop() == 0
