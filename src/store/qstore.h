@@ -189,10 +189,10 @@ int qstore_ppap_next(qstore_t *s, int64_t since, int64_t skip, const char *env_f
 /* The oldest ppap-pending original received before `before` (its window
  * passed): 1 found (index row only), 0 none, -1 error. */
 int qstore_ppap_stale(qstore_t *s, int64_t before, qstore_item_t *it) MUGAI_WUR;
-/* Record a pairing step of a ppap-pending original, audited as action
- * with details: "ppap.paired" (verdict ppap-paired), "ppap.expired"
- * (verdict ppap-expired) or "ppap.failed" (stays pending). QS_ERR_STATE
- * when it is not pending. */
+/* Record a pairing step of a held PPAP original, audited as action with
+ * details: "ppap.paired" (pending or expired → ppap-paired), "ppap.failed"
+ * (the verdict stays) or "ppap.expired" (pending → ppap-expired).
+ * QS_ERR_STATE when it is in no such state. */
 int qstore_ppap_mark(qstore_t *s, const char *actor, const char *id, const char *action,
 		     const char *details) MUGAI_WUR;
 

@@ -1270,15 +1270,22 @@ static int sq_ppap_stale(qstore_t *s, int64_t before, qstore_item_t *it)
 static int sq_ppap_mark(qstore_t *s, const char *actor, const char *id, const char *action,
 			const char *details)
 {
-	const char *to = strcmp(action, "ppap.paired") == 0 ? QSTORE_PPAP_PAIRED
-			 : strcmp(action, "ppap.expired") == 0 ? QSTORE_PPAP_EXPIRED
-			 : QSTORE_PPAP_PENDING;
-	int rc = -1;
+	int rc = -1, r;
 
 	if (sq_begin(s) < 0)
 		goto out;
-	if (sq_run(s, "UPDATE quarantine SET verdict=?2 WHERE id=?1 AND verdict='"
-		   QSTORE_PPAP_PENDING "'", "tt", id, to) < 0)
+	/* paired: from pending, or from expired (an administrator typed it);
+	 * failed: the verdict stays; expired: from pending only */
+	if (strcmp(action, "ppap.paired") == 0)
+		r = sq_run(s, "UPDATE quarantine SET verdict='" QSTORE_PPAP_PAIRED "' WHERE id=?1 AND"
+			   " verdict IN ('" QSTORE_PPAP_PENDING "','" QSTORE_PPAP_EXPIRED "')", "t", id);
+	else if (strcmp(action, "ppap.failed") == 0)
+		r = sq_run(s, "UPDATE quarantine SET verdict=verdict WHERE id=?1 AND"
+			   " verdict IN ('" QSTORE_PPAP_PENDING "','" QSTORE_PPAP_EXPIRED "')", "t", id);
+	else
+		r = sq_run(s, "UPDATE quarantine SET verdict='" QSTORE_PPAP_EXPIRED "' WHERE id=?1 AND"
+			   " verdict='" QSTORE_PPAP_PENDING "'", "t", id);
+	if (r < 0)
 		goto out;
 	if (sqlite3_changes(DB(s)) != 1) {
 		qstore_fail(s, QS_ERR_STATE, "%s: not waiting for a PPAP password", id);

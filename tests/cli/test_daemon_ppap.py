@@ -301,3 +301,51 @@ def test_ppap_window_passes(tmp_path):
         assert show(d, held)["verdict"] == "ppap-expired"
     finally:
         assert d.stop() == 0
+
+
+def ppap_cli(d, qid, password, out, by="admin"):
+    return subprocess.run([MUGAI, "quarantine", "-c", d.cf, "ppap", qid, "--by", by, "-o", out],
+                          input=password.encode() + b"\n", capture_output=True, timeout=60)
+
+
+def test_ppap_administrator_types_the_password(tmp_path):
+    """After the window: `mugai quarantine ppap ID` with the password on
+    stdin, the same path (the worker tries it), the follow-up in a file."""
+    d = Daemon(tmp_path, attachments="sanitize", release_interval="1").start()
+    try:
+        send(d, zip_mail(make_zip(tmp_path, "aes", PASSWORD, cp932=True)))
+        first, = wait_files(d, CLERK, 1)
+        held = qid_of(parse(first))
+        db = sqlite3.connect(os.path.join(d.state, "mugai.db"), timeout=30)
+        db.execute("UPDATE quarantine SET received = received - 7200 WHERE id = ?", (held,))
+        db.commit()
+        db.close()
+        wait_files(d, CLERK, 2)
+        end = time.monotonic() + 20
+        while show(d, held)["verdict"] != "ppap-expired" and time.monotonic() < end:
+            time.sleep(0.2)
+        assert show(d, held)["verdict"] == "ppap-expired"
+        out = os.path.join(str(tmp_path), "followup.eml")
+        r = ppap_cli(d, held, "not-it-1", out)
+        assert r.returncode == 65, r.stderr
+        assert "the password did not open the zip" in r.stderr.decode()
+        assert not os.path.exists(out)
+        assert show(d, held)["verdict"] == "ppap-expired"
+        r = ppap_cli(d, held, PASSWORD, out)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.decode() == f"{held}: PPAP zip opened (1), follow-up written to {out}\n"
+        fm = parse(out)
+        assert f"受付番号 {held} のパスワード付きZIPを無害化しました。" in fm.get_body(("plain",)).get_content()
+        att, = fm.iter_attachments()
+        z = zipfile.ZipFile(io.BytesIO(att.get_content()))
+        assert z.namelist() == ["見積書.txt"] and z.read("見積書.txt").decode() == DOC
+        assert show(d, held)["verdict"] == "ppap-paired"
+        recs = [json.loads(l) for l in audit(d).splitlines()]
+        steps = [(r["action"], r["actor"]) for r in recs if r["action"].startswith("ppap.")]
+        assert steps == [("ppap.expired", "mugaid"), ("ppap.failed", "admin"), ("ppap.paired", "admin")]
+        # a message that is not a held PPAP zip is refused
+        r = ppap_cli(d, held, PASSWORD, out + "2")
+        assert r.returncode == 65 and b"not a held PPAP zip" in r.stderr
+        no_password_anywhere(d, (PASSWORD, "not-it-1"))
+    finally:
+        assert d.stop() == 0
