@@ -143,14 +143,12 @@ static int cmp_off(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
-/* Per-entry checks: encryption, method, ratio, budget. */
+/* Per-entry checks: method, ratio, budget, then encryption. */
 static int check_ent(cdr_job_t *job, const cd_ent_t *e, cdr_result_t *res)
 {
 	bool enc = e->flags & 1;
 	unsigned method = enc && e->method == 99 ? e->aes_method : e->method;
 
-	if (enc && !job->n_pw)
-		return cdr_block(res, "encrypted"), -1;
 	if (method != 0 && method != 8)
 		return cdr_block(res, "unsupported-type: zip compression method %u", method), -1;
 	if (method == 0 && !enc && e->csize != e->usize)
@@ -160,6 +158,9 @@ static int check_ent(cdr_job_t *job, const cd_ent_t *e, cdr_result_t *res)
 		return cdr_block(res, "limit:zip_ratio_max: entry %zu:%zu", e->usize, e->csize), -1;
 	if ((long long)e->usize > job->zip_budget)
 		return cdr_block(res, "limit:zip_total_max"), -1;
+	/* after the limits: a bomb is a limit, not a zip waiting for its password */
+	if (enc && !job->n_pw)
+		return cdr_block(res, "encrypted"), -1;
 	job->zip_budget -= (long long)e->usize;
 	return 0;
 }

@@ -4,10 +4,11 @@
  * type, size and reason, and the id to quote when asking for the original.
  * Japanese by default (notice_lang), or a custom template
  * (notice_template; placeholders {id} {verdict} {count} {items} {links}
- * {reasons} {attached} {name_warning} {whose}). The warnings a clerk must
- * not miss are never left out by a template: without {name_warning} the
- * display-name warning, and without {whose} the lines naming a withheld
- * mail, are added at the end of the notice.
+ * {reasons} {attached} {name_warning} {whose} {ppap}). The warnings a clerk
+ * must not miss are never left out by a template: without {name_warning}
+ * the display-name warning, without {whose} the lines naming a withheld
+ * mail, and without {ppap} the PPAP lines (a zip waiting for its password
+ * mail; the follow-up's first line) are added at the end of the notice.
  *
  * Every character goes through the one writer (text/writer.h): the fixed
  * sentences as trusted text; the sender's strings (file names, types, CDR
@@ -448,6 +449,8 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 		return r->name_address[0] ? put_name_warning(out, w, r) : 0;
 	if (KEY("whose"))
 		return r->verdict == VERDICT_QUARANTINED ? put_whose(out, w, r) : 0;
+	if (KEY("ppap"))
+		return r->verdict != VERDICT_QUARANTINED ? put_ppap(out, w, r) : 0;
 #undef KEY
 	return buf_printf(out, "{%.*s}", (int)klen, key);
 }
@@ -477,6 +480,8 @@ static int templated(const char *tpl, const notice_words_t *w, const mail_report
 		rc = expand("name_warning", strlen("name_warning"), w, r, out);
 	if (rc == 0 && !strstr(tpl, "{whose}"))
 		rc = expand("whose", strlen("whose"), w, r, out);
+	if (rc == 0 && !strstr(tpl, "{ppap}"))
+		rc = expand("ppap", strlen("ppap"), w, r, out);
 	return rc == 0 ? buf_putc(out, '\n') : rc;
 }
 
