@@ -7,7 +7,8 @@
  *
  * Protocol (both directions on one AF_UNIX SOCK_STREAM socketpair):
  *   worker → parent, once:  'R' ready (sandbox in force) | 'N' no sandbox
- *   parent → worker, job:   sanitizer_job_hdr_t + SCM_RIGHTS(memfd[, answers memfd])
+ *   parent → worker, job:   job header + SCM_RIGHTS(memfd[, answers memfd][, password memfd])
+ *                           (the last one for a PPAP pairing: sanitizer_job_pw)
  *   worker → parent, job:   u64 length + result record
  *
  * SECURITY: the worker runs under sandbox_enter_recv() (seccomp default
@@ -15,6 +16,9 @@
  * no descriptors but its socket and stderr). The memfd is sealed against
  * writes, so a compromised worker cannot alter the original that is
  * quarantined. The parent treats the reply as an opaque, length-capped blob.
+ * A PPAP pairing job gives the worker the password mail too: the worker
+ * finds the candidates itself and returns only the rebuilt follow-up and
+ * counts, so no password ever reaches the session.
  */
 #ifndef MUGAI_DAEMON_SANITIZER_H
 #define MUGAI_DAEMON_SANITIZER_H

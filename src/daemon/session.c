@@ -14,7 +14,10 @@
  *   521 5.5.2  bare <CR> or <LF> (then the connection is closed, as Postfix)
  *   421 4.3.2  shutting down; 421 4.4.2 timeout; 421 4.7.0 too many errors
  * A worker crash, timeout or limit is a verdict, not a failure: the
- * notice-only message is delivered and the original quarantined.
+ * notice-only message is delivered and the original quarantined. After
+ * the 250, a message with PPAP password candidates is paired with the held
+ * originals it may open (daemon/ppap.c); a message holding an encrypted
+ * zip is stored as ppap-pending.
  *
  * RFCs: RFC 5321, 1870 (SIZE), 2920 (PIPELINING: replies are buffered
  * until the input runs dry), 6152 (8BITMIME), 6531 (SMTPUTF8), 2034/3463.

@@ -6,8 +6,9 @@
  * socketpair and descriptor 4 a sealed memfd with the config file's bytes
  * (the file itself may be readable only by root); it answers the records of store/storewire.h one at a time
  * until the peer hangs up. Roles limit what a peer may ask:
- *   session  PUT, AUDIT (mail.verdict, mail.deferred), FIND, DELIVERED
- *   release  RELEASE_NEXT, RELEASE_DONE
+ *   session  PUT, AUDIT (mail.verdict, mail.deferred), FIND, DELIVERED,
+ *            PPAP_NEXT, PPAP_MARK (daemon/ppap.c)
+ *   release  RELEASE_NEXT, RELEASE_DONE, PPAP_STALE, PPAP_MARK
  *   master   CONFIG (the startup check: state_dir and blobs writable, the
  *            store opens, config.load appended)
  * It is a separate executable so that the session's binary does not link
