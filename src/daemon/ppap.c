@@ -211,7 +211,7 @@ void ppap_pair(const daemon_ctx_t *d, sanitizer_t *w, storecl_t *st, const ppap_
 			       .env_from = m->env_from, .hdr_from = m->hdr_from ? m->hdr_from : "",
 			       .rcpt = (const char **)m->rcpt, .n_rcpt = m->n_rcpt };
 		sw_ans_t a;
-		held_t h;
+		held_t h = { .len = 0 };
 		int fd = -1, r;
 
 		if (storecl_call(st, &q, -1, &a, &fd) < 0) {
@@ -221,8 +221,7 @@ void ppap_pair(const daemon_ctx_t *d, sanitizer_t *w, storecl_t *st, const ppap_
 		if (!a.item || fd < 0 || held_load(&h, &a) < 0) {
 			if (fd >= 0)
 				close(fd);
-			if (a.item)
-				held_free(&h);
+			held_free(&h);
 			return;
 		}
 		r = pair_one(d, w, st, &h, fd, m);

@@ -142,6 +142,9 @@ def test_ppap_wrong_password(tmp_path):
         assert "パスワード付きZIPを、届いたパスワードで開けませんでした" in ft
         assert list(fm.iter_attachments()) == []
         assert show(d, held)["verdict"] == "ppap-pending"    # a right one may still come
+        listed = subprocess.run([MUGAI, "quarantine", "-c", d.cf, "list", "--verdict",
+                                 "ppap-pending"], capture_output=True, timeout=30)
+        assert listed.returncode == 0 and held in listed.stdout.decode()
         assert [json.loads(l)["object"] for l in audit(d).splitlines()
                 if json.loads(l)["action"] == "ppap.failed"] == [held]
         # then the right one
