@@ -204,6 +204,8 @@
 	  "bytes of one line of a password mail read for candidates; the rest of a longer line is not read") \
 	X(WIRE_PPAP_MAX, 1000000, "mime_parts_max", \
 	  "PPAP zip counts a worker result may carry (the largest mime_parts_max); more: the record is refused") \
+	X(PPAP_KEYLINES_MAX, 256, "text_size_max", \
+	  "keyword lines of one text read for password candidates; the rest of the text is not searched (a password mail has a few)") \
 	X(PPAP_NAMES_MAX, 16, "mime_parts_max", \
 	  "encrypted zips of one message named in the PPAP notice lines; more are only counted") \
 	X(REPORT_WARNINGS_MAX, 64, "mime_parts_max", \

@@ -7,8 +7,9 @@
  * Specs: none (the habits of Japanese business mail: "パスワード：xxxx",
  * "【解凍パスワード】xxxx", "PW: xxxx", "パスワードは下記の通りです。").
  *
- * SECURITY: sanitizer worker; bounded by PPAP_LINE_MAX per line, the
- * candidate caps, and one pass over the text (a keyword line looks ahead
+ * SECURITY: sanitizer worker; bounded by PPAP_LINE_MAX per line,
+ * PPAP_KEYLINES_MAX keyword lines, the candidate caps, and one pass over
+ * the text (a keyword line looks ahead
  * one non-blank line, which is then scanned once more as itself: linear).
  * Candidates are wiped before they are freed.
  */
@@ -103,8 +104,14 @@ static void line_load(line_t *l, const char *s, size_t n)
 	size_t i = 0;
 
 	l->n = 0;
-	while (i < n && l->n + 1 <= PPAP_LINE_MAX)
-		i += norm_char((const unsigned char *)s + i, n - i, l->b, &l->n);
+	while (i < n && l->n + 1 <= PPAP_LINE_MAX) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c != 0xef && c != 0xe3) /* the only lead bytes norm_char changes */
+			l->b[l->n++] = s[i++];
+		else
+			i += norm_char((const unsigned char *)s + i, n - i, l->b, &l->n);
+	}
 	l->b[l->n] = '\0';
 }
 
@@ -126,8 +133,8 @@ static const char *const kw_en[] = { "password", "passwd", "passcode", "pass", "
 /* An ASCII keyword as a whole word at p (no letter or digit around it). */
 static size_t en_word_at(const line_t *l, size_t i)
 {
-	if (i > 0 && is_alnum(l->b[i - 1]))
-		return 0;
+	if ((l->b[i] | 0x20) != 'p' || (i > 0 && is_alnum(l->b[i - 1])))
+		return 0; /* every ASCII keyword starts with p */
 	for (size_t k = 0; k < MUGAI_ARRAY_LEN(kw_en); k++) {
 		size_t n = strlen(kw_en[k]);
 
@@ -138,23 +145,51 @@ static size_t en_word_at(const line_t *l, size_t i)
 	return 0;
 }
 
+/* The length of a Japanese keyword at i, or 0 (a first-byte check first:
+ * this runs at every byte of every line). */
+static size_t ja_word_at(const line_t *l, size_t i)
+{
+	unsigned char c = (unsigned char)l->b[i];
+
+	if (c != 0xe3 && c != 0xef && c != 0xe6 && c != 0xe8) /* パ ﾊ 暗 解 */
+		return 0;
+	for (size_t k = 0; k < MUGAI_ARRAY_LEN(kw_ja); k++)
+		if (strncmp(l->b + i, kw_ja[k], strlen(kw_ja[k])) == 0)
+			return strlen(kw_ja[k]);
+	return 0;
+}
+
+/* Can the line hold a keyword at all? (memchr and memmem are fast; the
+ * byte-by-byte search below runs only on lines that pass.) */
+static bool maybe_keyword(const line_t *l)
+{
+	static const char *const first[] = { "パ", "ﾊ", "暗", "解" };
+
+	if (memchr(l->b, 'p', l->n) || memchr(l->b, 'P', l->n))
+		return true;
+	for (size_t k = 0; k < MUGAI_ARRAY_LEN(first); k++)
+		if (memmem(l->b, l->n, first[k], strlen(first[k])))
+			return true;
+	return false;
+}
+
 /* End of the first keyword of the line (after repeated keywords, as in
  * "解凍パスワード"), or 0 when there is none. */
 static size_t keyword_end(const line_t *l)
 {
+	if (!maybe_keyword(l))
+		return 0;
 	for (size_t i = 0; i < l->n; i++) {
 		size_t n = en_word_at(l, i);
 
-		for (size_t k = 0; !n && k < MUGAI_ARRAY_LEN(kw_ja); k++)
-			if (strncmp(l->b + i, kw_ja[k], strlen(kw_ja[k])) == 0)
-				n = strlen(kw_ja[k]);
+		if (!n)
+			n = ja_word_at(l, i);
 		if (!n)
 			continue;
 		for (size_t e = i + n, m = 1; m; e += m) {
-			m = en_word_at(l, e);
-			for (size_t k = 0; !m && k < MUGAI_ARRAY_LEN(kw_ja); k++)
-				if (strncmp(l->b + e, kw_ja[k], strlen(kw_ja[k])) == 0)
-					m = strlen(kw_ja[k]);
+			m = e < l->n ? en_word_at(l, e) : 0;
+			if (!m && e < l->n)
+				m = ja_word_at(l, e);
 			if (!m)
 				return e;
 		}
@@ -288,10 +323,10 @@ int ppap_scan(const char *text, size_t len, ppap_cands_t *c)
 {
 	line_t *l = malloc(sizeof(*l));
 	bool want_next = false, found;
-	size_t at = 0, n;
+	size_t at = 0, n, keylines = 0;
 	int rc = l ? 0 : -1;
 
-	while (rc == 0 && at < len && !full(c)) {
+	while (rc == 0 && at < len && !full(c) && keylines < PPAP_KEYLINES_MAX) {
 		size_t start = at, kw;
 
 		at = next_line(text, len, at, &n);
@@ -305,6 +340,7 @@ int ppap_scan(const char *text, size_t len, ppap_cands_t *c)
 		kw = keyword_end(l);
 		if (!kw)
 			continue;
+		keylines++;
 		rc = tokens(c, l, value_start(l, kw), &found);
 		want_next = !found;
 	}

@@ -15,6 +15,7 @@
  * that gives nothing looks at the next non-blank line instead. Candidates
  * are distinct, in text order, at most `max_count`, each 1..max_len bytes;
  * longer tokens are skipped (a password is something a person types).
+ * After PPAP_KEYLINES_MAX keyword lines the rest of the text is not read.
  *
  * SECURITY: runs in the sanitizer worker on hostile text. The candidates
  * are secrets: they never leave the worker (mail/wire.h carries none),

@@ -100,11 +100,27 @@ static void long_line_and_binary(void **st)
 	free(in);
 }
 
+static void keyword_lines_capped(void **st)
+{
+	buf_t in;
+	char *got;
+
+	(void)st;
+	buf_init(&in, 1 << 20);
+	for (int i = 0; i < PPAP_KEYLINES_MAX; i++)
+		assert_int_equal(buf_puts(&in, "PW: same1\n"), 0);
+	assert_int_equal(buf_puts(&in, "PW: late2\n"), 0); /* past the cap: not read */
+	got = scan(in.data, 8, 64);
+	assert_str_eq_msg(got, "same1");
+	free(got);
+	buf_free(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest t[] = {
 		cmocka_unit_test(table), cmocka_unit_test(bounds),
-		cmocka_unit_test(long_line_and_binary),
+		cmocka_unit_test(long_line_and_binary), cmocka_unit_test(keyword_lines_capped),
 	};
 
 	return cmocka_run_group_tests_name("ppapscan", t, NULL, NULL);
