@@ -280,7 +280,6 @@ static int render_plain(mail_ctx_t *c, const buf_t *u, buf_t *t)
 
 	if (c->ppap_collect && ppap_scan(u->data ? u->data : "", u->len, c->ppap_collect) < 0)
 		return -1;
-
 	if (wr_text(t, u->data ? u->data : "", u->len, c->link_style, &lc) < 0)
 		return -1;
 	c->rep->links_defanged += lc.defanged;
