@@ -77,7 +77,7 @@
 	  "largest single XML part of an OOXML or ODF package") \
 	/* --- PPAP (a password-protected zip, then its password by mail: mail/ppapscan.c, cdr/zip.c) --- */ \
 	X(PPAP_WINDOW, "ppap_window", 60, 0, 7 * 24 * 60, "minutes", \
-	  "how long an encrypted zip waits for its password mail (same sender, a shared recipient); 0: PPAP pairing off, the zip is removed as before") \
+	  "how long an encrypted zip waits for its password mail (same sender, a shared recipient; with attachments = sanitize); 0: PPAP pairing off, the zip is removed as before") \
 	X(PPAP_CANDIDATES, "ppap_candidates_max", 8, 1, 64, "candidates", \
 	  "password candidates taken from one password mail and tried on each held zip; each try may read the whole archive (zip_total_max)") \
 	X(PPAP_CANDIDATE_LEN, "ppap_candidate_max", 64, 4, 256, "bytes", \

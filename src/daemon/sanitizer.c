@@ -205,8 +205,8 @@ static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, const int fd[
 		env.ppap_pw = (const char *const *)pc.v;
 		env.n_ppap_pw = pc.n;
 		env.ppap_of = h->ppap_of;
-	} else if (lim(&cfg->lim, LIM_PPAP_WINDOW) > 0) {
-		env.ppap_collect = &pc;
+	} else if (lim(&cfg->lim, LIM_PPAP_WINDOW) > 0 && cfg_is(cfg, CFG_ATTACHMENTS, "sanitize")) {
+		env.ppap_collect = &pc; /* (with attachments removed, no zip is ever held) */
 	}
 	rc = mail_wire_run_env(cfg, h->id, &env, in, (size_t)h->len, &out);
 	n = out.len;
