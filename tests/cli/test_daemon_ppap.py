@@ -259,3 +259,23 @@ def test_ppap_administrator_types_the_password(tmp_path):
         no_password_anywhere(d, (PASSWORD, "not-it-1"))
     finally:
         assert d.stop() == 0
+
+
+def test_no_ppap_with_attachments_removed(tmp_path):
+    """attachments = remove (the default): the zip is removed unread, nothing is
+    held, and the password mail is only a mail."""
+    d = Daemon(tmp_path).start()
+    try:
+        send(d, zip_mail(make_zip(tmp_path, "aes", PASSWORD)))
+        first, = wait_files(d, CLERK, 1)
+        m1, t1 = text_of(first)
+        assert "パスワードのメールを待っています" not in t1
+        assert "「見積書.zip」" in t1
+        assert show(d, qid_of(m1))["verdict"] == "sanitized"
+        send(d, password_mail(PASSWORD))
+        wait_files(d, CLERK, 2)
+        time.sleep(1)
+        assert len(d.delivered(CLERK)) == 2
+        assert "ppap." not in audit(d)
+    finally:
+        assert d.stop() == 0
