@@ -11,6 +11,8 @@
  * not written). Legacy Office attachments of the original are not
  * converted here (they are listed as not converted).
  *
+ * Specs: none beyond mail/wire.h (the worker's record) and store/qstore.h.
+ *
  * SECURITY: the password is read with read(2) (no stdio copy), lives only
  * in this process and its sandboxed worker, is wiped after the job, and is
  * never written, logged or audited (the audit records who paired it).

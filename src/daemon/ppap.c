@@ -16,6 +16,9 @@
  * window passes, the releaser tells the recipients what to do next and
  * records ppap.expired (verdict ppap-expired).
  *
+ * Specs: the store protocol (store/storewire.h), the worker protocol
+ * (daemon/sanitizer.h, mail/wire.h), delivery by RFC 5321 (deliver.c).
+ *
  * SECURITY: session and releaser; no password passes through this file
  * (only descriptors of sealed originals and the worker's result, checked
  * by mail_wire_decode); every failure here leaves the held original

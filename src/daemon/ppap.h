@@ -2,7 +2,7 @@
  * ppap.h — PPAP pairing in mugaid: an encrypted zip held as ppap-pending,
  * then the password mail from the same sender to a shared recipient within
  * ppap_window; the follow-up message with the opened, sanitized files; the
- * notice when the window passes. See ppap.c.
+ * notice when the window passes. See ppap.c (and its specs).
  *
  * SECURITY: session and releaser side; never parses mail and never sees a
  * password (the worker scans and tries the candidates, mail/ppapscan.h).
