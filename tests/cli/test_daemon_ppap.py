@@ -7,6 +7,7 @@ the original's recipients. A wrong password, a password mail from another
 sender and a window that passes each give their notice; no password is in
 the state directory (but for the password mail's own original), the log or
 the audit export."""
+import email.policy
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ import subprocess
 import time
 import zipfile
 import io
+from email.message import EmailMessage
 
 import pytest
 
@@ -277,5 +279,28 @@ def test_no_ppap_with_attachments_removed(tmp_path):
         time.sleep(1)
         assert len(d.delivered(CLERK)) == 2
         assert "ppap." not in audit(d)
+    finally:
+        assert d.stop() == 0
+
+
+def test_ppap_html_password_mail(tmp_path):
+    """An HTML-only password mail (Outlook's usual form): the candidates come
+    from its text after the HTML conversion."""
+    d = Daemon(tmp_path, attachments="sanitize").start()
+    try:
+        send(d, zip_mail(make_zip(tmp_path, "aes", PASSWORD)))
+        first, = wait_files(d, CLERK, 1)
+        held = qid_of(parse(first))
+        m = EmailMessage()
+        m["From"] = f"佐藤 <{SENDER}>"
+        m["To"] = CLERK
+        m["Subject"] = "パスワード"
+        m.set_content(f"<html><body><p>解凍パスワードは</p><p><b>{PASSWORD}</b></p>"
+                      "<p>です。</p></body></html>", subtype="html", cte="base64")
+        send(d, m.as_bytes(policy=email.policy.SMTP))
+        files = wait_files(d, CLERK, 3)
+        assert len(files) == 3
+        assert show(d, held)["verdict"] == "ppap-paired"
+        no_password_anywhere(d)
     finally:
         assert d.stop() == 0
