@@ -1,7 +1,7 @@
 /*
  * fuzz_storewire.c — libFuzzer target for the store protocol decoders
  * (store/storewire.h) that the store process runs on a session's records
- * and a session runs on the store's answers. Any input is refused, or
+ * and a session runs on the store's answers (PPAP requests included). Any input is refused, or
  * decoded into fields that satisfy every promise of the decoder, and then
  * encodes again to the very same bytes.
  *
@@ -52,6 +52,17 @@ static void request(const uint8_t *data, size_t size)
 		text(q.hdr_from);
 	}
 	if ((q.type == SW_FIND || q.type == SW_CONFIG) && !storewire_hex64(q.hash))
+		abort();
+	if (q.type == SW_PPAP_NEXT) {
+		if (q.n_rcpt == 0 || q.n_rcpt > caps.rcpt_max || q.received < 0 || q.skip < 0)
+			abort();
+		for (size_t i = 0; i < q.n_rcpt; i++)
+			if (strchr(q.rcpt[i], ','))
+				abort();
+		text(q.hdr_from);
+	}
+	if (q.type == SW_PPAP_MARK && (!mugai_id_valid(q.id) ||
+				       !jsoncheck_object(q.details, strlen(q.details), caps.details_max)))
 		abort();
 	buf_init(&b, size + 1);
 	if (storewire_encode_req(&b, &q) < 0)

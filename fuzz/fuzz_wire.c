@@ -38,7 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			strs += 4 + strlen(r.conv.items[i].type) + 8 + r.conv.items[i].data.len;
 		}
-		if (r.msg.len + r.report.len + strs + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 8 != size)
+		if (r.msg.len + r.report.len + strs + 4 + 4 + 8 + 4 + 4 + 4 + 4 + 4 + 4 + 4 + 8 != size)
+			abort();
+		if ((r.ppap_waiting || r.ppap_opened) && r.verdict == VERDICT_QUARANTINED)
 			abort();
 		if (r.output_check[0] && r.verdict != VERDICT_QUARANTINED)
 			abort();

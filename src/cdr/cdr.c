@@ -209,7 +209,14 @@ static const char *base_name(const char *path)
 int cdr_sanitize(const cfg_t *cfg, const char *name, const void *in, size_t len,
 		 cdr_mode_t mode, cdr_result_t *res)
 {
-	cdr_job_t job = { .cfg = cfg, .lim = &cfg->lim, .mode = mode, .name = name };
+	return cdr_sanitize_pw(cfg, name, in, len, mode, NULL, 0, res);
+}
+
+int cdr_sanitize_pw(const cfg_t *cfg, const char *name, const void *in, size_t len,
+		    cdr_mode_t mode, const char *const *pw, size_t n_pw, cdr_result_t *res)
+{
+	cdr_job_t job = { .cfg = cfg, .lim = &cfg->lim, .mode = mode, .name = name,
+			  .pw = pw, .n_pw = pw ? n_pw : 0 };
 	char *safe = name ? cdr_name_safe_dup(name) : NULL;
 	int rc;
 

@@ -91,6 +91,20 @@ typedef struct cdr_result {
 int cdr_sanitize(const cfg_t *cfg, const char *name, const void *in, size_t len,
 		 cdr_mode_t mode, cdr_result_t *res) MUGAI_WUR;
 
+/* The same with password candidates for encrypted zips (PPAP, mail/ppapscan.h):
+ * each is tried in order until one opens every entry (its CRC or AES
+ * authentication checked); none: blocked "ppap-wrong-password". The
+ * candidates are never copied into the result. pw NULL: cdr_sanitize. */
+int cdr_sanitize_pw(const cfg_t *cfg, const char *name, const void *in, size_t len,
+		    cdr_mode_t mode, const char *const *pw, size_t n_pw,
+		    cdr_result_t *res) MUGAI_WUR;
+
+/* Process-wide setup before the sandbox: libzip's WinZip AES goes through
+ * OpenSSL, which reads its configuration and loads its providers on first
+ * use; one AES zip is written and read back here so that none of that
+ * happens under seccomp. -1 when it fails (AES zips then stay closed). */
+int cdr_init(void) MUGAI_WUR;
+
 /* Append the report (verdict, type, out_type, mode, actions, reason, pages,
  * in_bytes, out_bytes) as one JSON object. */
 int cdr_result_json(const cdr_result_t *res, buf_t *out) MUGAI_WUR;

@@ -34,6 +34,8 @@ typedef struct cdr_job {
 	long long zip_budget;      /* uncompressed bytes left (shared by nesting) */
 	struct timespec deadline;  /* CLOCK_MONOTONIC */
 	const char *name;          /* hint, may be NULL */
+	const char *const *pw;     /* PPAP password candidates for encrypted zips (worker memory only) */
+	size_t n_pw;
 } cdr_job_t;
 
 /* sniff.c: the type from the content. *type gets a static name. */

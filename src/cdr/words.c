@@ -56,6 +56,7 @@ static const word_t action_words[] = {
 	{ "entry-removed", "圧縮ファイルの中の無害化できないファイルを削除しました" },
 	{ "entry-renamed", "圧縮ファイルの中のファイル名を変更しました" },
 	{ "zip-padding-ignored", "圧縮ファイルの末尾の余分なデータを無視しました" },
+	{ "zip-decrypted", "パスワードのメールにあったパスワードで開き、中のファイルを無害化しました" },
 	/* any file (cdr.c) */
 	{ "extension-mismatch", "ファイル名の拡張子が中身と一致しません" },
 	{ "file-renamed", "Windows で正しく扱えないファイル名（装置名や末尾の点など）を安全な名前に変更しました" },
@@ -63,6 +64,7 @@ static const word_t action_words[] = {
 
 static const word_t reason_words[] = {
 	{ "encrypted", "パスワード付きのため無害化できません" },
+	{ "ppap-wrong-password", "パスワード付きZIPを、届いたパスワードで開けませんでした" },
 	{ "legacy-in-archive", "圧縮ファイルの中の旧形式の文書は画像に変換できないため削除しました" },
 	{ "legacy-not-converted", "旧形式の文書は、この経路ではまだ画像に変換できないため添付しませんでした" },
 	{ "legacy-jail-unavailable", "変換用の隔離環境を用意できないため、旧形式の文書を変換しませんでした" },

@@ -39,5 +39,7 @@ int cli_parse_time(const char *t, int64_t *out);
 void cli_fmt_time(int64_t t, char out[32]);
 /* Print s with control characters as \xNN. */
 void cli_put_safe(FILE *f, const char *s);
+/* cmd_ppap.c: `quarantine ppap ID --by ADMIN -o FILE` (password on stdin). */
+int q_ppap(qstore_t *s, const cfg_t *cfg, store_opts_t *o);
 
 #endif

@@ -40,6 +40,7 @@ static int q_usage(void)
 	      "       mugai quarantine get ID -o FILE\n"
 	      "       mugai quarantine request ID --by USER --reason TEXT\n"
 	      "       mugai quarantine approve ID --by ADMIN (-o FILE | --queue) [--admin]\n"
+	      "       mugai quarantine ppap ID --by ADMIN -o FILE   (the password on stdin)\n"
 	      "       mugai quarantine purge [--older-than DAYS]\n"
 	      "       mugai quarantine put FILE --verdict V [--flow F] [--sender A] [--rcpt A]...\n"
 	      "                  [--from TEXT] [--subject TEXT] [--report JSONFILE]\n", stderr);
@@ -395,6 +396,8 @@ static int q_dispatch(qstore_t *s, const cfg_t *cfg, store_opts_t *o)
 		return q_approve(s, o);
 	if (strcmp(sub, "purge") == 0)
 		return q_purge(s, cfg, o);
+	if (strcmp(sub, "ppap") == 0)
+		return o->nargs != 2 || !o->by || !o->output ? q_usage() : q_ppap(s, cfg, o);
 	if (strcmp(sub, "put") == 0)
 		return q_put(s, cfg, o);
 	if (strcmp(sub, "selftest-writer") == 0)
@@ -405,7 +408,7 @@ static int q_dispatch(qstore_t *s, const cfg_t *cfg, store_opts_t *o)
 static bool known_sub(const char *sub)
 {
 	static const char *subs[] = { "list", "show", "get", "request", "approve", "purge",
-				      "put", "selftest-writer" };
+				      "put", "selftest-writer", "ppap" };
 
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(subs); i++)
 		if (strcmp(sub, subs[i]) == 0)

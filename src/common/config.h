@@ -31,7 +31,7 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	X(NOTICE_LANG, "notice_lang", CFG_ENUM, "ja", 0, 0, "ja|en", \
 	  "language of the notice block at the top of each rebuilt message") \
 	X(NOTICE_TEMPLATE, "notice_template", CFG_STR, "", 0, 0, NULL, \
-	  "file holding a custom notice template (placeholders {id} {verdict} {count} {links} {items} {reasons} {attached} {name_warning} {whose}); empty: built-in") \
+	  "file holding a custom notice template (placeholders {id} {verdict} {count} {links} {items} {reasons} {attached} {name_warning} {whose} {ppap}); empty: built-in") \
 	X(ATTACHMENTS, "attachments", CFG_ENUM, "remove", 0, 0, "remove|sanitize", \
 	  "attachments: remove (listed in the notice) or sanitize (file CDR per type, see the *_policy keys; blocked files are listed)") \
 	X(HEADER_KEEP, "header_keep", CFG_LIST, \

@@ -75,6 +75,15 @@
 	  "largest compression ratio of one entry (uncompressed / compressed); more is a bomb") \
 	X(XML_PART, "xml_part_max", 64 * MiB, 1 * KiB, 1 * GiB, "bytes", \
 	  "largest single XML part of an OOXML or ODF package") \
+	/* --- PPAP (a password-protected zip, then its password by mail: mail/ppapscan.c, cdr/zip.c) --- */ \
+	X(PPAP_WINDOW, "ppap_window", 60, 0, 7 * 24 * 60, "minutes", \
+	  "how long an encrypted zip waits for its password mail (same sender, a shared recipient; with attachments = sanitize); 0: PPAP pairing off, the zip is removed as before") \
+	X(PPAP_CANDIDATES, "ppap_candidates_max", 8, 1, 64, "candidates", \
+	  "password candidates taken from one password mail and tried on each held zip; each try may read the whole archive (zip_total_max)") \
+	X(PPAP_CANDIDATE_LEN, "ppap_candidate_max", 64, 4, 256, "bytes", \
+	  "longest password candidate; a longer token is not a password a person types") \
+	X(PPAP_HELD, "ppap_held_max", 4, 1, 100, "messages", \
+	  "held PPAP originals one password mail is tried on (the newest first); the rest wait for their own") \
 	/* --- legacy (jailed LibreOffice conversion, common/jail.c) --- */ \
 	X(LEGACY_TIME, "legacy_time_max", 60, 1, 3600, "seconds", \
 	  "wall-clock seconds of one jailed LibreOffice conversion; then the whole jail is killed") \
@@ -151,8 +160,8 @@
 	  "highest descriptor number the worker closes before it confines itself") \
 	X(BYTE_VALUES, 256, "none", \
 	  "entries of a table indexed by one byte") \
-	X(IO_SEND_FDS_MAX, 2, "none", \
-	  "descriptors sent with one message (a job: the original and the legacy answers)") \
+	X(IO_SEND_FDS_MAX, 3, "none", \
+	  "descriptors sent with one message (a job: the original, the legacy answers, a PPAP password mail)") \
 	/* --- text --- */ \
 	X(WR_FIELD_MAX, 200, "none", \
 	  "longest untrusted string shown in the notice, in characters; longer is cut with a mark") \
@@ -191,6 +200,18 @@
 	  "ambiguous parser findings remembered for attribution; more: the message is quarantined") \
 	X(REPORT_ITEMS_MAX, 1000, "mime_parts_max", \
 	  "removed or attached parts listed in one report; more are only counted") \
+	X(PPAP_CANDS_CAP, 64, "ppap_candidates_max", \
+	  "password candidates one scan can hold (the largest ppap_candidates_max)") \
+	X(PPAP_CAND_LEN_CAP, 256, "ppap_candidate_max", \
+	  "longest password candidate (the largest ppap_candidate_max)") \
+	X(PPAP_LINE_MAX, 4096, "text_size_max", \
+	  "bytes of one line of a password mail read for candidates; the rest of a longer line is not read") \
+	X(WIRE_PPAP_MAX, 1000000, "mime_parts_max", \
+	  "PPAP zip counts a worker result may carry (the largest mime_parts_max); more: the record is refused") \
+	X(PPAP_KEYLINES_MAX, 256, "text_size_max", \
+	  "keyword lines of one text read for password candidates; the rest of the text is not searched (a password mail has a few)") \
+	X(PPAP_NAMES_MAX, 16, "mime_parts_max", \
+	  "encrypted zips of one message named in the PPAP notice lines; more are only counted") \
 	X(REPORT_WARNINGS_MAX, 64, "mime_parts_max", \
 	  "parser warnings listed in one report; more are only counted") \
 	X(REPORT_TOKENS_MAX, 96, "none", \

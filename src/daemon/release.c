@@ -11,6 +11,8 @@
  * "release": RELEASE_NEXT answers with the item and a sealed memfd of the
  * original, RELEASE_DONE marks it delivered); the releaser opens no file of
  * state_dir and makes the network connection the store process never makes.
+ * Each run then tells the recipients of held PPAP zips whose ppap_window
+ * passed what to do next (ppap_expire_run, daemon/ppap.c).
  *
  * SECURITY: runs as the daemon user, never parses the original (it was
  * approved by a person after review; it is sent byte for byte apart from
@@ -27,6 +29,7 @@
 
 #include "common/id.h"
 #include "common/log.h"
+#include "daemon/ppap.h"
 #include "daemon/storeclient.h"
 
 /* The header line, then the original with every line end as CRLF. */
@@ -154,6 +157,8 @@ int release_run(const daemon_ctx_t *d, int store_fd)
 		close(fd);
 		buf_free(&orig);
 	}
+	if (failures == 0 && ppap_expire_run(d, &st) < 0)
+		failures++;
 	storecl_close(&st);
 	return failures ? 1 : 0;
 }

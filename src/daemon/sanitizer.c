@@ -44,6 +44,7 @@
 #include "common/jail.h"
 #include "daemon/smtp.h"
 #include "mail/conv.h"
+#include "mail/ppapscan.h"
 #include "mail/wire.h"
 
 #define JOB_MAGIC 0x424f4a4dU /* "MJOB" */
@@ -58,6 +59,9 @@ typedef struct job_hdr {
 	uint64_t conv_len; /* second pass: the answer record's length (second fd), else 0 */
 	mail_facts_t facts; /* antivirus and first contact (session), av "" when none */
 	uint32_t has_facts;
+	uint64_t pw_len;   /* PPAP pairing: length of the last fd (a password mail or a typed password), else 0 */
+	uint32_t pw_kind;  /* SAN_PW_MAIL or SAN_PW_TYPED */
+	char ppap_of[MUGAI_ID_LEN + 8]; /* PPAP pairing: the held original's id */
 } job_hdr_t;
 
 
@@ -65,29 +69,35 @@ typedef struct job_hdr {
 
 static int devnull = -1; /* the worker's stdin and stdout */
 
-static int recv_job(int sock, job_hdr_t *h, int fd[2])
+static int recv_job(int sock, job_hdr_t *h, int fd[3])
 {
-	union { struct cmsghdr c; char b[CMSG_SPACE(2 * sizeof(int))]; } u;
+	union { struct cmsghdr c; char b[CMSG_SPACE(IO_SEND_FDS_MAX * sizeof(int))]; } u;
 	struct iovec iov = { h, sizeof(*h) };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b,
 			    .msg_controllen = sizeof(u.b) };
 	struct cmsghdr *c;
+	int got[3];
+	size_t nfd;
 	ssize_t n;
 
 	do
 		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	c = n == (ssize_t)sizeof(*h) ? CMSG_FIRSTHDR(&m) : NULL;
+	nfd = 1 + (h->conv_len ? 1 : 0) + (h->pw_len ? 1 : 0);
 	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN((h->conv_len ? 2 : 1) * sizeof(int)) || h->magic != JOB_MAGIC)
+	    c->cmsg_len != CMSG_LEN(nfd * sizeof(int)) || h->magic != JOB_MAGIC)
 		return -1;
-	fd[1] = -1;
-	memcpy(fd, CMSG_DATA(c), (h->conv_len ? 2 : 1) * sizeof(int));
+	memcpy(got, CMSG_DATA(c), nfd * sizeof(int));
+	fd[0] = got[0];
+	fd[1] = h->conv_len ? got[1] : -1;
+	fd[2] = h->pw_len ? got[nfd - 1] : -1;
 	h->id[sizeof(h->id) - 1] = '\0';
 	h->sender[sizeof(h->sender) - 1] = '\0';
 	h->facts.av[sizeof(h->facts.av) - 1] = '\0';
 	h->facts.virus[sizeof(h->facts.virus) - 1] = '\0';
 	h->facts.av_error[sizeof(h->facts.av_error) - 1] = '\0';
+	h->ppap_of[sizeof(h->ppap_of) - 1] = '\0';
 	return 0;
 }
 
@@ -139,28 +149,75 @@ static int conv_in(const cfg_t *cfg, const job_hdr_t *h, int fd, conv_set_t *cv)
 	return rc;
 }
 
-/* One job: map the sealed memfd, sanitize, send the record as one frame. */
-static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, const int fd[2])
+/* PPAP pairing: the candidates of the password mail (scanned by the mail
+ * engine, its rebuilt output dropped), or the one typed password (up to
+ * its first line end). They stay in this process. */
+static int pw_in(const cfg_t *cfg, const job_hdr_t *h, int fd, ppap_cands_t *pc)
+{
+	const char *p = map_in(fd, h->pw_len);
+	mail_report_t rep;
+	buf_t scratch;
+	int rc = -1;
+
+	if (!p)
+		return -1;
+	if (h->pw_kind == SAN_PW_TYPED) {
+		rc = ppap_add_typed(p, (size_t)h->pw_len, pc);
+	} else {
+		buf_init(&scratch, UNCAPPED_BY(LIM_RESULT_SIZE));
+		rc = mail_sanitize_env(cfg, h->id, &(mail_env_t){ .sender = h->sender,
+								  .ppap_collect = pc },
+				       p, (size_t)h->pw_len, &scratch, &rep);
+		report_free(&rep);
+		if (scratch.data)
+			explicit_bzero(scratch.data, scratch.len);
+		buf_free(&scratch);
+	}
+	munmap((void *)p, h->pw_len);
+	return rc;
+}
+
+/* One job: map the sealed memfd, sanitize, send the record as one frame. A
+ * pairing job (pw_len) tries the password candidates on the encrypted
+ * zips of the held original; otherwise, with ppap_window on, the
+ * candidates of this message are only counted. */
+static int run_job(const cfg_t *cfg, int sock, const job_hdr_t *h, const int fd[3])
 {
 	const char *in = map_in(fd[0], h->len);
+	mail_env_t env = { .sender = h->sender };
+	ppap_cands_t pc;
 	conv_set_t cv;
 	buf_t out;
 	int rc = -1;
 
 	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE));
+	ppap_cands_init(&pc, lim(&cfg->lim, LIM_PPAP_CANDIDATES), lim(&cfg->lim, LIM_PPAP_CANDIDATE_LEN));
 	if (conv_in(cfg, h, fd[1], &cv) < 0 || !in)
 		goto out;
-	rc = mail_wire_run_env(cfg, h->id, &(mail_env_t){ h->sender, false, &cv,
-			       h->has_facts ? &h->facts : NULL }, in, (size_t)h->len, &out);
+	env.conv = &cv;
+	env.facts = h->has_facts ? &h->facts : NULL;
+	if (h->pw_len) {
+		if (pw_in(cfg, h, fd[2], &pc) < 0)
+			goto out;
+		env.ppap_pw = (const char *const *)pc.v;
+		env.n_ppap_pw = pc.n;
+		env.ppap_of = h->ppap_of;
+	} else if (lim(&cfg->lim, LIM_PPAP_WINDOW) > 0 && cfg_is(cfg, CFG_ATTACHMENTS, "sanitize")) {
+		env.ppap_collect = &pc; /* (with attachments removed, no zip is ever held) */
+	}
+	rc = mail_wire_run_env(cfg, h->id, &env, in, (size_t)h->len, &out);
 	if (rc == 0)
 		rc = worker_send_result(sock, &out);
 out:
+	ppap_cands_free(&pc);
 	if (in && h->len)
 		munmap((void *)in, h->len);
 	conv_set_free(&cv);
 	close(fd[0]);
 	if (fd[1] >= 0)
 		close(fd[1]);
+	if (fd[2] >= 0)
+		close(fd[2]);
 	buf_free(&out);
 	return rc;
 }
@@ -170,7 +227,7 @@ static void __attribute__((noreturn)) worker_main(const cfg_t *cfg, int sock, pi
 	const char *hook = getenv("MUGAID_TEST_WORKER");
 	int null = devnull; /* opened before the session's policy forbade open */
 	job_hdr_t h;
-	int fd[2];
+	int fd[3];
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent || null < 0)
 		_exit(1);
@@ -412,12 +469,13 @@ typedef struct job_fds {
 	int conv_fd;     /* -1 in the first pass */
 	size_t conv_len;
 	const mail_facts_t *facts;  /* or NULL */
+	const sanitizer_pw_t *pw; /* PPAP pairing, or NULL */
 } job_fds_t;
 
 static int send_job(sanitizer_t *w, const char *id, const char *sender, const job_fds_t *f)
 {
 	job_hdr_t h = { .magic = JOB_MAGIC, .len = f->len, .conv_len = f->conv_len };
-	int fds[2] = { f->memfd, f->conv_fd };
+	int fds[3] = { f->memfd, f->conv_fd, -1 }, nfd = f->conv_len ? 2 : 1;
 
 	snprintf(h.id, sizeof(h.id), "%s", id);
 	snprintf(h.sender, sizeof(h.sender), "%s", sender ? sender : "");
@@ -425,7 +483,13 @@ static int send_job(sanitizer_t *w, const char *id, const char *sender, const jo
 		h.facts = *f->facts;
 		h.has_facts = 1;
 	}
-	return io_send_fds(w->sock, &h, sizeof(h), fds, f->conv_len ? 2 : 1);
+	if (f->pw) {
+		h.pw_len = f->pw->len;
+		h.pw_kind = f->pw->kind;
+		snprintf(h.ppap_of, sizeof(h.ppap_of), "%s", f->pw->of);
+		fds[nfd++] = f->pw->fd;
+	}
+	return io_send_fds(w->sock, &h, sizeof(h), fds, nfd);
 }
 
 /* A running worker that has accepted the job, or the status of the
@@ -555,11 +619,21 @@ worker_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
 	return sanitizer_job_facts(w, cfg, id, sender, NULL, memfd, len, result, sig);
 }
 
+worker_status_t sanitizer_job_pw(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				 const char *sender, int memfd, size_t len,
+				 const sanitizer_pw_t *pw, buf_t *result, int *sig)
+{
+	job_fds_t f = { memfd, len, -1, 0, NULL, pw && pw->len ? pw : NULL };
+	worker_status_t st = one_job(w, cfg, id, sender, &f, result, sig);
+
+	return st == WORKER_OK ? legacy_pass(w, cfg, id, sender, &f, result, sig) : st;
+}
+
 worker_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
 				    const char *sender, const mail_facts_t *facts, int memfd,
 				    size_t len, buf_t *result, int *sig)
 {
-	job_fds_t f = { memfd, len, -1, 0, facts };
+	job_fds_t f = { memfd, len, -1, 0, facts, NULL };
 	worker_status_t st = one_job(w, cfg, id, sender, &f, result, sig);
 
 	return st == WORKER_OK ? legacy_pass(w, cfg, id, sender, &f, result, sig) : st;

@@ -9,7 +9,8 @@
  *
  * Protocol (both directions on one AF_UNIX SOCK_STREAM socketpair):
  *   worker → parent, once:  'R' ready (sandbox in force) | 'N' no sandbox
- *   parent → worker, job:   sanitizer_job_hdr_t + SCM_RIGHTS(memfd[, answers memfd])
+ *   parent → worker, job:   sanitizer_job_hdr_t + SCM_RIGHTS(memfd[, answers memfd][, password memfd])
+ *                           (the last one for a PPAP pairing: sanitizer_job_pw)
  *   worker → parent, job:   one worker frame (u64 length + result record)
  *
  * SECURITY: the worker runs under sandbox_enter_recv() (seccomp default
@@ -17,6 +18,9 @@
  * no descriptors but its socket and stderr). The memfd is sealed against
  * writes, so a compromised worker cannot alter the original that is
  * quarantined. The parent treats the reply as an opaque, length-capped blob.
+ * A PPAP pairing job gives the worker the password mail too: the worker
+ * finds the candidates itself and returns only the rebuilt follow-up and
+ * counts, so no password ever reaches the session.
  */
 #ifndef MUGAI_DAEMON_SANITIZER_H
 #define MUGAI_DAEMON_SANITIZER_H
@@ -61,6 +65,22 @@ worker_status_t sanitizer_job(sanitizer_t *w, const cfg_t *cfg, const char *id,
 worker_status_t sanitizer_job_facts(sanitizer_t *w, const cfg_t *cfg, const char *id,
 				    const char *sender, const mail_facts_t *facts, int memfd,
 				    size_t len, buf_t *result, int *sig);
+/* PPAP pairing (mail/ppapscan.h): the held original is the job's message;
+ * fd holds len bytes (sealed) of the password mail (SAN_PW_MAIL), whose
+ * candidates the worker finds itself, or of a password an administrator
+ * typed (SAN_PW_TYPED, up to its first line end); `of` is the held
+ * original's id for the follow-up's notice. The password never comes
+ * back: the result is the follow-up message and its counts. */
+enum { SAN_PW_MAIL = 1, SAN_PW_TYPED = 2 };
+typedef struct sanitizer_pw {
+	int fd;
+	size_t len;
+	unsigned kind;
+	const char *of;
+} sanitizer_pw_t;
+worker_status_t sanitizer_job_pw(sanitizer_t *w, const cfg_t *cfg, const char *id,
+				 const char *sender, int memfd, size_t len,
+				 const sanitizer_pw_t *pw, buf_t *result, int *sig);
 void sanitizer_stop(sanitizer_t *w);
 
 #endif

@@ -17,7 +17,10 @@
  *   521 5.5.2  bare <CR> or <LF> (then the connection is closed, as Postfix)
  *   421 4.3.2  shutting down; 421 4.4.2 timeout; 421 4.7.0 too many errors
  * A worker crash, timeout or limit is a verdict, not a failure: the
- * notice-only message is delivered and the original quarantined.
+ * notice-only message is delivered and the original quarantined. After
+ * the 250, a message with PPAP password candidates is paired with the held
+ * originals it may open (daemon/ppap.c); a message holding an encrypted
+ * zip is stored as ppap-pending.
  *
  * RFCs: RFC 5321, 1870 (SIZE), 2920 (PIPELINING: replies are buffered
  * until the input runs dry), 6152 (8BITMIME), 6531 (SMTPUTF8), 2034/3463.
@@ -54,6 +57,7 @@
 #include "common/log.h"
 #include "daemon/av.h"
 #include "daemon/metrics.h"
+#include "daemon/ppap.h"
 #include "daemon/sanitizer.h"
 #include "daemon/smtp.h"
 #include "mail/wire.h"
@@ -526,7 +530,7 @@ static int store(sess_t *s, const spool_t *sp, msgjob_t *j)
 	sw_req_t q = { .type = SW_PUT, .id = j->id, .received = (int64_t)time(NULL),
 		       .env_from = s->from, .rcpt = (const char **)s->rcpt, .n_rcpt = s->n_rcpt,
 		       .hdr_from = j->res.from, .subject = j->res.subject,
-		       .verdict = report_verdict_name(j->res.verdict), .queue_id = s->ident,
+		       .verdict = ppap_verdict(s->cfg, &j->res), .queue_id = s->ident,
 		       .orig_len = sp->len };
 	sw_ans_t a;
 	buf_t det;
@@ -692,6 +696,18 @@ static int first_contact(sess_t *s, msgjob_t *j)
 	return 0;
 }
 
+/* PPAP (ppap.c): a delivered message with password candidates is paired
+ * with the held originals it may open; its 250 is sent first. */
+static void pair_ppap(sess_t *s, const spool_t *sp, const msgjob_t *j)
+{
+	ppap_msg_t m = { .id = j->id, .env_from = s->from, .hdr_from = j->res.from,
+			 .rcpt = (const char *const *)s->rcpt, .n_rcpt = s->n_rcpt, .fd = sp->fd,
+			 .len = sp->len, .res = &j->res };
+
+	if (j->res.ppap_candidates && flush(s) == 0)
+		ppap_pair(s->p->d, &s->p->worker, &s->p->store, &m);
+}
+
 static void process(sess_t *s, const spool_t *sp)
 {
 	msgjob_t j = { .t0 = now_ms() };
@@ -733,6 +749,7 @@ static void process(sess_t *s, const spool_t *sp)
 		metrics_add(M_MS_COUNT, 1);
 		replyf(s, "250 2.0.0 Ok: queued as %s", j.id);
 		log_line(s, &j, sp->len, "sent");
+		pair_ppap(s, sp, &j);
 	}
 	mail_result_free(&j.res);
 }

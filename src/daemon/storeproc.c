@@ -6,8 +6,9 @@
  * socketpair and descriptor 4 a sealed memfd with the config file's bytes
  * (the file itself may be readable only by root); it answers the records of store/storewire.h one at a time
  * until the peer hangs up. Roles limit what a peer may ask:
- *   session  PUT, AUDIT (mail.verdict, mail.deferred), FIND, DELIVERED, SEEN
- *   release  RELEASE_NEXT, RELEASE_DONE
+ *   session  PUT, AUDIT (mail.verdict, mail.deferred), FIND, DELIVERED, SEEN,
+ *            PPAP_NEXT, PPAP_MARK (daemon/ppap.c)
+ *   release  RELEASE_NEXT, RELEASE_DONE, PPAP_STALE, PPAP_MARK
  *   master   CONFIG (the startup check: state_dir and blobs writable, the
  *            store opens, config.load appended)
  * It is a separate executable so that the session's binary does not link
@@ -291,6 +292,76 @@ out:
 	return rc;
 }
 
+/* ---- PPAP ---- */
+
+/* A held PPAP original for a session's pairing, with its bytes. */
+static int do_ppap_next(sproc_t *p, const sw_req_t *q)
+{
+	qstore_item_t it;
+	buf_t orig;
+	sw_ans_t a = { .type = SW_OK, .id = "" };
+	int r, fd = -1, rc = -1;
+
+	memset(&it, 0, sizeof(it));
+	buf_init(&orig, (size_t)lim(&p->cfg.lim, LIM_MESSAGE_SIZE) + 1);
+	if (store_open(p) < 0)
+		goto out;
+	r = qstore_ppap_next(p->st, q->received, q->skip, q->env_from, q->hdr_from, q->rcpt,
+			     q->n_rcpt, &it, &orig);
+	if (r < 0) {
+		store_fail(p);
+		goto out;
+	}
+	if (r == 1) {
+		if ((fd = release_memfd(p, &orig)) < 0)
+			goto out;
+		a = (sw_ans_t){ .type = SW_OK, .id = it.id, .item = true,
+				.env_from = it.env_from ? it.env_from : "",
+				.rcpt = it.rcpt ? it.rcpt : "", .approved_by = "",
+				.orig_len = orig.len };
+	}
+	rc = answer(p, &a, fd) < 0 ? -2 : 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	qstore_item_free(&it);
+	buf_free(&orig);
+	return rc;
+}
+
+/* A PPAP original whose window passed, for the releaser's notice (an
+ * item comes with a descriptor: an empty sealed memfd, the original is
+ * not needed). */
+static int do_ppap_stale(sproc_t *p, const sw_req_t *q)
+{
+	qstore_item_t it;
+	sw_ans_t a = { .type = SW_OK, .id = "" };
+	buf_t none = { 0 };
+	int r, fd = -1, rc = -1;
+
+	memset(&it, 0, sizeof(it));
+	if (store_open(p) < 0)
+		goto out;
+	r = qstore_ppap_stale(p->st, q->received, &it);
+	if (r < 0) {
+		store_fail(p);
+		goto out;
+	}
+	if (r == 1) {
+		if ((fd = release_memfd(p, &none)) < 0)
+			goto out;
+		a = (sw_ans_t){ .type = SW_OK, .id = it.id, .item = true,
+				.env_from = it.env_from ? it.env_from : "",
+				.rcpt = it.rcpt ? it.rcpt : "", .approved_by = "", .orig_len = 0 };
+	}
+	rc = answer(p, &a, fd) < 0 ? -2 : 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	qstore_item_free(&it);
+	return rc;
+}
+
 /* ---- startup check (role master) ---- */
 
 static const char *whoami(void)
@@ -336,8 +407,10 @@ static bool allowed(role_t role, uint32_t type)
 	switch (role) {
 	case ROLE_SESSION:
 		return type == SW_PUT || type == SW_AUDIT || type == SW_FIND || type == SW_DELIVERED ||
-		       type == SW_SEEN;
-	case ROLE_RELEASE: return type == SW_RELEASE_NEXT || type == SW_RELEASE_DONE;
+		       type == SW_SEEN || type == SW_PPAP_NEXT || type == SW_PPAP_MARK;
+	case ROLE_RELEASE:
+		return type == SW_RELEASE_NEXT || type == SW_RELEASE_DONE || type == SW_PPAP_STALE ||
+		       type == SW_PPAP_MARK;
 	default: return type == SW_CONFIG;
 	}
 }
@@ -367,6 +440,13 @@ static int handle(sproc_t *p, const sw_req_t *q)
 		rc = store_open(p) < 0 ? -1 : qstore_delivered(p->st, q->id) == 0 ? 0 : store_fail(p);
 		break;
 	case SW_RELEASE_NEXT: return do_release_next(p);
+	case SW_PPAP_NEXT: return do_ppap_next(p, q);
+	case SW_PPAP_STALE: return do_ppap_stale(p, q);
+	case SW_PPAP_MARK:
+		rc = store_open(p) < 0 ? -1
+		     : qstore_ppap_mark(p->st, "mugaid", q->id, q->action, q->details) == 0 ? 0
+		     : store_fail(p);
+		break;
 	case SW_RELEASE_DONE:
 		rc = store_open(p) < 0 ? -1
 		     : qstore_release_done(p->st, "mugaid", q->id) == 0 ? 0 : store_fail(p);

@@ -204,6 +204,28 @@ static int attach_convert(mail_ctx_t *c, const char *name, const GByteArray *ba,
 	return cdr_sanitize_converted(c->cfg, name, a->type, ba->len, a->data.data, a->data.len, r);
 }
 
+/* PPAP: a zip opened with a candidate is counted; an encrypted zip that
+ * stays closed (no candidates, or none fits) waits for its password mail
+ * when ppap_window is on, and is named in the notice. */
+static int ppap_note(mail_ctx_t *c, const cdr_result_t *r, const char *name)
+{
+	long long window = lim(c->lim, LIM_PPAP_WINDOW);
+
+	for (size_t i = 0; r->verdict == CDR_SANITIZED && i < r->nactions; i++)
+		if (strcmp(r->actions[i].text, "zip-decrypted") == 0) {
+			c->rep->ppap_opened++;
+			return 0;
+		}
+	if (r->verdict == CDR_SANITIZED || !window || !r->type || strcmp(r->type, "zip") != 0 ||
+	    (strcmp(r->reason, "encrypted") != 0 && strcmp(r->reason, "ppap-wrong-password") != 0))
+		return 0;
+	if (c->rep->ppap_of[0]) { /* pairing: still closed, already waiting */
+		c->rep->ppap_waiting++;
+		return 0;
+	}
+	return report_ppap_wait(c->rep, name, window);
+}
+
 int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *mime)
 {
 	GByteArray *ba = mail_part_decode(c, p);
@@ -214,9 +236,12 @@ int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *m
 		g_byte_array_unref(ba);
 		return 0;
 	}
-	rc = cdr_sanitize(c->cfg, name, ba->data, ba->len, CDR_MODE_DEFAULT, &r);
+	rc = cdr_sanitize_pw(c->cfg, name, ba->data, ba->len, CDR_MODE_DEFAULT, c->ppap_pw,
+			     c->n_ppap_pw, &r);
 	if (rc == 0 && r.convert && c->conv)
 		rc = attach_convert(c, name, ba, &r);
+	if (rc == 0)
+		rc = ppap_note(c, &r, name);
 	if (r.verdict == CDR_SANITIZED && rc == 0)
 		rc = keep_output(c, &r, name, mime, ba->len);
 	else

@@ -43,6 +43,15 @@ typedef struct mail_env {
 			      * first pass: requests are appended here;
 			      * second pass (conv->answered): the answers */
 	const mail_facts_t *facts; /* mugaid's session, or NULL */
+	/* PPAP (mail/ppapscan.h). A password mail: the candidates of its
+	 * text are collected here (NULL: not scanned). Pairing a held
+	 * original: its encrypted zips are tried with these candidates and
+	 * the notice opens with 「受付番号 ppap_of のパスワード付きZIPを無害化しました」.
+	 * The candidates never reach the output, the report or a log. */
+	struct ppap_cands *ppap_collect;
+	const char *const *ppap_pw;
+	size_t n_ppap_pw;
+	const char *ppap_of;
 } mail_env_t;
 
 /* mail_sanitize with the envelope (env may be NULL). The envelope sender is
@@ -64,5 +73,10 @@ int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sende
 int mail_failure_message_facts(const cfg_t *cfg, const char *id, const char *sender,
 			       const mail_facts_t *facts, const char *reason, size_t orig_size,
 			       buf_t *out, mail_report_t *rep) MUGAI_WUR;
+
+/* PPAP: the notice to the recipients of a held original (id) whose
+ * ppap_window passed without a password mail: what happened and what to
+ * do next. Built without looking at the original (a releaser calls it). */
+int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out) MUGAI_WUR;
 
 #endif

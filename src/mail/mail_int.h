@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include "common/config.h"
 #include "mail/conv.h"
+#include "mail/ppapscan.h"
 #include "mail/report.h"
 #include "text/charset.h"
 #include "text/link.h"
@@ -46,6 +47,9 @@ typedef struct mail_ctx {
 	size_t n_out_parts;
 	conv_set_t *conv;        /* legacy conversions (conv.h), or NULL */
 	size_t n_conv;           /* attachments that asked for conversion so far */
+	struct ppap_cands *ppap_collect; /* password mail: candidates of the text (ppapscan.h) */
+	const char *const *ppap_pw;      /* pairing: candidates for encrypted zips */
+	size_t n_ppap_pw;
 	charset_stats_t cs;      /* summed over everything decoded */
 	size_t leaves_rendered;  /* MIME leaves that became text */
 	size_t leaves_listed;    /* MIME leaves removed or attached (listed) */

@@ -4,12 +4,14 @@
  * type, size and reason, and the id to quote when asking for the original.
  * Japanese by default (notice_lang), or a custom template
  * (notice_template; placeholders {id} {verdict} {count} {items} {links}
- * {reasons} {attached} {name_warning} {sender_warning} {virus} {whose}).
- * The warnings a clerk must not miss are never left out by a template:
- * without {name_warning} the display-name warning, without {sender_warning}
- * the sender warnings (look-alike domain, failed authentication, first
- * contact), without {virus} the antivirus line, and without {whose} the
- * lines naming a withheld mail, are added at the end of the notice.
+ * {reasons} {attached} {name_warning} {sender_warning} {virus} {whose}
+ * {ppap}). The warnings a clerk must not miss are never left out by a
+ * template: without {name_warning} the display-name warning, without
+ * {sender_warning} the sender warnings (look-alike domain, failed
+ * authentication, first contact), without {virus} the antivirus line,
+ * without {whose} the lines naming a withheld mail, and without {ppap} the
+ * PPAP lines (a zip waiting for its password mail; the follow-up's first
+ * line) are added at the end of the notice.
  *
  * Every character goes through the one writer (text/writer.h): the fixed
  * sentences as trusted text; the sender's strings (file names, types, CDR
@@ -34,6 +36,7 @@ typedef struct notice_words {
 	const char *truncated;
 	const char *whose[5];     /* From, To, Cc, Subject, Date labels */
 	const char *unreadable, *envelope;
+	const char *ppap_done, *ppap_fail, *ppap_wait_pre, *ppap_wait;  /* PPAP ({} the id; the window) */
 } notice_words_t;
 
 static const notice_words_t words_ja = {
@@ -57,6 +60,10 @@ static const notice_words_t words_ja = {
 	{ "差出人", "宛先", "Cc", "件名", "日時" },
 	"ヘッダーを読み取れませんでした。",
 	"送信元 (エンベロープ)",
+	"受付番号 {} のパスワード付きZIPを無害化しました。",
+	"受付番号 {} のパスワード付きZIPは、届いたメールのパスワードでは開けませんでした。",
+	"パスワード付きZIP（",
+	"）: パスワードのメールを待っています（最長 {} 分）",
 };
 
 static const notice_words_t words_en = {
@@ -80,6 +87,10 @@ static const notice_words_t words_en = {
 	{ "From", "To", "Cc", "Subject", "Date" },
 	"The header could not be read.",
 	"Envelope sender",
+	"The password-protected zip of message {} was opened and sanitized.",
+	"The password-protected zip of message {} could not be opened with the password mail that came.",
+	"Password-protected zip (",
+	"): waiting for the password mail (up to {} minutes)",
 };
 
 static int put_size(buf_t *out, size_t n)
@@ -448,6 +459,27 @@ static int put_virus(buf_t *out, const notice_words_t *w, const mail_report_t *r
 	return rc;
 }
 
+/* PPAP: the follow-up's first line, or one line per zip that waits for
+ * its password mail (names quoted by the writer). */
+static int put_ppap(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	int rc = !r->ppap_of[0] ? 0 : put_with(out, r->ppap_opened ? w->ppap_done : w->ppap_fail,
+					       r->ppap_of);
+
+	for (size_t i = 0; rc == 0 && i < r->n_ppap_names; i++) {
+		const char *n = r->ppap_names[i];
+
+		rc = buf_puts(out, w->ppap_wait_pre);
+		if (rc == 0)
+			rc = *n ? wr_quoted(out, n, strlen(n)) : buf_puts(out, "?");
+		if (rc == 0)
+			rc = put_count(out, w->ppap_wait, (size_t)r->ppap_window);
+	}
+	if (rc == 0 && r->ppap_waiting > r->n_ppap_names)
+		rc = buf_printf(out, "  … +%zu\n", r->ppap_waiting - r->n_ppap_names);
+	return rc;
+}
+
 static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 {
 	bool q = r->verdict == VERDICT_QUARANTINED;
@@ -462,6 +494,8 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 		rc = put_sender_warnings(out, w, r);
 	if (rc == 0)
 		rc = put_virus(out, w, r);
+	if (rc == 0 && !q)
+		rc = put_ppap(out, w, r);
 	if (rc == 0 && q)
 		rc = put_whose(out, w, r);
 	if (rc == 0 && q)
@@ -518,6 +552,8 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 		return put_virus(out, w, r);
 	if (KEY("whose"))
 		return r->verdict == VERDICT_QUARANTINED ? put_whose(out, w, r) : 0;
+	if (KEY("ppap"))
+		return r->verdict != VERDICT_QUARANTINED ? put_ppap(out, w, r) : 0;
 #undef KEY
 	return buf_printf(out, "{%.*s}", (int)klen, key);
 }
@@ -551,6 +587,8 @@ static int templated(const char *tpl, const notice_words_t *w, const mail_report
 		rc = expand("virus", strlen("virus"), w, r, out);
 	if (rc == 0 && !strstr(tpl, "{whose}"))
 		rc = expand("whose", strlen("whose"), w, r, out);
+	if (rc == 0 && !strstr(tpl, "{ppap}"))
+		rc = expand("ppap", strlen("ppap"), w, r, out);
 	return rc == 0 ? buf_putc(out, '\n') : rc;
 }
 

@@ -84,6 +84,8 @@ void report_free(mail_report_t *r)
 		free(r->warnings[i]);
 	for (size_t i = 0; i < r->n_limits; i++)
 		free(r->limits_hit[i]);
+	for (size_t i = 0; i < r->n_ppap_names; i++)
+		free(r->ppap_names[i]);
 	free(r->from);
 	free(r->subject);
 	free(r->to);
@@ -98,6 +100,19 @@ void report_free(mail_report_t *r)
 static char *dup_or_null(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+int report_ppap_wait(mail_report_t *r, const char *name, long long window)
+{
+	r->ppap_waiting++;
+	r->ppap_window = window;
+	if (r->n_ppap_names >= PPAP_NAMES_MAX)
+		return 0;
+	r->ppap_names[r->n_ppap_names] = strdup(name && *name ? name : "");
+	if (!r->ppap_names[r->n_ppap_names])
+		return -1;
+	r->n_ppap_names++;
+	return 0;
 }
 
 int report_remove(mail_report_t *r, const char *filename, const char *ctype,
@@ -400,6 +415,12 @@ int report_json(const mail_report_t *r, buf_t *out)
 	json_av(&j, r);
 	json_sender_warnings(&j, r);
 	json_actions(&j, r);
+	json_key(&j, "ppap_waiting");
+	json_int(&j, (long long)r->ppap_waiting);
+	json_key(&j, "ppap_of");
+	json_str(&j, r->ppap_of[0] ? r->ppap_of : NULL);
+	json_key(&j, "ppap_opened");
+	json_int(&j, (long long)r->ppap_opened);
 	json_obj_end(&j);
 	if (json_finish(&j) < 0)
 		return -1;

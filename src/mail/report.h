@@ -87,6 +87,16 @@ typedef struct mail_report {
 	char *virus;             /* the signature clamd named (untrusted), or NULL */
 	char *antivirus_error;   /* why the scan failed (antivirus_on_error = continue) */
 	unsigned sender_warn;    /* SENDER_W_* bits (mail/sender.c) */
+	/* PPAP: encrypted zips held for their password mail (ppap_window > 0),
+	 * their names for the notice (the first PPAP_NAMES_MAX), the window in
+	 * minutes; when pairing, the held original's id and the zips opened. */
+	size_t ppap_waiting;
+	char *ppap_names[PPAP_NAMES_MAX];
+	size_t n_ppap_names;
+	long long ppap_window;
+	char ppap_of[MUGAI_ID_LEN + 1];
+	size_t ppap_opened;
+	size_t ppap_candidates; /* password candidates found in the text (never the candidates) */
 } mail_report_t;
 
 /* Sender warnings (issue #11): report field sender_warnings, notice lines,
@@ -120,6 +130,8 @@ void report_warn(mail_report_t *r, const char *fmt, ...) MUGAI_PRINTF(2, 3);
 /* A display name in header hname holds an e-mail address: a warning, and
  * the header's name for the notice. */
 void report_name_address(mail_report_t *r, const char *hname);
+/* An encrypted zip held for its password mail (name may be NULL). */
+int report_ppap_wait(mail_report_t *r, const char *name, long long window) MUGAI_WUR;
 /* Record a limit by its table name (deduplicated). */
 void report_limit(mail_report_t *r, const char *limit_name);
 bool report_has_limit(const mail_report_t *r, const char *limit_name);

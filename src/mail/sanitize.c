@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mail/mail_int.h"
+#include "cdr/cdr.h"
 #include "mail/outcheck.h"
 #include "mail/prescan.h"
 #include "mail/sender.h"
@@ -71,6 +72,8 @@ int mail_init(void)
 		(void)g_get_charset(NULL);
 		g_time_zone_unref(g_time_zone_new_local());
 		preload_gconv();
+		if (cdr_init() < 0) /* AES zips then stay closed: a verdict, not a failure */
+			g_warning("mugai: WinZip AES could not be prepared before the sandbox");
 		done = true;
 	}
 	return charset_init();
@@ -508,6 +511,13 @@ int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
 	if (env && env->sender && *env->sender && !(rep->envelope_sender = strdup(env->sender)))
 		goto out;
 	c.conv = env ? env->conv : NULL;
+	if (env) {
+		c.ppap_collect = env->ppap_collect;
+		c.ppap_pw = env->ppap_pw;
+		c.n_ppap_pw = env->ppap_pw ? env->n_ppap_pw : 0;
+		if (env->ppap_of)
+			snprintf(rep->ppap_of, sizeof(rep->ppap_of), "%s", env->ppap_of);
+	}
 	if (apply_facts(&c, env ? env->facts : NULL) < 0)
 		goto out;
 	if (c.quarantine) {
@@ -536,6 +546,7 @@ int mail_sanitize_env(const cfg_t *cfg, const char *id, const mail_env_t *env,
 	if (c.truncated)
 		report_limit(rep, limit_table[LIM_TEXT_SIZE].name);
 	decide(&c);
+	rep->ppap_candidates = c.ppap_collect ? c.ppap_collect->n : 0;
 	rc = compose(&c, &h, &body, out);
 	if (rc == 0)
 		rc = mail_output_gate(cfg, &h, rep, out);
@@ -548,6 +559,46 @@ out:
 	hdrset_free(&h);
 	buf_free(&body);
 	prescan_free(&ps);
+	return rc;
+}
+
+int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out)
+{
+	bool ja = !cfg_is(cfg, CFG_NOTICE_LANG, "en");
+	long long win = lim(&cfg->lim, LIM_PPAP_WINDOW);
+	mail_report_t rep;
+	hdrset_t h;
+	buf_t t, text;
+	int rc;
+
+	report_init(&rep, id);
+	memset(&h, 0, sizeof(h));
+	buf_init(&t, NOTICE_TEXT_MAX);
+	buf_init(&text, NOTICE_TEXT_MAX * 2);
+	rc = ja ? buf_printf(&t, "%s\n【無害化できませんでした】受付番号 %s のパスワード付きZIPは、"
+			     "%lld 分以内にパスワードのメールが届かなかったため、無害化できませんでした。\n"
+			     "ファイルが必要な場合は、差出人からパスワードを聞き、受付番号 %s を添えて"
+			     "管理者にお伝えください。管理者がパスワードを入力して無害化し、お届けします。\n%s\n",
+			     FIXED_RULE_JA, id, win, id, FIXED_RULE_JA)
+		: buf_printf(&t, "The password-protected zip of message %s could not be sanitized: no "
+			     "password mail came within %lld minutes.\nIf you need the files, ask the "
+			     "sender for the password and give it with the id %s to your administrator.\n",
+			     id, win, id);
+	if (rc == 0)
+		rc = wr_clean(&text, t.data, t.len, WR_TRUSTED);
+	h.from = internet_address_list_parse(NULL, cfg_str(cfg, CFG_NOTICE_FROM));
+	h.subject = strdup(ja ? "パスワード付きZIPを無害化できませんでした" : "password-protected zip not sanitized");
+	if (rc == 0 && h.subject)
+		rc = build_message(&h, &(build_tags_t){ "ppap-expired", id, &rep }, text.data,
+				   text.len, NULL, 0, out);
+	else
+		rc = -1;
+	if (rc == 0)
+		rc = mail_output_gate(cfg, &h, &rep, out);
+	hdrset_free(&h);
+	buf_free(&t);
+	buf_free(&text);
+	report_free(&rep);
 	return rc;
 }
 

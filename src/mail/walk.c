@@ -251,6 +251,8 @@ static int render_html(mail_ctx_t *c, const buf_t *u, buf_t *t)
 	memset(&hr, 0, sizeof(hr));
 	buf_init(&h, t->max);
 	rc = html_to_text(u->data ? u->data : "", u->len, &o, &h, &hr);
+	if (rc == 0 && c->ppap_collect)
+		rc = ppap_scan(h.data ? h.data : "", h.len, c->ppap_collect);
 	if (rc == 0)
 		rc = wr_text(t, h.data ? h.data : "", h.len, c->link_style, &lc);
 	buf_free(&h);
@@ -277,6 +279,8 @@ static int render_plain(mail_ctx_t *c, const buf_t *u, buf_t *t)
 {
 	link_counts_t lc = { 0, 0 };
 
+	if (c->ppap_collect && ppap_scan(u->data ? u->data : "", u->len, c->ppap_collect) < 0)
+		return -1;
 	if (wr_text(t, u->data ? u->data : "", u->len, c->link_style, &lc) < 0)
 		return -1;
 	c->rep->links_defanged += lc.defanged;

@@ -14,7 +14,7 @@
 #include "mail/mail.h"
 #include "mail/outcheck.h"
 
-#define WIRE_MAGIC 0x3357474dU /* "MGW3" little-endian */
+#define WIRE_MAGIC 0x3457474dU /* "MGW4" little-endian */
 
 void mail_result_init(mail_result_t *r)
 {
@@ -86,6 +86,9 @@ static int encode(const buf_t *msg, const mail_report_t *rep, const conv_set_t *
 	if (rc == 0) rc = put_str(out, rep->from);
 	if (rc == 0) rc = put_str(out, rep->subject);
 	if (rc == 0) rc = put_str(out, rep->output_check);
+	if (rc == 0) rc = put_u32(out, rep->verdict == VERDICT_QUARANTINED ? 0 : (uint32_t)rep->ppap_waiting);
+	if (rc == 0) rc = put_u32(out, rep->verdict == VERDICT_QUARANTINED ? 0 : (uint32_t)rep->ppap_opened);
+	if (rc == 0) rc = put_u32(out, (uint32_t)rep->ppap_candidates);
 	if (rc == 0) rc = put_conv(out, rep, cv);
 	if (rc == 0) rc = put_u64(out, json->len);
 	if (rc == 0) rc = buf_append(out, json->data, json->len);
@@ -216,6 +219,19 @@ static int get_conv(reader_t *r, verdict_t v, conv_set_t *cv)
 	return 0;
 }
 
+/* The PPAP counts: none for a quarantined message, at most one per MIME
+ * part (mime_parts' cap). */
+static int get_ppap(reader_t *r, verdict_t v, mail_result_t *res)
+{
+	if (get(r, &res->ppap_waiting, 4) < 0 || get(r, &res->ppap_opened, 4) < 0 ||
+	    get(r, &res->ppap_candidates, 4) < 0)
+		return -1;
+	if (res->ppap_waiting > WIRE_PPAP_MAX || res->ppap_opened > WIRE_PPAP_MAX ||
+	    res->ppap_candidates > PPAP_CANDS_CAP)
+		return -1;
+	return v == VERDICT_QUARANTINED && (res->ppap_waiting || res->ppap_opened) ? -1 : 0;
+}
+
 int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
 {
 	reader_t r = { blob, len };
@@ -230,6 +246,7 @@ int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
 	if (get_str(&r, &res->from) < 0 || get_str(&r, &res->subject) < 0 ||
 	    verdict > VERDICT_QUARANTINED ||
 	    get_output_check(&r, (verdict_t)verdict, res->output_check) < 0 ||
+	    get_ppap(&r, (verdict_t)verdict, res) < 0 ||
 	    get_conv(&r, (verdict_t)verdict, &res->conv) < 0)
 		return -1;
 	if (get(&r, &n, 8) < 0 || n != r.left || get_bytes(&r, n, &res->report) < 0)

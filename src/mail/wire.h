@@ -2,8 +2,9 @@
  * wire.h — the sanitizer worker's result as it crosses from the sandbox to
  * a higher-trust process: a small, versioned, length-prefixed record.
  *
- *   u32 magic "MGW3" | u32 verdict | u64 len + rebuilt message |
+ *   u32 magic "MGW4" | u32 verdict | u64 len + rebuilt message |
  *   u32 len + From | u32 len + Subject | u32 len + output check code |
+ *   u32 PPAP zips waiting | u32 PPAP zips opened | u32 password candidates found |
  *   u32 count + count × (u32 len + legacy type | u64 len + bytes) |
  *   u64 len + report JSON
  *
@@ -14,7 +15,8 @@
  * The receiver checks lengths, the verdict range, that From and Subject
  * are valid UTF-8 without controls, and that the output check code is empty
  * or "output-check:<rule>" with a known rule (then the verdict must be
- * quarantined), and that each conversion request names a legacy type;
+ * quarantined), that the PPAP counts are at most mime_parts' cap and zero
+ * for a quarantined message, and that each conversion request names a legacy type;
  * it never parses the message, the report or a request's bytes.
  *
  * SECURITY: encode runs in the worker, decode in the CLI or daemon on data
@@ -36,6 +38,9 @@ typedef struct mail_result {
 	char *subject;   /* decoded Subject, or NULL */
 	char output_check[32]; /* "output-check:<rule>" when the output check fired, else "" */
 	conv_set_t conv; /* legacy attachments to convert (first pass, conv.h) */
+	uint32_t ppap_waiting; /* encrypted zips held for their password mail */
+	uint32_t ppap_opened;  /* pairing: encrypted zips opened with a candidate */
+	uint32_t ppap_candidates; /* password candidates in this message's text (how many, never which) */
 } mail_result_t;
 
 void mail_result_init(mail_result_t *r);

@@ -274,6 +274,66 @@ int qstore_put(qstore_t *s, const qstore_meta_t *meta, const void *orig, size_t 
 	return qstore_put_batch(s, 1, meta, &orig, &len, &report_json);
 }
 
+/* The recipients as a JSON array of strings (for the backend's query). */
+static int rcpt_json(const char *const *rcpt, size_t n, buf_t *out)
+{
+	json_t j;
+
+	json_init(&j, out);
+	json_arr_begin(&j);
+	for (size_t i = 0; i < n; i++)
+		json_str(&j, rcpt[i]);
+	json_arr_end(&j);
+	return json_finish(&j);
+}
+
+int qstore_ppap_next(qstore_t *s, int64_t since, int64_t skip, const char *env_from,
+		     const char *hdr_from, const char *const *rcpt, size_t n_rcpt,
+		     qstore_item_t *it, buf_t *orig)
+{
+	buf_t j;
+	int rc;
+
+	s->err = QS_OK;
+	memset(it, 0, sizeof(*it));
+	if (!text_ok(env_from, ADDR_MAX, true) || !text_ok(hdr_from, STORE_HDR_MAX, true) ||
+	    n_rcpt == 0 || n_rcpt > s->rcpt_max || skip < 0)
+		return qstore_fail(s, QS_ERR_INVAL, "ppap: bad sender, From or recipients");
+	for (size_t i = 0; i < n_rcpt; i++)
+		if (!text_ok(rcpt[i], ADDR_MAX, false))
+			return qstore_fail(s, QS_ERR_INVAL, "ppap: bad recipient");
+	buf_init(&j, (n_rcpt + 1) * (ADDR_MAX * 6 + 4));
+	rc = rcpt_json(rcpt, n_rcpt, &j);
+	if (rc < 0)
+		rc = qstore_fail(s, QS_ERR_INVAL, "ppap: recipients too long");
+	else
+		rc = s->ops->ppap_next(s, since, skip, env_from ? env_from : "",
+				       hdr_from ? hdr_from : "", j.data, it, orig);
+	buf_free(&j);
+	return rc;
+}
+
+int qstore_ppap_stale(qstore_t *s, int64_t before, qstore_item_t *it)
+{
+	s->err = QS_OK;
+	memset(it, 0, sizeof(*it));
+	return s->ops->ppap_stale(s, before, it);
+}
+
+int qstore_ppap_mark(qstore_t *s, const char *actor, const char *id, const char *action,
+		     const char *details)
+{
+	s->err = QS_OK;
+	if (check_actor(s, actor) < 0 || check_id(s, id) < 0)
+		return -1;
+	if (strcmp(action, "ppap.paired") != 0 && strcmp(action, "ppap.expired") != 0 &&
+	    strcmp(action, "ppap.failed") != 0)
+		return qstore_fail(s, QS_ERR_INVAL, "ppap: unknown step %.40s", action);
+	if (details && !json_object_ok(details, s->details_max))
+		return qstore_fail(s, QS_ERR_INVAL, "ppap: details are not a JSON object");
+	return s->ops->ppap_mark(s, actor, id, action, details ? details : "{}");
+}
+
 int qstore_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 {
 	s->err = QS_OK;

@@ -182,6 +182,30 @@ int qstore_seen_since(qstore_t *s, const char *env_from, int64_t since, const ch
 /* The next hop accepted the message stored under id. */
 int qstore_delivered(qstore_t *s, const char *id) MUGAI_WUR;
 
+/* ---- PPAP: an encrypted zip held for its password mail ---- */
+/* Verdicts of a held PPAP original: waiting, opened by a password mail, or
+ * its window passed (the recipients were told). */
+#define QSTORE_PPAP_PENDING "ppap-pending"
+#define QSTORE_PPAP_PAIRED "ppap-paired"
+#define QSTORE_PPAP_EXPIRED "ppap-expired"
+/* The skip-th newest (0 = newest) ppap-pending original received at or
+ * after since, held and delivered, from this sender (envelope sender, or
+ * the same decoded From when hdr_from is not empty) to at least one of
+ * these recipients, with its bytes checked: 1 found, 0 none, -1 error.
+ * Not audited (the pairing that follows is). */
+int qstore_ppap_next(qstore_t *s, int64_t since, int64_t skip, const char *env_from,
+		     const char *hdr_from, const char *const *rcpt, size_t n_rcpt,
+		     qstore_item_t *it, buf_t *orig) MUGAI_WUR;
+/* The oldest ppap-pending original received before `before` (its window
+ * passed): 1 found (index row only), 0 none, -1 error. */
+int qstore_ppap_stale(qstore_t *s, int64_t before, qstore_item_t *it) MUGAI_WUR;
+/* Record a pairing step of a held PPAP original, audited as action with
+ * details: "ppap.paired" (pending or expired → ppap-paired), "ppap.failed"
+ * (the verdict stays) or "ppap.expired" (pending → ppap-expired).
+ * QS_ERR_STATE when it is in no such state. */
+int qstore_ppap_mark(qstore_t *s, const char *actor, const char *id, const char *action,
+		     const char *details) MUGAI_WUR;
+
 /* ---- retention ---- */
 /* Expire every original received more than days ago (days >= retention_days,
  * else QS_ERR_DENIED), and every undelivered one (its delivery never

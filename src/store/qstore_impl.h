@@ -37,6 +37,11 @@ typedef struct qstore_ops {
 	int (*find_undelivered)(qstore_t *s, const char *queue_id, const char *sha256,
 				char id[MUGAI_ID_LEN + 1]);
 	int (*delivered)(qstore_t *s, const char *id);
+	int (*ppap_next)(qstore_t *s, int64_t since, int64_t skip, const char *env_from,
+			 const char *hdr_from, const char *rcpt_json, qstore_item_t *it, buf_t *orig);
+	int (*ppap_stale)(qstore_t *s, int64_t before, qstore_item_t *it);
+	int (*ppap_mark)(qstore_t *s, const char *actor, const char *id, const char *action,
+			 const char *details);
 	int (*audit_append)(qstore_t *s, const char *actor, const char *action,
 			    const char *object, const char *details);
 	int (*audit_scan)(qstore_t *s, int64_t from_seq, const char *since,

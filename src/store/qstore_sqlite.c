@@ -1282,6 +1282,79 @@ static int sq_delivered(qstore_t *s, const char *id)
 	return sq_run(s, "UPDATE quarantine SET delivery='done' WHERE id=?1", "t", id);
 }
 
+/* ---- PPAP ---- */
+
+static int sq_ppap_next(qstore_t *s, int64_t since, int64_t skip, const char *env_from,
+			const char *hdr_from, const char *rcpt_json, qstore_item_t *it,
+			buf_t *orig)
+{
+	char id[MUGAI_ID_LEN + 1] = "";
+	text_out_t t = { id, sizeof(id) };
+	bool found = false;
+
+	if (sq_query(s, "SELECT q.id FROM quarantine q WHERE q.verdict='" QSTORE_PPAP_PENDING "'"
+		     " AND q.status='held' AND q.delivery='done' AND q.received >= ?1"
+		     " AND ((?2 <> '' AND q.env_from = ?2 COLLATE NOCASE)"
+		     "  OR (?3 <> '' AND q.hdr_from = ?3))"
+		     " AND EXISTS (SELECT 1 FROM quarantine_rcpt r WHERE r.id = q.id"
+		     "  AND r.rcpt IN (SELECT value FROM json_each(?4)))"
+		     " ORDER BY q.received DESC, q.id DESC LIMIT 1 OFFSET ?5",
+		     row_text, &t, "ittti", since, env_from, hdr_from,
+		     rcpt_json, skip) < 0)
+		return -1;
+	if (*id && (item_load(s, id, it, &found) < 0 || (found && read_original(s, it, orig) < 0)))
+		return -1;
+	return found ? 1 : 0;
+}
+
+static int sq_ppap_stale(qstore_t *s, int64_t before, qstore_item_t *it)
+{
+	char id[MUGAI_ID_LEN + 1] = "";
+	text_out_t t = { id, sizeof(id) };
+	bool found = false;
+
+	if (sq_query(s, "SELECT id FROM quarantine WHERE verdict='" QSTORE_PPAP_PENDING "'"
+		     " AND delivery='done' AND received < ?1 ORDER BY received, id LIMIT 1",
+		     row_text, &t, "i", before) < 0)
+		return -1;
+	if (*id && item_load(s, id, it, &found) < 0)
+		return -1;
+	return found ? 1 : 0;
+}
+
+static int sq_ppap_mark(qstore_t *s, const char *actor, const char *id, const char *action,
+			const char *details)
+{
+	int rc = -1, r;
+
+	if (sq_begin(s) < 0)
+		goto out;
+	/* paired: from pending, or from expired (an administrator typed it);
+	 * failed: the verdict stays; expired: from pending only */
+	if (strcmp(action, "ppap.paired") == 0)
+		r = sq_run(s, "UPDATE quarantine SET verdict='" QSTORE_PPAP_PAIRED "' WHERE id=?1 AND"
+			   " verdict IN ('" QSTORE_PPAP_PENDING "','" QSTORE_PPAP_EXPIRED "')", "t", id);
+	else if (strcmp(action, "ppap.failed") == 0)
+		r = sq_run(s, "UPDATE quarantine SET verdict=verdict WHERE id=?1 AND"
+			   " verdict IN ('" QSTORE_PPAP_PENDING "','" QSTORE_PPAP_EXPIRED "')", "t", id);
+	else
+		r = sq_run(s, "UPDATE quarantine SET verdict='" QSTORE_PPAP_EXPIRED "' WHERE id=?1 AND"
+			   " verdict='" QSTORE_PPAP_PENDING "'", "t", id);
+	if (r < 0)
+		goto out;
+	if (sqlite3_changes(DB(s)) != 1) {
+		qstore_fail(s, QS_ERR_STATE, "%s: not waiting for a PPAP password", id);
+		goto out;
+	}
+	if (append_locked(s, actor, action, id, details, NULL) < 0)
+		goto out;
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		sq_rollback(s);
+	return rc;
+}
+
 const qstore_ops_t qstore_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1303,4 +1376,7 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.find_undelivered = sq_find_undelivered,
 	.seen_since = sq_seen_since,
 	.delivered = sq_delivered,
+	.ppap_next = sq_ppap_next,
+	.ppap_stale = sq_ppap_stale,
+	.ppap_mark = sq_ppap_mark,
 };

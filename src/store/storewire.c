@@ -101,6 +101,19 @@ static int encode_put(buf_t *b, const sw_req_t *r)
 	return rc;
 }
 
+static int encode_ppap_next(buf_t *b, const sw_req_t *r)
+{
+	int rc = put_u64(b, (uint64_t)r->received);
+
+	if (rc == 0) rc = put_u64(b, (uint64_t)r->skip);
+	if (rc == 0) rc = put_str(b, r->env_from);
+	if (rc == 0) rc = put_str(b, r->hdr_from);
+	if (rc == 0) rc = r->n_rcpt < UINT32_MAX ? put_u32(b, (uint32_t)r->n_rcpt) : -1;
+	for (size_t i = 0; rc == 0 && i < r->n_rcpt; i++)
+		rc = put_str(b, r->rcpt[i]);
+	return rc;
+}
+
 int storewire_encode_req(buf_t *out, const sw_req_t *r)
 {
 	size_t at;
@@ -126,6 +139,13 @@ int storewire_encode_req(buf_t *out, const sw_req_t *r)
 		rc = put_str(out, r->env_from);
 		if (rc == 0) rc = put_u64(out, (uint64_t)r->received);
 		if (rc == 0) rc = put_str(out, r->id);
+		break;
+	case SW_PPAP_NEXT: rc = encode_ppap_next(out, r); break;
+	case SW_PPAP_STALE: rc = put_u64(out, (uint64_t)r->received); break;
+	case SW_PPAP_MARK:
+		rc = put_str(out, r->action);
+		if (rc == 0) rc = put_str(out, r->id);
+		if (rc == 0) rc = put_str(out, r->details);
 		break;
 	default: rc = -1;
 	}
@@ -252,15 +272,32 @@ static int decode_put(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 	return get(r, &q->orig_len, 8);
 }
 
-static int decode_seen(reader_t *r, sw_req_t *q)
+/* A time or count as u64 that fits int64_t. */
+static int get_time(reader_t *r, int64_t *v)
 {
 	uint64_t t;
 
-	if (get_text(r, SW_ADDR_MAX, &q->env_from) < 0 || !*q->env_from || get(r, &t, 8) < 0 ||
-	    t > INT64_MAX)
+	if (get(r, &t, 8) < 0 || t > INT64_MAX)
 		return -1;
-	q->received = (int64_t)t;
+	*v = (int64_t)t;
+	return 0;
+}
+
+static int decode_seen(reader_t *r, sw_req_t *q)
+{
+	if (get_text(r, SW_ADDR_MAX, &q->env_from) < 0 || !*q->env_from ||
+	    get_time(r, &q->received) < 0)
+		return -1;
 	return get_id(r, true, &q->id);
+}
+
+static int decode_ppap_next(reader_t *r, const sw_caps_t *c, sw_req_t *q)
+{
+	if (get_time(r, &q->received) < 0 || get_time(r, &q->skip) < 0)
+		return -1;
+	if (get_text(r, SW_ADDR_MAX, &q->env_from) < 0 || get_text(r, SW_TEXT_MAX, &q->hdr_from) < 0)
+		return -1;
+	return get_rcpts(r, c, q);
 }
 
 static int decode_body(reader_t *r, const sw_caps_t *c, sw_req_t *q)
@@ -280,6 +317,12 @@ static int decode_body(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 	case SW_RELEASE_NEXT: return 0;
 	case SW_CONFIG: return get_hex(r, &q->hash);
 	case SW_SEEN: return decode_seen(r, q);
+	case SW_PPAP_NEXT: return decode_ppap_next(r, c, q);
+	case SW_PPAP_STALE: return get_time(r, &q->received);
+	case SW_PPAP_MARK:
+		if (get_text(r, 64, &q->action) < 0 || !*q->action || get_id(r, false, &q->id) < 0)
+			return -1;
+		return get_json(r, c->details_max, &q->details);
 	default: return -1;
 	}
 }

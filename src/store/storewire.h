@@ -24,12 +24,19 @@
  *   CONFIG         str digest (64 lowercase hex): config.load
  *   SEEN           str env_from | u64 since (Unix seconds) | str id ("" or the
  *                  message asking, left out): first contact (issue #11)
+ *   PPAP_NEXT      u64 since | u64 skip | str env_from | str hdr_from |
+ *                  u32 n + n x str rcpt: a held PPAP original for pairing
+ *   PPAP_STALE     u64 before: a PPAP original whose window passed
+ *   PPAP_MARK      str action (ppap.paired | ppap.expired | ppap.failed) |
+ *                  str id | str details (JSON)
  *
  *   OK             str id ("" when none; SEEN: a message from env_from received
  *                  since then, "" for a first contact) | i64 seq (audit head after the write)
  *                  RELEASE_NEXT with an item also: str env_from | str rcpt
  *                  ("a,b") | str approved_by | u64 original length
  *                  + SCM_RIGHTS: a sealed memfd with the original
+ *                  (PPAP_NEXT likewise, approved_by ""; PPAP_STALE the
+ *                  same fields, length 0 and an empty memfd)
  *   ERR            u32 class (full | io | busy | proto) | str message (ASCII)
  *
  * Checks on decode: magic, a known type, every length against what remains
@@ -64,6 +71,9 @@ typedef enum {
 	SW_RELEASE_DONE,
 	SW_CONFIG,
 	SW_SEEN,
+	SW_PPAP_NEXT,
+	SW_PPAP_STALE,
+	SW_PPAP_MARK,
 	SW__REQ_END,
 	SW_OK = 0x100,
 	SW_ERR,
@@ -96,6 +106,7 @@ typedef struct sw_req {
 	const char *action, *object;
 	const char *hash; /* FIND: sha256 of the original; CONFIG: digest */
 	/* SEEN: env_from, received (since) and id (left out, may be "") */
+	int64_t skip;     /* PPAP_NEXT: how many newer matches to pass over */
 } sw_req_t;
 
 typedef struct sw_ans {

@@ -20,7 +20,8 @@ BASE = {
 REPORT_KEYS = {"verdict", "id", "from", "subject", "parts", "removed", "sanitized", "removed_not_listed",
                "links_defanged", "links_removed", "decoding_losses", "warnings", "limits_hit",
                "parts_total", "parts_rendered", "parts_listed", "envelope_sender", "header_unreadable",
-               "output_check", "antivirus", "virus", "antivirus_error", "sender_warnings", "actions"}
+               "output_check", "antivirus", "virus", "antivirus_error", "sender_warnings", "actions",
+               "ppap_waiting", "ppap_of", "ppap_opened"}
 
 
 def mixed(*parts, boundary="BOUND"):
