@@ -27,6 +27,7 @@ typedef struct daemon_ctx {
 	hop_t hop;
 	char hostname[HOST_BUF_MAX];
 	int listen_fd;
+	int milter_fd;         /* milter_listen's socket, or -1 (off) */
 	const char *cfg_path;  /* NULL: embedded defaults */
 	char cfg_digest[65];   /* sha256 of the effective config (startup_digest) */
 	char store_bin[PATH_BUF_MAX];  /* mugaid-store, next to this executable */
