@@ -143,13 +143,20 @@ def test_delivery_japanese_html_attachments_hostile(env):
     assert "mugai:[" not in pf.log()
 
 
-def find_worker():
+def ppid(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+def find_worker(m):
+    """A busy worker of this mugaid (worker → session → master): the machine
+    may run other mugaid instances."""
     for pid in os.listdir("/proc"):
         try:
             with open(f"/proc/{pid}/stat") as f:
-                if "(mugaid-worker) R" in f.read():
+                if "(mugaid-worker) R" in f.read() and ppid(ppid(int(pid))) == m.proc.pid:
                     return int(pid)
-        except OSError:
+        except (OSError, ValueError):
             pass
     return None
 
@@ -163,7 +170,7 @@ def test_fault_worker_killed_mid_message_notice_replaces_it(env):
     t.start()
     victim, end = None, time.monotonic() + 30
     while victim is None and time.monotonic() < end:
-        victim = find_worker()
+        victim = find_worker(m)
         time.sleep(0.05)
     assert victim, "no busy worker found"
     os.kill(victim, signal.SIGKILL)
@@ -200,7 +207,7 @@ def test_fault_mugaid_sigkill_mid_message_tempfail_then_delivered(env):
     t = threading.Thread(target=send)
     t.start()
     end = time.monotonic() + 30
-    while find_worker() is None and time.monotonic() < end:
+    while find_worker(m) is None and time.monotonic() < end:
         time.sleep(0.05)
     m.stop(signal.SIGKILL)
     t.join(120)
