@@ -5,7 +5,8 @@
  *
  * Processes (DESIGN.md "Processes by trust"):
  *   master   root-capable: config, bind, drop privileges, supervise, metrics
- *   session  N prefork processes: accept, speak SMTP, spool, deliver; own
+ *   session  N prefork processes: accept, speak SMTP (or milter: milterfront.c),
+ *            spool, deliver; own
  *            seccomp policy (sandbox_enter_session); asks its store process
  *   worker   one per session, sandboxed: parse hostile bytes (sanitizer.c)
  *   store    one per session, releaser and check (mugaid-store, storeproc.c):

@@ -3,7 +3,10 @@
  * shared listening socket and speak ESMTP to the upstream MTA. Per message:
  * spool DATA into a sealed memfd, sanitize it in this process's sandboxed
  * worker, put the original and report into the quarantine store, deliver
- * the rebuilt message to the next hop, and only then answer 250.
+ * the rebuilt message to the next hop, and only then answer 250. The steps
+ * up to the store are the per-message core (msgcore.c), shared with the
+ * milter front (milterfront.c), which this process also serves when
+ * milter_listen is set: a session polls both listening sockets.
  *
  * Replies (RFC 3463 enhanced codes):
  *   250 2.0.0  stored and delivered ("queued as" the store id)
@@ -32,9 +35,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

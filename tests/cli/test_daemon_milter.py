@@ -105,7 +105,11 @@ def test_japanese_html_attachment_replaced_by_the_rebuilt_message(mdaemon):
     assert f"id={e['id']} queue_id=4ABCDEF123 client=192.0.2.1 from=<yamada@example.jp> " \
            f"to=<b@lg.example.jp>" in log
     assert "status=sent (milter accept)" in log
+    end = time.monotonic() + 5  # the master rewrites the metrics file every second
+    while d.metrics().get("mugaid_milter_connections_total") != 1 and time.monotonic() < end:
+        time.sleep(0.2)
     assert d.metrics()["mugaid_milter_connections_total"] == 1
+    assert d.metrics()["mugaid_messages_delivered_total"] == 1
 
 
 def test_without_leadspc_and_with_every_reply_the_same_message(mdaemon):
