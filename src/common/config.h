@@ -93,6 +93,8 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	/* --- daemon --- */ \
 	X(LISTEN, "listen", CFG_STR, "127.0.0.1:10025", 0, 0, NULL, \
 	  "mugaid: address:port the after-queue content filter listens on (loopback; Postfix content_filter points here)") \
+	X(MILTER_LISTEN, "milter_listen", CFG_STR, "", 0, 0, NULL, \
+	  "mugaid: address:port of the milter front (loopback; Postfix smtpd_milters = inet:ADDRESS:PORT); empty: off") \
 	X(NEXT_HOP, "next_hop", CFG_STR, "maildir:./var/maildir", 0, 0, NULL, \
 	  "mugaid: where rebuilt messages go: smtp:HOST:PORT (Postfix re-injection, e.g. smtp:127.0.0.1:10026), lmtp:HOST:PORT, or maildir:DIR (one Maildir per recipient)") \
 	X(MAX_SESSIONS, "max_sessions", CFG_INT, "8", 1, 1024, NULL, \

@@ -117,6 +117,10 @@
 	  "connect/reply timeout towards the next hop; expiry answers 451 4.4.2 so Postfix retries") \
 	X(ANTIVIRUS_TIMEOUT, "antivirus_timeout", 30, 1, 3600, "seconds", \
 	  "connect, send and reply timeout towards clamd per message; expiry is an antivirus error (antivirus_on_error)") \
+	X(MILTER_PACKET, "milter_packet_max", 1 * MiB, 128 * KiB, 64 * MiB, "bytes", \
+	  "largest milter packet mugaid reads (Postfix sends 64 KiB body chunks and one header per packet, up to its header_size_limit of 100 KiB); larger ends the connection and the MTA applies milter_default_action (tempfail)") \
+	X(MILTER_HEADERS, "milter_headers_max", 10000, 100, 1000000, "headers", \
+	  "most header lines of one message on the milter front (each is deleted by its own action); more: 552 5.3.4, the sending MTA keeps or bounces it") \
 	X(DRAIN_TIME, "drain_time_max", 180, 1, 86400, "seconds", \
 	  "on SIGTERM/SIGHUP, how long in-flight messages may finish before sessions are killed (no 250 was given, so nothing is lost)") \
 
@@ -359,6 +363,12 @@
 	  "pending replies to the pipelined commands of one input buffer; more ends the session") \
 	X(SESSION_DETAILS_MAX, 4096, "audit_details_max", \
 	  "details JSON of one session audit record") \
+	X(MILTER_CHUNK, 65535, "none", \
+	  "bytes of one SMFIR_REPLBODY packet (libmilter's MILTER_CHUNK_SIZE; MTAs accept at least this)") \
+	X(MILTER_HDR_BYTES, 4, "none", \
+	  "the length word in front of each milter packet") \
+	X(MILTER_CLIENT_MAX, 64, "none", \
+	  "the MTA client's address kept for the log line (from SMFIC_CONNECT); longer is cut") \
 	X(LISTEN_BACKLOG, 128, "max_sessions", \
 	  "pending connections queued by the kernel on the listening socket") \
 	X(HOST_BUF_MAX, 256, "none", \

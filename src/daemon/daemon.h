@@ -5,7 +5,8 @@
  *
  * Processes (DESIGN.md "Processes by trust"):
  *   master   root-capable: config, bind, drop privileges, supervise, metrics
- *   session  N prefork processes: accept, speak SMTP, spool, deliver; own
+ *   session  N prefork processes: accept, speak SMTP (or milter: milterfront.c),
+ *            spool, deliver; own
  *            seccomp policy (sandbox_enter_session); asks its store process
  *   worker   one per session, sandboxed: parse hostile bytes (sanitizer.c)
  *   store    one per session, releaser and check (mugaid-store, storeproc.c):
@@ -29,6 +30,7 @@ typedef struct daemon_ctx {
 	av_target_t av;        /* antivirus (clamd.h): AV_NONE when off */
 	char hostname[HOST_BUF_MAX];
 	int listen_fd;
+	int milter_fd;         /* milter_listen's socket, or -1 (off) */
 	const char *cfg_path;  /* NULL: embedded defaults */
 	char cfg_digest[65];   /* sha256 of the effective config (startup_digest) */
 	char store_bin[PATH_BUF_MAX];  /* mugaid-store, next to this executable */

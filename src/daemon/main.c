@@ -156,6 +156,13 @@ int daemon_check(daemon_ctx_t *d, char *err, size_t errlen)
 		snprintf(err, errlen, "listen: port %s is not in 1-65535", port);
 		return -1;
 	}
+	if (*cfg_str(&d->cfg, CFG_MILTER_LISTEN) &&
+	    (daemon_split_addr(cfg_str(&d->cfg, CFG_MILTER_LISTEN), host, sizeof(host), port,
+			       sizeof(port)) < 0 || !port_ok(port))) {
+		snprintf(err, errlen, "milter_listen: want HOST:PORT with a port in 1-65535, got '%s'",
+			 cfg_str(&d->cfg, CFG_MILTER_LISTEN));
+		return -1;
+	}
 	if (deliver_parse_hop(cfg_str(&d->cfg, CFG_NEXT_HOP), &d->hop, err, errlen) < 0)
 		return -1;
 	if (d->hop.kind != HOP_MAILDIR && !port_ok(d->hop.port)) {
@@ -339,6 +346,7 @@ static void load(daemon_ctx_t *d, const char *path)
 
 	d->cfg_path = path;
 	d->listen_fd = -1;
+	d->milter_fd = -1;
 	if (cfg_init(&d->cfg) < 0)
 		fatal(MUGAI_EXIT_SOFTWARE, "out of memory");
 	if ((path && cfg_load(&d->cfg, path, err, sizeof(err)) < 0) ||
@@ -379,6 +387,10 @@ int main(int argc, char **argv)
 	d.listen_fd = bind_listen(cfg_str(&d.cfg, CFG_LISTEN));
 	if (d.listen_fd < 0)
 		fatal(EXIT_OSERR, "cannot listen on %s: %s", cfg_str(&d.cfg, CFG_LISTEN), strerror(errno));
+	if (*cfg_str(&d.cfg, CFG_MILTER_LISTEN) &&
+	    (d.milter_fd = bind_listen(cfg_str(&d.cfg, CFG_MILTER_LISTEN))) < 0)
+		fatal(EXIT_OSERR, "cannot listen on milter_listen %s: %s",
+		      cfg_str(&d.cfg, CFG_MILTER_LISTEN), strerror(errno));
 	if (drop_privileges(&d.cfg) < 0)
 		fatal(EXIT_OSERR, "cannot drop privileges to '%s': %s", cfg_str(&d.cfg, CFG_DAEMON_USER),
 		      strerror(errno));

@@ -222,6 +222,8 @@ static void reload(master_t *m)
 	}
 	if (strcmp(cfg_str(&nd.cfg, CFG_LISTEN), cfg_str(&m->d->cfg, CFG_LISTEN)) != 0)
 		log_warn("SIGHUP: 'listen' changed; it takes effect at the next restart");
+	if (strcmp(cfg_str(&nd.cfg, CFG_MILTER_LISTEN), cfg_str(&m->d->cfg, CFG_MILTER_LISTEN)) != 0)
+		log_warn("SIGHUP: 'milter_listen' changed; it takes effect at the next restart");
 	if (daemon_cfg_memfd(&nd) < 0) {
 		log_err("SIGHUP: config not reloaded, keeping the running one: %s: %s",
 			m->d->cfg_path, strerror(errno));
@@ -280,6 +282,8 @@ static void maybe_release(master_t *m)
 	pid = fork();
 	if (pid == 0) {
 		close(m->d->listen_fd);
+		if (m->d->milter_fd >= 0)
+			close(m->d->milter_fd);
 		_exit(release_run(m->d, st.fd));
 	}
 	storecl_close(&st);
@@ -298,8 +302,9 @@ int master_run(daemon_ctx_t *d)
 	m.d = d;
 	m.n = SLOTS_MAX;
 	setup_signals();
-	log_info("mugaid ready: listen %s, next_hop %s, %lld sessions, config digest %.16s",
-		 cfg_str(&d->cfg, CFG_LISTEN), cfg_str(&d->cfg, CFG_NEXT_HOP),
+	log_info("mugaid ready: listen %s, milter_listen %s, next_hop %s, %lld sessions, config digest %.16s",
+		 cfg_str(&d->cfg, CFG_LISTEN), *cfg_str(&d->cfg, CFG_MILTER_LISTEN) ?
+		 cfg_str(&d->cfg, CFG_MILTER_LISTEN) : "(off)", cfg_str(&d->cfg, CFG_NEXT_HOP),
 		 cfg_int(&d->cfg, CFG_MAX_SESSIONS), d->cfg_digest);
 	while (!got_term) {
 		reap(&m);

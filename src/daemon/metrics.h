@@ -17,6 +17,7 @@
 /* X(ID, metric name with labels, help) */
 #define MUGAID_METRICS(X) \
 	X(CONNECTIONS, "mugaid_connections_total", "SMTP connections accepted") \
+	X(MILTER_CONNECTIONS, "mugaid_milter_connections_total", "milter connections accepted (milter_listen)") \
 	X(MSG_IN, "mugaid_messages_received_total", "messages whose DATA was received completely") \
 	X(MSG_DELIVERED, "mugaid_messages_delivered_total", "messages answered 250 (stored and delivered)") \
 	X(V_CLEAN, "mugaid_verdicts_total{verdict=\"clean\"}", "verdicts of delivered messages") \

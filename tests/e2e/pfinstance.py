@@ -11,6 +11,10 @@ Mail path (Postfix's after-queue content filter, FILTER_README):
     → mugaid next_hop smtp:127.0.0.1:REINJ → smtpd :REINJ (content_filter=)
     → virtual(8) → DIR/mail/<local part>/new/
 With filter=False the same instance relays without a filter (bench ceiling).
+With milter=True there is no content filter: smtpd asks mugaid's milter
+front (smtpd_milters = inet:127.0.0.1:MILTER, milter_default_action =
+tempfail) and queues the rebuilt message once:
+  smtpd :SMTP ⇄ mugaid milter_listen :MILTER → virtual(8) → DIR/mail/...
 """
 import glob
 import os
@@ -67,11 +71,12 @@ def ensure_user(name="mugai"):
 
 
 class Postfix:
-    def __init__(self, base, filter=True, maxproc=4, domain="lg.example.jp"):
-        self.base, self.domain, self.filter = base, domain, filter
+    def __init__(self, base, filter=True, maxproc=4, domain="lg.example.jp", milter=False):
+        self.base, self.domain, self.filter, self.milter = base, domain, filter and not milter, milter
         self.etc, self.spool = f"{base}/etc", f"{base}/spool"
         self.mail, self.maillog = f"{base}/mail", f"{base}/maillog"
         self.smtp_port, self.reinj_port, self.filter_port = free_port(), free_port(), free_port()
+        self.milter_port = free_port()
         self.maxproc = maxproc
 
     def main_cf(self):
@@ -103,6 +108,10 @@ class Postfix:
         }
         if self.filter:
             cf["content_filter"] = f"mugai:[127.0.0.1]:{self.filter_port}"
+        if self.milter:
+            cf["smtpd_milters"] = f"inet:127.0.0.1:{self.milter_port}"
+            cf["milter_default_action"] = "tempfail"
+            cf["milter_protocol"] = "6"
         return "".join(f"{k} = {v}\n" for k, v in cf.items())
 
     def master_cf(self, reinj=True):
