@@ -10,6 +10,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
 libmupdf-dev libmujs-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
 libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev
+libmicrohttpd-dev libsodium-dev libqrencode-dev
 python3 python3-pytest qpdf sqlite3 unzip zip
 postfix swaks
 procps

@@ -113,6 +113,9 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "mugaid: file the master writes its pid to; empty: none") \
 	X(RELEASE_INTERVAL, "release_interval", CFG_INT, "10", 0, 3600, NULL, \
 	  "mugaid: seconds between runs that deliver originals approved with 'quarantine approve --queue'; 0: off") \
+	/* --- console --- */ \
+	X(CONSOLE_LISTEN, "console_listen", CFG_STR, "127.0.0.1:8025", 0, 0, NULL, \
+	  "mugai console: IPv4 address:port of the web console (plain HTTP: keep it on loopback or behind a TLS proxy)") \
 
 typedef enum {
 #define MUGAI_CFG_ENUM(id, name, type, def, min, max, choices, help) CFG_##id,

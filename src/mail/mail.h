@@ -50,4 +50,9 @@ int mail_failure_message_env(const cfg_t *cfg, const char *id, const char *sende
 			     const char *reason, size_t orig_size, buf_t *out,
 			     mail_report_t *rep) MUGAI_WUR;
 
+/* The notice's Japanese words for a limit name (limits_hit) and a removal
+ * code (report "removed"[].reason), for the console (notice.c). */
+const char *notice_limit_ja(const char *limit);
+const char *notice_removal_ja(const char *code);
+
 #endif

@@ -1,0 +1,82 @@
+/*
+ * console.h — the web console's shared types: the process state (config,
+ * store handle, session table) and one request with its response. server.c
+ * owns HTTP and sessions; views.c renders pages and performs actions.
+ *
+ * SECURITY: program layer. The console reads and writes state only through
+ * the store API and never parses an original: what it shows comes from the
+ * index row and the stored report (rjson.c), through page.c.
+ */
+#ifndef MUGAI_CONSOLE_H
+#define MUGAI_CONSOLE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/limits.h"
+#include "console/auth.h"
+#include "console/page.h"
+#include "store/qstore.h"
+
+/* "console:" + account name */
+#define CONSOLE_ACTOR_LEN (8 + QACCT_NAME_MAX)
+
+typedef struct csess {
+	char id[AUTH_TOKEN_LEN + 1];   /* "" when the slot is free */
+	char csrf[AUTH_TOKEN_LEN + 1];
+	char name[QACCT_NAME_MAX + 1];
+	int64_t last;                  /* time of the last request */
+} csess_t;
+
+typedef struct console {
+	const cfg_t *cfg;
+	qstore_t *s;
+	csess_t *sess;
+	size_t n_sess;
+} console_t;
+
+typedef struct creq {
+	console_t *c;
+	const char *method, *url, *cookie, *ctype;
+	const char *body;
+	size_t body_len;
+	bool too_big;
+	char client[INET6_ADDRSTRLEN];
+	int64_t now;
+	/* the signed-in account, when sess is set */
+	csess_t *sess;
+	qaccount_t acct;
+	char actor[CONSOLE_ACTOR_LEN + 1];
+	/* the response */
+	int status;
+	page_t page;
+	const char *location;          /* 303 target, or NULL */
+	const char *content_type;
+	char set_cookie[2][AUTH_TOKEN_LEN * 3];
+} creq_t;
+
+/* server.c */
+csess_t *console_session_new(console_t *c, const char *name, int64_t now);
+void console_session_end(console_t *c, csess_t *s);
+/* Audit details {"client": ..., "why": ...} (why may be NULL) into b. */
+int console_details(const creq_t *r, const char *why, buf_t *b) MUGAI_WUR;
+/* Append an audit record with the client address; failures are logged. */
+void console_audit(creq_t *r, const char *actor, const char *action, const char *object,
+		   const char *why);
+/* A one-line error page with its status. */
+void console_error(creq_t *r, int status, const char *title, const char *text);
+
+/* views.c */
+void view_login(creq_t *r, const char *message);
+void act_login(creq_t *r);
+void view_home(creq_t *r);
+void view_detail(creq_t *r, const char *id);
+void act_request(creq_t *r, const char *id);
+void act_decide(creq_t *r, const char *id, bool approve);
+void act_logout(creq_t *r);
+/* A form field into out (capped by out); 1 found, 0 absent, -1 malformed. */
+int view_field(creq_t *r, const char *key, buf_t *out) MUGAI_WUR;
+
+#endif

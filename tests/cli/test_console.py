@@ -1,0 +1,421 @@
+"""The console, first slice (issue 10): accounts (`mugai user`), login with
+password and TOTP, sessions, CSRF, lockout, idle timeout, the clerk's list
+and detail, release request, approval and refusal — over HTTP on loopback,
+asserting the exact Japanese text and the audit records. Written as an
+attacker who has read src/console/."""
+import json
+import os
+import re
+import sys
+import time
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from consoleutil import MSG_BAD_LOGIN, MSG_LOCKED, Console, text  # noqa: E402
+
+CLERK_ADDR = "tanaka@city.example.lg.jp"
+
+
+@pytest.fixture
+def con(tmp_path):
+    c = Console(tmp_path)
+    yield c
+    c.stop()
+
+
+def details(rows):
+    return [(a, o, json.loads(d)) for a, o, d in rows]
+
+
+# ---- accounts ----
+
+def test_user_add_prints_password_and_totp_and_is_audited(con):
+    r = con.run("user", "add", "tanaka", "--role", "clerk", "--addr", "Tanaka@City.Example.LG.JP",
+                "--addr", "soumu@city.example.lg.jp", "--dept", "総務課", check=0)
+    out = r.stdout.decode()
+    assert re.fullmatch(r"password: [a-zA-Z2-9]{16}\n"
+                        r"totp: otpauth://totp/mugai:tanaka\?secret=[A-Z2-7]{32}&issuer=mugai"
+                        r"&algorithm=SHA1&digits=6&period=30\n", out), out
+    assert con.run("user", "list", check=0).stdout.decode() == (
+        "tanaka\tclerk\t総務課\ttanaka@city.example.lg.jp,soumu@city.example.lg.jp\tactive\n")
+    (h,), = con.sql("SELECT pwhash FROM account WHERE name='tanaka'")
+    assert h.startswith("$argon2id$v=19$")
+    assert out.split()[1] not in open(os.path.join(con.state, "mugai.db"), "rb").read().decode(
+        "latin-1"), "the password itself is never stored"
+    (actor, obj, det), = details(con.audit("account.add"))
+    assert actor.startswith("os:") and obj == "tanaka"
+    assert det == {"role": "clerk", "dept": "総務課",
+                   "addrs": "tanaka@city.example.lg.jp,soumu@city.example.lg.jp"}
+
+
+def test_user_disable_enable_reset_and_refusals(con):
+    a = con.user_add("sato", "approver", dept="総務課")
+    assert con.run("user", "disable", "sato", check=0).stdout == b"sato: disabled\n"
+    assert con.run("user", "enable", "sato", check=0).stdout == b"sato: enabled\n"
+    out = con.run("user", "reset", "sato", check=0).stdout.decode()
+    assert out.startswith("password: ") and a.password not in out
+    assert [x for x, in con.sql("SELECT action FROM audit WHERE object='sato' ORDER BY seq")] == [
+        "account.add", "account.disable", "account.enable", "account.reset"]
+    r = con.run("user", "add", "sato", "--role", "clerk")
+    assert r.returncode == 65 and r.stderr == b"mugai: user add: account sato exists\n"
+    r = con.run("user", "add", "x", "--role", "boss")
+    assert r.returncode == 64
+    assert r.stderr == b"mugai: user add: bad role, department or address list\n"
+    r = con.run("user", "add", "../root", "--role", "clerk")
+    assert r.returncode == 64 and b"bad account name" in r.stderr
+    r = con.run("user", "disable", "nobody")
+    assert r.returncode == 65 and r.stderr == b"mugai: user disable: no account nobody\n"
+    assert con.run("user", "add", "y").returncode == 64  # --role is required
+
+
+# ---- login ----
+
+def test_login_page_headers_and_cookie_flags(con):
+    con.start()
+    r = con.client().get("/login")
+    assert r.status == 200
+    assert r.header("Content-Security-Policy") == [
+        "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"]
+    assert r.header("X-Frame-Options") == ["DENY"]
+    assert r.header("X-Content-Type-Options") == ["nosniff"]
+    assert r.header("Cache-Control") == ["no-store"]
+    (ck,) = r.header("Set-Cookie")
+    assert re.fullmatch(r"mugai_login=[A-Za-z0-9_-]{43}; Path=/login; HttpOnly; SameSite=Strict",
+                        ck)
+    assert "<script" not in r.body and "<h1>ログイン</h1>" in r.body
+
+
+def test_login_with_password_and_totp(con):
+    a = con.user_add("tanaka", "clerk", CLERK_ADDR, dept="総務課")
+    con.start()
+    c = con.client()
+    r = c.login(a)
+    assert r.status == 303 and r.header("Location") == ["/"]
+    ck = [x for x in r.header("Set-Cookie") if x.startswith("mugai_session=")]
+    assert re.fullmatch(r"mugai_session=[A-Za-z0-9_-]{43}; Path=/; HttpOnly; SameSite=Strict",
+                        ck[0])
+    home = c.get("/")
+    assert home.status == 200 and "<h1>メール一覧</h1>" in home.body
+    assert "表示するメールはありません。" in home.body
+    (actor, obj, det), = details(con.audit("console.login"))
+    assert (actor, obj, det) == ("console:tanaka", "tanaka", {"client": "127.0.0.1"})
+
+
+def test_wrong_password_missing_and_replayed_totp_are_refused(con):
+    a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+    con.start()
+    c = con.client()
+    r = c.login(a, password="wrong-password")
+    assert r.status == 401 and text(r.body).count(MSG_BAD_LOGIN) == 1
+    r = c.login(a, code="")
+    assert r.status == 401 and MSG_BAD_LOGIN in text(r.body)
+    good = a.code()
+    assert c.login(a, code=good).status == 303
+    r = con.client().login(a, code=good)  # the same code again: a replay
+    assert r.status == 401 and MSG_BAD_LOGIN in text(r.body)
+    r = con.client().login(type(a)("nobody", "x", a.uri))
+    assert r.status == 401 and MSG_BAD_LOGIN in text(r.body)
+    assert [d["why"] for _, _, d in details(con.audit("console.login.failed"))] == [
+        "password", "totp missing", "totp", "unknown account"]
+    assert c.get("/").status == 200  # the good login holds
+
+
+def test_failures_lock_the_account(tmp_path):
+    con = Console(tmp_path, console_login_failures_max=3, console_lockout_time=600)
+    try:
+        a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+        con.start()
+        c = con.client()
+        for i in range(2):
+            r = c.login(a, password=f"guess{i}")
+            assert r.status == 401 and MSG_BAD_LOGIN in text(r.body)
+        r = c.login(a, password="guess2")
+        assert r.status == 401 and MSG_LOCKED in text(r.body)
+        r = c.login(a)  # the right password and code: still locked
+        assert r.status == 401 and MSG_LOCKED in text(r.body)
+        assert len(con.audit("console.login.failed")) == 3
+        assert details(con.audit("console.lockout")) == [
+            ("console:tanaka", "tanaka", {"client": "127.0.0.1", "why": "password"})]
+        assert details(con.audit("console.login.refused")) == [
+            ("console:tanaka", "tanaka", {"client": "127.0.0.1", "why": "locked"})]
+        assert con.audit("console.login") == []
+        # an administrator's reset lifts the lock
+        out = con.run("user", "reset", "tanaka", check=0).stdout.decode()
+        b = type(a)("tanaka", out.split()[1], out.split()[3])
+        assert con.client().login(b).status == 303
+    finally:
+        con.stop()
+
+
+def test_disabled_account_cannot_log_in_and_ends_its_session(con):
+    a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+    con.start()
+    c = con.client()
+    assert c.login(a).status == 303
+    con.run("user", "disable", "tanaka", check=0)
+    r = c.get("/")
+    assert r.status == 303 and r.header("Location") == ["/login"]
+    r = con.client().login(a)
+    assert r.status == 401 and MSG_BAD_LOGIN in text(r.body)
+    assert details(con.audit("console.login.refused"))[0][2]["why"] == "disabled"
+
+
+def test_idle_session_expires(tmp_path):
+    con = Console(tmp_path, console_idle_timeout=1)
+    try:
+        a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+        con.start()
+        c = con.client()
+        assert c.login(a).status == 303
+        time.sleep(2.2)
+        r = c.get("/")
+        assert r.status == 401
+        assert ("一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
+                in text(r.body))
+        assert details(con.audit("console.session.expired")) == [
+            ("console:tanaka", "tanaka", {"client": "127.0.0.1"})]
+        assert c.get("/").status == 303  # the session is gone
+    finally:
+        con.stop()
+
+
+def test_logout_ends_the_session(con):
+    a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+    con.start()
+    c = con.client()
+    assert c.login(a).status == 303
+    sid = c.cookies["mugai_session"]
+    r = c.post("/logout", {})
+    assert r.status == 303 and r.header("Location") == ["/login"]
+    c.cookies["mugai_session"] = sid  # replaying the old cookie
+    assert c.get("/").status == 303
+    assert len(con.audit("console.logout")) == 1
+
+
+# ---- CSRF and request limits ----
+
+def test_post_without_or_with_a_wrong_csrf_token_is_refused(con):
+    a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+    qid = con.put_mail(CLERK_ADDR)
+    con.start()
+    c = con.client()
+    assert c.login(a).status == 303
+    want = ("フォームの確認用の値が一致しないため、この操作を受け付けませんでした。"
+            "画面を開き直してからもう一度操作してください。")
+    for token in (None, "A" * 43, c.csrf + "x"):
+        r = c.post(f"/mail/{qid}/request", {"reason": "必要です", "kind": "original"},
+                   csrf=token or False)
+        assert r.status == 403 and want in text(r.body)
+    assert con.sql("SELECT status FROM quarantine WHERE id=?", qid) == [("held",)]
+    assert [d["why"] for _, _, d in details(con.audit("console.refused"))] == ["csrf"] * 3
+    # a login form posted without its own cookie (login CSRF) is refused too
+    r = con.client().post("/login", {"user": "tanaka", "password": a.password,
+                                     "otp": a.code()}, csrf="B" * 43)
+    assert r.status == 403
+    assert "画面の有効期限が切れました。もう一度ログインしてください。" in text(r.body)
+
+
+def test_oversized_request_is_refused(tmp_path):
+    con = Console(tmp_path, console_request_max=1024)
+    try:
+        con.start()
+        r = con.client().request("POST", "/login", b"user=" + b"a" * 5000,
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status == 413
+        assert "送信された内容が大きすぎるため、受け付けませんでした。" in text(r.body)
+        assert details(con.audit("console.refused")) == [
+            ("console", "/login", {"client": "127.0.0.1", "why": "request too large"})]
+    finally:
+        con.stop()
+
+
+def test_post_without_a_session_is_refused(con):
+    qid = con.put_mail(CLERK_ADDR)
+    con.start()
+    r = con.client().post(f"/mail/{qid}/request", {"reason": "x"}, csrf="C" * 43)
+    assert r.status == 403
+    assert "ログインしていないか、セッションが終了しています。" in text(r.body)
+    assert con.client().get(f"/mail/{qid}").header("Location") == ["/login"]
+
+
+# ---- the clerk ----
+
+def test_clerk_sees_only_own_mail_with_jst_times(con):
+    a = con.user_add("tanaka", "clerk", CLERK_ADDR, dept="総務課")
+    mine = con.put_mail("Tanaka@City.Example.LG.JP", subject="見積書の送付",
+                        removed=[("見積書.exe", "executable")])
+    other = con.put_mail("suzuki@city.example.lg.jp", subject="他人宛て")
+    con.sql("UPDATE quarantine SET received=1767225600 WHERE id=?", mine)  # 2026-01-01 00:00Z
+    con.start()
+    c = con.client()
+    assert c.login(a).status == 303
+    home = text(c.get("/").body)
+    assert "2026-01-01 09:00山田 太郎 <taro@example.co.jp>見積書の送付無害化済み保管中" in home
+    assert "他人宛て" not in home
+    d = c.get(f"/mail/{mine}")
+    assert d.status == 200
+    t = text(d.body)
+    assert f"受付番号{mine}" in t
+    assert "受信日時2026-01-01 09:00（日本時間）" in t
+    assert "送信元（エンベロープ）taro@example.co.jp" in t
+    assert "見積書.exe — 実行可能ファイル" in t
+    # another clerk's message, by changing the id: the same answer as a missing one
+    want = "このメールは表示できません（存在しないか、表示する権限がありません）。"
+    r = c.get(f"/mail/{other}")
+    assert r.status == 404 and want in text(r.body)
+    r = c.get("/mail/20260101-000000-00000000")
+    assert r.status == 404 and want in text(r.body)
+    r = c.post(f"/mail/{other}/request", {"reason": "見せて", "kind": "original"})
+    assert r.status == 404 and want in text(r.body)
+    assert con.sql("SELECT status FROM quarantine WHERE id=?", other) == [("held",)]
+    assert [(o, d["why"]) for _, o, d in details(con.audit("console.refused"))] == [
+        (other, "not permitted"), ("20260101-000000-00000000", "no such message"),
+        (other, "not permitted")]
+    assert c.get("/mail/..%2f..%2fetc%2fpasswd").status == 404
+
+
+def test_hostile_subject_and_file_name_are_escaped(con):
+    a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+    evil = '<script>alert(1)</script>"onmouseover="alert(2)\'<img src=x onerror=alert(3)>'
+    qid = con.put_mail(CLERK_ADDR, subject=evil, sender="a@example.com",
+                       removed=[('"><svg onload=alert(4)>.exe', "executable")])
+    con.start()
+    c = con.client()
+    assert c.login(a).status == 303
+    for body in (c.get("/").body, c.get(f"/mail/{qid}").body):
+        assert "<script" not in body and "<img" not in body and "<svg" not in body
+        assert '"onmouseover' not in body and "'<" not in body
+        assert ("&lt;script&gt;alert(1)&lt;/script&gt;&quot;onmouseover=&quot;alert(2)&#39;"
+                "&lt;img src=x onerror=alert(3)&gt;") in body
+    assert "&quot;&gt;&lt;svg onload=alert(4)&gt;.exe — 実行可能ファイル" in c.get(
+        f"/mail/{qid}").body
+
+
+# ---- request, approval, refusal ----
+
+def request(c, qid, reason="取引先からの見積書が必要です", kind=None):
+    f = {"reason": reason}
+    if kind:
+        f["kind"] = kind
+    return c.post(f"/mail/{qid}/request", f)
+
+
+def test_request_sanitized_then_approver_of_the_department_approves(con):
+    clerk = con.user_add("tanaka", "clerk", CLERK_ADDR, dept="総務課")
+    boss = con.user_add("kacho", "approver", dept="総務課")
+    other = con.user_add("kacho2", "approver", dept="税務課")
+    qid = con.put_mail(CLERK_ADDR, subject="見積書の送付")
+    con.start()
+    c = con.client()
+    assert c.login(clerk).status == 303
+    assert "無害化したファイル（通常はこちら）" in text(c.get(f"/mail/{qid}").body)
+    r = request(c, qid)
+    assert r.status == 303
+    assert con.sql("SELECT status, requested_by, request_reason, release_kind FROM quarantine"
+                   " WHERE id=?", qid) == [("release-requested", "console:tanaka",
+                                            "取引先からの見積書が必要です", "sanitized")]
+    assert "受け取りの依頼は承認待ちです。" in text(c.get(f"/mail/{qid}").body)
+    # an approver of another department sees nothing and may not decide
+    o = con.client()
+    assert o.login(other).status == 303
+    assert "承認待ちの依頼はありません。" in text(o.get("/").body)
+    r = o.post(f"/mail/{qid}/approve", {"comment": "ok"})
+    assert r.status == 404
+    # the clerk may not approve (not an approver, and it is their own request)
+    r = c.post(f"/mail/{qid}/approve", {"comment": "自分で"})
+    assert r.status == 403 and "ご自身の依頼は承認も却下もできません。" in text(r.body)
+    b = con.client()
+    assert b.login(boss).status == 303
+    home = text(b.get("/").body)
+    assert f"{qid}" in home and "tanaka見積書の送付無害化したファイル取引先からの見積書が必要です" in home
+    r = b.post(f"/mail/{qid}/approve", {"comment": "確認しました"})
+    assert r.status == 303
+    assert con.sql("SELECT status, approved_by, release_to FROM quarantine WHERE id=?", qid) == [
+        ("released", "console:kacho", "queue-sanitized")]
+    assert details(con.audit("console.approve")) == [
+        ("console:kacho", qid, {"client": "127.0.0.1", "comment": "確認しました"})]
+    acts = [x for x, in con.sql("SELECT actor || ' ' || action FROM audit WHERE object=? AND"
+                                " action LIKE 'quarantine.%' AND action != 'quarantine.show'"
+                                " ORDER BY seq", qid)]
+    assert acts == ["os:root quarantine.put" if os.getuid() == 0 else acts[0],
+                    "console:tanaka quarantine.request",
+                    "console:tanaka quarantine.approve.refused",
+                    "console:kacho quarantine.approve", "console:kacho quarantine.release"]
+    (_, _, det), = details(con.audit("quarantine.request"))
+    assert det == {"reason": "取引先からの見積書が必要です", "kind": "sanitized"}
+    assert ("承認されました。無害化したファイルの配送は次の版で対応します（原本は配送しません）。"
+            in text(c.get(f"/mail/{qid}").body))
+
+
+def test_original_request_is_queued_for_the_releaser(con):
+    clerk = con.user_add("tanaka", "clerk", CLERK_ADDR, dept="総務課")
+    boss = con.user_add("kacho", "approver", dept="総務課")
+    qid = con.put_mail(CLERK_ADDR)
+    con.start()
+    c = con.client()
+    assert c.login(clerk).status == 303
+    assert request(c, qid, kind="original").status == 303
+    b = con.client()
+    assert b.login(boss).status == 303
+    assert b.post(f"/mail/{qid}/approve", {"comment": ""}).status == 303
+    assert con.sql("SELECT release_kind, release_to FROM quarantine WHERE id=?", qid) == [
+        ("original", "queue")]
+    assert "承認されました。原本を配送します。" in text(c.get(f"/mail/{qid}").body)
+
+
+def test_approver_cannot_approve_own_request(con):
+    boss = con.user_add("kacho", "approver", "kacho@city.example.lg.jp", dept="総務課")
+    qid = con.put_mail("kacho@city.example.lg.jp")
+    con.start()
+    b = con.client()
+    assert b.login(boss).status == 303
+    assert request(b, qid, kind="original").status == 303
+    assert "承認する" not in b.get(f"/mail/{qid}").body
+    r = b.post(f"/mail/{qid}/approve", {"comment": "急ぎ"})
+    assert r.status == 403 and "ご自身の依頼は承認も却下もできません。" in text(r.body)
+    assert con.sql("SELECT status FROM quarantine WHERE id=?", qid) == [("release-requested",)]
+    assert details(con.audit("quarantine.approve.refused")) == [
+        ("console:kacho", qid, {"client": "127.0.0.1", "why": "own request"})]
+
+
+def test_refusal_with_comment_is_shown_to_the_clerk(con):
+    clerk = con.user_add("tanaka", "clerk", CLERK_ADDR, dept="総務課")
+    boss = con.user_add("kacho", "approver", dept="総務課")
+    qid = con.put_mail(CLERK_ADDR)
+    con.start()
+    c = con.client()
+    assert c.login(clerk).status == 303
+    assert request(c, qid, kind="original").status == 303
+    b = con.client()
+    assert b.login(boss).status == 303
+    r = b.post(f"/mail/{qid}/refuse", {"comment": ""})
+    assert r.status == 400 and "却下の理由をコメントに入力してください。" in text(r.body)
+    assert b.post(f"/mail/{qid}/refuse", {"comment": "<b>原本は不要</b>"}).status == 303
+    assert con.sql("SELECT status, refused_by FROM quarantine WHERE id=?", qid) == [
+        ("held", "console:kacho")]
+    body = c.get(f"/mail/{qid}").body
+    assert "前回の依頼は却下されました（kacho）: <b>" not in body
+    assert "前回の依頼は却下されました（kacho）: &lt;b&gt;原本は不要&lt;/b&gt;" in body
+    assert details(con.audit("quarantine.refuse")) == [
+        ("console:kacho", qid, {"client": "127.0.0.1", "comment": "<b>原本は不要</b>"})]
+    r = b.post(f"/mail/{qid}/approve", {"comment": ""})
+    assert r.status == 409 and "承認待ちの依頼ではありません。" in text(r.body)
+
+
+def test_request_needs_a_reason_and_a_known_kind(con):
+    clerk = con.user_add("tanaka", "clerk", CLERK_ADDR)
+    qid = con.put_mail(CLERK_ADDR)
+    con.start()
+    c = con.client()
+    assert c.login(clerk).status == 303
+    r = request(c, qid, reason="")
+    assert r.status == 400 and "理由を入力してください。" in text(r.body)
+    r = request(c, qid, kind="everything")
+    assert r.status == 400 and "入力が正しくありません。" in text(r.body)
+    r = c.request("POST", f"/mail/{qid}/request",
+                  f"csrf={c.csrf}&reason=%ff%fe".encode(),
+                  {"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 400
+    assert con.sql("SELECT status FROM quarantine WHERE id=?", qid) == [("held",)]
