@@ -514,39 +514,53 @@ void view_home(creq_t *r)
 
 /* ---- one message ---- */
 
+typedef struct listing {
+	page_t *p;
+	size_t n;
+} listing_t;
+
 static int removed_item(const char *name, const char *code, void *arg)
 {
-	page_t *p = arg;
+	listing_t *l = arg;
 
-	PAGE_LIT(p, "<li>");
-	page_text(p, name ? name : "（名前なし）");
-	PAGE_LIT(p, " — ");
-	page_text(p, notice_removal_ja(code ? code : ""));
-	PAGE_LIT(p, "</li>\n");
+	l->n++;
+	PAGE_LIT(l->p, "<li>");
+	page_text(l->p, name ? name : "（名前なし）");
+	PAGE_LIT(l->p, " — ");
+	page_text(l->p, notice_removal_ja(code ? code : ""));
+	PAGE_LIT(l->p, "</li>\n");
 	return 0;
 }
 
 static int limit_item(const char *name, const char *code, void *arg)
 {
-	page_t *p = arg;
+	listing_t *l = arg;
 
 	(void)code;
-	PAGE_LIT(p, "<li>");
-	page_text(p, notice_limit_ja(name ? name : ""));
-	PAGE_LIT(p, "</li>\n");
+	l->n++;
+	PAGE_LIT(l->p, "<li>");
+	page_text(l->p, notice_limit_ja(name ? name : ""));
+	PAGE_LIT(l->p, "</li>\n");
 	return 0;
 }
 
+/* What was removed and why it was withheld, from the stored report. */
 static void report_lists(page_t *p, const char *report)
 {
 	size_t n = strlen(report);
+	listing_t l = { p, 0 };
 
 	PAGE_LIT(p, "<h2>削除した項目</h2>\n<ul id=\"removed\">\n");
-	if (rjson_each(report, n, "removed", removed_item, p) < 0)
+	if (rjson_each(report, n, "removed", removed_item, &l) < 0)
 		PAGE_LIT(p, "<li>処理結果を読み取れませんでした。</li>\n");
+	else if (l.n == 0)
+		PAGE_LIT(p, "<li>削除した項目はありません。</li>\n");
+	l.n = 0;
 	PAGE_LIT(p, "</ul>\n<h2>隔離の理由</h2>\n<ul id=\"limits\">\n");
-	if (rjson_each(report, n, "limits_hit", limit_item, p) < 0)
+	if (rjson_each(report, n, "limits_hit", limit_item, &l) < 0)
 		PAGE_LIT(p, "<li>処理結果を読み取れませんでした。</li>\n");
+	else if (l.n == 0)
+		PAGE_LIT(p, "<li>上限を超えた項目はありません。</li>\n");
 	PAGE_LIT(p, "</ul>\n");
 }
 

@@ -176,5 +176,5 @@ class Client:
 
 
 def text(body):
-    """The page's text with tags removed and entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", body))
+    """The page's text with tags and line ends removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", body)).replace("\n", "")

@@ -260,7 +260,8 @@ def test_clerk_sees_only_own_mail_with_jst_times(con):
     assert f"受付番号{mine}" in t
     assert "受信日時2026-01-01 09:00（日本時間）" in t
     assert "送信元（エンベロープ）taro@example.co.jp" in t
-    assert "見積書.exe — 実行可能ファイル" in t
+    assert "削除した項目見積書.exe — 実行可能ファイル" in t
+    assert "隔離の理由上限を超えた項目はありません。" in t
     # another clerk's message, by changing the id: the same answer as a missing one
     want = "このメールは表示できません（存在しないか、表示する権限がありません）。"
     r = c.get(f"/mail/{other}")
@@ -274,6 +275,23 @@ def test_clerk_sees_only_own_mail_with_jst_times(con):
         (other, "not permitted"), ("20260101-000000-00000000", "no such message"),
         (other, "not permitted")]
     assert c.get("/mail/..%2f..%2fetc%2fpasswd").status == 404
+
+
+def test_withheld_message_shows_its_reasons_in_japanese(con):
+    a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+    qid = con.put_mail(CLERK_ADDR, verdict="quarantined",
+                       limits=["mime_depth_max", "worker-crash", "some_future_limit"])
+    con.sql("UPDATE quarantine SET report='{\"removed\":[' WHERE id=?",
+            bad := con.put_mail(CLERK_ADDR, subject="壊れた記録"))
+    con.start()
+    c = con.client()
+    assert c.login(a).status == 303
+    t = text(c.get(f"/mail/{qid}").body)
+    assert "判定隔離" in t and "削除した項目削除した項目はありません。" in t
+    assert ("隔離の理由メールの入れ子が深すぎます変換の処理が異常終了しました"
+            "大きさや数が上限を超えました") in t
+    t = text(c.get(f"/mail/{bad}").body)
+    assert "削除した項目処理結果を読み取れませんでした。" in t
 
 
 def test_hostile_subject_and_file_name_are_escaped(con):
