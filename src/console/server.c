@@ -15,6 +15,9 @@
  * Specs: RFC 9110 (HTTP semantics: 303 after POST, 413), RFC 6265 (cookies:
  * HttpOnly, SameSite=Strict, Path), CSP Level 3 (default-src 'none').
  *
+ * Plain HTTP only in this version: console_listen must be a loopback address
+ * (127.0.0.0/8); other hosts reach it through a TLS reverse proxy.
+ *
  * SECURITY: every request except the login page, the login form and the
  * style sheet needs a live session (cookie mugai_session, a 256-bit random
  * token); every POST needs the session's CSRF token in the form field csrf
@@ -457,6 +460,12 @@ static int open_console(console_t *c, const cfg_t *cfg, struct sockaddr_in *sa)
 	if (parse_listen(cfg_str(cfg, CFG_CONSOLE_LISTEN), sa) < 0) {
 		fprintf(stderr, "mugai console: console_listen is IPV4:PORT, not '%s'\n",
 			cfg_str(cfg, CFG_CONSOLE_LISTEN));
+		return -1;
+	}
+	if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
+		fprintf(stderr, "mugai console: console_listen %s is not a loopback address: the "
+			"console speaks plain HTTP, so it listens on 127.0.0.0/8 only (put a TLS "
+			"reverse proxy in front for other hosts)\n", cfg_str(cfg, CFG_CONSOLE_LISTEN));
 		return -1;
 	}
 	c->n_sess = (size_t)lim(&cfg->lim, LIM_CONSOLE_SESSIONS);

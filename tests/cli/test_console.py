@@ -69,6 +69,17 @@ def test_user_disable_enable_reset_and_refusals(con):
     assert con.run("user", "add", "y").returncode == 64  # --role is required
 
 
+def test_console_refuses_a_non_loopback_address(tmp_path):
+    con = Console(tmp_path, console_listen="0.0.0.0:8025")
+    r = con.run("console", timeout=10)
+    assert r.returncode == 70
+    assert r.stderr == (b"mugai console: console_listen 0.0.0.0:8025 is not a loopback address: "
+                        b"the console speaks plain HTTP, so it listens on 127.0.0.0/8 only (put "
+                        b"a TLS reverse proxy in front for other hosts)\n")
+    r = Console(tmp_path, console_listen="localhost").run("console", timeout=10)
+    assert r.returncode == 70 and b"console_listen is IPV4:PORT, not 'localhost'" in r.stderr
+
+
 # ---- login ----
 
 def test_login_page_headers_and_cookie_flags(con):
