@@ -76,6 +76,9 @@ void view_detail(creq_t *r, const char *id);
 void act_request(creq_t *r, const char *id);
 void act_decide(creq_t *r, const char *id, bool approve);
 void act_logout(creq_t *r);
+/* audit_view.c: the chain's verification and the latest records, into the
+ * page already begun (the auditor's home page). */
+void view_audit(creq_t *r);
 /* A form field into out (capped by out); 1 found, 0 absent, -1 malformed. */
 int view_field(creq_t *r, const char *key, buf_t *out) MUGAI_WUR;
 

@@ -104,6 +104,25 @@ void page_time_jst(page_t *p, int64_t t)
 	page_text(p, s);
 }
 
+void page_time_rfc3339_jst(page_t *p, const char *utc)
+{
+	struct tm tm = { 0 };
+	const char *end = utc ? strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	time_t t;
+	char s[32];
+
+	if (!end || (*end != '.' && *end != 'Z')) {
+		page_text(p, utc);
+		return;
+	}
+	t = timegm(&tm) + JST_OFFSET;
+	if (!gmtime_r(&t, &tm) || strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S", &tm) == 0) {
+		page_text(p, utc);
+		return;
+	}
+	page_text(p, s);
+}
+
 void page_begin(page_t *p, const char *title, const char *account)
 {
 	PAGE_LIT(p, "<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"

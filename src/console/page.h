@@ -34,6 +34,9 @@ void page_textn(page_t *p, const char *s, size_t n);
 void page_int(page_t *p, long long v);
 /* Unix seconds as "YYYY-MM-DD HH:MM" in JST (UTC+9, no daylight saving). */
 void page_time_jst(page_t *p, int64_t t);
+/* An audit time "YYYY-MM-DDTHH:MM:SS.mmmZ" (UTC) as "YYYY-MM-DD HH:MM:SS" JST;
+ * anything else is shown as it is (escaped). */
+void page_time_rfc3339_jst(page_t *p, const char *utc);
 /* The document head: <!DOCTYPE html>, lang ja, charset, title, the style
  * sheet, and the header line with the signed-in account (NULL: none). */
 void page_begin(page_t *p, const char *title, const char *account);

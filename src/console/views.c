@@ -8,7 +8,8 @@
  *   approver  the same, plus the requests of members of their department;
  *             approves or refuses them, never their own
  *   admin     every message and every request (never their own)
- *   auditor   nothing in this version (audit views come later)
+ *   auditor   no mail: the audit chain's verification and latest records
+ *             (audit_view.c); reports and CSV come later
  *
  * SECURITY: every value reaches the page through page_text(); ids are
  * checked by the router; a refused object looks the same as a missing one
@@ -502,8 +503,7 @@ void view_home(creq_t *r)
 	page_begin(p, "メール一覧", r->sess->name);
 	logout_form(r);
 	if (is_role(r, "auditor")) {
-		PAGE_LIT(p, "<p>監査用の画面は次の版で提供します。監査記録は mugai audit verify と "
-			 "mugai audit export で確認できます。</p>\n");
+		view_audit(r);
 	} else if (home_sections(r, p) < 0) {
 		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "エラー",
 			      "一覧を読み込めませんでした。");

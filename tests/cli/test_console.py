@@ -448,3 +448,32 @@ def test_request_needs_a_reason_and_a_known_kind(con):
                   {"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 400
     assert con.sql("SELECT status FROM quarantine WHERE id=?", qid) == [("held",)]
+
+
+# ---- the auditor ----
+
+def test_auditor_sees_the_chain_verified_and_a_tampered_record(con):
+    aud = con.user_add("kansa", "auditor")
+    con.put_mail(CLERK_ADDR, subject="<b>監査対象</b>")
+    con.start()
+    c = con.client()
+    assert c.login(aud).status == 303
+    r = c.get("/")
+    t = text(r.body)
+    n = con.sql("SELECT count(*) FROM audit")[0][0] - 1  # the page's own audit.verify comes after
+    assert f"改ざんは検出されませんでした。（検証した記録 {n} 件）" in t
+    assert "隔離・無害化したメール" not in t and "<b>監査対象</b>" not in r.body
+    rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>",
+                      r.body)
+    # Client.login opened the home page once already
+    assert [x[2:] for x in rows[:3]] == [("console:kansa", "audit.verify")] * 2 + [
+        ("console:kansa", "console.login")]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[0][1])
+    assert [int(x[0]) for x in rows] == sorted((int(x[0]) for x in rows), reverse=True)
+    con.sql("UPDATE audit SET details='{\"verdict\":\"clean\"}' WHERE action='quarantine.put'")
+    seq = con.sql("SELECT seq FROM audit WHERE action='quarantine.put'")[0][0]
+    t = text(c.get("/").body)
+    assert f"記録の内容が書き換えられています。（検証した記録 " in t
+    assert f"最初の異常 seq {seq}）" in t
+    assert [(a, d["why"]) for a, _, d in details(con.audit("audit.verify"))] == [
+        ("console:kansa", "intact"), ("console:kansa", "intact"), ("console:kansa", "changed")]

@@ -100,6 +100,13 @@ static void html_escaping(void **state)
 	assert_int_equal(page_finish(&p), 0);
 	assert_str_eq_msg(p.b.data, "2026-01-01 09:00|2025-12-31 23:59");
 	page_free(&p);
+	page_init(&p, 1024);
+	page_time_rfc3339_jst(&p, "2026-11-25T18:00:00.123Z");
+	PAGE_LIT(&p, "|");
+	page_time_rfc3339_jst(&p, "<not a time>");
+	assert_int_equal(page_finish(&p), 0);
+	assert_str_eq_msg(p.b.data, "2026-11-26 03:00:00|&lt;not a time&gt;");
+	page_free(&p);
 	page_init(&p, 8);  /* errors are sticky */
 	page_text(&p, "0123456789");
 	PAGE_LIT(&p, "x");
