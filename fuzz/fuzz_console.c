@@ -3,7 +3,7 @@
  * and query decoder (form_get), the Cookie header (form_cookie), the stored
  * report reader (rjson_each), and the HTML writer over the decoded values.
  * The input is split at the first NUL: a Cookie header, then a form body
- * that is also read as a report. Invariants: a found field is valid UTF-8
+ * that is also read as a report and as a JSON API body (rjson_get_str). Invariants: a found field is valid UTF-8
  * without a control character other than TAB CR LF; a found cookie is 1..43
  * cookie-octets; whatever page_text() writes has no '<', '>', '"' or '\''.
  *
@@ -50,6 +50,21 @@ static void check_field(const char *body, size_t n, const char *key)
 	buf_free(&v);
 }
 
+static void check_json_field(const char *body, size_t n, const char *key)
+{
+	buf_t v;
+	int rc;
+
+	buf_init(&v, 4096);
+	rc = rjson_get_str(body, n, key, &v);
+	if (rc < -1 || rc > 1 || (rc == 1 && (!utf8_valid(v.data, v.len) ||
+					     strlen(v.data) != v.len)))
+		abort();
+	if (rc == 1)
+		check_escaped(v.data);
+	buf_free(&v);
+}
+
 static int on_entry(const char *name, const char *code, void *arg)
 {
 	(void)arg;
@@ -77,8 +92,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_field(body, blen, "csrf");
 	check_field(body, blen, "reason");
-	(void)rjson_each(body, blen, "removed", on_entry, NULL);
-	(void)rjson_each(body, blen, "limits_hit", on_entry, NULL);
+	if (rjson_each(body, blen, "removed", on_entry, NULL) < -1 ||
+	    rjson_each(body, blen, "limits_hit", on_entry, NULL) < -1)
+		abort();
+	check_json_field(body, blen, "reason");
 	free(header);
 	return 0;
 }

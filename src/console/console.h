@@ -40,6 +40,8 @@ typedef struct console {
 typedef struct creq {
 	console_t *c;
 	const char *method, *url, *cookie, *ctype;
+	const char *csrf_header;       /* X-CSRF-Token (the JSON API) */
+	bool api;                      /* /api/: JSON in and out */
 	const char *body;
 	size_t body_len;
 	bool too_big;
@@ -79,6 +81,40 @@ void act_logout(creq_t *r);
 /* audit_view.c: the chain's verification and the latest records, into the
  * page already begun (the auditor's home page). */
 void view_audit(creq_t *r);
+typedef struct row {
+	char id[MUGAI_ID_LEN + 1];
+	int64_t received;
+	char *from, *subject, *verdict, *requested_by, *reason, *kind;
+	qstatus_t status;
+} row_t;
+
+typedef struct rows {
+	creq_t *r;
+	row_t *v;
+	size_t n, cap;
+	bool dept_requests;  /* keep only requests of the approver's department */
+} rows_t;
+
+/* views.c, shared with api.c */
+const char *view_verdict_ja(const char *verdict);
+const char *view_status_ja(qstatus_t st);
+const char *view_kind_ja(const char *kind);
+const char *view_who(const char *actor);   /* "console:NAME" → NAME */
+bool view_is_role(const creq_t *r, const char *role);
+int view_rows_init(creq_t *r, rows_t *rs) MUGAI_WUR;
+void view_rows_free(rows_t *rs);
+/* The messages addressed to the account (all, for an admin), newest first. */
+int view_my_mail(creq_t *r, rows_t *rs) MUGAI_WUR;
+/* Pending requests the account may decide. */
+int view_pending(creq_t *r, rows_t *rs) MUGAI_WUR;
+/* The item if the account may see it; else the refusal is set (audited). */
+bool view_load_item(creq_t *r, const char *id, qstore_item_t *it);
+
+/* api.c: the JSON API under /api/ (path without the /api prefix). */
+void api_dispatch(creq_t *r, const char *path, bool get);
+/* POST /api/login after act_login: {"csrf": ...} when it succeeded. */
+void api_login_done(creq_t *r);
+
 /* A form field into out (capped by out); 1 found, 0 absent, -1 malformed. */
 int view_field(creq_t *r, const char *key, buf_t *out) MUGAI_WUR;
 

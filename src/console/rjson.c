@@ -265,3 +265,41 @@ out:
 	buf_free(&k);
 	return rc;
 }
+
+/* One top-level member: key into k, then the value (a string into val when
+ * the key is the wanted one). */
+static int member(rj_t *r, const char *key, buf_t *k, buf_t *val, int *found)
+{
+	if (string(r, k) < 0 || !eat(r, ':'))
+		return -1;
+	ws(r);
+	if (strcmp(k->data, key) != 0)
+		return value(r, 1);
+	if ((*found)++ || r->p >= r->end || *r->p != '"')
+		return -1;  /* twice, or not a string */
+	return string(r, val);
+}
+
+int rjson_get_str(const char *json, size_t len, const char *key, buf_t *out)
+{
+	rj_t r = { json, json + len };
+	buf_t k;
+	int found = 0, rc = -1;
+
+	buf_init(&k, WIRE_STR_MAX);
+	if (!eat(&r, '{'))
+		goto out;
+	if (!eat(&r, '}')) {
+		do {
+			if (member(&r, key, &k, out, &found) < 0)
+				goto out;
+		} while (eat(&r, ','));
+		if (!eat(&r, '}'))
+			goto out;
+	}
+	ws(&r);
+	rc = r.p == r.end ? found : -1;
+out:
+	buf_free(&k);
+	return rc;
+}

@@ -1,7 +1,8 @@
 /*
  * rjson.h — read what the console shows from a stored report (the JSON the
  * engine wrote, mail/report.c): the entries of one top-level array, each an
- * object whose "filename" and "reason" strings are handed over, or a string.
+ * object whose "filename" and "reason" strings are handed over, or a string;
+ * and the string members of a JSON API request body.
  *
  * SECURITY: the report holds sender-controlled strings (file names, warning
  * text). The reader is a bounded recursive-descent parser (RFC 8259) with a
@@ -13,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "common/buf.h"
 #include "common/defs.h"
 
 /* For an object entry: name = its "filename" (NULL when absent or null),
@@ -23,5 +25,10 @@ typedef int (*rjson_cb)(const char *name, const char *code, void *arg);
 /* Walk the top-level array named key: 0 (also when absent), -1 malformed. */
 int rjson_each(const char *json, size_t len, const char *key, rjson_cb cb,
 	       void *arg) MUGAI_WUR;
+
+/* The string member key of the top-level object (the API's JSON input) into
+ * out (NUL-terminated, within out's cap): 1 found, 0 absent, -1 when the
+ * document is malformed, the member is not a string or appears twice. */
+int rjson_get_str(const char *json, size_t len, const char *key, buf_t *out) MUGAI_WUR;
 
 #endif

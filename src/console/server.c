@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -43,6 +44,7 @@
 #include "mail/mail.h"
 
 #define SESSION_COOKIE "mugai_session"
+#define MSG_IDLE "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。"
 
 static volatile sig_atomic_t stop_flag;
 
@@ -143,11 +145,31 @@ void console_audit(creq_t *r, const char *actor, const char *action, const char 
 	buf_free(&det);
 }
 
+/* The JSON API's error: {"error": text}. */
+static void api_error(creq_t *r, const char *text)
+{
+	json_t j;
+
+	r->content_type = "application/json; charset=utf-8";
+	json_init(&j, &r->page.b);
+	json_obj_begin(&j);
+	json_key(&j, "error");
+	json_str(&j, text);
+	json_obj_end(&j);
+	if (json_finish(&j) < 0)
+		r->page.err = -1;
+}
+
 void console_error(creq_t *r, int status, const char *title, const char *text)
 {
 	r->status = status;
+	r->location = NULL;
 	page_free(&r->page);
 	page_init(&r->page, CONSOLE_PAGE_MAX);
+	if (r->api) {
+		api_error(r, text);
+		return;
+	}
 	page_begin(&r->page, title, r->sess ? r->sess->name : NULL);
 	PAGE_LIT(&r->page, "<p class=\"msg\">");
 	page_text(&r->page, text);
@@ -171,7 +193,10 @@ static bool need_session(creq_t *r)
 		snprintf(actor, sizeof(actor), "console:%s", s->name);
 		console_audit(r, actor, "console.session.expired", s->name, NULL);
 		console_session_end(r->c, s);
-		view_login(r, "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。");
+		if (r->api)
+			console_error(r, MHD_HTTP_UNAUTHORIZED, "ログイン", MSG_IDLE);
+		else
+			view_login(r, MSG_IDLE);
 		r->status = MHD_HTTP_UNAUTHORIZED;
 		return false;
 	}
@@ -183,12 +208,12 @@ static bool need_session(creq_t *r)
 	}
 	if (s)
 		console_session_end(r->c, s);
-	if (strcmp(r->method, "GET") == 0) {
+	if (strcmp(r->method, "GET") == 0 && !r->api) {
 		r->status = MHD_HTTP_SEE_OTHER;
 		r->location = "/login";
 	} else {
 		console_audit(r, "console", "console.refused", r->url, "no session");
-		console_error(r, MHD_HTTP_FORBIDDEN, "ログインしてください",
+		console_error(r, r->api ? MHD_HTTP_UNAUTHORIZED : MHD_HTTP_FORBIDDEN, "ログインしてください",
 			      "ログインしていないか、セッションが終了しています。");
 	}
 	return false;
@@ -200,7 +225,10 @@ static bool csrf_ok(creq_t *r)
 	bool ok;
 
 	buf_init(&tok, AUTH_TOKEN_LEN + 1);
-	ok = view_field(r, "csrf", &tok) == 1 && auth_token_eq(tok.data, r->sess->csrf);
+	if (r->api)
+		ok = auth_token_eq(r->csrf_header, r->sess->csrf);
+	else
+		ok = view_field(r, "csrf", &tok) == 1 && auth_token_eq(tok.data, r->sess->csrf);
 	buf_free(&tok);
 	if (!ok) {
 		console_audit(r, r->actor, "console.refused", r->url, "csrf");
@@ -236,6 +264,10 @@ static void route_session(creq_t *r)
 
 	if (!need_session(r) || (!get && !csrf_ok(r)))
 		return;
+	if (r->api) {
+		api_dispatch(r, r->url + strlen("/api"), get);
+		return;
+	}
 	if (get && strcmp(r->url, "/") == 0)
 		view_home(r);
 	else if (!get && strcmp(r->url, "/logout") == 0)
@@ -253,9 +285,20 @@ static void route_session(creq_t *r)
 			      "指定されたページはありません。");
 }
 
+/* Content-Type is want, optionally followed by parameters (";charset=..."). */
+static bool ctype_is(const char *ctype, const char *want)
+{
+	size_t n = strlen(want);
+
+	return ctype && strncasecmp(ctype, want, n) == 0 &&
+	       (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
 static void route(creq_t *r)
 {
 	bool get = strcmp(r->method, "GET") == 0, post = strcmp(r->method, "POST") == 0;
+
+	r->api = strncmp(r->url, "/api/", strlen("/api/")) == 0;
 
 	if (!get && !post) {
 		console_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "要求を受け付けられません",
@@ -264,8 +307,8 @@ static void route(creq_t *r)
 		console_audit(r, "console", "console.refused", r->url, "request too large");
 		console_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "要求が大きすぎます",
 			      "送信された内容が大きすぎるため、受け付けませんでした。");
-	} else if (post && (!r->ctype || strncmp(r->ctype, "application/x-www-form-urlencoded",
-						 strlen("application/x-www-form-urlencoded")) != 0)) {
+	} else if (post && !ctype_is(r->ctype, r->api ? "application/json"
+						       : "application/x-www-form-urlencoded")) {
 		console_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "要求を受け付けられません",
 			      "フォームの形式が正しくありません。");
 	} else if (get && strcmp(r->url, "/style.css") == 0) {
@@ -276,6 +319,9 @@ static void route(creq_t *r)
 			view_login(r, NULL);
 		else
 			act_login(r);
+	} else if (post && strcmp(r->url, "/api/login") == 0) {
+		act_login(r);
+		api_login_done(r);
 	} else {
 		route_session(r);
 	}
@@ -373,6 +419,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	r.too_big = st->too_big;
 	r.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
 	r.ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	r.csrf_header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
 	r.now = (int64_t)time(NULL);
 	client_addr(conn, r.client, sizeof(r.client));
 	page_init(&r.page, CONSOLE_PAGE_MAX);

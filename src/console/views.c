@@ -36,14 +36,33 @@
 	"しばらく待ってからログインするか、管理者に連絡してください。"
 #define MSG_NO_MAIL "このメールは表示できません（存在しないか、表示する権限がありません）。"
 
+/* The same check as form_get's: UTF-8 without controls but TAB CR LF. */
+static int json_field_ok(const buf_t *v)
+{
+	for (size_t i = 0; i < v->len; i++) {
+		unsigned char c = (unsigned char)v->data[i];
+
+		if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+			return -1;
+	}
+	return 0;
+}
+
 int view_field(creq_t *r, const char *key, buf_t *out)
 {
-	return form_get(r->body, r->body_len, key, out);
+	int rc;
+
+	if (!r->api)
+		return form_get(r->body, r->body_len, key, out);
+	rc = rjson_get_str(r->body, r->body_len, key, out);
+	if (rc == 1 && json_field_ok(out) < 0)
+		return -1;
+	return rc;
 }
 
 /* ---- words ---- */
 
-static const char *verdict_ja(const char *v)
+const char *view_verdict_ja(const char *v)
 {
 	static const char *const t[][2] = {
 		{ "sanitized", "無害化済み" }, { "quarantined", "隔離" }, { "clean", "問題なし" },
@@ -56,7 +75,7 @@ static const char *verdict_ja(const char *v)
 	return "その他";
 }
 
-static const char *status_ja(qstatus_t st)
+const char *view_status_ja(qstatus_t st)
 {
 	static const char *const t[QSTATUS__COUNT] = {
 		[QSTATUS_HELD] = "保管中", [QSTATUS_REQUESTED] = "承認待ち",
@@ -66,7 +85,7 @@ static const char *status_ja(qstatus_t st)
 	return st < QSTATUS__COUNT ? t[st] : "不明";
 }
 
-static const char *kind_ja(const char *k)
+const char *view_kind_ja(const char *k)
 {
 	if (strcmp(k, "sanitized") == 0)
 		return "無害化したファイル";
@@ -74,7 +93,7 @@ static const char *kind_ja(const char *k)
 }
 
 /* "console:NAME" → NAME, else the actor as recorded. */
-static const char *who(const char *actor)
+const char *view_who(const char *actor)
 {
 	return strncmp(actor, "console:", 8) == 0 ? actor + 8 : actor;
 }
@@ -116,21 +135,21 @@ static bool same_dept(creq_t *r, const char *requested_by)
 	return same;
 }
 
-static bool is_role(const creq_t *r, const char *role)
+bool view_is_role(const creq_t *r, const char *role)
 {
 	return strcmp(r->acct.role, role) == 0;
 }
 
 static bool may_decide(creq_t *r, const qstore_item_t *it)
 {
-	if (!it->requested_by[0] || is_role(r, "clerk") || is_role(r, "auditor"))
+	if (!it->requested_by[0] || view_is_role(r, "clerk") || view_is_role(r, "auditor"))
 		return false;
-	return is_role(r, "admin") || same_dept(r, it->requested_by);
+	return view_is_role(r, "admin") || same_dept(r, it->requested_by);
 }
 
 static bool may_request(creq_t *r, const qstore_item_t *it)
 {
-	return is_role(r, "admin") || (!is_role(r, "auditor") && addressed_to(&r->acct, it->rcpt));
+	return view_is_role(r, "admin") || (!view_is_role(r, "auditor") && addressed_to(&r->acct, it->rcpt));
 }
 
 static bool may_view(creq_t *r, const qstore_item_t *it)
@@ -167,6 +186,10 @@ void view_login(creq_t *r, const char *message)
 
 static void login_failed_page(creq_t *r, const char *msg)
 {
+	if (r->api) {
+		console_error(r, MHD_HTTP_UNAUTHORIZED, "ログイン", msg);
+		return;
+	}
 	page_free(&r->page);
 	page_init(&r->page, CONSOLE_PAGE_MAX);
 	view_login(r, msg);
@@ -216,6 +239,7 @@ static void login_record(creq_t *r, const qaccount_t *a, int64_t step, const cha
 		}
 		snprintf(r->set_cookie[0], sizeof(r->set_cookie[0]),
 			 "mugai_session=%s; Path=/; HttpOnly; SameSite=Strict", s->id);
+		r->sess = s;
 		snprintf(r->set_cookie[1], sizeof(r->set_cookie[1]),
 			 LOGIN_COOKIE "=; Path=/login; Max-Age=0; HttpOnly; SameSite=Strict");
 		r->location = "/";
@@ -270,7 +294,7 @@ void act_login(creq_t *r)
 	buf_init(&user, QACCT_NAME_MAX + 1);
 	buf_init(&pw, STORE_REASON_MAX);
 	buf_init(&otp, STORE_REASON_MAX);
-	if (!login_csrf_ok(r)) {
+	if (!r->api && !login_csrf_ok(r)) {
 		console_audit(r, "console", "console.refused", "/login", "csrf");
 		login_failed_page(r, "画面の有効期限が切れました。もう一度ログインしてください。");
 		r->status = MHD_HTTP_FORBIDDEN;
@@ -298,21 +322,7 @@ void act_logout(creq_t *r)
 
 /* ---- lists ---- */
 
-typedef struct row {
-	char id[MUGAI_ID_LEN + 1];
-	int64_t received;
-	char *from, *subject, *verdict, *requested_by, *reason, *kind;
-	qstatus_t status;
-} row_t;
-
-typedef struct rows {
-	creq_t *r;
-	row_t *v;
-	size_t n, cap;
-	bool dept_requests;  /* keep only requests of the approver's department */
-} rows_t;
-
-static void rows_free(rows_t *rs)
+void view_rows_free(rows_t *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
 		free(rs->v[i].from);
@@ -343,7 +353,7 @@ static int row_add(const qstore_item_t *it, void *arg)
 	w->from = strdup(it->hdr_from[0] ? it->hdr_from : it->env_from);
 	w->subject = strdup(it->subject);
 	w->verdict = strdup(it->verdict);
-	w->requested_by = strdup(who(it->requested_by));
+	w->requested_by = strdup(view_who(it->requested_by));
 	w->reason = strdup(it->request_reason);
 	w->kind = strdup(it->release_kind);
 	rs->n++;
@@ -388,9 +398,9 @@ static void mail_table(page_t *p, const rows_t *rs)
 		PAGE_LIT(p, "</td><td>");
 		subject_link(p, w);
 		PAGE_LIT(p, "</td><td>");
-		page_text(p, verdict_ja(w->verdict));
+		page_text(p, view_verdict_ja(w->verdict));
 		PAGE_LIT(p, "</td><td>");
-		page_text(p, status_ja(w->status));
+		page_text(p, view_status_ja(w->status));
 		PAGE_LIT(p, "</td></tr>\n");
 	}
 	PAGE_LIT(p, "</table>\n");
@@ -416,7 +426,7 @@ static void request_table(page_t *p, const rows_t *rs)
 		PAGE_LIT(p, "</td><td>");
 		subject_link(p, w);
 		PAGE_LIT(p, "</td><td>");
-		page_text(p, kind_ja(w->kind));
+		page_text(p, view_kind_ja(w->kind));
 		PAGE_LIT(p, "</td><td>");
 		page_text(p, w->reason);
 		PAGE_LIT(p, "</td></tr>\n");
@@ -425,13 +435,13 @@ static void request_table(page_t *p, const rows_t *rs)
 }
 
 /* Rows of the messages addressed to the account (or all, for an admin). */
-static int my_mail(creq_t *r, rows_t *rs)
+int view_my_mail(creq_t *r, rows_t *rs)
 {
 	qstore_filter_t f = { .status = -1, .limit = (long)rs->cap };
 	const char *p = r->acct.addrs;
 	char addr[QACCT_ADDRS_MAX + 1];
 
-	if (is_role(r, "admin"))
+	if (view_is_role(r, "admin"))
 		return qstore_list(r->c->s, r->actor, &f, row_add, rs);
 	while (*p) {
 		const char *end = strchr(p, ',');
@@ -447,7 +457,7 @@ static int my_mail(creq_t *r, rows_t *rs)
 	return 0;
 }
 
-static int pending_requests(creq_t *r, rows_t *rs)
+int view_pending(creq_t *r, rows_t *rs)
 {
 	qstore_filter_t f = { .status = QSTATUS_REQUESTED, .limit = (long)rs->cap };
 
@@ -455,7 +465,7 @@ static int pending_requests(creq_t *r, rows_t *rs)
 	return qstore_list(r->c->s, r->actor, &f, row_add, rs);
 }
 
-static int rows_init(creq_t *r, rows_t *rs)
+int view_rows_init(creq_t *r, rows_t *rs)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->r = r;
@@ -477,21 +487,21 @@ static int home_sections(creq_t *r, page_t *p)
 	rows_t rs;
 	int rc = 0;
 
-	if (!is_role(r, "clerk")) {
-		if (rows_init(r, &rs) < 0)
+	if (!view_is_role(r, "clerk")) {
+		if (view_rows_init(r, &rs) < 0)
 			return -1;
 		PAGE_LIT(p, "<h2>承認待ちの依頼</h2>\n");
-		rc = pending_requests(r, &rs);
+		rc = view_pending(r, &rs);
 		request_table(p, &rs);
-		rows_free(&rs);
+		view_rows_free(&rs);
 	}
 	if (rc == 0) {
-		if (rows_init(r, &rs) < 0)
+		if (view_rows_init(r, &rs) < 0)
 			return -1;
 		PAGE_LIT(p, "<h2>隔離・無害化したメール</h2>\n");
-		rc = my_mail(r, &rs);
+		rc = view_my_mail(r, &rs);
 		mail_table(p, &rs);
-		rows_free(&rs);
+		view_rows_free(&rs);
 	}
 	return rc;
 }
@@ -502,7 +512,7 @@ void view_home(creq_t *r)
 
 	page_begin(p, "メール一覧", r->sess->name);
 	logout_form(r);
-	if (is_role(r, "auditor")) {
+	if (view_is_role(r, "auditor")) {
 		view_audit(r);
 	} else if (home_sections(r, p) < 0) {
 		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "エラー",
@@ -583,15 +593,15 @@ static void facts(page_t *p, const qstore_item_t *it)
 	PAGE_LIT(p, "<dt>受信日時</dt><dd>");
 	page_time_jst(p, it->received);
 	PAGE_LIT(p, "（日本時間）</dd>\n");
-	dl_item(p, "判定", verdict_ja(it->verdict));
-	dl_item(p, "状態", status_ja(it->status));
+	dl_item(p, "判定", view_verdict_ja(it->verdict));
+	dl_item(p, "状態", view_status_ja(it->status));
 	if (it->requested_by[0]) {
-		dl_item(p, "依頼者", who(it->requested_by));
-		dl_item(p, "依頼の種類", kind_ja(it->release_kind));
+		dl_item(p, "依頼者", view_who(it->requested_by));
+		dl_item(p, "依頼の種類", view_kind_ja(it->release_kind));
 		dl_item(p, "依頼の理由", it->request_reason);
 	}
 	if (it->approved_by[0])
-		dl_item(p, "承認者", who(it->approved_by));
+		dl_item(p, "承認者", view_who(it->approved_by));
 	PAGE_LIT(p, "</dl>\n");
 }
 
@@ -608,7 +618,7 @@ static void request_form(creq_t *r, const qstore_item_t *it)
 
 	if (it->refused_by[0]) {
 		PAGE_LIT(p, "<p class=\"msg\" id=\"refused\">前回の依頼は却下されました（");
-		page_text(p, who(it->refused_by));
+		page_text(p, view_who(it->refused_by));
 		PAGE_LIT(p, "）: ");
 		page_text(p, it->refuse_comment);
 		PAGE_LIT(p, "</p>\n");
@@ -664,7 +674,7 @@ static void actions(creq_t *r, const qstore_item_t *it)
 }
 
 /* The item if the account may see it; else the refusal page (audited). */
-static bool load_item(creq_t *r, const char *id, qstore_item_t *it)
+bool view_load_item(creq_t *r, const char *id, qstore_item_t *it)
 {
 	memset(it, 0, sizeof(*it));
 	if (qstore_show(r->c->s, r->actor, id, it) < 0) {
@@ -690,7 +700,7 @@ void view_detail(creq_t *r, const char *id)
 	qstore_item_t it;
 	page_t *p = &r->page;
 
-	if (!load_item(r, id, &it))
+	if (!view_load_item(r, id, &it))
 		return;
 	page_begin(p, "メールの詳細", r->sess->name);
 	PAGE_LIT(p, "<p><a href=\"/\">一覧に戻る</a></p>\n");
@@ -711,6 +721,8 @@ static void store_failed(creq_t *r, const char *what)
 		console_error(r, MHD_HTTP_CONFLICT, what, "この依頼はすでに処理されています。");
 	else if (e == QS_ERR_INVAL)
 		console_error(r, MHD_HTTP_BAD_REQUEST, what, "入力が正しくありません。");
+	else if (e == QS_ERR_DENIED)  /* the store's own two-person rule */
+		console_error(r, MHD_HTTP_FORBIDDEN, what, "ご自身の依頼は承認も却下もできません。");
 	else
 		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, what, "記録に失敗しました。");
 }
@@ -721,7 +733,7 @@ void act_request(creq_t *r, const char *id)
 	buf_t reason, kind;
 	int kr;
 
-	if (!load_item(r, id, &it))
+	if (!view_load_item(r, id, &it))
 		return;
 	buf_init(&reason, STORE_REASON_MAX);
 	buf_init(&kind, STORE_REASON_MAX);
@@ -731,8 +743,10 @@ void act_request(creq_t *r, const char *id)
 		console_error(r, MHD_HTTP_FORBIDDEN, "依頼できません", "このメールの受け取りは依頼できません。");
 	} else if (view_field(r, "reason", &reason) != 1 || !reason.data[0]) {
 		console_error(r, MHD_HTTP_BAD_REQUEST, "依頼できません", "理由を入力してください。");
-	} else if (kr < 0 || qstore_request_kind(r->c->s, id, r->actor, reason.data,
-						 kr == 1 ? kind.data : "sanitized") < 0) {
+	} else if (kr < 0) {
+		console_error(r, MHD_HTTP_BAD_REQUEST, "依頼できません", "入力が正しくありません。");
+	} else if (qstore_request_kind(r->c->s, id, r->actor, reason.data,
+				       kr == 1 ? kind.data : "sanitized") < 0) {
 		store_failed(r, "依頼できません");
 	} else {
 		r->location = "/";
@@ -781,7 +795,7 @@ void act_decide(creq_t *r, const char *id, bool approve)
 	qstore_item_t it;
 	buf_t comment;
 
-	if (!load_item(r, id, &it))
+	if (!view_load_item(r, id, &it))
 		return;
 	buf_init(&comment, STORE_REASON_MAX);
 	if (it.status != QSTATUS_REQUESTED) {

@@ -1,7 +1,7 @@
 /* test_console.c — the console's pure parts, table-driven: the form decoder
  * (form_get), the Cookie header (form_cookie), the HTML writer (page.c:
  * escaping, invalid UTF-8, controls, JST time) and the report reader
- * (rjson_each). */
+ * (rjson_each) and the JSON API's input (rjson_get_str). */
 #include "testutil.h"
 
 #include "console/form.h"
@@ -165,6 +165,37 @@ static void report_reader(void **state)
 	}
 }
 
+static void api_json_input(void **state)
+{
+	static const struct { const char *json; int rc; const char *want; } t[] = {
+		{ "{\"reason\":\"必要\",\"kind\":\"original\"}", 1, "必要" },
+		{ " { \"x\" : [1, {\"reason\": 2}], \"reason\" : \"a\\\"b\" } ", 1, "a\"b" },
+		{ "{\"kind\":\"original\"}", 0, "" },
+		{ "{}", 0, "" },
+		{ "{\"reason\":\"a\",\"reason\":\"b\"}", -1, "" },  /* twice */
+		{ "{\"reason\":1}", -1, "" },                        /* not a string */
+		{ "{\"reason\":\"a\"", -1, "" },                      /* unterminated */
+		{ "{\"reason\":\"a\"} {}", -1, "" },                  /* trailing data */
+		{ "[\"reason\"]", -1, "" },
+		{ "{\"reason\":\"\\u0000\"}", -1, "" },
+	};
+	buf_t v;
+
+	(void)state;
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(t); i++) {
+		int rc;
+
+		buf_init(&v, 64);
+		rc = rjson_get_str(t[i].json, strlen(t[i].json), "reason", &v);
+		if (rc != t[i].rc)
+			print_error("case %zu: %s\n", i, t[i].json);
+		assert_int_equal(rc, t[i].rc);
+		if (rc == 1)
+			assert_str_eq_msg(v.data, t[i].want);
+		buf_free(&v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +203,7 @@ int main(void)
 		cmocka_unit_test(cookies),
 		cmocka_unit_test(html_escaping),
 		cmocka_unit_test(report_reader),
+		cmocka_unit_test(api_json_input),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
