@@ -100,25 +100,44 @@ const char *view_who(const char *actor)
 
 /* ---- who may see and do what ---- */
 
-static bool addressed_to(const qaccount_t *a, const char *rcpt)
+/* Is p[0..n) one of the comma-separated addresses of list (any case)? */
+static bool in_list(const char *p, size_t n, const char *list)
+{
+	for (const char *q = list; *q;) {
+		const char *qe = strchr(q, ',');
+		size_t m = qe ? (size_t)(qe - q) : strlen(q);
+
+		if (m == n && strncasecmp(p, q, n) == 0)
+			return true;
+		q += m + (qe ? 1 : 0);
+	}
+	return false;
+}
+
+/* The account's addresses among rcpt, comma-separated into out (when not
+ * NULL); true when there is one. */
+static bool own_rcpts(const qaccount_t *a, const char *rcpt, buf_t *out)
 {
 	const char *p = a->addrs;
+	bool any = false;
 
 	while (*p) {
 		const char *end = strchr(p, ',');
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 
-		for (const char *q = rcpt; *q;) {
-			const char *qe = strchr(q, ',');
-			size_t m = qe ? (size_t)(qe - q) : strlen(q);
-
-			if (m == n && strncasecmp(p, q, n) == 0)
-				return true;
-			q += m + (qe ? 1 : 0);
+		if (in_list(p, n, rcpt)) {
+			if (out && ((any && buf_putc(out, ',') < 0) || buf_append(out, p, n) < 0))
+				return false;
+			any = true;
 		}
 		p += n + (end ? 1 : 0);
 	}
-	return false;
+	return any;
+}
+
+static bool addressed_to(const qaccount_t *a, const char *rcpt)
+{
+	return own_rcpts(a, rcpt, NULL);
 }
 
 /* The department of the account that requested a release ("" if none). */
@@ -727,16 +746,28 @@ static void store_failed(creq_t *r, const char *what)
 		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, what, "記録に失敗しました。");
 }
 
+/* Whom the release goes to: the requester's own recipients of the message
+ * ("" for an admin who is not one: every recipient). */
+static int request_to(creq_t *r, const qstore_item_t *it, buf_t *to)
+{
+	(void)own_rcpts(&r->acct, it->rcpt, to);
+	if (buf_putc(to, '\0') < 0)
+		return -1;
+	to->len--;
+	return 0;
+}
+
 void act_request(creq_t *r, const char *id)
 {
 	qstore_item_t it;
-	buf_t reason, kind;
+	buf_t reason, kind, to;
 	int kr;
 
 	if (!view_load_item(r, id, &it))
 		return;
 	buf_init(&reason, STORE_REASON_MAX);
 	buf_init(&kind, STORE_REASON_MAX);
+	buf_init(&to, QACCT_ADDRS_MAX + 1);
 	kr = view_field(r, "kind", &kind);
 	if (!may_request(r, &it)) {
 		console_audit(r, r->actor, "console.refused", id, "not permitted");
@@ -745,14 +776,16 @@ void act_request(creq_t *r, const char *id)
 		console_error(r, MHD_HTTP_BAD_REQUEST, "依頼できません", "理由を入力してください。");
 	} else if (kr < 0) {
 		console_error(r, MHD_HTTP_BAD_REQUEST, "依頼できません", "入力が正しくありません。");
-	} else if (qstore_request_kind(r->c->s, id, r->actor, reason.data,
-				       kr == 1 ? kind.data : "sanitized") < 0) {
+	} else if (request_to(r, &it, &to) < 0 ||
+		   qstore_request_kind(r->c->s, id, r->actor, reason.data,
+				       kr == 1 ? kind.data : "sanitized", to.data) < 0) {
 		store_failed(r, "依頼できません");
 	} else {
 		r->location = "/";
 	}
 	buf_free(&reason);
 	buf_free(&kind);
+	buf_free(&to);
 	qstore_item_free(&it);
 }
 

@@ -381,7 +381,7 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 	if (!text_ok(reason, STORE_REASON_MAX, false))
 		return qstore_fail(s, QS_ERR_INVAL, "a reason (UTF-8, up to %d bytes) is required",
 				   STORE_REASON_MAX);
-	return s->ops->request(s, id, by, reason, "original");
+	return s->ops->request(s, id, by, reason, "original", "");
 }
 
 int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue, buf_t *orig)

@@ -160,10 +160,12 @@ int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue,
 		   buf_t *orig) MUGAI_WUR;
 
 /* ---- the console (qstore_account.c) ---- */
-/* Request a release of kind "sanitized" or "original"; details (JSON object,
- * may be NULL) are merged into nothing: the record holds reason and kind. */
+/* Request a release of kind "sanitized" or "original" for deliver_to (the
+ * requester's own recipients of this message, comma-separated; "": every
+ * recipient, as the CLI's requests). Audited as quarantine.request with
+ * {reason, kind, deliver_to}; the releaser delivers to deliver_to only. */
 int qstore_request_kind(qstore_t *s, const char *id, const char *by, const char *reason,
-			const char *kind) MUGAI_WUR;
+			const char *kind, const char *deliver_to) MUGAI_WUR;
 /* Refuse a requested release: back to held, refused_by/refuse_comment set,
  * audited as quarantine.refuse with details (a JSON object). */
 int qstore_refuse(qstore_t *s, const char *id, const char *by, const char *comment,

@@ -232,7 +232,7 @@ static int check_item_args(qstore_t *s, const char *id, const char *by, const ch
 }
 
 int qstore_request_kind(qstore_t *s, const char *id, const char *by, const char *reason,
-			const char *kind)
+			const char *kind, const char *deliver_to)
 {
 	s->err = QS_OK;
 	if (check_item_args(s, id, by, reason) < 0)
@@ -241,7 +241,9 @@ int qstore_request_kind(qstore_t *s, const char *id, const char *by, const char 
 		return qstore_fail(s, QS_ERR_INVAL, "a reason is required");
 	if (!kind || (strcmp(kind, "sanitized") != 0 && strcmp(kind, "original") != 0))
 		return qstore_fail(s, QS_ERR_INVAL, "kind is sanitized or original");
-	return s->ops->request(s, id, by, reason, kind);
+	if (!addrs_ok(deliver_to))
+		return qstore_fail(s, QS_ERR_INVAL, "bad delivery address list");
+	return s->ops->request(s, id, by, reason, kind, deliver_to);
 }
 
 int qstore_refuse(qstore_t *s, const char *id, const char *by, const char *comment,

@@ -26,7 +26,7 @@ typedef struct qstore_ops {
 	int (*list)(qstore_t *s, const char *actor, const qstore_filter_t *f,
 		    const char *filter_json, qstore_item_cb cb, void *arg);
 	int (*request)(qstore_t *s, const char *id, const char *by, const char *reason,
-		       const char *kind);
+		       const char *kind, const char *rcpt);
 	int (*approve)(qstore_t *s, const char *id, const char *by, bool to_queue,
 		       buf_t *orig);
 	int (*release_next)(qstore_t *s, qstore_item_t *it, buf_t *orig);

@@ -103,7 +103,9 @@ static const char schema_v2[] =
 	"CREATE INDEX quarantine_queue ON quarantine(queue_id, sha256);";
 
 /* v3: console accounts (qstore_account.c), and what a release request asks
- * for (sanitized files or the original) and who refused it with what comment. */
+ * for (sanitized files or the original), to whom the release goes (the
+ * requester's own addresses; '' = every recipient) and who refused it with
+ * what comment. */
 static const char schema_v3[] =
 	"CREATE TABLE account("
 	" name TEXT PRIMARY KEY NOT NULL,"
@@ -119,7 +121,8 @@ static const char schema_v3[] =
 	" created TEXT NOT NULL);"
 	"ALTER TABLE quarantine ADD COLUMN release_kind TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE quarantine ADD COLUMN refused_by TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE quarantine ADD COLUMN refuse_comment TEXT NOT NULL DEFAULT '';";
+	"ALTER TABLE quarantine ADD COLUMN refuse_comment TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE quarantine ADD COLUMN release_rcpt TEXT NOT NULL DEFAULT '';";
 
 /* migrations[v] takes user_version v to v + 1. */
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
@@ -911,7 +914,8 @@ static int reason_details(const char *key, const char *val, buf_t *b)
 	return json_finish(&j);
 }
 
-static int request_details(const char *reason, const char *kind, buf_t *b)
+static int request_details(const char *reason, const char *kind, const char *rcpt,
+			   buf_t *b)
 {
 	json_t j;
 
@@ -921,12 +925,14 @@ static int request_details(const char *reason, const char *kind, buf_t *b)
 	json_str(&j, reason);
 	json_key(&j, "kind");
 	json_str(&j, kind);
+	json_key(&j, "deliver_to");
+	json_str(&j, rcpt);
 	json_obj_end(&j);
 	return json_finish(&j);
 }
 
 static int sq_request(qstore_t *s, const char *id, const char *by, const char *reason,
-		      const char *kind)
+		      const char *kind, const char *rcpt)
 {
 	qstore_item_t it = { 0 };
 	bool found;
@@ -943,11 +949,12 @@ static int sq_request(qstore_t *s, const char *id, const char *by, const char *r
 			    found ? qstatus_name(it.status) : "no such message");
 		goto out;
 	}
-	if (request_details(reason, kind, &det) < 0 ||
+	if (request_details(reason, kind, rcpt, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='release-requested', requested_by=?2,"
 		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment=''"
 		       " WHERE id=?1", id, by, reason) < 0 ||
-	    sq_run(s, "UPDATE quarantine SET release_kind=?2 WHERE id=?1", "tt", id, kind) < 0 ||
+	    sq_run(s, "UPDATE quarantine SET release_kind=?2, release_rcpt=?3 WHERE id=?1", "ttt",
+		   id, kind, rcpt) < 0 ||
 	    append_locked(s, by, "quarantine.request", id, det.data, NULL) < 0)
 		goto out;
 	rc = sq_commit(s);
@@ -1033,6 +1040,27 @@ out:
 
 /* ---- queued releases, delivered by the daemon ---- */
 
+/* A console request names the requester's own addresses: the release goes
+ * to them only (it->rcpt replaced); '' keeps every envelope recipient. */
+static int release_rcpt(qstore_t *s, qstore_item_t *it)
+{
+	char rcpt[QACCT_ADDRS_MAX + 1] = "";
+	text_out_t t = { rcpt, sizeof(rcpt) };
+	char *dup;
+
+	if (sq_query(s, "SELECT release_rcpt FROM quarantine WHERE id=?1", row_text, &t, "t",
+		     it->id) < 0)
+		return -1;
+	if (!rcpt[0])
+		return 0;
+	dup = qstore_strdup(rcpt);
+	if (!dup)
+		return qstore_fail(s, QS_ERR_IO, "out of memory");
+	free(it->rcpt);
+	it->rcpt = dup;
+	return 0;
+}
+
 /* The oldest original released to the queue and not yet delivered. */
 static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 {
@@ -1044,6 +1072,8 @@ static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 		     " release_to='queue' ORDER BY approved_at, id LIMIT 1", row_text, &t, "") < 0)
 		return -1;
 	if (*id && (item_load(s, id, it, &found) < 0 || (found && read_original(s, it, orig) < 0)))
+		return -1;
+	if (found && release_rcpt(s, it) < 0)
 		return -1;
 	return found ? 1 : 0;
 }

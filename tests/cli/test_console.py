@@ -373,7 +373,8 @@ def test_request_sanitized_then_approver_of_the_department_approves(con):
                     "console:tanaka quarantine.approve.refused",
                     "console:kacho quarantine.approve", "console:kacho quarantine.release"]
     (_, _, det), = details(con.audit("quarantine.request"))
-    assert det == {"reason": "取引先からの見積書が必要です", "kind": "sanitized"}
+    assert det == {"reason": "取引先からの見積書が必要です", "kind": "sanitized",
+                   "deliver_to": CLERK_ADDR}
     assert ("承認されました。無害化したファイルの配送は次の版で対応します（原本は配送しません）。"
             in text(c.get(f"/mail/{qid}").body))
 
