@@ -143,6 +143,7 @@ void view_audit(creq_t *r)
 	page_t *p = &r->page;
 
 	verify_section(r, p);
+	view_release_report(r);
 	if (records_section(r, p) < 0)
 		PAGE_LIT(p, "<p class=\"msg\">監査記録を読み込めませんでした。</p>\n");
 }

@@ -56,6 +56,7 @@ typedef struct creq {
 	page_t page;
 	const char *location;          /* 303 target, or NULL */
 	const char *content_type;
+	const char *disposition;       /* Content-Disposition, or NULL */
 	char set_cookie[2][AUTH_TOKEN_LEN * 3];
 } creq_t;
 
@@ -109,6 +110,11 @@ int view_my_mail(creq_t *r, rows_t *rs) MUGAI_WUR;
 int view_pending(creq_t *r, rows_t *rs) MUGAI_WUR;
 /* The item if the account may see it; else the refusal is set (audited). */
 bool view_load_item(creq_t *r, const char *id, qstore_item_t *it);
+
+/* report_view.c: the release report on the auditor's page, and as CSV
+ * (GET /report.csv, auditor only). */
+void view_release_report(creq_t *r);
+void view_report_csv(creq_t *r);
 
 /* api.c: the JSON API under /api/ (path without the /api prefix). */
 void api_dispatch(creq_t *r, const char *path, bool get);

@@ -8,6 +8,7 @@
  *   GET  /login, POST /login           password + TOTP (views.c)
  *   GET  /                             the list for the account's role
  *   GET  /mail/ID                      one message
+ *   GET  /report.csv                   the auditor's release report (CSV)
  *   POST /mail/ID/request|approve|refuse
  *   POST /logout
  *   GET  /style.css
@@ -270,6 +271,8 @@ static void route_session(creq_t *r)
 	}
 	if (get && strcmp(r->url, "/") == 0)
 		view_home(r);
+	else if (get && strcmp(r->url, "/report.csv") == 0)
+		view_report_csv(r);
 	else if (!get && strcmp(r->url, "/logout") == 0)
 		act_logout(r);
 	else if (mail_path(r->url, id, &act) && get && !act[0])
@@ -362,6 +365,8 @@ static void add_headers(struct MHD_Response *resp, const creq_t *r)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (r->location)
 		MHD_add_response_header(resp, "Location", r->location);
+	if (r->disposition)
+		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(r->set_cookie); i++)
 		if (r->set_cookie[i][0])
 			MHD_add_response_header(resp, "Set-Cookie", r->set_cookie[i]);

@@ -732,6 +732,15 @@ void view_detail(creq_t *r, const char *id)
 
 /* ---- actions ---- */
 
+/* A reason or comment from a textarea as one line: the store keeps them
+ * without control characters (line ends and tabs become spaces). */
+static void one_line(buf_t *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (b->data[i] == '\r' || b->data[i] == '\n' || b->data[i] == '\t')
+			b->data[i] = ' ';
+}
+
 static void store_failed(creq_t *r, const char *what)
 {
 	qstore_err_t e = qstore_errcode(r->c->s);
@@ -772,7 +781,8 @@ void act_request(creq_t *r, const char *id)
 	if (!may_request(r, &it)) {
 		console_audit(r, r->actor, "console.refused", id, "not permitted");
 		console_error(r, MHD_HTTP_FORBIDDEN, "依頼できません", "このメールの受け取りは依頼できません。");
-	} else if (view_field(r, "reason", &reason) != 1 || !reason.data[0]) {
+	} else if (view_field(r, "reason", &reason) != 1 || !reason.data[0] ||
+		   (one_line(&reason), false)) {
 		console_error(r, MHD_HTTP_BAD_REQUEST, "依頼できません", "理由を入力してください。");
 	} else if (kr < 0) {
 		console_error(r, MHD_HTTP_BAD_REQUEST, "依頼できません", "入力が正しくありません。");
@@ -844,6 +854,7 @@ void act_decide(creq_t *r, const char *id, bool approve)
 		console_error(r, MHD_HTTP_BAD_REQUEST, what,
 			      approve ? "コメントが正しくありません。" : "却下の理由をコメントに入力してください。");
 	} else {
+		one_line(&comment);
 		decide(r, &it, approve, comment.data ? comment.data : "");
 	}
 	buf_free(&comment);

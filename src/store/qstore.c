@@ -89,6 +89,9 @@ void qstore_item_free(qstore_item_t *it)
 	free(it->release_kind);
 	free(it->refused_by);
 	free(it->refuse_comment);
+	free(it->requested_at);
+	free(it->approved_at);
+	free(it->release_to);
 	memset(it, 0, sizeof(*it));
 }
 

@@ -95,6 +95,8 @@ typedef struct qstore_item {
 	char *requested_by, *request_reason, *approved_by;
 	char *release_kind;           /* "sanitized" | "original"; "" before a request */
 	char *refused_by, *refuse_comment; /* the last refusal, "" when none */
+	char *requested_at, *approved_at;  /* audit time format (UTC), "" when none */
+	char *release_to;             /* "", "file", "queue", "queue-delivered", "queue-sanitized" */
 	int64_t audit_seq;            /* seq of the audit record of the put */
 	bool undelivered;             /* mugaid stored it, its delivery never completed */
 } qstore_item_t;

@@ -752,7 +752,8 @@ fail:
 
 #define ITEM_COLS "id, received, flow, env_from, rcpt, hdr_from, subject, verdict, " \
 	"report, sha256, size, status, requested_by, request_reason, approved_by, " \
-	"audit_seq, blob_present, delivery, release_kind, refused_by, refuse_comment"
+	"audit_seq, blob_present, delivery, release_kind, refused_by, refuse_comment, " \
+	"coalesce(requested_at, ''), coalesce(approved_at, ''), coalesce(release_to, '')"
 
 static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 {
@@ -777,9 +778,13 @@ static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 	it->release_kind = qstore_strdup(col_text(st, 18));
 	it->refused_by = qstore_strdup(col_text(st, 19));
 	it->refuse_comment = qstore_strdup(col_text(st, 20));
+	it->requested_at = qstore_strdup(col_text(st, 21));
+	it->approved_at = qstore_strdup(col_text(st, 22));
+	it->release_to = qstore_strdup(col_text(st, 23));
 	if (!it->flow || !it->env_from || !it->rcpt || !it->hdr_from || !it->subject ||
 	    !it->verdict || !it->report || !it->requested_by || !it->request_reason ||
-	    !it->approved_by || !it->release_kind || !it->refused_by || !it->refuse_comment)
+	    !it->approved_by || !it->release_kind || !it->refused_by || !it->refuse_comment ||
+	    !it->requested_at || !it->approved_at || !it->release_to)
 		return -1;
 	return 0;
 }
