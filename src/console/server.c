@@ -395,6 +395,14 @@ static enum MHD_Result respond(struct MHD_Connection *conn, creq_t *r)
 	return ret;
 }
 
+static bool declared_too_big(struct MHD_Connection *conn, size_t cap)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+	long long n;
+
+	return cl && cfg_parse_number(cl, &n) == 0 && (n < 0 || (unsigned long long)n > cap);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
@@ -411,7 +419,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			return MHD_NO;
 		buf_init(&st->body, (size_t)lim(&c->cfg->lim, LIM_CONSOLE_REQUEST));
 		*con_cls = st;
-		return MHD_YES;
+		/* A declared body over the cap is refused before it is read (MHD
+		 * then discards the rest and closes the connection). */
+		if (!declared_too_big(conn, st->body.max))
+			return MHD_YES;
+		st->too_big = true;
 	}
 	if (*upload_size) {
 		if (!st->too_big && buf_append(&st->body, upload, *upload_size) < 0)

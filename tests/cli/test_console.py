@@ -6,6 +6,7 @@ attacker who has read src/console/."""
 import json
 import os
 import re
+import socket
 import sys
 import time
 
@@ -236,8 +237,16 @@ def test_oversized_request_is_refused(tmp_path):
                                  {"Content-Type": "application/x-www-form-urlencoded"})
         assert r.status == 413
         assert "送信された内容が大きすぎるため、受け付けませんでした。" in text(r.body)
+        # chunked, without a Content-Length: read up to the cap, then refused too
+        with socket.create_connection(("127.0.0.1", con.port), timeout=10) as sk:
+            sk.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                       b"Content-Type: application/x-www-form-urlencoded\r\n\r\n")
+            for _ in range(10):
+                sk.sendall(b"400\r\n" + b"a" * 1024 + b"\r\n")
+            sk.sendall(b"0\r\n\r\n")
+            assert sk.recv(100).startswith(b"HTTP/1.1 413 ")
         assert details(con.audit("console.refused")) == [
-            ("console", "/login", {"client": "127.0.0.1", "why": "request too large"})]
+            ("console", "/login", {"client": "127.0.0.1", "why": "request too large"})] * 2
     finally:
         con.stop()
 
