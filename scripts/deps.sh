@@ -11,14 +11,15 @@ libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
 libmupdf-dev libmujs-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
 libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev
 libmicrohttpd-dev libsodium-dev libqrencode-dev
-chromium chromium-driver python3-selenium
+chromium chromium-driver python3-selenium openssl
 python3 python3-pytest qpdf sqlite3 unzip zip
 postfix swaks
 procps
 bubblewrap libreoffice-core-nogui libreoffice-writer-nogui libreoffice-calc-nogui
 libreoffice-impress-nogui fonts-ipafont poppler-utils"
 # The console (libmicrohttpd, libsodium, libqrencode) and its browser test
-# (tests/cli/test_console_browser.py: headless Chromium through Selenium).
+# (tests/cli/test_console_browser.py: headless Chromium through Selenium);
+# openssl makes the HTTPS test's certificate.
 # Programs the tests call that a minimal Debian 12 (debootstrap minbase, the
 # debian:12 image) lacks: procps (pgrep: test_daemon.py). Already in minbase:
 # coreutils (dd, timeout, mknod, mkfifo), mount (mount, umount: tests/e2e),

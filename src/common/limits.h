@@ -391,6 +391,8 @@
 	  "seconds an idle next-hop connection is kept for reuse") \
 	X(CONSOLE_PAGE_MAX, 4 * 1024 * 1024, "console_list_max", \
 	  "one console page or response; a list longer than this is cut (console_list_max rows of at most STORE_HDR_MAX)") \
+	X(CONSOLE_TLS_FILE_MAX, 1024 * 1024, "none", \
+	  "largest PEM file read for console_tls_cert or console_tls_key; larger is refused") \
 	X(CONSOLE_AUDIT_ROWS, 200, "none", \
 	  "latest audit records on the console's auditor page (mugai audit export gives all)") \
 	X(QACCT_NAME_MAX, 64, "none", \

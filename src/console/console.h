@@ -33,6 +33,8 @@ typedef struct csess {
 typedef struct console {
 	const cfg_t *cfg;
 	qstore_t *s;
+	bool tls;                      /* HTTPS (console_tls_cert/key) */
+	buf_t tls_cert, tls_key;       /* their PEM text */
 	csess_t *sess;
 	size_t n_sess;
 } console_t;

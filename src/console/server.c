@@ -16,8 +16,9 @@
  * Specs: RFC 9110 (HTTP semantics: 303 after POST, 413), RFC 6265 (cookies:
  * HttpOnly, SameSite=Strict, Path), CSP Level 3 (default-src 'none').
  *
- * Plain HTTP only in this version: console_listen must be a loopback address
- * (127.0.0.0/8); other hosts reach it through a TLS reverse proxy.
+ * HTTPS with console_tls_cert and console_tls_key (GnuTLS inside
+ * libmicrohttpd; cookies Secure, HSTS); without them plain HTTP, and then
+ * console_listen must be a loopback address (127.0.0.0/8).
  *
  * SECURITY: every request except the login page, the login form and the
  * style sheet needs a live session (cookie mugai_session, a 256-bit random
@@ -367,9 +368,16 @@ static void add_headers(struct MHD_Response *resp, const creq_t *r)
 		MHD_add_response_header(resp, "Location", r->location);
 	if (r->disposition)
 		MHD_add_response_header(resp, "Content-Disposition", r->disposition);
-	for (size_t i = 0; i < MUGAI_ARRAY_LEN(r->set_cookie); i++)
-		if (r->set_cookie[i][0])
-			MHD_add_response_header(resp, "Set-Cookie", r->set_cookie[i]);
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(r->set_cookie); i++) {
+		char ck[sizeof(r->set_cookie[i]) + sizeof("; Secure")];
+
+		if (!r->set_cookie[i][0])
+			continue;
+		snprintf(ck, sizeof(ck), "%s%s", r->set_cookie[i], r->c->tls ? "; Secure" : "");
+		MHD_add_response_header(resp, "Set-Cookie", ck);
+	}
+	if (r->c->tls)
+		MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
 }
 
 static enum MHD_Result respond(struct MHD_Connection *conn, creq_t *r)
@@ -490,12 +498,18 @@ static void on_signal(int sig)
 static int serve(console_t *c, const struct sockaddr_in *sa)
 {
 	const limits_t *l = &c->cfg->lim;
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, c->tls_cert.data },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, c->tls_key.data },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	struct MHD_Daemon *d = MHD_start_daemon(
-		MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, c,
+		MHD_USE_ERROR_LOG | (c->tls ? MHD_USE_TLS : 0), 0, NULL, NULL, handle, c,
 		MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)sa,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)lim(l, LIM_CONSOLE_CONNECTIONS),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)lim(l, LIM_CONSOLE_CONN_TIMEOUT),
-		MHD_OPTION_NOTIFY_COMPLETED, completed, c, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, completed, c,
+		MHD_OPTION_ARRAY, c->tls ? tls : tls + 2, MHD_OPTION_END);
 	struct sigaction act = { .sa_handler = on_signal };
 
 	if (!d) {
@@ -506,7 +520,7 @@ static int serve(console_t *c, const struct sockaddr_in *sa)
 	sigaction(SIGTERM, &act, NULL);
 	sigaction(SIGINT, &act, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "mugai console: listening on http://%s/\n",
+	fprintf(stderr, "mugai console: listening on %s://%s/\n", c->tls ? "https" : "http",
 		cfg_str(c->cfg, CFG_CONSOLE_LISTEN));
 	while (!stop_flag)
 		(void)MHD_run_wait(d, 1000);
@@ -514,44 +528,111 @@ static int serve(console_t *c, const struct sockaddr_in *sa)
 	return MUGAI_EXIT_OK;
 }
 
-static int open_console(console_t *c, const cfg_t *cfg, struct sockaddr_in *sa)
+static int store_exit_status(const qstore_t *s)
 {
-	buf_t det;
-	json_t j;
-	int rc = -1;
+	qstore_err_t e = qstore_errcode(s);
 
-	c->cfg = cfg;
+	return e == QS_ERR_IO || e == QS_ERR_FULL || e == QS_ERR_DB ? MUGAI_EXIT_IOERR
+								     : MUGAI_EXIT_SOFTWARE;
+}
+
+static int read_pem(const char *key, const char *path, buf_t *b)
+{
+	FILE *f = fopen(path, "re");
+	char chunk[IO_CHUNK];
+	size_t n;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "mugai console: %s %s: %s\n", key, path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = buf_append(b, chunk, n);
+	if (rc == 0 && ferror(f))
+		rc = -1;
+	if (rc == 0)
+		rc = buf_putc(b, '\0');
+	if (rc < 0)
+		fprintf(stderr, "mugai console: %s %s: unreadable or over %d bytes\n", key, path,
+			CONSOLE_TLS_FILE_MAX);
+	fclose(f);
+	return rc;
+}
+
+/* HTTPS when console_tls_cert and console_tls_key are both set. */
+static int load_tls(console_t *c, const cfg_t *cfg)
+{
+	const char *cert = cfg_str(cfg, CFG_CONSOLE_TLS_CERT), *key = cfg_str(cfg, CFG_CONSOLE_TLS_KEY);
+
+	buf_init(&c->tls_cert, CONSOLE_TLS_FILE_MAX);
+	buf_init(&c->tls_key, CONSOLE_TLS_FILE_MAX);
+	if (!cert[0] && !key[0])
+		return 0;
+	if (!cert[0] || !key[0]) {
+		fputs("mugai console: console_tls_cert and console_tls_key go together\n", stderr);
+		return -1;
+	}
+	if (read_pem("console_tls_cert", cert, &c->tls_cert) < 0 ||
+	    read_pem("console_tls_key", key, &c->tls_key) < 0)
+		return -1;
+	c->tls = true;
+	return 0;
+}
+
+/* The listener's address and TLS files: 0, or -1 after the message. */
+static int check_listen(console_t *c, const cfg_t *cfg, struct sockaddr_in *sa)
+{
 	if (parse_listen(cfg_str(cfg, CFG_CONSOLE_LISTEN), sa) < 0) {
 		fprintf(stderr, "mugai console: console_listen is IPV4:PORT, not '%s'\n",
 			cfg_str(cfg, CFG_CONSOLE_LISTEN));
 		return -1;
 	}
-	if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
-		fprintf(stderr, "mugai console: console_listen %s is not a loopback address: the "
-			"console speaks plain HTTP, so it listens on 127.0.0.0/8 only (put a TLS "
-			"reverse proxy in front for other hosts)\n", cfg_str(cfg, CFG_CONSOLE_LISTEN));
+	if (load_tls(c, cfg) < 0)
+		return -1;
+	if (!c->tls && (ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
+		fprintf(stderr, "mugai console: console_listen %s is not a loopback address: "
+			"without console_tls_cert and console_tls_key the console speaks plain "
+			"HTTP, so it listens on 127.0.0.0/8 only\n", cfg_str(cfg, CFG_CONSOLE_LISTEN));
 		return -1;
 	}
-	c->n_sess = (size_t)lim(&cfg->lim, LIM_CONSOLE_SESSIONS);
-	c->sess = calloc(c->n_sess, sizeof(*c->sess));
-	if (!c->sess || auth_init() < 0 || qstore_open(&c->s, cfg) < 0 ||
-	    audit_note_config(c->s, cfg, "console") < 0) {
-		fprintf(stderr, "mugai console: %s\n", c->s ? qstore_errmsg(c->s) : "out of memory");
-		return -1;
-	}
+	return 0;
+}
+
+static int audit_start(console_t *c, const cfg_t *cfg)
+{
+	buf_t det;
+	json_t j;
+	int rc;
+
 	buf_init(&det, STORE_DET_MAX);
 	json_init(&j, &det);
 	json_obj_begin(&j);
 	json_key(&j, "listen");
 	json_str(&j, cfg_str(cfg, CFG_CONSOLE_LISTEN));
+	json_key(&j, "tls");
+	json_bool(&j, c->tls);
 	json_obj_end(&j);
-	if (json_finish(&j) == 0 && audit_append(c->s, "console", "console.start", "console",
-						 det.data) == 0)
-		rc = 0;
-	else
-		fprintf(stderr, "mugai console: %s\n", qstore_errmsg(c->s));
+	rc = json_finish(&j) == 0 ? audit_append(c->s, "console", "console.start", "console",
+						  det.data) : -1;
 	buf_free(&det);
 	return rc;
+}
+
+/* 0, or the exit status after the message. */
+static int open_console(console_t *c, const cfg_t *cfg, struct sockaddr_in *sa)
+{
+	c->cfg = cfg;
+	if (check_listen(c, cfg, sa) < 0)
+		return MUGAI_EXIT_CONFIG;
+	c->n_sess = (size_t)lim(&cfg->lim, LIM_CONSOLE_SESSIONS);
+	c->sess = calloc(c->n_sess, sizeof(*c->sess));
+	if (!c->sess || auth_init() < 0 || qstore_open(&c->s, cfg) < 0 ||
+	    audit_note_config(c->s, cfg, "console") < 0 || audit_start(c, cfg) < 0) {
+		fprintf(stderr, "mugai console: %s\n", c->s ? qstore_errmsg(c->s) : "out of memory");
+		return c->s ? store_exit_status(c->s) : MUGAI_EXIT_SOFTWARE;
+	}
+	return 0;
 }
 
 int cmd_console(int argc, char **argv)
@@ -577,9 +658,15 @@ int cmd_console(int argc, char **argv)
 	rc = cli_load_config(&cfg, config);
 	if (rc != 0)
 		return rc;
-	rc = open_console(&c, &cfg, &sa) < 0 ? MUGAI_EXIT_SOFTWARE : serve(&c, &sa);
+	rc = open_console(&c, &cfg, &sa);
+	if (rc == 0)
+		rc = serve(&c, &sa);
 	qstore_close(c.s);
 	free(c.sess);
+	if (c.tls_key.data)
+		explicit_bzero(c.tls_key.data, c.tls_key.len);
+	buf_free(&c.tls_cert);
+	buf_free(&c.tls_key);
 	cfg_free(&cfg);
 	return rc;
 }

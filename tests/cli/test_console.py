@@ -3,11 +3,15 @@ password and TOTP, sessions, CSRF, lockout, idle timeout, the clerk's list
 and detail, release request, approval and refusal — over HTTP on loopback,
 asserting the exact Japanese text and the audit records. Written as an
 attacker who has read src/console/."""
+import http.client
 import json
 import os
 import re
 import socket
+import ssl
+import subprocess
 import sys
+import urllib.parse
 import time
 
 import pytest
@@ -70,15 +74,63 @@ def test_user_disable_enable_reset_and_refusals(con):
     assert con.run("user", "add", "y").returncode == 64  # --role is required
 
 
-def test_console_refuses_a_non_loopback_address(tmp_path):
+def test_console_refuses_a_non_loopback_address_without_tls(tmp_path):
     con = Console(tmp_path, console_listen="0.0.0.0:8025")
     r = con.run("console", timeout=10)
-    assert r.returncode == 70
+    assert r.returncode == 78
     assert r.stderr == (b"mugai console: console_listen 0.0.0.0:8025 is not a loopback address: "
-                        b"the console speaks plain HTTP, so it listens on 127.0.0.0/8 only (put "
-                        b"a TLS reverse proxy in front for other hosts)\n")
+                        b"without console_tls_cert and console_tls_key the console speaks plain "
+                        b"HTTP, so it listens on 127.0.0.0/8 only\n")
     r = Console(tmp_path, console_listen="localhost").run("console", timeout=10)
-    assert r.returncode == 70 and b"console_listen is IPV4:PORT, not 'localhost'" in r.stderr
+    assert r.returncode == 78 and b"console_listen is IPV4:PORT, not 'localhost'" in r.stderr
+    r = Console(tmp_path, console_tls_cert="/nonexistent.pem").run("console", timeout=10)
+    assert r.returncode == 78
+    assert r.stderr == b"mugai console: console_tls_cert and console_tls_key go together\n"
+    r = Console(tmp_path, console_tls_cert="/nonexistent.pem",
+                console_tls_key="/nonexistent.key").run("console", timeout=10)
+    assert r.returncode == 78
+    assert r.stderr == (b"mugai console: console_tls_cert /nonexistent.pem: "
+                        b"No such file or directory\n")
+
+
+def test_https_with_secure_cookies(tmp_path):
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj",
+                    "/CN=127.0.0.1", "-days", "2", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    con = Console(tmp_path, console_tls_cert=cert, console_tls_key=key)
+    try:
+        a = con.user_add("tanaka", "clerk", CLERK_ADDR)
+        con.start()
+        ctx = ssl.create_default_context(cafile=str(cert))
+        ctx.check_hostname = False
+        h = http.client.HTTPSConnection("127.0.0.1", con.port, context=ctx, timeout=10)
+        h.request("GET", "/login")
+        r = h.getresponse()
+        body = r.read().decode()
+        assert r.status == 200 and "<h1>ログイン</h1>" in body
+        ck = r.getheader("Set-Cookie")
+        assert ck.endswith("; Path=/login; HttpOnly; SameSite=Strict; Secure"), ck
+        assert r.getheader("Strict-Transport-Security") == "max-age=31536000"
+        token = ck.split(";")[0]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+        h.request("POST", "/login", urllib.parse.urlencode(
+            {"csrf": csrf, "user": "tanaka", "password": a.password, "otp": a.code()}),
+            {"Content-Type": "application/x-www-form-urlencoded", "Cookie": token})
+        r = h.getresponse()
+        r.read()
+        assert r.status == 303
+        assert [c for c in r.headers.get_all("Set-Cookie") if c.startswith("mugai_session=")][
+            0].endswith("; Path=/; HttpOnly; SameSite=Strict; Secure")
+        h.close()
+        # plain HTTP on the HTTPS port gets no page
+        with socket.create_connection(("127.0.0.1", con.port), timeout=10) as sk:
+            sk.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert b"<h1>" not in sk.recv(4096)
+        assert details(con.audit("console.start"))[0][2] == {
+            "listen": f"127.0.0.1:{con.port}", "tls": True}
+    finally:
+        con.stop()
 
 
 # ---- login ----
