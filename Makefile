@@ -33,8 +33,16 @@ LDFLAGS := -pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 ASAN_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_FLAGS := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
-LIB_SRCS := $(sort $(wildcard src/common/*.c src/text/*.c src/mail/*.c src/cdr/*.c src/store/*.c))
-CLI_SRCS := $(sort $(wildcard src/cli/*.c))
+# console: its pure parsers and HTML writer are in the library (unit tests,
+# fuzz_console); the server and credentials link libmicrohttpd, libsodium and
+# libqrencode into `mugai` only.
+CONSOLE_LIB_SRCS := src/console/form.c src/console/page.c src/console/rjson.c
+CONSOLE_SRCS := $(filter-out $(CONSOLE_LIB_SRCS),$(sort $(wildcard src/console/*.c)))
+CONSOLE_LIBS := $(shell pkg-config --libs libmicrohttpd libsodium libqrencode 2>/dev/null || \
+	echo -lmicrohttpd -lsodium -lqrencode)
+LIB_SRCS := $(sort $(wildcard src/common/*.c src/text/*.c src/mail/*.c src/cdr/*.c src/store/*.c)) \
+	$(CONSOLE_LIB_SRCS)
+CLI_SRCS := $(sort $(wildcard src/cli/*.c)) $(CONSOLE_SRCS)
 # mugaid-store (the store process, the only mugaid binary that links SQLite)
 STORED_SRCS := src/daemon/storeproc.c
 DAEMON_SRCS := $(filter-out $(STORED_SRCS),$(sort $(wildcard src/daemon/*.c)))
@@ -116,7 +124,7 @@ $(BUILD)/fuzzobj/%.o: %.c | $(GEN_HDRS)
 	$(CLANG) $(BASE_CFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
 $(BUILD)/mugai: $(CLI_OBJS) $(BUILD)/libmugai.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(EXTRA_LIBS) $(CONSOLE_LIBS)
 
 $(BUILD)/mugaid: $(DAEMON_OBJS) $(BUILD)/libmugai.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(DAEMON_LIBS)

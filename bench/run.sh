@@ -15,3 +15,6 @@ echo "== file CDR: PDF flatten at 150 dpi vs MuPDF render-only, rebuild, peak RS
 echo
 echo "== file CDR: OOXML rebuild vs plain unzip-and-rezip (libzip) of the same files =="
 ./bench/ooxml.sh "$build" 20
+echo
+echo "== console: list page with 10,000 stored messages vs the same server's static page =="
+/usr/bin/python3 bench/console.py "$build" 10000 5

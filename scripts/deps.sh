@@ -10,6 +10,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
 libmupdf-dev libmujs-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
 libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev libdeflate-dev
+libmicrohttpd-dev libsodium-dev libqrencode-dev
+chromium chromium-driver python3-selenium openssl
 python3 python3-pytest qpdf sqlite3 unzip zip p7zip-full
 postfix swaks
 procps
@@ -18,6 +20,9 @@ libreoffice-impress-nogui fonts-ipafont poppler-utils
 clamav-daemon"
 # clamav-daemon: clamd, the antivirus second opinion (issue #11); the tests
 # start their own clamd with a signature database they write (no freshclam).
+# The console (libmicrohttpd, libsodium, libqrencode) and its browser test
+# (tests/cli/test_console_browser.py: headless Chromium through Selenium);
+# openssl makes the HTTPS test's certificate.
 # Programs the tests call that a minimal Debian 12 (debootstrap minbase, the
 # debian:12 image) lacks: procps (pgrep: test_daemon.py). Already in minbase:
 # coreutils (dd, timeout, mknod, mkfifo), mount (mount, umount: tests/e2e),

@@ -3,7 +3,8 @@
 #   1. sanitize the sample messages in samples/ (a quick look at the engine);
 #   2. start mugaid in the foreground, as the invoking user (even root: the
 #      workers are sandboxed either way): listen 127.0.0.1:10025, deliver the
-#      rebuilt mail to ./var/maildir/<recipient>/new/, quarantine in ./var.
+#      rebuilt mail to ./var/maildir/<recipient>/new/, quarantine in ./var;
+#   3. start the web console beside it on http://127.0.0.1:8025/ (same ./var).
 # It prints a swaks command to send a test mail and where to look; the log
 # (one line per message) scrolls in this terminal. Ctrl-C stops it cleanly.
 set -eu
@@ -53,6 +54,17 @@ Then read the result and the quarantine:
   $build/mugai audit verify -c $cf      # the audit chain holds
   cat var/mugaid.prom                     # counters (Prometheus text format)
 
-mugaid runs in the foreground; its log follows. Stop it with Ctrl-C.
+== 3. the web console (release requests and approvals), same ./var ==
+  Create the first accounts (each prints its password and the TOTP for an
+  authenticator app, with a QR code in a terminal):
+  $build/mugai user add admin1 --role admin -c $cf
+  $build/mugai user add taro --role clerk --addr taro@example.lg.jp --dept 総務課 -c $cf
+  $build/mugai user add kacho --role approver --dept 総務課 -c $cf
+  Then log in at http://127.0.0.1:8025/ (loopback only; docs/ja/console.md).
+
+mugaid runs in the foreground; its log follows. Stop both with Ctrl-C.
 EOF2
+# The console in the background: it catches SIGINT itself (an asynchronous
+# command of sh would otherwise ignore it), so Ctrl-C stops both.
+"$build/mugai" console -c "$cf" &
 exec "$build/mugaid" -f -c "$cf"

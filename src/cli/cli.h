@@ -14,6 +14,8 @@ int cmd_mail(int argc, char **argv);
 int cmd_file(int argc, char **argv);       /* cmd_file.c (file CDR) */
 int cmd_quarantine(int argc, char **argv); /* cmd_quarantine.c (store) */
 int cmd_audit(int argc, char **argv);      /* cmd_audit.c (store) */
+int cmd_user(int argc, char **argv);       /* cmd_user.c (console accounts) */
+int cmd_console(int argc, char **argv);    /* console/server.c (the console) */
 /* The installed configuration (make install), read when no -c is given. */
 #define CLI_SYSTEM_CONFIG "/etc/mugai/mugaid.cf"
 /* Load -c CONFIG over the defaults; without -c, $MUGAI_CONFIG when set

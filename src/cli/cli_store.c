@@ -220,3 +220,8 @@ void cli_put_safe(FILE *f, const char *s)
 			fputc(*p, f);
 	}
 }
+
+void store_default_actor(store_opts_t *o)
+{
+	default_actor(o);
+}

@@ -30,6 +30,8 @@ typedef struct store_opts {
 
 /* Parse argv (argv[0] = command name); 0 or an exit status after a message. */
 int store_opts_parse(int argc, char **argv, store_opts_t *o);
+/* o->actor from o->by, else "os:LOGIN" (store_opts_parse does this). */
+void store_default_actor(store_opts_t *o);
 /* Load config and open the store; records config.load when it changed. */
 int store_open_cli(const store_opts_t *o, cfg_t *cfg, qstore_t **s);
 /* Exit status for the store's last error, after printing it. */

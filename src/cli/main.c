@@ -19,6 +19,8 @@ static int usage(void)
 	      "       mugai file sanitize [-c CONFIG] [-r REPORT] [--mode flatten|rebuild] IN OUT\n"
 	      "       mugai quarantine list|show|get|request|approve|purge ...\n"
 	      "       mugai audit verify|export ...\n"
+	      "       mugai user add|list|disable|enable|reset ...\n"
+	      "       mugai console [-c CONFIG]\n"
 	      "       mugai config defaults [--markdown]\n"
 	      "       mugai config caps [--markdown]\n"
 	      "       mugai config check -c CONFIG\n", stderr);
@@ -39,5 +41,9 @@ int main(int argc, char **argv)
 		return cmd_quarantine(argc - 1, argv + 1);
 	if (strcmp(argv[1], "audit") == 0)
 		return cmd_audit(argc - 1, argv + 1);
+	if (strcmp(argv[1], "user") == 0)
+		return cmd_user(argc - 1, argv + 1);
+	if (strcmp(argv[1], "console") == 0)
+		return cmd_console(argc - 1, argv + 1);
 	return usage();
 }

@@ -126,6 +126,13 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "authserv-id of the Internet-side MTA's Authentication-Results (OpenDKIM/OpenDMARC/SPF); only those headers are read for a dmarc/dkim/spf fail warning; empty: every Authentication-Results is ignored") \
 	X(FIRST_CONTACT_DAYS, "first_contact_days", CFG_INT, "90", 0, 36500, NULL, \
 	  "mugaid: a sender address not seen in the store within this many days gets the first-contact warning; 0: off") \
+	/* --- console --- */ \
+	X(CONSOLE_LISTEN, "console_listen", CFG_STR, "127.0.0.1:8025", 0, 0, NULL, \
+	  "mugai console: IPv4 address:port of the web console; without console_tls_cert it speaks plain HTTP and must be a loopback address") \
+	X(CONSOLE_TLS_CERT, "console_tls_cert", CFG_STR, "", 0, 0, NULL, \
+	  "mugai console: PEM certificate (with its chain) for HTTPS; with console_tls_key the console speaks only HTTPS, may listen on any address and marks its cookies Secure; empty: plain HTTP on loopback") \
+	X(CONSOLE_TLS_KEY, "console_tls_key", CFG_STR, "", 0, 0, NULL, \
+	  "mugai console: PEM private key of console_tls_cert (keep it readable by the console's user only)") \
 
 typedef enum {
 #define MUGAI_CFG_ENUM(id, name, type, def, min, max, choices, help) CFG_##id,

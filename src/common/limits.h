@@ -123,6 +123,23 @@
 	  "most header lines of one message on the milter front (each is deleted by its own action); more: 552 5.3.4, the sending MTA keeps or bounces it") \
 	X(DRAIN_TIME, "drain_time_max", 180, 1, 86400, "seconds", \
 	  "on SIGTERM/SIGHUP, how long in-flight messages may finish before sessions are killed (no 250 was given, so nothing is lost)") \
+	/* --- console --- */ \
+	X(CONSOLE_IDLE, "console_idle_timeout", 900, 1, 86400, "seconds", \
+	  "a console session without a request for this long is ended; the next request shows the login page") \
+	X(CONSOLE_FAILURES, "console_login_failures_max", 5, 1, 100, "attempts", \
+	  "failed console logins in a row before the account is locked for console_lockout_time") \
+	X(CONSOLE_LOCKOUT, "console_lockout_time", 900, 1, 604800, "seconds", \
+	  "how long a console account stays locked after console_login_failures_max failures") \
+	X(CONSOLE_REQUEST, "console_request_max", 16 * KiB, 1 * KiB, 1 * MiB, "bytes", \
+	  "largest console request body (a form); larger is refused with 413") \
+	X(CONSOLE_CONNECTIONS, "console_connections_max", 64, 1, 10000, "connections", \
+	  "console connections open at once; more are refused by the listener") \
+	X(CONSOLE_CONN_TIMEOUT, "console_connection_timeout", 30, 1, 3600, "seconds", \
+	  "an idle console connection is closed after this long") \
+	X(CONSOLE_SESSIONS, "console_sessions_max", 1000, 1, 100000, "sessions", \
+	  "console sessions held at once; when full the oldest idle one is ended") \
+	X(CONSOLE_LIST, "console_list_max", 500, 10, 100000, "messages", \
+	  "most messages one console list page shows (newest first)") \
 
 /*
  * Compile-time caps: sizes fixed in the binary (array sizes, record fields,
@@ -421,6 +438,20 @@
 	  "longest metric family name in the metrics file (names are ours, never input)") \
 	X(CONN_IDLE_MAX, 30, "none", \
 	  "seconds an idle next-hop connection is kept for reuse") \
+	X(CONSOLE_PAGE_MAX, 4 * 1024 * 1024, "console_list_max", \
+	  "one console page or response; a list longer than this is cut (console_list_max rows of at most STORE_HDR_MAX)") \
+	X(CONSOLE_TLS_FILE_MAX, 1024 * 1024, "none", \
+	  "largest PEM file read for console_tls_cert or console_tls_key; larger is refused") \
+	X(CONSOLE_AUDIT_ROWS, 200, "none", \
+	  "latest audit records on the console's auditor page (mugai audit export gives all)") \
+	X(QACCT_NAME_MAX, 64, "none", \
+	  "longest console account name (a-z 0-9 . _ -)") \
+	X(QACCT_DEPT_MAX, 256, "none", \
+	  "longest department name of a console account") \
+	X(QACCT_ADDRS_MAX, 4096, "none", \
+	  "the mail addresses of one console account joined by commas") \
+	X(QACCT_SECRET_MAX, 256, "none", \
+	  "longest stored password hash or TOTP secret (libsodium's crypto_pwhash_STRBYTES is 128)") \
 	X(RELEASES_PER_RUN, 100, "none", \
 	  "approved releases delivered by one pass of the releaser; the rest wait for the next pass") \
 	/* --- cli --- */ \

@@ -79,4 +79,9 @@ int mail_failure_message_facts(const cfg_t *cfg, const char *id, const char *sen
  * do next. Built without looking at the original (a releaser calls it). */
 int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out) MUGAI_WUR;
 
+/* The notice's Japanese words for a limit name (limits_hit) and a removal
+ * code (report "removed"[].reason), for the console (notice.c). */
+const char *notice_limit_ja(const char *limit);
+const char *notice_removal_ja(const char *code);
+
 #endif

@@ -23,6 +23,7 @@
  * control, bidi character, live link or look-alike rule/marker from the
  * sender reaches the notice.
  */
+#include "mail/mail.h"
 #include "mail/mail_int.h"
 
 #include <string.h>
@@ -610,4 +611,21 @@ int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out)
 		rc = wr_clean(out, t.data ? t.data : "", t.len, WR_TRUSTED);
 	buf_free(&t);
 	return rc;
+}
+
+/* ---- the same words for the console (console/views.c) ---- */
+
+const char *notice_limit_ja(const char *limit)
+{
+	const char *ja = reason_ja(limit_words, MUGAI_ARRAY_LEN(limit_words), limit, true);
+
+	return ja ? ja : "大きさや数が上限を超えました";
+}
+
+const char *notice_removal_ja(const char *code)
+{
+	for (int i = 0; i < RM__COUNT; i++)
+		if (strcmp(report_removal_code((removal_t)i), code) == 0)
+			return words_ja.why[i];
+	return "安全に変換できない部分";
 }

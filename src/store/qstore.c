@@ -86,6 +86,12 @@ void qstore_item_free(qstore_item_t *it)
 	free(it->requested_by);
 	free(it->request_reason);
 	free(it->approved_by);
+	free(it->release_kind);
+	free(it->refused_by);
+	free(it->refuse_comment);
+	free(it->requested_at);
+	free(it->approved_at);
+	free(it->release_to);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -438,7 +444,7 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 	if (!text_ok(reason, STORE_REASON_MAX, false))
 		return qstore_fail(s, QS_ERR_INVAL, "a reason (UTF-8, up to %d bytes) is required",
 				   STORE_REASON_MAX);
-	return s->ops->request(s, id, by, reason);
+	return s->ops->request(s, id, by, reason, "original", "");
 }
 
 void qstore_set_admin(qstore_t *s, bool admin)

@@ -93,6 +93,10 @@ typedef struct qstore_item {
 	int64_t size;
 	qstatus_t status;
 	char *requested_by, *request_reason, *approved_by;
+	char *release_kind;           /* "sanitized" | "original"; "" before a request */
+	char *refused_by, *refuse_comment; /* the last refusal, "" when none */
+	char *requested_at, *approved_at;  /* audit time format (UTC), "" when none */
+	char *release_to;             /* "", "file", "queue", "queue-delivered", "queue-sanitized" */
 	int64_t audit_seq;            /* seq of the audit record of the put */
 	bool undelivered;             /* mugaid stored it, its delivery never completed */
 } qstore_item_t;
@@ -161,6 +165,56 @@ int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue,
  * released; without it that approval is refused and audited
  * (quarantine.approve.refused). Off by default. */
 void qstore_set_admin(qstore_t *s, bool admin);
+
+/* ---- the console (qstore_account.c) ---- */
+/* Request a release of kind "sanitized" or "original" for deliver_to (the
+ * requester's own recipients of this message, comma-separated; "": every
+ * recipient, as the CLI's requests). Audited as quarantine.request with
+ * {reason, kind, deliver_to}; the releaser delivers to deliver_to only. */
+int qstore_request_kind(qstore_t *s, const char *id, const char *by, const char *reason,
+			const char *kind, const char *deliver_to) MUGAI_WUR;
+/* Refuse a requested release: back to held, refused_by/refuse_comment set,
+ * audited as quarantine.refuse with details (a JSON object). */
+int qstore_refuse(qstore_t *s, const char *id, const char *by, const char *comment,
+		  const char *details) MUGAI_WUR;
+
+/* Console accounts. Strings owned (qstore_account_free). totp is the base32
+ * secret; pwhash a libsodium crypto_pwhash_str string. */
+typedef struct qaccount {
+	char *name, *role, *dept, *addrs, *pwhash, *totp, *created;
+	bool disabled;
+	long failures;
+	int64_t locked_until, totp_last;
+} qaccount_t;
+typedef int (*qaccount_cb)(const qaccount_t *a, void *arg);
+
+/* The outcome of one login attempt of an existing account. */
+typedef struct qstore_login {
+	const char *name, *actor; /* actor: "console:NAME" */
+	bool ok;
+	int64_t totp_step;  /* ok: the TOTP step used (a replay of it is refused) */
+	int64_t now;
+	long max_fail, lock_secs;
+	const char *details; /* JSON object: client address, why */
+} qstore_login_t;
+
+void qstore_account_free(qaccount_t *a);
+/* name: [a-z0-9._-], 1..QACCT_NAME_MAX; role clerk|approver|admin|auditor;
+ * addrs: comma-separated addresses (lower case); audited as account.add. */
+int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a) MUGAI_WUR;
+/* Not audited (the caller audits what it does with it); QS_ERR_NOTFOUND. */
+int qstore_account_get(qstore_t *s, const char *name, qaccount_t *a) MUGAI_WUR;
+/* Every account by name (audited as account.list). */
+int qstore_account_list(qstore_t *s, const char *actor, qaccount_cb cb, void *arg) MUGAI_WUR;
+int qstore_account_disable(qstore_t *s, const char *actor, const char *name,
+			   bool disabled) MUGAI_WUR;
+/* New password hash and TOTP secret; clears lockout and failures. */
+int qstore_account_reset(qstore_t *s, const char *actor, const char *name,
+			 const char *pwhash, const char *totp) MUGAI_WUR;
+/* Record a login (console.login) or a failure (console.login.failed; the
+ * max_fail-th in a row locks the account for lock_secs: console.lockout). */
+int qstore_account_login(qstore_t *s, const qstore_login_t *l, bool *locked) MUGAI_WUR;
+bool qstore_account_name_ok(const char *name);
 
 /* ---- queued releases: `approve --queue`, delivered by mugaid ---- */
 /* The oldest original released to the queue and not yet delivered, with its

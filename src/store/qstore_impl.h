@@ -25,7 +25,8 @@ typedef struct qstore_ops {
 		    buf_t *orig);  /* orig NULL: show, else get */
 	int (*list)(qstore_t *s, const char *actor, const qstore_filter_t *f,
 		    const char *filter_json, qstore_item_cb cb, void *arg);
-	int (*request)(qstore_t *s, const char *id, const char *by, const char *reason);
+	int (*request)(qstore_t *s, const char *id, const char *by, const char *reason,
+		       const char *kind, const char *rcpt);
 	int (*approve)(qstore_t *s, const char *id, const char *by, bool to_queue,
 		       buf_t *orig);
 	int (*release_next)(qstore_t *s, qstore_item_t *it, buf_t *orig);
@@ -52,6 +53,16 @@ typedef struct qstore_ops {
 	/* Append config.load unless the last one recorded has this sha256. */
 	int (*note_config)(qstore_t *s, const char *actor, const char *sha256,
 			   const char *details);
+	/* Console: refusal of a request, and accounts (qstore_account.c). */
+	int (*refuse)(qstore_t *s, const char *id, const char *by, const char *comment,
+		      const char *details);
+	int (*acct_add)(qstore_t *s, const char *actor, const qaccount_t *a,
+			const char *details);
+	int (*acct_get)(qstore_t *s, const char *name, qaccount_t *a, bool *found);
+	int (*acct_list)(qstore_t *s, qaccount_cb cb, void *arg);
+	int (*acct_set)(qstore_t *s, const char *actor, const char *action,
+			const qaccount_t *a, const char *details);
+	int (*acct_login)(qstore_t *s, const qstore_login_t *l, bool *locked);
 } qstore_ops_t;
 
 struct qstore {

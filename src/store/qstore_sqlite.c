@@ -107,8 +107,30 @@ static const char schema_v2[] =
 static const char schema_v3[] =
 	"CREATE INDEX quarantine_env_from ON quarantine(env_from COLLATE NOCASE, received);";
 
+/* v4: console accounts (qstore_account.c), and what a release request asks
+ * for (sanitized files or the original), to whom the release goes (the
+ * requester's own addresses; '' = every recipient) and who refused it with
+ * what comment. */
+static const char schema_v4[] =
+	"CREATE TABLE account("
+	" name TEXT PRIMARY KEY NOT NULL,"
+	" role TEXT NOT NULL CHECK (role IN ('clerk','approver','admin','auditor')),"
+	" dept TEXT NOT NULL DEFAULT '',"
+	" addrs TEXT NOT NULL DEFAULT '',"
+	" pwhash TEXT NOT NULL,"
+	" totp TEXT NOT NULL,"
+	" disabled INTEGER NOT NULL DEFAULT 0,"
+	" failures INTEGER NOT NULL DEFAULT 0,"
+	" locked_until INTEGER NOT NULL DEFAULT 0,"
+	" totp_last INTEGER NOT NULL DEFAULT 0,"
+	" created TEXT NOT NULL);"
+	"ALTER TABLE quarantine ADD COLUMN release_kind TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE quarantine ADD COLUMN refused_by TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE quarantine ADD COLUMN refuse_comment TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE quarantine ADD COLUMN release_rcpt TEXT NOT NULL DEFAULT '';";
+
 /* migrations[v] takes user_version v to v + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -735,7 +757,8 @@ fail:
 
 #define ITEM_COLS "id, received, flow, env_from, rcpt, hdr_from, subject, verdict, " \
 	"report, sha256, size, status, requested_by, request_reason, approved_by, " \
-	"audit_seq, blob_present, delivery"
+	"audit_seq, blob_present, delivery, release_kind, refused_by, refuse_comment, " \
+	"coalesce(requested_at, ''), coalesce(approved_at, ''), coalesce(release_to, '')"
 
 static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 {
@@ -757,9 +780,16 @@ static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 	it->approved_by = qstore_strdup(col_text(st, 14));
 	it->audit_seq = sqlite3_column_int64(st, 15);
 	it->undelivered = strcmp(col_text(st, 17), "pending") == 0;
+	it->release_kind = qstore_strdup(col_text(st, 18));
+	it->refused_by = qstore_strdup(col_text(st, 19));
+	it->refuse_comment = qstore_strdup(col_text(st, 20));
+	it->requested_at = qstore_strdup(col_text(st, 21));
+	it->approved_at = qstore_strdup(col_text(st, 22));
+	it->release_to = qstore_strdup(col_text(st, 23));
 	if (!it->flow || !it->env_from || !it->rcpt || !it->hdr_from || !it->subject ||
 	    !it->verdict || !it->report || !it->requested_by || !it->request_reason ||
-	    !it->approved_by)
+	    !it->approved_by || !it->release_kind || !it->refused_by || !it->refuse_comment ||
+	    !it->requested_at || !it->approved_at || !it->release_to)
 		return -1;
 	return 0;
 }
@@ -894,7 +924,25 @@ static int reason_details(const char *key, const char *val, buf_t *b)
 	return json_finish(&j);
 }
 
-static int sq_request(qstore_t *s, const char *id, const char *by, const char *reason)
+static int request_details(const char *reason, const char *kind, const char *rcpt,
+			   buf_t *b)
+{
+	json_t j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	json_key(&j, "reason");
+	json_str(&j, reason);
+	json_key(&j, "kind");
+	json_str(&j, kind);
+	json_key(&j, "deliver_to");
+	json_str(&j, rcpt);
+	json_obj_end(&j);
+	return json_finish(&j);
+}
+
+static int sq_request(qstore_t *s, const char *id, const char *by, const char *reason,
+		      const char *kind, const char *rcpt)
 {
 	qstore_item_t it = { 0 };
 	bool found;
@@ -911,9 +959,12 @@ static int sq_request(qstore_t *s, const char *id, const char *by, const char *r
 			    found ? qstatus_name(it.status) : "no such message");
 		goto out;
 	}
-	if (reason_details("reason", reason, &det) < 0 ||
+	if (request_details(reason, kind, rcpt, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='release-requested', requested_by=?2,"
-		       " request_reason=?3, requested_at=?4 WHERE id=?1", id, by, reason) < 0 ||
+		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment=''"
+		       " WHERE id=?1", id, by, reason) < 0 ||
+	    sq_run(s, "UPDATE quarantine SET release_kind=?2, release_rcpt=?3 WHERE id=?1", "ttt",
+		   id, kind, rcpt) < 0 ||
 	    append_locked(s, by, "quarantine.request", id, det.data, NULL) < 0)
 		goto out;
 	rc = sq_commit(s);
@@ -982,7 +1033,10 @@ out:
 static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 			  bool to_queue, buf_t *orig)
 {
-	const char *to = to_queue ? "queue" : "file";
+	/* A console request for the sanitized files is not the original: the
+	 * releaser (which delivers release_to='queue') must not pick it up. */
+	const char *to = !to_queue ? "file"
+		: strcmp(it->release_kind, "sanitized") == 0 ? "queue-sanitized" : "queue";
 	buf_t det;
 	int rc = -1;
 
@@ -1035,6 +1089,27 @@ out:
 
 /* ---- queued releases, delivered by the daemon ---- */
 
+/* A console request names the requester's own addresses: the release goes
+ * to them only (it->rcpt replaced); '' keeps every envelope recipient. */
+static int release_rcpt(qstore_t *s, qstore_item_t *it)
+{
+	char rcpt[QACCT_ADDRS_MAX + 1] = "";
+	text_out_t t = { rcpt, sizeof(rcpt) };
+	char *dup;
+
+	if (sq_query(s, "SELECT release_rcpt FROM quarantine WHERE id=?1", row_text, &t, "t",
+		     it->id) < 0)
+		return -1;
+	if (!rcpt[0])
+		return 0;
+	dup = qstore_strdup(rcpt);
+	if (!dup)
+		return qstore_fail(s, QS_ERR_IO, "out of memory");
+	free(it->rcpt);
+	it->rcpt = dup;
+	return 0;
+}
+
 /* The oldest original released to the queue and not yet delivered. */
 static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 {
@@ -1046,6 +1121,8 @@ static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 		     " release_to='queue' ORDER BY approved_at, id LIMIT 1", row_text, &t, "") < 0)
 		return -1;
 	if (*id && (item_load(s, id, it, &found) < 0 || (found && read_original(s, it, orig) < 0)))
+		return -1;
+	if (found && release_rcpt(s, it) < 0)
 		return -1;
 	return found ? 1 : 0;
 }
@@ -1355,6 +1432,202 @@ out:
 	return rc;
 }
 
+/* ---- refusal of a release request (console approver) ---- */
+
+static int sq_refuse(qstore_t *s, const char *id, const char *by, const char *comment,
+		     const char *details)
+{
+	qstore_item_t it = { 0 };
+	bool found;
+	int rc = -1;
+
+	if (sq_begin(s) < 0 || item_load(s, id, &it, &found) < 0)
+		goto out;
+	if (!found || it.status != QSTATUS_REQUESTED) {
+		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
+			    found ? qstatus_name(it.status) : "no such message");
+		goto out;
+	}
+	if (sq_run(s, "UPDATE quarantine SET status='held', refused_by=?2, refuse_comment=?3"
+		   " WHERE id=?1", "ttt", id, by, comment) < 0 ||
+	    append_locked(s, by, "quarantine.refuse", id, details, NULL) < 0)
+		goto out;
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		sq_rollback(s);
+	qstore_item_free(&it);
+	return rc;
+}
+
+/* ---- console accounts (validated by qstore_account.c) ---- */
+
+#define ACCT_COLS "name, role, dept, addrs, pwhash, totp, disabled, failures, locked_until," \
+	" totp_last, created"
+
+static int acct_fill(sqlite3_stmt *st, qaccount_t *a)
+{
+	a->name = qstore_strdup(col_text(st, 0));
+	a->role = qstore_strdup(col_text(st, 1));
+	a->dept = qstore_strdup(col_text(st, 2));
+	a->addrs = qstore_strdup(col_text(st, 3));
+	a->pwhash = qstore_strdup(col_text(st, 4));
+	a->totp = qstore_strdup(col_text(st, 5));
+	a->disabled = sqlite3_column_int64(st, 6) != 0;
+	a->failures = (long)sqlite3_column_int64(st, 7);
+	a->locked_until = sqlite3_column_int64(st, 8);
+	a->totp_last = sqlite3_column_int64(st, 9);
+	a->created = qstore_strdup(col_text(st, 10));
+	if (!a->name || !a->role || !a->dept || !a->addrs || !a->pwhash || !a->totp ||
+	    !a->created)
+		return -1;
+	return 0;
+}
+
+typedef struct acct_row {
+	qaccount_t *a;
+	bool *found;
+	qaccount_cb cb;
+	void *arg;
+} acct_row_t;
+
+static int row_acct(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const acct_row_t *r = arg;
+
+	*r->found = true;
+	if (acct_fill(st, r->a) < 0)
+		return qstore_fail(s, QS_ERR_IO, "out of memory");
+	return 1;
+}
+
+static int sq_acct_get(qstore_t *s, const char *name, qaccount_t *a, bool *found)
+{
+	acct_row_t r = { a, found, NULL, NULL };
+
+	*found = false;
+	return sq_query(s, "SELECT " ACCT_COLS " FROM account WHERE name=?1", row_acct, &r, "t",
+			name);
+}
+
+static int row_acct_list(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const acct_row_t *r = arg;
+	qaccount_t a = { 0 };
+	int rc;
+
+	if (acct_fill(st, &a) < 0) {
+		qstore_account_free(&a);
+		return qstore_fail(s, QS_ERR_IO, "out of memory");
+	}
+	rc = r->cb(&a, r->arg);
+	qstore_account_free(&a);
+	return rc < 0 ? qstore_fail(s, QS_ERR_IO, "listing stopped") : 0;
+}
+
+static int sq_acct_list(qstore_t *s, qaccount_cb cb, void *arg)
+{
+	bool found;
+	acct_row_t r = { NULL, &found, cb, arg };
+
+	return sq_query(s, "SELECT " ACCT_COLS " FROM account ORDER BY name", row_acct_list, &r,
+			"");
+}
+
+static int sq_acct_add(qstore_t *s, const char *actor, const qaccount_t *a,
+		       const char *details)
+{
+	char now[AUDIT_TIME_LEN + 1];
+	bool found;
+	qaccount_t old = { 0 };
+	int rc = -1;
+
+	audit_time_now(now);
+	if (sq_begin(s) < 0 || sq_acct_get(s, a->name, &old, &found) < 0)
+		goto out;
+	if (found) {
+		qstore_fail(s, QS_ERR_EXISTS, "account %s exists", a->name);
+		goto out;
+	}
+	if (sq_run(s, "INSERT INTO account(name, role, dept, addrs, pwhash, totp, created)"
+		   " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", "ttttttt", a->name, a->role, a->dept,
+		   a->addrs, a->pwhash, a->totp, now) < 0 ||
+	    append_locked(s, actor, "account.add", a->name, details, NULL) < 0)
+		goto out;
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		sq_rollback(s);
+	qstore_account_free(&old);
+	return rc;
+}
+
+/* disable, enable or reset (new pwhash and totp, lock and failures cleared). */
+static int sq_acct_set(qstore_t *s, const char *actor, const char *action,
+		       const qaccount_t *a, const char *details)
+{
+	int rc = -1;
+
+	if (sq_begin(s) < 0)
+		goto out;
+	if (strcmp(action, "account.reset") == 0)
+		rc = sq_run(s, "UPDATE account SET pwhash=?2, totp=?3, failures=0, locked_until=0,"
+			    " totp_last=0 WHERE name=?1", "ttt", a->name, a->pwhash, a->totp);
+	else
+		rc = sq_run(s, "UPDATE account SET disabled=?2 WHERE name=?1", "ti", a->name,
+			    (int64_t)(a->disabled ? 1 : 0));
+	if (rc < 0)
+		goto out;
+	rc = -1;
+	if (sqlite3_changes(DB(s)) != 1) {
+		qstore_fail(s, QS_ERR_NOTFOUND, "no account %s", a->name);
+		goto out;
+	}
+	if (append_locked(s, actor, action, a->name, details, NULL) < 0)
+		goto out;
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		sq_rollback(s);
+	return rc;
+}
+
+static int login_failed_locked(qstore_t *s, const qstore_login_t *l, bool *locked)
+{
+	if (sq_run(s, "UPDATE account SET failures=failures+1 WHERE name=?1", "t", l->name) < 0 ||
+	    append_locked(s, l->actor, "console.login.failed", l->name, l->details, NULL) < 0 ||
+	    sq_run(s, "UPDATE account SET locked_until=?2, failures=0 WHERE name=?1 AND"
+		   " failures>=?3", "tii", l->name, (int64_t)(l->now + l->lock_secs),
+		   (int64_t)l->max_fail) < 0)
+		return -1;
+	*locked = sqlite3_changes(DB(s)) == 1;
+	if (*locked && append_locked(s, l->actor, "console.lockout", l->name, l->details, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+static int sq_acct_login(qstore_t *s, const qstore_login_t *l, bool *locked)
+{
+	int rc = -1;
+
+	*locked = false;
+	if (sq_begin(s) < 0)
+		goto out;
+	if (l->ok) {
+		if (sq_run(s, "UPDATE account SET failures=0, locked_until=0, totp_last=?2"
+			   " WHERE name=?1", "ti", l->name, (int64_t)l->totp_step) < 0 ||
+		    append_locked(s, l->actor, "console.login", l->name, l->details, NULL) < 0)
+			goto out;
+	} else if (login_failed_locked(s, l, locked) < 0) {
+		goto out;
+	}
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		sq_rollback(s);
+	return rc;
+}
+
 const qstore_ops_t qstore_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1379,4 +1652,10 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.ppap_next = sq_ppap_next,
 	.ppap_stale = sq_ppap_stale,
 	.ppap_mark = sq_ppap_mark,
+	.refuse = sq_refuse,
+	.acct_add = sq_acct_add,
+	.acct_get = sq_acct_get,
+	.acct_list = sq_acct_list,
+	.acct_set = sq_acct_set,
+	.acct_login = sq_acct_login,
 };

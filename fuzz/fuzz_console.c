@@ -1,0 +1,101 @@
+/*
+ * fuzz_console.c — libFuzzer target for the console's own parsers: the form
+ * and query decoder (form_get), the Cookie header (form_cookie), the stored
+ * report reader (rjson_each), and the HTML writer over the decoded values.
+ * The input is split at the first NUL: a Cookie header, then a form body
+ * that is also read as a report and as a JSON API body (rjson_get_str). Invariants: a found field is valid UTF-8
+ * without a control character other than TAB CR LF; a found cookie is 1..43
+ * cookie-octets; whatever page_text() writes has no '<', '>', '"' or '\''.
+ *
+ * SECURITY: test code.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/utf8.h"
+#include "console/form.h"
+#include "console/page.h"
+#include "console/rjson.h"
+
+static void check_escaped(const char *s)
+{
+	page_t p;
+
+	page_init(&p, 1 << 20);
+	page_text(&p, s);
+	if (page_finish(&p) == 0 && strpbrk(p.b.data, "<>\"'"))
+		abort();
+	if (p.b.len && !utf8_valid(p.b.data, p.b.len))
+		abort();
+	page_free(&p);
+}
+
+static void check_field(const char *body, size_t n, const char *key)
+{
+	buf_t v;
+
+	buf_init(&v, 4096);
+	if (form_get(body, n, key, &v) == 1) {
+		if (!utf8_valid(v.data, v.len) || strlen(v.data) != v.len)
+			abort();
+		for (size_t i = 0; i < v.len; i++) {
+			unsigned char c = (unsigned char)v.data[i];
+
+			if ((c < 0x20 && c != '\t' && c != '\r' && c != '\n') || c == 0x7f)
+				abort();
+		}
+		check_escaped(v.data);
+	}
+	buf_free(&v);
+}
+
+static void check_json_field(const char *body, size_t n, const char *key)
+{
+	buf_t v;
+	int rc;
+
+	buf_init(&v, 4096);
+	rc = rjson_get_str(body, n, key, &v);
+	if (rc < -1 || rc > 1 || (rc == 1 && (!utf8_valid(v.data, v.len) ||
+					     strlen(v.data) != v.len)))
+		abort();
+	if (rc == 1)
+		check_escaped(v.data);
+	buf_free(&v);
+}
+
+static int on_entry(const char *name, const char *code, void *arg)
+{
+	(void)arg;
+	if (name)
+		check_escaped(name);
+	if (code)
+		check_escaped(code);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *nul = memchr(data, 0, size);
+	size_t hlen = nul ? (size_t)(nul - (const char *)data) : size;
+	char *header = malloc(hlen + 1), cookie[44];
+	const char *body = nul ? nul + 1 : "";
+	size_t blen = nul ? size - hlen - 1 : 0;
+
+	if (!header)
+		return 0;
+	memcpy(header, data, hlen);
+	header[hlen] = '\0';
+	if (form_cookie(header, "mugai_session", cookie, sizeof(cookie)) == 1 &&
+	    (strlen(cookie) == 0 || strpbrk(cookie, " ;,\"\\")))
+		abort();
+	check_field(body, blen, "csrf");
+	check_field(body, blen, "reason");
+	if (rjson_each(body, blen, "removed", on_entry, NULL) < -1 ||
+	    rjson_each(body, blen, "limits_hit", on_entry, NULL) < -1)
+		abort();
+	check_json_field(body, blen, "reason");
+	free(header);
+	return 0;
+}

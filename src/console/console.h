@@ -1,0 +1,129 @@
+/*
+ * console.h — the web console's shared types: the process state (config,
+ * store handle, session table) and one request with its response. server.c
+ * owns HTTP and sessions; views.c renders pages and performs actions.
+ *
+ * SECURITY: program layer. The console reads and writes state only through
+ * the store API and never parses an original: what it shows comes from the
+ * index row and the stored report (rjson.c), through page.c.
+ */
+#ifndef MUGAI_CONSOLE_H
+#define MUGAI_CONSOLE_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/limits.h"
+#include "console/auth.h"
+#include "console/page.h"
+#include "store/qstore.h"
+
+/* "console:" + account name */
+#define CONSOLE_ACTOR_LEN (8 + QACCT_NAME_MAX)
+
+typedef struct csess {
+	char id[AUTH_TOKEN_LEN + 1];   /* "" when the slot is free */
+	char csrf[AUTH_TOKEN_LEN + 1];
+	char name[QACCT_NAME_MAX + 1];
+	int64_t last;                  /* time of the last request */
+} csess_t;
+
+typedef struct console {
+	const cfg_t *cfg;
+	qstore_t *s;
+	bool tls;                      /* HTTPS (console_tls_cert/key) */
+	buf_t tls_cert, tls_key;       /* their PEM text */
+	csess_t *sess;
+	size_t n_sess;
+} console_t;
+
+typedef struct creq {
+	console_t *c;
+	const char *method, *url, *cookie, *ctype;
+	const char *csrf_header;       /* X-CSRF-Token (the JSON API) */
+	bool api;                      /* /api/: JSON in and out */
+	const char *body;
+	size_t body_len;
+	bool too_big;
+	char client[INET6_ADDRSTRLEN];
+	int64_t now;
+	/* the signed-in account, when sess is set */
+	csess_t *sess;
+	qaccount_t acct;
+	char actor[CONSOLE_ACTOR_LEN + 1];
+	/* the response */
+	int status;
+	page_t page;
+	const char *location;          /* 303 target, or NULL */
+	const char *content_type;
+	const char *disposition;       /* Content-Disposition, or NULL */
+	char set_cookie[2][AUTH_TOKEN_LEN * 3];
+} creq_t;
+
+/* server.c */
+csess_t *console_session_new(console_t *c, const char *name, int64_t now);
+void console_session_end(console_t *c, csess_t *s);
+/* Audit details {"client": ..., "why": ...} (why may be NULL) into b. */
+int console_details(const creq_t *r, const char *why, buf_t *b) MUGAI_WUR;
+/* Append an audit record with the client address; failures are logged. */
+void console_audit(creq_t *r, const char *actor, const char *action, const char *object,
+		   const char *why);
+/* A one-line error page with its status. */
+void console_error(creq_t *r, int status, const char *title, const char *text);
+
+/* views.c */
+void view_login(creq_t *r, const char *message);
+void act_login(creq_t *r);
+void view_home(creq_t *r);
+void view_detail(creq_t *r, const char *id);
+void act_request(creq_t *r, const char *id);
+void act_decide(creq_t *r, const char *id, bool approve);
+void act_logout(creq_t *r);
+/* audit_view.c: the chain's verification and the latest records, into the
+ * page already begun (the auditor's home page). */
+void view_audit(creq_t *r);
+typedef struct row {
+	char id[MUGAI_ID_LEN + 1];
+	int64_t received;
+	char *from, *subject, *verdict, *requested_by, *reason, *kind;
+	qstatus_t status;
+} row_t;
+
+typedef struct rows {
+	creq_t *r;
+	row_t *v;
+	size_t n, cap;
+	bool dept_requests;  /* keep only requests of the approver's department */
+} rows_t;
+
+/* views.c, shared with api.c */
+const char *view_verdict_ja(const char *verdict);
+const char *view_status_ja(qstatus_t st);
+const char *view_kind_ja(const char *kind);
+const char *view_who(const char *actor);   /* "console:NAME" → NAME */
+bool view_is_role(const creq_t *r, const char *role);
+int view_rows_init(creq_t *r, rows_t *rs) MUGAI_WUR;
+void view_rows_free(rows_t *rs);
+/* The messages addressed to the account (all, for an admin), newest first. */
+int view_my_mail(creq_t *r, rows_t *rs) MUGAI_WUR;
+/* Pending requests the account may decide. */
+int view_pending(creq_t *r, rows_t *rs) MUGAI_WUR;
+/* The item if the account may see it; else the refusal is set (audited). */
+bool view_load_item(creq_t *r, const char *id, qstore_item_t *it);
+
+/* report_view.c: the release report on the auditor's page, and as CSV
+ * (GET /report.csv, auditor only). */
+void view_release_report(creq_t *r);
+void view_report_csv(creq_t *r);
+
+/* api.c: the JSON API under /api/ (path without the /api prefix). */
+void api_dispatch(creq_t *r, const char *path, bool get);
+/* POST /api/login after act_login: {"csrf": ...} when it succeeded. */
+void api_login_done(creq_t *r);
+
+/* A form field into out (capped by out); 1 found, 0 absent, -1 malformed. */
+int view_field(creq_t *r, const char *key, buf_t *out) MUGAI_WUR;
+
+#endif
