@@ -281,7 +281,9 @@ static int do_release_next(sproc_t *p)
 				.env_from = it.env_from ? it.env_from : "",
 				.rcpt = it.rcpt ? it.rcpt : "",
 				.approved_by = it.approved_by ? it.approved_by : "",
-				.orig_len = orig.len };
+				.kind = it.release_kind ? it.release_kind : "",
+				.approved_at = it.approved_at ? it.approved_at : "",
+				.subject = it.subject ? it.subject : "", .orig_len = orig.len };
 	}
 	rc = answer(p, &a, fd) < 0 ? -2 : 0;
 out:
@@ -449,7 +451,8 @@ static int handle(sproc_t *p, const sw_req_t *q)
 		break;
 	case SW_RELEASE_DONE:
 		rc = store_open(p) < 0 ? -1
-		     : qstore_release_done(p->st, "mugaid", q->id) == 0 ? 0 : store_fail(p);
+		     : qstore_release_done(p->st, "mugaid", q->id, q->details) == 0 ? 0
+		     : store_fail(p);
 		break;
 	default: rc = do_config(p, q); break;
 	}

@@ -31,6 +31,12 @@ typedef struct mail_facts {
 	char av_error[AV_WHY_MAX];       /* av "error" (antivirus_on_error = continue): why */
 	int first_contact;               /* 1: the sender was not seen within
 					  * first_contact_days; 0: seen; -1: not asked */
+	/* mugaid's releaser, a release of sanitized files: who approved it
+	 * and when ("YYYY-MM-DD HH:MM", JST); "" otherwise. The notice opens
+	 * with 「このメールは 承認者 X が … に無害化ファイルの取り出しを承認しました。」
+	 * and the Subject is tagged 【承認済・無害化ファイル】. */
+	char release_by[AUDIT_NAME_MAX];
+	char release_at[RELEASE_AT_LEN + 1];
 } mail_facts_t;
 
 /* What the front knows besides the bytes. */

@@ -357,6 +357,28 @@ static int put_b64_word(buf_t *out, const char *s, size_t n)
 	return rc == 0 ? buf_puts(out, "?=") : -1;
 }
 
+#define ENCODE_CHUNK 39 /* bytes of text per encoded-word: 52 base64 characters */
+
+int hdr_encode_text(buf_t *out, const char *s, size_t n)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	while (rc == 0 && i < n) {
+		size_t k = n - i < ENCODE_CHUNK ? n - i : ENCODE_CHUNK;
+
+		/* back to a character boundary (a lead byte or ASCII follows) */
+		while (k > 1 && i + k < n && ((unsigned char)s[i + k] & 0xC0) == 0x80)
+			k--;
+		if (i > 0)
+			rc = buf_puts(out, "\r\n ");
+		if (rc == 0)
+			rc = put_b64_word(out, s + i, k);
+		i += k;
+	}
+	return rc;
+}
+
 /* Emit decoded text at the lexer's position: inside quotes as escaped raw
  * UTF-8; elsewhere raw when it is all non-ASCII (cannot be structure), else
  * as one encoded-word. */

@@ -436,8 +436,7 @@ def test_request_sanitized_then_approver_of_the_department_approves(con):
     (_, _, det), = details(con.audit("quarantine.request"))
     assert det == {"reason": "取引先からの見積書が必要です", "kind": "sanitized",
                    "deliver_to": CLERK_ADDR}
-    assert ("承認されました。無害化したファイルの配送は次の版で対応します（原本は配送しません）。"
-            in text(c.get(f"/mail/{qid}").body))
+    assert "承認されました。無害化したファイルを依頼者に配送します。" in text(c.get(f"/mail/{qid}").body)
 
 
 def test_original_request_is_queued_for_the_releaser(con):
@@ -453,7 +452,7 @@ def test_original_request_is_queued_for_the_releaser(con):
     assert b.post(f"/mail/{qid}/approve", {"comment": ""}).status == 303
     assert con.sql("SELECT release_kind, release_to FROM quarantine WHERE id=?", qid) == [
         ("original", "queue")]
-    assert "承認されました。原本を配送します。" in text(c.get(f"/mail/{qid}").body)
+    assert "承認されました。原本を依頼者に配送します。" in text(c.get(f"/mail/{qid}").body)
 
 
 def test_approver_cannot_approve_own_request(con):
@@ -577,7 +576,7 @@ def test_auditor_release_report_and_csv_for_excel(con):
     assert lines[1].endswith("\",\"\",\"\",\"承認待ち\"")
     assert lines[2].startswith(f"\"{q2}\",")
     assert "\"'-1+1\",\"無害化したファイル\"" in lines[2]
-    assert lines[2].endswith("\",\"無害化ファイルの配送待ち（未対応）\"")
+    assert lines[2].endswith("\",\"無害化ファイルの配送待ち\"")
     assert lines[3:] == [""]
     assert details(con.audit("report.export")) == [
         ("console:kansa", "releases", {"client": "127.0.0.1", "rows": 2})]
