@@ -85,9 +85,14 @@ const char *cmd_ppap_pair(const cfg_t *cfg, const char *id, const buf_t *orig, p
 	ppap_job_t job = { cfg, id, orig, { .ppap_pw = (const char *const *)c->v,
 					    .n_ppap_pw = c->n, .ppap_of = id } };
 	const char *why = NULL;
+	cfg_t san;
 	buf_t blob;
 	worker_status_t st;
 
+	/* a zip is only ever held with attachments = sanitize: rebuild with it
+	 * whatever this process's configuration says (the console's may not) */
+	if (cfg_copy_enum(cfg, CFG_ATTACHMENTS, "sanitize", &san) == 0)
+		job.cfg = &san;
 	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* worker_run cuts there */
 	st = worker_run(&cfg->lim, ppap_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
 	if (st != WORKER_OK)

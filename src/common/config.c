@@ -59,9 +59,16 @@ static int choice_index(const char *choices, const char *val)
 	return -1;
 }
 
-int cfg_choice(cfg_id_t id, const char *choice)
+int cfg_copy_enum(const cfg_t *c, cfg_id_t id, const char *choice, cfg_t *out)
 {
-	return cfg_table[id].type == CFG_ENUM ? choice_index(cfg_table[id].choices, choice) : -1;
+	int i = cfg_table[id].type == CFG_ENUM ? choice_index(cfg_table[id].choices, choice) : -1;
+
+	if (i < 0)
+		return -1;
+	*out = *c;
+	out->s[id] = (char *)choice;
+	out->i[id] = i;
+	return 0;
 }
 
 static int find_key(const char *name)

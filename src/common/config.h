@@ -180,8 +180,10 @@ void cfg_dump_caps(FILE *out, bool markdown);
 static inline const char *cfg_str(const cfg_t *c, cfg_id_t id) { return c->s[id]; }
 static inline long long cfg_int(const cfg_t *c, cfg_id_t id) { return c->i[id]; }
 bool cfg_is(const cfg_t *c, cfg_id_t id, const char *choice);
-/* The index of choice among an enum key's choices (its c->i value), or -1. */
-int cfg_choice(cfg_id_t id, const char *choice);
+/* A shallow copy of c whose enum key id is set to choice (a string that
+ * outlives the copy, e.g. a literal): it shares c's strings, is never
+ * freed, and lives no longer than c. -1 when choice is not one of id's. */
+int cfg_copy_enum(const cfg_t *c, cfg_id_t id, const char *choice, cfg_t *out) MUGAI_WUR;
 /* console_url's syntax: http(s)://host[:port][/path] of [A-Za-z0-9._~-]
  * segments, at most CONSOLE_URL_MAX bytes, no trailing '/' (cfg_set drops
  * one); "" (off) is valid. */

@@ -338,18 +338,6 @@ static int wrap_original(const daemon_ctx_t *d, const rel_t *r, const buf_t *ori
 
 /* ---- sanitized files, by the worker ---- */
 
-/* This run's policy: the configuration with attachments = sanitize (a
- * shallow copy: the strings stay the master's, only these two fields
- * differ; the child exits without freeing it). */
-static void release_cfg(const cfg_t *cfg, cfg_t *out)
-{
-	static char sanitize[] = "sanitize";
-
-	*out = *cfg;
-	out->s[CFG_ATTACHMENTS] = sanitize;
-	out->i[CFG_ATTACHMENTS] = cfg_choice(CFG_ATTACHMENTS, sanitize);
-}
-
 /* The rebuilt message (or the notice that replaced it) into res; -1 when
  * no worker could run (the release stays queued). */
 static int sanitize_release(const cfg_t *rcfg, sanitizer_t *w, const rel_t *r, int fd,
@@ -514,7 +502,9 @@ int release_run(const daemon_ctx_t *d, int store_fd)
 
 	u.d = d;
 	storecl_init(&u.st, store_fd, &d->cfg);
-	release_cfg(&d->cfg, &u.rcfg);
+	/* this run's policy: attachments = sanitize (a shallow copy) */
+	if (cfg_copy_enum(&d->cfg, CFG_ATTACHMENTS, "sanitize", &u.rcfg) < 0)
+		u.rcfg = d->cfg;
 	sanitizer_init(&u.w);
 	/* the worker's fixed zone (sandbox.c), as a session sets it */
 	if (setenv("TZ", "UTC0", 1) == 0)
