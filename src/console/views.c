@@ -1,6 +1,7 @@
 /*
  * views.c — the console's pages and actions, in Japanese: login, the list
- * for each role, one message, and the release request / approval / refusal.
+ * for each role, one message, the release request / approval / refusal, and
+ * /q/ID or /q/受付番号 (the link of the notice's line 取り出しの依頼).
  *
  * Who sees what (checked on every object, not only in the lists):
  *   clerk     messages addressed to one of the account's addresses; may

@@ -1,6 +1,7 @@
 /*
  * hdr.c — header values to UTF-8 (see hdr.h): unfolding, encoded-words,
- * RFC 2231 parameters, raw 8-bit.
+ * RFC 2231 parameters, raw 8-bit; and the one encoder, UTF-8 text as
+ * RFC 2047 B words (hdr_encode_text, for the releaser's own headers).
  *
  * Specs: RFC 5322 (unfolding, quoted-string, comments), RFC 2047 with the
  * RFC 2231 §5 language suffix (=?charset*lang?enc?text?=), RFC 2231
@@ -21,7 +22,8 @@
  * SECURITY: runs in the sanitizer worker on hostile header bytes. Linear in
  * the input (the encoded-word scanner looks at each byte a bounded number of
  * times); all output and scratch goes to capped buf_t; output contains no
- * CR, LF, NUL or other C0 control.
+ * CR, LF, NUL or other C0 control. The encoder's output is base64 words and
+ * folds only: its input cannot add a header field.
  */
 #include "text/hdr.h"
 
