@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from consoleutil import Console, text  # noqa: E402
-from daemonutil import Daemon, parse  # noqa: E402
+from daemonutil import Daemon, Sink, parse  # noqa: E402
 from test_daemon_release import approved_jst, check_wrapped  # noqa: E402
 from test_file_util import assert_pdf_clean, make_zip, parts, simple_pdf  # noqa: E402
 
@@ -185,3 +185,52 @@ def parse_bytes(raw):
     import email
     import email.policy
     return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def test_refused_delivery_stays_queued(tmp_path):
+    """The next hop refuses the release: nothing is marked delivered, the
+    releaser tries again next run, and only then is it recorded."""
+    sink = Sink()
+    d = Daemon(tmp_path, release_interval="1", next_hop=f"smtp:127.0.0.1:{sink.port}").start()
+    con = Console(tmp_path)
+    try:
+        with smtplib.SMTP("127.0.0.1", d.port, timeout=30) as s:
+            s.sendmail("sender@example.jp", RCPTS, ORIGINAL)
+        assert len(sink.messages) == 1
+        qid = email_qid(sink.messages[0][2])
+        clerk = con.user_add("taro", "clerk", "taro@example.lg.jp", dept="総務課")
+        boss = con.user_add("kacho", "approver", dept="総務課")
+        con.start()
+        sink.mode = "refuse-data"
+        c = con.client()
+        assert c.login(clerk).status == 303
+        assert c.post(f"/mail/{qid}/request", {"reason": "確認", "kind": "sanitized"}).status == 303
+        b = con.client()
+        assert b.login(boss).status == 303
+        assert b.post(f"/mail/{qid}/approve", {"comment": ""}).status == 303
+        end = time.monotonic() + 20
+        while f"release id={qid} not delivered, stays queued" not in d.logtext() and time.monotonic() < end:
+            time.sleep(0.2)
+        assert (f"release id={qid} not delivered, stays queued: 4.4.0 next hop 127.0.0.1:{sink.port} "
+                "refused the message: 452 4.3.1 insufficient storage") in d.logtext()
+        assert con.sql("SELECT release_to FROM quarantine WHERE id=?", qid) == [("queue-sanitized",)]
+        assert con.audit("quarantine.release.delivered") == []
+        sink.mode = "accept"
+        end = time.monotonic() + 20
+        while len(sink.messages) < 2 and time.monotonic() < end:
+            time.sleep(0.2)
+        (sender, rcpts, data), = sink.messages[1:]
+        assert rcpts == ["taro@example.lg.jp"]
+        assert "【承認済・無害化ファイル】見積書" in str(parse_bytes(data)["Subject"])
+        time.sleep(0.5)
+        assert con.sql("SELECT release_to FROM quarantine WHERE id=?", qid) == [
+            ("queue-sanitized-delivered",)]
+        assert len(con.audit("quarantine.release.delivered")) == 1
+    finally:
+        con.stop()
+        assert d.stop() == 0
+        sink.close()
+
+
+def email_qid(raw):
+    return str(parse_bytes(raw)["X-Mugai-Sanitized"]).split("id=")[1].split(";")[0].strip()
