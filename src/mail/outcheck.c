@@ -130,6 +130,30 @@ static bool cp_forbidden(uint32_t c)
 	       (c >= 0xE0000 && c <= 0xE007F);
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Some byte of x is zero (the classic bit trick; exact, no false hit). */
+static bool has_zero(uint64_t x) { return ((x - ONES) & ~x & HIGHS) != 0; }
+
+/* The end of the run of printable ASCII (0x20-0x7E) starting at i, eight
+ * bytes a step while none is a control, DEL, non-ASCII or (when `en`) '['
+ * (which rule 8 notes in *end); then byte by byte. */
+static size_t printable_run_end(const unsigned char *p, size_t n, size_t i, bool en,
+				size_t *end)
+{
+	for (uint64_t x; n - i >= 8; i += 8) {
+		memcpy(&x, p + i, 8);
+		/* a byte < 0x20 or >= 0x80: (x - 0x20..) borrows or x has the high bit */
+		if ((((x - 0x20 * ONES) | x) & HIGHS) || has_zero(x ^ (0x7F * ONES)) ||
+		    (en && has_zero(x ^ ('[' * ONES))))
+			break;
+	}
+	for (; i < n && p[i] >= 0x20 && p[i] < 0x7f; i++)
+		if (en && p[i] == '[')
+			*end = i + NOTICE_REACH;
+	return i;
+}
+
 /* CR is allowed only in the body and only as CR LF. Also notes in *end
  * the end of the last character rule 8 may care about (━, 【, and '[' when
  * `en`), so that rule 8 need not read past it; 0 when there is none. */
@@ -144,9 +168,7 @@ static int rule_control(const char *s, size_t n, bool body, bool en, size_t *end
 		size_t k;
 
 		if (p[i] >= 0x20 && p[i] < 0x7f) {
-			for (; i < n && p[i] >= 0x20 && p[i] < 0x7f; i++)
-				if (en && p[i] == '[')
-					*end = i + NOTICE_REACH;
+			i = printable_run_end(p, n, i, en, end);
 			continue;
 		}
 		/* U+3000–U+CFFF (kana, CJK, hangul): nothing forbidden there;
