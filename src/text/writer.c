@@ -61,8 +61,17 @@ static bool japanese_run(const unsigned char *p, size_t *j, size_t n)
 {
 	size_t k = *j;
 
-	/* four bytes loaded, three judged: lead E3–EC, two continuation bytes,
-	 * not E3 80 91 (little-endian: the lead is the low byte) */
+	/* eight bytes loaded, six judged (two characters), then four loaded,
+	 * three judged: lead E3–EC, two continuation bytes, not E3 80 91
+	 * (little-endian: the lead is the low byte) */
+	for (uint64_t x; n - k >= 8; k += 6) {
+		memcpy(&x, p + k, 8);
+		x = le64toh(x);
+		if ((x & 0xC0C000C0C000ull) != 0x808000808000ull || (x & 0xFF) - 0xE3u > 9u ||
+		    (x >> 24 & 0xFF) - 0xE3u > 9u || (x & 0xFFFFFF) == 0x9180E3 ||
+		    (x >> 24 & 0xFFFFFF) == 0x9180E3)
+			break;
+	}
 	for (uint32_t x; n - k >= 4; k += 3) {
 		memcpy(&x, p + k, 4);
 		x = le32toh(x) & 0xFFFFFF;
