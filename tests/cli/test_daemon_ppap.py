@@ -126,6 +126,7 @@ def test_ppap_pair_delivers_the_sanitized_files(tmp_path, kind, cp932):
         fm, ft = follow[0]
         assert f"受付番号 {held} のパスワード付きZIPを無害化しました。" in ft
         assert WAITING not in ft
+        assert str(fm["X-Mugai-Sanitized"]) == f"verdict=sanitized; actions=CDR PPAP; id={held}"
         atts = list(fm.iter_attachments())
         assert [a.get_filename() for a in atts] == ["見積書.zip"]
         z = zipfile.ZipFile(io.BytesIO(atts[0].get_content()))
