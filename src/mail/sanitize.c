@@ -586,6 +586,20 @@ out:
 	return rc;
 }
 
+/* console_url set: the clerk may type the password on the message's
+ * console page (the notice's console line, as notice.c writes it). */
+static int ppap_expired_console(const cfg_t *cfg, const char *id, buf_t *t)
+{
+	const char *url = cfg_str(cfg, CFG_CONSOLE_URL);
+	char sh[MUGAI_ID_SHORT_LEN + 1];
+
+	if (!url || !*url || !mugai_id_valid(id))
+		return 0;
+	mugai_id_short(id, sh);
+	return buf_printf(t, "コンソールのこのメールのページで、パスワードを入力してご自身で無害化する"
+			  "こともできます。\n取り出しの依頼: %s/q/%s（受付番号 %s）\n", url, id, sh);
+}
+
 int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out)
 {
 	bool ja = !cfg_is(cfg, CFG_NOTICE_LANG, "en");
@@ -602,12 +616,16 @@ int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out)
 	rc = ja ? buf_printf(&t, "%s\n【無害化できませんでした】受付番号 %s のパスワード付きZIPは、"
 			     "%lld 分以内にパスワードのメールが届かなかったため、無害化できませんでした。\n"
 			     "ファイルが必要な場合は、差出人からパスワードを聞き、受付番号 %s を添えて"
-			     "管理者にお伝えください。管理者がパスワードを入力して無害化し、お届けします。\n%s\n",
-			     FIXED_RULE_JA, id, win, id, FIXED_RULE_JA)
+			     "管理者にお伝えください。管理者がパスワードを入力して無害化し、お届けします。\n",
+			     FIXED_RULE_JA, id, win, id)
 		: buf_printf(&t, "The password-protected zip of message %s could not be sanitized: no "
 			     "password mail came within %lld minutes.\nIf you need the files, ask the "
 			     "sender for the password and give it with the id %s to your administrator.\n",
 			     id, win, id);
+	if (rc == 0 && ja)
+		rc = ppap_expired_console(cfg, id, &t);
+	if (rc == 0 && ja)
+		rc = buf_printf(&t, "%s\n", FIXED_RULE_JA);
 	if (rc == 0)
 		rc = wr_clean(&text, t.data, t.len, WR_TRUSTED);
 	h.from = internet_address_list_parse(NULL, cfg_str(cfg, CFG_NOTICE_FROM));
