@@ -82,7 +82,8 @@ int mail_failure_message_facts(const cfg_t *cfg, const char *id, const char *sen
 
 /* PPAP: the notice to the recipients of a held original (id) whose
  * ppap_window passed without a password mail: what happened and what to
- * do next. Built without looking at the original (a releaser calls it). */
+ * do next (with console_url: type the password on the console page, the
+ * console line). Built without looking at the original (a releaser calls it). */
 int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out) MUGAI_WUR;
 
 /* The notice's Japanese words for a limit name (limits_hit) and a removal
