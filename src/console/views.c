@@ -350,16 +350,20 @@ void act_logout(creq_t *r)
 
 /* ---- lists ---- */
 
+static void row_free(row_t *w)
+{
+	free(w->from);
+	free(w->subject);
+	free(w->verdict);
+	free(w->requested_by);
+	free(w->reason);
+	free(w->kind);
+}
+
 void view_rows_free(rows_t *rs)
 {
-	for (size_t i = 0; i < rs->n; i++) {
-		free(rs->v[i].from);
-		free(rs->v[i].subject);
-		free(rs->v[i].verdict);
-		free(rs->v[i].requested_by);
-		free(rs->v[i].reason);
-		free(rs->v[i].kind);
-	}
+	for (size_t i = 0; i < rs->n; i++)
+		row_free(&rs->v[i]);
 	free(rs->v);
 }
 
@@ -565,14 +569,8 @@ static void rows_keep_short(rows_t *rs, const char tail[8 + 1])
 			rs->v[i] = t;
 		}
 	}
-	for (size_t i = k; i < rs->n; i++) {
-		free(rs->v[i].from);
-		free(rs->v[i].subject);
-		free(rs->v[i].verdict);
-		free(rs->v[i].requested_by);
-		free(rs->v[i].reason);
-		free(rs->v[i].kind);
-	}
+	for (size_t i = k; i < rs->n; i++)
+		row_free(&rs->v[i]);
 	rs->n = k;
 }
 
