@@ -35,7 +35,11 @@
  *     output check passes on it as on any message. A worker failure gives
  *     the notice-only message (with the same line); a result still
  *     quarantined is delivered as such; the audit says which
- *     ({"kind":"sanitized","verdict":...}).
+ *     ({"kind":"sanitized","verdict":...}). A message the antivirus flagged
+ *     at receipt (an administrator approved it) keeps that verdict: the
+ *     worker gets the virus as a fact and withholds it unparsed, so what
+ *     arrives is the notice naming the virus (the original needs a request
+ *     of kind original).
  *
  * The store is reached through this run's own store process (role
  * "release": RELEASE_NEXT answers with the item and a sealed memfd of the
@@ -84,6 +88,7 @@ typedef struct rel {
 	char who[AUDIT_NAME_MAX];        /* the approver as people know them */
 	char at[RELEASE_AT_LEN + 1];     /* the approval time, JST */
 	bool sanitized;
+	char virus[CLAMD_SIG_MAX];      /* the antivirus's name at receipt, or "" */
 	char *env_from, *subject, *rcpt_list;
 	const char **rcpt;
 	size_t n_rcpt;
@@ -142,6 +147,7 @@ static int rel_load(rel_t *r, const sw_ans_t *a)
 	snprintf(r->who, sizeof(r->who), "%s", by);
 	jst_of(a->approved_at ? a->approved_at : "", r->at);
 	r->sanitized = a->kind && strcmp(a->kind, "sanitized") == 0;
+	snprintf(r->virus, sizeof(r->virus), "%s", a->virus ? a->virus : "");
 	r->env_from = strdup(a->env_from ? a->env_from : "");
 	r->subject = strdup(a->subject ? a->subject : "");
 	r->rcpt_list = strdup(a->rcpt ? a->rcpt : "");
@@ -351,6 +357,10 @@ static int sanitize_release(const cfg_t *rcfg, sanitizer_t *w, const rel_t *r, i
 
 	snprintf(f.release_by, sizeof(f.release_by), "%s", r->who);
 	snprintf(f.release_at, sizeof(f.release_at), "%s", r->at);
+	if (r->virus[0]) { /* the verdict of receipt stands: withheld unparsed */
+		snprintf(f.av, sizeof(f.av), "virus");
+		snprintf(f.virus, sizeof(f.virus), "%s", r->virus);
+	}
 	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* sanitizer_job cuts there */
 	st = sanitizer_job_facts(w, rcfg, r->id, r->env_from, &f, fd, len, &blob, &sig);
 	why = worker_status_name(st);

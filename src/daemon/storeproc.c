@@ -40,6 +40,7 @@
 #include "store/blob.h"
 #include "store/qstore.h"
 #include "store/storewire.h"
+#include "mail/report.h"
 
 #define SOCK_FD 3
 #define CONFIG_FD 4 /* with a config file: its bytes, as mugaid read them */
@@ -260,6 +261,7 @@ static int release_memfd(sproc_t *p, const buf_t *orig)
 
 static int do_release_next(sproc_t *p)
 {
+	char virus[CLAMD_SIG_MAX];
 	qstore_item_t it;
 	buf_t orig;
 	sw_ans_t a = { .type = SW_OK, .id = "" };
@@ -277,7 +279,9 @@ static int do_release_next(sproc_t *p)
 	if (r == 1) {
 		if ((fd = release_memfd(p, &orig)) < 0)
 			goto out;
-		a = (sw_ans_t){ .type = SW_OK, .id = it.id, .item = true,
+		if (!report_json_virus(it.report, virus, sizeof(virus)))
+			virus[0] = '\0';
+		a = (sw_ans_t){ .type = SW_OK, .id = it.id, .item = true, .virus = virus,
 				.env_from = it.env_from ? it.env_from : "",
 				.rcpt = it.rcpt ? it.rcpt : "",
 				.approved_by = it.approved_by ? it.approved_by : "",

@@ -295,6 +295,22 @@ bool report_json_has_virus(const char *json)
 	return json && strstr(json, "\"virus\":\"") != NULL;
 }
 
+bool report_json_virus(const char *json, char *out, size_t cap)
+{
+	const char *v = json ? strstr(json, "\"virus\":\"") : NULL;
+	size_t n;
+
+	if (!v || cap == 0)
+		return false;
+	v += strlen("\"virus\":\"");
+	n = strcspn(v, "\"\\");
+	if (v[n] != '"')
+		snprintf(out, cap, "?");
+	else
+		snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v);
+	return true;
+}
+
 static const char *const sender_codes[SENDER_W__COUNT] = {
 	"lookalike-domain", "own-domain-in-name", "dmarc-fail", "dkim-fail", "spf-fail",
 	"first-contact",

@@ -119,6 +119,9 @@ enum {
 };
 /* A report JSON (report_json's output) names a virus: "virus" is a string. */
 bool report_json_has_virus(const char *json);
+/* Its value into out (cut to cap - 1 bytes; a value holding a JSON escape
+ * becomes "?"): true when there is one. */
+bool report_json_virus(const char *json, char *out, size_t cap);
 /* The report code of bit i ("lookalike-domain", ...). */
 const char *report_sender_warning_code(unsigned i);
 /* The X-Mugai-Sanitized action tokens of a finished report, space-separated

@@ -168,6 +168,7 @@ int storewire_encode_ans(buf_t *out, const sw_ans_t *a)
 			if (rc == 0) rc = put_str(out, a->kind);
 			if (rc == 0) rc = put_str(out, a->approved_at);
 			if (rc == 0) rc = put_str(out, a->subject);
+			if (rc == 0) rc = put_str(out, a->virus);
 			if (rc == 0) rc = rec_put_u64(out, a->orig_len);
 		}
 	}
@@ -354,7 +355,7 @@ static int decode_ok(rec_reader_t *r, sw_ans_t *a)
 	if (get_text(r, SIZE_MAX / 2, &a->rcpt) < 0 || get_text(r, SW_ADDR_MAX, &a->approved_by) < 0)
 		return -1;
 	if (get_text(r, SW_ADDR_MAX, &a->kind) < 0 || get_text(r, SW_ADDR_MAX, &a->approved_at) < 0 ||
-	    get_text(r, SW_TEXT_MAX, &a->subject) < 0)
+	    get_text(r, SW_TEXT_MAX, &a->subject) < 0 || get_text(r, SW_ADDR_MAX, &a->virus) < 0)
 		return -1;
 	return rec_get(r, &a->orig_len, 8);
 }

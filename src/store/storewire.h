@@ -35,7 +35,9 @@
  *                  RELEASE_NEXT with an item also: str env_from | str rcpt
  *                  ("a,b") | str approved_by | str kind ("original" |
  *                  "sanitized") | str approved_at (audit time, UTC) |
- *                  str subject (decoded, from the index) | u64 original length
+ *                  str subject (decoded, from the index) | str virus (the
+ *                  antivirus's name from the stored report, "" when none) |
+ *                  u64 original length
  *                  + SCM_RIGHTS: a sealed memfd with the original
  *                  (PPAP_NEXT likewise, approved_by, kind, approved_at
  *                  ""; PPAP_STALE the same fields, length 0 and an empty memfd)
@@ -117,7 +119,7 @@ typedef struct sw_ans {
 	int64_t seq;
 	bool item;      /* RELEASE_NEXT found one: the fields below and a memfd */
 	const char *env_from, *rcpt, *approved_by;
-	const char *kind, *approved_at, *subject; /* RELEASE_NEXT */
+	const char *kind, *approved_at, *subject, *virus; /* RELEASE_NEXT */
 	uint64_t orig_len;
 	uint32_t cls;   /* SW_ERR */
 	const char *msg;

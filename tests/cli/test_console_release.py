@@ -10,12 +10,13 @@ import base64
 import json
 import os
 import smtplib
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from consoleutil import Console, text  # noqa: E402
-from daemonutil import Daemon, Sink, parse  # noqa: E402
+from daemonutil import MUGAI, Daemon, Sink, parse  # noqa: E402
 from test_daemon_release import approved_jst, check_wrapped  # noqa: E402
 from test_file_util import assert_pdf_clean, make_zip, parts, simple_pdf  # noqa: E402
 
@@ -234,3 +235,39 @@ def test_refused_delivery_stays_queued(tmp_path):
 
 def email_qid(raw):
     return str(parse_bytes(raw)["X-Mugai-Sanitized"]).split("id=")[1].split(";")[0].strip()
+
+
+def test_sanitized_release_of_a_virus_keeps_the_verdict(tmp_path):
+    """The antivirus flagged the mail at receipt; an administrator approves a
+    request for the sanitized files: the worker gets the virus as a fact and
+    withholds the mail unparsed, so the clerk receives the notice naming
+    the virus with the approval line, never a rebuilt copy."""
+    from test_daemon_av import Fake
+    fake = Fake(str(tmp_path / "clamd.ctl"), reply=b"stream: Win.Test.EICAR_HDB-1 FOUND\0")
+    u = Setup(tmp_path, ORIGINAL, antivirus=f"clamd:{tmp_path / 'clamd.ctl'}")
+    try:
+        assert "verdict=quarantined" in str(parse(u.first)["X-Mugai-Sanitized"])
+        c = u.con.client()
+        assert c.login(u.clerk).status == 303
+        assert c.post(f"/mail/{u.qid}/request", {"reason": "確認", "kind": "sanitized"}).status == 303
+        r = subprocess.run([MUGAI, "quarantine", "-c", u.d.cf, "approve", u.qid, "--by", "kanri",
+                            "--admin", "--queue"], capture_output=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        files = wait_files(u.d, "taro@example.lg.jp", 2)
+        assert len(files) == 2
+        m = parse_bytes(open([f for f in files if f != u.first][0], "rb").read())
+        assert str(m["Subject"]).strip() == "【承認済・無害化ファイル】[無害化:隔離] 見積書"
+        lines = m.get_content().splitlines()
+        assert lines[1].startswith("【隔離】")
+        assert lines[2] == (f"このメールは 承認者 kanri が {approved_jst(u.d, u.qid)} に"
+                            "無害化ファイルの取り出しを承認しました。")
+        assert ("注意: ウイルス対策ソフトがウイルス「Win.Test.EICAR_HDB-1」を検出したため、"
+                "このメールを隔離しました。原本の取り出しには管理者の承認が必要です。") in lines
+        assert not m.is_multipart()              # nothing rebuilt, nothing attached
+        (_, _, det), = u.con.audit("quarantine.release.delivered")
+        assert json.loads(det) == {"kind": "sanitized", "verdict": "quarantined"}
+        time.sleep(1)
+        assert len(u.d.delivered("hanako@example.lg.jp")) == 1
+    finally:
+        u.close()
+        fake.close()
