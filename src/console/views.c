@@ -531,6 +531,9 @@ void view_home(creq_t *r)
 
 	page_begin(p, "メール一覧", r->sess->name);
 	logout_form(r);
+	if (view_is_role(r, "admin"))
+		PAGE_LIT(p, "<p><a href=\"/search\">メールの検索</a> "
+			 "<a href=\"/report/self\">自己点検報告書</a></p>\n");
 	if (view_is_role(r, "auditor")) {
 		view_audit(r);
 	} else if (home_sections(r, p) < 0) {

@@ -109,6 +109,13 @@ typedef struct qstore_filter {
 	int status;            /* qstatus_t, or -1: any */
 	long limit;            /* 0: no limit */
 	bool undelivered;      /* only entries whose delivery never completed */
+	/* The admin's search: parts of text (case-insensitive for ASCII), NULL:
+	 * any; each at most SEARCH_TEXT_MAX bytes of UTF-8 without controls. */
+	const char *from_part;    /* of the envelope sender or the decoded From */
+	const char *rcpt_part;    /* of one envelope recipient */
+	const char *subject_part; /* of the decoded Subject */
+	const char *file_part;    /* of a file name in the report (removed or sanitized) */
+	long offset;              /* rows skipped first (pages), >= 0 */
 } qstore_filter_t;
 
 typedef int (*qstore_item_cb)(const qstore_item_t *it, void *arg);
@@ -259,6 +266,26 @@ int qstore_ppap_stale(qstore_t *s, int64_t before, qstore_item_t *it) MUGAI_WUR;
  * QS_ERR_STATE when it is in no such state. */
 int qstore_ppap_mark(qstore_t *s, const char *actor, const char *id, const char *action,
 		     const char *details) MUGAI_WUR;
+
+/* ---- the self-inspection report (自己点検) ---- */
+/* One count of a period: group is one of
+ *   "verdict"  key: verdict       messages received in the period
+ *   "reason"   key: reason code   removed items of those messages (report "removed")
+ *   "limit"    key: limit name    limits hit by those messages (report "limits_hit")
+ *   "virus"    key: ""            those messages whose report names a virus
+ *   "action"   key: audit action  audit records written in the period
+ *   "refused"  key: why           console.refused records of the period, by their why
+ *   "release"  key: to            quarantine.release records, by where the release went
+ *                                 (file, queue, queue-sanitized)
+ *   "config"   key: ""            config.load records whose config file sha256 differs
+ *                                 from the config.load before it (the first one counts)
+ * Rows come sorted by group, then key. */
+typedef int (*qstore_count_cb)(const char *group, const char *key, int64_t n, void *arg);
+/* Counts of [since, until) (unix seconds: the index's received time, and
+ * the audit records' time). Not audited: the caller audits the report it
+ * makes of them (report.export). */
+int qstore_counts(qstore_t *s, int64_t since, int64_t until, qstore_count_cb cb,
+		  void *arg) MUGAI_WUR;
 
 /* ---- retention ---- */
 /* Expire every original received more than days ago (days >= retention_days,

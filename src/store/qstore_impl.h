@@ -63,6 +63,10 @@ typedef struct qstore_ops {
 	int (*acct_set)(qstore_t *s, const char *actor, const char *action,
 			const qaccount_t *a, const char *details);
 	int (*acct_login)(qstore_t *s, const qstore_login_t *l, bool *locked);
+	/* The self-inspection counts; t_since/t_until: the period in the
+	 * audit time format. */
+	int (*counts)(qstore_t *s, int64_t since, int64_t until, const char *t_since,
+		      const char *t_until, qstore_count_cb cb, void *arg);
 } qstore_ops_t;
 
 struct qstore {

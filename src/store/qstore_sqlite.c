@@ -881,6 +881,38 @@ static int row_list(qstore_t *s, sqlite3_stmt *st, void *arg)
 	return r < 0 ? qstore_fail(s, QS_ERR_IO, "list output failed") : 0;
 }
 
+/* A report as JSON the json functions may read ('{}' when it is not:
+ * json_each and json_extract fail on malformed text). */
+#define JSON_OR_EMPTY(col) "CASE WHEN json_valid(" col ") THEN " col " ELSE '{}' END"
+/* Does a file name of the report's array arr hold ?12? */
+#define FILE_IN(arr) "EXISTS (SELECT 1 FROM json_each(" JSON_OR_EMPTY("report") ", '$." arr \
+	"') AS j WHERE j.type = 'object' AND instr(lower(coalesce(json_extract(j.value," \
+	" '$.filename'), '')), lower(?12)) > 0)"
+
+/* The admin's search: the list's filter, parts of texts, and an offset. */
+static int sq_search(qstore_t *s, const qstore_filter_t *f, list_row_t *l)
+{
+	return sq_query(s, "SELECT " ITEM_COLS " FROM quarantine WHERE"
+			" (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
+			" AND (?3 IS NULL OR verdict = ?3)"
+			" AND (?4 IS NULL OR env_from = ?4 COLLATE NOCASE)"
+			" AND (?5 IS NULL OR id IN (SELECT id FROM quarantine_rcpt WHERE rcpt = ?5))"
+			" AND (?6 IS NULL OR status = ?6)"
+			" AND (?8 = 0 OR delivery = 'pending')"
+			" AND (?9 IS NULL OR instr(lower(env_from), lower(?9)) > 0"
+			"  OR instr(lower(hdr_from), lower(?9)) > 0)"
+			" AND (?10 IS NULL OR id IN (SELECT id FROM quarantine_rcpt"
+			"  WHERE instr(lower(rcpt), lower(?10)) > 0))"
+			" AND (?11 IS NULL OR instr(lower(subject), lower(?11)) > 0)"
+			" AND (?12 IS NULL OR " FILE_IN("removed") " OR " FILE_IN("sanitized") ")"
+			" ORDER BY received DESC, id DESC LIMIT ?7 OFFSET ?13", row_list, l,
+			"iittttiitttti", (int64_t)f->since, (int64_t)f->until, f->verdict, f->sender,
+			f->rcpt, f->status >= 0 ? qstatus_name(f->status) : NULL,
+			(int64_t)(f->limit > 0 ? f->limit : -1), (int64_t)(f->undelivered ? 1 : 0),
+			f->from_part, f->rcpt_part, f->subject_part, f->file_part,
+			(int64_t)f->offset);
+}
+
 static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 		   const char *filter_json, qstore_item_cb cb, void *arg)
 {
@@ -888,6 +920,8 @@ static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 
 	if (sq_audit_append(s, actor, "quarantine.list", "*", filter_json) < 0)
 		return -1;
+	if (f->from_part || f->rcpt_part || f->subject_part || f->file_part || f->offset)
+		return sq_search(s, f, &l);
 	return sq_query(s, "SELECT " ITEM_COLS " FROM quarantine WHERE"
 			" (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
 			" AND (?3 IS NULL OR verdict = ?3)"
@@ -1628,6 +1662,60 @@ out:
 	return rc;
 }
 
+/* ---- the self-inspection counts ---- */
+
+#define IN_PERIOD " received >= ?1 AND received < ?2"
+#define AUDIT_IN_PERIOD " time >= ?3 AND time < ?4"
+
+static const char counts_sql[] =
+	"SELECT g, k, n FROM ("
+	"SELECT 'verdict' AS g, verdict AS k, count(*) AS n FROM quarantine WHERE" IN_PERIOD
+	" GROUP BY verdict"
+	" UNION ALL SELECT 'reason', coalesce(json_extract(j.value, '$.reason'), ''), count(*)"
+	" FROM quarantine, json_each(" JSON_OR_EMPTY("report") ", '$.removed') AS j"
+	" WHERE" IN_PERIOD " AND j.type = 'object' GROUP BY 2"
+	" UNION ALL SELECT 'limit', j.value, count(*)"
+	" FROM quarantine, json_each(" JSON_OR_EMPTY("report") ", '$.limits_hit') AS j"
+	" WHERE" IN_PERIOD " AND j.type = 'text' GROUP BY 2"
+	" UNION ALL SELECT 'virus', '', count(*) FROM quarantine WHERE" IN_PERIOD
+	" AND json_type(" JSON_OR_EMPTY("report") ", '$.virus') = 'text'"
+	" UNION ALL SELECT 'action', action, count(*) FROM audit WHERE" AUDIT_IN_PERIOD
+	" GROUP BY action"
+	" UNION ALL SELECT 'refused', coalesce(json_extract(" JSON_OR_EMPTY("details")
+	", '$.why'), ''), count(*) FROM audit WHERE action = 'console.refused' AND"
+	AUDIT_IN_PERIOD " GROUP BY 2"
+	" UNION ALL SELECT 'release', coalesce(json_extract(" JSON_OR_EMPTY("details")
+	", '$.to'), ''), count(*) FROM audit WHERE action = 'quarantine.release' AND"
+	AUDIT_IN_PERIOD " GROUP BY 2"
+	" UNION ALL SELECT 'config', '', count(*) FROM ("
+	"  SELECT time, h, lag(h) OVER (ORDER BY seq) AS p FROM ("
+	"   SELECT seq, time, json_extract(" JSON_OR_EMPTY("details") ", '$.sha256') AS h"
+	"   FROM audit WHERE action = 'config.load'))"
+	" WHERE" AUDIT_IN_PERIOD " AND (p IS NULL OR h IS NOT p)"
+	") WHERE n > 0 ORDER BY g, k";
+
+typedef struct count_row {
+	qstore_count_cb cb;
+	void *arg;
+} count_row_t;
+
+static int row_count(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const count_row_t *c = arg;
+
+	if (c->cb(col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2), c->arg) < 0)
+		return qstore_fail(s, QS_ERR_IO, "count output failed");
+	return 0;
+}
+
+static int sq_counts(qstore_t *s, int64_t since, int64_t until, const char *t_since,
+		     const char *t_until, qstore_count_cb cb, void *arg)
+{
+	count_row_t c = { cb, arg };
+
+	return sq_query(s, counts_sql, row_count, &c, "iitt", since, until, t_since, t_until);
+}
+
 const qstore_ops_t qstore_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1658,4 +1746,5 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.acct_list = sq_acct_list,
 	.acct_set = sq_acct_set,
 	.acct_login = sq_acct_login,
+	.counts = sq_counts,
 };
