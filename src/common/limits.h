@@ -476,7 +476,9 @@
 	X(CLI_RCPT_MAX, 100, "none", \
 	  "recipients given to one quarantine command") \
 	X(CLI_ACTOR_MAX, 300, "none", \
-	  "longest --by or os:LOGIN actor name; longer is refused by the audit (AUDIT_NAME_MAX)") \
+	  "longest os:LOGIN[(sudo:NAME)] actor name; longer is refused by the audit (AUDIT_NAME_MAX)") \
+	X(SUDO_USER_MAX, 32, "none", \
+	  "longest SUDO_USER login name kept in a CLI actor (useradd allows 32); longer is left out") \
 	X(CLI_WHY_MAX, 600, "none", \
 	  "longest failure text of one file job") \
 	X(CLI_REASON_MAX, CLI_WHY_MAX + 300, "none", \

@@ -178,9 +178,12 @@ static int64_t item_value(const selfrep_t *rep, const item_t *it)
 {
 	int64_t n = sum(rep, it->group, it->keys, it->except);
 
-	/* a console.refused for "not permitted" is a permission refusal */
+	/* a console.refused for "not permitted" is a permission refusal; a
+	 * CLI request or approval refused for its state is another refusal */
 	if (strcmp(it->json, "permission_refusals") == 0)
 		n += sum(rep, "refused", "not permitted", NULL);
+	if (strcmp(it->json, "other_refusals") == 0)
+		n += sum(rep, "action", "cli.refused", NULL);
 	return n;
 }
 

@@ -171,6 +171,7 @@ void qstore_close(qstore_t *s)
 	free(s->state_dir);
 	free(s->blob_root);
 	free(s->witness_file);
+	free(s->display);
 	free(s);
 }
 
@@ -462,6 +463,19 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 void qstore_set_admin(qstore_t *s, bool admin)
 {
 	s->admin = admin;
+}
+
+int qstore_set_display(qstore_t *s, const char *name)
+{
+	s->err = QS_OK;
+	free(s->display);
+	s->display = NULL;
+	if (!name)
+		return 0;
+	if (!text_ok(name, AUDIT_NAME_MAX, false) || strchr(name, '\t'))
+		return qstore_fail(s, QS_ERR_INVAL, "bad display name (--by)");
+	s->display = qstore_strdup(name);
+	return s->display ? 0 : qstore_fail(s, QS_ERR_IO, "out of memory");
 }
 
 int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue, buf_t *orig)

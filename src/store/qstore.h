@@ -172,6 +172,11 @@ int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue,
  * released; without it that approval is refused and audited
  * (quarantine.approve.refused). Off by default. */
 void qstore_set_admin(qstore_t *s, bool admin);
+/* The CLI's --by: a display name (UTF-8, no control character, at most
+ * AUDIT_NAME_MAX bytes) added as "by" to the details of every audit record
+ * this handle appends from now on; the actor stays the OS user. NULL: none.
+ * -1 (QS_ERR_INVAL) for a bad name. */
+int qstore_set_display(qstore_t *s, const char *name) MUGAI_WUR;
 
 /* ---- the console (qstore_account.c) ---- */
 /* Request a release of kind "sanitized" or "original" for deliver_to (the

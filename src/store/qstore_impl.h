@@ -78,6 +78,7 @@ struct qstore {
 	long retention_days, undelivered_days;
 	bool distinct_approver;
 	bool admin;               /* the approver acts as administrator (qstore_set_admin) */
+	char *display;            /* qstore_set_display: "by" in every record's details */
 	long witness_every, witness_minutes;
 	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;

@@ -533,9 +533,46 @@ static int witness_due(qstore_t *s, int64_t seq, const char *hash)
 	return 0;
 }
 
-/* Inside a BEGIN IMMEDIATE transaction: append one record. */
+/* details (a JSON object; NULL: {}) with "by": the display name first,
+ * NUL-terminated into b. */
+static int with_display(const char *display, const char *details, buf_t *b)
+{
+	const char *open = details ? strchr(details, '{') : NULL;
+	const char *p = open ? open + 1 : "}";
+
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (buf_puts(b, "{\"by\":") < 0 || json_escape(b, display, strlen(display)) < 0 ||
+	    (*p != '}' && buf_putc(b, ',') < 0) || buf_puts(b, p) < 0)
+		return -1;
+	return buf_putc(b, '\0');
+}
+
+static int append_plain(qstore_t *s, const char *actor, const char *action,
+			const char *object, const char *details, int64_t *seq_out);
+
+/* Inside a BEGIN IMMEDIATE transaction: append one record (with the
+ * handle's display name, when set, in its details). */
 static int append_locked(qstore_t *s, const char *actor, const char *action,
 			 const char *object, const char *details, int64_t *seq_out)
+{
+	buf_t shown;
+	int rc;
+
+	if (!s->display)
+		return append_plain(s, actor, action, object, details, seq_out);
+	buf_init(&shown, s->details_max + AUDIT_NAME_MAX * 6 + AUDIT_TIME_LEN);
+	if (with_display(s->display, details, &shown) < 0)
+		rc = qstore_fail(s, QS_ERR_INVAL, "%s: details too large", action);
+	else
+		rc = append_plain(s, actor, action, object, shown.data, seq_out);
+	buf_free(&shown);
+	return rc;
+}
+
+/* append_locked without the display name. */
+static int append_plain(qstore_t *s, const char *actor, const char *action,
+			const char *object, const char *details, int64_t *seq_out)
 {
 	char prev[65], hash[65], now[AUDIT_TIME_LEN + 1];
 	int64_t seq;

@@ -132,6 +132,8 @@ def fill(tmp):
     assert m.login(acct["mallory"]).status == 401                     # refused: locked
     assert con.client().login(acct["tanaka"], code="000000").status == 401
     con.run("user", "reset", "mallory", check=0)
+    # a CLI approval of a message nobody asked for: refused, audited (cli.refused)
+    con.run("quarantine", "approve", ids["long line"], "--by", "管理者", "--queue", check=65)
     return con, acct, ids
 
 
@@ -167,7 +169,7 @@ def jst_midnight_utc(day):
 
 SUMMARY = {"messages": 4, "virus": 1, "release_requests": 2, "releases": 1, "refusals": 1,
            "ppap_paired": 0, "ppap_expired": 0, "logins": 3, "login_failures": 4,
-           "lockouts": 1, "permission_refusals": 1, "other_refusals": 1,
+           "lockouts": 1, "permission_refusals": 1, "other_refusals": 2,
            "config_changes": 2, "account_changes": 7}
 
 
@@ -249,7 +251,7 @@ def test_report_csv_for_excel(filled):
     assert summary[:len(LABELS)] == LABELS
     assert summary[len(LABELS):-1] == [
         ("ログイン（回）", logins), ("ログインの失敗（回）", "4"), ("アカウントのロック（回）", "1"),
-        ("権限のない操作の拒否（回）", "1"), ("その他の拒否した要求（回）", "1"),
+        ("権限のない操作の拒否（回）", "1"), ("その他の拒否した要求（回）", "2"),
         ("設定の変更（回）", "2"), ("アカウントの変更（回）", "7")]
     assert [r[1:] for r in rows if r[0] == "判定別のメール（件）"] == [
         ["問題なし", "1"], ["隔離", "2"], ["無害化済み", "1"]]
