@@ -61,6 +61,7 @@ typedef struct creq {
 	const char *location;          /* 303 target, or NULL */
 	const char *content_type;
 	const char *disposition;       /* Content-Disposition, or NULL */
+	char disposition_buf[sizeof("attachment; filename=\"\".eml") + MUGAI_ID_LEN];
 	char set_cookie[2][AUTH_TOKEN_LEN * 3];
 } creq_t;
 
@@ -135,6 +136,11 @@ void selfrep_csv(creq_t *r);
 void selfrep_api(creq_t *r);
 /* A verdict in Japanese (view_verdict_ja, and the PPAP verdicts). */
 const char *selfrep_verdict_ja(const char *v);
+
+/* original.c: an admin downloads an original after a warning (GET and
+ * POST /mail/ID/original). */
+void original_warning(creq_t *r, const char *id);
+void original_download(creq_t *r, const char *id);
 
 /* search.c: the admin's search (GET /search, /api/search). */
 void search_page(creq_t *r);

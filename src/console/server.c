@@ -12,6 +12,7 @@
  *   GET  /report/self[.csv]?from=&to=  the self-inspection report (selfrep.c)
  *   GET  /search?...                   the admin's search (search.c)
  *   POST /mail/ID/request|approve|refuse
+ *   GET, POST /mail/ID/original        an admin downloads the original (original.c)
  *   POST /logout
  *   GET  /style.css
  *
@@ -298,6 +299,10 @@ static void route_session(creq_t *r)
 		act_decide(r, id, true);
 	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "refuse") == 0)
 		act_decide(r, id, false);
+	else if (mail_path(r->url, id, &act) && strcmp(act, "original") == 0 && get)
+		original_warning(r, id);
+	else if (mail_path(r->url, id, &act) && strcmp(act, "original") == 0)
+		original_download(r, id);
 	else
 		console_error(r, MHD_HTTP_NOT_FOUND, "ページがありません",
 			      "指定されたページはありません。");

@@ -729,6 +729,11 @@ void view_detail(creq_t *r, const char *id)
 	facts(p, &it);
 	report_lists(p, it.report);
 	actions(r, &it);
+	if (view_is_role(r, "admin")) {
+		PAGE_LIT(p, "<p><a id=\"original\" href=\"/mail/");
+		page_text(p, it.id);
+		PAGE_LIT(p, "/original\">原本のダウンロード（管理者のみ）</a></p>\n");
+	}
 	page_end(p);
 	qstore_item_free(&it);
 }
