@@ -142,6 +142,14 @@ const char *selfrep_verdict_ja(const char *v);
 void original_warning(creq_t *r, const char *id);
 void original_download(creq_t *r, const char *id);
 
+/* adminrel.c: the admin release of a virus-detected or limit-quarantined
+ * original (two admins; POST /mail/ID/admin-release). */
+bool adminrel_needed(const qstore_item_t *it);
+void adminrel_section(creq_t *r, const qstore_item_t *it);
+void adminrel_act(creq_t *r, const char *id);
+/* true (the refusal is set, audited) when it needs the admin release. */
+bool adminrel_refuse_approval(creq_t *r, const qstore_item_t *it);
+
 /* search.c: the admin's search (GET /search, /api/search). */
 void search_page(creq_t *r);
 void search_api(creq_t *r);

@@ -13,6 +13,7 @@
  *   GET  /search?...                   the admin's search (search.c)
  *   POST /mail/ID/request|approve|refuse
  *   GET, POST /mail/ID/original        an admin downloads the original (original.c)
+ *   POST /mail/ID/admin-release        two admins release a dangerous original (adminrel.c)
  *   POST /logout
  *   GET  /style.css
  *
@@ -303,6 +304,8 @@ static void route_session(creq_t *r)
 		original_warning(r, id);
 	else if (mail_path(r->url, id, &act) && strcmp(act, "original") == 0)
 		original_download(r, id);
+	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "admin-release") == 0)
+		adminrel_act(r, id);
 	else
 		console_error(r, MHD_HTTP_NOT_FOUND, "ページがありません",
 			      "指定されたページはありません。");

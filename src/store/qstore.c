@@ -92,6 +92,7 @@ void qstore_item_free(qstore_item_t *it)
 	free(it->requested_at);
 	free(it->approved_at);
 	free(it->release_to);
+	free(it->admin_confirmed_by);
 	memset(it, 0, sizeof(*it));
 }
 

@@ -97,6 +97,7 @@ typedef struct qstore_item {
 	char *refused_by, *refuse_comment; /* the last refusal, "" when none */
 	char *requested_at, *approved_at;  /* audit time format (UTC), "" when none */
 	char *release_to;             /* "", "file", "queue", "queue-delivered", "queue-sanitized" */
+	char *admin_confirmed_by;     /* the first admin of an admin release, "" when none */
 	int64_t audit_seq;            /* seq of the audit record of the put */
 	bool undelivered;             /* mugaid stored it, its delivery never completed */
 } qstore_item_t;
@@ -185,6 +186,15 @@ int qstore_set_display(qstore_t *s, const char *name) MUGAI_WUR;
  * {reason, kind, deliver_to}; the releaser delivers to deliver_to only. */
 int qstore_request_kind(qstore_t *s, const char *id, const char *by, const char *reason,
 			const char *kind, const char *deliver_to) MUGAI_WUR;
+/* An admin release (a virus-detected or limit-quarantined original): two
+ * different admin accounts, neither the requester. The first call records
+ * by as the first admin (quarantine.admin.confirm with details); the
+ * second, by another admin, approves as administrator (qstore_set_admin)
+ * for delivery (quarantine.approve with "confirmed_by", quarantine.release)
+ * and sets *released. The same admin twice, or the requester: QS_ERR_DENIED,
+ * audited (quarantine.approve.refused). The caller checks the roles. */
+int qstore_admin_confirm(qstore_t *s, const char *id, const char *by, const char *details,
+			 bool *released) MUGAI_WUR;
 /* Refuse a requested release: back to held, refused_by/refuse_comment set,
  * audited as quarantine.refuse with details (a JSON object). */
 int qstore_refuse(qstore_t *s, const char *id, const char *by, const char *comment,

@@ -56,6 +56,8 @@ typedef struct qstore_ops {
 	/* Console: refusal of a request, and accounts (qstore_account.c). */
 	int (*refuse)(qstore_t *s, const char *id, const char *by, const char *comment,
 		      const char *details);
+	int (*admin_confirm)(qstore_t *s, const char *id, const char *by, const char *details,
+			     bool *released);
 	int (*acct_add)(qstore_t *s, const char *actor, const qaccount_t *a,
 			const char *details);
 	int (*acct_get)(qstore_t *s, const char *name, qaccount_t *a, bool *found);

@@ -129,8 +129,14 @@ static const char schema_v4[] =
 	"ALTER TABLE quarantine ADD COLUMN refuse_comment TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE quarantine ADD COLUMN release_rcpt TEXT NOT NULL DEFAULT '';";
 
+/* v5: the first admin of an admin release (qstore_admin_confirm; '' when
+ * none, cleared by a new request or a refusal). */
+static const char schema_v5[] =
+	"ALTER TABLE quarantine ADD COLUMN admin_confirmed_by TEXT NOT NULL DEFAULT '';";
+
 /* migrations[v] takes user_version v to v + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
+					  schema_v5 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -795,7 +801,8 @@ fail:
 #define ITEM_COLS "id, received, flow, env_from, rcpt, hdr_from, subject, verdict, " \
 	"report, sha256, size, status, requested_by, request_reason, approved_by, " \
 	"audit_seq, blob_present, delivery, release_kind, refused_by, refuse_comment, " \
-	"coalesce(requested_at, ''), coalesce(approved_at, ''), coalesce(release_to, '')"
+	"coalesce(requested_at, ''), coalesce(approved_at, ''), coalesce(release_to, ''), " \
+	"admin_confirmed_by"
 
 static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 {
@@ -823,10 +830,11 @@ static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 	it->requested_at = qstore_strdup(col_text(st, 21));
 	it->approved_at = qstore_strdup(col_text(st, 22));
 	it->release_to = qstore_strdup(col_text(st, 23));
+	it->admin_confirmed_by = qstore_strdup(col_text(st, 24));
 	if (!it->flow || !it->env_from || !it->rcpt || !it->hdr_from || !it->subject ||
 	    !it->verdict || !it->report || !it->requested_by || !it->request_reason ||
 	    !it->approved_by || !it->release_kind || !it->refused_by || !it->refuse_comment ||
-	    !it->requested_at || !it->approved_at || !it->release_to)
+	    !it->requested_at || !it->approved_at || !it->release_to || !it->admin_confirmed_by)
 		return -1;
 	return 0;
 }
@@ -1032,7 +1040,8 @@ static int sq_request(qstore_t *s, const char *id, const char *by, const char *r
 	}
 	if (request_details(reason, kind, rcpt, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='release-requested', requested_by=?2,"
-		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment=''"
+		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment='',"
+		       " admin_confirmed_by=''"
 		       " WHERE id=?1", id, by, reason) < 0 ||
 	    sq_run(s, "UPDATE quarantine SET release_kind=?2, release_rcpt=?3 WHERE id=?1", "ttt",
 		   id, kind, rcpt) < 0 ||
@@ -1066,8 +1075,10 @@ out:
 	return rc;
 }
 
-/* {"requested_by": ..., "admin": true} (admin only with approve --admin). */
-static int approve_details(const char *requested_by, bool admin, buf_t *b)
+/* {"requested_by": ..., "admin": true} (admin only with approve --admin;
+ * "confirmed_by": the first admin of an admin release). */
+static int approve_details(const char *requested_by, bool admin, const char *confirmed_by,
+			   buf_t *b)
 {
 	json_t j;
 
@@ -1078,6 +1089,10 @@ static int approve_details(const char *requested_by, bool admin, buf_t *b)
 	if (admin) {
 		json_key(&j, "admin");
 		json_bool(&j, true);
+	}
+	if (confirmed_by && confirmed_by[0]) {
+		json_key(&j, "confirmed_by");
+		json_str(&j, confirmed_by);
 	}
 	json_obj_end(&j);
 	return json_finish(&j);
@@ -1114,7 +1129,7 @@ static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 	buf_init(&det, STORE_DET_MAX);
 	if (!to_queue && read_original(s, it, orig) < 0)
 		goto out;
-	if (approve_details(it->requested_by, s->admin, &det) < 0 ||
+	if (approve_details(it->requested_by, s->admin, it->admin_confirmed_by, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='released', approved_by=?2,"
 		       " release_to=?3, approved_at=?4 WHERE id=?1", it->id, by, to) < 0 ||
 	    append_locked(s, by, "quarantine.approve", it->id, det.data, NULL) < 0)
@@ -1519,8 +1534,8 @@ static int sq_refuse(qstore_t *s, const char *id, const char *by, const char *co
 			    found ? qstatus_name(it.status) : "no such message");
 		goto out;
 	}
-	if (sq_run(s, "UPDATE quarantine SET status='held', refused_by=?2, refuse_comment=?3"
-		   " WHERE id=?1", "ttt", id, by, comment) < 0 ||
+	if (sq_run(s, "UPDATE quarantine SET status='held', refused_by=?2, refuse_comment=?3,"
+		   " admin_confirmed_by='' WHERE id=?1", "ttt", id, by, comment) < 0 ||
 	    append_locked(s, by, "quarantine.refuse", id, details, NULL) < 0)
 		goto out;
 	rc = sq_commit(s);
@@ -1699,6 +1714,61 @@ out:
 	return rc;
 }
 
+/* ---- an admin release: two admins ---- */
+
+static int admin_refuse(qstore_t *s, const char *id, const char *by, const char *why)
+{
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, STORE_DET_MAX);
+	if (reason_details("refused", why, &det) < 0 ||
+	    append_locked(s, by, "quarantine.approve.refused", id, det.data, NULL) < 0 ||
+	    sq_commit(s) < 0)
+		goto out;
+	qstore_fail(s, QS_ERR_DENIED, "%s: %s", id, why);
+out:
+	buf_free(&det);
+	return rc;
+}
+
+static int sq_admin_confirm(qstore_t *s, const char *id, const char *by, const char *details,
+			    bool *released)
+{
+	qstore_item_t it = { 0 };
+	bool found;
+	int rc = -1;
+
+	*released = false;
+	if (sq_begin(s) < 0 || item_load(s, id, &it, &found) < 0)
+		goto out;
+	if (!found || it.status != QSTATUS_REQUESTED) {
+		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
+			    found ? qstatus_name(it.status) : "no such message");
+	} else if (strcmp(it.requested_by, by) == 0) {
+		(void)admin_refuse(s, id, by, "admin release: the requester may not confirm");
+	} else if (strcmp(it.admin_confirmed_by, by) == 0) {
+		(void)admin_refuse(s, id, by, "admin release: a second, different admin must confirm");
+	} else if (!it.admin_confirmed_by[0]) {
+		if (sq_run(s, "UPDATE quarantine SET admin_confirmed_by=?2 WHERE id=?1", "tt", id,
+			   by) == 0 &&
+		    append_locked(s, by, "quarantine.admin.confirm", id, details, NULL) == 0)
+			rc = sq_commit(s);
+	} else {
+		bool was = s->admin;
+
+		s->admin = true;
+		rc = approve_locked(s, &it, by, true, NULL);
+		s->admin = was;
+		*released = rc == 0;
+	}
+out:
+	if (rc < 0 && qstore_errcode(s) != QS_ERR_DENIED)
+		sq_rollback(s);
+	qstore_item_free(&it);
+	return rc;
+}
+
 /* ---- the self-inspection counts ---- */
 
 #define IN_PERIOD " received >= ?1 AND received < ?2"
@@ -1784,4 +1854,5 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.acct_set = sq_acct_set,
 	.acct_login = sq_acct_login,
 	.counts = sq_counts,
+	.admin_confirm = sq_admin_confirm,
 };

@@ -35,7 +35,7 @@ def test_state_layout_and_modes(tmp_path):
     assert os.stat(os.path.dirname(p)).st_mode & 0o777 == 0o700
     assert os.stat(s.state).st_mode & 0o777 == 0o700
     assert os.stat(os.path.join(s.state, "mugai.db")).st_mode & 0o777 == 0o600
-    assert s.sql("PRAGMA user_version")[0][0] == 4  # v2: queue_id, delivery; v3: sender index; v4: console accounts, release kind
+    assert s.sql("PRAGMA user_version")[0][0] == 5  # v2: queue_id, delivery; v3: sender index; v4: console accounts, release kind; v5: admin release
     assert s.sql("PRAGMA journal_mode")[0][0] == "wal"
 
 
