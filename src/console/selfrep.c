@@ -120,8 +120,26 @@ static int keep_row(const char *group, const char *key, int64_t n, void *arg)
 	return 0;
 }
 
-/* The sum of group's rows whose key is in keys (comma-separated; "*":
- * every key; "" the empty key), less the row of key except (may be NULL). */
+/* Is key one of the comma-separated keys ("*": any; "" the empty key)? */
+static bool in_keys(const char *keys, const char *key)
+{
+	size_t k = strlen(key);
+
+	if (strcmp(keys, "*") == 0)
+		return true;
+	for (const char *p = keys; p;) {
+		const char *end = strchr(p, ',');
+		size_t m = end ? (size_t)(end - p) : strlen(p);
+
+		if (m == k && strncmp(p, key, k) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* The sum of group's rows whose key is in keys, less those in except (may
+ * be NULL). */
 static int64_t sum(const selfrep_t *rep, const char *group, const char *keys,
 		   const char *except)
 {
@@ -129,24 +147,16 @@ static int64_t sum(const selfrep_t *rep, const char *group, const char *keys,
 
 	for (size_t i = 0; i < rep->n; i++) {
 		const srow_t *w = &rep->v[i];
-		const char *p = keys;
-		size_t k = strlen(w->key);
-		bool hit = strcmp(keys, "*") == 0;
 
-		if (strcmp(w->group, group) != 0 || (except && strcmp(w->key, except) == 0))
-			continue;
-		while (!hit && p) {
-			const char *end = strchr(p, ',');
-			size_t m = end ? (size_t)(end - p) : strlen(p);
-
-			hit = m == k && strncmp(p, w->key, k) == 0;
-			p = end ? end + 1 : NULL;
-		}
-		if (hit)
+		if (strcmp(w->group, group) == 0 && in_keys(keys, w->key) &&
+		    !(except && in_keys(except, w->key)))
 			total += w->n;
 	}
 	return total;
 }
+
+/* The whys of console.refused that are permission refusals. */
+#define REFUSED_PERMISSION "not permitted,admin release"
 
 /* The summary lines: JSON name, Japanese label, and what they add up. */
 typedef struct item {
@@ -167,7 +177,7 @@ static const item_t items[] = {
 	{ "lockouts", "アカウントのロック（回）", "action", "console.lockout", NULL },
 	{ "permission_refusals", "権限のない操作の拒否（回）", "action",
 	  "quarantine.approve.refused,quarantine.purge.refused", NULL },
-	{ "other_refusals", "その他の拒否した要求（回）", "refused", "*", "not permitted" },
+	{ "other_refusals", "その他の拒否した要求（回）", "refused", "*", REFUSED_PERMISSION },
 	{ "config_changes", "設定の変更（回）", "config", "", NULL },
 	{ "account_changes", "アカウントの変更（回）", "action",
 	  "account.add,account.disable,account.enable,account.reset", NULL },
@@ -181,7 +191,7 @@ static int64_t item_value(const selfrep_t *rep, const item_t *it)
 	/* a console.refused for "not permitted" is a permission refusal; a
 	 * CLI request or approval refused for its state is another refusal */
 	if (strcmp(it->json, "permission_refusals") == 0)
-		n += sum(rep, "refused", "not permitted", NULL);
+		n += sum(rep, "refused", REFUSED_PERMISSION, NULL);
 	if (strcmp(it->json, "other_refusals") == 0)
 		n += sum(rep, "action", "cli.refused", NULL);
 	return n;
