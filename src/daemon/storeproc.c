@@ -96,6 +96,7 @@ typedef struct sproc {
 	uint32_t cls;
 	bool reopen;         /* the store failed: close it after this batch */
 	unsigned long batch; /* batches run */
+	unsigned long served, largest; /* requests run, the largest batch */
 	size_t batch_max;
 	long long wait_ms;
 } sproc_t;
@@ -658,6 +659,7 @@ static void send_answers(sproc_t *p)
 static void run_batch(sproc_t *p)
 {
 	bool open = false;
+	unsigned long n = 0;
 
 	p->batch++;
 	p->reopen = false;
@@ -670,6 +672,7 @@ static void run_batch(sproc_t *p)
 			continue;
 		p->cur = pe;
 		pe->batch = p->batch;
+		n++;
 		if (p->batching && !open) { /* the store cannot take a batch now */
 			pe->ready = false;
 			drop_fds(pe);
@@ -684,6 +687,9 @@ static void run_batch(sproc_t *p)
 	if (open && qstore_batch_end(p->st, true) < 0)
 		batch_failed(p);
 	send_answers(p);
+	p->served += n;
+	if (n > p->largest)
+		p->largest = n;
 	if (p->reopen) {
 		qstore_close(p->st);
 		p->st = NULL;
@@ -844,6 +850,9 @@ int main(int argc, char **argv)
 	if (setup(&p, argv[1], argv[2]) < 0)
 		return 78;
 	rc = serve(&p);
+	if (p.batching)
+		log_info("store process: %lu requests in %lu batches (largest %lu)", p.served,
+			 p.batch, p.largest);
 	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
 		if (p.peers[i].fd >= 0)
 			drop_peer(&p, &p.peers[i]);
