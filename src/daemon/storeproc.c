@@ -655,25 +655,37 @@ static void send_answers(sproc_t *p)
 	}
 }
 
-/* Every ready request: one transaction (daemon), answers after its commit. */
-static void run_batch(sproc_t *p)
+/* The type a whole frame announces (validated again by the decoder). */
+static uint32_t frame_type(const peer_t *pe)
 {
-	bool open = false;
+	uint32_t t;
+
+	memcpy(&t, pe->in.data + sizeof(uint32_t), sizeof(t)); /* after the magic */
+	return t;
+}
+
+/* Lookups change nothing: they need no flush and no commit. */
+static bool read_only(uint32_t type)
+{
+	return type == SW_FIND || type == SW_SEEN || type == SW_PPAP_NEXT ||
+	       type == SW_RELEASE_NEXT || type == SW_PPAP_STALE;
+}
+
+/* The ready requests of one kind (reads, or the rest inside the batch's
+ * transaction when open): served, their answers kept. Returns how many. */
+static unsigned long serve_ready(sproc_t *p, bool reads, bool open)
+{
 	unsigned long n = 0;
 
-	p->batch++;
-	p->reopen = false;
-	if (p->batching && store_open(p) == 0)
-		open = qstore_batch_begin(p->st) == 0 || store_fail(p) == 0;
 	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
 		peer_t *pe = &p->peers[i];
 
-		if (pe->fd < 0 || !pe->ready)
+		if (pe->fd < 0 || !pe->ready || read_only(frame_type(pe)) != reads)
 			continue;
 		p->cur = pe;
 		pe->batch = p->batch;
 		n++;
-		if (p->batching && !open) { /* the store cannot take a batch now */
+		if (!reads && p->batching && !open) { /* the store cannot take a batch now */
 			pe->ready = false;
 			drop_fds(pe);
 			buf_reset(&pe->in);
@@ -684,9 +696,41 @@ static void run_batch(sproc_t *p)
 			drop_peer(p, pe);
 		}
 	}
-	if (open && qstore_batch_end(p->st, true) < 0)
-		batch_failed(p);
-	send_answers(p);
+	return n;
+}
+
+static bool any_ready(const sproc_t *p)
+{
+	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
+		if (p->peers[i].fd >= 0 && p->peers[i].ready)
+			return true;
+	return false;
+}
+
+/* Every ready request. Daemon: lookups first, outside any transaction (they
+ * see only committed state and are answered at once), then the rest in one
+ * transaction, answered after its commit. */
+static void run_batch(sproc_t *p)
+{
+	bool open = false;
+	unsigned long n = 0;
+
+	p->batch++;
+	p->reopen = false;
+	if (p->batching) {
+		n += serve_ready(p, true, false);
+		send_answers(p);
+	}
+	if (any_ready(p)) {
+		if (p->batching && store_open(p) == 0)
+			open = qstore_batch_begin(p->st) == 0 || store_fail(p) == 0;
+		n += serve_ready(p, false, open);
+		if (!p->batching)
+			n += serve_ready(p, true, false);
+		if (open && qstore_batch_end(p->st, true) < 0)
+			batch_failed(p);
+		send_answers(p);
+	}
 	p->served += n;
 	if (n > p->largest)
 		p->largest = n;
