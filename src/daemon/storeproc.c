@@ -8,14 +8,16 @@
  *           control channel from the master, which hands it one end of a
  *           socketpair per session and per releaser run (one byte, 's' or
  *           'r', the peer's role, with the descriptor). It serves every
- *           peer in one poll loop, and runs the requests that arrive
+ *           peer in one poll loop, and serves the requests that arrive
  *           together (up to store_batch_max, waiting at most
- *           store_batch_wait_ms for peers that were busy in the last batch)
- *           in one transaction: one blob segment flush and one WAL commit
- *           (qstore_batch_begin/end). Each peer gets its answer only after
- *           that commit; when the commit fails, every request of the batch
- *           is answered with the error (the session answers 451). It exits
- *           when the master has gone and every peer has hung up.
+ *           store_batch_wait_ms for peers that were busy in the last batch):
+ *           lookups first, outside any transaction (answered at once), then
+ *           the rest in one transaction: one blob segment flush and one WAL
+ *           commit (qstore_batch_begin/end). Each of those peers gets its
+ *           answer only after that commit; when the commit fails, every
+ *           request of the batch is answered with the error (the session
+ *           answers 451). It exits when the master has gone and every peer
+ *           has hung up.
  *   master  the startup and reload check: descriptor 3 is one peer, served
  *           until it hangs up.
  *
