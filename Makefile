@@ -207,13 +207,21 @@ readme: $(BUILD)/mugai
 
 # mugaid end to end through a private Postfix instance (installs postfix and
 # swaks when missing; loopback ports only; the system Postfix is not touched).
-.PHONY: e2e bench-e2e
+.PHONY: e2e bench-e2e bench-peers
 e2e: $(PROGRAMS)
 	@./tests/e2e/run.sh $(BUILD)
 
-# Throughput and latency through Postfix: bare relay vs mugaid in the path.
+# Throughput, latency and CPU per message through Postfix: bare relay, the
+# after-queue null filter, mugaid after-queue and milter, and the peers that
+# are installed (bench-peers: MIMEDefang), in alternating rounds.
 bench-e2e: deps $(PROGRAMS)
 	@./bench/e2e.sh $(BUILD)
+
+# The peer bench-e2e compares mugaid with (Debian's mimedefang; its service
+# is left stopped: the benchmark starts its own instance on loopback).
+bench-peers:
+	@./scripts/deps.sh mimedefang libnet-dns-perl
+	@-systemctl disable --now mimedefang >/dev/null 2>&1 || true
 
 # --- install (README "Installation"; docs/ja/install.md) ---
 # make install [DESTDIR=/tmp/stage] [PREFIX=/usr/local]: mugai → $(PREFIX)/bin,

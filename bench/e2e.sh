@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e.sh BUILD — `make bench-e2e`: throughput and latency through a private
+# e2e.sh BUILD — `make bench-e2e`: throughput, latency and CPU per message through a private
 # Postfix on loopback, bare relay (ceiling) vs mugaid in the path, and mugaid
 # as built from BENCH_BEFORE (a git revision, default main; empty: skip) in
 # the same run: its tree is exported with git archive into a temp directory

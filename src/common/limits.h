@@ -146,6 +146,8 @@
 	  "console sessions held at once; when full the oldest idle one is ended") \
 	X(CONSOLE_LIST, "console_list_max", 500, 10, 100000, "messages", \
 	  "most messages one console list page shows (newest first)") \
+	X(CONSOLE_SEARCH_PAGE, "console_search_page", 50, 1, 1000, "messages", \
+	  "messages on one page of the admin's search in the console (the next page follows a link)") \
 
 /*
  * Compile-time caps: sizes fixed in the binary (array sizes, record fields,
@@ -458,6 +460,16 @@
 	  "largest PEM file read for console_tls_cert or console_tls_key; larger is refused") \
 	X(CONSOLE_AUDIT_ROWS, 200, "none", \
 	  "latest audit records on the console's auditor page (mugai audit export gives all)") \
+	X(SEARCH_TEXT_MAX, 256, "none", \
+	  "longest part of a sender, recipient, subject or file name searched for") \
+	X(SEARCH_PAGE_DIGITS, 6, "none", \
+	  "digits of a page number of the admin's search (up to page 999999)") \
+	X(CONSOLE_QUERY_MAX, 4 * SEARCH_TEXT_MAX * 3 + 1024, "none", \
+	  "the query string of a link to another page of a search (every field percent-encoded)") \
+	X(CONSOLE_REPORT_ROWS, 1000, "none", \
+	  "distinct counts (verdicts, reason codes, limits, audit actions) kept for one self-inspection report; more are left out and the report says so") \
+	X(CONSOLE_REPORT_KEY_MAX, 128, "none", \
+	  "longest verdict, reason code or action name kept in a self-inspection report row; longer is cut") \
 	X(QACCT_NAME_MAX, 64, "none", \
 	  "longest console account name (a-z 0-9 . _ -)") \
 	X(QACCT_DEPT_MAX, 256, "none", \
@@ -478,7 +490,9 @@
 	X(CLI_RCPT_MAX, 100, "none", \
 	  "recipients given to one quarantine command") \
 	X(CLI_ACTOR_MAX, 300, "none", \
-	  "longest --by or os:LOGIN actor name; longer is refused by the audit (AUDIT_NAME_MAX)") \
+	  "longest os:LOGIN[(sudo:NAME)] actor name; longer is refused by the audit (AUDIT_NAME_MAX)") \
+	X(SUDO_USER_MAX, 32, "none", \
+	  "longest SUDO_USER login name kept in a CLI actor (useradd allows 32); longer is left out") \
 	X(CLI_WHY_MAX, 600, "none", \
 	  "longest failure text of one file job") \
 	X(CLI_REASON_MAX, CLI_WHY_MAX + 300, "none", \

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cdr/cdr.h"
+#include "common/rec.h"
 #include "common/jail.h"
 
 #include <glib.h>
@@ -127,22 +128,14 @@ int conv_run(const cfg_t *cfg, const conv_set_t *req, conv_set_t *ans)
 	return 0;
 }
 
-static int put_u32(buf_t *b, uint32_t v) { return buf_append(b, &v, sizeof(v)); }
-static int put_u64(buf_t *b, uint64_t v) { return buf_append(b, &v, sizeof(v)); }
-
-static int put_str(buf_t *b, const char *s)
-{
-	size_t n = strlen(s);
-
-	return put_u32(b, (uint32_t)n) == 0 ? buf_append(b, s, n) : -1;
-}
+static int put_str(buf_t *b, const char *s) { return rec_put_bytes(b, s, strlen(s)); }
 
 int conv_encode(const conv_set_t *ans, buf_t *out)
 {
-	int rc = put_u32(out, CONV_MAGIC);
+	int rc = rec_put_u32(out, CONV_MAGIC);
 
 	if (rc == 0)
-		rc = put_u32(out, (uint32_t)ans->n);
+		rc = rec_put_u32(out, (uint32_t)ans->n);
 	for (size_t i = 0; rc == 0 && i < ans->n; i++) {
 		const conv_item_t *it = &ans->items[i];
 
@@ -152,39 +145,23 @@ int conv_encode(const conv_set_t *ans, buf_t *out)
 		if (rc == 0)
 			rc = put_str(out, it->sum);
 		if (rc == 0)
-			rc = put_u64(out, it->data.len);
+			rc = rec_put_u64(out, it->data.len);
 		if (rc == 0)
 			rc = buf_append(out, it->data.data ? it->data.data : "", it->data.len);
 	}
 	return rc;
 }
 
-typedef struct rd {
+/* A string of fewer than cap bytes: UTF-8 without NUL or controls. */
+static int take_str(rec_reader_t *r, char *s, size_t cap)
+{
 	const char *p;
-	size_t left;
-} rd_t;
+	size_t n;
 
-static int take(rd_t *r, void *v, size_t n)
-{
-	if (r->left < n)
+	if (rec_get_bytes(r, cap - 1, &p, &n) < 0 || !rec_text_ok(p, n))
 		return -1;
-	memcpy(v, r->p, n);
-	r->p += n;
-	r->left -= n;
-	return 0;
-}
-
-/* A string of fewer than cap bytes, without NUL or controls. */
-static int take_str(rd_t *r, char *s, size_t cap)
-{
-	uint32_t n;
-
-	if (take(r, &n, sizeof(n)) < 0 || n >= cap || take(r, s, n) < 0)
-		return -1;
+	memcpy(s, p, n);
 	s[n] = '\0';
-	for (uint32_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return -1;
 	return 0;
 }
 
@@ -193,33 +170,32 @@ static bool is_sum(const char *s)
 	return strlen(s) == SUM_HEX && strspn(s, "0123456789abcdef") == SUM_HEX;
 }
 
-static int take_item(rd_t *r, size_t max_item, conv_set_t *ans)
+static int take_item(rec_reader_t *r, size_t max_item, conv_set_t *ans)
 {
 	char type[8], reason[sizeof(ans->items[0].reason)], sum[SUM_HEX + 1];
+	const char *data;
 	uint64_t n;
 
 	if (take_str(r, type, sizeof(type)) < 0 || !cdr_legacy_type(type) ||
 	    take_str(r, reason, sizeof(reason)) < 0 || take_str(r, sum, sizeof(sum)) < 0 ||
-	    !is_sum(sum) || take(r, &n, sizeof(n)) < 0 ||
-	    n > r->left || n > max_item || (n == 0) != (reason[0] != '\0'))
+	    !is_sum(sum) || rec_get_u64(r, &n) < 0 || n > max_item ||
+	    (n == 0) != (reason[0] != '\0') || rec_view(r, n, &data) < 0)
 		return -1;
-	if (conv_add(ans, type, r->p, (size_t)n, max_item, reason) < 0)
+	if (conv_add(ans, type, data, (size_t)n, max_item, reason) < 0)
 		return -1;
 	memcpy(ans->items[ans->n - 1].sum, sum, sizeof(sum));
-	r->p += n;
-	r->left -= (size_t)n;
 	return 0;
 }
 
 int conv_decode(const char *p, size_t len, size_t max_item, conv_set_t *ans)
 {
-	rd_t r = { p, len };
+	rec_reader_t r = rec_reader(p, len);
 	uint32_t magic, count;
 
 	conv_set_init(ans);
 	ans->answered = true;
-	if (take(&r, &magic, sizeof(magic)) < 0 || magic != CONV_MAGIC ||
-	    take(&r, &count, sizeof(count)) < 0 || count > r.left / (20 + SUM_HEX))
+	if (rec_get_u32(&r, &magic) < 0 || magic != CONV_MAGIC ||
+	    rec_get_u32(&r, &count) < 0 || count > r.left / (20 + SUM_HEX))
 		return -1;
 	for (uint32_t i = 0; i < count; i++)
 		if (take_item(&r, max_item, ans) < 0)

@@ -313,6 +313,7 @@ void report_action_tokens(const mail_report_t *r, char *out, size_t cap)
 		{ r->antivirus[0] && strcmp(r->antivirus, "virus") == 0, "AV" },
 		{ r->n_removed || r->removed_dropped, "DEL_ATTACH" },
 		{ r->n_attached > 0, "CDR" },
+		{ r->ppap_waiting > 0 || r->ppap_of[0], "PPAP" },
 		{ r->html_converted || report_has_limit(r, limit_table[LIM_TEXT_SIZE].name),
 		  "CHG_TEXT" },
 		{ r->links_defanged || r->links_removed, "REP_LINK" },

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cdr/cdr.h"
+#include "common/rec.h"
 #include "common/utf8.h"
 #include "mail/mail.h"
 #include "mail/outcheck.h"
@@ -34,9 +35,6 @@ void mail_result_free(mail_result_t *r)
 	conv_set_free(&r->conv);
 }
 
-static int put_u32(buf_t *b, uint32_t v) { return buf_append(b, &v, sizeof(v)); }
-static int put_u64(buf_t *b, uint64_t v) { return buf_append(b, &v, sizeof(v)); }
-
 /* Display text: at most WIRE_STR_MAX bytes, cut at a character boundary,
  * every control character written as a space (the receiver refuses them). */
 static int put_str(buf_t *b, const char *s)
@@ -47,10 +45,8 @@ static int put_str(buf_t *b, const char *s)
 		n = WIRE_STR_MAX;
 	while (n && !utf8_valid(s, n)) /* never cut inside a character */
 		n--;
-	if (put_u32(b, (uint32_t)n) < 0)
-		return -1;
-	start = b->len;
-	if (buf_append(b, s ? s : "", n) < 0)
+	start = b->len + sizeof(uint32_t);
+	if (rec_put_bytes(b, s ? s : "", n) < 0)
 		return -1;
 	for (size_t i = start; i < b->len; i++)
 		if ((unsigned char)b->data[i] < 0x20 || b->data[i] == 0x7f)
@@ -62,12 +58,12 @@ static int put_str(buf_t *b, const char *s)
 static int put_conv(buf_t *b, const mail_report_t *rep, const conv_set_t *cv)
 {
 	size_t n = cv && rep->verdict != VERDICT_QUARANTINED ? cv->n : 0;
-	int rc = put_u32(b, (uint32_t)n);
+	int rc = rec_put_u32(b, (uint32_t)n);
 
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		rc = put_str(b, cv->items[i].type);
 		if (rc == 0)
-			rc = put_u64(b, cv->items[i].data.len);
+			rc = rec_put_u64(b, cv->items[i].data.len);
 		if (rc == 0)
 			rc = buf_append(b, cv->items[i].data.data ? cv->items[i].data.data : "",
 					cv->items[i].data.len);
@@ -78,19 +74,19 @@ static int put_conv(buf_t *b, const mail_report_t *rep, const conv_set_t *cv)
 static int encode(const buf_t *msg, const mail_report_t *rep, const conv_set_t *cv,
 		  const buf_t *json, buf_t *out)
 {
-	int rc = put_u32(out, WIRE_MAGIC);
+	int rc = rec_put_u32(out, WIRE_MAGIC);
 
-	if (rc == 0) rc = put_u32(out, (uint32_t)rep->verdict);
-	if (rc == 0) rc = put_u64(out, msg->len);
+	if (rc == 0) rc = rec_put_u32(out, (uint32_t)rep->verdict);
+	if (rc == 0) rc = rec_put_u64(out, msg->len);
 	if (rc == 0) rc = buf_append(out, msg->data, msg->len);
 	if (rc == 0) rc = put_str(out, rep->from);
 	if (rc == 0) rc = put_str(out, rep->subject);
 	if (rc == 0) rc = put_str(out, rep->output_check);
-	if (rc == 0) rc = put_u32(out, rep->verdict == VERDICT_QUARANTINED ? 0 : (uint32_t)rep->ppap_waiting);
-	if (rc == 0) rc = put_u32(out, rep->verdict == VERDICT_QUARANTINED ? 0 : (uint32_t)rep->ppap_opened);
-	if (rc == 0) rc = put_u32(out, (uint32_t)rep->ppap_candidates);
+	if (rc == 0) rc = rec_put_u32(out, rep->verdict == VERDICT_QUARANTINED ? 0 : (uint32_t)rep->ppap_waiting);
+	if (rc == 0) rc = rec_put_u32(out, rep->verdict == VERDICT_QUARANTINED ? 0 : (uint32_t)rep->ppap_opened);
+	if (rc == 0) rc = rec_put_u32(out, (uint32_t)rep->ppap_candidates);
 	if (rc == 0) rc = put_conv(out, rep, cv);
-	if (rc == 0) rc = put_u64(out, json->len);
+	if (rc == 0) rc = rec_put_u64(out, json->len);
 	if (rc == 0) rc = buf_append(out, json->data, json->len);
 	return rc;
 }
@@ -121,58 +117,22 @@ int mail_wire_run_env(const cfg_t *cfg, const char *id, const mail_env_t *env, c
 	return rc;
 }
 
-typedef struct reader {
+/* Display text from the worker: valid UTF-8 cleaned of every control
+ * character (NUL would silently cut the string; CR, LF and the rest are
+ * refused); NULL for "". */
+static int get_str(rec_reader_t *r, char **out)
+{
 	const char *p;
-	size_t left;
-} reader_t;
+	size_t n;
 
-static int get(reader_t *r, void *v, size_t n)
-{
-	if (r->left < n)
+	if (rec_get_bytes(r, WIRE_STR_MAX, &p, &n) < 0 || !rec_text_ok(p, n))
 		return -1;
-	memcpy(v, r->p, n);
-	r->p += n;
-	r->left -= n;
-	return 0;
-}
-
-static int get_bytes(reader_t *r, uint64_t n, buf_t *b)
-{
-	if (n > r->left || buf_append(b, r->p, (size_t)n) < 0)
-		return -1;
-	r->p += n;
-	r->left -= (size_t)n;
-	return 0;
-}
-
-/* The worker writes display text cleaned of every control character: NUL
- * (which would silently cut the string), CR, LF and the rest are refused. */
-static bool display_text_ok(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return utf8_valid(s, n);
-}
-
-static int get_str(reader_t *r, char **out)
-{
-	uint32_t n;
-	buf_t b;
-
-	buf_init(&b, WIRE_STR_MAX);
-	if (get(r, &n, sizeof(n)) < 0 || get_bytes(r, n, &b) < 0 ||
-	    !display_text_ok(b.data ? b.data : "", b.len)) {
-		buf_free(&b);
-		return -1;
-	}
-	*out = n ? buf_steal(&b, NULL) : NULL;
-	buf_free(&b);
-	return 0;
+	*out = NULL;
+	return n && !(*out = strndup(p, n)) ? -1 : 0;
 }
 
 /* "" or "output-check:<known rule>" (not "pass"), and then quarantined. */
-static int get_output_check(reader_t *r, verdict_t v, char out[32])
+static int get_output_check(rec_reader_t *r, verdict_t v, char out[32])
 {
 	static const char pfx[] = "output-check:";
 	char *s = NULL;
@@ -197,34 +157,35 @@ static int get_output_check(reader_t *r, verdict_t v, char out[32])
 }
 
 /* The conversion requests: legacy types only, never with quarantined. */
-static int get_conv(reader_t *r, verdict_t v, conv_set_t *cv)
+static int get_conv(rec_reader_t *r, verdict_t v, conv_set_t *cv)
 {
-	uint32_t count, n;
+	uint32_t count;
 	uint64_t len;
-	char type[8];
+	const char *type, *data;
+	size_t tn;
+	char t[8];
 
-	if (get(r, &count, sizeof(count)) < 0 || (count && v == VERDICT_QUARANTINED) ||
+	if (rec_get_u32(r, &count) < 0 || (count && v == VERDICT_QUARANTINED) ||
 	    count > r->left / 12)
 		return -1;
 	for (uint32_t i = 0; i < count; i++) {
-		if (get(r, &n, sizeof(n)) < 0 || n >= sizeof(type) || get(r, type, n) < 0)
+		if (rec_get_bytes(r, sizeof(t) - 1, &type, &tn) < 0 || !rec_text_ok(type, tn))
+			return -1; /* (a NUL inside would cut the type short) */
+		memcpy(t, type, tn);
+		t[tn] = '\0';
+		if (!cdr_legacy_type(t) || rec_get_u64(r, &len) < 0 || rec_view(r, len, &data) < 0 ||
+		    conv_add(cv, t, data, (size_t)len, (size_t)len, NULL) < 0)
 			return -1;
-		type[n] = '\0';
-		if (!cdr_legacy_type(type) || get(r, &len, sizeof(len)) < 0 || len > r->left ||
-		    conv_add(cv, type, r->p, (size_t)len, (size_t)len, NULL) < 0)
-			return -1;
-		r->p += len;
-		r->left -= (size_t)len;
 	}
 	return 0;
 }
 
 /* The PPAP counts: none for a quarantined message, at most one per MIME
  * part (mime_parts' cap). */
-static int get_ppap(reader_t *r, verdict_t v, mail_result_t *res)
+static int get_ppap(rec_reader_t *r, verdict_t v, mail_result_t *res)
 {
-	if (get(r, &res->ppap_waiting, 4) < 0 || get(r, &res->ppap_opened, 4) < 0 ||
-	    get(r, &res->ppap_candidates, 4) < 0)
+	if (rec_get(r, &res->ppap_waiting, 4) < 0 || rec_get(r, &res->ppap_opened, 4) < 0 ||
+	    rec_get(r, &res->ppap_candidates, 4) < 0)
 		return -1;
 	if (res->ppap_waiting > WIRE_PPAP_MAX || res->ppap_opened > WIRE_PPAP_MAX ||
 	    res->ppap_candidates > PPAP_CANDS_CAP)
@@ -234,22 +195,24 @@ static int get_ppap(reader_t *r, verdict_t v, mail_result_t *res)
 
 int mail_wire_decode(const char *blob, size_t len, mail_result_t *res)
 {
-	reader_t r = { blob, len };
+	rec_reader_t r = rec_reader(blob, len);
 	uint32_t magic, verdict;
 	uint64_t n;
+	const char *p;
 
-	if (get(&r, &magic, 4) < 0 || magic != WIRE_MAGIC || get(&r, &verdict, 4) < 0 ||
+	if (rec_get_u32(&r, &magic) < 0 || magic != WIRE_MAGIC || rec_get_u32(&r, &verdict) < 0 ||
 	    verdict > VERDICT_QUARANTINED)
 		return -1;
-	if (get(&r, &n, 8) < 0 || get_bytes(&r, n, &res->msg) < 0)
+	if (rec_get_u64(&r, &n) < 0 || rec_view(&r, n, &p) < 0 ||
+	    buf_append(&res->msg, p, (size_t)n) < 0)
 		return -1;
 	if (get_str(&r, &res->from) < 0 || get_str(&r, &res->subject) < 0 ||
-	    verdict > VERDICT_QUARANTINED ||
 	    get_output_check(&r, (verdict_t)verdict, res->output_check) < 0 ||
 	    get_ppap(&r, (verdict_t)verdict, res) < 0 ||
 	    get_conv(&r, (verdict_t)verdict, &res->conv) < 0)
 		return -1;
-	if (get(&r, &n, 8) < 0 || n != r.left || get_bytes(&r, n, &res->report) < 0)
+	if (rec_get_u64(&r, &n) < 0 || n != r.left || rec_view(&r, n, &p) < 0 ||
+	    buf_append(&res->report, p, (size_t)n) < 0)
 		return -1;
 	res->verdict = (verdict_t)verdict;
 	return 0;

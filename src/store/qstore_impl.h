@@ -59,6 +59,8 @@ typedef struct qstore_ops {
 	/* Console: refusal of a request, and accounts (qstore_account.c). */
 	int (*refuse)(qstore_t *s, const char *id, const char *by, const char *comment,
 		      const char *details);
+	int (*admin_confirm)(qstore_t *s, const char *id, const char *by, const char *details,
+			     bool *released);
 	int (*acct_add)(qstore_t *s, const char *actor, const qaccount_t *a,
 			const char *details);
 	int (*acct_get)(qstore_t *s, const char *name, qaccount_t *a, bool *found);
@@ -66,6 +68,10 @@ typedef struct qstore_ops {
 	int (*acct_set)(qstore_t *s, const char *actor, const char *action,
 			const qaccount_t *a, const char *details);
 	int (*acct_login)(qstore_t *s, const qstore_login_t *l, bool *locked);
+	/* The self-inspection counts; t_since/t_until: the period in the
+	 * audit time format. */
+	int (*counts)(qstore_t *s, int64_t since, int64_t until, const char *t_since,
+		      const char *t_until, qstore_count_cb cb, void *arg);
 } qstore_ops_t;
 
 struct qstore {
@@ -77,6 +83,7 @@ struct qstore {
 	long retention_days, undelivered_days;
 	bool distinct_approver;
 	bool admin;               /* the approver acts as administrator (qstore_set_admin) */
+	char *display;            /* qstore_set_display: "by" in every record's details */
 	long witness_every, witness_minutes;
 	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;

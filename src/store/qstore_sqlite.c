@@ -1,7 +1,7 @@
 /*
  * qstore_sqlite.c — the embedded quarantine-store backend: one SQLite
  * database (state_dir/mugai.db) for the index and the audit chain, blobs in
- * state_dir/blobs: segment files (seg.c) since schema v5, one file per
+ * state_dir/blobs: segment files (seg.c) since schema v6, one file per
  * original before (blob.c, still read and purged).
  *
  * Follows SQLite's WAL documentation: journal_mode=WAL with synchronous=FULL
@@ -19,7 +19,7 @@
  * COMMITs: one flush and one WAL sync per transaction, however many puts.
  * Purge deallocates an expired original's bytes under the lock (seg.c), and
  * removes a segment none of whose originals is live; an original of the
- * per-file layout (before v5) is removed when no live row references it.
+ * per-file layout (before v6) is removed when no live row references it.
  *
  * Group commit (mugaid's store process): qstore_batch_begin opens one
  * BEGIN IMMEDIATE transaction; every operation until qstore_batch_end runs
@@ -143,16 +143,21 @@ static const char schema_v4[] =
 	"ALTER TABLE quarantine ADD COLUMN refuse_comment TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE quarantine ADD COLUMN release_rcpt TEXT NOT NULL DEFAULT '';";
 
-/* v5: originals in blob segments (seg.c): segment number and offset (NULL:
- * the per-file layout of v1-v4, state_dir/blobs/ab/abcd...). */
+/* v5: the first admin of an admin release (qstore_admin_confirm; '' when
+ * none, cleared by a new request or a refusal). */
 static const char schema_v5[] =
+	"ALTER TABLE quarantine ADD COLUMN admin_confirmed_by TEXT NOT NULL DEFAULT '';";
+
+/* v6: originals in blob segments (seg.c): segment number and offset (NULL:
+ * the per-file layout of v1-v5, state_dir/blobs/ab/abcd...). */
+static const char schema_v6[] =
 	"ALTER TABLE quarantine ADD COLUMN seg INTEGER;"
 	"ALTER TABLE quarantine ADD COLUMN seg_off INTEGER;"
 	"CREATE INDEX quarantine_seg ON quarantine(seg);";
 
 /* migrations[v] takes user_version v to v + 1. */
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5 };
+					  schema_v5, schema_v6 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -648,9 +653,46 @@ static int witness_due(qstore_t *s, int64_t seq, const char *hash)
 	return 0;
 }
 
-/* Inside a BEGIN IMMEDIATE transaction: append one record. */
+/* details (a JSON object; NULL: {}) with "by": the display name first,
+ * NUL-terminated into b. */
+static int with_display(const char *display, const char *details, buf_t *b)
+{
+	const char *open = details ? strchr(details, '{') : NULL;
+	const char *p = open ? open + 1 : "}";
+
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (buf_puts(b, "{\"by\":") < 0 || json_escape(b, display, strlen(display)) < 0 ||
+	    (*p != '}' && buf_putc(b, ',') < 0) || buf_puts(b, p) < 0)
+		return -1;
+	return buf_putc(b, '\0');
+}
+
+static int append_plain(qstore_t *s, const char *actor, const char *action,
+			const char *object, const char *details, int64_t *seq_out);
+
+/* Inside a BEGIN IMMEDIATE transaction: append one record (with the
+ * handle's display name, when set, in its details). */
 static int append_locked(qstore_t *s, const char *actor, const char *action,
 			 const char *object, const char *details, int64_t *seq_out)
+{
+	buf_t shown;
+	int rc;
+
+	if (!s->display)
+		return append_plain(s, actor, action, object, details, seq_out);
+	buf_init(&shown, s->details_max + AUDIT_NAME_MAX * 6 + AUDIT_TIME_LEN);
+	if (with_display(s->display, details, &shown) < 0)
+		rc = qstore_fail(s, QS_ERR_INVAL, "%s: details too large", action);
+	else
+		rc = append_plain(s, actor, action, object, shown.data, seq_out);
+	buf_free(&shown);
+	return rc;
+}
+
+/* append_locked without the display name. */
+static int append_plain(qstore_t *s, const char *actor, const char *action,
+			const char *object, const char *details, int64_t *seq_out)
 {
 	char prev[65], hash[65], now[AUDIT_TIME_LEN + 1];
 	int64_t seq;
@@ -912,7 +954,8 @@ out:
 #define ITEM_COLS "id, received, flow, env_from, rcpt, hdr_from, subject, verdict, " \
 	"report, sha256, size, status, requested_by, request_reason, approved_by, " \
 	"audit_seq, blob_present, delivery, release_kind, refused_by, refuse_comment, " \
-	"coalesce(requested_at, ''), coalesce(approved_at, ''), coalesce(release_to, '')"
+	"coalesce(requested_at, ''), coalesce(approved_at, ''), coalesce(release_to, ''), " \
+	"admin_confirmed_by"
 
 static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 {
@@ -940,10 +983,11 @@ static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 	it->requested_at = qstore_strdup(col_text(st, 21));
 	it->approved_at = qstore_strdup(col_text(st, 22));
 	it->release_to = qstore_strdup(col_text(st, 23));
+	it->admin_confirmed_by = qstore_strdup(col_text(st, 24));
 	if (!it->flow || !it->env_from || !it->rcpt || !it->hdr_from || !it->subject ||
 	    !it->verdict || !it->report || !it->requested_by || !it->request_reason ||
 	    !it->approved_by || !it->release_kind || !it->refused_by || !it->refuse_comment ||
-	    !it->requested_at || !it->approved_at || !it->release_to)
+	    !it->requested_at || !it->approved_at || !it->release_to || !it->admin_confirmed_by)
 		return -1;
 	return 0;
 }
@@ -1080,6 +1124,38 @@ static int row_list(qstore_t *s, sqlite3_stmt *st, void *arg)
 	return r < 0 ? qstore_fail(s, QS_ERR_IO, "list output failed") : 0;
 }
 
+/* A report as JSON the json functions may read ('{}' when it is not:
+ * json_each and json_extract fail on malformed text). */
+#define JSON_OR_EMPTY(col) "CASE WHEN json_valid(" col ") THEN " col " ELSE '{}' END"
+/* Does a file name of the report's array arr hold ?12? */
+#define FILE_IN(arr) "EXISTS (SELECT 1 FROM json_each(" JSON_OR_EMPTY("report") ", '$." arr \
+	"') AS j WHERE j.type = 'object' AND instr(lower(coalesce(json_extract(j.value," \
+	" '$.filename'), '')), lower(?12)) > 0)"
+
+/* The admin's search: the list's filter, parts of texts, and an offset. */
+static int sq_search(qstore_t *s, const qstore_filter_t *f, list_row_t *l)
+{
+	return sq_query(s, "SELECT " ITEM_COLS " FROM quarantine WHERE"
+			" (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
+			" AND (?3 IS NULL OR verdict = ?3)"
+			" AND (?4 IS NULL OR env_from = ?4 COLLATE NOCASE)"
+			" AND (?5 IS NULL OR id IN (SELECT id FROM quarantine_rcpt WHERE rcpt = ?5))"
+			" AND (?6 IS NULL OR status = ?6)"
+			" AND (?8 = 0 OR delivery = 'pending')"
+			" AND (?9 IS NULL OR instr(lower(env_from), lower(?9)) > 0"
+			"  OR instr(lower(hdr_from), lower(?9)) > 0)"
+			" AND (?10 IS NULL OR id IN (SELECT id FROM quarantine_rcpt"
+			"  WHERE instr(lower(rcpt), lower(?10)) > 0))"
+			" AND (?11 IS NULL OR instr(lower(subject), lower(?11)) > 0)"
+			" AND (?12 IS NULL OR " FILE_IN("removed") " OR " FILE_IN("sanitized") ")"
+			" ORDER BY received DESC, id DESC LIMIT ?7 OFFSET ?13", row_list, l,
+			"iittttiitttti", (int64_t)f->since, (int64_t)f->until, f->verdict, f->sender,
+			f->rcpt, f->status >= 0 ? qstatus_name(f->status) : NULL,
+			(int64_t)(f->limit > 0 ? f->limit : -1), (int64_t)(f->undelivered ? 1 : 0),
+			f->from_part, f->rcpt_part, f->subject_part, f->file_part,
+			(int64_t)f->offset);
+}
+
 static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 		   const char *filter_json, qstore_item_cb cb, void *arg)
 {
@@ -1087,6 +1163,8 @@ static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 
 	if (sq_audit_append(s, actor, "quarantine.list", "*", filter_json) < 0)
 		return -1;
+	if (f->from_part || f->rcpt_part || f->subject_part || f->file_part || f->offset)
+		return sq_search(s, f, &l);
 	return sq_query(s, "SELECT " ITEM_COLS " FROM quarantine WHERE"
 			" (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
 			" AND (?3 IS NULL OR verdict = ?3)"
@@ -1160,7 +1238,8 @@ static int sq_request(qstore_t *s, const char *id, const char *by, const char *r
 	}
 	if (request_details(reason, kind, rcpt, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='release-requested', requested_by=?2,"
-		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment=''"
+		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment='',"
+		       " admin_confirmed_by=''"
 		       " WHERE id=?1", id, by, reason) < 0 ||
 	    sq_run(s, "UPDATE quarantine SET release_kind=?2, release_rcpt=?3 WHERE id=?1", "ttt",
 		   id, kind, rcpt) < 0 ||
@@ -1194,8 +1273,10 @@ out:
 	return rc;
 }
 
-/* {"requested_by": ..., "admin": true} (admin only with approve --admin). */
-static int approve_details(const char *requested_by, bool admin, buf_t *b)
+/* {"requested_by": ..., "admin": true} (admin only with approve --admin;
+ * "confirmed_by": the first admin of an admin release). */
+static int approve_details(const char *requested_by, bool admin, const char *confirmed_by,
+			   buf_t *b)
 {
 	json_t j;
 
@@ -1206,6 +1287,10 @@ static int approve_details(const char *requested_by, bool admin, buf_t *b)
 	if (admin) {
 		json_key(&j, "admin");
 		json_bool(&j, true);
+	}
+	if (confirmed_by && confirmed_by[0]) {
+		json_key(&j, "confirmed_by");
+		json_str(&j, confirmed_by);
 	}
 	json_obj_end(&j);
 	return json_finish(&j);
@@ -1242,7 +1327,7 @@ static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 	buf_init(&det, STORE_DET_MAX);
 	if (!to_queue && read_original(s, it, orig) < 0)
 		goto out;
-	if (approve_details(it->requested_by, s->admin, &det) < 0 ||
+	if (approve_details(it->requested_by, s->admin, it->admin_confirmed_by, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='released', approved_by=?2,"
 		       " release_to=?3, approved_at=?4 WHERE id=?1", it->id, by, to) < 0 ||
 	    append_locked(s, by, "quarantine.approve", it->id, det.data, NULL) < 0)
@@ -1695,8 +1780,8 @@ static int sq_refuse(qstore_t *s, const char *id, const char *by, const char *co
 			    found ? qstatus_name(it.status) : "no such message");
 		goto out;
 	}
-	if (sq_run(s, "UPDATE quarantine SET status='held', refused_by=?2, refuse_comment=?3"
-		   " WHERE id=?1", "ttt", id, by, comment) < 0 ||
+	if (sq_run(s, "UPDATE quarantine SET status='held', refused_by=?2, refuse_comment=?3,"
+		   " admin_confirmed_by='' WHERE id=?1", "ttt", id, by, comment) < 0 ||
 	    append_locked(s, by, "quarantine.refuse", id, details, NULL) < 0)
 		goto out;
 	rc = sq_commit(s);
@@ -1875,6 +1960,115 @@ out:
 	return rc;
 }
 
+/* ---- an admin release: two admins ---- */
+
+static int admin_refuse(qstore_t *s, const char *id, const char *by, const char *why)
+{
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, STORE_DET_MAX);
+	if (reason_details("refused", why, &det) < 0 ||
+	    append_locked(s, by, "quarantine.approve.refused", id, det.data, NULL) < 0 ||
+	    sq_commit(s) < 0)
+		goto out;
+	qstore_fail(s, QS_ERR_DENIED, "%s: %s", id, why);
+out:
+	buf_free(&det);
+	return rc;
+}
+
+static int sq_admin_confirm(qstore_t *s, const char *id, const char *by, const char *details,
+			    bool *released)
+{
+	qstore_item_t it = { 0 };
+	bool found;
+	int rc = -1;
+
+	*released = false;
+	if (sq_begin(s) < 0 || item_load(s, id, &it, &found) < 0)
+		goto out;
+	if (!found || it.status != QSTATUS_REQUESTED) {
+		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
+			    found ? qstatus_name(it.status) : "no such message");
+	} else if (strcmp(it.requested_by, by) == 0) {
+		(void)admin_refuse(s, id, by, "admin release: the requester may not confirm");
+	} else if (strcmp(it.admin_confirmed_by, by) == 0) {
+		(void)admin_refuse(s, id, by, "admin release: a second, different admin must confirm");
+	} else if (!it.admin_confirmed_by[0]) {
+		if (sq_run(s, "UPDATE quarantine SET admin_confirmed_by=?2 WHERE id=?1", "tt", id,
+			   by) == 0 &&
+		    append_locked(s, by, "quarantine.admin.confirm", id, details, NULL) == 0)
+			rc = sq_commit(s);
+	} else {
+		bool was = s->admin;
+
+		s->admin = true;
+		rc = approve_locked(s, &it, by, true, NULL);
+		s->admin = was;
+		*released = rc == 0;
+	}
+out:
+	if (rc < 0 && qstore_errcode(s) != QS_ERR_DENIED)
+		sq_rollback(s);
+	qstore_item_free(&it);
+	return rc;
+}
+
+/* ---- the self-inspection counts ---- */
+
+#define IN_PERIOD " received >= ?1 AND received < ?2"
+#define AUDIT_IN_PERIOD " time >= ?3 AND time < ?4"
+
+static const char counts_sql[] =
+	"SELECT g, k, n FROM ("
+	"SELECT 'verdict' AS g, verdict AS k, count(*) AS n FROM quarantine WHERE" IN_PERIOD
+	" GROUP BY verdict"
+	" UNION ALL SELECT 'reason', coalesce(json_extract(j.value, '$.reason'), ''), count(*)"
+	" FROM quarantine, json_each(" JSON_OR_EMPTY("report") ", '$.removed') AS j"
+	" WHERE" IN_PERIOD " AND j.type = 'object' GROUP BY 2"
+	" UNION ALL SELECT 'limit', j.value, count(*)"
+	" FROM quarantine, json_each(" JSON_OR_EMPTY("report") ", '$.limits_hit') AS j"
+	" WHERE" IN_PERIOD " AND j.type = 'text' GROUP BY 2"
+	" UNION ALL SELECT 'virus', '', count(*) FROM quarantine WHERE" IN_PERIOD
+	" AND json_type(" JSON_OR_EMPTY("report") ", '$.virus') = 'text'"
+	" UNION ALL SELECT 'action', action, count(*) FROM audit WHERE" AUDIT_IN_PERIOD
+	" GROUP BY action"
+	" UNION ALL SELECT 'refused', coalesce(json_extract(" JSON_OR_EMPTY("details")
+	", '$.why'), ''), count(*) FROM audit WHERE action = 'console.refused' AND"
+	AUDIT_IN_PERIOD " GROUP BY 2"
+	" UNION ALL SELECT 'release', coalesce(json_extract(" JSON_OR_EMPTY("details")
+	", '$.to'), ''), count(*) FROM audit WHERE action = 'quarantine.release' AND"
+	AUDIT_IN_PERIOD " GROUP BY 2"
+	" UNION ALL SELECT 'config', '', count(*) FROM ("
+	"  SELECT time, h, lag(h) OVER (ORDER BY seq) AS p FROM ("
+	"   SELECT seq, time, json_extract(" JSON_OR_EMPTY("details") ", '$.sha256') AS h"
+	"   FROM audit WHERE action = 'config.load'))"
+	" WHERE" AUDIT_IN_PERIOD " AND (p IS NULL OR h IS NOT p)"
+	") WHERE n > 0 ORDER BY g, k";
+
+typedef struct count_row {
+	qstore_count_cb cb;
+	void *arg;
+} count_row_t;
+
+static int row_count(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const count_row_t *c = arg;
+
+	if (c->cb(col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2), c->arg) < 0)
+		return qstore_fail(s, QS_ERR_IO, "count output failed");
+	return 0;
+}
+
+static int sq_counts(qstore_t *s, int64_t since, int64_t until, const char *t_since,
+		     const char *t_until, qstore_count_cb cb, void *arg)
+{
+	count_row_t c = { cb, arg };
+
+	return sq_query(s, counts_sql, row_count, &c, "iitt", since, until, t_since, t_until);
+}
+
 const qstore_ops_t qstore_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1907,4 +2101,6 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.acct_list = sq_acct_list,
 	.acct_set = sq_acct_set,
 	.acct_login = sq_acct_login,
+	.counts = sq_counts,
+	.admin_confirm = sq_admin_confirm,
 };

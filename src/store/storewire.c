@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/rec.h"
 #include "common/id.h"
-#include "common/utf8.h"
 #include "store/jsoncheck.h"
 
 
@@ -52,23 +52,17 @@ const char *storewire_class_name(uint32_t cls)
 
 /* ---- encode ---- */
 
-static int put_u32(buf_t *b, uint32_t v) { return buf_append(b, &v, sizeof(v)); }
-static int put_u64(buf_t *b, uint64_t v) { return buf_append(b, &v, sizeof(v)); }
-
+/* A str field: the bytes and their NUL. */
 static int put_str(buf_t *b, const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-
-	if (n >= UINT32_MAX || put_u32(b, (uint32_t)(n + 1)) < 0)
-		return -1;
-	return buf_append(b, s ? s : "", n + 1);
+	return rec_put_bytes(b, s ? s : "", (s ? strlen(s) : 0) + 1);
 }
 
 /* Header with a length patched in at the end. */
 static int begin(buf_t *b, uint32_t type, size_t *at)
 {
 	*at = b->len;
-	return put_u32(b, SW_MAGIC) == 0 && put_u32(b, type) == 0 && put_u32(b, 0) == 0 ? 0 : -1;
+	return rec_put_u32(b, SW_MAGIC) == 0 && rec_put_u32(b, type) == 0 && rec_put_u32(b, 0) == 0 ? 0 : -1;
 }
 
 static int end(buf_t *b, size_t at, int rc)
@@ -86,9 +80,9 @@ static int encode_put(buf_t *b, const sw_req_t *r)
 {
 	int rc = put_str(b, r->id);
 
-	if (rc == 0) rc = put_u64(b, (uint64_t)r->received);
+	if (rc == 0) rc = rec_put_u64(b, (uint64_t)r->received);
 	if (rc == 0) rc = put_str(b, r->env_from);
-	if (rc == 0) rc = r->n_rcpt < UINT32_MAX ? put_u32(b, (uint32_t)r->n_rcpt) : -1;
+	if (rc == 0) rc = r->n_rcpt < UINT32_MAX ? rec_put_u32(b, (uint32_t)r->n_rcpt) : -1;
 	for (size_t i = 0; rc == 0 && i < r->n_rcpt; i++)
 		rc = put_str(b, r->rcpt[i]);
 	if (rc == 0) rc = put_str(b, r->hdr_from);
@@ -97,18 +91,18 @@ static int encode_put(buf_t *b, const sw_req_t *r)
 	if (rc == 0) rc = put_str(b, r->queue_id);
 	if (rc == 0) rc = put_str(b, r->details);
 	if (rc == 0) rc = put_str(b, r->report);
-	if (rc == 0) rc = put_u64(b, r->orig_len);
+	if (rc == 0) rc = rec_put_u64(b, r->orig_len);
 	return rc;
 }
 
 static int encode_ppap_next(buf_t *b, const sw_req_t *r)
 {
-	int rc = put_u64(b, (uint64_t)r->received);
+	int rc = rec_put_u64(b, (uint64_t)r->received);
 
-	if (rc == 0) rc = put_u64(b, (uint64_t)r->skip);
+	if (rc == 0) rc = rec_put_u64(b, (uint64_t)r->skip);
 	if (rc == 0) rc = put_str(b, r->env_from);
 	if (rc == 0) rc = put_str(b, r->hdr_from);
-	if (rc == 0) rc = r->n_rcpt < UINT32_MAX ? put_u32(b, (uint32_t)r->n_rcpt) : -1;
+	if (rc == 0) rc = r->n_rcpt < UINT32_MAX ? rec_put_u32(b, (uint32_t)r->n_rcpt) : -1;
 	for (size_t i = 0; rc == 0 && i < r->n_rcpt; i++)
 		rc = put_str(b, r->rcpt[i]);
 	return rc;
@@ -137,11 +131,11 @@ int storewire_encode_req(buf_t *out, const sw_req_t *r)
 	case SW_CONFIG: rc = put_str(out, r->hash); break;
 	case SW_SEEN:
 		rc = put_str(out, r->env_from);
-		if (rc == 0) rc = put_u64(out, (uint64_t)r->received);
+		if (rc == 0) rc = rec_put_u64(out, (uint64_t)r->received);
 		if (rc == 0) rc = put_str(out, r->id);
 		break;
 	case SW_PPAP_NEXT: rc = encode_ppap_next(out, r); break;
-	case SW_PPAP_STALE: rc = put_u64(out, (uint64_t)r->received); break;
+	case SW_PPAP_STALE: rc = rec_put_u64(out, (uint64_t)r->received); break;
 	case SW_PPAP_MARK:
 		rc = put_str(out, r->action);
 		if (rc == 0) rc = put_str(out, r->id);
@@ -158,16 +152,16 @@ int storewire_encode_ans(buf_t *out, const sw_ans_t *a)
 	int rc = begin(out, a->type, &at);
 
 	if (rc == 0 && a->type == SW_ERR) {
-		rc = put_u32(out, a->cls);
+		rc = rec_put_u32(out, a->cls);
 		if (rc == 0) rc = put_str(out, a->msg);
 	} else if (rc == 0) {
 		rc = a->type == SW_OK ? put_str(out, a->id) : -1;
-		if (rc == 0) rc = put_u64(out, (uint64_t)a->seq);
+		if (rc == 0) rc = rec_put_u64(out, (uint64_t)a->seq);
 		if (rc == 0 && a->item) {
 			rc = put_str(out, a->env_from);
 			if (rc == 0) rc = put_str(out, a->rcpt);
 			if (rc == 0) rc = put_str(out, a->approved_by);
-			if (rc == 0) rc = put_u64(out, a->orig_len);
+			if (rc == 0) rc = rec_put_u64(out, a->orig_len);
 		}
 	}
 	return end(out, at, rc);
@@ -175,74 +169,51 @@ int storewire_encode_ans(buf_t *out, const sw_ans_t *a)
 
 /* ---- decode ---- */
 
-typedef struct reader {
-	const char *p;
-	size_t left;
-} reader_t;
-
-static int get(reader_t *r, void *v, size_t n)
-{
-	if (r->left < n)
-		return -1;
-	memcpy(v, r->p, n);
-	r->p += n;
-	r->left -= n;
-	return 0;
-}
-
 /* A str field of at most max bytes (without its NUL). */
-static int get_raw(reader_t *r, size_t max, const char **out, size_t *len)
+static int get_raw(rec_reader_t *r, size_t max, const char **out, size_t *len)
 {
-	uint32_t n;
+	size_t n;
 
-	if (get(r, &n, sizeof(n)) < 0 || n == 0 || n > r->left || n - 1 > max)
+	if (rec_get_bytes(r, max < SIZE_MAX ? max + 1 : max, out, &n) < 0 || n == 0)
 		return -1;
-	if (r->p[n - 1] != '\0' || memchr(r->p, '\0', n - 1))
+	if ((*out)[n - 1] != '\0' || memchr(*out, '\0', n - 1))
 		return -1;
-	*out = r->p;
 	*len = n - 1;
-	r->p += n;
-	r->left -= n;
 	return 0;
 }
 
 /* Text: valid UTF-8, no control character (tab neither). */
-static int get_text(reader_t *r, size_t max, const char **out)
+static int get_text(rec_reader_t *r, size_t max, const char **out)
 {
 	size_t n;
 
-	if (get_raw(r, max, out, &n) < 0 || !utf8_valid(*out, n))
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)(*out)[i] < 0x20 || (*out)[i] == 0x7f)
-			return -1;
-	return 0;
+	return get_raw(r, max, out, &n) == 0 && rec_text_ok(*out, n) ? 0 : -1;
 }
 
-static int get_id(reader_t *r, bool empty_ok, const char **out)
+static int get_id(rec_reader_t *r, bool empty_ok, const char **out)
 {
 	if (get_text(r, MUGAI_ID_LEN, out) < 0)
 		return -1;
 	return (empty_ok && !**out) || mugai_id_valid(*out) ? 0 : -1;
 }
 
-static int get_hex(reader_t *r, const char **out)
+static int get_hex(rec_reader_t *r, const char **out)
 {
 	return get_text(r, 64, out) == 0 && storewire_hex64(*out) ? 0 : -1;
 }
 
-static int get_json(reader_t *r, size_t max, const char **out)
+static int get_json(rec_reader_t *r, size_t max, const char **out)
 {
 	size_t n;
 
 	return get_raw(r, max, out, &n) == 0 && jsoncheck_object(*out, n, max) ? 0 : -1;
 }
 
-static int get_rcpts(reader_t *r, const sw_caps_t *c, sw_req_t *q)
+static int get_rcpts(rec_reader_t *r, const sw_caps_t *c, sw_req_t *q)
 {
 	uint32_t n;
 
-	if (get(r, &n, sizeof(n)) < 0 || n == 0 || n > c->rcpt_max || n > r->left / 5)
+	if (rec_get(r, &n, sizeof(n)) < 0 || n == 0 || n > c->rcpt_max || n > r->left / 5)
 		return -1;
 	q->rcpt = calloc(n, sizeof(*q->rcpt));
 	if (!q->rcpt)
@@ -254,11 +225,11 @@ static int get_rcpts(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 	return 0;
 }
 
-static int decode_put(reader_t *r, const sw_caps_t *c, sw_req_t *q)
+static int decode_put(rec_reader_t *r, const sw_caps_t *c, sw_req_t *q)
 {
 	uint64_t t;
 
-	if (get_id(r, false, &q->id) < 0 || get(r, &t, 8) < 0 || t == 0 || t > INT64_MAX)
+	if (get_id(r, false, &q->id) < 0 || rec_get(r, &t, 8) < 0 || t == 0 || t > INT64_MAX)
 		return -1;
 	q->received = (int64_t)t;
 	if (get_text(r, SW_ADDR_MAX, &q->env_from) < 0 || get_rcpts(r, c, q) < 0)
@@ -269,21 +240,21 @@ static int decode_put(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 		return -1;
 	if (get_json(r, c->details_max, &q->details) < 0 || get_json(r, c->report_max, &q->report) < 0)
 		return -1;
-	return get(r, &q->orig_len, 8);
+	return rec_get(r, &q->orig_len, 8);
 }
 
 /* A time or count as u64 that fits int64_t. */
-static int get_time(reader_t *r, int64_t *v)
+static int get_time(rec_reader_t *r, int64_t *v)
 {
 	uint64_t t;
 
-	if (get(r, &t, 8) < 0 || t > INT64_MAX)
+	if (rec_get(r, &t, 8) < 0 || t > INT64_MAX)
 		return -1;
 	*v = (int64_t)t;
 	return 0;
 }
 
-static int decode_seen(reader_t *r, sw_req_t *q)
+static int decode_seen(rec_reader_t *r, sw_req_t *q)
 {
 	if (get_text(r, SW_ADDR_MAX, &q->env_from) < 0 || !*q->env_from ||
 	    get_time(r, &q->received) < 0)
@@ -291,7 +262,7 @@ static int decode_seen(reader_t *r, sw_req_t *q)
 	return get_id(r, true, &q->id);
 }
 
-static int decode_ppap_next(reader_t *r, const sw_caps_t *c, sw_req_t *q)
+static int decode_ppap_next(rec_reader_t *r, const sw_caps_t *c, sw_req_t *q)
 {
 	if (get_time(r, &q->received) < 0 || get_time(r, &q->skip) < 0)
 		return -1;
@@ -300,7 +271,7 @@ static int decode_ppap_next(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 	return get_rcpts(r, c, q);
 }
 
-static int decode_body(reader_t *r, const sw_caps_t *c, sw_req_t *q)
+static int decode_body(rec_reader_t *r, const sw_caps_t *c, sw_req_t *q)
 {
 	switch (q->type) {
 	case SW_PUT: return decode_put(r, c, q);
@@ -327,19 +298,19 @@ static int decode_body(reader_t *r, const sw_caps_t *c, sw_req_t *q)
 	}
 }
 
-static int header(reader_t *r, uint32_t *type)
+static int header(rec_reader_t *r, uint32_t *type)
 {
 	uint32_t magic, len;
 
-	if (get(r, &magic, 4) < 0 || magic != SW_MAGIC || get(r, type, 4) < 0 ||
-	    get(r, &len, 4) < 0 || len != r->left)
+	if (rec_get(r, &magic, 4) < 0 || magic != SW_MAGIC || rec_get(r, type, 4) < 0 ||
+	    rec_get(r, &len, 4) < 0 || len != r->left)
 		return -1;
 	return 0;
 }
 
 int storewire_decode_req(const char *p, size_t n, const sw_caps_t *c, sw_req_t *q)
 {
-	reader_t r = { p, n };
+	rec_reader_t r = rec_reader(p, n);
 
 	memset(q, 0, sizeof(*q));
 	if (header(&r, &q->type) < 0 || q->type < SW_PUT || q->type >= SW__REQ_END ||
@@ -357,11 +328,11 @@ void storewire_req_free(sw_req_t *q)
 	q->n_rcpt = 0;
 }
 
-static int decode_ok(reader_t *r, sw_ans_t *a)
+static int decode_ok(rec_reader_t *r, sw_ans_t *a)
 {
 	uint64_t seq;
 
-	if (get_id(r, true, &a->id) < 0 || get(r, &seq, 8) < 0 || seq > INT64_MAX)
+	if (get_id(r, true, &a->id) < 0 || rec_get(r, &seq, 8) < 0 || seq > INT64_MAX)
 		return -1;
 	a->seq = (int64_t)seq;
 	if (r->left == 0)
@@ -371,12 +342,12 @@ static int decode_ok(reader_t *r, sw_ans_t *a)
 		return -1;
 	if (get_text(r, SIZE_MAX / 2, &a->rcpt) < 0 || get_text(r, SW_ADDR_MAX, &a->approved_by) < 0)
 		return -1;
-	return get(r, &a->orig_len, 8);
+	return rec_get(r, &a->orig_len, 8);
 }
 
 int storewire_decode_ans(const char *p, size_t n, sw_ans_t *a)
 {
-	reader_t r = { p, n };
+	rec_reader_t r = rec_reader(p, n);
 	int rc;
 
 	memset(a, 0, sizeof(*a));
@@ -385,7 +356,7 @@ int storewire_decode_ans(const char *p, size_t n, sw_ans_t *a)
 	if (a->type == SW_OK)
 		rc = decode_ok(&r, a);
 	else if (a->type == SW_ERR)
-		rc = get(&r, &a->cls, 4) == 0 && a->cls >= SW_E_FULL && a->cls <= SW_E_PROTO
+		rc = rec_get(&r, &a->cls, 4) == 0 && a->cls >= SW_E_FULL && a->cls <= SW_E_PROTO
 		     ? get_text(&r, SW_ERRMSG_MAX, &a->msg) : -1;
 	else
 		rc = -1;

@@ -114,7 +114,8 @@ def test_japanese_html_attachment_replaced_by_the_rebuilt_message(mdaemon):
            f"to=<b@lg.example.jp>" in log
     assert "status=sent (milter accept)" in log
     end = time.monotonic() + 5  # the master rewrites the metrics file every second
-    while d.metrics().get("mugaid_milter_connections_total") != 1 and time.monotonic() < end:
+    while (d.metrics().get("mugaid_milter_connections_total"),
+           d.metrics().get("mugaid_messages_delivered_total")) != (1, 1) and time.monotonic() < end:
         time.sleep(0.2)
     assert d.metrics()["mugaid_milter_connections_total"] == 1
     assert d.metrics()["mugaid_messages_delivered_total"] == 1

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 import pytest
 
 from daemonutil import MUGAI, Daemon, parse
+from storeutil import OS_ACTOR
 from ppaputil import (CLERK, DOC, PASSWORD, SENDER, WAITING, make_zip, password_mail,
                       zip_mail)
 
@@ -66,18 +67,35 @@ def qid_of(msg):
     return str(msg["X-Mugai-Sanitized"]).split("id=")[1]
 
 
+def decoded_text(data):
+    """Every decoded part of data read as a mail (base64 and quoted-printable
+    undone), or b"" when it is not one."""
+    try:
+        m = email.message_from_bytes(data, policy=email.policy.default)
+    except Exception:  # noqa: BLE001 - not a mail: nothing decoded
+        return b"", None
+    out = [part.get_payload(decode=True) or b"" for part in m.walk() if not part.is_multipart()]
+    return b"\n".join(out), m
+
+
 def no_password_anywhere(d, passwords=(PASSWORD,)):
     """The password is in no file of the state directory (database, WAL,
-    blobs: the password mail's own original is kept too, base64-encoded as
-    Japanese mailers send it), nor in the log or the audit export."""
+    blobs), nor in the log or the audit export. The one exception is the
+    password mail's own original, kept like every original (its subject is
+    the test's パスワードのお知らせ): every other file is searched raw and,
+    when it reads as a mail, decoded too, so a base64 body cannot hide it."""
     for pw in passwords:
         hits = []
         for root, _, files in os.walk(d.state):
             for f in files:
                 p = os.path.join(root, f)
                 with open(p, "rb") as fh:
-                    if pw.encode() in fh.read():
-                        hits.append(p)
+                    data = fh.read()
+                text, m = decoded_text(data)
+                if m is not None and m["Subject"] in ("パスワードのお知らせ", "パスワード"):
+                    continue  # the password mail's original
+                if pw.encode() in data or pw.encode() in text:
+                    hits.append(p)
         assert hits == []
         assert pw not in d.logtext()
         assert pw not in audit(d)
@@ -109,6 +127,7 @@ def test_ppap_pair_delivers_the_sanitized_files(tmp_path, kind, cp932):
         fm, ft = follow[0]
         assert f"受付番号 {held} のパスワード付きZIPを無害化しました。" in ft
         assert WAITING not in ft
+        assert str(fm["X-Mugai-Sanitized"]) == f"verdict=sanitized; actions=CDR PPAP; id={held}"
         atts = list(fm.iter_attachments())
         assert [a.get_filename() for a in atts] == ["見積書.zip"]
         z = zipfile.ZipFile(io.BytesIO(atts[0].get_content()))
@@ -254,7 +273,11 @@ def test_ppap_administrator_types_the_password(tmp_path):
         assert show(d, held)["verdict"] == "ppap-paired"
         recs = [json.loads(l) for l in audit(d).splitlines()]
         steps = [(r["action"], r["actor"]) for r in recs if r["action"].startswith("ppap.")]
-        assert steps == [("ppap.expired", "mugaid"), ("ppap.failed", "admin"), ("ppap.paired", "admin")]
+        assert steps == [("ppap.expired", "mugaid"), ("ppap.failed", OS_ACTOR),
+                         ("ppap.paired", OS_ACTOR)]
+        typed = [r["details"] for r in recs if r["action"] == "ppap.paired"]
+        typed = json.loads(typed[0]) if isinstance(typed[0], str) else typed[0]
+        assert (typed["by"], typed["typed_by"]) == ("admin", OS_ACTOR)
         # a message that is not a held PPAP zip is refused
         r = ppap_cli(d, held, PASSWORD, out + "2")
         assert r.returncode == 65 and b"not a held PPAP zip" in r.stderr

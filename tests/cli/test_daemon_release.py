@@ -7,6 +7,7 @@ import subprocess
 import time
 
 from daemonutil import MUGAI, Daemon, parse
+from storeutil import as_person
 
 ORIGINAL = (b"From: sender@example.jp\r\nTo: taro@example.lg.jp\r\nSubject: report\r\n"
             b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
@@ -15,8 +16,9 @@ ORIGINAL = (b"From: sender@example.jp\r\nTo: taro@example.lg.jp\r\nSubject: repo
             b"\r\n%PDF-1.4 original bytes\r\n--B--\r\n")
 
 
-def cli(d, *args):
-    return subprocess.run([MUGAI, "quarantine", "-c", d.cf, *args], capture_output=True, timeout=30)
+def cli(d, *args, env=None):
+    return subprocess.run([MUGAI, "quarantine", "-c", d.cf, *args], capture_output=True,
+                          timeout=30, env=env)
 
 
 def wait_files(d, rcpt, n, seconds=20):
@@ -30,6 +32,8 @@ def wait_files(d, rcpt, n, seconds=20):
 
 
 def test_queued_release_is_delivered_once(tmp_path):
+    taro, _ = as_person("taro")
+    admin, admin_actor = as_person("admin")
     d = Daemon(tmp_path, release_interval="1").start()
     try:
         with smtplib.SMTP("127.0.0.1", d.port, timeout=30) as s:
@@ -37,13 +41,13 @@ def test_queued_release_is_delivered_once(tmp_path):
         first, = wait_files(d, "taro@example.lg.jp", 1)
         qid = str(parse(first)["X-Mugai-Sanitized"]).split("id=")[1]
         assert [i["filename"] for i in json.loads(cli(d, "show", qid, "--json").stdout)["report"]["removed"]] == ["r.pdf"]
-        assert cli(d, "request", qid, "--by", "taro", "--reason", "need the pdf").returncode == 0
-        assert cli(d, "approve", qid, "--by", "taro", "--queue").returncode == 65   # self-approval
-        assert cli(d, "approve", qid, "--by", "admin", "--queue").returncode == 0
+        assert cli(d, "request", qid, "--reason", "need the pdf", env=taro).returncode == 0
+        assert cli(d, "approve", qid, "--queue", env=taro).returncode == 65   # self-approval
+        assert cli(d, "approve", qid, "--queue", env=admin).returncode == 0
         files = wait_files(d, "taro@example.lg.jp", 2)
         assert len(files) == 2
         released = open([f for f in files if f != first][0], "rb").read()
-        head = f"X-Mugai-Released: id={qid}; approved-by=admin\r\n".encode()
+        head = f"X-Mugai-Released: id={qid}; approved-by={admin_actor}\r\n".encode()
         # the Maildir writer adds its trace lines (Return-Path, Delivered-To) first
         assert released.endswith(head + ORIGINAL)
         trace = released[:-len(head + ORIGINAL)].split(b"\r\n")[:-1]

@@ -27,6 +27,7 @@ def test_waiting_line_and_report(tmp_path, kind, cp932):
     assert r.report["ppap_waiting"] == 1
     assert r.report["ppap_opened"] == 0 and r.report["ppap_of"] is None
     assert r.verdict == "sanitized"
+    assert r.report["actions"] == ["DEL_ATTACH", "PPAP"]
     assert PASSWORD not in r.raw.decode("utf-8", "replace")
 
 

@@ -96,11 +96,11 @@ def test_purge_cuts_a_tail_no_writer_took_over(tmp_path):
 
 
 def test_per_file_originals_of_older_stores_are_read_and_purged(tmp_path):
-    """Rows from before schema v5 have no segment: their original is the
+    """Rows from before schema v6 have no segment: their original is the
     file blobs/ab/abcd... (content-addressed); it is still read, checked,
     and removed by purge when no live row references it."""
     s = Store(tmp_path, retention_days=30)
-    data = b"an original stored before v5\r\n" * 30
+    data = b"an original stored before v6\r\n" * 30
     qid = s.put(data)
     digest = hashlib.sha256(data).hexdigest()
     shard = os.path.join(s.state, "blobs", digest[:2])

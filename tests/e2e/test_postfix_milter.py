@@ -5,7 +5,8 @@ envelope recipient, rebuilt (one text/plain part, X-Mugai-Sanitized, none
 of the original's headers left), also after the faults: a worker SIGKILLed
 mid-message (its notice replaces the message), mugaid SIGKILLed mid-message
 (Postfix answers the client 451 under milter_default_action = tempfail;
-the client's retry is delivered). Count in == count out; nothing bounces;
+the client's retry is delivered), the state directory full (451, nothing
+queued; the retry after space is back is delivered). Count in == count out; nothing bounces;
 the Postfix queue ends empty."""
 import collections
 import email
@@ -48,6 +49,8 @@ def env():
     pf = Postfix(base, milter=True).setup()
     m = MilterMugaid(base, pf)
     os.makedirs(m.state)
+    m.mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "tmpfs",
+                                m.state]).returncode == 0
     os.chown(m.state, user.pw_uid, user.pw_gid)
     try:
         pf.start()
@@ -56,6 +59,8 @@ def env():
     finally:
         m.stop()
         pf.stop()
+        if m.mounted:
+            subprocess.run(["umount", "-l", m.state])
         if os.environ.get("E2E_KEEP") is None:
             subprocess.run(["rm", "-rf", base])
 
@@ -222,6 +227,32 @@ def test_fault_mugaid_sigkill_mid_message_tempfail_then_delivered(env):
 
 def delivered_to(pf, user):
     return [x for x in delivered(pf)[1] if x["Delivered-To"] == f"{user}@{DOMAIN}"]
+
+
+def test_fault_state_dir_full_then_freed(env):
+    """The store cannot write: the milter answers tempfail, Postfix tells the
+    client 451 and queues nothing; once space is back, the client's retry is
+    delivered once, rebuilt."""
+    pf, m = env
+    if not m.mounted:
+        pytest.skip("cannot mount a tmpfs for the state directory")
+    filler = f"{m.state}/filler"
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=1M", "count=100"],
+                   capture_output=True)
+    before = m.log().count("quarantine store (put)")
+    msgs = [make(f"milter disk full {i}", body="満杯\n" * 500) for i in range(3)]
+    for msg in msgs:
+        with pytest.raises(smtplib.SMTPResponseException) as e:
+            submit(pf, [msg], [f"jiro@{DOMAIN}"], record=False)
+        assert e.value.smtp_code == 451, e.value
+    assert m.log().count("quarantine store (put)") >= before + 3
+    counts, _ = delivered(pf)
+    ids = {x["Message-ID"] for x in msgs}
+    assert not any(k[0] in ids for k in counts)
+    os.unlink(filler)
+    submit(pf, msgs, [f"jiro@{DOMAIN}"])      # the client's retry
+    wait_all(pf)
+    check_exactly_once_and_sanitized(pf)
 
 
 def test_load_eight_clients_count_in_equals_count_out_and_queue_empty(env):

@@ -3,6 +3,7 @@
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/json.h"
+#include "common/rec.h"
 #include "common/utf8.h"
 
 static void buf_cap_is_hard(void **state)
@@ -108,6 +109,48 @@ static void config_file_errors_name_the_line(void **state)
 	cfg_free(&c);
 }
 
+/* Records: what is written reads back; a short or oversized field fails
+ * without moving the reader; text with a control or bad UTF-8 is refused. */
+static void rec_round_trip_and_bounds(void **state)
+{
+	buf_t b;
+	rec_reader_t r, save;
+	uint32_t u32;
+	uint64_t u64;
+	const char *p;
+	size_t n;
+
+	(void)state;
+	buf_init(&b, 1024);
+	assert_int_equal(rec_put_u32(&b, 7), 0);
+	assert_int_equal(rec_put_u64(&b, 1ull << 40), 0);
+	assert_int_equal(rec_put_bytes(&b, "見積", 6), 0);
+	r = rec_reader(b.data, b.len);
+	assert_int_equal(rec_get_u32(&r, &u32), 0);
+	assert_int_equal(u32, 7);
+	assert_int_equal(rec_get_u64(&r, &u64), 0);
+	assert_true(u64 == 1ull << 40);
+	save = r;
+	assert_int_equal(rec_get_bytes(&r, 5, &p, &n), -1);   /* over max */
+	assert_ptr_equal(r.p, save.p);
+	assert_int_equal(rec_get_bytes(&r, 6, &p, &n), 0);
+	assert_int_equal(n, 6);
+	assert_memory_equal(p, "見積", 6);
+	assert_true(rec_text_ok(p, n));
+	assert_int_equal(r.left, 0);
+	assert_int_equal(rec_get_u32(&r, &u32), -1);           /* nothing left */
+	r = rec_reader(b.data, b.len - 1);                      /* cut short */
+	assert_int_equal(rec_view(&r, 12, &p), 0);
+	save = r;
+	assert_int_equal(rec_get_bytes(&r, 100, &p, &n), -1);
+	assert_ptr_equal(r.p, save.p);
+	assert_false(rec_text_ok("a\0b", 3));
+	assert_false(rec_text_ok("a\rb", 3));
+	assert_false(rec_text_ok("a\x7f", 2));
+	assert_false(rec_text_ok("\xe8\xa6", 2));
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +160,7 @@ int main(void)
 		cmocka_unit_test(utf8_rejects_overlong_and_surrogates),
 		cmocka_unit_test(config_types_and_limits),
 		cmocka_unit_test(config_file_errors_name_the_line),
+		cmocka_unit_test(rec_round_trip_and_bounds),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
