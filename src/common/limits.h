@@ -104,6 +104,12 @@
 	  "largest details JSON of one audit record; keeps the chain small enough to verify") \
 	X(STORE_BUSY, "store_busy_timeout", 30, 1, 3600, "seconds", \
 	  "how long a store writer waits for the database lock before failing (4xx, retry)") \
+	X(STORE_BATCH, "store_batch_max", 32, 1, 1024, "requests", \
+	  "most session requests mugaid's store process executes in one transaction (one blob flush, one WAL commit)") \
+	X(STORE_BATCH_WAIT, "store_batch_wait_ms", 2, 0, 1000, "milliseconds", \
+	  "how long the store process waits for more requests of busy sessions before committing a batch that is not full") \
+	X(STORE_SEGMENT, "store_segment_max", 64 * MiB, 1 * MiB, 4 * GiB, "bytes", \
+	  "size past which originals go to a new blob segment file (state_dir/blobs/seg-NNNNNN)") \
 	/* --- daemon --- */ \
 	X(SMTP_LINE_LENGTH, "smtp_line_length_max", 2048, 512, 1 * MiB, "bytes", \
 	  "longest SMTP command line (RFC 5321 4.5.3.1.4: 512, plus ESMTP parameters); longer: 500 5.5.2") \
@@ -355,6 +361,12 @@
 	  "an address, queue id or action in a store-process record") \
 	X(SW_ERRMSG_MAX, ERR_TEXT_MAX, "none", \
 	  "the error text of a store-process answer") \
+	X(SEG_NAME_MAX, 32, "none", \
+	  "file name of a blob segment (seg- and a decimal number)") \
+	X(STORE_SEND_MS, 1000, "none", \
+	  "how long the store process waits to hand an answer to a peer that does not read it; then the peer is dropped (its calls fail: 451)") \
+	X(SEG_TRIES_MAX, 64, "none", \
+	  "segment numbers a writer tries when others hold theirs; past it the put fails (4xx, retry)") \
 	X(SQ_CACHE, 40, "none", \
 	  "prepared SQLite statements kept per connection") \
 	X(RETENTION_DAYS_MAX, 36500, "none", \
@@ -362,6 +374,8 @@
 	/* --- daemon --- */ \
 	X(SLOTS_MAX, 2048, "max_sessions", \
 	  "session slots of the master: 2 x the largest max_sessions (1024), so old ones drain after a reload") \
+	X(STORE_PEERS_MAX, SLOTS_MAX + 2, "max_sessions", \
+	  "channels one store process serves: every session slot, the releaser and one spare; more are refused") \
 	X(SMTP_PATH_MAX, 256, "smtp_line_length_max", \
 	  "longest SMTP path including <> (RFC 5321 4.5.3.1.3); longer: 501") \
 	X(SMTP_IDENT_MAX, 64, "smtp_line_length_max", \

@@ -127,6 +127,7 @@ static int copy_config(qstore_t *s, const cfg_t *cfg)
 	/* as many recipients as mugaid accepts (the CLI's --rcpt cap is lower) */
 	s->rcpt_max = (size_t)lim(&cfg->lim, LIM_SMTP_RECIPIENTS);
 	s->busy_ms = (int)lim(&cfg->lim, LIM_STORE_BUSY) * 1000;
+	s->seg_max = (uint64_t)lim(&cfg->lim, LIM_STORE_SEGMENT);
 	return 0;
 }
 
@@ -280,6 +281,18 @@ int qstore_put(qstore_t *s, const qstore_meta_t *meta, const void *orig, size_t 
 	       const char *report_json)
 {
 	return qstore_put_batch(s, 1, meta, &orig, &len, &report_json);
+}
+
+int qstore_batch_begin(qstore_t *s)
+{
+	s->err = QS_OK;
+	return s->ops->batch_begin(s);
+}
+
+int qstore_batch_end(qstore_t *s, bool commit)
+{
+	s->err = QS_OK;
+	return s->ops->batch_end(s, commit);
 }
 
 /* The recipients as a JSON array of strings (for the backend's query). */

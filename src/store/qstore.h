@@ -7,8 +7,9 @@
  * the config key store_backend (today "sqlite"; a PostgreSQL backend for sites
  * with several gateway nodes plugs in as another table, callers unchanged).
  *
- * Durability contract: qstore_put() returns 0 only when the blob file, its
- * index row and the audit record of the write are all on stable storage.
+ * Durability contract: qstore_put() returns 0 only when the original's bytes
+ * (in a blob segment), its index row and the audit record of the write are
+ * all on stable storage (inside a batch: when qstore_batch_end returned 0).
  * Every read or decision (list, show, get, request, approve, purge) appends
  * an audit record before its result is returned.
  *
@@ -152,6 +153,15 @@ int qstore_put(qstore_t *s, const qstore_meta_t *meta, const void *orig, size_t 
 int qstore_put_batch(qstore_t *s, size_t n, const qstore_meta_t *meta,
 		     const void *const *orig, const size_t *len,
 		     const char *const *report_json) MUGAI_WUR;
+/* Group commit (mugaid's store process): every operation between
+ * qstore_batch_begin and qstore_batch_end runs inside one transaction, each
+ * in a savepoint of its own (a failing one is undone alone; its put's bytes
+ * are deallocated). Nothing of the batch is durable, and no answer may be
+ * given, before qstore_batch_end(s, true) returned 0: it flushes the blob
+ * segment once and commits once. -1: nothing of the batch was stored.
+ * qstore_batch_end(s, false) undoes the whole batch. */
+int qstore_batch_begin(qstore_t *s) MUGAI_WUR;
+int qstore_batch_end(qstore_t *s, bool commit) MUGAI_WUR;
 /* Index row only (audited as quarantine.show). */
 int qstore_show(qstore_t *s, const char *actor, const char *id, qstore_item_t *it) MUGAI_WUR;
 /* Row and original bytes, checked against their SHA-256 (audited as quarantine.get). */

@@ -21,6 +21,9 @@ typedef struct qstore_ops {
 	int (*put_batch)(qstore_t *s, size_t n, const qstore_meta_t *meta,
 			 const void *const *orig, const size_t *len,
 			 const char *const *report, const char (*hex)[65]);
+	/* Group commit: one transaction around many operations (qstore.h). */
+	int (*batch_begin)(qstore_t *s);
+	int (*batch_end)(qstore_t *s, bool commit);
 	int (*show)(qstore_t *s, const char *actor, const char *id, qstore_item_t *it,
 		    buf_t *orig);  /* orig NULL: show, else get */
 	int (*list)(qstore_t *s, const char *actor, const qstore_filter_t *f,
@@ -84,6 +87,7 @@ struct qstore {
 	long witness_every, witness_minutes;
 	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;
+	uint64_t seg_max;         /* store_segment_max */
 	qstore_err_t err;
 	char errmsg[ERR_TEXT_MAX];
 	char id[QSTORE_ID_HEX + 1]; /* identity, set by the backend's open */

@@ -1,7 +1,8 @@
 /*
  * qstore_sqlite.c — the embedded quarantine-store backend: one SQLite
  * database (state_dir/mugai.db) for the index and the audit chain, blobs in
- * state_dir/blobs (blob.c).
+ * state_dir/blobs: segment files (seg.c) since schema v6, one file per
+ * original before (blob.c, still read and purged).
  *
  * Follows SQLite's WAL documentation: journal_mode=WAL with synchronous=FULL
  * so that every COMMIT fsyncs the WAL before it returns (NORMAL would only
@@ -12,11 +13,19 @@
  * waits for the lock. Schema version lives in PRAGMA user_version; migrations[]
  * brings an older database forward inside one transaction.
  *
- * Put ordering: blob file durable first (outside the lock, fsyncs in
- * parallel), then under the lock: blob still present (else rewrite), index
- * row + audit record, COMMIT. Purge removes a blob only under the lock after
- * seeing no live reference, so a concurrent put of the same bytes either
- * commits first (blob kept) or finds it gone and rewrites it.
+ * Put ordering: under the lock, the original is appended to this
+ * writer's segment, then the index row (segment, offset, size, sha256) and
+ * the audit record; the commit first flushes the segment (fdatasync), then
+ * COMMITs: one flush and one WAL sync per transaction, however many puts.
+ * Purge deallocates an expired original's bytes under the lock (seg.c), and
+ * removes a segment none of whose originals is live; an original of the
+ * per-file layout (before v6) is removed when no live row references it.
+ *
+ * Group commit (mugaid's store process): qstore_batch_begin opens one
+ * BEGIN IMMEDIATE transaction; every operation until qstore_batch_end runs
+ * in a SAVEPOINT of it, so a failing request is undone alone while the
+ * others commit together; the witness of the chain is sent after the
+ * outer COMMIT.
  *
  * Every statement goes through one query loop, sq_query(): prepare (cached),
  * bind from a type string ("t" text, "i" int64), step, hand each row to a
@@ -45,6 +54,7 @@
 #include "mail/report.h"
 #include "store/audit.h"
 #include "store/blob.h"
+#include "store/seg.h"
 
 /* Prepared statements, reused by SQL text pointer (each call site passes a
  * string literal): preparing costs as much as running a small statement. */
@@ -60,6 +70,10 @@ typedef struct sq {
 	bool witness_pending;
 	int64_t witness_seq;
 	char witness_hash[65];
+	seg_writer_t seg;     /* the segment this handle appends to */
+	bool batch;           /* inside qstore_batch_begin/end */
+	int sp_depth;         /* open savepoints of the batch */
+	bool sp_witness;      /* witness_pending when the savepoint opened */
 } sq_t;
 
 #define SQ(s) ((sq_t *)(s)->be)
@@ -134,9 +148,16 @@ static const char schema_v4[] =
 static const char schema_v5[] =
 	"ALTER TABLE quarantine ADD COLUMN admin_confirmed_by TEXT NOT NULL DEFAULT '';";
 
+/* v6: originals in blob segments (seg.c): segment number and offset (NULL:
+ * the per-file layout of v1-v5, state_dir/blobs/ab/abcd...). */
+static const char schema_v6[] =
+	"ALTER TABLE quarantine ADD COLUMN seg INTEGER;"
+	"ALTER TABLE quarantine ADD COLUMN seg_off INTEGER;"
+	"CREATE INDEX quarantine_seg ON quarantine(seg);";
+
 /* migrations[v] takes user_version v to v + 1. */
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5 };
+					  schema_v5, schema_v6 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -322,30 +343,121 @@ static int row_text(qstore_t *s, sqlite3_stmt *st, void *arg)
 
 
 
+/* Inside a batch: a savepoint of its transaction (which must still be open:
+ * an I/O error or a full disk makes SQLite roll the whole of it back). */
+static int sp_begin(qstore_t *s)
+{
+	sq_t *q = SQ(s);
+
+	if (sqlite3_get_autocommit(q->db))
+		return qstore_fail(s, QS_ERR_DB, "sqlite: the batch was rolled back");
+	if (q->sp_depth == 0)
+		q->sp_witness = q->witness_pending;
+	if (sq_exec(s, "SAVEPOINT req") < 0)
+		return -1;
+	q->sp_depth++;
+	return 0;
+}
+
 static int sq_begin(qstore_t *s)
 {
+	if (SQ(s)->batch)
+		return sp_begin(s);
 	SQ(s)->witness_pending = false;
 	return sq_exec(s, "BEGIN IMMEDIATE");
 }
 
 static void sq_rollback(qstore_t *s)
 {
+	sq_t *q = SQ(s);
+
+	if (q->batch) {
+		if (q->sp_depth == 0)
+			return;
+		if (--q->sp_depth == 0)
+			q->witness_pending = q->sp_witness;
+		if (!sqlite3_get_autocommit(q->db))
+			(void)sqlite3_exec(q->db, "ROLLBACK TO req; RELEASE req", NULL, NULL, NULL);
+		return;
+	}
 	if (!sqlite3_get_autocommit(DB(s)))
 		(void)sqlite3_exec(DB(s), "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* COMMIT, then send a witness if one of the appends asked for it. */
+/* Flush the segment, COMMIT, then send a witness if one of the appends
+ * asked for it. On failure nothing is committed and the segment is given
+ * up (the next writer cuts its uncommitted tail). */
+static int outer_commit(qstore_t *s)
+{
+	sq_t *q = SQ(s);
+
+	if (seg_flush(&q->seg) < 0) {
+		qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s", (long long)q->seg.no,
+			    strerror(errno));
+		goto fail;
+	}
+	if (sq_exec(s, "COMMIT") < 0)
+		goto fail;
+	if (q->witness_pending &&
+	    audit_witness_emit(s->witness_file, s->id, q->witness_seq, q->witness_hash) < 0)
+		log_warn("audit witness: %s: %s", s->witness_file, strerror(errno));
+	q->witness_pending = false;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(q->db))
+		(void)sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	seg_writer_close(&q->seg);
+	q->witness_pending = false;
+	return -1;
+}
+
 static int sq_commit(qstore_t *s)
 {
 	sq_t *q = SQ(s);
 
-	if (sq_exec(s, "COMMIT") < 0) {
+	if (!q->batch)
+		return outer_commit(s);
+	if (q->sp_depth == 0)
+		return 0;
+	if (sq_exec(s, "RELEASE req") < 0) {
 		sq_rollback(s);
 		return -1;
 	}
-	if (q->witness_pending &&
-	    audit_witness_emit(s->witness_file, s->id, q->witness_seq, q->witness_hash) < 0)
-		log_warn("audit witness: %s: %s", s->witness_file, strerror(errno));
+	q->sp_depth--;
+	return 0;
+}
+
+static int sq_batch_begin(qstore_t *s)
+{
+	sq_t *q = SQ(s);
+
+	if (q->batch)
+		return qstore_fail(s, QS_ERR_STATE, "a batch is already open");
+	q->witness_pending = false;
+	if (sq_exec(s, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	q->batch = true;
+	q->sp_depth = 0;
+	return 0;
+}
+
+static int sq_batch_end(qstore_t *s, bool commit)
+{
+	sq_t *q = SQ(s);
+
+	if (!q->batch)
+		return qstore_fail(s, QS_ERR_STATE, "no batch is open");
+	q->batch = false;
+	q->sp_depth = 0;
+	if (commit && sqlite3_get_autocommit(q->db)) {
+		seg_writer_close(&q->seg);
+		return qstore_fail(s, QS_ERR_DB, "sqlite: the batch was rolled back");
+	}
+	if (commit)
+		return outer_commit(s);
+	if (!sqlite3_get_autocommit(q->db))
+		(void)sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	seg_writer_close(&q->seg);
 	q->witness_pending = false;
 	return 0;
 }
@@ -443,6 +555,7 @@ static int sq_open(qstore_t *s)
 	s->be = q;
 	if (!q || n < 0 || (size_t)n >= sizeof(path))
 		return qstore_fail(s, QS_ERR_IO, "out of memory or path too long");
+	seg_writer_init(&q->seg, s->blob_root, s->seg_max);
 	if (precreate(path) < 0)
 		return qstore_fail(s, QS_ERR_IO, "%s: %s", path, strerror(errno));
 	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
@@ -464,6 +577,7 @@ static void sq_close(qstore_t *s)
 {
 	sq_t *q = SQ(s);
 
+	seg_writer_close(&q->seg);
 	for (int i = 0; i < SQ_CACHE; i++)
 		if (q->cache[i].st)
 			sqlite3_finalize(q->cache[i].st);
@@ -728,42 +842,65 @@ static int insert_rcpts(qstore_t *s, const qstore_meta_t *m)
 	return 0;
 }
 
+/* Where an original went in its segment. */
+typedef struct seg_loc {
+	int64_t no;
+	uint64_t off;
+	bool done;  /* appended (its bytes are punched again if the put fails) */
+} seg_loc_t;
+
 static int insert_row(qstore_t *s, const qstore_meta_t *m, const char *rcpt,
-		      const char *report, const char *hex, size_t len, int64_t seq)
+		      const char *report, const char *hex, size_t len, int64_t seq,
+		      const seg_loc_t *loc)
 {
 	return sq_run(s, "INSERT INTO quarantine(id, received, flow, env_from, rcpt, "
 		      "hdr_from, subject, verdict, report, sha256, size, audit_seq, queue_id, "
-		      "delivery) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-		      "tittttttttiitt", m->id, (int64_t)m->received, m->flow,
+		      "delivery, seg, seg_off) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		      "?11, ?12, ?13, ?14, ?15, ?16)",
+		      "tittttttttiittii", m->id, (int64_t)m->received, m->flow,
 		      m->env_from ? m->env_from : "", rcpt, m->hdr_from ? m->hdr_from : "",
 		      m->subject ? m->subject : "", m->verdict, report ? report : "{}", hex,
 		      (int64_t)len, seq, m->queue_id ? m->queue_id : "",
-		      m->pending ? "pending" : "done");
+		      m->pending ? "pending" : "done", loc->no, (int64_t)loc->off);
 }
 
-/* Under the lock: blob still there (a purge may have removed it), row, record. */
+/* seg_end_fn: the end of segment no's committed originals, as the index
+ * (inside the write transaction) knows them. */
+static int seg_end(void *arg, int64_t no, uint64_t *end)
+{
+	qstore_t *s = arg;
+	int64_t v = 0;
+
+	if (sq_query(s, "SELECT coalesce(max(seg_off + size), 0) FROM quarantine WHERE seg=?1",
+		     row_int64, &v, "i", no) < 0)
+		return -1;
+	*end = (uint64_t)v;
+	return 0;
+}
+
+/* Under the lock: the original appended to the segment, row, record. */
 static int put_one_locked(qstore_t *s, const qstore_meta_t *m, const void *orig,
-			  size_t len, const char *report, const char *hex)
+			  size_t len, const char *report, const char *hex, seg_loc_t *loc)
 {
 	buf_t det, rcpt;
-	bool have = false;
 	int64_t seq;
 	int rc = -1;
 
 	buf_init(&det, STORE_DET_MAX);
 	buf_init(&rcpt, STORE_RCPT_LIST_MAX);
-	if (blob_exists(s->blob_root, hex, &have) < 0 ||
-	    (!have && blob_write(s->blob_root, hex, orig, len) < 0)) {
-		qstore_fail(s, QS_ERR_IO, "blob %s: %s", hex, strerror(errno));
+	if (seg_append(&SQ(s)->seg, len ? orig : "", len, seg_end, s, &loc->no, &loc->off) < 0) {
+		if (!s->err) /* seg_end's query failed: its error stands */
+			qstore_fail(s, QS_ERR_IO, "blob segment: %s", strerror(errno));
 		goto out;
 	}
+	loc->done = true;
 	if (put_details(m, hex, len, &det) < 0 || join_rcpt(m, &rcpt) < 0) {
 		qstore_fail(s, QS_ERR_INVAL, "%s: record too large", m->id);
 		goto out;
 	}
 	if (append_locked(s, m->actor ? m->actor : "mugai", "quarantine.put", m->id,
 			  det.data, &seq) < 0 ||
-	    insert_row(s, m, rcpt.data, report, hex, len, seq) < 0 ||
+	    insert_row(s, m, rcpt.data, report, hex, len, seq, loc) < 0 ||
 	    insert_rcpts(s, m) < 0)
 		goto out;
 	if (m->verdict_details &&
@@ -777,23 +914,39 @@ out:
 	return rc;
 }
 
+/* The bytes of puts that were appended but not committed are deallocated
+ * (inside a batch the segment goes on past them). */
+static void unappend(qstore_t *s, size_t n, const size_t *len, const seg_loc_t *loc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (loc[i].done && seg_punch(s->blob_root, loc[i].no, loc[i].off, len[i]) < 0)
+			log_warn("blob segment %06lld: cannot deallocate a failed put: %s",
+				 (long long)loc[i].no, strerror(errno));
+}
+
 static int sq_put_batch(qstore_t *s, size_t n, const qstore_meta_t *meta,
 			const void *const *orig, const size_t *len,
 			const char *const *report, const char (*hex)[65])
 {
-	for (size_t i = 0; i < n; i++)
-		if (blob_write(s->blob_root, hex[i], orig[i], len[i]) < 0)
-			return qstore_fail(s, QS_ERR_IO, "blob %s: %s", hex[i], strerror(errno));
+	seg_loc_t *loc = calloc(n, sizeof(*loc));
+	int rc = -1;
+
+	if (!loc)
+		return qstore_fail(s, QS_ERR_IO, "out of memory");
 	if (sq_begin(s) < 0)
-		return -1;
+		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (put_one_locked(s, &meta[i], orig[i], len[i],
-				   report ? report[i] : NULL, hex[i]) < 0)
-			goto fail;
-	return sq_commit(s);
-fail:
-	sq_rollback(s);
-	return -1;
+				   report ? report[i] : NULL, hex[i], &loc[i]) < 0) {
+			sq_rollback(s);
+			goto out;
+		}
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		unappend(s, n, len, loc);
+	free(loc);
+	return rc;
 }
 
 /* ---- show / get / list ---- */
@@ -864,14 +1017,59 @@ static int item_load(qstore_t *s, const char *id, qstore_item_t *it, bool *found
 			id);
 }
 
+/* An original's segment and offset (has: false in the per-file layout). */
+typedef struct row_loc {
+	int64_t no, off;
+	bool has;
+} row_loc_t;
+
+static int row_loc(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	row_loc_t *l = arg;
+
+	(void)s;
+	l->has = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	l->no = sqlite3_column_int64(st, 0);
+	l->off = sqlite3_column_int64(st, 1);
+	return 1;
+}
+
+static int loc_load(qstore_t *s, const char *id, row_loc_t *l)
+{
+	memset(l, 0, sizeof(*l));
+	return sq_query(s, "SELECT seg, seg_off FROM quarantine WHERE id=?1", row_loc, l, "t", id);
+}
+
+/* The original's bytes from its segment (digest checked) or its own file. */
+static int read_bytes(qstore_t *s, const qstore_item_t *it, buf_t *orig, bool *bad)
+{
+	char got[BLOB_HEX_LEN + 1];
+	row_loc_t l;
+
+	if (loc_load(s, it->id, &l) < 0)
+		return -1;
+	if (!l.has)
+		return blob_read(s->blob_root, it->sha256, s->orig_max, orig, bad) < 0
+		       ? qstore_fail(s, QS_ERR_IO, "blob %s: %s", it->sha256, strerror(errno)) : 0;
+	if (l.off < 0 || it->size < 0 ||
+	    seg_read(s->blob_root, l.no, (uint64_t)l.off, (size_t)it->size, s->orig_max, orig,
+		     bad) < 0)
+		return qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s", (long long)l.no,
+				   strerror(errno));
+	if (!*bad)
+		*bad = blob_sha256(orig->data ? orig->data : "", orig->len, got) < 0 ||
+		       strcmp(got, it->sha256) != 0;
+	return 0;
+}
+
 static int read_original(qstore_t *s, const qstore_item_t *it, buf_t *orig)
 {
 	bool bad = false;
 
 	if (it->status == QSTATUS_EXPIRED)
 		return qstore_fail(s, QS_ERR_STATE, "%s: expired (purged)", it->id);
-	if (blob_read(s->blob_root, it->sha256, s->orig_max, orig, &bad) < 0)
-		return qstore_fail(s, QS_ERR_IO, "blob %s: %s", it->sha256, strerror(errno));
+	if (read_bytes(s, it, orig, &bad) < 0)
+		return -1;
 	if (bad)
 		return qstore_fail(s, QS_ERR_CORRUPT, "%s: original missing or does not match "
 				   "its SHA-256 %s", it->id, it->sha256);
@@ -1323,13 +1521,14 @@ out:
 	return rc;
 }
 
-/* Under the lock: remove the blob when no live row references it. 1 removed. */
+/* Under the lock: remove the blob file (per-file layout) when no live row
+ * of that layout references it. 1 removed. */
 static int unref_remove_locked(qstore_t *s, const char *hex)
 {
 	int64_t refs;
 
 	if (sq_int_query(s, "SELECT count(*) FROM quarantine WHERE sha256=?1 AND "
-			 "blob_present=1", hex, &refs) < 0)
+			 "blob_present=1 AND seg IS NULL", hex, &refs) < 0)
 		return -1;
 	if (refs > 0)
 		return 0;
@@ -1353,7 +1552,54 @@ static int sweep_cb(const char *hex, void *arg)
 	return r;
 }
 
-static int purge_blobs(qstore_t *s, const strvec_t *hashes, long *n_blobs)
+/* Under the lock: a segment none of whose originals is live goes, unless
+ * a writer holds it. */
+static int seg_drop_dead(qstore_t *s, int64_t no)
+{
+	int64_t live = 0;
+
+	if (sq_query(s, "SELECT count(*) FROM quarantine WHERE seg=?1 AND blob_present=1",
+		     row_int64, &live, "i", no) < 0)
+		return -1;
+	if (live == 0 && seg_remove(s->blob_root, no) < 0)
+		return qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s", (long long)no,
+				   strerror(errno));
+	return 0;
+}
+
+/* Under the lock: an expired original's bytes are deallocated in its
+ * segment (1), or its per-file blob removed when unreferenced. */
+static int remove_original_locked(qstore_t *s, const char *id, const char *hex)
+{
+	row_loc_t l;
+	int64_t size = 0;
+
+	if (loc_load(s, id, &l) < 0)
+		return -1;
+	if (!l.has)
+		return unref_remove_locked(s, hex);
+	if (sq_int_query(s, "SELECT size FROM quarantine WHERE id=?1", id, &size) < 0)
+		return -1;
+	if (seg_punch(s->blob_root, l.no, (uint64_t)l.off, (uint64_t)size) < 0)
+		return qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s", (long long)l.no,
+				   strerror(errno));
+	return seg_drop_dead(s, l.no) < 0 ? -1 : 1;
+}
+
+/* Under the lock: the uncommitted tails of segments no writer holds. */
+static int trim_segments(qstore_t *s)
+{
+	int64_t hi = seg_highest(s->blob_root);
+
+	for (int64_t no = 1; no <= hi; no++)
+		if (seg_trim(s->blob_root, no, seg_end, s) < 0)
+			return s->err ? -1 : qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s",
+							 (long long)no, strerror(errno));
+	return 0;
+}
+
+static int purge_blobs(qstore_t *s, const strvec_t *ids, const strvec_t *hashes,
+		       long *n_blobs)
 {
 	long swept = 0;
 	int r;
@@ -1361,13 +1607,13 @@ static int purge_blobs(qstore_t *s, const strvec_t *hashes, long *n_blobs)
 	if (sq_begin(s) < 0)
 		return -1;
 	for (size_t i = 0; i < hashes->n; i++) {
-		r = unref_remove_locked(s, hashes->v[i]);
+		r = remove_original_locked(s, ids->v[i], hashes->v[i]);
 		if (r < 0)
 			goto fail;
 		*n_blobs += r;
 	}
-	if (sq_commit(s) < 0)
-		return -1;
+	if (trim_segments(s) < 0 || sq_commit(s) < 0)
+		goto fail;
 	/* Orphans: blobs of puts killed before COMMIT, older than an hour. */
 	if (blob_sweep(s->blob_root, 3600, sweep_cb, s, &swept) < 0)
 		return s->err ? -1 : qstore_fail(s, QS_ERR_IO, "sweep: %s", strerror(errno));
@@ -1404,7 +1650,7 @@ static int sq_purge(qstore_t *s, const char *actor, int64_t cutoff, long days,
 	if (sq_commit(s) < 0)
 		goto out;
 	*n_expired = (long)ids.n;
-	if (purge_blobs(s, &hashes, n_blobs) < 0 ||
+	if (purge_blobs(s, &ids, &hashes, n_blobs) < 0 ||
 	    purge_summary(s, actor, days, *n_expired, *n_blobs) < 0)
 		goto out;
 	rc = 0;
@@ -1828,6 +2074,8 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.open = sq_open,
 	.close = sq_close,
 	.put_batch = sq_put_batch,
+	.batch_begin = sq_batch_begin,
+	.batch_end = sq_batch_end,
 	.show = sq_show,
 	.list = sq_list,
 	.request = sq_request,

@@ -56,6 +56,21 @@ class Store:
         finally:
             con.close()
 
+    def seg_path(self, no):
+        return os.path.join(self.state, "blobs", f"seg-{no:06d}")
+
+    def location(self, qid):
+        """(segment number, offset, size) of an original (segment None:
+        the per-file layout of schema v1-v4)."""
+        return tuple(self.sql("SELECT seg, seg_off, size FROM quarantine WHERE id=?", qid)[0])
+
+    def original_bytes(self, qid):
+        """The original's bytes as stored, read straight from its segment."""
+        no, off, size = self.location(qid)
+        with open(self.seg_path(no), "rb") as f:
+            f.seek(off)
+            return f.read(size)
+
     def verify(self, *extra):
         r = self.run("audit", "verify", *extra)
         return r.returncode, r.stdout.decode()

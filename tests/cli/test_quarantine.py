@@ -11,10 +11,6 @@ from storeutil import OS_ACTOR, Store, as_person  # noqa: E402
 BINARY = bytes(range(256)) * 64 + os.urandom(100_000) + b"\r\n.\r\n\x00"
 
 
-def blob_path(s, digest):
-    return os.path.join(s.state, "blobs", digest[:2], digest)
-
-
 def test_put_get_round_trip_is_byte_for_byte(tmp_path):
     s = Store(tmp_path)
     qid = s.put(BINARY, "withheld", "--rcpt", "a@city.lg.jp")
@@ -29,21 +25,25 @@ def test_put_get_round_trip_is_byte_for_byte(tmp_path):
 def test_state_layout_and_modes(tmp_path):
     s = Store(tmp_path)
     qid = s.put(b"x")
-    digest = s.sql("SELECT sha256 FROM quarantine WHERE id=?", qid)[0][0]
-    p = blob_path(s, digest)
+    assert s.location(qid) == (1, 0, 1)
+    p = s.seg_path(1)
     assert os.stat(p).st_mode & 0o777 == 0o600
     assert os.stat(os.path.dirname(p)).st_mode & 0o777 == 0o700
+    assert os.listdir(os.path.dirname(p)) == ["seg-000001"], "no shard directory any more"
     assert os.stat(s.state).st_mode & 0o777 == 0o700
     assert os.stat(os.path.join(s.state, "mugai.db")).st_mode & 0o777 == 0o600
-    assert s.sql("PRAGMA user_version")[0][0] == 5  # v2: queue_id, delivery; v3: sender index; v4: console accounts, release kind; v5: admin release
+    # v2: queue_id, delivery; v3: sender index; v4: console accounts, release kind;
+    # v5: admin release; v6: blob segments
+    assert s.sql("PRAGMA user_version")[0][0] == 6
     assert s.sql("PRAGMA journal_mode")[0][0] == "wal"
 
 
 def test_corrupted_blob_is_refused(tmp_path):
     s = Store(tmp_path)
     qid = s.put(b"original bytes")
-    digest = s.sql("SELECT sha256 FROM quarantine WHERE id=?", qid)[0][0]
-    with open(blob_path(s, digest), "wb") as f:
+    no, off, _ = s.location(qid)
+    with open(s.seg_path(no), "r+b") as f:
+        f.seek(off)
         f.write(b"tampered bytes")
     r = s.run("quarantine", "get", qid, "-o", os.path.join(s.dir, "o"))
     assert r.returncode == 65
@@ -174,7 +174,7 @@ def test_purge_respects_retention_and_removes_last_reference(tmp_path):
     r = s.run("quarantine", "purge", "--older-than", "10")
     assert r.returncode == 65 and b"retention_days is 30" in r.stderr
     out = s.run("quarantine", "purge", check=0).stdout.decode()
-    assert "2 originals older than 30 days expired, 1 blobs removed" in out
+    assert "2 originals older than 30 days expired, 2 blobs removed" in out
     st = dict(s.sql("SELECT id, status FROM quarantine"))
     assert st == {old: "expired", shared_old: "expired", shared_new: "held", young: "held"}
     subj = s.sql("SELECT env_from, subject, report FROM quarantine WHERE id=?", old)
