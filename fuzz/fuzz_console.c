@@ -1,18 +1,25 @@
 /*
  * fuzz_console.c — libFuzzer target for the console's own parsers: the form
  * and query decoder (form_get), the Cookie header (form_cookie), the stored
- * report reader (rjson_each), and the HTML writer over the decoded values.
+ * report reader (rjson_each), the query values of the reports and the search
+ * (form_date_jst, form_page, form_text_ok), and the HTML writer over the
+ * decoded values.
  * The input is split at the first NUL: a Cookie header, then a form body
  * that is also read as a report and as a JSON API body (rjson_get_str). Invariants: a found field is valid UTF-8
  * without a control character other than TAB CR LF; a found cookie is 1..43
- * cookie-octets; whatever page_text() writes has no '<', '>', '"' or '\''.
+ * cookie-octets; whatever page_text() writes has no '<', '>', '"' or '\'';
+ * an accepted date is written back the same (JST midnight), an accepted
+ * page is >= 1, an accepted text is UTF-8 without controls.
  *
  * SECURITY: test code.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/limits.h"
 #include "common/utf8.h"
 #include "console/form.h"
 #include "console/page.h"
@@ -75,6 +82,35 @@ static int on_entry(const char *name, const char *code, void *arg)
 	return 0;
 }
 
+/* The query readers over the header text. */
+static void check_query(const char *s)
+{
+	int64_t t;
+	long page;
+
+	if (form_date_jst(s, &t) == 0) {
+		time_t j = (time_t)(t + 9 * 3600);
+		struct tm tm;
+		char back[64];
+
+		if (!gmtime_r(&j, &tm) || tm.tm_hour || tm.tm_min || tm.tm_sec)
+			abort();
+		snprintf(back, sizeof(back), "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+			 tm.tm_mday);
+		if (strcmp(back, s) != 0)
+			abort();
+	}
+	if (form_page(s, &page) == 0 && page < 1)
+		abort();
+	if (form_text_ok(s, SEARCH_TEXT_MAX)) {
+		if (!utf8_valid(s, strlen(s)) || strlen(s) > SEARCH_TEXT_MAX)
+			abort();
+		for (const char *p = s; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *nul = memchr(data, 0, size);
@@ -96,6 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    rjson_each(body, blen, "limits_hit", on_entry, NULL) < -1)
 		abort();
 	check_json_field(body, blen, "reason");
+	check_query(header);
 	free(header);
 	return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include "cli/cli_store.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -97,16 +98,36 @@ static int set_opt(store_opts_t *o, int c, const char *a)
 	}
 }
 
+/* A login name as sudo sets SUDO_USER: [A-Za-z0-9._-], 1..SUDO_USER_MAX. */
+static bool login_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > SUDO_USER_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]))
+			return false;
+	return true;
+}
+
+/* The OS identity of the caller: "os:LOGIN" of the effective user; as root
+ * through sudo, "os:root(sudo:NAME)" with the SUDO_USER that sudo set (only
+ * root's environment is believed: anyone else could set it to anything). */
 static void default_actor(store_opts_t *o)
 {
-	struct passwd *pw = getpwuid(getuid());
+	uid_t uid = geteuid();
+	struct passwd *pw = getpwuid(uid);
+	const char *sudo = uid == 0 ? getenv("SUDO_USER") : NULL;
+	size_t n;
 
-	if (o->by)
-		snprintf(o->actor, sizeof(o->actor), "%s", o->by);
-	else if (pw && pw->pw_name)
+	if (pw && pw->pw_name && login_name_ok(pw->pw_name))
 		snprintf(o->actor, sizeof(o->actor), "os:%s", pw->pw_name);
 	else
-		snprintf(o->actor, sizeof(o->actor), "os:uid%ld", (long)getuid());
+		snprintf(o->actor, sizeof(o->actor), "os:uid%ld", (long)uid);
+	n = strlen(o->actor);
+	if (login_name_ok(sudo))  /* both names are short: this always fits */
+		snprintf(o->actor + n, sizeof(o->actor) - n, "(sudo:%s)", sudo);
 }
 
 int store_opts_parse(int argc, char **argv, store_opts_t *o)
@@ -153,7 +174,8 @@ int store_open_cli(const store_opts_t *o, cfg_t *cfg, qstore_t **s)
 		cfg_free(cfg);
 		return MUGAI_EXIT_IOERR;
 	}
-	if (qstore_open(s, cfg) < 0 || audit_note_config(*s, cfg, o->actor) < 0) {
+	if (qstore_open(s, cfg) < 0 || qstore_set_display(*s, o->by) < 0 ||
+	    audit_note_config(*s, cfg, o->actor) < 0) {
 		rc = *s ? store_exit(*s, "store") : MUGAI_EXIT_SOFTWARE;
 		qstore_close(*s);
 		*s = NULL;

@@ -25,12 +25,13 @@ typedef struct store_opts {
 	bool must_exist;      /* refuse to create a store (audit verify/export) */
 	int nargs;
 	char **args;          /* operands: args[0] is the subcommand */
-	char actor[CLI_ACTOR_MAX];      /* --by, else "os:LOGIN" */
+	char actor[CLI_ACTOR_MAX];      /* "os:LOGIN" or "os:root(sudo:NAME)"; --by is
+					 * only a display name ("by" in the details) */
 } store_opts_t;
 
 /* Parse argv (argv[0] = command name); 0 or an exit status after a message. */
 int store_opts_parse(int argc, char **argv, store_opts_t *o);
-/* o->actor from o->by, else "os:LOGIN" (store_opts_parse does this). */
+/* o->actor: the OS user (store_opts_parse does this). */
 void store_default_actor(store_opts_t *o);
 /* Load config and open the store; records config.load when it changed. */
 int store_open_cli(const store_opts_t *o, cfg_t *cfg, qstore_t **s);

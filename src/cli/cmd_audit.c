@@ -5,7 +5,7 @@
  *   mugai audit [-c CONFIG] verify [--witness FILE]
  *   mugai audit export [--since T] [--format jsonl|csv] [-o FILE]
  *   mugai audit witness
- *   mugai audit note --by USER --action NAME --object OBJ [--text TEXT]
+ *   mugai audit note [--by NAME] --action NAME --object OBJ [--text TEXT]
  *
  * verify exits 0 when the chain holds, 1 when it is broken (the first broken
  * seq and the kind of damage go to stdout), 70/74/78 when it could not run.
@@ -36,7 +36,7 @@ static int a_usage(void)
 	fputs("usage: mugai audit [-c CONFIG] verify [--witness FILE]\n"
 	      "       mugai audit export [--since T] [--format jsonl|csv] [-o FILE]\n"
 	      "       mugai audit witness\n"
-	      "       mugai audit note --by USER --action NAME --object OBJ [--text TEXT]\n",
+	      "       mugai audit note [--by NAME] --action NAME --object OBJ [--text TEXT]\n",
 	      stderr);
 	return MUGAI_EXIT_USAGE;
 }
@@ -220,7 +220,7 @@ static int a_note(qstore_t *s, const store_opts_t *o)
 	json_t j;
 	int rc = MUGAI_EXIT_USAGE;
 
-	if (!o->by || !o->action || !o->object)
+	if (!o->action || !o->object)
 		return a_usage();
 	/* Admin notes cannot pose as system actions (quarantine.*, config.*). */
 	snprintf(action, sizeof(action), "admin.%s", o->action);
@@ -232,7 +232,7 @@ static int a_note(qstore_t *s, const store_opts_t *o)
 	json_obj_end(&j);
 	if (json_finish(&j) < 0)
 		goto out;
-	rc = audit_append(s, o->by, action, o->object, det.data) < 0
+	rc = audit_append(s, o->actor, action, o->object, det.data) < 0
 		? store_exit(s, "audit note") : 0;
 out:
 	buf_free(&det);

@@ -1,5 +1,5 @@
 /*
- * cmd_ppap.c — `mugai quarantine ppap ID --by ADMIN -o FILE`: an
+ * cmd_ppap.c — `mugai quarantine ppap ID [--by NAME] -o FILE`: an
  * administrator supplies the password of a held PPAP zip (verdict
  * ppap-pending or ppap-expired), read from stdin up to its first line end.
  * The held original is rebuilt in a sandboxed worker with that one

@@ -6,12 +6,16 @@
  *                    [--sender A] [--rcpt A] [--status S] [--limit N] [--json] [--undelivered]
  *   mugai quarantine show ID [--json]
  *   mugai quarantine get ID -o FILE
- *   mugai quarantine request ID --by USER --reason TEXT
- *   mugai quarantine approve ID --by ADMIN (-o FILE | --queue) [--admin]
+ *   mugai quarantine request ID [--by NAME] --reason TEXT
+ *   mugai quarantine approve ID [--by NAME] (-o FILE | --queue) [--admin]
  *   mugai quarantine purge [--older-than DAYS]
  *   mugai quarantine put FILE --verdict V [--flow F] [--sender A] [--rcpt A]...
  *                    [--from TEXT] [--subject TEXT] [--report JSONFILE]
- * Every command accepts --by USER (default "os:LOGIN") for the audit record.
+ * The actor of every audit record is the OS user ("os:LOGIN", or
+ * "os:root(sudo:NAME)" through sudo); --by NAME is a display name added to
+ * the records' details as "by". A request and its approval by the same OS
+ * identity is a self-approval. A request or approval refused for its state
+ * (not found, not requested, already requested) is audited as cli.refused.
  * Exit: 0 ok, 64 usage, 65 not found / wrong state / refused / corrupt,
  * 70 internal or database, 74 I/O, 78 config.
  *
@@ -38,9 +42,9 @@ static int q_usage(void)
 	      "                  [--undelivered]\n"
 	      "       mugai quarantine show ID [--json]\n"
 	      "       mugai quarantine get ID -o FILE\n"
-	      "       mugai quarantine request ID --by USER --reason TEXT\n"
-	      "       mugai quarantine approve ID --by ADMIN (-o FILE | --queue) [--admin]\n"
-	      "       mugai quarantine ppap ID --by ADMIN -o FILE   (the password on stdin)\n"
+	      "       mugai quarantine request ID [--by NAME] --reason TEXT\n"
+	      "       mugai quarantine approve ID [--by NAME] (-o FILE | --queue) [--admin]\n"
+	      "       mugai quarantine ppap ID [--by NAME] -o FILE   (the password on stdin)\n"
 	      "       mugai quarantine purge [--older-than DAYS]\n"
 	      "       mugai quarantine put FILE --verdict V [--flow F] [--sender A] [--rcpt A]...\n"
 	      "                  [--from TEXT] [--subject TEXT] [--report JSONFILE]\n", stderr);
@@ -250,13 +254,43 @@ static int q_get(qstore_t *s, store_opts_t *o)
 	return rc;
 }
 
+/* The store's error (printed, with its exit status, as store_exit); a
+ * request or approval refused for the message's state or a missing message
+ * is also recorded as cli.refused {command, why} (refusals by policy the
+ * store records itself: quarantine.approve.refused). */
+static int cli_refused(qstore_t *s, const store_opts_t *o, const char *what)
+{
+	qstore_err_t e = qstore_errcode(s);
+	char why[ERR_TEXT_MAX];
+	buf_t det;
+	json_t j;
+	int rc;
+
+	snprintf(why, sizeof(why), "%s", qstore_errmsg(s));
+	rc = store_exit(s, what);
+	if (e != QS_ERR_STATE && e != QS_ERR_NOTFOUND)
+		return rc;
+	buf_init(&det, STORE_DET_MAX);
+	json_init(&j, &det);
+	json_obj_begin(&j);
+	json_key(&j, "command");
+	json_str(&j, o->args[0]);
+	json_key(&j, "why");
+	json_str(&j, why);
+	json_obj_end(&j);
+	if (json_finish(&j) < 0 || audit_append(s, o->actor, "cli.refused", o->args[1], det.data) < 0)
+		fprintf(stderr, "mugai: %s: the refusal could not be recorded\n", what);
+	buf_free(&det);
+	return rc;
+}
+
 static int q_request(qstore_t *s, store_opts_t *o)
 {
-	if (o->nargs != 2 || !o->by || !o->reason)
+	if (o->nargs != 2 || !o->reason)
 		return q_usage();
-	if (qstore_request(s, o->args[1], o->by, o->reason) < 0)
-		return store_exit(s, "quarantine request");
-	printf("%s: release requested by %s\n", o->args[1], o->by);
+	if (qstore_request(s, o->args[1], o->actor, o->reason) < 0)
+		return cli_refused(s, o, "quarantine request");
+	printf("%s: release requested by %s\n", o->args[1], o->actor);
 	return 0;
 }
 
@@ -265,16 +299,16 @@ static int q_approve(qstore_t *s, store_opts_t *o)
 	buf_t orig;
 	int rc = 0;
 
-	if (o->nargs != 2 || !o->by || (!o->output == !o->queue))
+	if (o->nargs != 2 || (!o->output == !o->queue))
 		return q_usage();
 	buf_init(&orig, UNCAPPED_BY(LIM_FILE_SIZE)); /* or message_size_max */
 	qstore_set_admin(s, o->admin);
-	if (qstore_approve(s, o->args[1], o->by, o->queue, &orig) < 0)
-		rc = store_exit(s, "quarantine approve");
+	if (qstore_approve(s, o->args[1], o->actor, o->queue, &orig) < 0)
+		rc = cli_refused(s, o, "quarantine approve");
 	else if (o->output && write_new_file(o->output, &orig) < 0)
 		rc = MUGAI_EXIT_IOERR;
 	else
-		printf("%s: released by %s to %s\n", o->args[1], o->by,
+		printf("%s: released by %s to %s\n", o->args[1], o->actor,
 		       o->queue ? "the delivery queue" : o->output);
 	buf_free(&orig);
 	return rc;
@@ -397,7 +431,7 @@ static int q_dispatch(qstore_t *s, const cfg_t *cfg, store_opts_t *o)
 	if (strcmp(sub, "purge") == 0)
 		return q_purge(s, cfg, o);
 	if (strcmp(sub, "ppap") == 0)
-		return o->nargs != 2 || !o->by || !o->output ? q_usage() : q_ppap(s, cfg, o);
+		return o->nargs != 2 || !o->output ? q_usage() : q_ppap(s, cfg, o);
 	if (strcmp(sub, "put") == 0)
 		return q_put(s, cfg, o);
 	if (strcmp(sub, "selftest-writer") == 0)

@@ -104,6 +104,12 @@
 	  "largest details JSON of one audit record; keeps the chain small enough to verify") \
 	X(STORE_BUSY, "store_busy_timeout", 30, 1, 3600, "seconds", \
 	  "how long a store writer waits for the database lock before failing (4xx, retry)") \
+	X(STORE_BATCH, "store_batch_max", 32, 1, 1024, "requests", \
+	  "most session requests mugaid's store process executes in one transaction (one blob flush, one WAL commit)") \
+	X(STORE_BATCH_WAIT, "store_batch_wait_ms", 2, 0, 1000, "milliseconds", \
+	  "how long the store process waits for more requests of busy sessions before committing a batch that is not full") \
+	X(STORE_SEGMENT, "store_segment_max", 64 * MiB, 1 * MiB, 4 * GiB, "bytes", \
+	  "size past which originals go to a new blob segment file (state_dir/blobs/seg-NNNNNN)") \
 	/* --- daemon --- */ \
 	X(SMTP_LINE_LENGTH, "smtp_line_length_max", 2048, 512, 1 * MiB, "bytes", \
 	  "longest SMTP command line (RFC 5321 4.5.3.1.4: 512, plus ESMTP parameters); longer: 500 5.5.2") \
@@ -140,6 +146,8 @@
 	  "console sessions held at once; when full the oldest idle one is ended") \
 	X(CONSOLE_LIST, "console_list_max", 500, 10, 100000, "messages", \
 	  "most messages one console list page shows (newest first)") \
+	X(CONSOLE_SEARCH_PAGE, "console_search_page", 50, 1, 1000, "messages", \
+	  "messages on one page of the admin's search in the console (the next page follows a link)") \
 
 /*
  * Compile-time caps: sizes fixed in the binary (array sizes, record fields,
@@ -353,6 +361,12 @@
 	  "an address, queue id or action in a store-process record") \
 	X(SW_ERRMSG_MAX, ERR_TEXT_MAX, "none", \
 	  "the error text of a store-process answer") \
+	X(SEG_NAME_MAX, 32, "none", \
+	  "file name of a blob segment (seg- and a decimal number)") \
+	X(STORE_SEND_MS, 1000, "none", \
+	  "how long the store process waits to hand an answer to a peer that does not read it; then the peer is dropped (its calls fail: 451)") \
+	X(SEG_TRIES_MAX, 64, "none", \
+	  "segment numbers a writer tries when others hold theirs; past it the put fails (4xx, retry)") \
 	X(SQ_CACHE, 40, "none", \
 	  "prepared SQLite statements kept per connection") \
 	X(RETENTION_DAYS_MAX, 36500, "none", \
@@ -360,6 +374,8 @@
 	/* --- daemon --- */ \
 	X(SLOTS_MAX, 2048, "max_sessions", \
 	  "session slots of the master: 2 x the largest max_sessions (1024), so old ones drain after a reload") \
+	X(STORE_PEERS_MAX, SLOTS_MAX + 2, "max_sessions", \
+	  "channels one store process serves: every session slot, the releaser and one spare; more are refused") \
 	X(SMTP_PATH_MAX, 256, "smtp_line_length_max", \
 	  "longest SMTP path including <> (RFC 5321 4.5.3.1.3); longer: 501") \
 	X(SMTP_IDENT_MAX, 64, "smtp_line_length_max", \
@@ -444,6 +460,16 @@
 	  "largest PEM file read for console_tls_cert or console_tls_key; larger is refused") \
 	X(CONSOLE_AUDIT_ROWS, 200, "none", \
 	  "latest audit records on the console's auditor page (mugai audit export gives all)") \
+	X(SEARCH_TEXT_MAX, 256, "none", \
+	  "longest part of a sender, recipient, subject or file name searched for") \
+	X(SEARCH_PAGE_DIGITS, 6, "none", \
+	  "digits of a page number of the admin's search (up to page 999999)") \
+	X(CONSOLE_QUERY_MAX, 4 * SEARCH_TEXT_MAX * 3 + 1024, "none", \
+	  "the query string of a link to another page of a search (every field percent-encoded)") \
+	X(CONSOLE_REPORT_ROWS, 1000, "none", \
+	  "distinct counts (verdicts, reason codes, limits, audit actions) kept for one self-inspection report; more are left out and the report says so") \
+	X(CONSOLE_REPORT_KEY_MAX, 128, "none", \
+	  "longest verdict, reason code or action name kept in a self-inspection report row; longer is cut") \
 	X(QACCT_NAME_MAX, 64, "none", \
 	  "longest console account name (a-z 0-9 . _ -)") \
 	X(QACCT_DEPT_MAX, 256, "none", \
@@ -466,7 +492,9 @@
 	X(CLI_RCPT_MAX, 100, "none", \
 	  "recipients given to one quarantine command") \
 	X(CLI_ACTOR_MAX, 300, "none", \
-	  "longest --by or os:LOGIN actor name; longer is refused by the audit (AUDIT_NAME_MAX)") \
+	  "longest os:LOGIN[(sudo:NAME)] actor name; longer is refused by the audit (AUDIT_NAME_MAX)") \
+	X(SUDO_USER_MAX, 32, "none", \
+	  "longest SUDO_USER login name kept in a CLI actor (useradd allows 32); longer is left out") \
 	X(CLI_WHY_MAX, 600, "none", \
 	  "longest failure text of one file job") \
 	X(CLI_REASON_MAX, CLI_WHY_MAX + 300, "none", \

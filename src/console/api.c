@@ -11,6 +11,9 @@
  *   POST /api/quarantine/ID/approve {comment}
  *   POST /api/quarantine/ID/refuse {comment}
  *   GET  /api/audit/verify                     → auditor: the chain's check
+ *   GET  /api/report?from=&to=                 → auditor, admin: the self-
+ *                                                inspection report (selfrep.c)
+ *   GET  /api/search?...                       → admin: the search (search.c)
  *   POST /api/logout
  *
  * Write requests need the header X-CSRF-Token and Content-Type
@@ -279,6 +282,10 @@ void api_dispatch(creq_t *r, const char *path, bool get)
 		api_detail(r, id);
 	else if (get && strcmp(path, "/audit/verify") == 0)
 		api_verify(r);
+	else if (get && strcmp(path, "/report") == 0)
+		selfrep_api(r);
+	else if (get && strcmp(path, "/search") == 0)
+		search_api(r);
 	else if (!get && item && strcmp(act, "request") == 0)
 		act_request(r, id), action_done(r);
 	else if (!get && item && (strcmp(act, "approve") == 0 || strcmp(act, "refuse") == 0))

@@ -17,7 +17,7 @@
 #include "common/json.h"
 #include "store/audit.h"
 
-static const char *break_ja(audit_break_t k)
+const char *view_break_ja(audit_break_t k)
 {
 	static const char *const t[] = {
 		[AUDIT_INTACT] = "改ざんは検出されませんでした。",
@@ -83,7 +83,7 @@ static void verify_section(creq_t *r, page_t *p)
 		PAGE_LIT(p, "<p class=\"ok\" id=\"verify\">");
 	else
 		PAGE_LIT(p, "<p class=\"msg\" id=\"verify\">");
-	page_text(p, break_ja(v.kind));
+	page_text(p, view_break_ja(v.kind));
 	PAGE_LIT(p, "（検証した記録 ");
 	page_int(p, (long long)v.records);
 	PAGE_LIT(p, " 件");

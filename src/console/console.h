@@ -18,6 +18,7 @@
 #include "common/limits.h"
 #include "console/auth.h"
 #include "console/page.h"
+#include "store/audit.h"
 #include "store/qstore.h"
 
 /* "console:" + account name */
@@ -46,6 +47,7 @@ typedef struct creq {
 	bool api;                      /* /api/: JSON in and out */
 	const char *body;
 	size_t body_len;
+	void *conn;                    /* the MHD connection (query arguments) */
 	bool too_big;
 	char client[INET6_ADDRSTRLEN];
 	int64_t now;
@@ -60,6 +62,7 @@ typedef struct creq {
 	char location_buf[sizeof("/mail/") + MUGAI_ID_LEN]; /* a location made per request */
 	const char *content_type;
 	const char *disposition;       /* Content-Disposition, or NULL */
+	char disposition_buf[sizeof("attachment; filename=\"\".eml") + MUGAI_ID_LEN];
 	char set_cookie[2][AUTH_TOKEN_LEN * 3];
 } creq_t;
 
@@ -73,6 +76,9 @@ void console_audit(creq_t *r, const char *actor, const char *action, const char 
 		   const char *why);
 /* A one-line error page with its status. */
 void console_error(creq_t *r, int status, const char *title, const char *text);
+/* The first query argument named key (percent-decoded by libmicrohttpd;
+ * unchecked: the caller validates it), or NULL. */
+const char *console_query(const creq_t *r, const char *key);
 
 /* views.c */
 void view_login(creq_t *r, const char *message);
@@ -93,6 +99,8 @@ void act_logout(creq_t *r);
 /* audit_view.c: the chain's verification and the latest records, into the
  * page already begun (the auditor's home page). */
 void view_audit(creq_t *r);
+/* The chain's verification result in Japanese. */
+const char *view_break_ja(audit_break_t k);
 typedef struct row {
 	char id[MUGAI_ID_LEN + 1];
 	int64_t received;
@@ -126,6 +134,34 @@ bool view_load_item(creq_t *r, const char *id, qstore_item_t *it);
  * (GET /report.csv, auditor only). */
 void view_release_report(creq_t *r);
 void view_report_csv(creq_t *r);
+/* One RFC 4180 CSV cell of s (quoted; a leading = + - @ TAB CR gets a ')
+ * and its separator: "," or, when last, CRLF. */
+int view_csv_cell(buf_t *b, const char *s, bool last) MUGAI_WUR;
+
+/* selfrep.c: the self-inspection report (auditor and admin): GET
+ * /report/self (HTML), /report/self.csv, /api/report (JSON). */
+void selfrep_page(creq_t *r);
+void selfrep_csv(creq_t *r);
+void selfrep_api(creq_t *r);
+/* A verdict in Japanese (view_verdict_ja, and the PPAP verdicts). */
+const char *selfrep_verdict_ja(const char *v);
+
+/* original.c: an admin downloads an original after a warning (GET and
+ * POST /mail/ID/original). */
+void original_warning(creq_t *r, const char *id);
+void original_download(creq_t *r, const char *id);
+
+/* adminrel.c: the admin release of a virus-detected or limit-quarantined
+ * original (two admins; POST /mail/ID/admin-release). */
+bool adminrel_needed(const qstore_item_t *it);
+void adminrel_section(creq_t *r, const qstore_item_t *it);
+void adminrel_act(creq_t *r, const char *id);
+/* true (the refusal is set, audited) when it needs the admin release. */
+bool adminrel_refuse_approval(creq_t *r, const qstore_item_t *it);
+
+/* search.c: the admin's search (GET /search, /api/search). */
+void search_page(creq_t *r);
+void search_api(creq_t *r);
 
 /* api.c: the JSON API under /api/ (path without the /api prefix). */
 void api_dispatch(creq_t *r, const char *path, bool get);

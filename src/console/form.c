@@ -3,13 +3,19 @@
  * form.h). Specs: WHATWG URL Standard, application/x-www-form-urlencoded
  * parsing; RFC 6265 section 4.2.1 (cookie-string) and 5.4.
  *
+ * Also the strict readers of a date, a page number and a search text.
+ *
  * SECURITY: bounded loops over (pointer, length); decoded values go through
  * one check (UTF-8, no controls but TAB CR LF) before the caller sees them.
  */
 #include "console/form.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "common/limits.h"
 #include "common/utf8.h"
 
 static int hexval(char c)
@@ -132,4 +138,63 @@ int form_cookie(const char *header, const char *name, char *out, size_t cap)
 		p = end ? end + 1 : NULL;
 	}
 	return found;
+}
+
+/* ---- query values ---- */
+
+#define JST_SECONDS (9 * 3600)
+#define DATE_LEN 10
+
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+int form_date_jst(const char *s, int64_t *t)
+{
+	struct tm tm = { 0 }, back;
+	time_t u;
+
+	if (!s || strlen(s) != DATE_LEN || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
+	    s[7] != '-' || !digits(s + 8, 2) || atoi(s) < 1)
+		return -1;
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	u = timegm(&tm);
+	if (u == (time_t)-1 || !gmtime_r(&u, &back) || back.tm_year != atoi(s) - 1900 ||
+	    back.tm_mon != atoi(s + 5) - 1 || back.tm_mday != atoi(s + 8))
+		return -1;
+	*t = (int64_t)u - JST_SECONDS;
+	return 0;
+}
+
+int form_page(const char *s, long *page)
+{
+	size_t n = s ? strlen(s) : 0;
+	long v = 0;
+
+	if (n == 0 || n > SEARCH_PAGE_DIGITS || !digits(s, n))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	if (v < 1)
+		return -1;
+	*page = v;
+	return 0;
+}
+
+bool form_text_ok(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max || !utf8_valid(s, n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
 }

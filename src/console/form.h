@@ -11,7 +11,9 @@
 #ifndef MUGAI_CONSOLE_FORM_H
 #define MUGAI_CONSOLE_FORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/buf.h"
 #include "common/defs.h"
@@ -25,5 +27,16 @@ int form_get(const char *body, size_t len, const char *key, buf_t *out) MUGAI_WU
 /* The value of cookie name in a Cookie header into out[cap]: 1 found (value
  * of 1..cap-1 cookie-octets), 0 absent, -1 malformed or repeated. */
 int form_cookie(const char *header, const char *name, char *out, size_t cap) MUGAI_WUR;
+
+/* Query values of the reports and the search (already percent-decoded). */
+#define FORM_DAY 86400
+/* "YYYY-MM-DD", a real date of years 0001-9999 (RFC 3339 full-date), into
+ * the unix seconds of its midnight in JST (UTC+9, no daylight saving):
+ * 0, or -1 for anything else. */
+int form_date_jst(const char *s, int64_t *t) MUGAI_WUR;
+/* A page number: 1 to SEARCH_PAGE_DIGITS decimal digits, not 0: 0 or -1. */
+int form_page(const char *s, long *page) MUGAI_WUR;
+/* UTF-8 of at most max bytes without a control character (C0, DEL). */
+bool form_text_ok(const char *s, size_t max);
 
 #endif

@@ -81,7 +81,7 @@ typedef struct rout {
 	size_t n;
 } rout_t;
 
-static int csv_cell(buf_t *b, const char *s, bool last)
+int view_csv_cell(buf_t *b, const char *s, bool last)
 {
 	int rc = buf_putc(b, '"');
 
@@ -106,7 +106,7 @@ static int report_row(const qstore_item_t *it, void *arg)
 	o->n++;
 	if (o->csv) {
 		for (size_t i = 0; i < MUGAI_ARRAY_LEN(columns); i++)
-			if (csv_cell(&p->b, w.v[i], i + 1 == MUGAI_ARRAY_LEN(columns)) < 0)
+			if (view_csv_cell(&p->b, w.v[i], i + 1 == MUGAI_ARRAY_LEN(columns)) < 0)
 				return -1;
 		return 0;
 	}
@@ -138,7 +138,7 @@ void view_release_report(creq_t *r)
 	rout_t o = { r, false, 0 };
 
 	PAGE_LIT(p, "<h2>受け取りの依頼と承認（リリース報告）</h2>\n<p><a href=\"/report.csv\">"
-		 "CSV でダウンロード（Excel 用）</a></p>\n<table id=\"releases\"><tr>");
+		 "CSV でダウンロード（Excel 用）</a> <a href=\"/report/self\">自己点検報告書</a></p>\n<table id=\"releases\"><tr>");
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(columns); i++) {
 		PAGE_LIT(p, "<th>");
 		page_text(p, columns[i]);
@@ -179,7 +179,7 @@ void view_report_csv(creq_t *r)
 	r->disposition = "attachment; filename=\"mugai-release-report.csv\"";
 	rc = buf_puts(&r->page.b, "\xEF\xBB\xBF");  /* BOM: Excel on Japanese Windows reads CP932 */
 	for (size_t i = 0; rc == 0 && i < MUGAI_ARRAY_LEN(columns); i++)
-		rc = csv_cell(&r->page.b, columns[i], i + 1 == MUGAI_ARRAY_LEN(columns));
+		rc = view_csv_cell(&r->page.b, columns[i], i + 1 == MUGAI_ARRAY_LEN(columns));
 	if (rc < 0 || report_rows(&o) < 0) {
 		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "エラー", "リリース報告を作れませんでした。");
 		return;

@@ -9,7 +9,11 @@
  *   GET  /                             the list for the account's role
  *   GET  /mail/ID                      one message
  *   GET  /report.csv                   the auditor's release report (CSV)
+ *   GET  /report/self[.csv]?from=&to=  the self-inspection report (selfrep.c)
+ *   GET  /search?...                   the admin's search (search.c)
  *   POST /mail/ID/request|approve|refuse
+ *   GET, POST /mail/ID/original        an admin downloads the original (original.c)
+ *   POST /mail/ID/admin-release        two admins release a dangerous original (adminrel.c)
  *   POST /logout
  *   GET  /style.css
  *
@@ -59,7 +63,8 @@ static const char style_css[] =
 	".msg{padding:.5em;border:1px solid #c00;background:#fee}"
 	".ok{padding:.5em;border:1px solid #080;background:#efe}"
 	"label{display:block;margin:.4em 0}textarea{width:30em;height:5em}"
-	"form.inline{display:inline}dt{font-weight:bold}dd{margin:0 0 .5em 1em}";
+	"form.inline{display:inline}dt{font-weight:bold}dd{margin:0 0 .5em 1em}"
+	"td.n{text-align:right}@media print{header,.noprint{display:none}}";
 
 /* ---- sessions ---- */
 
@@ -179,6 +184,11 @@ void console_error(creq_t *r, int status, const char *title, const char *text)
 	page_end(&r->page);
 }
 
+const char *console_query(const creq_t *r, const char *key)
+{
+	return r->conn ? MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key) : NULL;
+}
+
 /* ---- routing ---- */
 
 /* The signed-in account, or NULL after the response was set (login page). */
@@ -274,6 +284,12 @@ static void route_session(creq_t *r)
 		view_home(r);
 	else if (get && strcmp(r->url, "/report.csv") == 0)
 		view_report_csv(r);
+	else if (get && strcmp(r->url, "/report/self") == 0)
+		selfrep_page(r);
+	else if (get && strcmp(r->url, "/report/self.csv") == 0)
+		selfrep_csv(r);
+	else if (get && strcmp(r->url, "/search") == 0)
+		search_page(r);
 	else if (!get && strcmp(r->url, "/logout") == 0)
 		act_logout(r);
 	else if (mail_path(r->url, id, &act) && get && !act[0])
@@ -288,6 +304,12 @@ static void route_session(creq_t *r)
 		act_decide(r, id, false);
 	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "ppap") == 0)
 		act_ppap(r, id);
+	else if (mail_path(r->url, id, &act) && strcmp(act, "original") == 0 && get)
+		original_warning(r, id);
+	else if (mail_path(r->url, id, &act) && strcmp(act, "original") == 0)
+		original_download(r, id);
+	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "admin-release") == 0)
+		adminrel_act(r, id);
 	else
 		console_error(r, MHD_HTTP_NOT_FOUND, "ページがありません",
 			      "指定されたページはありません。");
@@ -443,7 +465,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	r.c = c, r.method = method, r.url = url, r.status = MHD_HTTP_OK;
+	r.c = c, r.method = method, r.url = url, r.status = MHD_HTTP_OK, r.conn = conn;
 	r.body = st->body.data ? st->body.data : "", r.body_len = st->body.len;
 	r.too_big = st->too_big;
 	r.cookie = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");

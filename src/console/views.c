@@ -544,6 +544,9 @@ void view_home(creq_t *r)
 
 	page_begin(p, "メール一覧", r->sess->name);
 	logout_form(r);
+	if (view_is_role(r, "admin"))
+		PAGE_LIT(p, "<p><a href=\"/search\">メールの検索</a> "
+			 "<a href=\"/report/self\">自己点検報告書</a></p>\n");
 	if (view_is_role(r, "auditor")) {
 		view_audit(r);
 	} else if (home_sections(r, p) < 0) {
@@ -781,6 +784,12 @@ static void actions(creq_t *r, const qstore_item_t *it)
 {
 	page_t *p = &r->page;
 
+	if (it->status == QSTATUS_REQUESTED && adminrel_needed(it)) {
+		adminrel_section(r, it);  /* two admins, never an approver */
+		if (may_decide(r, it) && strcmp(it->requested_by, r->actor) != 0)
+			decide_form(r, it, false);
+		return;
+	}
 	if (it->status == QSTATUS_HELD && may_request(r, it)) {
 		request_form(r, it);
 	} else if (it->status == QSTATUS_REQUESTED && may_decide(r, it) &&
@@ -830,6 +839,11 @@ void view_detail(creq_t *r, const char *id)
 	report_lists(p, it.report);
 	actions(r, &it);
 	ppap_form(r, &it);
+	if (view_is_role(r, "admin")) {
+		PAGE_LIT(p, "<p><a id=\"original\" href=\"/mail/");
+		page_text(p, it.id);
+		PAGE_LIT(p, "/original\">原本のダウンロード（管理者のみ）</a></p>\n");
+	}
 	page_end(p);
 	qstore_item_free(&it);
 }
@@ -953,6 +967,8 @@ void act_decide(creq_t *r, const char *id, bool approve)
 	} else if (!may_decide(r, &it)) {
 		console_audit(r, r->actor, "console.refused", id, "not permitted");
 		console_error(r, MHD_HTTP_FORBIDDEN, what, "この依頼を判断する権限がありません。");
+	} else if (approve && adminrel_refuse_approval(r, &it)) {
+		/* the refusal is set */
 	} else if (view_field(r, "comment", &comment) < 0 ||
 		   (!approve && (!comment.data || !comment.data[0]))) {
 		console_error(r, MHD_HTTP_BAD_REQUEST, what,

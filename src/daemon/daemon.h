@@ -9,8 +9,9 @@
  *            spool, deliver; own
  *            seccomp policy (sandbox_enter_session); asks its store process
  *   worker   one per session, sandboxed: parse hostile bytes (sanitizer.c)
- *   store    one per session, releaser and check (mugaid-store, storeproc.c):
- *            the only processes that open state_dir
+ *   store    one for all sessions and the releaser, plus one per startup or
+ *            reload check (mugaid-store, storeproc.c): the only processes
+ *            that open state_dir; group commit of the sessions' requests
  *   releaser a short-lived master child: queued releases (release.c)
  *
  * SECURITY: the context is built by the master during setup and inherited

@@ -1,9 +1,17 @@
 /*
- * master.c — mugaid's master process: start max_sessions session
- * processes, restart one that died with exponential backoff, rewrite the
- * metrics file every second, reload the config on SIGHUP (new sessions get
- * it; old ones finish their current message and exit), and on SIGTERM or
- * SIGINT let in-flight messages finish (at most drain_time_max) and exit.
+ * master.c — mugaid's master process: start the store process and
+ * max_sessions session processes, each session with its own channel to
+ * that one store process (storecl_attach), restart one that died with
+ * exponential backoff, rewrite the metrics file every second, reload the
+ * config on SIGHUP (a new store process and new sessions get it; old
+ * sessions finish their current message and exit, and the old store
+ * process exits when they have gone), and on SIGTERM or SIGINT let
+ * in-flight messages finish (at most drain_time_max) and exit.
+ *
+ * A store process that dies is restarted (with the same backoff); every
+ * session attached to it is told to finish (its in-flight message got 451
+ * from the broken channel) and is replaced with one attached to the new
+ * store process.
  *
  * SECURITY: runs as the unprivileged user after main.c dropped root; holds
  * the listening socket; reads no client data and no worker data.
@@ -30,7 +38,7 @@ static volatile sig_atomic_t got_term, got_hup;
 
 typedef struct slot {
 	pid_t pid;
-	pid_t store;  /* this session's store process, or 0 */
+	pid_t store;  /* the store process this session is attached to, or 0 */
 	long long started;
 	bool old;  /* started before the last reload: drains, is not replaced */
 } slot_t;
@@ -42,8 +50,11 @@ typedef struct master {
 	long backoff;          /* ms, after an abnormal exit */
 	long long next_spawn;  /* no spawn before this time */
 	pid_t releaser;        /* the running releaser, or 0 */
-	pid_t rel_store;       /* its store process, or 0 */
 	long long next_release;
+	storecl_t store;       /* the store process: pid, control channel (fd) */
+	pid_t old_store;       /* the one before the last reload, until it exits */
+	long store_backoff;    /* ms, after the store process died */
+	long long next_store;  /* no store start before this time */
 } master_t;
 
 static long long now_ms(void)
@@ -73,63 +84,98 @@ static void setup_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* A session and its store process, joined by a socketpair. */
+/* The one store process (role daemon), unless it runs or must wait. */
+static void ensure_store(master_t *m)
+{
+	if (m->store.pid > 0 || now_ms() < m->next_store)
+		return;
+	if (storecl_spawn(m->d, "daemon", &m->store) < 0) {
+		log_err("store process: %s", strerror(errno));
+		m->store.pid = 0;
+		m->next_store = now_ms() + BACKOFF_MAX_MS;
+		return;
+	}
+	m->next_store = now_ms(); /* when it started (for the backoff) */
+}
+
+/* A child of the master that must not keep the store's control channel. */
+static void child_close(master_t *m)
+{
+	storecl_close(&m->store);
+}
+
+/* A session with its own channel to the store process. */
 static void spawn(master_t *m, slot_t *sl)
 {
 	pid_t master = getpid();
-	storecl_t st;
 	pid_t pid;
+	int fd;
 
-	if (storecl_spawn(m->d, "session", &st) < 0) {
-		log_err("store process: %s", strerror(errno));
-		m->next_spawn = now_ms() + BACKOFF_MAX_MS;
+	if (storecl_attach(m->store.fd, 's', &fd) < 0) {
+		log_err("store process: cannot open a channel: %s", strerror(errno));
+		m->next_spawn = now_ms() + BACKOFF_MIN_MS;
 		return;
 	}
 	pid = fork();
-	if (pid == 0)
-		_exit(session_main(m->d, master, st.fd));
-	storecl_close(&st);
+	if (pid == 0) {
+		child_close(m);
+		_exit(session_main(m->d, master, fd));
+	}
+	close(fd);
 	if (pid < 0) {
 		log_err("fork: %s", strerror(errno));
 		m->next_spawn = now_ms() + BACKOFF_MAX_MS;
-		sl->store = st.pid; /* it exits on EOF; reaped like any child */
 		return;
 	}
 	sl->pid = pid;
-	sl->store = st.pid;
+	sl->store = m->store.pid;
 	sl->started = now_ms();
 	sl->old = false;
 }
 
-/* A child exited: a normal exit (max_use, drain) is replaced at once, a
- * crash after a backoff that doubles until sessions run stably. */
-/* A store process ended: a session's store exits when its session has
- * gone; one that dies under a live session is logged, and the session
+/* A store process ended. The current one that dies is restarted after a
+ * backoff that doubles while it keeps dying; every session attached to it
  * (whose in-flight message gets 451) is told to finish and is replaced. */
 static bool store_exited(master_t *m, pid_t pid, int ws)
 {
+	bool bad = !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+	size_t n = 0;
+	long long t = now_ms();
+
+	if (pid != m->store.pid && pid != m->old_store)
+		return false;
 	for (size_t i = 0; i < m->n; i++) {
 		slot_t *sl = &m->slots[i];
 
 		if (sl->store != pid)
 			continue;
 		sl->store = 0;
-		if (sl->pid > 0 && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0)) {
-			log_warn("store process pid %d of session pid %d %s %d; the session is restarted",
-				 (int)pid, (int)sl->pid, WIFSIGNALED(ws) ? "killed by signal"
-				 : "exited with status", WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws));
-			metrics_add(M_S_RESTART, 1);
+		if (sl->pid > 0 && bad) {
 			kill(sl->pid, SIGTERM);
+			n++;
 		}
+	}
+	if (bad) {
+		log_warn("store process pid %d %s %d; it is restarted, and %zu session(s) with it",
+			 (int)pid, WIFSIGNALED(ws) ? "killed by signal" : "exited with status",
+			 WIFSIGNALED(ws) ? WTERMSIG(ws) : WEXITSTATUS(ws), n);
+		metrics_add(M_S_RESTART, 1);
+	}
+	if (pid == m->old_store) {
+		m->old_store = 0;
 		return true;
 	}
-	if (pid == m->rel_store) {
-		m->rel_store = 0;
-		return true;
-	}
-	return false;
+	storecl_close(&m->store);
+	m->store.pid = 0;
+	m->store_backoff = t - m->next_store > STABLE_MS || !m->store_backoff ? BACKOFF_MIN_MS
+			   : m->store_backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+			   : m->store_backoff * 2;
+	m->next_store = t + (bad ? m->store_backoff : 0);
+	return true;
 }
 
+/* A child exited: a normal exit (max_use, drain) is replaced at once, a
+ * crash after a backoff that doubles until sessions run stably. */
 static void child_exited(master_t *m, pid_t pid, int ws)
 {
 	if (pid == m->releaser) {
@@ -145,6 +191,7 @@ static void child_exited(master_t *m, pid_t pid, int ws)
 		if (sl->pid != pid)
 			continue;
 		sl->pid = 0;
+		sl->store = 0;
 		if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
 			return;
 		metrics_add(M_S_RESTART, 1);
@@ -167,24 +214,36 @@ static void reap(master_t *m)
 		child_exited(m, pid, ws);
 }
 
-/* Sessions and store processes still running (a store finishes the
- * request its session is waiting for, then sees the session hang up). */
-static size_t running(const master_t *m)
+/* Sessions and the releaser still running. */
+static size_t sessions_running(const master_t *m)
 {
-	size_t n = 0;
+	size_t n = m->releaser > 0;
 
 	for (size_t i = 0; i < m->n; i++)
-		n += (m->slots[i].pid > 0) + (m->slots[i].store > 0);
+		n += m->slots[i].pid > 0;
 	return n;
+}
+
+/* Sessions, the releaser and store processes still running (a store
+ * process finishes the requests its peers wait for, then sees them hang
+ * up). */
+static size_t running(const master_t *m)
+{
+	return sessions_running(m) + (m->store.pid > 0) + (m->old_store > 0);
 }
 
 static void signal_all(master_t *m, int sig)
 {
-	for (size_t i = 0; i < m->n; i++) {
+	for (size_t i = 0; i < m->n; i++)
 		if (m->slots[i].pid > 0)
 			kill(m->slots[i].pid, sig);
-		if (sig == SIGKILL && m->slots[i].store > 0)
-			kill(m->slots[i].store, sig);
+	if (sig == SIGKILL) {
+		if (m->releaser > 0)
+			kill(m->releaser, sig);
+		if (m->store.pid > 0)
+			kill(m->store.pid, sig);
+		if (m->old_store > 0)
+			kill(m->old_store, sig);
 	}
 }
 
@@ -193,14 +252,30 @@ static void fill_slots(master_t *m)
 {
 	size_t want = (size_t)cfg_int(&m->d->cfg, CFG_MAX_SESSIONS), live = 0;
 
+	ensure_store(m);
+	if (m->store.pid <= 0)
+		return;
 	for (size_t i = 0; i < m->n; i++)
 		live += m->slots[i].pid > 0 && !m->slots[i].old;
 	for (size_t i = 0; i < m->n && live < want && now_ms() >= m->next_spawn; i++) {
-		if (m->slots[i].pid == 0 && m->slots[i].store == 0) {
+		if (m->slots[i].pid == 0) {
 			spawn(m, &m->slots[i]);
 			live += m->slots[i].pid > 0;
 		}
 	}
+}
+
+/* The current store process takes no new peers: it exits when the ones it
+ * has hang up (its control channel closed). A new one starts for the next
+ * session. One older than it that still runs is no longer waited for. */
+static void retire_store(master_t *m)
+{
+	if (m->store.pid <= 0)
+		return;
+	m->old_store = m->store.pid;
+	storecl_close(&m->store);
+	m->store.pid = 0;
+	m->next_store = 0;
 }
 
 /* SIGHUP: load the file again; on success current sessions drain and new
@@ -237,6 +312,7 @@ static void reload(master_t *m)
 	for (size_t i = 0; i < m->n; i++)
 		m->slots[i].old = m->slots[i].pid > 0;
 	signal_all(m, SIGTERM);
+	retire_store(m);
 	(void)startup_note_reload(m->d);
 	log_info("SIGHUP: config %s reloaded (digest %.16s); sessions restart after their current message",
 		 m->d->cfg_path, m->d->cfg_digest);
@@ -247,9 +323,11 @@ static void drain(master_t *m)
 {
 	long long until = now_ms() + lim(&m->d->cfg.lim, LIM_DRAIN_TIME) * 1000;
 
-	log_info("stopping: draining %zu session(s)", running(m));
+	log_info("stopping: draining %zu session(s)", sessions_running(m));
 	signal_all(m, SIGTERM);
 	while (running(m) && now_ms() < until) {
+		if (!sessions_running(m))
+			retire_store(m);
 		poll(NULL, 0, TICK_MS);
 		reap(m);
 	}
@@ -267,27 +345,27 @@ static void drain(master_t *m)
 static void maybe_release(master_t *m)
 {
 	long long iv = cfg_int(&m->d->cfg, CFG_RELEASE_INTERVAL);
-	storecl_t st;
 	pid_t pid;
+	int fd;
 
 	if (iv <= 0 || now_ms() < m->next_release)
 		return;
-	if (m->releaser > 0 || m->rel_store > 0)
+	if (m->releaser > 0 || m->store.pid <= 0)
 		return;
 	m->next_release = now_ms() + iv * 1000;
-	if (storecl_spawn(m->d, "release", &st) < 0) {
+	if (storecl_attach(m->store.fd, 'r', &fd) < 0) {
 		log_warn("release: store process: %s", strerror(errno));
 		return;
 	}
 	pid = fork();
 	if (pid == 0) {
+		child_close(m);
 		close(m->d->listen_fd);
 		if (m->d->milter_fd >= 0)
 			close(m->d->milter_fd);
-		_exit(release_run(m->d, st.fd));
+		_exit(release_run(m->d, fd));
 	}
-	storecl_close(&st);
-	m->rel_store = st.pid;
+	close(fd);
 	m->releaser = pid > 0 ? pid : 0;
 	if (pid < 0)
 		log_warn("release: fork: %s", strerror(errno));
@@ -301,6 +379,7 @@ int master_run(daemon_ctx_t *d)
 
 	m.d = d;
 	m.n = SLOTS_MAX;
+	m.store.fd = -1;
 	setup_signals();
 	log_info("mugaid ready: listen %s, milter_listen %s, next_hop %s, %lld sessions, config digest %.16s",
 		 cfg_str(&d->cfg, CFG_LISTEN), *cfg_str(&d->cfg, CFG_MILTER_LISTEN) ?

@@ -196,7 +196,7 @@ static int verdict_details(const msgproc_t *p, const msgenv_t *e, const msgjob_t
 
 /* A failed call: the reason for the 451 ("disk full" stays ASCII, the
  * log says it in full). A broken channel ends this session after its
- * connection: the master then starts a new session and store pair. */
+ * connection: the master restarts the store process and then the session. */
 static int store_failed(msgproc_t *p, msgjob_t *j, const char *what)
 {
 	storecl_t *c = &p->store;

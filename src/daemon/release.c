@@ -135,16 +135,31 @@ static bool non_ascii(const char *s)
 	return false;
 }
 
+/* The approver as people know them: "console:NAME" and "os:LOGIN" give the
+ * name, "os:root(sudo:NAME)" the person behind sudo. */
+static void approver_name(const char *actor, char *out, size_t cap)
+{
+	const char *sudo = strstr(actor, "(sudo:");
+	size_t n;
+
+	if (strncmp(actor, "os:", 3) == 0 && sudo && (n = strcspn(sudo + 6, ")")) > 0) {
+		snprintf(out, cap, "%.*s", (int)n, sudo + 6);
+		return;
+	}
+	if (strncmp(actor, "console:", 8) == 0)
+		actor += 8;
+	else if (strncmp(actor, "os:", 3) == 0)
+		actor += 3;
+	snprintf(out, cap, "%s", actor);
+}
+
 static int rel_load(rel_t *r, const sw_ans_t *a)
 {
-	const char *by = a->approved_by ? a->approved_by : "";
 	size_t cap = 1;
 
 	memset(r, 0, sizeof(*r));
 	snprintf(r->id, sizeof(r->id), "%s", a->id);
-	if (strncmp(by, "console:", strlen("console:")) == 0)
-		by += strlen("console:");
-	snprintf(r->who, sizeof(r->who), "%s", by);
+	approver_name(a->approved_by ? a->approved_by : "", r->who, sizeof(r->who));
 	jst_of(a->approved_at ? a->approved_at : "", r->at);
 	r->sanitized = a->kind && strcmp(a->kind, "sanitized") == 0;
 	snprintf(r->virus, sizeof(r->virus), "%s", a->virus ? a->virus : "");

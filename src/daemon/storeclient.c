@@ -1,5 +1,6 @@
 /*
- * storeclient.c — start a store process and call it (see storeclient.h).
+ * storeclient.c — start a store process, open channels to it and call it
+ * (see storeclient.h).
  *
  * SECURITY: the child gets nothing but its socket (descriptor 3) and
  * stderr across exec (every other descriptor of mugaid is close-on-exec);
@@ -94,6 +95,23 @@ int storecl_spawn(const daemon_ctx_t *d, const char *role, storecl_t *c)
 		return -1;
 	}
 	c->fd = sv[0];
+	return 0;
+}
+
+int storecl_attach(int ctl, char role, int *fd)
+{
+	int sv[2];
+
+	*fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	if (io_send_fds(ctl, &role, 1, &sv[1], 1) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	close(sv[1]);
+	*fd = sv[0];
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /*
  * storeclient.h — the mugaid side of the store process (storeproc.c): start
  * one (fork + exec of mugaid-store with one end of a socketpair as its
- * descriptor 3) and make blocking calls with a deadline.
+ * descriptor 3), open a channel per session through the daemon store's
+ * control channel, and make blocking calls with a deadline.
  *
  * SECURITY: session, releaser and master. Answers are decoded by
  * storewire_decode_ans (checked lengths and fields); a descriptor is only
@@ -26,10 +27,16 @@ typedef struct storecl {
 	uint32_t cls; /* class of the last failure (SW_E_*) */
 } storecl_t;
 
-/* Create the socketpair and start the store process (role "session",
- * "release" or "master"). The caller's end is c->fd (the master hands it
- * to the session it forks next, which attaches with storecl_init). */
+/* Create the socketpair and start a store process: role "daemon" (mugaid's
+ * one store process; c->fd is its control channel, see storecl_attach) or
+ * "master" (the startup check; c->fd is the channel to call). */
 int storecl_spawn(const struct daemon_ctx *d, const char *role, storecl_t *c) MUGAI_WUR;
+/* A new channel to the daemon store process behind the control channel
+ * ctl, for a peer of role 's' (session) or 'r' (releaser): the far end of a
+ * socketpair goes to the store with the role, *fd is the near end (the
+ * master hands it to the child it forks next, which attaches with
+ * storecl_init). */
+int storecl_attach(int ctl, char role, int *fd) MUGAI_WUR;
 /* Attach to an existing channel (fd; -1: none), caps and deadline from cfg. */
 void storecl_init(storecl_t *c, int fd, const cfg_t *cfg);
 void storecl_close(storecl_t *c);

@@ -288,11 +288,27 @@ static void json_attached(json_t *j, const mail_report_t *r)
 	json_arr_end(j);
 }
 
-/* The key "virus" with a string value: a string value cannot hold
- * `"virus":"` unescaped (its quotes are \"), so only the key matches. */
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* The key "virus" with a string value, whatever the whitespace (a report
+ * imported with `quarantine put --report` need not be compact). In valid
+ * JSON (the store checks every report) `"virus"` unescaped is a whole
+ * string: a key when a ':' follows, a value ("antivirus": "virus") when
+ * not; a string inside another cannot hold it (its quotes are \"). */
 bool report_json_has_virus(const char *json)
 {
-	return json && strstr(json, "\"virus\":\"") != NULL;
+	for (const char *p = json; p && (p = strstr(p, "\"virus\"")); p++) {
+		const char *q = skip_ws(p + 7);
+
+		if (*q == ':' && *skip_ws(q + 1) == '"')
+			return true;
+	}
+	return false;
 }
 
 bool report_json_virus(const char *json, char *out, size_t cap)

@@ -92,6 +92,7 @@ void qstore_item_free(qstore_item_t *it)
 	free(it->requested_at);
 	free(it->approved_at);
 	free(it->release_to);
+	free(it->admin_confirmed_by);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -126,6 +127,7 @@ static int copy_config(qstore_t *s, const cfg_t *cfg)
 	/* as many recipients as mugaid accepts (the CLI's --rcpt cap is lower) */
 	s->rcpt_max = (size_t)lim(&cfg->lim, LIM_SMTP_RECIPIENTS);
 	s->busy_ms = (int)lim(&cfg->lim, LIM_STORE_BUSY) * 1000;
+	s->seg_max = (uint64_t)lim(&cfg->lim, LIM_STORE_SEGMENT);
 	return 0;
 }
 
@@ -171,6 +173,7 @@ void qstore_close(qstore_t *s)
 	free(s->state_dir);
 	free(s->blob_root);
 	free(s->witness_file);
+	free(s->display);
 	free(s);
 }
 
@@ -278,6 +281,18 @@ int qstore_put(qstore_t *s, const qstore_meta_t *meta, const void *orig, size_t 
 	       const char *report_json)
 {
 	return qstore_put_batch(s, 1, meta, &orig, &len, &report_json);
+}
+
+int qstore_batch_begin(qstore_t *s)
+{
+	s->err = QS_OK;
+	return s->ops->batch_begin(s);
+}
+
+int qstore_batch_end(qstore_t *s, bool commit)
+{
+	s->err = QS_OK;
+	return s->ops->batch_end(s, commit);
 }
 
 /* The recipients as a JSON array of strings (for the backend's query). */
@@ -403,6 +418,14 @@ static int filter_json(const qstore_filter_t *f, buf_t *b)
 	filter_str(&j, "sender", f->sender);
 	filter_str(&j, "rcpt", f->rcpt);
 	filter_str(&j, "status", f->status >= 0 ? qstatus_name(f->status) : NULL);
+	filter_str(&j, "from_part", f->from_part);
+	filter_str(&j, "rcpt_part", f->rcpt_part);
+	filter_str(&j, "subject_part", f->subject_part);
+	filter_str(&j, "file_part", f->file_part);
+	if (f->offset) {
+		json_key(&j, "offset");
+		json_int(&j, f->offset);
+	}
 	if (f->undelivered) {
 		json_key(&j, "undelivered");
 		json_bool(&j, true);
@@ -422,7 +445,11 @@ int qstore_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 	if (check_actor(s, actor) < 0)
 		goto out;
 	if (!text_ok(f->verdict, VERDICT_NAME_MAX, true) || !text_ok(f->sender, ADDR_MAX, true) ||
-	    !text_ok(f->rcpt, ADDR_MAX, true) || f->status >= QSTATUS__COUNT) {
+	    !text_ok(f->rcpt, ADDR_MAX, true) || f->status >= QSTATUS__COUNT ||
+	    !text_ok(f->from_part, SEARCH_TEXT_MAX, true) ||
+	    !text_ok(f->rcpt_part, SEARCH_TEXT_MAX, true) ||
+	    !text_ok(f->subject_part, SEARCH_TEXT_MAX, true) ||
+	    !text_ok(f->file_part, SEARCH_TEXT_MAX, true) || f->offset < 0) {
 		qstore_fail(s, QS_ERR_INVAL, "bad filter");
 		goto out;
 	}
@@ -452,6 +479,19 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 void qstore_set_admin(qstore_t *s, bool admin)
 {
 	s->admin = admin;
+}
+
+int qstore_set_display(qstore_t *s, const char *name)
+{
+	s->err = QS_OK;
+	free(s->display);
+	s->display = NULL;
+	if (!name)
+		return 0;
+	if (!text_ok(name, AUDIT_NAME_MAX, false) || strchr(name, '\t'))
+		return qstore_fail(s, QS_ERR_INVAL, "bad display name (--by)");
+	s->display = qstore_strdup(name);
+	return s->display ? 0 : qstore_fail(s, QS_ERR_IO, "out of memory");
 }
 
 int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue, buf_t *orig)
@@ -643,6 +683,34 @@ out:
 	buf_free(&dump);
 	buf_free(&det);
 	return rc;
+}
+
+/* Unix seconds as an audit time ("YYYY-MM-DDTHH:MM:SS.000Z"), for
+ * comparing with the audit records' time text. */
+static int audit_time_of(int64_t t, char out[AUDIT_TIME_LEN + 1])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char tmp[96];
+
+	if (!gmtime_r(&tt, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.000Z",
+		 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	memcpy(out, tmp, AUDIT_TIME_LEN);
+	out[AUDIT_TIME_LEN] = '\0';
+	return 0;
+}
+
+int qstore_counts(qstore_t *s, int64_t since, int64_t until, qstore_count_cb cb, void *arg)
+{
+	char t_since[AUDIT_TIME_LEN + 1], t_until[AUDIT_TIME_LEN + 1];
+
+	s->err = QS_OK;
+	if (since < 0 || until < since || audit_time_of(since, t_since) < 0 ||
+	    audit_time_of(until, t_until) < 0)
+		return qstore_fail(s, QS_ERR_INVAL, "bad period");
+	return s->ops->counts(s, since, until, t_since, t_until, cb, arg);
 }
 
 int qstore_find_undelivered(qstore_t *s, const char *queue_id, const char *sha256,

@@ -7,8 +7,9 @@
  * the config key store_backend (today "sqlite"; a PostgreSQL backend for sites
  * with several gateway nodes plugs in as another table, callers unchanged).
  *
- * Durability contract: qstore_put() returns 0 only when the blob file, its
- * index row and the audit record of the write are all on stable storage.
+ * Durability contract: qstore_put() returns 0 only when the original's bytes
+ * (in a blob segment), its index row and the audit record of the write are
+ * all on stable storage (inside a batch: when qstore_batch_end returned 0).
  * Every read or decision (list, show, get, request, approve, purge) appends
  * an audit record before its result is returned.
  *
@@ -98,6 +99,7 @@ typedef struct qstore_item {
 	char *requested_at, *approved_at;  /* audit time format (UTC), "" when none */
 	char *release_to;             /* "", "file", "queue", "queue-delivered", "queue-sanitized",
 				       * "queue-sanitized-delivered" */
+	char *admin_confirmed_by;     /* the first admin of an admin release, "" when none */
 	int64_t audit_seq;            /* seq of the audit record of the put */
 	bool undelivered;             /* mugaid stored it, its delivery never completed */
 } qstore_item_t;
@@ -110,6 +112,13 @@ typedef struct qstore_filter {
 	int status;            /* qstatus_t, or -1: any */
 	long limit;            /* 0: no limit */
 	bool undelivered;      /* only entries whose delivery never completed */
+	/* The admin's search: parts of text (case-insensitive for ASCII), NULL:
+	 * any; each at most SEARCH_TEXT_MAX bytes of UTF-8 without controls. */
+	const char *from_part;    /* of the envelope sender or the decoded From */
+	const char *rcpt_part;    /* of one envelope recipient */
+	const char *subject_part; /* of the decoded Subject */
+	const char *file_part;    /* of a file name in the report (removed or sanitized) */
+	long offset;              /* rows skipped first (pages), >= 0 */
 } qstore_filter_t;
 
 typedef int (*qstore_item_cb)(const qstore_item_t *it, void *arg);
@@ -145,6 +154,15 @@ int qstore_put(qstore_t *s, const qstore_meta_t *meta, const void *orig, size_t 
 int qstore_put_batch(qstore_t *s, size_t n, const qstore_meta_t *meta,
 		     const void *const *orig, const size_t *len,
 		     const char *const *report_json) MUGAI_WUR;
+/* Group commit (mugaid's store process): every operation between
+ * qstore_batch_begin and qstore_batch_end runs inside one transaction, each
+ * in a savepoint of its own (a failing one is undone alone; its put's bytes
+ * are deallocated). Nothing of the batch is durable, and no answer may be
+ * given, before qstore_batch_end(s, true) returned 0: it flushes the blob
+ * segment once and commits once. -1: nothing of the batch was stored.
+ * qstore_batch_end(s, false) undoes the whole batch. */
+int qstore_batch_begin(qstore_t *s) MUGAI_WUR;
+int qstore_batch_end(qstore_t *s, bool commit) MUGAI_WUR;
 /* Index row only (audited as quarantine.show). */
 int qstore_show(qstore_t *s, const char *actor, const char *id, qstore_item_t *it) MUGAI_WUR;
 /* Row and original bytes, checked against their SHA-256 (audited as quarantine.get). */
@@ -166,6 +184,11 @@ int qstore_approve(qstore_t *s, const char *id, const char *by, bool to_queue,
  * released; without it that approval is refused and audited
  * (quarantine.approve.refused). Off by default. */
 void qstore_set_admin(qstore_t *s, bool admin);
+/* The CLI's --by: a display name (UTF-8, no control character, at most
+ * AUDIT_NAME_MAX bytes) added as "by" to the details of every audit record
+ * this handle appends from now on; the actor stays the OS user. NULL: none.
+ * -1 (QS_ERR_INVAL) for a bad name. */
+int qstore_set_display(qstore_t *s, const char *name) MUGAI_WUR;
 
 /* ---- the console (qstore_account.c) ---- */
 /* Request a release of kind "sanitized" or "original" for deliver_to (the
@@ -174,6 +197,15 @@ void qstore_set_admin(qstore_t *s, bool admin);
  * {reason, kind, deliver_to}; the releaser delivers to deliver_to only. */
 int qstore_request_kind(qstore_t *s, const char *id, const char *by, const char *reason,
 			const char *kind, const char *deliver_to) MUGAI_WUR;
+/* An admin release (a virus-detected or limit-quarantined original): two
+ * different admin accounts, neither the requester. The first call records
+ * by as the first admin (quarantine.admin.confirm with details); the
+ * second, by another admin, approves as administrator (qstore_set_admin)
+ * for delivery (quarantine.approve with "confirmed_by", quarantine.release)
+ * and sets *released. The same admin twice, or the requester: QS_ERR_DENIED,
+ * audited (quarantine.approve.refused). The caller checks the roles. */
+int qstore_admin_confirm(qstore_t *s, const char *id, const char *by, const char *details,
+			 bool *released) MUGAI_WUR;
 /* Refuse a requested release: back to held, refused_by/refuse_comment set,
  * audited as quarantine.refuse with details (a JSON object). */
 int qstore_refuse(qstore_t *s, const char *id, const char *by, const char *comment,
@@ -266,6 +298,26 @@ int qstore_ppap_stale(qstore_t *s, int64_t before, qstore_item_t *it) MUGAI_WUR;
  * QS_ERR_STATE when it is in no such state. */
 int qstore_ppap_mark(qstore_t *s, const char *actor, const char *id, const char *action,
 		     const char *details) MUGAI_WUR;
+
+/* ---- the self-inspection report (自己点検) ---- */
+/* One count of a period: group is one of
+ *   "verdict"  key: verdict       messages received in the period
+ *   "reason"   key: reason code   removed items of those messages (report "removed")
+ *   "limit"    key: limit name    limits hit by those messages (report "limits_hit")
+ *   "virus"    key: ""            those messages whose report names a virus
+ *   "action"   key: audit action  audit records written in the period
+ *   "refused"  key: why           console.refused records of the period, by their why
+ *   "release"  key: to            quarantine.release records, by where the release went
+ *                                 (file, queue, queue-sanitized)
+ *   "config"   key: ""            config.load records whose config file sha256 differs
+ *                                 from the config.load before it (the first one counts)
+ * Rows come sorted by group, then key. */
+typedef int (*qstore_count_cb)(const char *group, const char *key, int64_t n, void *arg);
+/* Counts of [since, until) (unix seconds: the index's received time, and
+ * the audit records' time). Not audited: the caller audits the report it
+ * makes of them (report.export). */
+int qstore_counts(qstore_t *s, int64_t since, int64_t until, qstore_count_cb cb,
+		  void *arg) MUGAI_WUR;
 
 /* ---- retention ---- */
 /* Expire every original received more than days ago (days >= retention_days,

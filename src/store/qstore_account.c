@@ -256,3 +256,15 @@ int qstore_refuse(qstore_t *s, const char *id, const char *by, const char *comme
 		return qstore_fail(s, QS_ERR_INVAL, "bad refusal details");
 	return s->ops->refuse(s, id, by, comment, details);
 }
+
+int qstore_admin_confirm(qstore_t *s, const char *id, const char *by, const char *details,
+			 bool *released)
+{
+	s->err = QS_OK;
+	*released = false;
+	if (check_item_args(s, id, by, "admin release") < 0)
+		return -1;
+	if (!details || !utf8_valid(details, strlen(details)) || strlen(details) > STORE_DET_MAX)
+		return qstore_fail(s, QS_ERR_INVAL, "bad confirmation details");
+	return s->ops->admin_confirm(s, id, by, details, released);
+}

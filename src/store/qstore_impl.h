@@ -21,6 +21,9 @@ typedef struct qstore_ops {
 	int (*put_batch)(qstore_t *s, size_t n, const qstore_meta_t *meta,
 			 const void *const *orig, const size_t *len,
 			 const char *const *report, const char (*hex)[65]);
+	/* Group commit: one transaction around many operations (qstore.h). */
+	int (*batch_begin)(qstore_t *s);
+	int (*batch_end)(qstore_t *s, bool commit);
 	int (*show)(qstore_t *s, const char *actor, const char *id, qstore_item_t *it,
 		    buf_t *orig);  /* orig NULL: show, else get */
 	int (*list)(qstore_t *s, const char *actor, const qstore_filter_t *f,
@@ -56,6 +59,8 @@ typedef struct qstore_ops {
 	/* Console: refusal of a request, and accounts (qstore_account.c). */
 	int (*refuse)(qstore_t *s, const char *id, const char *by, const char *comment,
 		      const char *details);
+	int (*admin_confirm)(qstore_t *s, const char *id, const char *by, const char *details,
+			     bool *released);
 	int (*acct_add)(qstore_t *s, const char *actor, const qaccount_t *a,
 			const char *details);
 	int (*acct_get)(qstore_t *s, const char *name, qaccount_t *a, bool *found);
@@ -63,6 +68,10 @@ typedef struct qstore_ops {
 	int (*acct_set)(qstore_t *s, const char *actor, const char *action,
 			const qaccount_t *a, const char *details);
 	int (*acct_login)(qstore_t *s, const qstore_login_t *l, bool *locked);
+	/* The self-inspection counts; t_since/t_until: the period in the
+	 * audit time format. */
+	int (*counts)(qstore_t *s, int64_t since, int64_t until, const char *t_since,
+		      const char *t_until, qstore_count_cb cb, void *arg);
 } qstore_ops_t;
 
 struct qstore {
@@ -74,9 +83,11 @@ struct qstore {
 	long retention_days, undelivered_days;
 	bool distinct_approver;
 	bool admin;               /* the approver acts as administrator (qstore_set_admin) */
+	char *display;            /* qstore_set_display: "by" in every record's details */
 	long witness_every, witness_minutes;
 	size_t report_max, details_max, orig_max, rcpt_max;
 	int busy_ms;
+	uint64_t seg_max;         /* store_segment_max */
 	qstore_err_t err;
 	char errmsg[ERR_TEXT_MAX];
 	char id[QSTORE_ID_HEX + 1]; /* identity, set by the backend's open */

@@ -1,7 +1,8 @@
 /*
  * qstore_sqlite.c — the embedded quarantine-store backend: one SQLite
  * database (state_dir/mugai.db) for the index and the audit chain, blobs in
- * state_dir/blobs (blob.c).
+ * state_dir/blobs: segment files (seg.c) since schema v6, one file per
+ * original before (blob.c, still read and purged).
  *
  * Follows SQLite's WAL documentation: journal_mode=WAL with synchronous=FULL
  * so that every COMMIT fsyncs the WAL before it returns (NORMAL would only
@@ -12,11 +13,19 @@
  * waits for the lock. Schema version lives in PRAGMA user_version; migrations[]
  * brings an older database forward inside one transaction.
  *
- * Put ordering: blob file durable first (outside the lock, fsyncs in
- * parallel), then under the lock: blob still present (else rewrite), index
- * row + audit record, COMMIT. Purge removes a blob only under the lock after
- * seeing no live reference, so a concurrent put of the same bytes either
- * commits first (blob kept) or finds it gone and rewrites it.
+ * Put ordering: under the lock, the original is appended to this
+ * writer's segment, then the index row (segment, offset, size, sha256) and
+ * the audit record; the commit first flushes the segment (fdatasync), then
+ * COMMITs: one flush and one WAL sync per transaction, however many puts.
+ * Purge deallocates an expired original's bytes under the lock (seg.c), and
+ * removes a segment none of whose originals is live; an original of the
+ * per-file layout (before v6) is removed when no live row references it.
+ *
+ * Group commit (mugaid's store process): qstore_batch_begin opens one
+ * BEGIN IMMEDIATE transaction; every operation until qstore_batch_end runs
+ * in a SAVEPOINT of it, so a failing request is undone alone while the
+ * others commit together; the witness of the chain is sent after the
+ * outer COMMIT.
  *
  * Every statement goes through one query loop, sq_query(): prepare (cached),
  * bind from a type string ("t" text, "i" int64), step, hand each row to a
@@ -45,6 +54,7 @@
 #include "mail/report.h"
 #include "store/audit.h"
 #include "store/blob.h"
+#include "store/seg.h"
 
 /* Prepared statements, reused by SQL text pointer (each call site passes a
  * string literal): preparing costs as much as running a small statement. */
@@ -60,6 +70,10 @@ typedef struct sq {
 	bool witness_pending;
 	int64_t witness_seq;
 	char witness_hash[65];
+	seg_writer_t seg;     /* the segment this handle appends to */
+	bool batch;           /* inside qstore_batch_begin/end */
+	int sp_depth;         /* open savepoints of the batch */
+	bool sp_witness;      /* witness_pending when the savepoint opened */
 } sq_t;
 
 #define SQ(s) ((sq_t *)(s)->be)
@@ -129,8 +143,21 @@ static const char schema_v4[] =
 	"ALTER TABLE quarantine ADD COLUMN refuse_comment TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE quarantine ADD COLUMN release_rcpt TEXT NOT NULL DEFAULT '';";
 
+/* v5: the first admin of an admin release (qstore_admin_confirm; '' when
+ * none, cleared by a new request or a refusal). */
+static const char schema_v5[] =
+	"ALTER TABLE quarantine ADD COLUMN admin_confirmed_by TEXT NOT NULL DEFAULT '';";
+
+/* v6: originals in blob segments (seg.c): segment number and offset (NULL:
+ * the per-file layout of v1-v5, state_dir/blobs/ab/abcd...). */
+static const char schema_v6[] =
+	"ALTER TABLE quarantine ADD COLUMN seg INTEGER;"
+	"ALTER TABLE quarantine ADD COLUMN seg_off INTEGER;"
+	"CREATE INDEX quarantine_seg ON quarantine(seg);";
+
 /* migrations[v] takes user_version v to v + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
+					  schema_v5, schema_v6 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -316,30 +343,121 @@ static int row_text(qstore_t *s, sqlite3_stmt *st, void *arg)
 
 
 
+/* Inside a batch: a savepoint of its transaction (which must still be open:
+ * an I/O error or a full disk makes SQLite roll the whole of it back). */
+static int sp_begin(qstore_t *s)
+{
+	sq_t *q = SQ(s);
+
+	if (sqlite3_get_autocommit(q->db))
+		return qstore_fail(s, QS_ERR_DB, "sqlite: the batch was rolled back");
+	if (q->sp_depth == 0)
+		q->sp_witness = q->witness_pending;
+	if (sq_exec(s, "SAVEPOINT req") < 0)
+		return -1;
+	q->sp_depth++;
+	return 0;
+}
+
 static int sq_begin(qstore_t *s)
 {
+	if (SQ(s)->batch)
+		return sp_begin(s);
 	SQ(s)->witness_pending = false;
 	return sq_exec(s, "BEGIN IMMEDIATE");
 }
 
 static void sq_rollback(qstore_t *s)
 {
+	sq_t *q = SQ(s);
+
+	if (q->batch) {
+		if (q->sp_depth == 0)
+			return;
+		if (--q->sp_depth == 0)
+			q->witness_pending = q->sp_witness;
+		if (!sqlite3_get_autocommit(q->db))
+			(void)sqlite3_exec(q->db, "ROLLBACK TO req; RELEASE req", NULL, NULL, NULL);
+		return;
+	}
 	if (!sqlite3_get_autocommit(DB(s)))
 		(void)sqlite3_exec(DB(s), "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* COMMIT, then send a witness if one of the appends asked for it. */
+/* Flush the segment, COMMIT, then send a witness if one of the appends
+ * asked for it. On failure nothing is committed and the segment is given
+ * up (the next writer cuts its uncommitted tail). */
+static int outer_commit(qstore_t *s)
+{
+	sq_t *q = SQ(s);
+
+	if (seg_flush(&q->seg) < 0) {
+		qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s", (long long)q->seg.no,
+			    strerror(errno));
+		goto fail;
+	}
+	if (sq_exec(s, "COMMIT") < 0)
+		goto fail;
+	if (q->witness_pending &&
+	    audit_witness_emit(s->witness_file, s->id, q->witness_seq, q->witness_hash) < 0)
+		log_warn("audit witness: %s: %s", s->witness_file, strerror(errno));
+	q->witness_pending = false;
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(q->db))
+		(void)sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	seg_writer_close(&q->seg);
+	q->witness_pending = false;
+	return -1;
+}
+
 static int sq_commit(qstore_t *s)
 {
 	sq_t *q = SQ(s);
 
-	if (sq_exec(s, "COMMIT") < 0) {
+	if (!q->batch)
+		return outer_commit(s);
+	if (q->sp_depth == 0)
+		return 0;
+	if (sq_exec(s, "RELEASE req") < 0) {
 		sq_rollback(s);
 		return -1;
 	}
-	if (q->witness_pending &&
-	    audit_witness_emit(s->witness_file, s->id, q->witness_seq, q->witness_hash) < 0)
-		log_warn("audit witness: %s: %s", s->witness_file, strerror(errno));
+	q->sp_depth--;
+	return 0;
+}
+
+static int sq_batch_begin(qstore_t *s)
+{
+	sq_t *q = SQ(s);
+
+	if (q->batch)
+		return qstore_fail(s, QS_ERR_STATE, "a batch is already open");
+	q->witness_pending = false;
+	if (sq_exec(s, "BEGIN IMMEDIATE") < 0)
+		return -1;
+	q->batch = true;
+	q->sp_depth = 0;
+	return 0;
+}
+
+static int sq_batch_end(qstore_t *s, bool commit)
+{
+	sq_t *q = SQ(s);
+
+	if (!q->batch)
+		return qstore_fail(s, QS_ERR_STATE, "no batch is open");
+	q->batch = false;
+	q->sp_depth = 0;
+	if (commit && sqlite3_get_autocommit(q->db)) {
+		seg_writer_close(&q->seg);
+		return qstore_fail(s, QS_ERR_DB, "sqlite: the batch was rolled back");
+	}
+	if (commit)
+		return outer_commit(s);
+	if (!sqlite3_get_autocommit(q->db))
+		(void)sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+	seg_writer_close(&q->seg);
 	q->witness_pending = false;
 	return 0;
 }
@@ -437,6 +555,7 @@ static int sq_open(qstore_t *s)
 	s->be = q;
 	if (!q || n < 0 || (size_t)n >= sizeof(path))
 		return qstore_fail(s, QS_ERR_IO, "out of memory or path too long");
+	seg_writer_init(&q->seg, s->blob_root, s->seg_max);
 	if (precreate(path) < 0)
 		return qstore_fail(s, QS_ERR_IO, "%s: %s", path, strerror(errno));
 	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
@@ -458,6 +577,7 @@ static void sq_close(qstore_t *s)
 {
 	sq_t *q = SQ(s);
 
+	seg_writer_close(&q->seg);
 	for (int i = 0; i < SQ_CACHE; i++)
 		if (q->cache[i].st)
 			sqlite3_finalize(q->cache[i].st);
@@ -533,9 +653,46 @@ static int witness_due(qstore_t *s, int64_t seq, const char *hash)
 	return 0;
 }
 
-/* Inside a BEGIN IMMEDIATE transaction: append one record. */
+/* details (a JSON object; NULL: {}) with "by": the display name first,
+ * NUL-terminated into b. */
+static int with_display(const char *display, const char *details, buf_t *b)
+{
+	const char *open = details ? strchr(details, '{') : NULL;
+	const char *p = open ? open + 1 : "}";
+
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	if (buf_puts(b, "{\"by\":") < 0 || json_escape(b, display, strlen(display)) < 0 ||
+	    (*p != '}' && buf_putc(b, ',') < 0) || buf_puts(b, p) < 0)
+		return -1;
+	return buf_putc(b, '\0');
+}
+
+static int append_plain(qstore_t *s, const char *actor, const char *action,
+			const char *object, const char *details, int64_t *seq_out);
+
+/* Inside a BEGIN IMMEDIATE transaction: append one record (with the
+ * handle's display name, when set, in its details). */
 static int append_locked(qstore_t *s, const char *actor, const char *action,
 			 const char *object, const char *details, int64_t *seq_out)
+{
+	buf_t shown;
+	int rc;
+
+	if (!s->display)
+		return append_plain(s, actor, action, object, details, seq_out);
+	buf_init(&shown, s->details_max + AUDIT_NAME_MAX * 6 + AUDIT_TIME_LEN);
+	if (with_display(s->display, details, &shown) < 0)
+		rc = qstore_fail(s, QS_ERR_INVAL, "%s: details too large", action);
+	else
+		rc = append_plain(s, actor, action, object, shown.data, seq_out);
+	buf_free(&shown);
+	return rc;
+}
+
+/* append_locked without the display name. */
+static int append_plain(qstore_t *s, const char *actor, const char *action,
+			const char *object, const char *details, int64_t *seq_out)
 {
 	char prev[65], hash[65], now[AUDIT_TIME_LEN + 1];
 	int64_t seq;
@@ -685,42 +842,65 @@ static int insert_rcpts(qstore_t *s, const qstore_meta_t *m)
 	return 0;
 }
 
+/* Where an original went in its segment. */
+typedef struct seg_loc {
+	int64_t no;
+	uint64_t off;
+	bool done;  /* appended (its bytes are punched again if the put fails) */
+} seg_loc_t;
+
 static int insert_row(qstore_t *s, const qstore_meta_t *m, const char *rcpt,
-		      const char *report, const char *hex, size_t len, int64_t seq)
+		      const char *report, const char *hex, size_t len, int64_t seq,
+		      const seg_loc_t *loc)
 {
 	return sq_run(s, "INSERT INTO quarantine(id, received, flow, env_from, rcpt, "
 		      "hdr_from, subject, verdict, report, sha256, size, audit_seq, queue_id, "
-		      "delivery) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-		      "tittttttttiitt", m->id, (int64_t)m->received, m->flow,
+		      "delivery, seg, seg_off) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+		      "?11, ?12, ?13, ?14, ?15, ?16)",
+		      "tittttttttiittii", m->id, (int64_t)m->received, m->flow,
 		      m->env_from ? m->env_from : "", rcpt, m->hdr_from ? m->hdr_from : "",
 		      m->subject ? m->subject : "", m->verdict, report ? report : "{}", hex,
 		      (int64_t)len, seq, m->queue_id ? m->queue_id : "",
-		      m->pending ? "pending" : "done");
+		      m->pending ? "pending" : "done", loc->no, (int64_t)loc->off);
 }
 
-/* Under the lock: blob still there (a purge may have removed it), row, record. */
+/* seg_end_fn: the end of segment no's committed originals, as the index
+ * (inside the write transaction) knows them. */
+static int seg_end(void *arg, int64_t no, uint64_t *end)
+{
+	qstore_t *s = arg;
+	int64_t v = 0;
+
+	if (sq_query(s, "SELECT coalesce(max(seg_off + size), 0) FROM quarantine WHERE seg=?1",
+		     row_int64, &v, "i", no) < 0)
+		return -1;
+	*end = (uint64_t)v;
+	return 0;
+}
+
+/* Under the lock: the original appended to the segment, row, record. */
 static int put_one_locked(qstore_t *s, const qstore_meta_t *m, const void *orig,
-			  size_t len, const char *report, const char *hex)
+			  size_t len, const char *report, const char *hex, seg_loc_t *loc)
 {
 	buf_t det, rcpt;
-	bool have = false;
 	int64_t seq;
 	int rc = -1;
 
 	buf_init(&det, STORE_DET_MAX);
 	buf_init(&rcpt, STORE_RCPT_LIST_MAX);
-	if (blob_exists(s->blob_root, hex, &have) < 0 ||
-	    (!have && blob_write(s->blob_root, hex, orig, len) < 0)) {
-		qstore_fail(s, QS_ERR_IO, "blob %s: %s", hex, strerror(errno));
+	if (seg_append(&SQ(s)->seg, len ? orig : "", len, seg_end, s, &loc->no, &loc->off) < 0) {
+		if (!s->err) /* seg_end's query failed: its error stands */
+			qstore_fail(s, QS_ERR_IO, "blob segment: %s", strerror(errno));
 		goto out;
 	}
+	loc->done = true;
 	if (put_details(m, hex, len, &det) < 0 || join_rcpt(m, &rcpt) < 0) {
 		qstore_fail(s, QS_ERR_INVAL, "%s: record too large", m->id);
 		goto out;
 	}
 	if (append_locked(s, m->actor ? m->actor : "mugai", "quarantine.put", m->id,
 			  det.data, &seq) < 0 ||
-	    insert_row(s, m, rcpt.data, report, hex, len, seq) < 0 ||
+	    insert_row(s, m, rcpt.data, report, hex, len, seq, loc) < 0 ||
 	    insert_rcpts(s, m) < 0)
 		goto out;
 	if (m->verdict_details &&
@@ -734,23 +914,39 @@ out:
 	return rc;
 }
 
+/* The bytes of puts that were appended but not committed are deallocated
+ * (inside a batch the segment goes on past them). */
+static void unappend(qstore_t *s, size_t n, const size_t *len, const seg_loc_t *loc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (loc[i].done && seg_punch(s->blob_root, loc[i].no, loc[i].off, len[i]) < 0)
+			log_warn("blob segment %06lld: cannot deallocate a failed put: %s",
+				 (long long)loc[i].no, strerror(errno));
+}
+
 static int sq_put_batch(qstore_t *s, size_t n, const qstore_meta_t *meta,
 			const void *const *orig, const size_t *len,
 			const char *const *report, const char (*hex)[65])
 {
-	for (size_t i = 0; i < n; i++)
-		if (blob_write(s->blob_root, hex[i], orig[i], len[i]) < 0)
-			return qstore_fail(s, QS_ERR_IO, "blob %s: %s", hex[i], strerror(errno));
+	seg_loc_t *loc = calloc(n, sizeof(*loc));
+	int rc = -1;
+
+	if (!loc)
+		return qstore_fail(s, QS_ERR_IO, "out of memory");
 	if (sq_begin(s) < 0)
-		return -1;
+		goto out;
 	for (size_t i = 0; i < n; i++)
 		if (put_one_locked(s, &meta[i], orig[i], len[i],
-				   report ? report[i] : NULL, hex[i]) < 0)
-			goto fail;
-	return sq_commit(s);
-fail:
-	sq_rollback(s);
-	return -1;
+				   report ? report[i] : NULL, hex[i], &loc[i]) < 0) {
+			sq_rollback(s);
+			goto out;
+		}
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		unappend(s, n, len, loc);
+	free(loc);
+	return rc;
 }
 
 /* ---- show / get / list ---- */
@@ -758,7 +954,8 @@ fail:
 #define ITEM_COLS "id, received, flow, env_from, rcpt, hdr_from, subject, verdict, " \
 	"report, sha256, size, status, requested_by, request_reason, approved_by, " \
 	"audit_seq, blob_present, delivery, release_kind, refused_by, refuse_comment, " \
-	"coalesce(requested_at, ''), coalesce(approved_at, ''), coalesce(release_to, '')"
+	"coalesce(requested_at, ''), coalesce(approved_at, ''), coalesce(release_to, ''), " \
+	"admin_confirmed_by"
 
 static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 {
@@ -786,10 +983,11 @@ static int item_fill(sqlite3_stmt *st, qstore_item_t *it)
 	it->requested_at = qstore_strdup(col_text(st, 21));
 	it->approved_at = qstore_strdup(col_text(st, 22));
 	it->release_to = qstore_strdup(col_text(st, 23));
+	it->admin_confirmed_by = qstore_strdup(col_text(st, 24));
 	if (!it->flow || !it->env_from || !it->rcpt || !it->hdr_from || !it->subject ||
 	    !it->verdict || !it->report || !it->requested_by || !it->request_reason ||
 	    !it->approved_by || !it->release_kind || !it->refused_by || !it->refuse_comment ||
-	    !it->requested_at || !it->approved_at || !it->release_to)
+	    !it->requested_at || !it->approved_at || !it->release_to || !it->admin_confirmed_by)
 		return -1;
 	return 0;
 }
@@ -819,14 +1017,59 @@ static int item_load(qstore_t *s, const char *id, qstore_item_t *it, bool *found
 			id);
 }
 
+/* An original's segment and offset (has: false in the per-file layout). */
+typedef struct row_loc {
+	int64_t no, off;
+	bool has;
+} row_loc_t;
+
+static int row_loc(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	row_loc_t *l = arg;
+
+	(void)s;
+	l->has = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	l->no = sqlite3_column_int64(st, 0);
+	l->off = sqlite3_column_int64(st, 1);
+	return 1;
+}
+
+static int loc_load(qstore_t *s, const char *id, row_loc_t *l)
+{
+	memset(l, 0, sizeof(*l));
+	return sq_query(s, "SELECT seg, seg_off FROM quarantine WHERE id=?1", row_loc, l, "t", id);
+}
+
+/* The original's bytes from its segment (digest checked) or its own file. */
+static int read_bytes(qstore_t *s, const qstore_item_t *it, buf_t *orig, bool *bad)
+{
+	char got[BLOB_HEX_LEN + 1];
+	row_loc_t l;
+
+	if (loc_load(s, it->id, &l) < 0)
+		return -1;
+	if (!l.has)
+		return blob_read(s->blob_root, it->sha256, s->orig_max, orig, bad) < 0
+		       ? qstore_fail(s, QS_ERR_IO, "blob %s: %s", it->sha256, strerror(errno)) : 0;
+	if (l.off < 0 || it->size < 0 ||
+	    seg_read(s->blob_root, l.no, (uint64_t)l.off, (size_t)it->size, s->orig_max, orig,
+		     bad) < 0)
+		return qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s", (long long)l.no,
+				   strerror(errno));
+	if (!*bad)
+		*bad = blob_sha256(orig->data ? orig->data : "", orig->len, got) < 0 ||
+		       strcmp(got, it->sha256) != 0;
+	return 0;
+}
+
 static int read_original(qstore_t *s, const qstore_item_t *it, buf_t *orig)
 {
 	bool bad = false;
 
 	if (it->status == QSTATUS_EXPIRED)
 		return qstore_fail(s, QS_ERR_STATE, "%s: expired (purged)", it->id);
-	if (blob_read(s->blob_root, it->sha256, s->orig_max, orig, &bad) < 0)
-		return qstore_fail(s, QS_ERR_IO, "blob %s: %s", it->sha256, strerror(errno));
+	if (read_bytes(s, it, orig, &bad) < 0)
+		return -1;
 	if (bad)
 		return qstore_fail(s, QS_ERR_CORRUPT, "%s: original missing or does not match "
 				   "its SHA-256 %s", it->id, it->sha256);
@@ -881,6 +1124,38 @@ static int row_list(qstore_t *s, sqlite3_stmt *st, void *arg)
 	return r < 0 ? qstore_fail(s, QS_ERR_IO, "list output failed") : 0;
 }
 
+/* A report as JSON the json functions may read ('{}' when it is not:
+ * json_each and json_extract fail on malformed text). */
+#define JSON_OR_EMPTY(col) "CASE WHEN json_valid(" col ") THEN " col " ELSE '{}' END"
+/* Does a file name of the report's array arr hold ?12? */
+#define FILE_IN(arr) "EXISTS (SELECT 1 FROM json_each(" JSON_OR_EMPTY("report") ", '$." arr \
+	"') AS j WHERE j.type = 'object' AND instr(lower(coalesce(json_extract(j.value," \
+	" '$.filename'), '')), lower(?12)) > 0)"
+
+/* The admin's search: the list's filter, parts of texts, and an offset. */
+static int sq_search(qstore_t *s, const qstore_filter_t *f, list_row_t *l)
+{
+	return sq_query(s, "SELECT " ITEM_COLS " FROM quarantine WHERE"
+			" (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
+			" AND (?3 IS NULL OR verdict = ?3)"
+			" AND (?4 IS NULL OR env_from = ?4 COLLATE NOCASE)"
+			" AND (?5 IS NULL OR id IN (SELECT id FROM quarantine_rcpt WHERE rcpt = ?5))"
+			" AND (?6 IS NULL OR status = ?6)"
+			" AND (?8 = 0 OR delivery = 'pending')"
+			" AND (?9 IS NULL OR instr(lower(env_from), lower(?9)) > 0"
+			"  OR instr(lower(hdr_from), lower(?9)) > 0)"
+			" AND (?10 IS NULL OR id IN (SELECT id FROM quarantine_rcpt"
+			"  WHERE instr(lower(rcpt), lower(?10)) > 0))"
+			" AND (?11 IS NULL OR instr(lower(subject), lower(?11)) > 0)"
+			" AND (?12 IS NULL OR " FILE_IN("removed") " OR " FILE_IN("sanitized") ")"
+			" ORDER BY received DESC, id DESC LIMIT ?7 OFFSET ?13", row_list, l,
+			"iittttiitttti", (int64_t)f->since, (int64_t)f->until, f->verdict, f->sender,
+			f->rcpt, f->status >= 0 ? qstatus_name(f->status) : NULL,
+			(int64_t)(f->limit > 0 ? f->limit : -1), (int64_t)(f->undelivered ? 1 : 0),
+			f->from_part, f->rcpt_part, f->subject_part, f->file_part,
+			(int64_t)f->offset);
+}
+
 static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 		   const char *filter_json, qstore_item_cb cb, void *arg)
 {
@@ -888,6 +1163,8 @@ static int sq_list(qstore_t *s, const char *actor, const qstore_filter_t *f,
 
 	if (sq_audit_append(s, actor, "quarantine.list", "*", filter_json) < 0)
 		return -1;
+	if (f->from_part || f->rcpt_part || f->subject_part || f->file_part || f->offset)
+		return sq_search(s, f, &l);
 	return sq_query(s, "SELECT " ITEM_COLS " FROM quarantine WHERE"
 			" (?1 = 0 OR received >= ?1) AND (?2 = 0 OR received < ?2)"
 			" AND (?3 IS NULL OR verdict = ?3)"
@@ -961,7 +1238,8 @@ static int sq_request(qstore_t *s, const char *id, const char *by, const char *r
 	}
 	if (request_details(reason, kind, rcpt, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='release-requested', requested_by=?2,"
-		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment=''"
+		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment='',"
+		       " admin_confirmed_by=''"
 		       " WHERE id=?1", id, by, reason) < 0 ||
 	    sq_run(s, "UPDATE quarantine SET release_kind=?2, release_rcpt=?3 WHERE id=?1", "ttt",
 		   id, kind, rcpt) < 0 ||
@@ -995,8 +1273,10 @@ out:
 	return rc;
 }
 
-/* {"requested_by": ..., "admin": true} (admin only with approve --admin). */
-static int approve_details(const char *requested_by, bool admin, buf_t *b)
+/* {"requested_by": ..., "admin": true} (admin only with approve --admin;
+ * "confirmed_by": the first admin of an admin release). */
+static int approve_details(const char *requested_by, bool admin, const char *confirmed_by,
+			   buf_t *b)
 {
 	json_t j;
 
@@ -1007,6 +1287,10 @@ static int approve_details(const char *requested_by, bool admin, buf_t *b)
 	if (admin) {
 		json_key(&j, "admin");
 		json_bool(&j, true);
+	}
+	if (confirmed_by && confirmed_by[0]) {
+		json_key(&j, "confirmed_by");
+		json_str(&j, confirmed_by);
 	}
 	json_obj_end(&j);
 	return json_finish(&j);
@@ -1043,7 +1327,7 @@ static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 	buf_init(&det, STORE_DET_MAX);
 	if (!to_queue && read_original(s, it, orig) < 0)
 		goto out;
-	if (approve_details(it->requested_by, s->admin, &det) < 0 ||
+	if (approve_details(it->requested_by, s->admin, it->admin_confirmed_by, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='released', approved_by=?2,"
 		       " release_to=?3, approved_at=?4 WHERE id=?1", it->id, by, to) < 0 ||
 	    append_locked(s, by, "quarantine.approve", it->id, det.data, NULL) < 0)
@@ -1242,13 +1526,14 @@ out:
 	return rc;
 }
 
-/* Under the lock: remove the blob when no live row references it. 1 removed. */
+/* Under the lock: remove the blob file (per-file layout) when no live row
+ * of that layout references it. 1 removed. */
 static int unref_remove_locked(qstore_t *s, const char *hex)
 {
 	int64_t refs;
 
 	if (sq_int_query(s, "SELECT count(*) FROM quarantine WHERE sha256=?1 AND "
-			 "blob_present=1", hex, &refs) < 0)
+			 "blob_present=1 AND seg IS NULL", hex, &refs) < 0)
 		return -1;
 	if (refs > 0)
 		return 0;
@@ -1272,7 +1557,54 @@ static int sweep_cb(const char *hex, void *arg)
 	return r;
 }
 
-static int purge_blobs(qstore_t *s, const strvec_t *hashes, long *n_blobs)
+/* Under the lock: a segment none of whose originals is live goes, unless
+ * a writer holds it. */
+static int seg_drop_dead(qstore_t *s, int64_t no)
+{
+	int64_t live = 0;
+
+	if (sq_query(s, "SELECT count(*) FROM quarantine WHERE seg=?1 AND blob_present=1",
+		     row_int64, &live, "i", no) < 0)
+		return -1;
+	if (live == 0 && seg_remove(s->blob_root, no) < 0)
+		return qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s", (long long)no,
+				   strerror(errno));
+	return 0;
+}
+
+/* Under the lock: an expired original's bytes are deallocated in its
+ * segment (1), or its per-file blob removed when unreferenced. */
+static int remove_original_locked(qstore_t *s, const char *id, const char *hex)
+{
+	row_loc_t l;
+	int64_t size = 0;
+
+	if (loc_load(s, id, &l) < 0)
+		return -1;
+	if (!l.has)
+		return unref_remove_locked(s, hex);
+	if (sq_int_query(s, "SELECT size FROM quarantine WHERE id=?1", id, &size) < 0)
+		return -1;
+	if (seg_punch(s->blob_root, l.no, (uint64_t)l.off, (uint64_t)size) < 0)
+		return qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s", (long long)l.no,
+				   strerror(errno));
+	return seg_drop_dead(s, l.no) < 0 ? -1 : 1;
+}
+
+/* Under the lock: the uncommitted tails of segments no writer holds. */
+static int trim_segments(qstore_t *s)
+{
+	int64_t hi = seg_highest(s->blob_root);
+
+	for (int64_t no = 1; no <= hi; no++)
+		if (seg_trim(s->blob_root, no, seg_end, s) < 0)
+			return s->err ? -1 : qstore_fail(s, QS_ERR_IO, "blob segment %06lld: %s",
+							 (long long)no, strerror(errno));
+	return 0;
+}
+
+static int purge_blobs(qstore_t *s, const strvec_t *ids, const strvec_t *hashes,
+		       long *n_blobs)
 {
 	long swept = 0;
 	int r;
@@ -1280,13 +1612,13 @@ static int purge_blobs(qstore_t *s, const strvec_t *hashes, long *n_blobs)
 	if (sq_begin(s) < 0)
 		return -1;
 	for (size_t i = 0; i < hashes->n; i++) {
-		r = unref_remove_locked(s, hashes->v[i]);
+		r = remove_original_locked(s, ids->v[i], hashes->v[i]);
 		if (r < 0)
 			goto fail;
 		*n_blobs += r;
 	}
-	if (sq_commit(s) < 0)
-		return -1;
+	if (trim_segments(s) < 0 || sq_commit(s) < 0)
+		goto fail;
 	/* Orphans: blobs of puts killed before COMMIT, older than an hour. */
 	if (blob_sweep(s->blob_root, 3600, sweep_cb, s, &swept) < 0)
 		return s->err ? -1 : qstore_fail(s, QS_ERR_IO, "sweep: %s", strerror(errno));
@@ -1323,7 +1655,7 @@ static int sq_purge(qstore_t *s, const char *actor, int64_t cutoff, long days,
 	if (sq_commit(s) < 0)
 		goto out;
 	*n_expired = (long)ids.n;
-	if (purge_blobs(s, &hashes, n_blobs) < 0 ||
+	if (purge_blobs(s, &ids, &hashes, n_blobs) < 0 ||
 	    purge_summary(s, actor, days, *n_expired, *n_blobs) < 0)
 		goto out;
 	rc = 0;
@@ -1453,8 +1785,8 @@ static int sq_refuse(qstore_t *s, const char *id, const char *by, const char *co
 			    found ? qstatus_name(it.status) : "no such message");
 		goto out;
 	}
-	if (sq_run(s, "UPDATE quarantine SET status='held', refused_by=?2, refuse_comment=?3"
-		   " WHERE id=?1", "ttt", id, by, comment) < 0 ||
+	if (sq_run(s, "UPDATE quarantine SET status='held', refused_by=?2, refuse_comment=?3,"
+		   " admin_confirmed_by='' WHERE id=?1", "ttt", id, by, comment) < 0 ||
 	    append_locked(s, by, "quarantine.refuse", id, details, NULL) < 0)
 		goto out;
 	rc = sq_commit(s);
@@ -1633,11 +1965,122 @@ out:
 	return rc;
 }
 
+/* ---- an admin release: two admins ---- */
+
+static int admin_refuse(qstore_t *s, const char *id, const char *by, const char *why)
+{
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, STORE_DET_MAX);
+	if (reason_details("refused", why, &det) < 0 ||
+	    append_locked(s, by, "quarantine.approve.refused", id, det.data, NULL) < 0 ||
+	    sq_commit(s) < 0)
+		goto out;
+	qstore_fail(s, QS_ERR_DENIED, "%s: %s", id, why);
+out:
+	buf_free(&det);
+	return rc;
+}
+
+static int sq_admin_confirm(qstore_t *s, const char *id, const char *by, const char *details,
+			    bool *released)
+{
+	qstore_item_t it = { 0 };
+	bool found;
+	int rc = -1;
+
+	*released = false;
+	if (sq_begin(s) < 0 || item_load(s, id, &it, &found) < 0)
+		goto out;
+	if (!found || it.status != QSTATUS_REQUESTED) {
+		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
+			    found ? qstatus_name(it.status) : "no such message");
+	} else if (strcmp(it.requested_by, by) == 0) {
+		(void)admin_refuse(s, id, by, "admin release: the requester may not confirm");
+	} else if (strcmp(it.admin_confirmed_by, by) == 0) {
+		(void)admin_refuse(s, id, by, "admin release: a second, different admin must confirm");
+	} else if (!it.admin_confirmed_by[0]) {
+		if (sq_run(s, "UPDATE quarantine SET admin_confirmed_by=?2 WHERE id=?1", "tt", id,
+			   by) == 0 &&
+		    append_locked(s, by, "quarantine.admin.confirm", id, details, NULL) == 0)
+			rc = sq_commit(s);
+	} else {
+		bool was = s->admin;
+
+		s->admin = true;
+		rc = approve_locked(s, &it, by, true, NULL);
+		s->admin = was;
+		*released = rc == 0;
+	}
+out:
+	if (rc < 0 && qstore_errcode(s) != QS_ERR_DENIED)
+		sq_rollback(s);
+	qstore_item_free(&it);
+	return rc;
+}
+
+/* ---- the self-inspection counts ---- */
+
+#define IN_PERIOD " received >= ?1 AND received < ?2"
+#define AUDIT_IN_PERIOD " time >= ?3 AND time < ?4"
+
+static const char counts_sql[] =
+	"SELECT g, k, n FROM ("
+	"SELECT 'verdict' AS g, verdict AS k, count(*) AS n FROM quarantine WHERE" IN_PERIOD
+	" GROUP BY verdict"
+	" UNION ALL SELECT 'reason', coalesce(json_extract(j.value, '$.reason'), ''), count(*)"
+	" FROM quarantine, json_each(" JSON_OR_EMPTY("report") ", '$.removed') AS j"
+	" WHERE" IN_PERIOD " AND j.type = 'object' GROUP BY 2"
+	" UNION ALL SELECT 'limit', j.value, count(*)"
+	" FROM quarantine, json_each(" JSON_OR_EMPTY("report") ", '$.limits_hit') AS j"
+	" WHERE" IN_PERIOD " AND j.type = 'text' GROUP BY 2"
+	" UNION ALL SELECT 'virus', '', count(*) FROM quarantine WHERE" IN_PERIOD
+	" AND json_type(" JSON_OR_EMPTY("report") ", '$.virus') = 'text'"
+	" UNION ALL SELECT 'action', action, count(*) FROM audit WHERE" AUDIT_IN_PERIOD
+	" GROUP BY action"
+	" UNION ALL SELECT 'refused', coalesce(json_extract(" JSON_OR_EMPTY("details")
+	", '$.why'), ''), count(*) FROM audit WHERE action = 'console.refused' AND"
+	AUDIT_IN_PERIOD " GROUP BY 2"
+	" UNION ALL SELECT 'release', coalesce(json_extract(" JSON_OR_EMPTY("details")
+	", '$.to'), ''), count(*) FROM audit WHERE action = 'quarantine.release' AND"
+	AUDIT_IN_PERIOD " GROUP BY 2"
+	" UNION ALL SELECT 'config', '', count(*) FROM ("
+	"  SELECT time, h, lag(h) OVER (ORDER BY seq) AS p FROM ("
+	"   SELECT seq, time, json_extract(" JSON_OR_EMPTY("details") ", '$.sha256') AS h"
+	"   FROM audit WHERE action = 'config.load'))"
+	" WHERE" AUDIT_IN_PERIOD " AND (p IS NULL OR h IS NOT p)"
+	") WHERE n > 0 ORDER BY g, k";
+
+typedef struct count_row {
+	qstore_count_cb cb;
+	void *arg;
+} count_row_t;
+
+static int row_count(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	const count_row_t *c = arg;
+
+	if (c->cb(col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2), c->arg) < 0)
+		return qstore_fail(s, QS_ERR_IO, "count output failed");
+	return 0;
+}
+
+static int sq_counts(qstore_t *s, int64_t since, int64_t until, const char *t_since,
+		     const char *t_until, qstore_count_cb cb, void *arg)
+{
+	count_row_t c = { cb, arg };
+
+	return sq_query(s, counts_sql, row_count, &c, "iitt", since, until, t_since, t_until);
+}
+
 const qstore_ops_t qstore_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
 	.close = sq_close,
 	.put_batch = sq_put_batch,
+	.batch_begin = sq_batch_begin,
+	.batch_end = sq_batch_end,
 	.show = sq_show,
 	.list = sq_list,
 	.request = sq_request,
@@ -1663,4 +2106,6 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.acct_list = sq_acct_list,
 	.acct_set = sq_acct_set,
 	.acct_login = sq_acct_login,
+	.counts = sq_counts,
+	.admin_confirm = sq_admin_confirm,
 };

@@ -137,7 +137,7 @@ def test_rewritten_chain_is_caught_by_the_witness(tmp_path):
 
 def test_export_jsonl_csv_and_since(tmp_path):
     s = make_chain(tmp_path, 2)
-    s.run("audit", "note", "--by", "=cmd|' /C calc'!A0", "--action", "x", "--object", "y",
+    s.run("audit", "note", "--by", "管理者", "--action", "x", "--object", "=cmd|' /C calc'!A0",
           check=0)
     recs = [json.loads(x) for x in s.export().splitlines()]
     assert [r["seq"] for r in recs] == list(range(1, len(recs) + 1))

@@ -114,3 +114,66 @@ def test_clerk_and_approver_in_chromium(tmp_path):
     assert con.sql("SELECT status, approved_by FROM quarantine WHERE id=?", qid) == [
         ("released", "console:kacho")]
     print(f"screenshots: {shots}")
+
+
+def test_admin_search_and_self_inspection_report_in_chromium(tmp_path):
+    """The admin searches for the hostile subject (shown as text, no element
+    or handler created) and prints the self-inspection report; the auditor
+    sees the same report. DOM text asserted, screenshots kept."""
+    import datetime
+    from selenium.webdriver.common.by import By
+    con = Console(tmp_path)
+    admin = con.user_add("kanri", "admin")
+    auditor = con.user_add("kansa", "auditor")
+    con.put_mail(CLERK_ADDR, subject=EVIL, removed=[("請求書.pdf.exe", "executable")])
+    con.put_mail(CLERK_ADDR, subject="会議の案内", verdict="quarantined",
+                 limits=["line_length_max"])
+    con.start()
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    day = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=9))).date().isoformat()
+    d = browser()
+    try:
+        base = f"http://127.0.0.1:{con.port}"
+        login(d, base, admin)
+        h1(d, "メール一覧")
+        d.find_element(By.LINK_TEXT, "メールの検索").click()
+        h1(d, "メールの検索")
+        d.find_element(By.NAME, "file").send_keys(".exe")
+        d.find_element(By.CSS_SELECTOR, "#search button").click()
+        h1(d, "メールの検索")
+        cells = [td.text for td in d.find_elements(By.CSS_SELECTOR, "#hits td")]
+        assert cells[1:] == ["山田 太郎 <taro@example.co.jp>", CLERK_ADDR, EVIL, "無害化済み",
+                             "保管中"]
+        assert d.title == "メールの検索 — mugai"
+        assert d.find_elements(By.CSS_SELECTOR, "main script, main img, [onmouseover], [onerror]") \
+            == []
+        d.save_screenshot(str(shots / "6-search.png"))
+        d.get(base + "/")
+        h1(d, "メール一覧")
+        d.find_element(By.LINK_TEXT, "自己点検報告書").click()
+        h1(d, "自己点検報告書")
+        summary = [tr.text for tr in d.find_elements(By.CSS_SELECTOR, "#summary tr")]
+        assert summary[:2] == ["受信したメール（件） 2", "ウイルスを検出したメール（件） 0"]
+        assert [tr.text for tr in d.find_elements(By.CSS_SELECTOR, "#verdicts tr")] == [
+            "隔離 1", "無害化済み 1"]
+        assert [tr.text for tr in d.find_elements(By.CSS_SELECTOR, "#reasons tr")] == [
+            "実行可能ファイル 1"]
+        assert d.find_element(By.ID, "period").text == \
+            f"対象期間: {day[:8]}01 〜 {day}（日本時間、両日を含む）"
+        d.save_screenshot(str(shots / "7-report-admin.png"))
+        d.get(base + "/")
+        h1(d, "メール一覧")
+        d.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+        h1(d, "ログイン")
+        login(d, base, auditor)
+        h1(d, "メール一覧")
+        d.find_element(By.LINK_TEXT, "自己点検報告書").click()
+        h1(d, "自己点検報告書")
+        assert d.find_element(By.ID, "verify").text.startswith(
+            "改ざんは検出されませんでした。（検証した記録 ")
+        d.save_screenshot(str(shots / "8-report-auditor.png"))
+    finally:
+        d.quit()
+        con.stop()
+    print(f"screenshots: {shots}")

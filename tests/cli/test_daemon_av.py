@@ -24,6 +24,7 @@ import time
 import pytest
 
 from daemonutil import MUGAI, Daemon, free_port, parse
+from storeutil import as_person
 
 CLAMD = shutil.which("clamd") or "/usr/sbin/clamd"
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
@@ -200,9 +201,9 @@ def send_code(d, data):
         return e.smtp_code, e.smtp_error.decode()
 
 
-def qcli(d, *args):
+def qcli(d, *args, env=None):
     return subprocess.run([MUGAI, "quarantine", "-c", d.cf, *args], capture_output=True,
-                          timeout=60, text=True)
+                          timeout=60, text=True, env=env)
 
 
 def report(d, qid):
@@ -275,22 +276,23 @@ def test_eicar_attachment_quarantined_and_only_an_admin_releases_it(clamd, daemo
     assert (det["antivirus"], det["virus"]) == ("virus", "Mugai.Test.EICAR.UNOFFICIAL")
     assert "virus Mugai.Test.EICAR.UNOFFICIAL found" in d.logtext()
     # the two-person clerk flow is not enough: an administrator must approve
-    assert qcli(d, "request", qid, "--by", "clerk", "--reason", "取引先の請求書").returncode == 0
-    r = qcli(d, "approve", qid, "--by", "kacho", "-o", os.path.join(d.dir, "x.eml"))
+    clerk, clerk_actor = as_person("clerk")
+    assert qcli(d, "request", qid, "--reason", "取引先の請求書", env=clerk).returncode == 0
+    r = qcli(d, "approve", qid, "-o", os.path.join(d.dir, "x.eml"), env=as_person("kacho")[0])
     assert r.returncode == 65
     assert "only an administrator may release it (approve --admin)" in r.stderr
     assert not os.path.exists(os.path.join(d.dir, "x.eml"))
     refused = [a for a in audit(d) if a["action"] == "quarantine.approve.refused"]
     assert len(refused) == 1 and refused[0]["object"] == qid
     out = os.path.join(d.dir, "orig.eml")
-    r = qcli(d, "approve", qid, "--by", "admin", "--admin", "-o", out)
+    r = qcli(d, "approve", qid, "--admin", "-o", out, env=as_person("admin")[0])
     assert r.returncode == 0, r.stderr
     with open(out, "rb") as f:
         assert f.read() == data.replace(b"\r\n", b"\r\n")
     ok = [a for a in audit(d) if a["action"] == "quarantine.approve" and a["object"] == qid]
     det = ok[0]["details"]
     det = json.loads(det) if isinstance(det, str) else det
-    assert det == {"requested_by": "clerk", "admin": True}
+    assert det == {"requested_by": clerk_actor, "admin": True}
 
 
 def test_ndb_signature_over_tcp(clamd, daemon):

@@ -11,6 +11,7 @@ import sys
 import time
 
 from daemonutil import MUGAI, Daemon, parse
+from storeutil import as_person
 from test_daemon_release import ORIGINAL, cli
 from test_file_util import pdf, stream
 from test_mail_attachments import with_files
@@ -122,13 +123,14 @@ def send_many(d, rcpts, data):
 
 def test_queued_release_reaches_all_1500_recipients(tmp_path):
     rcpts = [f"user{i}@example.lg.jp" for i in range(1500)]
+    taro, admin = as_person("taro")[0], as_person("admin")[0]
     d = Daemon(tmp_path, release_interval="1", smtp_recipients_max="2000").start()
     try:
         assert send_many(d, rcpts, ORIGINAL) == {}
         first = d.delivered("user0@example.lg.jp")[0]
         qid = str(parse(first)["X-Mugai-Sanitized"]).split("id=")[1]
-        assert cli(d, "request", qid, "--by", "taro", "--reason", "need it").returncode == 0
-        assert cli(d, "approve", qid, "--by", "admin", "--queue").returncode == 0
+        assert cli(d, "request", qid, "--reason", "need it", env=taro).returncode == 0
+        assert cli(d, "approve", qid, "--queue", env=admin).returncode == 0
         end = time.monotonic() + 60
         while time.monotonic() < end and len(d.delivered("user1499@example.lg.jp")) < 2:
             time.sleep(0.3)

@@ -39,6 +39,14 @@ def mdaemon(tmp_path):
         d.stop()
 
 
+def ppid(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def procs(name):
     out = []
     for pid in os.listdir("/proc"):
@@ -169,7 +177,9 @@ def test_worker_crash_notice_replaces_the_original(mdaemon):
 def test_store_killed_in_flight_451_then_accepted(mdaemon):
     d = mdaemon(max_sessions="1", env={"MUGAID_TEST_WORKER": "spin:1500"})
     raw = japanese_mail("再送", attach=False)
-    stores = procs("mugaid-store")
+    # only this daemon's store process (others may run on the machine)
+    stores = [p for p in procs("mugaid-store") if ppid(p) == d.proc.pid]
+    assert len(stores) == 1
     result = {}
 
     def inflight():

@@ -22,6 +22,7 @@ from email.message import EmailMessage
 import pytest
 
 from daemonutil import MUGAI, Daemon, parse
+from storeutil import OS_ACTOR
 from ppaputil import (CLERK, DOC, PASSWORD, SENDER, WAITING, make_zip, password_mail,
                       zip_mail)
 
@@ -278,7 +279,11 @@ def test_ppap_administrator_types_the_password(tmp_path):
         assert show(d, held)["verdict"] == "ppap-paired"
         recs = [json.loads(l) for l in audit(d).splitlines()]
         steps = [(r["action"], r["actor"]) for r in recs if r["action"].startswith("ppap.")]
-        assert steps == [("ppap.expired", "mugaid"), ("ppap.failed", "admin"), ("ppap.paired", "admin")]
+        assert steps == [("ppap.expired", "mugaid"), ("ppap.failed", OS_ACTOR),
+                         ("ppap.paired", OS_ACTOR)]
+        typed = [r["details"] for r in recs if r["action"] == "ppap.paired"]
+        typed = json.loads(typed[0]) if isinstance(typed[0], str) else typed[0]
+        assert (typed["by"], typed["typed_by"]) == ("admin", OS_ACTOR)
         # a message that is not a held PPAP zip is refused
         r = ppap_cli(d, held, PASSWORD, out + "2")
         assert r.returncode == 65 and b"not a held PPAP zip" in r.stderr

@@ -14,6 +14,7 @@ import subprocess
 import time
 
 from daemonutil import MUGAI, Daemon, parse
+from storeutil import as_person
 
 ORIGINAL = (b"From: sender@example.jp\r\nTo: taro@example.lg.jp\r\nSubject: report\r\n"
             b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n"
@@ -22,8 +23,9 @@ ORIGINAL = (b"From: sender@example.jp\r\nTo: taro@example.lg.jp\r\nSubject: repo
             b"\r\n%PDF-1.4 original bytes\r\n--B--\r\n")
 
 
-def cli(d, *args):
-    return subprocess.run([MUGAI, "quarantine", "-c", d.cf, *args], capture_output=True, timeout=30)
+def cli(d, *args, env=None):
+    return subprocess.run([MUGAI, "quarantine", "-c", d.cf, *args], capture_output=True,
+                          timeout=30, env=env)
 
 
 def wait_files(d, rcpt, n, seconds=20):
@@ -71,6 +73,8 @@ def check_wrapped(d, qid, raw, approver, subject, to, original=ORIGINAL):
 
 
 def test_queued_release_is_delivered_once(tmp_path):
+    taro, _ = as_person("taro")
+    admin, admin_actor = as_person("admin")
     d = Daemon(tmp_path, release_interval="1").start()
     try:
         with smtplib.SMTP("127.0.0.1", d.port, timeout=30) as s:
@@ -78,15 +82,16 @@ def test_queued_release_is_delivered_once(tmp_path):
         first, = wait_files(d, "taro@example.lg.jp", 1)
         qid = str(parse(first)["X-Mugai-Sanitized"]).split("id=")[1]
         assert [i["filename"] for i in json.loads(cli(d, "show", qid, "--json").stdout)["report"]["removed"]] == ["r.pdf"]
-        assert cli(d, "request", qid, "--by", "taro", "--reason", "need the pdf").returncode == 0
-        assert cli(d, "approve", qid, "--by", "taro", "--queue").returncode == 65   # self-approval
-        assert cli(d, "approve", qid, "--by", "admin", "--queue").returncode == 0
+        assert cli(d, "request", qid, "--reason", "need the pdf", env=taro).returncode == 0
+        assert cli(d, "approve", qid, "--queue", env=taro).returncode == 65   # self-approval
+        assert cli(d, "approve", qid, "--queue", env=admin).returncode == 0
         files = wait_files(d, "taro@example.lg.jp", 2)
         assert len(files) == 2
         released = open([f for f in files if f != first][0], "rb").read()
         # the Maildir writer adds its trace lines (Return-Path, Delivered-To) first
         assert [l.split(b":")[0] for l in released.split(b"\r\n")[:2]] == [b"Return-Path",
                                                                           b"Delivered-To"]
+        # the approver as a person: os:root(sudo:admin) is admin
         check_wrapped(d, qid, released, "admin", "【承認済・原本】report", ["taro@example.lg.jp"])
         time.sleep(2.5)                      # later runs must not deliver it again
         assert len(d.delivered("taro@example.lg.jp")) == 2

@@ -99,11 +99,10 @@ def test_disk_full_is_reported_as_disk_full(tmp_path):
     try:
         s = Store(tmp_path, state_dir=str(mnt / "var"))
         s.put(b"first")
-        with open(mnt / "filler", "wb") as f:
+        with open(mnt / "filler", "wb", buffering=0) as f:  # unbuffered: close cannot fail
             try:
                 while True:
                     f.write(b"\0" * 65536)
-                    f.flush()
             except OSError:
                 pass
         path = tmp_path / "big.eml"

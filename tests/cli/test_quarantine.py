@@ -6,13 +6,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from storeutil import Store  # noqa: E402
+from storeutil import OS_ACTOR, Store, as_person  # noqa: E402
 
 BINARY = bytes(range(256)) * 64 + os.urandom(100_000) + b"\r\n.\r\n\x00"
-
-
-def blob_path(s, digest):
-    return os.path.join(s.state, "blobs", digest[:2], digest)
 
 
 def test_put_get_round_trip_is_byte_for_byte(tmp_path):
@@ -29,21 +25,25 @@ def test_put_get_round_trip_is_byte_for_byte(tmp_path):
 def test_state_layout_and_modes(tmp_path):
     s = Store(tmp_path)
     qid = s.put(b"x")
-    digest = s.sql("SELECT sha256 FROM quarantine WHERE id=?", qid)[0][0]
-    p = blob_path(s, digest)
+    assert s.location(qid) == (1, 0, 1)
+    p = s.seg_path(1)
     assert os.stat(p).st_mode & 0o777 == 0o600
     assert os.stat(os.path.dirname(p)).st_mode & 0o777 == 0o700
+    assert os.listdir(os.path.dirname(p)) == ["seg-000001"], "no shard directory any more"
     assert os.stat(s.state).st_mode & 0o777 == 0o700
     assert os.stat(os.path.join(s.state, "mugai.db")).st_mode & 0o777 == 0o600
-    assert s.sql("PRAGMA user_version")[0][0] == 4  # v2: queue_id, delivery; v3: sender index; v4: console accounts, release kind
+    # v2: queue_id, delivery; v3: sender index; v4: console accounts, release kind;
+    # v5: admin release; v6: blob segments
+    assert s.sql("PRAGMA user_version")[0][0] == 6
     assert s.sql("PRAGMA journal_mode")[0][0] == "wal"
 
 
 def test_corrupted_blob_is_refused(tmp_path):
     s = Store(tmp_path)
     qid = s.put(b"original bytes")
-    digest = s.sql("SELECT sha256 FROM quarantine WHERE id=?", qid)[0][0]
-    with open(blob_path(s, digest), "wb") as f:
+    no, off, _ = s.location(qid)
+    with open(s.seg_path(no), "r+b") as f:
+        f.seek(off)
         f.write(b"tampered bytes")
     r = s.run("quarantine", "get", qid, "-o", os.path.join(s.dir, "o"))
     assert r.returncode == 65
@@ -100,25 +100,54 @@ def test_show_prints_report_and_headers_not_content(tmp_path):
 
 
 def test_release_flow_with_refused_self_approval(tmp_path):
+    """The actor is the OS identity (alice and bob sudo to root on the
+    gateway); --by is only a display name: it cannot make one person two."""
+    alice, alice_actor = as_person("alice")
+    bob, bob_actor = as_person("bob")
     s = Store(tmp_path)
     qid = s.put(BINARY)
     out = os.path.join(s.dir, "released.bin")
-    assert s.run("quarantine", "approve", qid, "--by", "admin", "-o", out).returncode == 65
-    s.run("quarantine", "request", qid, "--by", "alice", "--reason", "取引先の請求書",
-          check=0)
-    assert s.run("quarantine", "request", qid, "--by", "alice", "--reason",
-                 "again").returncode == 65
-    r = s.run("quarantine", "approve", qid, "--by", "alice", "-o", out)
+    r = s.run("quarantine", "approve", qid, "--by", "管理者", "-o", out, env=bob)
+    assert r.returncode == 65 and b"release-requested" not in r.stderr
+    r = s.run("quarantine", "request", qid, "--by", "山田", "--reason", "取引先の請求書",
+              env=alice, check=0)
+    assert r.stdout.decode() == f"{qid}: release requested by {alice_actor}\n"
+    assert s.run("quarantine", "request", qid, "--reason", "again", env=alice).returncode == 65
+    r = s.run("quarantine", "approve", qid, "--by", "別人", "-o", out, env=alice)
     assert r.returncode == 65 and b"may not approve" in r.stderr
     assert not os.path.exists(out)
-    s.run("quarantine", "approve", qid, "--by", "bob", "-o", out, check=0)
+    s.run("quarantine", "approve", qid, "--by", "管理者", "-o", out, env=bob, check=0)
     assert open(out, "rb").read() == BINARY
     row = s.sql("SELECT status, requested_by, approved_by FROM quarantine WHERE id=?", qid)
-    assert row == [("released", "alice", "bob")]
-    acts = [a for (a,) in s.sql("SELECT action FROM audit WHERE object=? ORDER BY seq", qid)]
-    assert acts == ["quarantine.put", "quarantine.request", "quarantine.approve.refused",
-                    "quarantine.approve", "quarantine.release"]
+    assert row == [("released", alice_actor, bob_actor)]
+    recs = [(a, x, json.loads(d)) for a, x, d in s.sql(
+        "SELECT actor, action, details FROM audit WHERE object=? ORDER BY seq", qid)]
+    assert [(a, x) for a, x, _ in recs] == [
+        (OS_ACTOR, "quarantine.put"), (bob_actor, "cli.refused"),
+        (alice_actor, "quarantine.request"), (alice_actor, "cli.refused"),
+        (alice_actor, "quarantine.approve.refused"), (bob_actor, "quarantine.approve"),
+        (bob_actor, "quarantine.release")]
+    assert recs[1][2] == {"by": "管理者", "command": "approve",
+                          "why": f"{qid}: held"}
+    assert recs[2][2] == {"by": "山田", "reason": "取引先の請求書", "kind": "original",
+                          "deliver_to": ""}
+    assert recs[3][2]["command"] == "request" and "by" not in recs[3][2]
+    assert recs[4][2]["by"] == "別人"
     assert s.verify()[0] == 0
+
+
+def test_one_os_user_is_one_person_whatever_by_says(tmp_path):
+    s = Store(tmp_path)
+    qid = s.put(BINARY)
+    out = os.path.join(s.dir, "released.bin")
+    env = {k: v for k, v in os.environ.items() if k != "SUDO_USER"}
+    s.run("quarantine", "request", qid, "--by", "alice", "--reason", "r", env=env, check=0)
+    r = s.run("quarantine", "approve", qid, "--by", "bob", "-o", out, env=env)
+    assert r.returncode == 65 and b"may not approve" in r.stderr
+    assert s.sql("SELECT actor, action FROM audit WHERE object=? AND action LIKE"
+                 " 'quarantine.%' ORDER BY seq", qid) == [
+        (OS_ACTOR, "quarantine.put"), (OS_ACTOR, "quarantine.request"),
+        (OS_ACTOR, "quarantine.approve.refused")]
 
 
 def test_self_approval_allowed_when_configured(tmp_path):
@@ -145,7 +174,7 @@ def test_purge_respects_retention_and_removes_last_reference(tmp_path):
     r = s.run("quarantine", "purge", "--older-than", "10")
     assert r.returncode == 65 and b"retention_days is 30" in r.stderr
     out = s.run("quarantine", "purge", check=0).stdout.decode()
-    assert "2 originals older than 30 days expired, 1 blobs removed" in out
+    assert "2 originals older than 30 days expired, 2 blobs removed" in out
     st = dict(s.sql("SELECT id, status FROM quarantine"))
     assert st == {old: "expired", shared_old: "expired", shared_new: "held", young: "held"}
     subj = s.sql("SELECT env_from, subject, report FROM quarantine WHERE id=?", old)

@@ -59,8 +59,7 @@ def test_sigkill_loop_keeps_chain_and_every_acknowledged_put(tmp_path):
         assert qid in rows, f"acknowledged put {qid} lost"
         want = content(qid)
         assert rows[qid] == hashlib.sha256(want).hexdigest()
-        with open(os.path.join(s.state, "blobs", rows[qid][:2], rows[qid]), "rb") as f:
-            assert f.read() == want
+        assert s.original_bytes(qid) == want
     for qid in rng.sample(acked, 10):  # and through mugai's own read path
         out = os.path.join(s.dir, f"get-{qid}")
         s.run("quarantine", "get", qid, "-o", out, check=0)

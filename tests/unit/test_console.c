@@ -1,9 +1,11 @@
 /* test_console.c — the console's pure parts, table-driven: the form decoder
  * (form_get), the Cookie header (form_cookie), the HTML writer (page.c:
  * escaping, invalid UTF-8, controls, JST time) and the report reader
- * (rjson_each) and the JSON API's input (rjson_get_str). */
+ * (rjson_each), the JSON API's input (rjson_get_str) and the query values of
+ * the reports and the search (form_date_jst, form_page, form_text_ok). */
 #include "testutil.h"
 
+#include "common/limits.h"
 #include "console/form.h"
 #include "console/page.h"
 #include "console/rjson.h"
@@ -196,6 +198,52 @@ static void api_json_input(void **state)
 	}
 }
 
+static void query_values(void **state)
+{
+	static const struct { const char *s; int rc; int64_t t; } dates[] = {
+		{ "2026-04-01", 0, 1774969200 },    /* 2026-03-31T15:00:00Z */
+		{ "1970-01-01", 0, -32400 },
+		{ "2024-02-29", 0, 1709132400 },    /* a leap day */
+		{ "2026-02-29", -1, 0 }, { "2026-04-31", -1, 0 }, { "2026-13-01", -1, 0 },
+		{ "2026-00-10", -1, 0 }, { "0000-01-01", -1, 0 }, { "2026-4-01", -1, 0 },
+		{ "2026-04-01 ", -1, 0 }, { "2026/04/01", -1, 0 }, { "+026-04-01", -1, 0 },
+		{ "2026-04-0a", -1, 0 }, { "", -1, 0 },
+	};
+	static const struct { const char *s; int rc; long page; } pages[] = {
+		{ "1", 0, 1 }, { "999999", 0, 999999 }, { "007", 0, 7 }, { "0", -1, 0 },
+		{ "1000000", -1, 0 }, { "-1", -1, 0 }, { "1x", -1, 0 }, { "", -1, 0 },
+	};
+	static const struct { const char *s; bool ok; } texts[] = {
+		{ "見積書", true }, { "a b\"<", true }, { "a\tb", false }, { "a\x7f", false },
+		{ "\xff", false }, { "\xe8\xa6", false },
+	};
+	int64_t t;
+	long page;
+
+	(void)state;
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(dates); i++) {
+		int rc = form_date_jst(dates[i].s, &t);
+
+		if (rc != dates[i].rc || (rc == 0 && t != dates[i].t))
+			print_error("date case %zu: %s\n", i, dates[i].s);
+		assert_int_equal(rc, dates[i].rc);
+		if (rc == 0)
+			assert_int_equal(t, dates[i].t);
+	}
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(pages); i++) {
+		int rc = form_page(pages[i].s, &page);
+
+		if (rc != pages[i].rc)
+			print_error("page case %zu: %s\n", i, pages[i].s);
+		assert_int_equal(rc, pages[i].rc);
+		if (rc == 0)
+			assert_int_equal(page, pages[i].page);
+	}
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(texts); i++)
+		assert_int_equal(form_text_ok(texts[i].s, SEARCH_TEXT_MAX), texts[i].ok);
+	assert_false(form_text_ok("abcd", 3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +252,7 @@ int main(void)
 		cmocka_unit_test(html_escaping),
 		cmocka_unit_test(report_reader),
 		cmocka_unit_test(api_json_input),
+		cmocka_unit_test(query_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

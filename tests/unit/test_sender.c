@@ -137,6 +137,11 @@ static void codes_and_tokens(void **state)
 	assert_true(report_json_has_virus("{\"virus\":\"X\"}"));
 	assert_false(report_json_has_virus("{\"virus\":null}"));
 	assert_false(report_json_has_virus("{\"from\":\"a\\\"virus\\\":\\\"b\"}"));
+	/* whitespace anywhere JSON allows it (an imported report) */
+	assert_true(report_json_has_virus("{ \"virus\" :\n \"X\" }"));
+	assert_true(report_json_has_virus("{\"antivirus\": \"virus\", \"virus\": \"X\"}"));
+	assert_false(report_json_has_virus("{\"antivirus\": \"virus\", \"virus\": null}"));
+	assert_false(report_json_has_virus("[\"virus\", \"x\"]"));
 	r.n_attached = 0;
 	report_free(&r);
 }

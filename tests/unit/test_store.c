@@ -111,6 +111,50 @@ static void group_commit_is_all_or_nothing(void **state)
 	close_store(&t);
 }
 
+/* The store process's batch: a failing request is undone alone, the others
+ * commit together; a batch ended without commit leaves nothing. */
+static void batch_undoes_only_the_failing_request(void **state)
+{
+	tdir_t t;
+	qstore_meta_t m[4];
+	qstore_item_t it;
+	int64_t seq = 0;
+	char hash[65];
+	buf_t out;
+
+	(void)state;
+	open_store(&t);
+	for (int i = 0; i < 4; i++)
+		meta_new(&m[i]);
+	memcpy(m[1].id, m[0].id, sizeof(m[1].id)); /* a duplicate id */
+	buf_init(&out, 1 << 20);
+	assert_int_equal(qstore_batch_begin(t.s), 0);
+	assert_int_equal(qstore_batch_begin(t.s), -1); /* not nested */
+	assert_int_equal(qstore_put(t.s, &m[0], "first", 5, NULL), 0);
+	assert_int_equal(qstore_put(t.s, &m[1], "DUPLICATE", 9, NULL), -1);
+	assert_int_equal(qstore_errcode(t.s), QS_ERR_EXISTS);
+	assert_int_equal(audit_append(t.s, "t", "test.note", "x", NULL), 0);
+	assert_int_equal(qstore_put(t.s, &m[2], "third", 5, NULL), 0);
+	assert_int_equal(qstore_batch_end(t.s, true), 0);
+	assert_int_equal(audit_head(t.s, &seq, hash), 0);
+	assert_int_equal(seq, 3); /* put, note, put: the failed put left no record */
+	assert_int_equal(qstore_get(t.s, "t", m[0].id, &it, &out), 0);
+	assert_int_equal(out.len, 5);
+	assert_memory_equal(out.data, "first", 5);
+	qstore_item_free(&it);
+	assert_int_equal(qstore_get(t.s, "t", m[2].id, &it, &out), 0);
+	assert_memory_equal(out.data, "third", 5);
+	qstore_item_free(&it);
+	assert_int_equal(qstore_batch_begin(t.s), 0);
+	assert_int_equal(qstore_put(t.s, &m[3], "undone", 6, NULL), 0);
+	assert_int_equal(qstore_batch_end(t.s, false), 0);
+	assert_int_equal(qstore_show(t.s, "t", m[3].id, &it), -1);
+	assert_int_equal(qstore_errcode(t.s), QS_ERR_NOTFOUND);
+	assert_int_equal(qstore_batch_end(t.s, true), -1); /* none open */
+	buf_free(&out);
+	close_store(&t);
+}
+
 static void invalid_input_is_refused(void **state)
 {
 	tdir_t t;
@@ -413,6 +457,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(put_get_round_trip),
 		cmocka_unit_test(group_commit_is_all_or_nothing),
+		cmocka_unit_test(batch_undoes_only_the_failing_request),
 		cmocka_unit_test(invalid_input_is_refused),
 		cmocka_unit_test(release_needs_a_second_person),
 		cmocka_unit_test(purge_inside_retention_is_denied),
