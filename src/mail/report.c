@@ -313,12 +313,17 @@ bool report_json_has_virus(const char *json)
 
 bool report_json_virus(const char *json, char *out, size_t cap)
 {
-	const char *v = json ? strstr(json, "\"virus\":\"") : NULL;
+	const char *v = NULL;
 	size_t n;
 
+	for (const char *p = json; p && !v && (p = strstr(p, "\"virus\"")); p++) {
+		const char *q = skip_ws(p + 7);
+
+		if (*q == ':' && *(q = skip_ws(q + 1)) == '"')
+			v = q + 1;
+	}
 	if (!v || cap == 0)
 		return false;
-	v += strlen("\"virus\":\"");
 	n = strcspn(v, "\"\\");
 	if (v[n] != '"')
 		snprintf(out, cap, "?");
