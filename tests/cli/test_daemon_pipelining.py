@@ -8,7 +8,6 @@ refused envelope, and the retry delivers each message once: count in ==
 count out."""
 import email
 import email.policy
-import os
 import re
 import smtplib
 import socketserver
@@ -57,7 +56,7 @@ class HopHandler(socketserver.BaseRequestHandler):
         with srv.lock:
             srv.conns.append(conn)
         sock.sendall(b"220 hop ESMTP\r\n")
-        pending, data, in_data, sender, rcpts = b"", None, False, None, []
+        pending, in_data, sender, rcpts = b"", False, None, []
         while True:
             chunk = sock.recv(1 << 20)
             if not chunk:
