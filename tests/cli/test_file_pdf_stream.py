@@ -95,3 +95,17 @@ def test_flatten_object_table_is_exact():
     assert len(entries) == len(r.stdout.splitlines()) == 2 + 3 * 2, r.stdout
     for num, off in entries:
         assert out[int(off):].startswith(b"%s 0 obj\n" % num.encode()), num
+
+
+def test_one_coloured_dot_on_a_white_page_is_colour():
+    """The gray check goes 8 white pixels at a time: a 1 pt red dot at the
+    end of a row (width not a multiple of 8) still makes the page colour,
+    and a page of white and gray only stays lossless gray."""
+    pages = [((201, 99), "1 0 0 rg 199 50 1 1 re f"), ((201, 99), "0.5 g 199 50 1 1 re f")]
+    rc, rep, out = sanitize(multi_page_pdf(pages), "p.pdf", mode="flatten")
+    assert rep["verdict"] == "sanitized", rep
+    got = page_images(out)
+    assert [(d["/ColorSpace"], d.get("/Filter")) for _, d, _ in got] == \
+        [("/DeviceRGB", "/DCTDecode"), ("/DeviceGray", None)]
+    _, d, data = got[1]
+    assert d["/Width"] % 8 != 0 and set(data) - {255} and min(data) >= 100
