@@ -3,8 +3,10 @@
  *
  * Flatten renders every page (pdf_dpi, default 150) to an RGB image and
  * builds a new PDF of one image per page, keeping the page sizes (the
- * guideline's 画像化). Gray pages (most text) are stored as one-channel
- * Flate (lossless), colour pages as JPEG (image_jpeg_quality). The PDF is
+ * guideline's 画像化). Gray pages (most text) are stored as one channel,
+ * run-length encoded then Flate (both lossless; the white runs of a text
+ * page shrink before deflate sees them: a third smaller and about twice as
+ * fast as Flate alone), colour pages as JPEG (image_jpeg_quality). The PDF is
  * written here, streamed page by page into the output: each page's pixmap
  * is encoded (into one scratch buffer reused for every page) and its page,
  * image and content objects appended at once, then the pixmap dropped; the
@@ -21,7 +23,8 @@
  * and listed.
  *
  * Specs: ISO 32000-1 §7.5 (file structure: header, body, xref table,
- * trailer), §7.7.2-3 (catalog, page tree), §8.9 (images).
+ * trailer), §7.4.4-5 (FlateDecode, RunLengthDecode, a filter array),
+ * §7.7.2-3 (catalog, page tree), §8.9 (images).
  *
  * SECURITY: runs in the sanitizer worker on hostile bytes; only pixels
  * reach the output, and every byte of the output's structure is written
@@ -55,6 +58,8 @@ typedef struct flat_out {
 	buf_t enc;          /* the page being encoded (reused for every page) */
 	unsigned char *gray; /* one-channel copy of the page (reused) */
 	size_t gray_cap;
+	unsigned char *rle;  /* the same run-length encoded (reused) */
+	size_t rle_cap;
 	struct libdeflate_compressor *z;
 } flat_out_t;
 
@@ -91,6 +96,7 @@ static void fo_free(flat_out_t *f)
 	buf_free(&f->enc);
 	free(f->offs);
 	free(f->gray);
+	free(f->rle);
 	libdeflate_free_compressor(f->z);
 	memset(f, 0, sizeof(*f));
 }
@@ -138,8 +144,8 @@ static int fo_page(flat_out_t *f, const page_img_t *pi, float w, float h)
 		       "%d 0 R>>>>/Contents %d 0 R>>\nendobj\n", OBJ_PAGES, ws, hs, k + 1, k + 2) < 0 ||
 	    fo_obj(f, k + 1) < 0 ||
 	    buf_printf(o, "<</Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/%s"
-		       "/BitsPerComponent 8/Filter/%s/Length %zu>>\nstream\n", pi->w, pi->h,
-		       pi->gray ? "DeviceGray" : "DeviceRGB", pi->gray ? "FlateDecode" : "DCTDecode",
+		       "/BitsPerComponent 8/Filter%s/Length %zu>>\nstream\n", pi->w, pi->h,
+		       pi->gray ? "DeviceGray" : "DeviceRGB", pi->gray ? "[/FlateDecode/RunLengthDecode]" : "/DCTDecode",
 		       f->enc.len) < 0 ||
 	    buf_append(o, f->enc.data, f->enc.len) < 0 ||
 	    buf_puts(o, "\nendstream\nendobj\n") < 0 ||
@@ -210,11 +216,44 @@ static bool gray_row(const unsigned char *p, int w, unsigned char *d)
 	return true;
 }
 
+/* Run-length encode (ISO 32000-1 §7.4.5: a length byte L, then L + 1
+ * literal bytes (L < 128), or one byte repeated 257 - L times (L > 128);
+ * 128 ends the data) of in into out, which holds n + n / 128 + 2 bytes.
+ * Its length. */
+static size_t rle_encode(const unsigned char *in, size_t n, unsigned char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		uint64_t pat = in[i] * UINT64_C(0x0101010101010101), w;
+		size_t j = i + 1;
+
+		while (j + 8 <= n && j - i <= 120 && (memcpy(&w, in + j, 8), w == pat))
+			j += 8;
+		while (j < n && j - i < 128 && in[j] == in[i])
+			j++;
+		if (j - i >= 3) {
+			out[o++] = (unsigned char)(257 - (j - i));
+			out[o++] = in[i];
+			i = j;
+			continue;
+		}
+		for (j = i; j < n && j - i < 128; j++)
+			if (j + 2 < n && in[j] == in[j + 1] && in[j] == in[j + 2])
+				break;
+		out[o++] = (unsigned char)(j - i - 1);
+		memcpy(out + o, in + i, j - i);
+		o += j - i;
+		i = j;
+	}
+	out[o++] = 128;
+	return o;
+}
+
 /* Gray pages (R = G = B everywhere: text pages usually are): one channel,
- * zlib-wrapped deflate at level 1 by libdeflate (lossless, crisp text; a
- * whole-buffer compressor, about twice zlib's speed here). One pass both
- * checks and converts; *gray is false (nothing written) at the first
- * coloured pixel. */
+ * run-length encoded, then zlib-wrapped deflate at level 1 by libdeflate
+ * (lossless, crisp text). One pass both checks and converts; *gray is
+ * false (nothing written) at the first coloured pixel. */
 static int encode_gray(flat_out_t *f, const fz_pixmap *pix, bool *gray)
 {
 	size_t n = (size_t)pix->w * (size_t)pix->h, zlen;
@@ -232,9 +271,17 @@ static int encode_gray(flat_out_t *f, const fz_pixmap *pix, bool *gray)
 				 f->gray + (size_t)y * (size_t)pix->w);
 	if (!*gray)
 		return 0;
+	if (n + n / 128 + 2 > f->rle_cap) {
+		free(f->rle);
+		f->rle_cap = 0;
+		if (!(f->rle = malloc(n + n / 128 + 2)))
+			return -1;
+		f->rle_cap = n + n / 128 + 2;
+	}
+	n = rle_encode(f->gray, n, f->rle);
 	if (buf_reserve(&f->enc, libdeflate_zlib_compress_bound(f->z, n)) < 0)
 		return -1;
-	zlen = libdeflate_zlib_compress(f->z, f->gray, n, f->enc.data, f->enc.cap);
+	zlen = libdeflate_zlib_compress(f->z, f->rle, n, f->enc.data, f->enc.cap);
 	f->enc.len = zlen;
 	f->enc.data[zlen] = '\0';
 	return zlen ? 0 : -1;

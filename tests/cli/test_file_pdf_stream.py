@@ -5,6 +5,7 @@ flat in the page count: tests/unit/test_pdf_flatten.c (in process: the CLI
 adds its own copy of the result to its worker's frame)."""
 import base64
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -40,7 +41,7 @@ def page_images(data):
         f.write(data)
         f.flush()
         r = subprocess.run(["qpdf", "--json=2", "--json-stream-data=inline",
-                            "--decode-level=generalized", f.name], capture_output=True)
+                            "--decode-level=specialized", f.name], capture_output=True)
         assert r.returncode == 0, r.stderr
     js = json.loads(r.stdout)
     objs = js["qpdf"][1]
@@ -68,7 +69,7 @@ def test_flatten_output_is_valid_with_the_same_pages_and_pixels():
     for (box, d, data), ((w, h), _) in zip(got, PAGES):
         assert abs(d["/Width"] - w * 150 / 72) <= 1 and abs(d["/Height"] - h * 150 / 72) <= 1, d
     kinds = [(d["/ColorSpace"], d.get("/Filter")) for _, d, _ in got]
-    # Flate is decoded by qpdf (no /Filter left); DCT is not
+    # Flate + RunLength is decoded by qpdf (no /Filter left); DCT is not
     assert kinds == [("/DeviceGray", None)] * 4 + [("/DeviceRGB", "/DCTDecode")]
     # the black left half and the white right half, pixel for pixel, on both gray test pages
     for i in (0, 3):
@@ -109,3 +110,22 @@ def test_one_coloured_dot_on_a_white_page_is_colour():
         [("/DeviceRGB", "/DCTDecode"), ("/DeviceGray", None)]
     _, d, data = got[1]
     assert d["/Width"] % 8 != 0 and set(data) - {255} and min(data) >= 100
+
+
+def test_gray_pages_read_back_by_another_renderer():
+    """Gray pages are Flate over RunLength (both lossless, any PDF reader):
+    poppler's pdftoppm renders the flattened page back to the same halves."""
+    rc, rep, out = sanitize(multi_page_pdf(PAGES[3:4]), "p.pdf", mode="flatten")
+    assert out.count(b"/Filter[/FlateDecode/RunLengthDecode]") == 1
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "f.pdf")
+        with open(src, "wb") as f:
+            f.write(out)
+        subprocess.run(["pdftoppm", "-gray", "-r", "72", src, os.path.join(d, "p")], check=True)
+        pgm = open(os.path.join(d, "p-1.pgm"), "rb").read()
+    head, w, h, _, data = pgm.split(maxsplit=4)
+    w, h = int(w), int(h)
+    assert head == b"P5" and (w, h) == (200, 100)
+    for y in (5, 50, 94):
+        row = data[y * w:(y + 1) * w]
+        assert max(row[:95]) < 40 and min(row[105:]) > 215, y
