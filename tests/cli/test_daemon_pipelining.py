@@ -36,8 +36,8 @@ class Hop(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
 
-    def __init__(self, pipelining=True):
-        self.pipelining = pipelining
+    def __init__(self, pipelining=True, lmtp=False):
+        self.pipelining, self.lmtp = pipelining, lmtp
         self.refuse, self.data_cmd, self.final = set(), "354 go ahead", "250 2.0.0 queued"
         self.conns, self.messages, self.aborted, self.lock = [], [], 0, threading.Lock()
         super().__init__(("127.0.0.1", 0), HopHandler)
@@ -82,7 +82,7 @@ class HopHandler(socketserver.BaseRequestHandler):
                     if srv.final.startswith("2"):
                         with srv.lock:
                             srv.messages.append((sender, list(rcpts), text))
-                    out.append(srv.final)
+                    out += [srv.final] * (len(rcpts) if srv.lmtp else 1)
                     continue
                 nl = pending.find(b"\r\n")
                 if nl < 0:
@@ -90,7 +90,7 @@ class HopHandler(socketserver.BaseRequestHandler):
                 line, pending = pending[:nl].decode(), pending[nl + 2:]
                 conn["cmds"].append(line)
                 verb = line.split(" ")[0].upper()
-                if verb == "EHLO":
+                if verb in ("EHLO", "LHLO"):
                     out.append("250-hop\r\n250-SMTPUTF8\r\n" +
                                ("250-PIPELINING\r\n" if srv.pipelining else "") + "250 8BITMIME")
                 elif verb == "MAIL":
@@ -287,3 +287,25 @@ def test_451_to_data_is_451_then_retry_delivers_once(hop, daemon, where):
         assert h.conns[0]["cmds"].count("RSET") == 2 + 4  # after each refusal; before each later message
     ids = re.findall(r"status=sent", d.logtext())
     assert len(ids) == 3 and d.logtext().count("status=deferred") == 2
+
+
+def test_lmtp_pipelined_one_final_reply_per_recipient(hop, tmp_path):
+    """LMTP (RFC 2033, whose servers pipeline): the same one-read envelope,
+    then one reply per recipient after the dot, read in full, so the kept
+    connection stays in step for the next message."""
+    h = hop(lmtp=True)
+    d = Daemon(tmp_path / "d", next_hop=f"lmtp:127.0.0.1:{h.port}").start()
+    try:
+        with smtplib.SMTP("127.0.0.1", d.port, timeout=60) as s:
+            s.ehlo("t")
+            assert s.sendmail(SENDER, RCPTS, BODY) == {}
+            assert s.sendmail(SENDER, RCPTS[1:], BODY) == {}
+    finally:
+        d.stop()
+    assert [m[1] for m in h.messages] == [RCPTS, RCPTS[1:]]
+    for m in h.messages:
+        assert_legit(m[2])
+    assert len(h.conns) == 1
+    reads = h.conns[0]["reads"]
+    assert reads[0].startswith(b"LHLO ")
+    assert reads[1] == group(RCPTS) and group(RCPTS[1:], rset=True) in reads
