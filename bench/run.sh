@@ -13,6 +13,9 @@ echo
 echo "== file CDR: PDF flatten at 150 dpi vs MuPDF render-only, rebuild, peak RSS =="
 ./bench/cdr.sh "$build" 100
 echo
+echo "== mugaid session: its own CPU per message and next-hop round trips, PIPELINING vs not =="
+/usr/bin/python3 bench/session.py "$build" 400 3
+echo
 echo "== file CDR: OOXML rebuild vs plain unzip-and-rezip (libzip) of the same files =="
 ./bench/ooxml.sh "$build" 20
 echo

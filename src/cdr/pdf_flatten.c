@@ -3,102 +3,301 @@
  *
  * Flatten renders every page (pdf_dpi, default 150) to an RGB image and
  * builds a new PDF of one image per page, keeping the page sizes (the
- * guideline's 画像化). Gray pages (most text) are stored as one-channel
- * Flate (lossless), colour pages as JPEG (image_jpeg_quality). Pages are
- * rendered one at a time and each pixmap is dropped before the next, so
- * memory grows only with the (compressed) output. A page whose pixmap would
- * exceed pdf_page_pixels_max, or worker_memory_max / 32 bytes a pixel, is
- * rendered at the resolution that fits (reported). The page images are
- * written as already-encoded streams, capped by pdf_flatten_bytes_max.
+ * guideline's 画像化). Gray pages (most text) are stored as one channel,
+ * run-length encoded then Flate (both lossless; the white runs of a text
+ * page shrink before deflate sees them: a third smaller and about twice as
+ * fast as Flate alone), colour pages as JPEG (image_jpeg_quality). The PDF is
+ * written here, streamed page by page into the output: each page's pixmap
+ * is encoded (into one scratch buffer reused for every page) and its page,
+ * image and content objects appended at once, then the pixmap dropped; the
+ * page tree, catalog and cross-reference table follow the last page. So
+ * memory is one page's pixmap and encoding plus the output itself, flat in
+ * the page count (MuPDF holds no document of the result, and the result is
+ * never held twice). A page whose pixmap would exceed pdf_page_pixels_max,
+ * or worker_memory_max / 32 bytes a pixel, is rendered at the resolution
+ * that fits (reported). The page images total at most pdf_flatten_bytes_max.
  *
  * A multi-page TIFF becomes a PDF with one image page per TIFF page (page
- * size from the TIFF resolution); a page that cannot be decoded, or whose
- * declared size exceeds image_pixels_max, is left out and listed.
+ * size from the TIFF resolution), written the same way; a page that cannot
+ * be decoded, or whose declared size exceeds image_pixels_max, is left out
+ * and listed.
  *
- * Specs: ISO 32000-1 §8.9 (images), §7.7.3 (page tree); TIFF 6.0 (pages).
+ * Specs: ISO 32000-1 §7.5 (file structure: header, body, xref table,
+ * trailer), §7.4.4-5 (FlateDecode, RunLengthDecode, a filter array),
+ * §7.7.2-3 (catalog, page tree), §8.9 (images).
  *
  * SECURITY: runs in the sanitizer worker on hostile bytes; only pixels
- * reach the output. Limits: pdf_page_pixels_max, worker_memory_max (pixel
- * cap and out-of-memory pages blocked as limit:worker_memory_max),
- * pdf_flatten_bytes_max, image_pixels_max (TIFF pages, checked before
- * decoding), cdr_time_max (between pages).
+ * reach the output, and every byte of the output's structure is written
+ * here from numbers (sizes, offsets). Limits: pdf_page_pixels_max,
+ * worker_memory_max (pixel cap and out-of-memory pages blocked as
+ * limit:worker_memory_max), pdf_flatten_bytes_max, cdr_output_max (the
+ * output buffer), image_pixels_max (TIFF pages, checked before decoding),
+ * cdr_time_max (between pages).
  */
 #include "cdr/cdr_pdf.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libdeflate.h>
 
-/* ---- flatten ------------------------------------------------------------ */
+/* ---- the output PDF, written as it goes ------------------------------- */
 
-/* Gray pages (R = G = B everywhere: text pages usually are): one channel,
- * zlib-wrapped deflate at level 1 by libdeflate (lossless, crisp text; a
- * whole-buffer compressor, about twice zlib's speed here). One pass both
- * checks and converts; *gray is false (nothing written) at the first
- * coloured pixel. */
-static int encode_gray(const fz_pixmap *pix, buf_t *out, bool *gray)
-{
-	size_t n = (size_t)pix->w * (size_t)pix->h, zlen;
-	unsigned char *g = malloc(n ? n : 1), *d;
-	struct libdeflate_compressor *z = NULL;
-	int rc = -1;
+/* Objects: 1 the catalog, 2 the page tree, then three per page (page,
+ * image, content), written in that order. */
+#define OBJ_CATALOG 1
+#define OBJ_PAGES 2
+#define OBJ_FIRST_PAGE 3
 
-	*gray = true;
-	if (!g)
-		return -1;
-	d = g;
-	for (int y = 0; y < pix->h && *gray; y++) {
-		const unsigned char *p = pix->samples + (size_t)y * (size_t)pix->stride;
+typedef struct flat_out {
+	buf_t *out;
+	size_t *offs;       /* byte offset of object k at offs[k] */
+	int max_pages, pages;
+	buf_t enc;          /* the page being encoded (reused for every page) */
+	unsigned char *gray; /* one-channel copy of the page (reused) */
+	size_t gray_cap;
+	unsigned char *rle;  /* the same run-length encoded (reused) */
+	size_t rle_cap;
+	struct libdeflate_compressor *z;
+} flat_out_t;
 
-		for (int x = 0; x < pix->w; x++, p += 3) {
-			if (p[0] != p[1] || p[1] != p[2]) {
-				*gray = false;
-				break;
-			}
-			*d++ = p[0];
-		}
-	}
-	if (!*gray) {
-		free(g);
-		return 0;
-	}
-	z = libdeflate_alloc_compressor(1);
-	if (z && buf_reserve(out, libdeflate_zlib_compress_bound(z, n)) == 0) {
-		zlen = libdeflate_zlib_compress(z, g, n, out->data + out->len, out->cap - out->len);
-		out->len += zlen;
-		rc = zlen ? 0 : -1;
-	}
-	libdeflate_free_compressor(z);
-	free(g);
-	return rc;
-}
-
-/* A rendered page, encoded: gray → Flate, colour → JPEG (small, fast). */
+/* A rendered page, encoded into f->enc: gray → Flate, colour → JPEG. */
 typedef struct page_img {
-	fz_buffer *data;
 	int w, h;
 	bool gray;
 } page_img_t;
 
-static int pixmap_encode(fz_context *ctx, fz_pixmap *pix, int quality, page_img_t *pi)
+/* The output is reserved up front for the page images' budget
+ * (pdf_flatten_bytes_max, already counted in worker_memory_max): address
+ * space only until written, and one mapping from the start, so the buffer
+ * never grows by copying (a heap realloc would hold the output twice). */
+static int fo_begin(flat_out_t *f, buf_t *out, size_t budget, int max_pages)
 {
-	buf_t enc;
-	volatile int rc; /* set before and read after fz_try (setjmp) */
+	size_t room = out->max > out->len ? out->max - out->len : 0;
+
+	memset(f, 0, sizeof(*f));
+	if (buf_reserve(out, budget < room ? budget : room) < 0)
+		return -1;
+	f->out = out;
+	f->max_pages = max_pages;
+	buf_init(&f->enc, (size_t)PDF_PAGE_ENC_MIB * MiB);
+	f->offs = calloc((size_t)max_pages * 3 + OBJ_FIRST_PAGE, sizeof(*f->offs));
+	f->z = libdeflate_alloc_compressor(1);
+	if (!f->offs || !f->z)
+		return -1;
+	/* a binary comment line: the file is binary (ISO 32000-1 §7.5.2) */
+	return buf_puts(out, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+}
+
+static void fo_free(flat_out_t *f)
+{
+	buf_free(&f->enc);
+	free(f->offs);
+	free(f->gray);
+	free(f->rle);
+	libdeflate_free_compressor(f->z);
+	memset(f, 0, sizeof(*f));
+}
+
+/* A page dimension in points as a PDF number: at most two decimals, no
+ * exponent (%.2f of any finite float fits PDF_NUM_LEN). */
+#define PDF_NUM_LEN 48
+
+static void pdf_num(char *out, float v)
+{
+	size_t n;
+
+	snprintf(out, PDF_NUM_LEN, "%.2f", (double)v);
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '0')
+		out[--n] = '\0';
+	if (n > 1 && out[n - 1] == '.')
+		out[--n] = '\0';
+}
+
+/* Object k starts here. */
+static int fo_obj(flat_out_t *f, int k)
+{
+	f->offs[k] = f->out->len;
+	return buf_printf(f->out, "%d 0 obj\n", k);
+}
+
+/* The page in f->enc as page k's three objects, w × h points. */
+static int fo_page(flat_out_t *f, const page_img_t *pi, float w, float h)
+{
+	int k = OBJ_FIRST_PAGE + 3 * f->pages;
+	char ws[PDF_NUM_LEN], hs[PDF_NUM_LEN], cont[3 * PDF_NUM_LEN];
+	buf_t *o = f->out;
+	int cl;
+
+	if (f->pages >= f->max_pages)
+		return -1;
+	if (!isfinite(w) || !isfinite(h))
+		return -1;
+	pdf_num(ws, w);
+	pdf_num(hs, h);
+	cl = snprintf(cont, sizeof(cont), "q %s 0 0 %s 0 0 cm /Im0 Do Q\n", ws, hs);
+	if (fo_obj(f, k) < 0 ||
+	    buf_printf(o, "<</Type/Page/Parent %d 0 R/MediaBox[0 0 %s %s]/Resources<</XObject<</Im0 "
+		       "%d 0 R>>>>/Contents %d 0 R>>\nendobj\n", OBJ_PAGES, ws, hs, k + 1, k + 2) < 0 ||
+	    fo_obj(f, k + 1) < 0 ||
+	    buf_printf(o, "<</Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/%s"
+		       "/BitsPerComponent 8/Filter%s/Length %zu>>\nstream\n", pi->w, pi->h,
+		       pi->gray ? "DeviceGray" : "DeviceRGB", pi->gray ? "[/FlateDecode/RunLengthDecode]" : "/DCTDecode",
+		       f->enc.len) < 0 ||
+	    buf_append(o, f->enc.data, f->enc.len) < 0 ||
+	    buf_puts(o, "\nendstream\nendobj\n") < 0 ||
+	    fo_obj(f, k + 2) < 0 ||
+	    buf_printf(o, "<</Length %d>>\nstream\n%sendstream\nendobj\n", cl, cont) < 0)
+		return -1;
+	f->pages++;
+	return 0;
+}
+
+/* Page tree, catalog, cross-reference table and trailer. */
+static int fo_end(flat_out_t *f)
+{
+	buf_t *o = f->out;
+	int n = OBJ_FIRST_PAGE + 3 * f->pages; /* objects 0 .. n-1 */
+	size_t xref;
+
+	if (fo_obj(f, OBJ_PAGES) < 0 || buf_printf(o, "<</Type/Pages/Count %d/Kids[", f->pages) < 0)
+		return -1;
+	for (int i = 0; i < f->pages; i++)
+		if (buf_printf(o, "%s%d 0 R", i ? " " : "", OBJ_FIRST_PAGE + 3 * i) < 0)
+			return -1;
+	if (buf_puts(o, "]>>\nendobj\n") < 0 || fo_obj(f, OBJ_CATALOG) < 0 ||
+	    buf_printf(o, "<</Type/Catalog/Pages %d 0 R>>\nendobj\n", OBJ_PAGES) < 0)
+		return -1;
+	xref = o->len;
+	if (buf_printf(o, "xref\n0 %d\n0000000000 65535 f \n", n) < 0)
+		return -1;
+	for (int k = 1; k < n; k++) /* 20 bytes an entry (§7.5.4) */
+		if (buf_printf(o, "%010zu 00000 n \n", f->offs[k]) < 0)
+			return -1;
+	return buf_printf(o, "trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%zu\n%%%%EOF\n", n,
+			  OBJ_CATALOG, xref);
+}
+
+/* ---- page encoding ----------------------------------------------------- */
+
+/* One row of 3-channel pixels as one channel into d; false at the first
+ * coloured pixel. White runs (most of a text page) go 8 pixels, 24 bytes,
+ * at a time. */
+static bool gray_row(const unsigned char *p, int w, unsigned char *d)
+{
+	int x = 0;
+
+	for (; x + 8 <= w; x += 8, p += 24, d += 8) {
+		uint64_t a, b, c;
+
+		memcpy(&a, p, 8);
+		memcpy(&b, p + 8, 8);
+		memcpy(&c, p + 16, 8);
+		if ((a & b & c) == UINT64_MAX) {
+			memset(d, 0xff, 8);
+			continue;
+		}
+		for (int k = 0; k < 8; k++) {
+			const unsigned char *q = p + 3 * k;
+
+			if (q[0] != q[1] || q[1] != q[2])
+				return false;
+			d[k] = q[0];
+		}
+	}
+	for (; x < w; x++, p += 3, d++) {
+		if (p[0] != p[1] || p[1] != p[2])
+			return false;
+		*d = p[0];
+	}
+	return true;
+}
+
+/* Run-length encode (ISO 32000-1 §7.4.5: a length byte L, then L + 1
+ * literal bytes (L < 128), or one byte repeated 257 - L times (L > 128);
+ * 128 ends the data) of in into out, which holds n + n / 128 + 2 bytes.
+ * Its length. */
+static size_t rle_encode(const unsigned char *in, size_t n, unsigned char *out)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		uint64_t pat = in[i] * UINT64_C(0x0101010101010101), w;
+		size_t j = i + 1;
+
+		while (j + 8 <= n && j - i <= 120 && (memcpy(&w, in + j, 8), w == pat))
+			j += 8;
+		while (j < n && j - i < 128 && in[j] == in[i])
+			j++;
+		if (j - i >= 3) {
+			out[o++] = (unsigned char)(257 - (j - i));
+			out[o++] = in[i];
+			i = j;
+			continue;
+		}
+		for (j = i; j < n && j - i < 128; j++)
+			if (j + 2 < n && in[j] == in[j + 1] && in[j] == in[j + 2])
+				break;
+		out[o++] = (unsigned char)(j - i - 1);
+		memcpy(out + o, in + i, j - i);
+		o += j - i;
+		i = j;
+	}
+	out[o++] = 128;
+	return o;
+}
+
+/* Gray pages (R = G = B everywhere: text pages usually are): one channel,
+ * run-length encoded, then zlib-wrapped deflate at level 1 by libdeflate
+ * (lossless, crisp text). One pass both checks and converts; *gray is
+ * false (nothing written) at the first coloured pixel. */
+static int encode_gray(flat_out_t *f, const fz_pixmap *pix, bool *gray)
+{
+	size_t n = (size_t)pix->w * (size_t)pix->h, zlen;
+
+	*gray = true;
+	if (n > f->gray_cap) {
+		free(f->gray);
+		f->gray_cap = 0;
+		if (!(f->gray = malloc(n)))
+			return -1;
+		f->gray_cap = n;
+	}
+	for (int y = 0; y < pix->h && *gray; y++)
+		*gray = gray_row(pix->samples + (size_t)y * (size_t)pix->stride, pix->w,
+				 f->gray + (size_t)y * (size_t)pix->w);
+	if (!*gray)
+		return 0;
+	if (n + n / 128 + 2 > f->rle_cap) {
+		free(f->rle);
+		f->rle_cap = 0;
+		if (!(f->rle = malloc(n + n / 128 + 2)))
+			return -1;
+		f->rle_cap = n + n / 128 + 2;
+	}
+	n = rle_encode(f->gray, n, f->rle);
+	if (buf_reserve(&f->enc, libdeflate_zlib_compress_bound(f->z, n)) < 0)
+		return -1;
+	zlen = libdeflate_zlib_compress(f->z, f->rle, n, f->enc.data, f->enc.cap);
+	f->enc.len = zlen;
+	f->enc.data[zlen] = '\0';
+	return zlen ? 0 : -1;
+}
+
+/* Encode a rendered page into f->enc. */
+static int pixmap_encode(flat_out_t *f, fz_pixmap *pix, int quality, page_img_t *pi)
+{
+	int rc;
 
 	pi->w = pix->w;
 	pi->h = pix->h;
-	buf_init(&enc, (size_t)PDF_PAGE_ENC_MIB * MiB);
-	rc = encode_gray(pix, &enc, &pi->gray);
+	buf_reset(&f->enc);
+	rc = encode_gray(f, pix, &pi->gray);
 	if (rc == 0 && !pi->gray)
-		rc = cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &enc);
-	if (rc == 0) {
-		fz_try(ctx)
-			pi->data = fz_new_buffer_from_copied_data(ctx, (unsigned char *)enc.data, enc.len);
-		fz_catch(ctx)
-			rc = -1;
-	}
-	buf_free(&enc);
+		rc = cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &f->enc);
 	return rc;
 }
 
@@ -136,105 +335,72 @@ static float page_zoom(pdf_job_t *pj, fz_rect r, bool *lowered)
 	return zoom;
 }
 
-/* The image XObject of an encoded page, written as is (already encoded:
- * MuPDF neither decodes nor caches it). */
-static pdf_obj *add_page_image(fz_context *ctx, pdf_document *dst, const page_img_t *pi)
-{
-	pdf_obj *d = pdf_new_dict(ctx, dst, 8), *ref = NULL;
-
-	fz_try(ctx) {
-		pdf_dict_put(ctx, d, PDF_NAME(Type), PDF_NAME(XObject));
-		pdf_dict_put(ctx, d, PDF_NAME(Subtype), PDF_NAME(Image));
-		pdf_dict_put_int(ctx, d, PDF_NAME(Width), pi->w);
-		pdf_dict_put_int(ctx, d, PDF_NAME(Height), pi->h);
-		pdf_dict_put(ctx, d, PDF_NAME(ColorSpace), pi->gray ? PDF_NAME(DeviceGray) : PDF_NAME(DeviceRGB));
-		pdf_dict_put_int(ctx, d, PDF_NAME(BitsPerComponent), 8);
-		pdf_dict_put(ctx, d, PDF_NAME(Filter), pi->gray ? PDF_NAME(FlateDecode) : PDF_NAME(DCTDecode));
-		ref = pdf_add_stream(ctx, dst, pi->data, d, 1);
-	}
-	fz_always(ctx)
-		pdf_drop_obj(ctx, d);
-	fz_catch(ctx)
-		fz_rethrow(ctx);
-	return ref;
-}
-
-/* Add a page to dst showing the image over the whole page (w × h points). */
-static void add_image_page(fz_context *ctx, pdf_document *dst, const page_img_t *pi, float w, float h)
-{
-	pdf_obj *res = NULL, *ref = NULL, *page = NULL;
-	fz_buffer *cont = NULL;
-
-	fz_var(res);
-	fz_var(ref);
-	fz_var(page);
-	fz_var(cont);
-	fz_try(ctx) {
-		ref = add_page_image(ctx, dst, pi);
-		res = pdf_new_dict(ctx, dst, 1);
-		pdf_dict_puts(ctx, pdf_dict_put_dict(ctx, res, PDF_NAME(XObject), 1), "Im0", ref);
-		cont = fz_new_buffer(ctx, 64);
-		fz_append_printf(ctx, cont, "q %g 0 0 %g 0 0 cm /Im0 Do Q\n", w, h);
-		page = pdf_add_page(ctx, dst, fz_make_rect(0, 0, w, h), 0, res, cont);
-		pdf_insert_page(ctx, dst, -1, page);
-	}
-	fz_always(ctx) {
-		pdf_drop_obj(ctx, page);
-		pdf_drop_obj(ctx, res);
-		pdf_drop_obj(ctx, ref);
-		fz_drop_buffer(ctx, cont);
-	}
-	fz_catch(ctx)
-		fz_rethrow(ctx);
-}
-
 /* Why a page could not be flattened. */
 typedef enum {
-	PAGE_DONE,   /* appended to dst */
+	PAGE_DONE,   /* appended to the output */
 	PAGE_BROKEN, /* MuPDF could not render it */
 	PAGE_MEMORY, /* out of memory: the worker's address space is the limit */
 	PAGE_BYTES,  /* pdf_flatten_bytes_max */
+	PAGE_OUTPUT, /* cdr_output_max */
 } page_status_t;
 
-/* Render page i of the source and append it to dst. */
-static page_status_t flatten_page(pdf_job_t *pj, pdf_document *dst, int i, int *lowered_count)
+/* Render page i of the source into f->enc; *w, *h its size in points. */
+static page_status_t render_page(pdf_job_t *pj, flat_out_t *f, int i, page_img_t *pi, float *w,
+				 float *h, bool *lowered)
 {
 	fz_context *ctx = pj->ctx;
 	fz_page *page = NULL;
 	fz_pixmap *pix = NULL;
-	page_img_t pi = { 0 };
 	volatile page_status_t rc = PAGE_DONE;
-	volatile bool lowered = false;
+	volatile bool low = false;
+	volatile float pw = 1, ph = 1;
 
 	fz_var(page);
 	fz_var(pix);
-	fz_var(pi);
 	fz_try(ctx) {
+		bool l = false;
+		float zoom;
+		fz_rect r;
+
 		page = fz_load_page(ctx, (fz_document *)pj->doc, i);
-		fz_rect r = fz_bound_page(ctx, page);
-		bool low = false;
-		float zoom = page_zoom(pj, r, &low);
-		lowered = low;
+		r = fz_bound_page(ctx, page);
+		zoom = page_zoom(pj, r, &l);
+		low = l;
+		pw = fmaxf(r.x1 - r.x0, 1);
+		ph = fmaxf(r.y1 - r.y0, 1);
 		pix = fz_new_pixmap_from_page(ctx, page, fz_scale(zoom, zoom), fz_device_rgb(ctx), 0);
-		if (pixmap_encode(ctx, pix, (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY), &pi) < 0)
+		if (pixmap_encode(f, pix, (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY), pi) < 0)
 			fz_throw(ctx, FZ_ERROR_MEMORY, "image");
-		fz_drop_pixmap(ctx, pix);
-		pix = NULL;
-		pj->flat_bytes += pi.data->len;
-		if (pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES))
-			fz_throw(ctx, FZ_ERROR_GENERIC, "pdf_flatten_bytes_max");
-		add_image_page(ctx, dst, &pi, fmaxf(r.x1 - r.x0, 1), fmaxf(r.y1 - r.y0, 1));
 	}
 	fz_always(ctx) {
-		fz_drop_buffer(ctx, pi.data);
 		fz_drop_pixmap(ctx, pix);
 		fz_drop_page(ctx, page);
 	}
 	fz_catch(ctx)
-		rc = pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES) ? PAGE_BYTES
-		   : fz_caught(ctx) == FZ_ERROR_MEMORY ? PAGE_MEMORY : PAGE_BROKEN;
-	*lowered_count += lowered;
+		rc = fz_caught(ctx) == FZ_ERROR_MEMORY ? PAGE_MEMORY : PAGE_BROKEN;
+	*w = pw;
+	*h = ph;
+	*lowered = low;
 	return rc;
+}
+
+/* Render page i of the source and append it to the output. */
+static page_status_t flatten_page(pdf_job_t *pj, flat_out_t *f, int i, int *lowered_count)
+{
+	page_img_t pi = { 0 };
+	float w = 1, h = 1;
+	bool lowered = false;
+	page_status_t rc = render_page(pj, f, i, &pi, &w, &h, &lowered);
+
+	*lowered_count += lowered;
+	if (rc != PAGE_DONE)
+		return rc;
+	pj->flat_bytes += f->enc.len;
+	if (pj->flat_bytes > (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES))
+		return PAGE_BYTES;
+	if (fo_page(f, &pi, w, h) < 0)
+		return f->out->capped ? PAGE_OUTPUT : PAGE_MEMORY;
+	return PAGE_DONE;
 }
 
 /* Block with the true reason of a page that could not be flattened. */
@@ -244,29 +410,33 @@ static void flatten_failed(cdr_result_t *res, page_status_t why, int i)
 		cdr_block(res, "limit:worker_memory_max: page %d needs more memory", i + 1);
 	else if (why == PAGE_BYTES)
 		cdr_block(res, "limit:pdf_flatten_bytes_max: page %d", i + 1);
+	else if (why == PAGE_OUTPUT)
+		cdr_block(res, "limit:cdr_output_max");
 	else
 		cdr_block(res, "broken: PDF page %d could not be rendered", i + 1);
 }
 
 int cdr_pdf_flatten(pdf_job_t *pj)
 {
-	pdf_document *volatile dst = NULL;
+	flat_out_t f;
 	int lowered = 0, rc = 0, dpi = (int)cfg_int(pj->job->cfg, CFG_PDF_DPI);
 	page_status_t st;
 
-	fz_try(pj->ctx)
-		dst = pdf_create_document(pj->ctx);
-	fz_catch(pj->ctx)
-		return -1;
+	if (fo_begin(&f, &pj->res->out, (size_t)lim(pj->job->lim, LIM_PDF_FLATTEN_BYTES),
+		     pj->res->pages) < 0) {
+		rc = pj->res->out.capped ? cdr_block(pj->res, "limit:cdr_output_max") : -1;
+		goto out;
+	}
 	for (int i = 0; i < pj->res->pages && cdr_pending(pj->res); i++) {
 		if (cdr_timed_out(pj->job))
 			cdr_block(pj->res, "limit:cdr_time_max");
-		else if ((st = flatten_page(pj, dst, i, &lowered)) != PAGE_DONE)
+		else if ((st = flatten_page(pj, &f, i, &lowered)) != PAGE_DONE)
 			flatten_failed(pj->res, st, i);
 	}
-	if (cdr_pending(pj->res) && cdr_pdf_save(pj->ctx, dst, 0, &pj->res->out) < 0)
-		cdr_block(pj->res, "internal-error: PDF could not be written");
-	pdf_drop_document(pj->ctx, dst);
+	if (cdr_pending(pj->res) && fo_end(&f) < 0) {
+		rc = pj->res->out.capped ? cdr_block(pj->res, "limit:cdr_output_max") : -1;
+		goto out;
+	}
 	if (!cdr_pending(pj->res))
 		goto out;
 	pj->res->mode = "flatten";
@@ -277,15 +447,16 @@ int cdr_pdf_flatten(pdf_job_t *pj)
 				   lowered, dpi, page_pixels_cap(pj->job->lim)) < 0))
 		rc = -1;
 out:
+	fo_free(&f);
 	return rc;
 }
 
 /* ---- multi-page TIFF → PDF -------------------------------------------- */
 
-/* TIFF page k as an encoded page image (RGB without alpha, then the same
+/* TIFF page k encoded into f->enc (RGB without alpha, then the same
  * encoding as flattened pages); *w, *h get its size in points. */
-static void tiff_page(fz_context *ctx, const unsigned char *in, size_t len, int k, int quality,
-		      page_img_t *pi, float *w, float *h)
+static void tiff_page(fz_context *ctx, flat_out_t *f, const unsigned char *in, size_t len, int k,
+		      int quality, page_img_t *pi, float *w, float *h)
 {
 	fz_pixmap *pix = NULL, *rgb = NULL;
 
@@ -296,7 +467,7 @@ static void tiff_page(fz_context *ctx, const unsigned char *in, size_t len, int 
 		rgb = fz_convert_pixmap(ctx, pix, fz_device_rgb(ctx), NULL, NULL, fz_default_color_params, 0);
 		*w = (float)rgb->w * 72.0f / (float)(pix->xres > 0 ? pix->xres : 72);
 		*h = (float)rgb->h * 72.0f / (float)(pix->yres > 0 ? pix->yres : 72);
-		if (pixmap_encode(ctx, rgb, quality, pi) < 0)
+		if (pixmap_encode(f, rgb, quality, pi) < 0)
 			fz_throw(ctx, FZ_ERROR_MEMORY, "encode");
 	}
 	fz_always(ctx) {
@@ -321,17 +492,29 @@ static int tiff_page_fits(cdr_job_t *job, const unsigned char *in, size_t len, i
 			  k + 1, pages, w, h) < 0 ? -1 : 0;
 }
 
-static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, pdf_document *dst,
+/* Decode page k into f->enc: 0, or -1 when it could not be decoded. */
+static int tiff_decode(cdr_job_t *job, fz_context *ctx, flat_out_t *f, const unsigned char *in,
+		       size_t len, int k, page_img_t *pi, float *w, float *h)
+{
+	volatile int rc = 0;
+
+	fz_try(ctx)
+		tiff_page(ctx, f, in, len, k, (int)cfg_int(job->cfg, CFG_IMAGE_JPEG_QUALITY), pi, w, h);
+	fz_catch(ctx)
+		rc = -1;
+	return rc;
+}
+
+static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, flat_out_t *f,
 			   const unsigned char *in, size_t len, int pages, cdr_result_t *res)
 {
-	volatile size_t bytes = 0;
-	volatile int kept = 0;
-	volatile int big = 0;
+	size_t bytes = 0;
+	int kept = 0, big = 0;
 
-	for (volatile int k = 0; k < pages; k++) {
+	for (int k = 0; k < pages; k++) {
 		page_img_t pi = { 0 };
 		float w = 1, h = 1;
-		volatile bool ok = true;
+		bool ok;
 		int fits;
 
 		if (cdr_timed_out(job))
@@ -342,19 +525,11 @@ static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, pdf_document *dst,
 			big++;
 			continue;
 		}
-		fz_try(ctx) {
-			tiff_page(ctx, in, len, k, (int)cfg_int(job->cfg, CFG_IMAGE_JPEG_QUALITY), &pi, &w, &h);
-			bytes += pi.data->len;
-			if (bytes > (size_t)lim(job->lim, LIM_PDF_FLATTEN_BYTES))
-				fz_throw(ctx, FZ_ERROR_GENERIC, "budget");
-			add_image_page(ctx, dst, &pi, fmaxf(w, 1), fmaxf(h, 1));
-		}
-		fz_always(ctx)
-			fz_drop_buffer(ctx, pi.data);
-		fz_catch(ctx)
-			ok = false;
-		if (bytes > (size_t)lim(job->lim, LIM_PDF_FLATTEN_BYTES))
+		ok = tiff_decode(job, ctx, f, in, len, k, &pi, &w, &h) == 0;
+		if (ok && (bytes += f->enc.len) > (size_t)lim(job->lim, LIM_PDF_FLATTEN_BYTES))
 			return cdr_block(res, "limit:pdf_flatten_bytes_max: TIFF page %d", k + 1);
+		if (ok && fo_page(f, &pi, fmaxf(w, 1), fmaxf(h, 1)) < 0)
+			return res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 		if (!ok && cdr_action(res, "tiff-pages-lost: page %d of %d could not be decoded", k + 1, pages) < 0)
 			return -1;
 		kept += ok;
@@ -368,26 +543,26 @@ static int tiff_pages_into(cdr_job_t *job, fz_context *ctx, pdf_document *dst,
 int cdr_tiff_pdf(cdr_job_t *job, const unsigned char *in, size_t len, int pages, cdr_result_t *res)
 {
 	fz_context *ctx = cdr_pdf_new_ctx();
-	pdf_document *volatile dst = NULL;
+	flat_out_t f;
 	int rc = -1;
 
 	if (!ctx)
 		return -1;
-	fz_try(ctx)
-		dst = pdf_create_document(ctx);
-	fz_catch(ctx)
+	if (fo_begin(&f, &res->out, (size_t)lim(job->lim, LIM_PDF_FLATTEN_BYTES), pages) < 0) {
+		rc = res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 		goto out;
-	rc = tiff_pages_into(job, ctx, dst, in, len, pages, res);
+	}
+	rc = tiff_pages_into(job, ctx, &f, in, len, pages, res);
 	if (rc < 0 || !cdr_pending(res))
 		goto out;
-	if (cdr_pdf_save(ctx, dst, 0, &res->out) < 0) {
+	if (fo_end(&f) < 0) {
 		rc = res->out.capped ? cdr_block(res, "limit:cdr_output_max") : -1;
 		goto out;
 	}
 	cdr_done(res, "pdf");
 	rc = cdr_action(res, "tiff-pages-to-pdf: %d of %d pages", res->pages, pages);
 out:
-	pdf_drop_document(ctx, dst);
+	fo_free(&f);
 	fz_drop_context(ctx);
 	return rc;
 }

@@ -422,8 +422,8 @@
 	  "lines of one multi-line reply from the next hop; more is a protocol error (451)") \
 	X(DELIVER_BUF, 8192, "none", \
 	  "receive buffer of the next-hop connection") \
-	X(DELIVER_CHUNK, 64 * 1024, "message_size_max", \
-	  "bytes of the rebuilt message sent to the next hop at a time") \
+	X(DELIVER_IOV_MAX, 64, "none", \
+	  "pieces of the rebuilt message (spans between dot-stuffed lines) handed to the kernel in one sendmsg") \
 	X(DELIVER_ERR_MAX, 1024, "none", \
 	  "longest failure text of one delivery attempt") \
 	X(DELIVER_REPLY_TEXT_MAX, 512, "none", \

@@ -2,7 +2,13 @@
  * deliver.c — the next hop: SMTP/LMTP client and Maildir writer (see
  * deliver.h).
  *
- * RFCs: RFC 5321, RFC 2033 (LMTP), RFC 6531, RFC 3463; maildir(5).
+ * When the next hop announces PIPELINING (RFC 2920), RSET (on a kept
+ * connection), MAIL, every RCPT and DATA go in one write and their replies
+ * are read after it: one round trip before the body instead of 3 + n. The
+ * body goes from the rebuilt message itself (dot-stuffed by sendmsg pieces,
+ * no copy), with the final dot in the same write.
+ *
+ * RFCs: RFC 5321, RFC 2920, RFC 2033 (LMTP), RFC 6531, RFC 3463; maildir(5).
  *
  * SECURITY: session process. Every reply line read from the next hop is
  * bounded (DELIVER_REPLY_MAX) and cleaned before use; connect, reads and
@@ -74,6 +80,9 @@ typedef struct conn {
 	size_t len, off;
 	const hop_t *hop;
 	deliver_result_t *res;
+	bool utf8;       /* the hop announced SMTPUTF8 */
+	bool pipelining; /* the hop announced PIPELINING (RFC 2920) */
+	bool reusable;   /* a refused transaction was reset (RSET): the connection stays */
 } conn_t;
 
 /* A result; text cleaned to printable ASCII. */
@@ -191,8 +200,18 @@ static int read_line(conn_t *c, char *line, size_t n)
 	return ch < 0 ? -1 : 0;
 }
 
-/* A complete (possibly multi-line) reply: its code, last line in text. */
-static int read_reply(conn_t *c, char *text, size_t n, bool *utf8)
+/* Does an EHLO reply line ("250-KEYWORD params") announce keyword? */
+static bool has_ext(const char *line, const char *kw)
+{
+	size_t k = strlen(kw);
+
+	return strlen(line) >= 4 + k && strncasecmp(line + 4, kw, k) == 0 &&
+	       (line[4 + k] == '\0' || line[4 + k] == ' ');
+}
+
+/* A complete (possibly multi-line) reply: its code, last line in text;
+ * ehlo: note the extensions we use (SMTPUTF8, PIPELINING). */
+static int read_reply(conn_t *c, char *text, size_t n, bool ehlo)
 {
 	for (int lines = 0; lines < DELIVER_REPLY_LINES_MAX; lines++) {
 		if (read_line(c, text, n) < 0)
@@ -200,46 +219,87 @@ static int read_reply(conn_t *c, char *text, size_t n, bool *utf8)
 				    errno ? strerror(errno) : "closed");
 		if (strlen(text) < 3 || text[0] < '1' || text[0] > '5')
 			return fail(c, "4.4.2", "garbled reply");
-		if (utf8 && strncasecmp(text + 4, "SMTPUTF8", 8) == 0)
-			*utf8 = true;
+		if (ehlo) {
+			c->utf8 |= has_ext(text, "SMTPUTF8");
+			c->pipelining |= has_ext(text, "PIPELINING");
+		}
 		if (text[3] != '-')
 			return (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
 	}
 	return fail(c, "4.4.2", "reply too long");
 }
 
-static int send_all(conn_t *c, const char *p, size_t n)
+/* Send iov[0..n) whole (one sendmsg, partial writes resumed). */
+static int send_iov(conn_t *c, struct iovec *iov, size_t n)
 {
 	while (n) {
-		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = n };
+		ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
 
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return fail(c, "4.4.2", "write: %s", strerror(errno));
-		p += w;
-		n -= (size_t)w;
+		for (; n && (size_t)w >= iov->iov_len; iov++, n--)
+			w -= (ssize_t)iov->iov_len;
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
 	return 0;
 }
 
-/* Send a command, expect a reply class (2 or 3). */
-static int command(conn_t *c, int want, bool *utf8, const char *fmt, ...) MUGAI_PRINTF(4, 5);
-static int command(conn_t *c, int want, bool *utf8, const char *fmt, ...)
+static int send_all(conn_t *c, const char *p, size_t n)
+{
+	struct iovec iov = { (void *)p, n };
+
+	return send_iov(c, &iov, 1);
+}
+
+/* One command and its CRLF into line (DELIVER_CMD_MAX bytes): its length,
+ * or -1 when too long. */
+static int cmd_vformat(conn_t *c, char *line, const char *fmt, va_list ap) MUGAI_PRINTF(3, 0);
+static int cmd_vformat(conn_t *c, char *line, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(line, DELIVER_CMD_MAX - 2, fmt, ap);
+
+	if (n < 0 || n >= DELIVER_CMD_MAX - 2)
+		return fail(c, "4.3.0", "command too long");
+	memcpy(line + n, "\r\n", 3);
+	return n + 2;
+}
+
+/* Append one command to a pipelined group. */
+static int cmd_line(conn_t *c, buf_t *out, const char *fmt, ...) MUGAI_PRINTF(3, 4);
+static int cmd_line(conn_t *c, buf_t *out, const char *fmt, ...)
+{
+	char line[DELIVER_CMD_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = cmd_vformat(c, line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	return buf_append(out, line, (size_t)n) < 0 ? fail(c, "4.3.0", "out of memory") : 0;
+}
+
+/* Send a command, expect a reply class (2 or 3); ehlo: note extensions. */
+static int command(conn_t *c, int want, bool ehlo, const char *fmt, ...) MUGAI_PRINTF(4, 5);
+static int command(conn_t *c, int want, bool ehlo, const char *fmt, ...)
 {
 	char line[DELIVER_CMD_MAX], reply[DELIVER_REPLY_TEXT_MAX];
 	va_list ap;
 	int n, code;
 
 	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	n = cmd_vformat(c, line, fmt, ap);
 	va_end(ap);
-	if (n < 0 || n >= (int)sizeof(line) - 2)
-		return fail(c, "4.3.0", "command too long");
-	memcpy(line + n, "\r\n", 3);
-	if (send_all(c, line, (size_t)n + 2) < 0)
+	if (n < 0 || send_all(c, line, (size_t)n) < 0)
 		return -1;
-	code = read_reply(c, reply, sizeof(reply), utf8);
+	code = read_reply(c, reply, sizeof(reply), ehlo);
 	if (code < 0)
 		return -1;
 	if (code / 100 != want)
@@ -248,45 +308,116 @@ static int command(conn_t *c, int want, bool *utf8, const char *fmt, ...)
 	return 0;
 }
 
-/* Dot-stuffed body (RFC 5321 4.5.2) and the final ".". */
+/* Dot-stuffed body (RFC 5321 4.5.2) and the final ".", sent from the
+ * message itself: no copy, a "." piece before every line that starts
+ * with one, DELIVER_IOV_MAX pieces to a sendmsg. */
 static int send_body(conn_t *c, const char *msg, size_t len)
 {
-	buf_t out;
-	int rc = 0;
-	bool bol = true;
+	static const char dot[] = ".", end_nl[] = ".\r\n", end_no_nl[] = "\r\n.\r\n";
+	struct iovec iov[DELIVER_IOV_MAX];
+	size_t n = 0, pos = 0, i = 0; /* pos: first byte not queued; i: a line start */
+	bool nl_end = len == 0 || msg[len - 1] == '\n';
 
-	buf_init(&out, DELIVER_CHUNK * 2);
-	for (size_t i = 0; rc == 0 && i < len; i++) {
-		if (bol && msg[i] == '.')
-			rc = buf_putc(&out, '.');
-		if (rc == 0)
-			rc = buf_putc(&out, msg[i]);
-		bol = msg[i] == '\n';
-		if (rc == 0 && out.len >= DELIVER_CHUNK) {
-			rc = send_all(c, out.data, out.len);
-			buf_reset(&out);
+	while (i < len) {
+		const char *nl;
+
+		if (n + 4 > DELIVER_IOV_MAX) {
+			if (send_iov(c, iov, n) < 0)
+				return -1;
+			n = 0;
 		}
+		if (msg[i] == '.') {
+			if (i > pos)
+				iov[n++] = (struct iovec){ (void *)(msg + pos), i - pos };
+			iov[n++] = (struct iovec){ (void *)dot, 1 };
+			pos = i;
+		}
+		nl = memchr(msg + i, '\n', len - i);
+		i = nl ? (size_t)(nl - msg) + 1 : len;
 	}
-	if (rc == 0 && len && !bol)
-		rc = buf_puts(&out, "\r\n");
-	if (rc == 0)
-		rc = buf_puts(&out, ".\r\n");
-	if (rc == 0)
-		rc = send_all(c, out.data, out.len);
-	buf_free(&out);
-	return rc;
+	if (len > pos)
+		iov[n++] = (struct iovec){ (void *)(msg + pos), len - pos };
+	iov[n++] = nl_end ? (struct iovec){ (void *)end_nl, 3 } : (struct iovec){ (void *)end_no_nl, 5 };
+	return send_iov(c, iov, n);
 }
 
-static int envelope(conn_t *c, const deliver_env_t *e, bool server_utf8)
+/* Without PIPELINING: one command, one reply, in turn. */
+static int envelope(conn_t *c, const deliver_env_t *e)
 {
-	bool utf8 = e->smtputf8 && server_utf8;
+	bool utf8 = e->smtputf8 && c->utf8;
 
-	if (command(c, 2, NULL, "MAIL FROM:<%s>%s", e->from, utf8 ? " SMTPUTF8" : "") < 0)
+	if (command(c, 2, false, "MAIL FROM:<%s>%s", e->from, utf8 ? " SMTPUTF8" : "") < 0)
 		return -1;
 	for (size_t i = 0; i < e->n_rcpt; i++)
-		if (command(c, 2, NULL, "RCPT TO:<%s>", e->rcpt[i]) < 0)
+		if (command(c, 2, false, "RCPT TO:<%s>", e->rcpt[i]) < 0)
 			return -1;
-	return command(c, 3, NULL, "DATA");
+	return command(c, 3, false, "DATA");
+}
+
+/* The first command of a pipelined group the hop refused. */
+typedef struct refusal {
+	int code;           /* 0: none yet */
+	const char *verb;
+	char text[DELIVER_REPLY_TEXT_MAX];
+} refusal_t;
+
+/* The reply to one command of the group (class want); the first refusal is
+ * kept. Its code, or -1 when the connection is lost. */
+static int group_reply(conn_t *c, const char *verb, int want, refusal_t *f)
+{
+	char reply[DELIVER_REPLY_TEXT_MAX];
+	int code = read_reply(c, reply, sizeof(reply), false);
+
+	if (code >= 0 && code / 100 != want && !f->code) {
+		f->code = code;
+		f->verb = verb;
+		snprintf(f->text, sizeof(f->text), "%s", reply);
+	}
+	return code;
+}
+
+/* RSET (on a kept connection), MAIL, every RCPT and DATA in one write
+ * (RFC 2920), then their replies in order. A refusal of any of them: no
+ * data is sent and the whole message fails, as without PIPELINING; the
+ * transaction is reset (RSET), or, when DATA was accepted anyway (some
+ * recipients refused, others not), the connection is closed, which aborts
+ * it (RFC 5321 §3.8). 0: send the body; -1: failed; 1: the kept
+ * connection had gone (its RSET got no 2xx): try a new one. */
+static int envelope_pipelined(conn_t *c, const deliver_env_t *e, bool rset)
+{
+	bool utf8 = e->smtputf8 && c->utf8;
+	refusal_t f = { 0 };
+	buf_t g;
+	int rc = 0;
+
+	buf_init(&g, (e->n_rcpt + 3) * DELIVER_CMD_MAX);
+	if (rset)
+		rc = cmd_line(c, &g, "RSET");
+	if (rc == 0)
+		rc = cmd_line(c, &g, "MAIL FROM:<%s>%s", e->from, utf8 ? " SMTPUTF8" : "");
+	for (size_t i = 0; rc == 0 && i < e->n_rcpt; i++)
+		rc = cmd_line(c, &g, "RCPT TO:<%s>", e->rcpt[i]);
+	if (rc == 0)
+		rc = cmd_line(c, &g, "DATA");
+	if (rc == 0 && send_all(c, g.data, g.len) < 0)
+		rc = rset ? 1 : -1;
+	buf_free(&g);
+	if (rc != 0)
+		return rc;
+	if (rset && (group_reply(c, "RSET", 2, &f) < 0 || f.code))
+		return 1;
+	if (group_reply(c, "MAIL", 2, &f) < 0)
+		return -1;
+	for (size_t i = 0; i < e->n_rcpt; i++)
+		if (group_reply(c, "RCPT", 2, &f) < 0)
+			return -1;
+	if ((rc = group_reply(c, "DATA", 3, &f)) < 0)
+		return -1;
+	if (!f.code)
+		return 0;
+	if (rc / 100 != 3 && command(c, 2, false, "RSET") == 0)
+		c->reusable = true;
+	return fail_st(c, f.code, "4.4.0", "refused %s: %s", f.verb, f.text);
 }
 
 /* After the final dot: one reply (SMTP) or one per recipient (LMTP). */
@@ -296,7 +427,7 @@ static int final_replies(conn_t *c, const deliver_env_t *e)
 	char reply[DELIVER_REPLY_TEXT_MAX];
 
 	for (size_t i = 0; i < want; i++) {
-		int code = read_reply(c, reply, sizeof(reply), NULL);
+		int code = read_reply(c, reply, sizeof(reply), false);
 
 		if (code < 0)
 			return -1;
@@ -312,7 +443,6 @@ static int final_replies(conn_t *c, const deliver_env_t *e)
  * message; dropped after CONN_IDLE_MAX seconds unused or on any error. */
 
 static conn_t cached = { .fd = -1 };
-static bool cached_utf8;
 static time_t cached_at;
 
 static void conn_drop(conn_t *c)
@@ -323,44 +453,55 @@ static void conn_drop(conn_t *c)
 	c->len = c->off = 0;
 }
 
-static int conn_fresh(conn_t *c, const deliver_env_t *e, bool *utf8)
+static int conn_fresh(conn_t *c, const deliver_env_t *e)
 {
 	char reply[DELIVER_REPLY_TEXT_MAX];
-	int rc = conn_open(c, e->timeout);
+	int rc;
 
-	if (rc == 0 && (rc = read_reply(c, reply, sizeof(reply), NULL)) >= 0 && rc != 220)
+	conn_drop(c);
+	c->utf8 = c->pipelining = false;
+	rc = conn_open(c, e->timeout);
+	if (rc == 0 && (rc = read_reply(c, reply, sizeof(reply), false)) >= 0 && rc != 220)
 		rc = fail(c, "4.4.0", "greeting: %s", reply);
 	if (rc >= 0)
-		rc = command(c, 2, utf8, "%s %s", c->hop->kind == HOP_LMTP ? "LHLO" : "EHLO", e->helo);
+		rc = command(c, 2, true, "%s %s", c->hop->kind == HOP_LMTP ? "LHLO" : "EHLO", e->helo);
 	return rc < 0 ? -1 : 0;
 }
 
-/* The cached connection when it is fresh and answers RSET, else a new one. */
-static int conn_get(const hop_t *h, const deliver_env_t *e, deliver_result_t *r)
+/* The cached connection when it is fresh, else a new one. *reset: the
+ * kept connection still needs its RSET (sent with the pipelined group;
+ * without PIPELINING it is sent and answered here). */
+static int conn_get(const hop_t *h, const deliver_env_t *e, deliver_result_t *r, bool *reset)
 {
 	bool same = cached.hop == h && cached.fd >= 0 && time(NULL) - cached_at < CONN_IDLE_MAX;
 
 	cached.res = r;
-	if (same && command(&cached, 2, NULL, "RSET") == 0)
+	cached.reusable = false;
+	*reset = same && cached.pipelining;
+	if (*reset || (same && command(&cached, 2, false, "RSET") == 0))
 		return 0;
-	conn_drop(&cached);
 	cached.hop = h;
-	cached_utf8 = false;
-	return conn_fresh(&cached, e, &cached_utf8);
+	return conn_fresh(&cached, e);
 }
 
 static int deliver_smtp(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
 			deliver_result_t *r)
 {
-	int rc = conn_get(h, e, r);
+	bool reset = false;
+	int rc = conn_get(h, e, r, &reset);
 
-	if (rc == 0)
-		rc = envelope(&cached, e, cached_utf8);
+	if (rc == 0 && cached.pipelining) {
+		rc = envelope_pipelined(&cached, e, reset);
+		if (rc > 0 && (rc = conn_fresh(&cached, e)) == 0)
+			rc = cached.pipelining ? envelope_pipelined(&cached, e, false) : envelope(&cached, e);
+	} else if (rc == 0) {
+		rc = envelope(&cached, e);
+	}
 	if (rc == 0)
 		rc = send_body(&cached, msg, len);
 	if (rc == 0)
 		rc = final_replies(&cached, e);
-	if (rc < 0)
+	if (rc < 0 && !cached.reusable)
 		conn_drop(&cached);
 	cached_at = time(NULL);
 	return rc < 0 ? -1 : 0;

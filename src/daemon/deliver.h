@@ -4,7 +4,9 @@
  * success only when the next hop accepted the message for EVERY envelope
  * recipient; otherwise the caller answers 451 and the upstream MTA retries.
  *
- * RFCs: RFC 5321 (SMTP client, 4.5.2 dot-stuffing), RFC 2033 (LMTP: one
+ * RFCs: RFC 5321 (SMTP client, 4.5.2 dot-stuffing), RFC 2920 (PIPELINING:
+ * the envelope and DATA in one write when the hop announces it; a refused
+ * command fails the whole message as without it), RFC 2033 (LMTP: one
  * reply per recipient after DATA), RFC 6531 (SMTPUTF8), RFC 3463 (the
  * enhanced codes of the result); Maildir as in D. J. Bernstein's
  * maildir(5) (tmp → new, fsync before rename).

@@ -74,9 +74,11 @@ def pdf_250_pages():
     objs = ["<< /Type /Catalog /Pages 2 0 R >>",
             "<< /Type /Pages /Kids [%s] /Count %d >>" % (
                 " ".join("%d 0 R" % (i + 5) for i in range(n)), n),
-            stream("", "BT /F1 9 Tf 11 TL 36 760 Td " + text + " ET"),
+            # A3 pages, the text scaled to fill them: the flattened result must stay
+            # large although gray pages are run-length encoded before Flate
+            stream("", "q 1.375 0 0 1.5 0 0 cm BT /F1 9 Tf 11 TL 36 760 Td " + text + " ET Q"),
             "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    objs += ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 3 0 R "
+    objs += ["<< /Type /Page /Parent 2 0 R /MediaBox [0 0 842 1191] /Contents 3 0 R "
              "/Resources << /Font << /F1 4 0 R >> >> >>"] * n
     return pdf(objs)
 

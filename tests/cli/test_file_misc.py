@@ -254,7 +254,7 @@ def pdf_page_images(data):
         f.write(data)
         f.flush()
         r = subprocess.run(["qpdf", "--json=2", "--json-stream-data=inline",
-                            "--decode-level=generalized", f.name], capture_output=True)
+                            "--decode-level=specialized", f.name], capture_output=True)
         assert r.returncode in (0, 3), r.stderr
     objs = json.loads(r.stdout)["qpdf"][1]
 
