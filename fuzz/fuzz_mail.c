@@ -25,14 +25,17 @@ static cfg_t cfgs[VARIANTS];
 /* Config variants, picked by input size so no input byte is consumed (the
  * seed corpus stays real mail): defaults; attachments through file CDR with
  * plain links in English; removed links with truncated multiparts
- * sanitized; HTML preferred with CDR rebuild mode. */
+ * sanitized; HTML preferred with CDR rebuild mode. The last two carry a
+ * console_url: the notice's console line, the one link the check allows. */
 static void setup(void)
 {
 	static const char *const sets[VARIANTS][4][2] = {
 		{ { NULL, NULL } },
 		{ { "attachments", "sanitize" }, { "link_style", "plain" }, { "notice_lang", "en" } },
-		{ { "link_style", "remove" }, { "on_truncated_multipart", "sanitize" } },
-		{ { "attachments", "sanitize" }, { "body_prefer", "html" }, { "pdf_mode", "rebuild" } },
+		{ { "link_style", "remove" }, { "on_truncated_multipart", "sanitize" },
+		  { "console_url", "https://mugai.example.lg.jp/console" } },
+		{ { "attachments", "sanitize" }, { "body_prefer", "html" }, { "pdf_mode", "rebuild" },
+		  { "console_url", "http://10.0.0.1:8025" } },
 	};
 	char err[256];
 
@@ -71,6 +74,8 @@ static void check_outcheck(const cfg_t *cfg, const buf_t *out, const mail_report
 		.plain_links = cfg_is(cfg, CFG_LINK_STYLE, "plain"),
 		.en = cfg_is(cfg, CFG_NOTICE_LANG, "en"),
 		.custom_notice = cfg->notice_text && *cfg->notice_text,
+		.console_url = cfg_str(cfg, CFG_CONSOLE_URL),
+		.id = rep->id,
 	};
 	outcheck_result_t r;
 

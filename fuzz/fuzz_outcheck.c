@@ -1,7 +1,8 @@
 /*
  * fuzz_outcheck.c — libFuzzer target for the independent output check
  * (mail/outcheck.c) on arbitrary bytes. First byte: options (bit 0 plain
- * links, bit 1 English notice, bit 2 custom template); the rest is read as
+ * links, bit 1 English notice, bit 2 custom template, bit 3 a console_url
+ * with the id 20261201-031500-0123abcd); the rest is read as
  * a whole message and as one body and one header text. Invariants: returns
  * 0 (pass) or 1 (hit), never -1 with memory available; the rule is in
  * range and agrees with the return value; a text hit's offset lies inside
@@ -34,6 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	o = (outcheck_opts_t){ .plain_links = data[0] & 1, .en = data[0] & 2,
 			       .custom_notice = data[0] & 4 };
+	if (data[0] & 8) {
+		o.console_url = "https://mugai.example.lg.jp/console";
+		o.id = "20261201-031500-0123abcd";
+	}
 	s = (const char *)data + 1;
 	n = size - 1;
 	rc = outcheck_message(s, n, &o, &r1);

@@ -11,6 +11,9 @@
  * not written). Legacy Office attachments of the original are not
  * converted here (they are listed as not converted).
  *
+ * The console's PPAP form (console/ppap_view.c) runs the same job through
+ * cmd_ppap_pair (cmd_ppap.h).
+ *
  * Specs: none beyond mail/wire.h (the worker's record) and store/qstore.h.
  *
  * SECURITY: the password is read with read(2) (no stdio copy), lives only
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "cli/cli_store.h"
+#include "cli/cmd_ppap.h"
 #include "common/defs.h"
 #include "common/json.h"
 #include "common/worker.h"
@@ -75,25 +79,40 @@ static int details(const char *by, const mail_result_t *r, buf_t *b)
 	return json_finish(&j);
 }
 
+const char *cmd_ppap_pair(const cfg_t *cfg, const char *id, const buf_t *orig, ppap_cands_t *c,
+			  mail_result_t *res)
+{
+	ppap_job_t job = { cfg, id, orig, { .ppap_pw = (const char *const *)c->v,
+					    .n_ppap_pw = c->n, .ppap_of = id } };
+	const char *why = NULL;
+	cfg_t san;
+	buf_t blob;
+	worker_status_t st;
+
+	/* a zip is only ever held with attachments = sanitize: rebuild with it
+	 * whatever this process's configuration says (the console's may not) */
+	if (cfg_copy_enum(cfg, CFG_ATTACHMENTS, "sanitize", &san) == 0)
+		job.cfg = &san;
+	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* worker_run cuts there */
+	st = worker_run(&cfg->lim, ppap_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
+	if (st != WORKER_OK)
+		why = worker_status_name(st);
+	else if (mail_wire_decode(blob.data, blob.len, res) < 0)
+		why = "bad result";
+	buf_free(&blob);
+	return why;
+}
+
 /* Run the worker with the candidate; 0 with *res, or an exit status. */
 static int pair(const cfg_t *cfg, const qstore_item_t *it, const buf_t *orig, ppap_cands_t *c,
 		mail_result_t *res)
 {
-	ppap_job_t job = { cfg, it->id, orig, { .ppap_pw = (const char *const *)c->v,
-						.n_ppap_pw = c->n, .ppap_of = it->id } };
-	buf_t blob;
-	worker_status_t st;
-	int rc = 0;
+	const char *why = cmd_ppap_pair(cfg, it->id, orig, c, res);
 
-	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* worker_run cuts there */
-	st = worker_run(&cfg->lim, ppap_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
-	if (st != WORKER_OK || mail_wire_decode(blob.data, blob.len, res) < 0) {
-		fprintf(stderr, "mugai: quarantine ppap: worker: %s\n",
-			st == WORKER_OK ? "bad result" : worker_status_name(st));
-		rc = MUGAI_EXIT_SOFTWARE;
-	}
-	buf_free(&blob);
-	return rc;
+	if (!why)
+		return 0;
+	fprintf(stderr, "mugai: quarantine ppap: worker: %s\n", why);
+	return MUGAI_EXIT_SOFTWARE;
 }
 
 static int write_out(const char *path, const buf_t *msg)

@@ -59,6 +59,18 @@ static int choice_index(const char *choices, const char *val)
 	return -1;
 }
 
+int cfg_copy_enum(const cfg_t *c, cfg_id_t id, const char *choice, cfg_t *out)
+{
+	int i = cfg_table[id].type == CFG_ENUM ? choice_index(cfg_table[id].choices, choice) : -1;
+
+	if (i < 0)
+		return -1;
+	*out = *c;
+	out->s[id] = (char *)choice;
+	out->i[id] = i;
+	return 0;
+}
+
 static int find_key(const char *name)
 {
 	for (int i = 0; i < CFG__COUNT; i++)
@@ -122,6 +134,69 @@ static int parse_typed(const cfg_key_t *k, const char *val, long long *out,
 	return -1;
 }
 
+static bool url_host_char(unsigned char c)
+{
+	return isalnum(c) || c == '.' || c == '-';
+}
+
+static bool url_path_char(unsigned char c)
+{
+	return isalnum(c) || c == '.' || c == '_' || c == '~' || c == '-';
+}
+
+bool cfg_console_url_ok(const char *url)
+{
+	size_t n = strlen(url), i;
+
+	if (n == 0)
+		return true;
+	if (n > CONSOLE_URL_MAX)
+		return false;
+	i = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
+	if (i == 0 || !url_host_char((unsigned char)url[i]) || url[i] == '.' || url[i] == '-')
+		return false;
+	while (i < n && url_host_char((unsigned char)url[i]))
+		i++;
+	if (i < n && url[i] == ':') {
+		size_t d = ++i;
+
+		while (i < n && isdigit((unsigned char)url[i]))
+			i++;
+		if (i == d || i - d > 5)
+			return false;
+	}
+	while (i < n) { /* "/segment", never empty, never "." or ".." */
+		size_t a = ++i;
+
+		if (url[a - 1] != '/')
+			return false;
+		while (i < n && url_path_char((unsigned char)url[i]))
+			i++;
+		if (i == a || (i - a <= 2 && strspn(url + a, ".") >= i - a))
+			return false;
+	}
+	return true;
+}
+
+/* console_url without one trailing '/', checked. */
+static int console_url_value(const char *val, char **copy, char *err, size_t errlen)
+{
+	size_t n = strlen(val);
+
+	if (n > 1 && val[n - 1] == '/' && val[n - 2] != '/')
+		n--;
+	*copy = strndup(val, n);
+	if (*copy && !cfg_console_url_ok(*copy)) {
+		snprintf(err, errlen, "console_url: '%s' is not http(s)://host[:port][/path] "
+			 "(path of letters, digits . _ ~ -; no query, fragment or user; at most %d "
+			 "bytes)", val, CONSOLE_URL_MAX);
+		free(*copy);
+		*copy = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 int cfg_set(cfg_t *c, const char *key, const char *val, char *err, size_t errlen)
 {
 	int id = find_key(key), li;
@@ -137,7 +212,12 @@ int cfg_set(cfg_t *c, const char *key, const char *val, char *err, size_t errlen
 	}
 	if (parse_typed(&cfg_table[id], val, &iv, err, errlen) < 0)
 		return -1;
-	copy = strdup(val);
+	if (id == CFG_CONSOLE_URL) {
+		if (console_url_value(val, &copy, err, errlen) < 0)
+			return -1;
+	} else {
+		copy = strdup(val);
+	}
 	if (!copy) {
 		snprintf(err, errlen, "out of memory");
 		return -1;

@@ -31,7 +31,7 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	X(NOTICE_LANG, "notice_lang", CFG_ENUM, "ja", 0, 0, "ja|en", \
 	  "language of the notice block at the top of each rebuilt message") \
 	X(NOTICE_TEMPLATE, "notice_template", CFG_STR, "", 0, 0, NULL, \
-	  "file holding a custom notice template (placeholders {id} {verdict} {count} {links} {items} {reasons} {attached} {name_warning} {whose} {ppap}); empty: built-in") \
+	  "file holding a custom notice template (placeholders {id} {verdict} {count} {links} {items} {reasons} {attached} {name_warning} {whose} {ppap} {release} {console}); empty: built-in") \
 	X(ATTACHMENTS, "attachments", CFG_ENUM, "remove", 0, 0, "remove|sanitize", \
 	  "attachments: remove (listed in the notice) or sanitize (file CDR per type, see the *_policy keys; blocked files are listed)") \
 	X(HEADER_KEEP, "header_keep", CFG_LIST, \
@@ -133,6 +133,8 @@ typedef enum { CFG_INT, CFG_BOOL, CFG_ENUM, CFG_STR, CFG_LIST } cfg_type_t;
 	  "mugai console: PEM certificate (with its chain) for HTTPS; with console_tls_key the console speaks only HTTPS, may listen on any address and marks its cookies Secure; empty: plain HTTP on loopback") \
 	X(CONSOLE_TLS_KEY, "console_tls_key", CFG_STR, "", 0, 0, NULL, \
 	  "mugai console: PEM private key of console_tls_cert (keep it readable by the console's user only)") \
+	X(CONSOLE_URL, "console_url", CFG_STR, "", 0, 0, NULL, \
+	  "address of the web console as the clerks reach it, http(s)://host[:port][/path] (no query, no fragment; a trailing / is dropped): every notice then says 取り出しの依頼: URL/q/ID（受付番号 xxxx-xxxx）, the one link the output check lets through; empty: no such line") \
 
 typedef enum {
 #define MUGAI_CFG_ENUM(id, name, type, def, min, max, choices, help) CFG_##id,
@@ -178,6 +180,14 @@ void cfg_dump_caps(FILE *out, bool markdown);
 static inline const char *cfg_str(const cfg_t *c, cfg_id_t id) { return c->s[id]; }
 static inline long long cfg_int(const cfg_t *c, cfg_id_t id) { return c->i[id]; }
 bool cfg_is(const cfg_t *c, cfg_id_t id, const char *choice);
+/* A shallow copy of c whose enum key id is set to choice (a string that
+ * outlives the copy, e.g. a literal): it shares c's strings, is never
+ * freed, and lives no longer than c. -1 when choice is not one of id's. */
+int cfg_copy_enum(const cfg_t *c, cfg_id_t id, const char *choice, cfg_t *out) MUGAI_WUR;
+/* console_url's syntax: http(s)://host[:port][/path] of [A-Za-z0-9._~-]
+ * segments, at most CONSOLE_URL_MAX bytes, no trailing '/' (cfg_set drops
+ * one); "" (off) is valid. */
+bool cfg_console_url_ok(const char *url);
 /* Is name (case-insensitive) in the comma-separated list key? */
 bool cfg_list_has(const cfg_t *c, cfg_id_t id, const char *name);
 /* Parse "10", "10k", "50M", "2G" into *v. */

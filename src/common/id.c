@@ -48,3 +48,27 @@ int mugai_id_valid(const char *s)
 	}
 	return 1;
 }
+
+void mugai_id_short(const char *id, char out[MUGAI_ID_SHORT_LEN + 1])
+{
+	const char *r = id + MUGAI_ID_LEN - 8;
+
+	snprintf(out, MUGAI_ID_SHORT_LEN + 1, "%.4s-%.4s", r, r + 4);
+}
+
+int mugai_id_short_parse(const char *s, char tail[8 + 1])
+{
+	size_t k = 0;
+
+	for (size_t i = 0; s[i]; i++) {
+		unsigned char c = (unsigned char)tolower((unsigned char)s[i]);
+
+		if (c == '-' && i == 4 && k == 4)
+			continue;
+		if (k == 8 || !(isdigit(c) || (c >= 'a' && c <= 'f')))
+			return 0;
+		tail[k++] = (char)c;
+	}
+	tail[k] = '\0';
+	return k == 8;
+}

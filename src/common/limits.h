@@ -480,6 +480,8 @@
 	  "longest stored password hash or TOTP secret (libsodium's crypto_pwhash_STRBYTES is 128)") \
 	X(RELEASES_PER_RUN, 100, "none", \
 	  "approved releases delivered by one pass of the releaser; the rest wait for the next pass") \
+	X(CONSOLE_URL_MAX, 200, "none", \
+	  "longest console_url (the notice's line 取り出しの依頼 adds /q/ and the id); longer is a configuration error") \
 	/* --- cli --- */ \
 	X(CLI_NOTE_MAX, 64 * 1024, "audit_details_max", \
 	  "details of one audit note (mugai audit note)") \

@@ -59,6 +59,7 @@ typedef struct creq {
 	int status;
 	page_t page;
 	const char *location;          /* 303 target, or NULL */
+	char location_buf[sizeof("/mail/") + MUGAI_ID_LEN]; /* a location made per request */
 	const char *content_type;
 	const char *disposition;       /* Content-Disposition, or NULL */
 	char disposition_buf[sizeof("attachment; filename=\"\".eml") + MUGAI_ID_LEN];
@@ -84,6 +85,14 @@ void view_login(creq_t *r, const char *message);
 void act_login(creq_t *r);
 void view_home(creq_t *r);
 void view_detail(creq_t *r, const char *id);
+/* GET /q/ID or /q/受付番号 (the notice's console line): views.c. */
+void view_lookup(creq_t *r, const char *key);
+/* The recipients of the message (and an admin) may request its release. */
+bool view_may_request(creq_t *r, const qstore_item_t *it);
+/* ppap_view.c: on the page of a held PPAP zip (ppap-pending or
+ * ppap-expired) the form for its password, and POST /mail/ID/ppap. */
+void ppap_form(creq_t *r, const qstore_item_t *it);
+void act_ppap(creq_t *r, const char *id);
 void act_request(creq_t *r, const char *id);
 void act_decide(creq_t *r, const char *id, bool approve);
 void act_logout(creq_t *r);

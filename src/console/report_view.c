@@ -33,7 +33,9 @@ static const char *delivery_ja(const qstore_item_t *it)
 	if (strcmp(it->release_to, "queue-delivered") == 0)
 		return "配送済み";
 	if (strcmp(it->release_to, "queue-sanitized") == 0)
-		return "無害化ファイルの配送待ち（未対応）";
+		return "無害化ファイルの配送待ち";
+	if (strcmp(it->release_to, "queue-sanitized-delivered") == 0)
+		return "無害化ファイルを配送済み";
 	if (strcmp(it->release_to, "file") == 0)
 		return "管理者がファイルとして取り出し";
 	return "-";

@@ -294,12 +294,16 @@ static void route_session(creq_t *r)
 		act_logout(r);
 	else if (mail_path(r->url, id, &act) && get && !act[0])
 		view_detail(r, id);
+	else if (get && strncmp(r->url, "/q/", strlen("/q/")) == 0)
+		view_lookup(r, r->url + strlen("/q/"));
 	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "request") == 0)
 		act_request(r, id);
 	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "approve") == 0)
 		act_decide(r, id, true);
 	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "refuse") == 0)
 		act_decide(r, id, false);
+	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "ppap") == 0)
+		act_ppap(r, id);
 	else if (mail_path(r->url, id, &act) && strcmp(act, "original") == 0 && get)
 		original_warning(r, id);
 	else if (mail_path(r->url, id, &act) && strcmp(act, "original") == 0)

@@ -1,6 +1,7 @@
 /*
  * views.c — the console's pages and actions, in Japanese: login, the list
- * for each role, one message, and the release request / approval / refusal.
+ * for each role, one message, the release request / approval / refusal, and
+ * /q/ID or /q/受付番号 (the link of the notice's line 取り出しの依頼).
  *
  * Who sees what (checked on every object, not only in the lists):
  *   clerk     messages addressed to one of the account's addresses; may
@@ -67,6 +68,9 @@ const char *view_verdict_ja(const char *v)
 	static const char *const t[][2] = {
 		{ "sanitized", "無害化済み" }, { "quarantined", "隔離" }, { "clean", "問題なし" },
 		{ "withheld", "隔離" }, { "blocked", "遮断" },
+		{ "ppap-pending", "パスワード付きZIP（パスワード待ち）" },
+		{ "ppap-expired", "パスワード付きZIP（待つ期間が過ぎました）" },
+		{ "ppap-paired", "パスワード付きZIP（無害化済み）" },
 	};
 
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(t); i++)
@@ -169,6 +173,11 @@ static bool may_decide(creq_t *r, const qstore_item_t *it)
 static bool may_request(creq_t *r, const qstore_item_t *it)
 {
 	return view_is_role(r, "admin") || (!view_is_role(r, "auditor") && addressed_to(&r->acct, it->rcpt));
+}
+
+bool view_may_request(creq_t *r, const qstore_item_t *it)
+{
+	return may_request(r, it);
 }
 
 static bool may_view(creq_t *r, const qstore_item_t *it)
@@ -341,16 +350,20 @@ void act_logout(creq_t *r)
 
 /* ---- lists ---- */
 
+static void row_free(row_t *w)
+{
+	free(w->from);
+	free(w->subject);
+	free(w->verdict);
+	free(w->requested_by);
+	free(w->reason);
+	free(w->kind);
+}
+
 void view_rows_free(rows_t *rs)
 {
-	for (size_t i = 0; i < rs->n; i++) {
-		free(rs->v[i].from);
-		free(rs->v[i].subject);
-		free(rs->v[i].verdict);
-		free(rs->v[i].requested_by);
-		free(rs->v[i].reason);
-		free(rs->v[i].kind);
-	}
+	for (size_t i = 0; i < rs->n; i++)
+		row_free(&rs->v[i]);
 	free(rs->v);
 }
 
@@ -544,6 +557,71 @@ void view_home(creq_t *r)
 	page_end(p);
 }
 
+/* ---- the notice's console line: /q/ID or /q/受付番号 ---- */
+
+/* Keep the rows whose id ends with the 受付番号's digits. */
+static void rows_keep_short(rows_t *rs, const char tail[8 + 1])
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < rs->n; i++) {
+		if (strcmp(rs->v[i].id + MUGAI_ID_LEN - 8, tail) == 0) {
+			row_t t = rs->v[k];
+
+			rs->v[k++] = rs->v[i];
+			rs->v[i] = t;
+		}
+	}
+	for (size_t i = k; i < rs->n; i++)
+		row_free(&rs->v[i]);
+	rs->n = k;
+}
+
+static void go_detail(creq_t *r, const char *id)
+{
+	snprintf(r->location_buf, sizeof(r->location_buf), "/mail/%s", id);
+	r->location = r->location_buf;
+}
+
+/* GET /q/KEY: KEY an id (the notice's link) or a 受付番号 "xxxx-xxxx" read
+ * over the phone (any case, with or without the hyphen). One message the
+ * account may see: 303 to its page; several: a list; none (or not
+ * permitted): the same 404 as a missing message, audited. Only the
+ * console_list_max newest messages of the account are searched. */
+void view_lookup(creq_t *r, const char *key)
+{
+	char tail[8 + 1];
+	rows_t rs;
+
+	if (mugai_id_valid(key)) {
+		go_detail(r, key);
+		return;
+	}
+	if (!mugai_id_short_parse(key, tail)) {
+		console_error(r, MHD_HTTP_NOT_FOUND, "表示できません", MSG_NO_MAIL);
+		return;
+	}
+	if (view_rows_init(r, &rs) < 0 || view_my_mail(r, &rs) < 0) {
+		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "エラー", "一覧を読み込めませんでした。");
+		view_rows_free(&rs);
+		return;
+	}
+	rows_keep_short(&rs, tail);
+	if (rs.n == 1) {
+		go_detail(r, rs.v[0].id);
+	} else if (rs.n == 0) {
+		console_audit(r, r->actor, "console.refused", key, "no such message");
+		console_error(r, MHD_HTTP_NOT_FOUND, "表示できません", MSG_NO_MAIL);
+	} else {
+		page_begin(&r->page, "受付番号の検索", r->sess->name);
+		PAGE_LIT(&r->page, "<p><a href=\"/\">一覧に戻る</a></p>\n<p>この受付番号のメールが"
+			 "複数あります。件名と受信日時で選んでください。</p>\n");
+		mail_table(&r->page, &rs);
+		page_end(&r->page);
+	}
+	view_rows_free(&rs);
+}
+
 /* ---- one message ---- */
 
 typedef struct listing {
@@ -607,8 +685,12 @@ static void dl_item(page_t *p, const char *term, const char *value)
 
 static void facts(page_t *p, const qstore_item_t *it)
 {
+	char sh[MUGAI_ID_SHORT_LEN + 1], num[MUGAI_ID_LEN + MUGAI_ID_SHORT_LEN + 8];
+
+	mugai_id_short(it->id, sh);
+	snprintf(num, sizeof(num), "%s（%s）", it->id, sh);
 	PAGE_LIT(p, "<dl id=\"facts\">");
-	dl_item(p, "受付番号", it->id);
+	dl_item(p, "受付番号", num);
 	dl_item(p, "差出人", it->hdr_from);
 	dl_item(p, "送信元（エンベロープ）", it->env_from);
 	dl_item(p, "件名", it->subject);
@@ -674,6 +756,30 @@ static void decide_form(creq_t *r, const qstore_item_t *it, bool approve)
 		PAGE_LIT(p, "<button type=\"submit\" name=\"do\" value=\"refuse\">却下する</button></form>\n");
 }
 
+/* What became of an approved release (release_to, set by the releaser). */
+static void released_line(page_t *p, const qstore_item_t *it)
+{
+	bool san = strcmp(it->release_kind, "sanitized") == 0;
+	bool done = strcmp(it->release_to, "queue-delivered") == 0 ||
+		    strcmp(it->release_to, "queue-sanitized-delivered") == 0;
+
+	if (strcmp(it->release_to, "file") == 0)
+		PAGE_LIT(p, "<p class=\"ok\" id=\"released\">承認されました。管理者がファイルとして"
+			 "取り出しました。</p>\n");
+	else if (san && done)
+		PAGE_LIT(p, "<p class=\"ok\" id=\"released\">承認され、無害化したファイルを依頼者の"
+			 "メールボックスに配送しました。</p>\n");
+	else if (san)
+		PAGE_LIT(p, "<p class=\"ok\" id=\"released\">承認されました。無害化したファイルを"
+			 "依頼者に配送します。</p>\n");
+	else if (done)
+		PAGE_LIT(p, "<p class=\"ok\" id=\"released\">承認され、原本を依頼者のメールボックスに"
+			 "配送しました。</p>\n");
+	else
+		PAGE_LIT(p, "<p class=\"ok\" id=\"released\">承認されました。原本を依頼者に"
+			 "配送します。</p>\n");
+}
+
 static void actions(creq_t *r, const qstore_item_t *it)
 {
 	page_t *p = &r->page;
@@ -693,11 +799,8 @@ static void actions(creq_t *r, const qstore_item_t *it)
 		decide_form(r, it, false);
 	} else if (it->status == QSTATUS_REQUESTED) {
 		PAGE_LIT(p, "<p class=\"ok\" id=\"pending\">受け取りの依頼は承認待ちです。</p>\n");
-	} else if (it->status == QSTATUS_RELEASED && strcmp(it->release_kind, "sanitized") == 0) {
-		PAGE_LIT(p, "<p class=\"ok\" id=\"released\">承認されました。無害化したファイルの配送は"
-			 "次の版で対応します（原本は配送しません）。</p>\n");
 	} else if (it->status == QSTATUS_RELEASED) {
-		PAGE_LIT(p, "<p class=\"ok\" id=\"released\">承認されました。原本を配送します。</p>\n");
+		released_line(p, it);
 	}
 }
 
@@ -735,6 +838,7 @@ void view_detail(creq_t *r, const char *id)
 	facts(p, &it);
 	report_lists(p, it.report);
 	actions(r, &it);
+	ppap_form(r, &it);
 	if (view_is_role(r, "admin")) {
 		PAGE_LIT(p, "<p><a id=\"original\" href=\"/mail/");
 		page_text(p, it.id);

@@ -97,6 +97,8 @@ static int recv_job(int sock, job_hdr_t *h, int fd[3])
 	h->facts.av[sizeof(h->facts.av) - 1] = '\0';
 	h->facts.virus[sizeof(h->facts.virus) - 1] = '\0';
 	h->facts.av_error[sizeof(h->facts.av_error) - 1] = '\0';
+	h->facts.release_by[sizeof(h->facts.release_by) - 1] = '\0';
+	h->facts.release_at[sizeof(h->facts.release_at) - 1] = '\0';
 	h->ppap_of[sizeof(h->ppap_of) - 1] = '\0';
 	return 0;
 }

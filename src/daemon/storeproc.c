@@ -63,6 +63,7 @@
 #include "store/blob.h"
 #include "store/qstore.h"
 #include "store/storewire.h"
+#include "mail/report.h"
 
 #define SOCK_FD 3
 #define CONFIG_FD 4 /* with a config file: its bytes, as mugaid read them */
@@ -408,6 +409,7 @@ static int release_memfd(sproc_t *p, const buf_t *orig)
 
 static int do_release_next(sproc_t *p)
 {
+	char virus[CLAMD_SIG_MAX];
 	qstore_item_t it;
 	buf_t orig;
 	sw_ans_t a = { .type = SW_OK, .id = "" };
@@ -425,11 +427,15 @@ static int do_release_next(sproc_t *p)
 	if (r == 1) {
 		if ((fd = release_memfd(p, &orig)) < 0)
 			goto out;
-		a = (sw_ans_t){ .type = SW_OK, .id = it.id, .item = true,
+		if (!report_json_virus(it.report, virus, sizeof(virus)))
+			virus[0] = '\0';
+		a = (sw_ans_t){ .type = SW_OK, .id = it.id, .item = true, .virus = virus,
 				.env_from = it.env_from ? it.env_from : "",
 				.rcpt = it.rcpt ? it.rcpt : "",
 				.approved_by = it.approved_by ? it.approved_by : "",
-				.orig_len = orig.len };
+				.kind = it.release_kind ? it.release_kind : "",
+				.approved_at = it.approved_at ? it.approved_at : "",
+				.subject = it.subject ? it.subject : "", .orig_len = orig.len };
 	}
 	rc = answer(p, &a, fd) < 0 ? -2 : 0;
 out:
@@ -597,7 +603,8 @@ static int handle(sproc_t *p, const sw_req_t *q)
 		break;
 	case SW_RELEASE_DONE:
 		rc = store_open(p) < 0 ? -1
-		     : qstore_release_done(p->st, "mugaid", q->id) == 0 ? 0 : store_fail(p);
+		     : qstore_release_done(p->st, "mugaid", q->id, q->details) == 0 ? 0
+		     : store_fail(p);
 		break;
 	default: rc = do_config(p, q); break;
 	}

@@ -31,6 +31,12 @@ typedef struct mail_facts {
 	char av_error[AV_WHY_MAX];       /* av "error" (antivirus_on_error = continue): why */
 	int first_contact;               /* 1: the sender was not seen within
 					  * first_contact_days; 0: seen; -1: not asked */
+	/* mugaid's releaser, a release of sanitized files: who approved it
+	 * and when ("YYYY-MM-DD HH:MM", JST); "" otherwise. The notice opens
+	 * with 「このメールは 承認者 X が … に無害化ファイルの取り出しを承認しました。」
+	 * and the Subject is tagged 【承認済・無害化ファイル】. */
+	char release_by[AUDIT_NAME_MAX];
+	char release_at[RELEASE_AT_LEN + 1];
 } mail_facts_t;
 
 /* What the front knows besides the bytes. */
@@ -76,7 +82,8 @@ int mail_failure_message_facts(const cfg_t *cfg, const char *id, const char *sen
 
 /* PPAP: the notice to the recipients of a held original (id) whose
  * ppap_window passed without a password mail: what happened and what to
- * do next. Built without looking at the original (a releaser calls it). */
+ * do next (with console_url: type the password on the console page, the
+ * console line). Built without looking at the original (a releaser calls it). */
 int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out) MUGAI_WUR;
 
 /* The notice's Japanese words for a limit name (limits_hit) and a removal

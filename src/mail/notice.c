@@ -5,13 +5,18 @@
  * Japanese by default (notice_lang), or a custom template
  * (notice_template; placeholders {id} {verdict} {count} {items} {links}
  * {reasons} {attached} {name_warning} {sender_warning} {virus} {whose}
- * {ppap}). The warnings a clerk must not miss are never left out by a
- * template: without {name_warning} the display-name warning, without
+ * {ppap} {release} {console}). The warnings a clerk must not miss are
+ * never left out by a template: without {release} the approval line of a
+ * released mail, without {name_warning} the display-name warning, without
  * {sender_warning} the sender warnings (look-alike domain, failed
  * authentication, first contact), without {virus} the antivirus line,
  * without {whose} the lines naming a withheld mail, and without {ppap} the
  * PPAP lines (a zip waiting for its password mail; the follow-up's first
- * line) are added at the end of the notice.
+ * line), and without {console} the line 「取り出しの依頼: URL/q/ID（受付番号
+ * xxxx-xxxx）」 (console_url) are added at the end of the notice. The
+ * built-in notice opens with the approval line of a release of sanitized
+ * files (「このメールは 承認者 X が YYYY-MM-DD HH:MM に無害化ファイルの取り出しを
+ * 承認しました。」, mail_facts_t) and ends with the console line.
  *
  * Every character goes through the one writer (text/writer.h): the fixed
  * sentences as trusted text; the sender's strings (file names, types, CDR
@@ -38,6 +43,8 @@ typedef struct notice_words {
 	const char *whose[5];     /* From, To, Cc, Subject, Date labels */
 	const char *unreadable, *envelope;
 	const char *ppap_done, *ppap_fail, *ppap_wait_pre, *ppap_wait;  /* PPAP ({} the id; the window) */
+	const char *release_pre, *release_mid, *release_post; /* approver, time */
+	const char *console_pre, *console_mid, *console_post; /* URL, 受付番号 */
 } notice_words_t;
 
 static const notice_words_t words_ja = {
@@ -65,6 +72,8 @@ static const notice_words_t words_ja = {
 	"受付番号 {} のパスワード付きZIPは、届いたメールのパスワードでは開けませんでした。",
 	"パスワード付きZIP（",
 	"）: パスワードのメールを待っています（最長 {} 分）",
+	"このメールは 承認者 ", " が ", " に無害化ファイルの取り出しを承認しました。",
+	"取り出しの依頼: ", "（受付番号 ", "）",
 };
 
 static const notice_words_t words_en = {
@@ -92,6 +101,8 @@ static const notice_words_t words_en = {
 	"The password-protected zip of message {} could not be opened with the password mail that came.",
 	"Password-protected zip (",
 	"): waiting for the password mail (up to {} minutes)",
+	"Approver ", " approved the release of the sanitized files of this message at ", " (JST).",
+	"Release request: ", " (reference ", ")",
 };
 
 static int put_size(buf_t *out, size_t n)
@@ -481,7 +492,39 @@ static int put_ppap(buf_t *out, const notice_words_t *w, const mail_report_t *r)
 	return rc;
 }
 
-static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
+/* A release of sanitized files: the approver (a name an administrator or
+ * the store gave, through the writer as one line) and the time (ours). */
+static int put_release(buf_t *out, const notice_words_t *w, const mail_report_t *r)
+{
+	int rc;
+
+	if (!r->release_by[0])
+		return 0;
+	rc = buf_puts(out, w->release_pre);
+	if (rc == 0)
+		rc = wr_line(out, r->release_by, strlen(r->release_by), WR_FIELD_MAX);
+	if (rc == 0)
+		rc = buf_printf(out, "%s%s%s\n", w->release_mid, r->release_at, w->release_post);
+	return rc;
+}
+
+/* console_url set: 「取り出しの依頼: URL/q/ID（受付番号 xxxx-xxxx）」, the one
+ * link the output check lets through (the administrator's URL, checked
+ * by cfg_set, and our own id: nothing of the sender's). */
+static int put_console(buf_t *out, const notice_words_t *w, const char *url,
+		       const mail_report_t *r)
+{
+	char sh[MUGAI_ID_SHORT_LEN + 1];
+
+	if (!url || !*url || !mugai_id_valid(r->id))
+		return 0;
+	mugai_id_short(r->id, sh);
+	return buf_printf(out, "%s%s/q/%s%s%s%s\n", w->console_pre, url, r->id, w->console_mid,
+			  sh, w->console_post);
+}
+
+static int builtin(const notice_words_t *w, const char *url, const mail_report_t *r,
+		   buf_t *out)
 {
 	bool q = r->verdict == VERDICT_QUARANTINED;
 	size_t links = r->links_defanged + r->links_removed;
@@ -489,6 +532,8 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	 * rule), then the warnings: display name, sender, virus */
 	int rc = buf_printf(out, "%s\n%s\n", w->rule, q ? w->head_q : w->head_ok);
 
+	if (rc == 0)
+		rc = put_release(out, w, r);
 	if (rc == 0 && r->name_address[0])
 		rc = put_name_warning(out, w, r);
 	if (rc == 0)
@@ -518,6 +563,8 @@ static int builtin(const notice_words_t *w, const mail_report_t *r, buf_t *out)
 	if (rc == 0)
 		rc = put_with(out, w->ask, r->id);
 	if (rc == 0)
+		rc = put_console(out, w, url, r);
+	if (rc == 0)
 		rc = buf_printf(out, "%s\n\n", w->rule);
 	return rc;
 }
@@ -527,7 +574,7 @@ static const char *virus_reason(const notice_words_t *w)
 	return warn_words_of(w)->virus_reason;
 }
 
-static int expand(const char *key, size_t klen, const notice_words_t *w,
+static int expand(const char *key, size_t klen, const notice_words_t *w, const char *url,
 		  const mail_report_t *r, buf_t *out)
 {
 #define KEY(s) (klen == sizeof(s) - 1 && memcmp(key, s, klen) == 0)
@@ -555,13 +602,30 @@ static int expand(const char *key, size_t klen, const notice_words_t *w,
 		return r->verdict == VERDICT_QUARANTINED ? put_whose(out, w, r) : 0;
 	if (KEY("ppap"))
 		return r->verdict != VERDICT_QUARANTINED ? put_ppap(out, w, r) : 0;
+	if (KEY("release"))
+		return put_release(out, w, r);
+	if (KEY("console"))
+		return put_console(out, w, url, r);
 #undef KEY
 	return buf_printf(out, "{%.*s}", (int)klen, key);
 }
 
-static int templated(const char *tpl, const notice_words_t *w, const mail_report_t *r,
-		     buf_t *out)
+/* A placeholder the template left out, at its end (the lines a clerk
+ * must not miss). */
+static int forced(const char *tpl, const char *key, const notice_words_t *w, const char *url,
+		  const mail_report_t *r, buf_t *out)
 {
+	char ph[32];
+
+	snprintf(ph, sizeof(ph), "{%s}", key);
+	return strstr(tpl, ph) ? 0 : expand(key, strlen(key), w, url, r, out);
+}
+
+static int templated(const char *tpl, const notice_words_t *w, const char *url,
+		     const mail_report_t *r, buf_t *out)
+{
+	static const char *const keys[] = { "release", "name_warning", "sender_warning", "virus",
+					    "whose", "ppap", "console" };
 	const char *p = tpl;
 	int rc = 0;
 
@@ -575,21 +639,13 @@ static int templated(const char *tpl, const notice_words_t *w, const mail_report
 		}
 		rc = buf_append(out, p, (size_t)(open - p));
 		if (rc == 0)
-			rc = expand(open + 1, (size_t)(close - open - 1), w, r, out);
+			rc = expand(open + 1, (size_t)(close - open - 1), w, url, r, out);
 		p = close + 1;
 	}
 	if (rc == 0 && buf_last(out) != '\n')
 		rc = buf_putc(out, '\n');
-	if (rc == 0 && !strstr(tpl, "{name_warning}"))
-		rc = expand("name_warning", strlen("name_warning"), w, r, out);
-	if (rc == 0 && !strstr(tpl, "{sender_warning}"))
-		rc = expand("sender_warning", strlen("sender_warning"), w, r, out);
-	if (rc == 0 && !strstr(tpl, "{virus}"))
-		rc = expand("virus", strlen("virus"), w, r, out);
-	if (rc == 0 && !strstr(tpl, "{whose}"))
-		rc = expand("whose", strlen("whose"), w, r, out);
-	if (rc == 0 && !strstr(tpl, "{ppap}"))
-		rc = expand("ppap", strlen("ppap"), w, r, out);
+	for (size_t i = 0; rc == 0 && i < MUGAI_ARRAY_LEN(keys); i++)
+		rc = forced(tpl, keys[i], w, url, r, out);
 	return rc == 0 ? buf_putc(out, '\n') : rc;
 }
 
@@ -603,10 +659,12 @@ int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out)
 	int rc;
 
 	buf_init(&t, out->max);
+	const char *url = cfg_str(cfg, CFG_CONSOLE_URL);
+
 	if (cfg->notice_text && *cfg->notice_text)
-		rc = templated(cfg->notice_text, w, r, &t);
+		rc = templated(cfg->notice_text, w, url, r, &t);
 	else
-		rc = builtin(w, r, &t);
+		rc = builtin(w, url, r, &t);
 	if (rc == 0)
 		rc = wr_clean(out, t.data ? t.data : "", t.len, WR_TRUSTED);
 	buf_free(&t);

@@ -9,6 +9,9 @@
  *
  * Order for every examined text: rule 1 (code points), then rule 8 (notice
  * forgery), then one left-to-right pass for rules 2–7; the first hit wins.
+ * The pass steps over exactly one span: the console URL of the notice's
+ * line 「取り出しの依頼: console_url/q/ID（」, found by this file's own
+ * reading of the notice (console_allowed), with ID the message's own id.
  *
  * SECURITY: input is the message the engine built from hostile mail; every
  * index is checked against the length; each byte is visited a bounded number
@@ -18,11 +21,13 @@
 
 #include <endian.h>
 #include <stdint.h>
+#include <stdio.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 #include <stdlib.h>
 #include <string.h>
+#include "common/id.h"
 #include "common/limits.h"
 
 typedef struct oc {
@@ -502,11 +507,61 @@ static size_t high_run_end(const char *s, size_t n, size_t i)
 	return i;
 }
 
+/* ---- the console line: the one link the notice may carry ---- */
+
+#define CONSOLE_LABEL_JA "取り出しの依頼: "
+#define CONSOLE_LABEL_EN "Release request: "
+#define CONSOLE_AFTER_JA "（"
+#define CONSOLE_AFTER_EN " ("
+
+/* Does the line at s[i] (ending at le) read label + url + after? */
+static bool console_line(const char *s, size_t i, size_t le, const char *label,
+			 const char *url, size_t ul, const char *after)
+{
+	size_t ll = strlen(label), al = strlen(after);
+
+	return le - i >= ll + ul + al && memcmp(s + i, label, ll) == 0 &&
+	       memcmp(s + i + ll, url, ul) == 0 && memcmp(s + i + ll + ul, after, al) == 0;
+}
+
+/* The offset of the console URL in the notice of body text s (SIZE_MAX
+ * when there is none), into *ul its length (url: console_url/q/id). */
+static size_t console_allowed(const char *s, size_t n, const outcheck_opts_t *o,
+			      char url[CONSOLE_URL_MAX + 4 + MUGAI_ID_LEN], size_t *ul)
+{
+	const char *label = o->en ? CONSOLE_LABEL_EN : CONSOLE_LABEL_JA;
+	notice_span_t ns;
+	size_t from, to;
+
+	if (!o->console_url || !*o->console_url || !o->id || !mugai_id_valid(o->id) ||
+	    strlen(o->console_url) > CONSOLE_URL_MAX)
+		return SIZE_MAX;
+	*ul = (size_t)snprintf(url, CONSOLE_URL_MAX + 4 + MUGAI_ID_LEN, "%s/q/%s", o->console_url,
+			       o->id);
+	find_notice(s, n, o, &ns);
+	from = o->custom_notice ? 0 : ns.m;
+	to = o->custom_notice ? ns.block_end : ns.r2a;
+	if (from == SIZE_MAX || to == SIZE_MAX)
+		return SIZE_MAX;
+	for (size_t i = from, next; i < to; i = next) {
+		size_t le = line_end(s, n, i, &next);
+
+		if (console_line(s, i, le, label, url, *ul, o->en ? CONSOLE_AFTER_EN : CONSOLE_AFTER_JA))
+			return i + strlen(label);
+	}
+	return SIZE_MAX;
+}
+
 static int rule_links(const char *s, size_t n, const outcheck_opts_t *o, outcheck_result_t *r,
-		      const char *w)
+		      const char *w, size_t allow, size_t allow_len)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
+
+		if (i == allow) { /* the console line's URL (console_allowed) */
+			i += allow_len - 1;
+			continue;
+		}
 
 		if (c >= 0x80) { /* starts nothing; valid UTF-8 (rule 1 ran first) */
 			i = high_run_end(s, n, i + 1) - 1;
@@ -548,15 +603,18 @@ int outcheck_text(const char *s, size_t n, bool body, const outcheck_opts_t *o,
 		  outcheck_result_t *res)
 {
 	const char *w = body ? "body" : "header";
-	size_t end;
+	char url[CONSOLE_URL_MAX + 4 + MUGAI_ID_LEN];
+	size_t end, allow = SIZE_MAX, ul = 0;
 	int rc;
 
 	res->rule = OUTCHECK_PASS;
 	rc = rule_control(s, n, body, o->en, &end, res, w);
 	if (rc == 0)
 		rc = rule_notice(s, end, body, o, res, w);
+	if (rc == 0 && body)
+		allow = console_allowed(s, n, o, url, &ul);
 	if (rc == 0)
-		rc = rule_links(s, n, o, res, w);
+		rc = rule_links(s, n, o, res, w, allow, ul);
 	return rc;
 }
 

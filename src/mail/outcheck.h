@@ -4,7 +4,8 @@
  * live the writer should have disarmed. Its only spec is the contract
  * between the writer and the check (README "The output check"): control and
  * invisible characters, schemes, UNC and //host, www., bare domains with a
- * path, bare e-mail addresses, encoded executables, notice forgery.
+ * path, bare e-mail addresses, encoded executables, notice forgery; the
+ * only link let through is the notice's console line (console_url).
  *
  * It reads only our own output format: a header block, then one
  * text/plain; charset=utf-8 part in 7bit or base64, or multipart/mixed with
@@ -39,6 +40,13 @@ typedef struct outcheck_opts {
 	bool plain_links;   /* link_style = plain: http(s)/mailto URLs allowed */
 	bool en;            /* notice_lang = en (rule line = 64 '-') */
 	bool custom_notice; /* a notice_template is used: only the markers rule */
+	/* console_url (or NULL/""): the one link a body may carry is exactly
+	 * console_url + "/q/" + id, in the notice (between its rule lines; a
+	 * custom template: its first block), at the start of a line after the
+	 * label 「取り出しの依頼: 」 ("Release request: "), followed by
+	 * 「（」 (" ("). Every other link, and a second copy, is still a hit. */
+	const char *console_url;
+	const char *id;
 } outcheck_opts_t;
 
 typedef struct outcheck_result {

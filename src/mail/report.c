@@ -311,6 +311,27 @@ bool report_json_has_virus(const char *json)
 	return false;
 }
 
+bool report_json_virus(const char *json, char *out, size_t cap)
+{
+	const char *v = NULL;
+	size_t n;
+
+	for (const char *p = json; p && !v && (p = strstr(p, "\"virus\"")); p++) {
+		const char *q = skip_ws(p + 7);
+
+		if (*q == ':' && *(q = skip_ws(q + 1)) == '"')
+			v = q + 1;
+	}
+	if (!v || cap == 0)
+		return false;
+	n = strcspn(v, "\"\\");
+	if (v[n] != '"')
+		snprintf(out, cap, "?");
+	else
+		snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), v);
+	return true;
+}
+
 static const char *const sender_codes[SENDER_W__COUNT] = {
 	"lookalike-domain", "own-domain-in-name", "dmarc-fail", "dkim-fail", "spf-fail",
 	"first-contact",

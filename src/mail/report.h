@@ -53,6 +53,8 @@ typedef struct attached_item {
 	char *actions;       /* what CDR did, "; "-separated */
 } attached_item_t;
 
+#define RELEASE_AT_LEN 16 /* "YYYY-MM-DD HH:MM" */
+
 typedef struct mail_report {
 	verdict_t verdict;
 	char id[MUGAI_ID_LEN + 1];
@@ -97,6 +99,11 @@ typedef struct mail_report {
 	char ppap_of[MUGAI_ID_LEN + 1];
 	size_t ppap_opened;
 	size_t ppap_candidates; /* password candidates found in the text (never the candidates) */
+	/* A release of sanitized files a person approved (mugaid's releaser,
+	 * mail_facts_t): the approver and the approval time "YYYY-MM-DD HH:MM"
+	 * in JST for the notice's first line and the Subject tag; "" when none. */
+	char release_by[AUDIT_NAME_MAX];
+	char release_at[RELEASE_AT_LEN + 1];
 } mail_report_t;
 
 /* Sender warnings (issue #11): report field sender_warnings, notice lines,
@@ -112,6 +119,9 @@ enum {
 };
 /* A report JSON (report_json's output) names a virus: "virus" is a string. */
 bool report_json_has_virus(const char *json);
+/* Its value into out (cut to cap - 1 bytes; a value holding a JSON escape
+ * becomes "?"): true when there is one. */
+bool report_json_virus(const char *json, char *out, size_t cap);
 /* The report code of bit i ("lookalike-domain", ...). */
 const char *report_sender_warning_code(unsigned i);
 /* The X-Mugai-Sanitized action tokens of a finished report, space-separated

@@ -308,6 +308,21 @@ static void decide(mail_ctx_t *c)
 }
 
 /* Notice + body text → the rebuilt message. */
+/* The Subject tag of a release of sanitized files (mail_facts_t). */
+#define RELEASE_TAG_JA "【承認済・無害化ファイル】"
+#define RELEASE_TAG_EN "[RELEASED: SANITIZED FILES] "
+
+/* h->subject = tag + subject (tag alone when there is none). */
+static int subject_prefix(hdrset_t *h, const char *tag)
+{
+	char *s = g_strdup_printf("%s%s", tag, h->subject ? h->subject : "");
+
+	free(h->subject);
+	h->subject = s ? strdup(s) : NULL;
+	g_free(s);
+	return h->subject ? 0 : -1;
+}
+
 static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
 {
 	bool q = c->rep->verdict == VERDICT_QUARANTINED;
@@ -321,14 +336,10 @@ static int compose(mail_ctx_t *c, hdrset_t *h, const buf_t *body, buf_t *out)
 	if (rc == 0 && !q && c->truncated)
 		rc = buf_printf(&text, "\n[%s]\n", c->ja ? "本文が上限 (text_size_max) を超えたため、以降を省略しました。"
 						  : "The text exceeded text_size_max; the rest was left out.");
-	if (rc == 0 && q && h->subject) {
-		char *s = g_strdup_printf("%s%s", c->ja ? "[無害化:隔離] " : "[quarantined] ",
-					  h->subject);
-
-		free(h->subject);
-		h->subject = s ? strdup(s) : NULL;
-		g_free(s);
-	}
+	if (rc == 0 && q && h->subject)
+		rc = subject_prefix(h, c->ja ? "[無害化:隔離] " : "[quarantined] ");
+	if (rc == 0 && c->rep->release_by[0])
+		rc = subject_prefix(h, c->ja ? RELEASE_TAG_JA : RELEASE_TAG_EN);
 	if (rc == 0)
 		rc = build_message(h, &(build_tags_t){ report_verdict_name(c->rep->verdict),
 						       c->rep->id, c->rep },
@@ -367,12 +378,14 @@ static int process(mail_ctx_t *c, GMimeMessage *m, size_t len, hdrset_t *h, buf_
 /* ---- the output gate (issue #8): the independent check of the final
  * message, and the fail-closed rebuild on a hit ---- */
 
-static outcheck_opts_t gate_opts(const cfg_t *cfg)
+static outcheck_opts_t gate_opts(const cfg_t *cfg, const mail_report_t *rep)
 {
 	return (outcheck_opts_t){
 		.plain_links = cfg_int(cfg, CFG_LINK_STYLE) == LINK_PLAIN,
 		.en = cfg_is(cfg, CFG_NOTICE_LANG, "en"),
 		.custom_notice = cfg->notice_text && *cfg->notice_text,
+		.console_url = cfg_str(cfg, CFG_CONSOLE_URL),
+		.id = rep->id,
 	};
 }
 
@@ -406,8 +419,15 @@ static int gate_notice_only(const cfg_t *cfg, const hdrset_t *h, bool prefixed,
 	report_init(&tmp, rep->id);
 	tmp.verdict = VERDICT_QUARANTINED;
 	memcpy(tmp.output_check, rep->output_check, sizeof(tmp.output_check));
+	snprintf(tmp.release_by, sizeof(tmp.release_by), "%s", rep->release_by);
+	snprintf(tmp.release_at, sizeof(tmp.release_at), "%s", rep->release_at);
 	if (hq.subject && !prefixed) {
-		subj = g_strdup_printf("%s%s", ja ? "[無害化:隔離] " : "[quarantined] ", hq.subject);
+		/* compose() tagged a release already: the quarantine mark after it */
+		const char *tag = !rep->release_by[0] ? "" : ja ? RELEASE_TAG_JA : RELEASE_TAG_EN;
+		const char *rest = strncmp(hq.subject, tag, strlen(tag)) == 0
+				   ? hq.subject + strlen(tag) : hq.subject;
+
+		subj = g_strdup_printf("%s%s%s", tag, ja ? "[無害化:隔離] " : "[quarantined] ", rest);
 		hq.subject = subj;
 	}
 	buf_init(&text, NOTICE_TEXT_MAX);
@@ -450,7 +470,7 @@ static int gate_fixed(const cfg_t *cfg, const mail_report_t *rep, buf_t *out)
 
 int mail_output_gate(const cfg_t *cfg, const hdrset_t *h, mail_report_t *rep, buf_t *out)
 {
-	outcheck_opts_t o = gate_opts(cfg);
+	outcheck_opts_t o = gate_opts(cfg, rep);
 	outcheck_result_t res;
 	bool prefixed = rep->verdict == VERDICT_QUARANTINED;
 
@@ -482,6 +502,10 @@ static int apply_facts(mail_ctx_t *c, const mail_facts_t *f)
 		return -1;
 	if (f->first_contact == 1)
 		r->sender_warn |= SENDER_W_FIRST;
+	if (f->release_by[0] && f->release_at[0]) {
+		snprintf(r->release_by, sizeof(r->release_by), "%s", f->release_by);
+		snprintf(r->release_at, sizeof(r->release_at), "%s", f->release_at);
+	}
 	if (r->virus)
 		c->quarantine = true;
 	return 0;
@@ -562,6 +586,20 @@ out:
 	return rc;
 }
 
+/* console_url set: the clerk may type the password on the message's
+ * console page (the notice's console line, as notice.c writes it). */
+static int ppap_expired_console(const cfg_t *cfg, const char *id, buf_t *t)
+{
+	const char *url = cfg_str(cfg, CFG_CONSOLE_URL);
+	char sh[MUGAI_ID_SHORT_LEN + 1];
+
+	if (!url || !*url || !mugai_id_valid(id))
+		return 0;
+	mugai_id_short(id, sh);
+	return buf_printf(t, "コンソールのこのメールのページで、パスワードを入力してご自身で無害化する"
+			  "こともできます。\n取り出しの依頼: %s/q/%s（受付番号 %s）\n", url, id, sh);
+}
+
 int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out)
 {
 	bool ja = !cfg_is(cfg, CFG_NOTICE_LANG, "en");
@@ -578,12 +616,16 @@ int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out)
 	rc = ja ? buf_printf(&t, "%s\n【無害化できませんでした】受付番号 %s のパスワード付きZIPは、"
 			     "%lld 分以内にパスワードのメールが届かなかったため、無害化できませんでした。\n"
 			     "ファイルが必要な場合は、差出人からパスワードを聞き、受付番号 %s を添えて"
-			     "管理者にお伝えください。管理者がパスワードを入力して無害化し、お届けします。\n%s\n",
-			     FIXED_RULE_JA, id, win, id, FIXED_RULE_JA)
+			     "管理者にお伝えください。管理者がパスワードを入力して無害化し、お届けします。\n",
+			     FIXED_RULE_JA, id, win, id)
 		: buf_printf(&t, "The password-protected zip of message %s could not be sanitized: no "
 			     "password mail came within %lld minutes.\nIf you need the files, ask the "
 			     "sender for the password and give it with the id %s to your administrator.\n",
 			     id, win, id);
+	if (rc == 0 && ja)
+		rc = ppap_expired_console(cfg, id, &t);
+	if (rc == 0 && ja)
+		rc = buf_printf(&t, "%s\n", FIXED_RULE_JA);
 	if (rc == 0)
 		rc = wr_clean(&text, t.data, t.len, WR_TRUSTED);
 	h.from = internet_address_list_parse(NULL, cfg_str(cfg, CFG_NOTICE_FROM));

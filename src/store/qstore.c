@@ -362,12 +362,14 @@ int qstore_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 	return s->ops->release_next(s, it, orig);
 }
 
-int qstore_release_done(qstore_t *s, const char *actor, const char *id)
+int qstore_release_done(qstore_t *s, const char *actor, const char *id, const char *details)
 {
 	s->err = QS_OK;
 	if (check_actor(s, actor) < 0 || check_id(s, id) < 0)
 		return -1;
-	return s->ops->release_done(s, actor, id);
+	if (details && !json_object_ok(details, s->details_max))
+		return qstore_fail(s, QS_ERR_INVAL, "release: details are not a JSON object");
+	return s->ops->release_done(s, actor, id, details && strcmp(details, "{}") ? details : NULL);
 }
 
 int qstore_show(qstore_t *s, const char *actor, const char *id, qstore_item_t *it)

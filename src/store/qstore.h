@@ -97,7 +97,8 @@ typedef struct qstore_item {
 	char *release_kind;           /* "sanitized" | "original"; "" before a request */
 	char *refused_by, *refuse_comment; /* the last refusal, "" when none */
 	char *requested_at, *approved_at;  /* audit time format (UTC), "" when none */
-	char *release_to;             /* "", "file", "queue", "queue-delivered", "queue-sanitized" */
+	char *release_to;             /* "", "file", "queue", "queue-delivered", "queue-sanitized",
+				       * "queue-sanitized-delivered" */
 	char *admin_confirmed_by;     /* the first admin of an admin release, "" when none */
 	int64_t audit_seq;            /* seq of the audit record of the put */
 	bool undelivered;             /* mugaid stored it, its delivery never completed */
@@ -249,11 +250,17 @@ int qstore_account_login(qstore_t *s, const qstore_login_t *l, bool *locked) MUG
 bool qstore_account_name_ok(const char *name);
 
 /* ---- queued releases: `approve --queue`, delivered by mugaid ---- */
-/* The oldest original released to the queue and not yet delivered, with its
- * bytes checked against their SHA-256: 1 found, 0 none, -1 error. */
+/* The oldest release approved to the queue and not yet delivered (an
+ * original, release_to 'queue', or sanitized files, 'queue-sanitized'),
+ * with its bytes checked against their SHA-256: 1 found, 0 none, -1 error.
+ * it->release_kind says which ("sanitized"; anything else: the original). */
 int qstore_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig) MUGAI_WUR;
-/* Mark a queued release delivered (audited as quarantine.release.delivered). */
-int qstore_release_done(qstore_t *s, const char *actor, const char *id) MUGAI_WUR;
+/* Mark a queued release delivered ('queue' → 'queue-delivered',
+ * 'queue-sanitized' → 'queue-sanitized-delivered'), audited as
+ * quarantine.release.delivered with details (a JSON object: what was
+ * delivered, e.g. {"kind":"sanitized","verdict":"sanitized"}). */
+int qstore_release_done(qstore_t *s, const char *actor, const char *id,
+			const char *details) MUGAI_WUR;
 
 /* ---- deferred messages: stored once ---- */
 /* The entry of an earlier attempt at the same message (same queue id, same

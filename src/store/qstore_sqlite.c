@@ -1318,7 +1318,7 @@ static int approve_locked(qstore_t *s, const qstore_item_t *it, const char *by,
 			  bool to_queue, buf_t *orig)
 {
 	/* A console request for the sanitized files is not the original: the
-	 * releaser (which delivers release_to='queue') must not pick it up. */
+	 * releaser rebuilds it in its worker (release_to='queue-sanitized'). */
 	const char *to = !to_queue ? "file"
 		: strcmp(it->release_kind, "sanitized") == 0 ? "queue-sanitized" : "queue";
 	buf_t det;
@@ -1402,7 +1402,8 @@ static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 	bool found = false;
 
 	if (sq_query(s, "SELECT id FROM quarantine WHERE status='released' AND"
-		     " release_to='queue' ORDER BY approved_at, id LIMIT 1", row_text, &t, "") < 0)
+		     " release_to IN ('queue', 'queue-sanitized') ORDER BY approved_at, id LIMIT 1",
+		     row_text, &t, "") < 0)
 		return -1;
 	if (*id && (item_load(s, id, it, &found) < 0 || (found && read_original(s, it, orig) < 0)))
 		return -1;
@@ -1411,7 +1412,9 @@ static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
 	return found ? 1 : 0;
 }
 
-static int sq_release_done(qstore_t *s, const char *actor, const char *id)
+/* details: what the releaser delivered (NULL: {"to":"next_hop"}). */
+static int sq_release_done(qstore_t *s, const char *actor, const char *id,
+			   const char *details)
 {
 	buf_t det;
 	int rc = -1;
@@ -1419,15 +1422,17 @@ static int sq_release_done(qstore_t *s, const char *actor, const char *id)
 	buf_init(&det, STORE_DET_MAX);
 	if (sq_begin(s) < 0)
 		goto out;
-	if (sq_run(s, "UPDATE quarantine SET release_to='queue-delivered'"
-		   " WHERE id=?1 AND status='released' AND release_to='queue'", "t", id) < 0)
+	if (sq_run(s, "UPDATE quarantine SET release_to=release_to || '-delivered'"
+		   " WHERE id=?1 AND status='released' AND release_to IN ('queue', 'queue-sanitized')",
+		   "t", id) < 0)
 		goto out;
 	if (sqlite3_changes(DB(s)) != 1) {
 		qstore_fail(s, QS_ERR_STATE, "%s: not a queued release", id);
 		goto out;
 	}
-	if (reason_details("to", "next_hop", &det) < 0 ||
-	    append_locked(s, actor, "quarantine.release.delivered", id, det.data, NULL) < 0)
+	if ((!details && reason_details("to", "next_hop", &det) < 0) ||
+	    append_locked(s, actor, "quarantine.release.delivered", id, details ? details : det.data,
+			  NULL) < 0)
 		goto out;
 	rc = sq_commit(s);
 out:

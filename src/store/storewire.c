@@ -126,7 +126,11 @@ int storewire_encode_req(buf_t *out, const sw_req_t *r)
 		rc = put_str(out, r->queue_id);
 		if (rc == 0) rc = put_str(out, r->hash);
 		break;
-	case SW_DELIVERED: case SW_RELEASE_DONE: rc = put_str(out, r->id); break;
+	case SW_DELIVERED: rc = put_str(out, r->id); break;
+	case SW_RELEASE_DONE:
+		rc = put_str(out, r->id);
+		if (rc == 0) rc = put_str(out, r->details ? r->details : "{}");
+		break;
 	case SW_RELEASE_NEXT: break;
 	case SW_CONFIG: rc = put_str(out, r->hash); break;
 	case SW_SEEN:
@@ -161,6 +165,10 @@ int storewire_encode_ans(buf_t *out, const sw_ans_t *a)
 			rc = put_str(out, a->env_from);
 			if (rc == 0) rc = put_str(out, a->rcpt);
 			if (rc == 0) rc = put_str(out, a->approved_by);
+			if (rc == 0) rc = put_str(out, a->kind);
+			if (rc == 0) rc = put_str(out, a->approved_at);
+			if (rc == 0) rc = put_str(out, a->subject);
+			if (rc == 0) rc = put_str(out, a->virus);
 			if (rc == 0) rc = rec_put_u64(out, a->orig_len);
 		}
 	}
@@ -284,7 +292,11 @@ static int decode_body(rec_reader_t *r, const sw_caps_t *c, sw_req_t *q)
 		if (get_text(r, SW_ADDR_MAX, &q->queue_id) < 0 || !*q->queue_id)
 			return -1;
 		return get_hex(r, &q->hash);
-	case SW_DELIVERED: case SW_RELEASE_DONE: return get_id(r, false, &q->id);
+	case SW_DELIVERED: return get_id(r, false, &q->id);
+	case SW_RELEASE_DONE:
+		if (get_id(r, false, &q->id) < 0)
+			return -1;
+		return get_json(r, c->details_max, &q->details);
 	case SW_RELEASE_NEXT: return 0;
 	case SW_CONFIG: return get_hex(r, &q->hash);
 	case SW_SEEN: return decode_seen(r, q);
@@ -341,6 +353,9 @@ static int decode_ok(rec_reader_t *r, sw_ans_t *a)
 	if (!*a->id || get_text(r, SW_ADDR_MAX, &a->env_from) < 0)
 		return -1;
 	if (get_text(r, SIZE_MAX / 2, &a->rcpt) < 0 || get_text(r, SW_ADDR_MAX, &a->approved_by) < 0)
+		return -1;
+	if (get_text(r, SW_ADDR_MAX, &a->kind) < 0 || get_text(r, SW_ADDR_MAX, &a->approved_at) < 0 ||
+	    get_text(r, SW_TEXT_MAX, &a->subject) < 0 || get_text(r, SW_ADDR_MAX, &a->virus) < 0)
 		return -1;
 	return rec_get(r, &a->orig_len, 8);
 }

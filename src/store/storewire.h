@@ -20,7 +20,7 @@
  *   FIND           str queue_id | str sha256 (64 lowercase hex)
  *   DELIVERED      str id
  *   RELEASE_NEXT   (empty)
- *   RELEASE_DONE   str id
+ *   RELEASE_DONE   str id | str details (JSON: what was delivered)
  *   CONFIG         str digest (64 lowercase hex): config.load
  *   SEEN           str env_from | u64 since (Unix seconds) | str id ("" or the
  *                  message asking, left out): first contact (issue #11)
@@ -33,10 +33,14 @@
  *   OK             str id ("" when none; SEEN: a message from env_from received
  *                  since then, "" for a first contact) | i64 seq (audit head after the write)
  *                  RELEASE_NEXT with an item also: str env_from | str rcpt
- *                  ("a,b") | str approved_by | u64 original length
+ *                  ("a,b") | str approved_by | str kind ("original" |
+ *                  "sanitized") | str approved_at (audit time, UTC) |
+ *                  str subject (decoded, from the index) | str virus (the
+ *                  antivirus's name from the stored report, "" when none) |
+ *                  u64 original length
  *                  + SCM_RIGHTS: a sealed memfd with the original
- *                  (PPAP_NEXT likewise, approved_by ""; PPAP_STALE the
- *                  same fields, length 0 and an empty memfd)
+ *                  (PPAP_NEXT likewise, approved_by, kind, approved_at
+ *                  ""; PPAP_STALE the same fields, length 0 and an empty memfd)
  *   ERR            u32 class (full | io | busy | proto) | str message (ASCII)
  *
  * Checks on decode: magic, a known type, every length against what remains
@@ -115,6 +119,7 @@ typedef struct sw_ans {
 	int64_t seq;
 	bool item;      /* RELEASE_NEXT found one: the fields below and a memfd */
 	const char *env_from, *rcpt, *approved_by;
+	const char *kind, *approved_at, *subject, *virus; /* RELEASE_NEXT */
 	uint64_t orig_len;
 	uint32_t cls;   /* SW_ERR */
 	const char *msg;

@@ -1,6 +1,7 @@
 /*
  * hdr.c — header values to UTF-8 (see hdr.h): unfolding, encoded-words,
- * RFC 2231 parameters, raw 8-bit.
+ * RFC 2231 parameters, raw 8-bit; and the one encoder, UTF-8 text as
+ * RFC 2047 B words (hdr_encode_text, for the releaser's own headers).
  *
  * Specs: RFC 5322 (unfolding, quoted-string, comments), RFC 2047 with the
  * RFC 2231 §5 language suffix (=?charset*lang?enc?text?=), RFC 2231
@@ -21,7 +22,8 @@
  * SECURITY: runs in the sanitizer worker on hostile header bytes. Linear in
  * the input (the encoded-word scanner looks at each byte a bounded number of
  * times); all output and scratch goes to capped buf_t; output contains no
- * CR, LF, NUL or other C0 control.
+ * CR, LF, NUL or other C0 control. The encoder's output is base64 words and
+ * folds only: its input cannot add a header field.
  */
 #include "text/hdr.h"
 
@@ -355,6 +357,28 @@ static int put_b64_word(buf_t *out, const char *s, size_t n)
 		rc = buf_append(out, q, 4);
 	}
 	return rc == 0 ? buf_puts(out, "?=") : -1;
+}
+
+#define ENCODE_CHUNK 39 /* bytes of text per encoded-word: 52 base64 characters */
+
+int hdr_encode_text(buf_t *out, const char *s, size_t n)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	while (rc == 0 && i < n) {
+		size_t k = n - i < ENCODE_CHUNK ? n - i : ENCODE_CHUNK;
+
+		/* back to a character boundary (a lead byte or ASCII follows) */
+		while (k > 1 && i + k < n && ((unsigned char)s[i + k] & 0xC0) == 0x80)
+			k--;
+		if (i > 0)
+			rc = buf_puts(out, "\r\n ");
+		if (rc == 0)
+			rc = put_b64_word(out, s + i, k);
+		i += k;
+	}
+	return rc;
 }
 
 /* Emit decoded text at the lexer's position: inside quotes as escaped raw

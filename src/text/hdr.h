@@ -35,4 +35,10 @@ int hdr_normalize_structured(const char *raw, size_t len, buf_t *out,
 int hdr_param(const char *raw, size_t len, const char *name, buf_t *out,
 	      charset_stats_t *st) MUGAI_WUR;
 
+/* Encode UTF-8 text s[0..n) for an unstructured header value (Subject) as
+ * RFC 2047 "=?UTF-8?B?...?=" words of at most 39 bytes of text each (64
+ * characters), never splitting a character, folded by CRLF SP between
+ * words. For headers a higher-trust process writes itself (the releaser). */
+int hdr_encode_text(buf_t *out, const char *s, size_t n) MUGAI_WUR;
+
 #endif

@@ -203,7 +203,8 @@ def test_ppap_password_from_another_sender_is_not_paired(tmp_path):
 
 
 def test_ppap_window_passes(tmp_path):
-    d = Daemon(tmp_path, attachments="sanitize", release_interval="1").start()
+    url = "https://mugai.city.example.lg.jp"
+    d = Daemon(tmp_path, attachments="sanitize", release_interval="1", console_url=url).start()
     try:
         send(d, zip_mail(make_zip(tmp_path, "zipcrypto", PASSWORD)))
         first, = wait_files(d, CLERK, 1)
@@ -221,6 +222,11 @@ def test_ppap_window_passes(tmp_path):
         assert (f"【無害化できませんでした】受付番号 {held} のパスワード付きZIPは、60 分以内にパスワードの"
                 "メールが届かなかったため、無害化できませんでした。") in nt
         assert f"受付番号 {held} を添えて管理者にお伝えください" in nt
+        # console_url: the clerk may type the password on the console page
+        assert nt.splitlines()[3:6] == [
+            "コンソールのこのメールのページで、パスワードを入力してご自身で無害化することもできます。",
+            f"取り出しの依頼: {url}/q/{held}（受付番号 {held[-8:-4]}-{held[-4:]}）", "━" * 40]
+        assert "verdict=ppap-expired" in str(nm["X-Mugai-Sanitized"]), nm["X-Mugai-Sanitized"]
         assert show(d, held)["verdict"] == "ppap-expired"
         assert [json.loads(l)["object"] for l in audit(d).splitlines()
                 if json.loads(l)["action"] == "ppap.expired"] == [held]

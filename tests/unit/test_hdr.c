@@ -267,6 +267,29 @@ static void param_absent(void **state)
 	assert_str_eq_msg(param("attachment; size=3; xfilename=a", "filename", 0), "");
 }
 
+/* hdr_encode_text (the releaser's Subject): words of at most 75
+ * characters, no character split, and our own decoder reads it back. */
+static void encode_round_trip(void **state)
+{
+	const char *subj = "【承認済・原本】見積書（令和8年度 第3四半期 分）𠮷野家 ① ABC abc 123";
+	buf_t b;
+
+	(void)state;
+	buf_init(&b, 1 << 16);
+	assert_int_equal(hdr_encode_text(&b, subj, strlen(subj)), 0);
+	assert_int_equal(buf_putc(&b, '\0'), 0);
+	for (const char *w = b.data; w;) {
+		const char *e = strstr(w, "\r\n ");
+		size_t n = e ? (size_t)(e - w) : strlen(w);
+
+		assert_true(n <= 75);
+		assert_true(strncmp(w, "=?UTF-8?B?", 10) == 0 && strncmp(w + n - 2, "?=", 2) == 0);
+		w = e ? e + 3 : NULL;
+	}
+	assert_str_eq_msg(TEXT(b.data), subj);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +317,7 @@ int main(void)
 		cmocka_unit_test(words_every_language),
 		cmocka_unit_test(raw_8bit_latin_stays_latin),
 		cmocka_unit_test(param_rfc2231_every_language),
+		cmocka_unit_test(encode_round_trip),
 	};
 
 	g_mime_init();

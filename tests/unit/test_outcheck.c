@@ -512,6 +512,65 @@ static void failure_message_passes(void **state)
 	report_free(&rep);
 }
 
+
+/* The console line (console_url): exactly console_url/q/ID in the notice,
+ * after its label, is the one link let through; an attacker who read the
+ * code tries every neighbour of it. */
+#define CURL "https://mugai.city.example.lg.jp/console"
+#define CID "20261201-031500-0123abcd"
+#define CLINE "取り出しの依頼: " CURL "/q/" CID "（受付番号 0123-abcd）\n"
+#define CNOTICE_HEAD RULE_JA "\n【無害化済み】このメールは無害化装置 (mugai) がテキスト形式に変換しました。\n"
+
+static void console_line(void **state)
+{
+	static const struct { const char *text; outcheck_rule_t want; } c[] = {
+		{ CNOTICE_HEAD CLINE RULE_JA "\n\nbody\n", OUTCHECK_PASS },
+		/* a second copy, in the body */
+		{ CNOTICE_HEAD CLINE RULE_JA "\n\n" CLINE, OUTCHECK_SCHEME },
+		/* the line below the notice only */
+		{ CNOTICE_HEAD RULE_JA "\n\n" CLINE, OUTCHECK_SCHEME },
+		/* another id, an id-shaped path under the console, a longer path, a query */
+		{ CNOTICE_HEAD "取り出しの依頼: " CURL "/q/20261201-031500-0123abce（受付番号 0123-abce）\n"
+		  RULE_JA "\n\n", OUTCHECK_SCHEME },
+		{ CNOTICE_HEAD "取り出しの依頼: " CURL "/q/" CID "/../../evil（\n" RULE_JA "\n\n",
+		  OUTCHECK_SCHEME },
+		{ CNOTICE_HEAD "取り出しの依頼: " CURL "/q/" CID "?next=//evil.example（\n" RULE_JA "\n\n",
+		  OUTCHECK_SCHEME },
+		{ CNOTICE_HEAD "取り出しの依頼: " CURL ".evil.example/q/" CID "（\n" RULE_JA "\n\n",
+		  OUTCHECK_SCHEME },
+		/* not at the start of its line, or without the label */
+		{ CNOTICE_HEAD "x 取り出しの依頼: " CURL "/q/" CID "（\n" RULE_JA "\n\n", OUTCHECK_SCHEME },
+		{ CNOTICE_HEAD CURL "/q/" CID "（\n" RULE_JA "\n\n", OUTCHECK_SCHEME },
+		/* no notice at all */
+		{ CLINE, OUTCHECK_SCHEME },
+	};
+	outcheck_opts_t o = opts(DEF), off = opts(DEF);
+	outcheck_result_t r;
+
+	(void)state;
+	o.console_url = CURL;
+	o.id = CID;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int rc = outcheck_text(c[i].text, strlen(c[i].text), true, &o, &r);
+
+		if (r.rule != c[i].want)
+			print_error("console %zu: got %s +%zu want %s\n", i, outcheck_rule_name(r.rule),
+				    r.offset, outcheck_rule_name(c[i].want));
+		assert_int_equal(r.rule, c[i].want);
+		assert_int_equal(rc, c[i].want != OUTCHECK_PASS);
+	}
+	/* without console_url, or in a header, the line is a link like any other */
+	assert_int_equal(outcheck_text(c[0].text, strlen(c[0].text), true, &off, &r), 1);
+	assert_int_equal(r.rule, OUTCHECK_SCHEME);
+	assert_int_equal(outcheck_text(CLINE, strlen(CLINE), false, &o, &r), 1);
+	assert_int_equal(r.rule, OUTCHECK_SCHEME);
+	/* a custom template: inside its first block only */
+	o.custom_notice = true;
+	assert_int_equal(outcheck_text("通知\n" CLINE "\nbody\n", strlen("通知\n" CLINE "\nbody\n"),
+				       true, &o, &r), 0);
+	assert_int_equal(outcheck_text("通知\n\n" CLINE, strlen("通知\n\n" CLINE), true, &o, &r), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +578,7 @@ int main(void)
 		cmocka_unit_test(message_rules),
 		cmocka_unit_test(raw_format),
 		cmocka_unit_test(notice_far_away),
+		cmocka_unit_test(console_line),
 		cmocka_unit_test(rule_names),
 		cmocka_unit_test(gate_rebuilds_notice_only),
 		cmocka_unit_test(gate_falls_back_to_fixed_notice),

@@ -142,6 +142,19 @@ static void codes_and_tokens(void **state)
 	assert_true(report_json_has_virus("{\"antivirus\": \"virus\", \"virus\": \"X\"}"));
 	assert_false(report_json_has_virus("{\"antivirus\": \"virus\", \"virus\": null}"));
 	assert_false(report_json_has_virus("[\"virus\", \"x\"]"));
+	/* the name, for the releaser (a sanitized release keeps the verdict) */
+	{
+		char v[8];
+
+		assert_true(report_json_virus("{\"antivirus\": \"virus\", \"virus\" : \"Eicar\"}", v,
+					      sizeof(v)));
+		assert_str_eq_msg(v, "Eicar");
+		assert_true(report_json_virus("{\"virus\":\"Win.Test.EICAR\"}", v, sizeof(v)));
+		assert_str_eq_msg(v, "Win.Tes");
+		assert_true(report_json_virus("{\"virus\":\"a\\\"b\"}", v, sizeof(v)));
+		assert_str_eq_msg(v, "?");
+		assert_false(report_json_virus("{\"virus\":null}", v, sizeof(v)));
+	}
 	r.n_attached = 0;
 	report_free(&r);
 }

@@ -341,13 +341,27 @@ static void storewire_round_trip(void **state)
 
 	buf_reset(&w);
 	a = (sw_ans_t){ .type = SW_OK, .id = q.id, .seq = 42, .item = true, .env_from = "",
-			.rcpt = "a@x,b@y", .approved_by = "admin", .orig_len = 7 };
+			.rcpt = "a@x,b@y", .approved_by = "admin", .kind = "sanitized",
+			.approved_at = "2026-12-01T03:15:00.000Z", .subject = "見積書", .orig_len = 7 };
 	assert_int_equal(storewire_encode_ans(&w, &a), 0);
 	assert_int_equal(storewire_decode_ans(w.data, w.len, &b), 0);
 	assert_true(b.item);
 	assert_int_equal(b.seq, 42);
 	assert_string_equal(b.rcpt, "a@x,b@y");
 	assert_string_equal(b.approved_by, "admin");
+	assert_string_equal(b.kind, "sanitized");
+	assert_string_equal(b.approved_at, "2026-12-01T03:15:00.000Z");
+	assert_string_equal(b.subject, "見積書");
+	assert_int_equal(b.orig_len, 7);
+	/* RELEASE_DONE carries what was delivered */
+	buf_reset(&w);
+	q = (sw_req_t){ .type = SW_RELEASE_DONE, .id = a.id,
+			.details = "{\"kind\":\"sanitized\",\"verdict\":\"quarantined\"}" };
+	assert_int_equal(storewire_encode_req(&w, &q), 0);
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), 0);
+	assert_string_equal(r.id, a.id);
+	assert_string_equal(r.details, q.details);
+	storewire_req_free(&r);
 	buf_reset(&w);
 	a = (sw_ans_t){ .type = SW_ERR, .cls = SW_E_FULL, .msg = "disk full" };
 	assert_int_equal(storewire_encode_ans(&w, &a), 0);
