@@ -553,8 +553,22 @@ static size_t other(scan_t *sc, size_t i, size_t to)
 {
 	size_t j = i;
 
-	while (j < to && !is_run((unsigned char)sc->s[j]) && !is_special((unsigned char)sc->s[j]))
+	while (j < to) {
+		uint64_t x;
+
+		/* eight non-ASCII bytes (Japanese text) at a time: none of them
+		 * is a run or a special byte */
+		if (to - j >= 8) {
+			memcpy(&x, sc->s + j, 8);
+			if ((x & 0x8080808080808080ull) == 0x8080808080808080ull) {
+				j += 8;
+				continue;
+			}
+		}
+		if (is_run((unsigned char)sc->s[j]) || is_special((unsigned char)sc->s[j]))
+			break;
 		j++;
+	}
 	sc->armed = true;
 	return put(sc, sc->s + i, j - i) < 0 ? SIZE_MAX : j;
 }
