@@ -295,33 +295,33 @@ static const char *skip_ws(const char *p)
 	return p;
 }
 
-/* The key "virus" with a string value, whatever the whitespace (a report
- * imported with `quarantine put --report` need not be compact). In valid
- * JSON (the store checks every report) `"virus"` unescaped is a whole
- * string: a key when a ':' follows, a value ("antivirus": "virus") when
- * not; a string inside another cannot hold it (its quotes are \"). */
-bool report_json_has_virus(const char *json)
+/* The value of the key "virus" when it is a string, just past its opening
+ * quote, whatever the whitespace (a report imported with `quarantine put
+ * --report` need not be compact); NULL when there is none. In valid JSON
+ * (the store checks every report) `"virus"` unescaped is a whole string: a
+ * key when a ':' follows, a value ("antivirus": "virus") when not; a string
+ * inside another cannot hold it (its quotes are \"). */
+static const char *virus_value(const char *json)
 {
 	for (const char *p = json; p && (p = strstr(p, "\"virus\"")); p++) {
 		const char *q = skip_ws(p + 7);
 
-		if (*q == ':' && *skip_ws(q + 1) == '"')
-			return true;
+		if (*q == ':' && *(q = skip_ws(q + 1)) == '"')
+			return q + 1;
 	}
-	return false;
+	return NULL;
+}
+
+bool report_json_has_virus(const char *json)
+{
+	return virus_value(json) != NULL;
 }
 
 bool report_json_virus(const char *json, char *out, size_t cap)
 {
-	const char *v = NULL;
+	const char *v = virus_value(json);
 	size_t n;
 
-	for (const char *p = json; p && !v && (p = strstr(p, "\"virus\"")); p++) {
-		const char *q = skip_ws(p + 7);
-
-		if (*q == ':' && *(q = skip_ws(q + 1)) == '"')
-			v = q + 1;
-	}
 	if (!v || cap == 0)
 		return false;
 	n = strcspn(v, "\"\\");
