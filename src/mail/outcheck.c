@@ -22,7 +22,7 @@
 #include <endian.h>
 #include <stdint.h>
 #include <stdio.h>
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 #include <stdlib.h>
@@ -149,6 +149,23 @@ static bool has_zero(uint64_t x) { return ((x - ONES) & ~x & HIGHS) != 0; }
 static size_t printable_run_end(const unsigned char *p, size_t n, size_t i, bool en,
 				size_t *end)
 {
+#if defined(__SSE2__)
+	/* sixteen bytes a step: signed > 0x1F is 0x20..0x7F, then not DEL */
+	for (; n - i >= 16; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i bad = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)),
+					   _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)));
+		unsigned m;
+
+		if (en)
+			bad = _mm_or_si128(bad, _mm_cmpeq_epi8(x, _mm_set1_epi8('[')));
+		m = (unsigned)_mm_movemask_epi8(bad);
+		if (m) {
+			i += (size_t)__builtin_ctz(m);
+			break;
+		}
+	}
+#endif
 	for (uint64_t x; n - i >= 8; i += 8) {
 		memcpy(&x, p + i, 8);
 		/* a byte < 0x20 or >= 0x80: (x - 0x20..) borrows or x has the high bit */
@@ -183,6 +200,24 @@ static int rule_control(const char *s, size_t n, bool body, bool en, size_t *end
 		 * four bytes loaded, three judged (little-endian: the lead is
 		 * the low byte), then the last ones byte by byte */
 		if (p[i] >= 0xE3 && p[i] <= 0xEC) {
+#if defined(__SSE2__)
+			/* five characters a 16-byte load while all are such and
+			 * none ends in 0x90 (a 【 candidate, left to the loops below) */
+			for (; n - i >= 16; i += 15) {
+				__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+				unsigned lead = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+					_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xE2)),
+					_mm_cmplt_epi8(x, _mm_set1_epi8((char)0xED))));
+				unsigned cont = (unsigned)_mm_movemask_epi8(
+					_mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC0)));
+				unsigned x90 = (unsigned)_mm_movemask_epi8(
+					_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0x90)));
+
+				if ((lead & 0x7FFF) != 0x1249 || (cont & 0x7FFF) != 0x6DB6 ||
+				    (x90 & 0x4924))
+					break;
+			}
+#endif
 			/* two characters a load while both are such, neither 【 */
 			for (uint64_t x; n - i >= 8; i += 6) {
 				memcpy(&x, p + i, 8);
@@ -461,10 +496,10 @@ static bool inert_scheme(const char *s, size_t len)
 
 /* At a run start i (run ends at j): rules 4, 2, 5. Sets *skip when a plain
  * URL was accepted and the scan should resume after it. */
-static int run_start(const char *s, size_t n, size_t i, size_t j, const outcheck_opts_t *o,
-		     outcheck_result_t *r, const char *w, size_t *skip)
+static int run_start(const char *s, size_t n, size_t i, size_t j, bool dot,
+		     const outcheck_opts_t *o, outcheck_result_t *r, const char *w, size_t *skip)
 {
-	if (ci_prefix(s + i, n - i, "www."))
+	if ((s[i] | 0x20) == 'w' && ci_prefix(s + i, n - i, "www."))
 		return hit(r, OUTCHECK_WWW, w, i);
 	if (is_alpha((unsigned char)s[i]) && j - i >= 2 && j + 1 < n && s[j] == ':' &&
 	    !is_space((unsigned char)s[j + 1])) {
@@ -480,7 +515,8 @@ static int run_start(const char *s, size_t n, size_t i, size_t j, const outcheck
 		}
 		return hit(r, OUTCHECK_SCHEME, w, i);
 	}
-	{
+	/* a dotted host's labels are run bytes, so its first '.' is in the run */
+	if (dot) {
 		size_t h = host_at(s, n, i, false);
 
 		if (h && h < n && s[h] == '/')
@@ -497,6 +533,15 @@ static size_t high_run_end(const char *s, size_t n, size_t i)
 {
 	const uint64_t high = 0x8080808080808080ull;
 
+#if defined(__SSE2__)
+	for (; n - i >= 16; i += 16) {
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
+
+		if (m != 0xFFFF)
+			return i + (size_t)__builtin_ctz(~m);
+	}
+#endif
 	for (uint64_t x; n - i >= 8; i += 8) {
 		memcpy(&x, s + i, 8);
 		if ((x & high) != high)
@@ -573,10 +618,11 @@ static int rule_links(const char *s, size_t n, const outcheck_opts_t *o, outchec
 			return hit(r, OUTCHECK_ENCODED, w, i);
 		if (is_run(c)) { /* always a run start: runs are skipped whole */
 			size_t j = i, skip = 0;
+			bool dot = false;
 
-			while (j < n && is_run((unsigned char)s[j]))
-				j++;
-			if (run_start(s, n, i, j, o, r, w, &skip))
+			for (; j < n && is_run((unsigned char)s[j]); j++)
+				dot |= s[j] == '.';
+			if (run_start(s, n, i, j, dot, o, r, w, &skip))
 				return 1;
 			i = (skip ? skip : j) - 1;
 			continue;

@@ -15,6 +15,9 @@
 #include "text/writer.h"
 
 #include <endian.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +64,22 @@ static bool japanese_run(const unsigned char *p, size_t *j, size_t n)
 {
 	size_t k = *j;
 
+#if defined(__SSE2__)
+	/* sixteen bytes loaded, fifteen judged (five characters): leads E3–EC
+	 * exactly at every third byte, continuation bytes between, no third
+	 * byte 0x91 (a 】 candidate, left to the loops below) */
+	for (; n - k >= 16; k += 15) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
+		unsigned lead = (unsigned)_mm_movemask_epi8(
+			_mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8((char)0xE2)),
+				      _mm_cmplt_epi8(x, _mm_set1_epi8((char)0xED))));
+		unsigned cont = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(x, _mm_set1_epi8((char)0xC0)));
+		unsigned x91 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8((char)0x91)));
+
+		if ((lead & 0x7FFF) != 0x1249 || (cont & 0x7FFF) != 0x6DB6 || (x91 & 0x4924))
+			break;
+	}
+#endif
 	/* eight bytes loaded, six judged (two characters), then four loaded,
 	 * three judged: lead E3–EC, two continuation bytes, not E3 80 91
 	 * (little-endian: the lead is the low byte) */
@@ -107,6 +126,21 @@ static bool printable8(const unsigned char *p)
 		 ((b - ones) & ~b & highs));
 }
 
+#if defined(__SSE2__)
+/* How many of the sixteen bytes at p, from the first, are printable ASCII
+ * other than ']' (0 to 16; signed > 0x1F is 0x20..0x7F, then not DEL). */
+static size_t printable16(const unsigned char *p)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i bad = _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+				   _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x7F)),
+						_mm_cmpeq_epi8(x, _mm_set1_epi8(']'))));
+	unsigned m = (unsigned)_mm_movemask_epi8(bad);
+
+	return m ? (size_t)__builtin_ctz(m) : 16;
+}
+#endif
+
 /* Bytes [i, j) that are kept as they are (slow_char would copy each one
  * unchanged): ASCII per ascii_kept (and ']' not after 'd'), well-formed 3-byte sequences
  * U+3000–U+CFFF but U+3011 "】" without decoding (the bulk of Japanese
@@ -121,6 +155,16 @@ static size_t fast_run(const unsigned char *p, size_t i, size_t n, bool oneline)
 		uint32_t cp;
 		size_t k;
 
+#if defined(__SSE2__)
+		if (c >= 0x20 && c < 0x7f && n - j >= 16) {
+			size_t m = printable16(p + j);
+
+			if (m) {
+				j += m;
+				continue;
+			}
+		}
+#endif
 		if (c >= 0x20 && c < 0x7f && n - j >= 8 && printable8(p + j)) {
 			j += 8;
 			continue;

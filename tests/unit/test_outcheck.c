@@ -571,10 +571,97 @@ static void console_line(void **state)
 	assert_int_equal(outcheck_text("通知\n\n" CLINE, strlen("通知\n\n" CLINE), true, &o, &r), 1);
 }
 
+/* ---- the wide fast paths (SSE2 runs of ASCII and Japanese) ---- */
+
+static outcheck_rule_t check_buf(const char *t, size_t n, int body)
+{
+	outcheck_opts_t o = opts(DEF);
+	outcheck_result_t r;
+
+	(void)outcheck_text(t, n, body, &o, &r);
+	return r.rule;
+}
+
+/* A forbidden or malformed sequence placed at every offset of a long run
+ * of kana (and of printable ASCII) is found: the 16-byte steps never jump
+ * over it, whatever its alignment to a step or to a character. */
+static void wide_runs_miss_nothing(void **state)
+{
+	static const char *const bad[] = {
+		"\xE2\x80\xAE", /* RLO */  "\xC2\x85", /* C1 */ "\x01", "\x7F",
+		"\xE3\x81",     /* truncated */ "\x81", /* lone continuation */
+		"\xED\xA0\x80", /* surrogate */ "\xEF\xBB\xBF", /* BOM */ "\r",
+		"\xE3\xE3\x81\x82", /* lead without continuations */
+		/* a character's place with a bad byte inside: leads stay in step */
+		"\xE3\x41\x82", "\xE3\x81\x01", "\xE3\x81\xC2", "\xE3\xF0\x82",
+	};
+	char t[512];
+	(void)state;
+	for (int ja = 0; ja < 2; ja++) {
+		const char *unit = ja ? "\xE3\x81\x82" : "a"; /* あ */
+		size_t ul = strlen(unit);
+
+		for (size_t b = 0; b < sizeof(bad) / sizeof(bad[0]); b++) {
+			for (size_t at = 0; at <= 60; at++) {
+				size_t n = 0, bl = strlen(bad[b]);
+
+				for (size_t k = 0; k < 60; k++) {
+					if (k == at) {
+						memcpy(t + n, bad[b], bl);
+						n += bl;
+					}
+					memcpy(t + n, unit, ul);
+					n += ul;
+				}
+				if (at == 60) {
+					memcpy(t + n, bad[b], bl);
+					n += bl;
+				}
+				if (check_buf(t, n, BODY) != OUTCHECK_CONTROL)
+					print_error("ja=%d bad=%zu at=%zu\n", ja, b, at);
+				assert_int_equal(check_buf(t, n, BODY), OUTCHECK_CONTROL);
+			}
+		}
+		/* clean runs of every length pass */
+		for (size_t len = 0; len < 60; len++) {
+			size_t n = 0;
+
+			for (size_t k = 0; k < len; k++, n += ul)
+				memcpy(t + n, unit, ul);
+			assert_int_equal(check_buf(t, n, BODY), OUTCHECK_PASS);
+		}
+	}
+}
+
+/* A forged notice marker after a long run of kana, at every alignment,
+ * is found by rule 8 (the fast path leaves 【 to the character loop); a
+ * bare domain with a path after a long run is found by the link rule. */
+static void wide_runs_keep_markers_and_links(void **state)
+{
+	char t[512];
+	(void)state;
+	for (size_t pre = 0; pre < 40; pre++) {
+		size_t n = 0;
+
+		for (size_t k = 0; k < pre; k++, n += 3)
+			memcpy(t + n, "\xE6\x9C\xAC", 3); /* 本 */
+		n += (size_t)sprintf(t + n, "\n【隔離】原本\n");
+		assert_int_equal(check_buf(t, n, BODY), OUTCHECK_NOTICE);
+		n -= strlen("\n【隔離】原本\n");
+		n += (size_t)sprintf(t + n, "、example.com/reset です");
+		assert_int_equal(check_buf(t, n, BODY), OUTCHECK_DOMAIN);
+		n -= strlen("、example.com/reset です");
+		n += (size_t)sprintf(t + n, " example.com です。www");
+		assert_int_equal(check_buf(t, n, BODY), OUTCHECK_PASS);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(text_rules),
+		cmocka_unit_test(wide_runs_miss_nothing),
+		cmocka_unit_test(wide_runs_keep_markers_and_links),
 		cmocka_unit_test(message_rules),
 		cmocka_unit_test(raw_format),
 		cmocka_unit_test(notice_far_away),

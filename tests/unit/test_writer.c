@@ -154,6 +154,58 @@ static void address_in_display_name(void **state)
 	assert_false(wr_has_address("x@y.", 4));
 }
 
+/* The wide fast paths (16-byte steps over ASCII and kana): a character the
+ * writer must change, placed at every offset of a long run, is changed;
+ * the run around it is kept byte for byte. */
+static void wide_runs_change_what_they_must(void **state)
+{
+	static const struct {
+		const char *bad, *out;
+	} cases[] = {
+		{ "\xE2\x80\xAE", "" },           /* RLO dropped */
+		{ "\x01", "" },                   /* C0 dropped */
+		{ "\xC2\x85", "" },               /* C1 dropped */
+		{ "\x81", "\xEF\xBF\xBD" },       /* lone continuation → U+FFFD */
+		{ "\xE3\x41\x82", "\xEF\xBF\xBD" "A\xEF\xBF\xBD" },
+		{ "\xE2\x94\x81", "\xE2\x94\x80" }, /* ━ → ─ */
+	};
+	char in[512], want[1024];
+	(void)state;
+	for (int ja = 0; ja < 2; ja++) {
+		const char *unit = ja ? "\xE3\x81\x82" : "a";
+		size_t ul = strlen(unit);
+
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			for (size_t at = 0; at < 40; at++) {
+				size_t n = 0, w = 0;
+
+				for (size_t k = 0; k < 40; k++) {
+					if (k == at) {
+						n += (size_t)sprintf(in + n, "%s", cases[c].bad);
+						w += (size_t)sprintf(want + w, "%s", cases[c].out);
+					}
+					memcpy(in + n, unit, ul), n += ul;
+					memcpy(want + w, unit, ul), w += ul;
+				}
+				want[w] = '\0';
+				check_clean(in, n, 0, want);
+			}
+		}
+	}
+	/* a forged 【無害化済み】 after kana at every alignment loses its 】 */
+	for (size_t pre = 0; pre < 40; pre++) {
+		size_t n = 0, w = 0;
+
+		for (size_t k = 0; k < pre; k++, n += 3, w += 3) {
+			memcpy(in + n, "\xE6\x9C\xAC", 3); /* 本 */
+			memcpy(want + w, "\xE6\x9C\xAC", 3);
+		}
+		n += (size_t)sprintf(in + n, "【無害化済み】本物");
+		w += (size_t)sprintf(want + w, "［無害化済み］本物");
+		check_clean(in, n, 0, want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -162,6 +214,7 @@ int main(void)
 		cmocka_unit_test(clean_drops_every_invisible),
 		cmocka_unit_test(clean_replaces_invalid_utf8),
 		cmocka_unit_test(clean_alters_notice_lookalikes),
+		cmocka_unit_test(wide_runs_change_what_they_must),
 		cmocka_unit_test(text_controls_cannot_hide_links),
 		cmocka_unit_test(quoted_fields_are_confined),
 		cmocka_unit_test(header_values),
