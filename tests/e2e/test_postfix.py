@@ -5,161 +5,35 @@ Each message must arrive exactly once per envelope recipient, sanitized
 SIGKILLed mid-message, mugaid SIGKILLed under load, the next hop down, the
 state directory full. Count in == count out; nothing bounces; the Postfix
 queue ends empty."""
-import collections
 import email
-import email.message
 import email.policy
-import email.utils
 import os
 import signal
-import smtplib
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from pfinstance import Postfix, ensure_user
+from e2eutil import DOMAIN, Ledger, Mugaid, delivered, e2e_base, iso2022jp_nec, make
+from pfinstance import Postfix
 
-MUGAID = os.environ.get("MUGAID", "build/mugaid")
-DOMAIN = "lg.example.jp"
-SENT = {}  # Message-ID -> list of recipients
+LEDGER = Ledger()
+SENT = LEDGER.sent  # Message-ID -> list of recipients
+submit, wait_all = LEDGER.submit, LEDGER.wait_all
+check_exactly_once_and_sanitized = LEDGER.check_exactly_once_and_sanitized
 
 
-class Mugaid:
-    def __init__(self, base, pf):
-        self.base, self.pf = base, pf
-        self.state = f"{base}/state"
-        self.cf = f"{base}/mugaid.cf"
-        self.logpath = f"{base}/mugaid.log"
-        self.proc = None
-        with open(self.cf, "w") as f:
-            f.write(f"listen = 127.0.0.1:{pf.filter_port}\n"
-                    f"next_hop = smtp:127.0.0.1:{pf.reinj_port}\n"
-                    f"state_dir = {self.state}\nmetrics_file = {self.state}/mugaid.prom\n"
-                    f"pid_file = {self.state}/mugaid.pid\nmax_sessions = 4\nuser = mugai\n"
-                    f"wall_time_max = 20\ncpu_time_max = 20\ncdr_time_max = 20\n"
-                    f"next_hop_timeout = 10\n")
-
-    def start(self, env=None):
-        e = dict(os.environ, **(env or {}))
-        self.proc = subprocess.Popen([MUGAID, "-f", "-c", self.cf], env=e,
-                                     stdout=open(self.logpath, "ab"), stderr=subprocess.STDOUT)
-        end = time.monotonic() + 15
-        while "mugaid ready" not in self.log()[-2000:] and time.monotonic() < end:
-            assert self.proc.poll() is None, self.log()
-            time.sleep(0.05)
-        time.sleep(0.2)
-
-    def stop(self, sig=signal.SIGTERM):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+def after_queue_mugaid(base, pf):
+    return Mugaid(base, f"listen = 127.0.0.1:{pf.filter_port}\n"
+                        f"next_hop = smtp:127.0.0.1:{pf.reinj_port}\nmax_sessions = 4\n"
+                        "wall_time_max = 20\ncpu_time_max = 20\ncdr_time_max = 20\n"
+                        "next_hop_timeout = 10\n")
 
 
 @pytest.fixture(scope="module")
 def env():
-    base = tempfile.mkdtemp(prefix="mugai-e2e-", dir="/tmp")  # postfix and nobody traverse it
-    os.chmod(base, 0o755)
-    user = ensure_user()
-    pf = Postfix(base).setup()
-    m = Mugaid(base, pf)
-    os.makedirs(m.state)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "tmpfs",
-                              m.state]).returncode == 0
-    os.chown(m.state, user.pw_uid, user.pw_gid)
-    try:
-        pf.start()
-        m.start()
-        yield pf, m, mounted
-    finally:
-        m.stop()
-        pf.stop()
-        if mounted:
-            subprocess.run(["umount", "-l", m.state])
-        if os.environ.get("E2E_KEEP") is None:
-            subprocess.run(["rm", "-rf", base])
-
-
-def make(subject, body="本文", html=None, attach=None, charset="utf-8"):
-    msg = email.message.EmailMessage()
-    msg["From"] = "送信者 <sender@example.jp>"
-    msg["To"] = f"taro@{DOMAIN}"
-    msg["Subject"] = subject
-    msg["Message-ID"] = email.utils.make_msgid(domain="e2e.test")
-    if body is None:
-        msg.set_content(html, subtype="html")
-    else:
-        msg.set_content(body, charset=charset)
-    if html and body is not None:
-        msg.add_alternative(html, subtype="html")
-    if attach:
-        msg.add_attachment(attach[1], maintype="application", subtype="octet-stream",
-                           filename=attach[0])
-    return msg
-
-
-def iso2022jp_nec():
-    """ISO-2022-JP with NEC row 13 (①②③) that Python's codec cannot write."""
-    body = (b"\x1b$B\x46\x7c\x4b\x5c\x38\x6c\x1b(B: \x1b$B\x2d\x21\x2d\x22\x2d\x23\x1b(B\r\n")
-    mid = email.utils.make_msgid(domain="e2e.test")
-    return (f"From: sender@example.jp\r\nTo: taro@{DOMAIN}\r\nSubject: =?ISO-2022-JP?B?"
-            f"GyRCRnxLXDhsGyhC?=\r\nMessage-ID: {mid}\r\nMIME-Version: 1.0\r\n"
-            "Content-Type: text/plain; charset=ISO-2022-JP\r\n"
-            "Content-Transfer-Encoding: 7bit\r\n\r\n").encode() + body
-
-
-def submit(pf, msgs, rcpts):
-    with smtplib.SMTP("127.0.0.1", pf.smtp_port, timeout=60) as s:
-        for m in msgs:
-            raw = m if isinstance(m, bytes) else m.as_bytes()
-            mid = email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"]
-            s.sendmail("sender@example.jp", rcpts, raw)
-            SENT[mid] = list(rcpts)
-
-
-def delivered(pf):
-    """(Message-ID, Delivered-To) -> count, and every parsed message."""
-    counts, msgs = collections.Counter(), []
-    for path in pf.delivered_files():
-        with open(path, "rb") as f:
-            m = email.message_from_binary_file(f, policy=email.policy.default)
-        msgs.append(m)
-        counts[(m["Message-ID"], m["Delivered-To"])] += 1
-    return counts, msgs
-
-
-def wait_all(pf, timeout=90):
-    want = {(mid, r) for mid, rs in SENT.items() for r in rs}
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        counts, _ = delivered(pf)
-        if want <= set(counts):
-            return
-        time.sleep(0.5)
-    counts, _ = delivered(pf)
-    raise AssertionError(f"missing: {sorted(want - set(counts))[:5]}\n{pf.log()[-3000:]}")
-
-
-def check_exactly_once_and_sanitized(pf):
-    counts, msgs = delivered(pf)
-    for m in msgs:
-        assert not m.is_multipart() and m.get_content_type() == "text/plain", m
-        assert m["X-Mugai-Sanitized"], m
-    dup = {k: v for k, v in counts.items() if v != 1 and k[0] is not None}
-    assert not dup, dup
-    return counts, msgs
+    with e2e_base("mugai-e2e-", Postfix, after_queue_mugaid) as (_, pf, m):
+        yield pf, m, m.mounted
 
 
 def test_delivery_japanese_html_attachments_hostile(env):

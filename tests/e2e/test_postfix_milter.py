@@ -8,106 +8,40 @@ mid-message (its notice replaces the message), mugaid SIGKILLed mid-message
 the client's retry is delivered), the state directory full (451, nothing
 queued; the retry after space is back is delivered). Count in == count out; nothing bounces;
 the Postfix queue ends empty."""
-import collections
 import email
 import email.policy
 import os
 import signal
 import smtplib
 import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 
+from e2eutil import DOMAIN, Ledger, Mugaid, delivered, e2e_base, iso2022jp_nec, make
 from pfinstance import Postfix, ensure_user
-from test_postfix import DOMAIN, Mugaid, iso2022jp_nec, make
 
-SENT = {}  # Message-ID -> list of recipients
+LEDGER = Ledger(rebuilt_headers=True)
+SENT = LEDGER.sent  # Message-ID -> list of recipients
+submit, wait_all = LEDGER.submit, LEDGER.wait_all
+check_exactly_once_and_sanitized = LEDGER.check_exactly_once_and_sanitized
 
 
-class MilterMugaid(Mugaid):
-    def __init__(self, base, pf):
-        super().__init__(base, pf)
-        with open(self.cf, "w") as f:
-            f.write(f"listen = 127.0.0.1:{pf.filter_port}\n"
-                    f"milter_listen = 127.0.0.1:{pf.milter_port}\n"
-                    f"next_hop = maildir:{base}/unused-maildir\n"
-                    f"state_dir = {self.state}\nmetrics_file = {self.state}/mugaid.prom\n"
-                    f"pid_file = {self.state}/mugaid.pid\nmax_sessions = 8\nuser = mugai\n"
-                    f"wall_time_max = 20\ncpu_time_max = 20\ncdr_time_max = 20\n")
-        os.makedirs(f"{base}/unused-maildir", exist_ok=True)
-        os.chown(f"{base}/unused-maildir", ensure_user().pw_uid, ensure_user().pw_gid)
+def milter_mugaid(base, pf):
+    os.makedirs(f"{base}/unused-maildir", exist_ok=True)
+    os.chown(f"{base}/unused-maildir", ensure_user().pw_uid, ensure_user().pw_gid)
+    return Mugaid(base, f"listen = 127.0.0.1:{pf.filter_port}\n"
+                        f"milter_listen = 127.0.0.1:{pf.milter_port}\n"
+                        f"next_hop = maildir:{base}/unused-maildir\nmax_sessions = 8\n"
+                        "wall_time_max = 20\ncpu_time_max = 20\ncdr_time_max = 20\n")
 
 
 @pytest.fixture(scope="module")
 def env():
-    base = tempfile.mkdtemp(prefix="mugai-e2e-milter-", dir="/tmp")
-    os.chmod(base, 0o755)
-    user = ensure_user()
-    pf = Postfix(base, milter=True).setup()
-    m = MilterMugaid(base, pf)
-    os.makedirs(m.state)
-    m.mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=48m,mode=0700", "tmpfs",
-                                m.state]).returncode == 0
-    os.chown(m.state, user.pw_uid, user.pw_gid)
-    try:
-        pf.start()
-        m.start()
+    with e2e_base("mugai-e2e-milter-", lambda base: Postfix(base, milter=True),
+                  milter_mugaid) as (_, pf, m):
         yield pf, m
-    finally:
-        m.stop()
-        pf.stop()
-        if m.mounted:
-            subprocess.run(["umount", "-l", m.state])
-        if os.environ.get("E2E_KEEP") is None:
-            subprocess.run(["rm", "-rf", base])
-
-
-def submit(pf, msgs, rcpts, record=True):
-    with smtplib.SMTP("127.0.0.1", pf.smtp_port, timeout=120) as s:
-        for m in msgs:
-            raw = m if isinstance(m, bytes) else m.as_bytes()
-            mid = email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"]
-            s.sendmail("sender@example.jp", rcpts, raw)
-            if record:
-                SENT[mid] = list(rcpts)
-
-
-def delivered(pf):
-    counts, msgs = collections.Counter(), []
-    for path in pf.delivered_files():
-        with open(path, "rb") as f:
-            m = email.message_from_binary_file(f, policy=email.policy.default)
-        msgs.append(m)
-        counts[(m["Message-ID"], m["Delivered-To"])] += 1
-    return counts, msgs
-
-
-def wait_all(pf, timeout=90):
-    want = {(mid, r) for mid, rs in SENT.items() for r in rs}
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        counts, _ = delivered(pf)
-        if want <= set(counts):
-            return
-        time.sleep(0.3)
-    counts, _ = delivered(pf)
-    raise AssertionError(f"missing: {sorted(want - set(counts))[:5]}\n{pf.log()[-3000:]}")
-
-
-def check_exactly_once_and_sanitized(pf):
-    counts, msgs = delivered(pf)
-    for m in msgs:
-        assert not m.is_multipart() and m.get_content_type() == "text/plain", m
-        assert m["X-Mugai-Sanitized"], m
-        assert len(m.get_all("X-Mugai-Sanitized")) == 1, m
-        # none of the sender's headers survive; Postfix's own trace may
-        assert m["X-Evil"] is None and m["Content-Disposition"] is None, m
-    dup = {k: v for k, v in counts.items() if v != 1 and k[0] is not None}
-    assert not dup, dup
-    return counts, msgs
 
 
 def test_delivery_japanese_html_attachments_hostile(env):

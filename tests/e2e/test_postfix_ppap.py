@@ -13,70 +13,30 @@ import io
 import os
 import shutil
 import smtplib
-import sqlite3
-import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 
 import pytest
 
-from pfinstance import Postfix, ensure_user
+from e2eutil import DOMAIN, Mugaid, e2e_base
+from pfinstance import Postfix
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 from ppaputil import DOC, PASSWORD, make_zip, password_mail, zip_mail  # noqa: E402
 
-MUGAID = os.environ.get("MUGAID", "build/mugaid")
-DOMAIN = "lg.example.jp"
 SENDER = "sato@supplier.example.co.jp"
 
 pytestmark = pytest.mark.skipif(not shutil.which("7z") or not shutil.which("zip"),
                                 reason="needs 7z (p7zip-full) and zip: scripts/deps.sh")
 
 
-class Mugaid:
+class PpapMugaid(Mugaid):
     def __init__(self, base, pf):
-        self.state = f"{base}/state"
-        self.cf = f"{base}/mugaid.cf"
-        self.logpath = f"{base}/mugaid.log"
-        self.proc = None
-        with open(self.cf, "w") as f:
-            f.write(f"listen = 127.0.0.1:{pf.filter_port}\n"
-                    f"next_hop = smtp:127.0.0.1:{pf.reinj_port}\n"
-                    f"state_dir = {self.state}\nmetrics_file = {self.state}/mugaid.prom\n"
-                    f"pid_file = {self.state}/mugaid.pid\nmax_sessions = 4\nuser = mugai\n"
-                    f"attachments = sanitize\nrelease_interval = 1\n"
-                    f"wall_time_max = 30\ncdr_time_max = 20\nnext_hop_timeout = 10\n")
-
-    def start(self):
-        self.proc = subprocess.Popen([MUGAID, "-f", "-c", self.cf],
-                                     stdout=open(self.logpath, "ab"), stderr=subprocess.STDOUT)
-        end = time.monotonic() + 15
-        while "mugaid ready" not in self.log() and time.monotonic() < end:
-            assert self.proc.poll() is None, self.log()
-            time.sleep(0.05)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-    def log(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def db(self, write=False):
-        if write:
-            return sqlite3.connect(f"{self.state}/mugai.db", timeout=30)
-        return sqlite3.connect(f"file:{self.state}/mugai.db?mode=ro", uri=True, timeout=30)
+        super().__init__(base, f"listen = 127.0.0.1:{pf.filter_port}\n"
+                               f"next_hop = smtp:127.0.0.1:{pf.reinj_port}\nmax_sessions = 4\n"
+                               "attachments = sanitize\nrelease_interval = 1\n"
+                               "wall_time_max = 30\ncdr_time_max = 20\nnext_hop_timeout = 10\n")
 
     def verdict(self, qid):
         with self.db() as c:
@@ -90,22 +50,8 @@ class Mugaid:
 
 @pytest.fixture(scope="module")
 def env():
-    base = tempfile.mkdtemp(prefix="mugai-e2e-ppap-", dir="/tmp")
-    os.chmod(base, 0o755)
-    user = ensure_user()
-    pf = Postfix(base).setup()
-    m = Mugaid(base, pf)
-    os.makedirs(m.state)
-    os.chown(m.state, user.pw_uid, user.pw_gid)
-    try:
-        pf.start()
-        m.start()
+    with e2e_base("mugai-e2e-ppap-", Postfix, PpapMugaid, tmpfs=False) as (base, pf, m):
         yield pf, m, base
-    finally:
-        m.stop()
-        pf.stop()
-        if os.environ.get("E2E_KEEP") is None:
-            subprocess.run(["rm", "-rf", base])
 
 
 def submit(pf, raw, rcpt, sender=SENDER):
