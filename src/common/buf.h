@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <string.h>
 #include "defs.h"
 
 typedef struct buf {
@@ -29,7 +30,19 @@ void buf_init(buf_t *b, size_t max);
 void buf_free(buf_t *b);
 void buf_reset(buf_t *b);
 int buf_reserve(buf_t *b, size_t extra) MUGAI_WUR;
-int buf_append(buf_t *b, const void *p, size_t n) MUGAI_WUR;
+int buf_append_slow(buf_t *b, const void *p, size_t n) MUGAI_WUR;
+/* Fast path inline: n bytes into spare capacity (cap <= max always). */
+static inline MUGAI_WUR int buf_append(buf_t *b, const void *p, size_t n)
+{
+	if (b->data && n <= b->cap - b->len) {
+		if (n)
+			memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_append_slow(b, p, n);
+}
 int buf_puts(buf_t *b, const char *s) MUGAI_WUR;
 int buf_putc_slow(buf_t *b, int c) MUGAI_WUR;
 /* Fast path inline: one byte into spare capacity. */
