@@ -41,6 +41,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 #include <libdeflate.h>
 
 /* ---- the output PDF, written as it goes ------------------------------- */
@@ -226,12 +229,26 @@ static size_t rle_encode(const unsigned char *in, size_t n, unsigned char *out)
 
 	while (i < n) {
 		uint64_t pat = in[i] * UINT64_C(0x0101010101010101), w;
-		size_t j = i + 1;
+		size_t j = i; /* in[i] compares equal to itself: a run of 1+ */
+#if defined(__SSE2__)
+		__m128i pv = _mm_set1_epi8((char)in[i]);
 
-		while (j + 8 <= n && j - i <= 120 && (memcpy(&w, in + j, 8), w == pat))
+		for (unsigned m; j + 16 <= n && j - i + 16 <= 128; j += 16) {
+			m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(const void *)(in + j)), pv));
+			if (m != 0xFFFF) {
+				j += (size_t)__builtin_ctz(~m);
+				goto ended;
+			}
+		}
+#endif
+		while (j + 8 <= n && j - i + 8 <= 128 && (memcpy(&w, in + j, 8), w == pat))
 			j += 8;
 		while (j < n && j - i < 128 && in[j] == in[i])
 			j++;
+#if defined(__SSE2__)
+ended:
+#endif
 		if (j - i >= 3) {
 			out[o++] = (unsigned char)(257 - (j - i));
 			out[o++] = in[i];
@@ -250,27 +267,26 @@ static size_t rle_encode(const unsigned char *in, size_t n, unsigned char *out)
 	return o;
 }
 
-/* Gray pages (R = G = B everywhere: text pages usually are): one channel,
- * run-length encoded, then zlib-wrapped deflate at level 1 by libdeflate
- * (lossless, crisp text). One pass both checks and converts; *gray is
- * false (nothing written) at the first coloured pixel. */
-static int encode_gray(flat_out_t *f, const fz_pixmap *pix, bool *gray)
+/* f->gray holds n bytes (reused across pages); -1 when out of memory. */
+static int gray_room(flat_out_t *f, size_t n)
 {
-	size_t n = (size_t)pix->w * (size_t)pix->h, zlen;
-
-	*gray = true;
-	if (n > f->gray_cap) {
-		free(f->gray);
-		f->gray_cap = 0;
-		if (!(f->gray = malloc(n)))
-			return -1;
-		f->gray_cap = n;
-	}
-	for (int y = 0; y < pix->h && *gray; y++)
-		*gray = gray_row(pix->samples + (size_t)y * (size_t)pix->stride, pix->w,
-				 f->gray + (size_t)y * (size_t)pix->w);
-	if (!*gray)
+	if (n <= f->gray_cap)
 		return 0;
+	free(f->gray);
+	f->gray_cap = 0;
+	if (!(f->gray = malloc(n)))
+		return -1;
+	f->gray_cap = n;
+	return 0;
+}
+
+/* The n bytes of one channel in `gray`, run-length encoded, then
+ * zlib-wrapped deflate at level 1 by libdeflate (lossless, crisp text),
+ * into f->enc. */
+static int encode_gray_bytes(flat_out_t *f, const unsigned char *gray, size_t n)
+{
+	size_t zlen;
+
 	if (n + n / 128 + 2 > f->rle_cap) {
 		free(f->rle);
 		f->rle_cap = 0;
@@ -278,7 +294,7 @@ static int encode_gray(flat_out_t *f, const fz_pixmap *pix, bool *gray)
 			return -1;
 		f->rle_cap = n + n / 128 + 2;
 	}
-	n = rle_encode(f->gray, n, f->rle);
+	n = rle_encode(gray, n, f->rle);
 	if (buf_reserve(&f->enc, libdeflate_zlib_compress_bound(f->z, n)) < 0)
 		return -1;
 	zlen = libdeflate_zlib_compress(f->z, f->rle, n, f->enc.data, f->enc.cap);
@@ -287,14 +303,43 @@ static int encode_gray(flat_out_t *f, const fz_pixmap *pix, bool *gray)
 	return zlen ? 0 : -1;
 }
 
-/* Encode a rendered page into f->enc. */
+/* An RGB page that is gray after all (R = G = B everywhere): one channel,
+ * encoded as encode_gray_bytes. One pass both checks and converts; *gray
+ * is false (nothing written) at the first coloured pixel. */
+static int encode_gray(flat_out_t *f, const fz_pixmap *pix, bool *gray)
+{
+	size_t n = (size_t)pix->w * (size_t)pix->h;
+
+	*gray = true;
+	if (gray_room(f, n) < 0)
+		return -1;
+	for (int y = 0; y < pix->h && *gray; y++)
+		*gray = gray_row(pix->samples + (size_t)y * (size_t)pix->stride, pix->w,
+				 f->gray + (size_t)y * (size_t)pix->w);
+	return *gray ? encode_gray_bytes(f, f->gray, n) : 0;
+}
+
+/* Encode a rendered page into f->enc: a one-channel pixmap (a page that
+ * uses no colour, rendered gray) as gray; an RGB one as gray when it is
+ * gray after all, else as JPEG. */
 static int pixmap_encode(flat_out_t *f, fz_pixmap *pix, int quality, page_img_t *pi)
 {
+	size_t w = (size_t)pix->w;
 	int rc;
 
 	pi->w = pix->w;
 	pi->h = pix->h;
 	buf_reset(&f->enc);
+	if (pix->n == 1) {
+		pi->gray = true;
+		if ((size_t)pix->stride == w)
+			return encode_gray_bytes(f, pix->samples, w * (size_t)pix->h);
+		if (gray_room(f, w * (size_t)pix->h) < 0)
+			return -1;
+		for (int y = 0; y < pix->h; y++)
+			memcpy(f->gray + (size_t)y * w, pix->samples + (size_t)y * (size_t)pix->stride, w);
+		return encode_gray_bytes(f, f->gray, w * (size_t)pix->h);
+	}
 	rc = encode_gray(f, pix, &pi->gray);
 	if (rc == 0 && !pi->gray)
 		rc = cdr_jpeg_encode(pix->samples, pix->w, pix->h, 3, (size_t)pix->stride, quality, &f->enc);
@@ -344,6 +389,45 @@ typedef enum {
 	PAGE_OUTPUT, /* cdr_output_max */
 } page_status_t;
 
+/* The page as a pixmap at zoom: interpreted once into a display list
+ * through MuPDF's test device, then rendered from the list in gray when the
+ * page uses no colour (exactly: threshold 0; images and shadings are
+ * looked at pixel by pixel), else in RGB. A gray render paints one channel
+ * instead of three and needs no gray check afterwards. Throws as MuPDF
+ * does. */
+static fz_pixmap *render_list(fz_context *ctx, fz_page *page, float zoom)
+{
+	fz_display_list *list = NULL;
+	fz_device *test = NULL, *ld = NULL;
+	fz_pixmap *pix = NULL;
+	int color = 2;
+
+	fz_var(list);
+	fz_var(test);
+	fz_var(ld);
+	fz_var(pix);
+	fz_try(ctx) {
+		list = fz_new_display_list(ctx, fz_bound_page(ctx, page));
+		ld = fz_new_list_device(ctx, list);
+		test = fz_new_test_device(ctx, &color, 0.0f,
+					  FZ_TEST_OPT_IMAGES | FZ_TEST_OPT_SHADINGS, ld);
+		fz_run_page(ctx, page, test, fz_identity, NULL);
+		fz_close_device(ctx, test);
+		fz_close_device(ctx, ld);
+		pix = fz_new_pixmap_from_display_list(ctx, list, fz_scale(zoom, zoom),
+						      color == 0 ? fz_device_gray(ctx)
+								 : fz_device_rgb(ctx), 0);
+	}
+	fz_always(ctx) {
+		fz_drop_device(ctx, test);
+		fz_drop_device(ctx, ld);
+		fz_drop_display_list(ctx, list);
+	}
+	fz_catch(ctx)
+		fz_rethrow(ctx);
+	return pix;
+}
+
 /* Render page i of the source into f->enc; *w, *h its size in points. */
 static page_status_t render_page(pdf_job_t *pj, flat_out_t *f, int i, page_img_t *pi, float *w,
 				 float *h, bool *lowered)
@@ -368,7 +452,7 @@ static page_status_t render_page(pdf_job_t *pj, flat_out_t *f, int i, page_img_t
 		low = l;
 		pw = fmaxf(r.x1 - r.x0, 1);
 		ph = fmaxf(r.y1 - r.y0, 1);
-		pix = fz_new_pixmap_from_page(ctx, page, fz_scale(zoom, zoom), fz_device_rgb(ctx), 0);
+		pix = render_list(ctx, page, zoom);
 		if (pixmap_encode(f, pix, (int)cfg_int(pj->job->cfg, CFG_IMAGE_JPEG_QUALITY), pi) < 0)
 			fz_throw(ctx, FZ_ERROR_MEMORY, "image");
 	}

@@ -112,6 +112,49 @@ def test_one_coloured_dot_on_a_white_page_is_colour():
     assert d["/Width"] % 8 != 0 and set(data) - {255} and min(data) >= 100
 
 
+def image_page_pdf(rgb_bytes, w=2, h=2):
+    """One page showing a w x h DeviceRGB image (uncompressed samples)."""
+    hexdata = rgb_bytes.hex()
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            "<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB "
+            "/BitsPerComponent 8 /Filter /ASCIIHexDecode /Length %d >>\nstream\n%s>\nendstream"
+            % (w, h, len(hexdata) + 1, hexdata),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Contents 5 0 R "
+            "/Resources << /XObject << /Im1 3 0 R >> >> >>",
+            stream("", "q 80 0 0 80 10 10 cm /Im1 Do Q")]
+    return pdf(objs)
+
+
+def test_colour_only_inside_an_image_or_a_shading_is_colour():
+    """A page whose only colour is one pixel of an RGB image, or a shading,
+    is rendered and kept in colour; an RGB image whose pixels are all gray
+    gives a lossless gray page (the pages are tested pixel by pixel before
+    the gray render is chosen)."""
+    red = bytes([200, 200, 200] * 3 + [255, 0, 0])
+    gray = bytes([200, 200, 200] * 3 + [40, 40, 40])
+    kinds = []
+    for data in (red, gray):
+        rc, rep, out = sanitize(image_page_pdf(data), "i.pdf", mode="flatten")
+        assert rep["verdict"] == "sanitized", rep
+        got = page_images(out)
+        kinds.append((got[0][1]["/ColorSpace"], got[0][1].get("/Filter")))
+        if data is gray:
+            samples = got[0][2]
+            assert min(samples) <= 60 and max(samples) >= 190, (min(samples), max(samples))
+    assert kinds == [("/DeviceRGB", "/DCTDecode"), ("/DeviceGray", None)]
+    shading = [((100, 100), "q /Sh1 sh Q")]
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+            "<< /ShadingType 2 /ColorSpace /DeviceRGB /Coords [0 0 100 0] /Function "
+            "<< /FunctionType 2 /Domain [0 1] /C0 [1 0 0] /C1 [0 0 1] /N 1 >> >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 100 100] /Contents 5 0 R "
+            "/Resources << /Shading << /Sh1 3 0 R >> >> >>",
+            stream("", shading[0][1])]
+    rc, rep, out = sanitize(pdf(objs), "s.pdf", mode="flatten")
+    assert rep["verdict"] == "sanitized", rep
+    d = page_images(out)[0][1]
+    assert (d["/ColorSpace"], d.get("/Filter")) == ("/DeviceRGB", "/DCTDecode")
+
+
 def test_gray_pages_read_back_by_another_renderer():
     """Gray pages are Flate over RunLength (both lossless, any PDF reader):
     poppler's pdftoppm renders the flattened page back to the same halves."""
