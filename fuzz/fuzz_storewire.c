@@ -61,6 +61,11 @@ static void request(const uint8_t *data, size_t size)
 				abort();
 		text(q.hdr_from);
 	}
+	if (q.type == SW_RELEASE_NEXT) {
+		text(q.after_at);
+		if (*q.id && !mugai_id_valid(q.id))
+			abort();
+	}
 	if (q.type == SW_PPAP_MARK && (!mugai_id_valid(q.id) ||
 				       !jsoncheck_object(q.details, strlen(q.details), caps.details_max)))
 		abort();

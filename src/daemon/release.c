@@ -6,7 +6,8 @@
  * requester (the store hands over the requester's own recipients, or every
  * envelope recipient for a CLI request), then marks it delivered (audited
  * as quarantine.release.delivered). A failed delivery stays queued for the
- * next run. Each run then tells the recipients of held PPAP zips whose
+ * next run, and this run goes on after it (RELEASE_NEXT names the last one
+ * tried). Each run then tells the recipients of held PPAP zips whose
  * ppap_window passed what to do next (ppap_expire_run, daemon/ppap.c).
  *
  *   the original (kind "original", and every CLI request): a new message
@@ -454,6 +455,8 @@ typedef struct run {
 	cfg_t rcfg;
 	sanitizer_t w;
 	bool w_ready;  /* the converter was started (once per run) */
+	/* the last release tried in this run: the next one comes after it */
+	char after_at[SW_ADDR_MAX + 1], after_id[MUGAI_ID_LEN + 1];
 } run_t;
 
 static int release_one(run_t *u, const rel_t *r, int fd, const buf_t *orig)
@@ -484,10 +487,12 @@ static int release_one(run_t *u, const rel_t *r, int fd, const buf_t *orig)
 	return rc;
 }
 
-/* One queued release: 1 done (or failed), 0 none left, -1 store error. */
+/* One queued release after the run's last one (u->after_at, u->after_id):
+ * 1 done (or failed: it stays queued for the next run, and the run goes
+ * on with the next one), 0 none left, -1 store error. */
 static int release_next(run_t *u, int *failures)
 {
-	sw_req_t q = { .type = SW_RELEASE_NEXT };
+	sw_req_t q = { .type = SW_RELEASE_NEXT, .after_at = u->after_at, .id = u->after_id };
 	sw_ans_t a;
 	rel_t r = { .n_rcpt = 0 };
 	buf_t orig;
@@ -502,6 +507,8 @@ static int release_next(run_t *u, int *failures)
 			close(fd);
 		return 0;
 	}
+	snprintf(u->after_at, sizeof(u->after_at), "%s", a.approved_at ? a.approved_at : "");
+	snprintf(u->after_id, sizeof(u->after_id), "%s", a.id);
 	buf_init(&orig, (size_t)lim(&u->d->cfg.lim, LIM_MESSAGE_SIZE) + 1);
 	if (rel_load(&r, &a) < 0 || r.n_rcpt == 0) {
 		log_err("release id=%s: no envelope recipients stored (or out of memory); deliver "
@@ -534,7 +541,8 @@ int release_run(const daemon_ctx_t *d, int store_fd)
 	/* the worker's fixed zone (sandbox.c), as a session sets it */
 	if (setenv("TZ", "UTC0", 1) == 0)
 		tzset();
-	for (int i = 0; i < RELEASES_PER_RUN && failures == 0; i++)
+	u.after_at[0] = u.after_id[0] = '\0';
+	for (int i = 0; i < RELEASES_PER_RUN; i++)
 		if (release_next(&u, &failures) <= 0)
 			break;
 	sanitizer_stop(&u.w);

@@ -407,7 +407,7 @@ static int release_memfd(sproc_t *p, const buf_t *orig)
 	return fd;
 }
 
-static int do_release_next(sproc_t *p)
+static int do_release_next(sproc_t *p, const sw_req_t *q)
 {
 	char virus[CLAMD_SIG_MAX];
 	qstore_item_t it;
@@ -419,7 +419,7 @@ static int do_release_next(sproc_t *p)
 	buf_init(&orig, (size_t)lim(&p->cfg.lim, LIM_MESSAGE_SIZE) + 1);
 	if (store_open(p) < 0)
 		goto out;
-	r = qstore_release_next(p->st, &it, &orig);
+	r = qstore_release_next(p->st, q->after_at, q->id, &it, &orig);
 	if (r < 0) {
 		store_fail(p);
 		goto out;
@@ -593,7 +593,7 @@ static int handle(sproc_t *p, const sw_req_t *q)
 	case SW_DELIVERED:
 		rc = store_open(p) < 0 ? -1 : qstore_delivered(p->st, q->id) == 0 ? 0 : store_fail(p);
 		break;
-	case SW_RELEASE_NEXT: return do_release_next(p);
+	case SW_RELEASE_NEXT: return do_release_next(p, q);
 	case SW_PPAP_NEXT: return do_ppap_next(p, q);
 	case SW_PPAP_STALE: return do_ppap_stale(p, q);
 	case SW_PPAP_MARK:

@@ -355,11 +355,12 @@ int qstore_ppap_mark(qstore_t *s, const char *actor, const char *id, const char 
 	return s->ops->ppap_mark(s, actor, id, action, details ? details : "{}");
 }
 
-int qstore_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
+int qstore_release_next(qstore_t *s, const char *after_at, const char *after_id,
+			qstore_item_t *it, buf_t *orig)
 {
 	s->err = QS_OK;
 	memset(it, 0, sizeof(*it));
-	return s->ops->release_next(s, it, orig);
+	return s->ops->release_next(s, after_at ? after_at : "", after_id ? after_id : "", it, orig);
 }
 
 int qstore_release_done(qstore_t *s, const char *actor, const char *id, const char *details)

@@ -251,10 +251,13 @@ bool qstore_account_name_ok(const char *name);
 
 /* ---- queued releases: `approve --queue`, delivered by mugaid ---- */
 /* The oldest release approved to the queue and not yet delivered (an
- * original, release_to 'queue', or sanitized files, 'queue-sanitized'),
- * with its bytes checked against their SHA-256: 1 found, 0 none, -1 error.
- * it->release_kind says which ("sanitized"; anything else: the original). */
-int qstore_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig) MUGAI_WUR;
+ * original, release_to 'queue', or sanitized files, 'queue-sanitized')
+ * after the one approved at after_at with id after_id (in the order
+ * approved_at, id; both "" or NULL: the oldest), with its bytes checked
+ * against their SHA-256: 1 found, 0 none, -1 error. it->release_kind says
+ * which ("sanitized"; anything else: the original). */
+int qstore_release_next(qstore_t *s, const char *after_at, const char *after_id,
+			qstore_item_t *it, buf_t *orig) MUGAI_WUR;
 /* Mark a queued release delivered ('queue' → 'queue-delivered',
  * 'queue-sanitized' → 'queue-sanitized-delivered'), audited as
  * quarantine.release.delivered with details (a JSON object: what was

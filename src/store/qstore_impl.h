@@ -32,7 +32,8 @@ typedef struct qstore_ops {
 		       const char *kind, const char *rcpt);
 	int (*approve)(qstore_t *s, const char *id, const char *by, bool to_queue,
 		       buf_t *orig);
-	int (*release_next)(qstore_t *s, qstore_item_t *it, buf_t *orig);
+	int (*release_next)(qstore_t *s, const char *after_at, const char *after_id,
+			    qstore_item_t *it, buf_t *orig);
 	int (*release_done)(qstore_t *s, const char *actor, const char *id, const char *details);
 	int (*purge)(qstore_t *s, const char *actor, int64_t cutoff, long days,
 		     long *n_expired, long *n_blobs);

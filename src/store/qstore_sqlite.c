@@ -1394,16 +1394,20 @@ static int release_rcpt(qstore_t *s, qstore_item_t *it)
 	return 0;
 }
 
-/* The oldest original released to the queue and not yet delivered. */
-static int sq_release_next(qstore_t *s, qstore_item_t *it, buf_t *orig)
+/* The oldest original released to the queue and not yet delivered, after
+ * (after_at, after_id) in the order approved_at, id. */
+static int sq_release_next(qstore_t *s, const char *after_at, const char *after_id,
+			   qstore_item_t *it, buf_t *orig)
 {
 	char id[MUGAI_ID_LEN + 1] = "";
 	text_out_t t = { id, sizeof(id) };
 	bool found = false;
 
 	if (sq_query(s, "SELECT id FROM quarantine WHERE status='released' AND"
-		     " release_to IN ('queue', 'queue-sanitized') ORDER BY approved_at, id LIMIT 1",
-		     row_text, &t, "") < 0)
+		     " release_to IN ('queue', 'queue-sanitized') AND"
+		     " (coalesce(approved_at, ''), id) > (?1, ?2)"
+		     " ORDER BY coalesce(approved_at, ''), id LIMIT 1",
+		     row_text, &t, "tt", after_at, after_id) < 0)
 		return -1;
 	if (*id && (item_load(s, id, it, &found) < 0 || (found && read_original(s, it, orig) < 0)))
 		return -1;

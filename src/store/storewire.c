@@ -131,7 +131,10 @@ int storewire_encode_req(buf_t *out, const sw_req_t *r)
 		rc = put_str(out, r->id);
 		if (rc == 0) rc = put_str(out, r->details ? r->details : "{}");
 		break;
-	case SW_RELEASE_NEXT: break;
+	case SW_RELEASE_NEXT:
+		rc = put_str(out, r->after_at ? r->after_at : "");
+		if (rc == 0) rc = put_str(out, r->id ? r->id : "");
+		break;
 	case SW_CONFIG: rc = put_str(out, r->hash); break;
 	case SW_SEEN:
 		rc = put_str(out, r->env_from);
@@ -297,7 +300,10 @@ static int decode_body(rec_reader_t *r, const sw_caps_t *c, sw_req_t *q)
 		if (get_id(r, false, &q->id) < 0)
 			return -1;
 		return get_json(r, c->details_max, &q->details);
-	case SW_RELEASE_NEXT: return 0;
+	case SW_RELEASE_NEXT:
+		if (get_text(r, SW_ADDR_MAX, &q->after_at) < 0)
+			return -1;
+		return get_id(r, true, &q->id);
 	case SW_CONFIG: return get_hex(r, &q->hash);
 	case SW_SEEN: return decode_seen(r, q);
 	case SW_PPAP_NEXT: return decode_ppap_next(r, c, q);

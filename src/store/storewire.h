@@ -19,7 +19,9 @@
  *   AUDIT          str action | str object | str details (JSON)
  *   FIND           str queue_id | str sha256 (64 lowercase hex)
  *   DELIVERED      str id
- *   RELEASE_NEXT   (empty)
+ *   RELEASE_NEXT   str after_at | str id: the next queued release after the one
+ *                  with this approved_at and id ("" "": the oldest), so that one
+ *                  that fails does not hold back the rest of a run
  *   RELEASE_DONE   str id | str details (JSON: what was delivered)
  *   CONFIG         str digest (64 lowercase hex): config.load
  *   SEEN           str env_from | u64 since (Unix seconds) | str id ("" or the
@@ -111,6 +113,7 @@ typedef struct sw_req {
 	const char *hash; /* FIND: sha256 of the original; CONFIG: digest */
 	/* SEEN: env_from, received (since) and id (left out, may be "") */
 	int64_t skip;     /* PPAP_NEXT: how many newer matches to pass over */
+	const char *after_at; /* RELEASE_NEXT: with id, the last release tried */
 } sw_req_t;
 
 typedef struct sw_ans {

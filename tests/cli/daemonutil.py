@@ -120,12 +120,14 @@ def assert_sanitized(msg):
 
 class Sink(socketserver.ThreadingTCPServer):
     """A next-hop SMTP server that records (from, rcpts, data), or refuses
-    on purpose (mode: 'accept' | 'refuse-rcpt' | 'refuse-data')."""
+    on purpose (mode: 'accept' | 'refuse-rcpt' | 'refuse-data'; and in any
+    mode RCPT of an address in refuse_rcpts)."""
     allow_reuse_address = True
     daemon_threads = True
 
     def __init__(self, mode="accept", lmtp=False):
         self.mode, self.lmtp, self.messages = mode, lmtp, []
+        self.refuse_rcpts = set()
         super().__init__(("127.0.0.1", 0), SinkHandler)
         self.port = self.server_address[1]
         threading.Thread(target=self.serve_forever, daemon=True).start()
@@ -154,7 +156,8 @@ class SinkHandler(socketserver.StreamRequestHandler):
                 sender, rcpts = cmd[10:].split(">")[0].lstrip("<"), []
                 self.say("250 2.1.0 ok")
             elif verb == "RCPT":
-                if srv.mode == "refuse-rcpt":
+                if srv.mode == "refuse-rcpt" or \
+                        cmd[8:].split(">")[0].lstrip("<") in srv.refuse_rcpts:
                     self.say("450 4.2.0 mailbox busy")
                     continue
                 rcpts.append(cmd[8:].split(">")[0].lstrip("<"))

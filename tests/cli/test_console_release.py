@@ -243,6 +243,61 @@ def test_refused_delivery_stays_queued(tmp_path):
         sink.close()
 
 
+def test_a_failing_release_does_not_hold_back_the_next(tmp_path):
+    """Two approved releases, the older one refused by the next hop: the
+    releaser goes on to the newer one in the same run and delivers it; the
+    older one stays queued, is tried again every run, and is delivered once
+    the next hop takes it."""
+    sink = Sink()
+    d = Daemon(tmp_path, release_interval="1", next_hop=f"smtp:127.0.0.1:{sink.port}").start()
+    con = Console(tmp_path)
+    try:
+        with smtplib.SMTP("127.0.0.1", d.port, timeout=30) as s:
+            s.sendmail("sender@example.jp", RCPTS, ORIGINAL)
+            s.sendmail("sender@example.jp", RCPTS, ORIGINAL.replace(b"see the file", b"second"))
+        qids = [email_qid(m[2]) for m in sink.messages]
+        assert len(qids) == 2 and qids[0] != qids[1]
+        taro = con.user_add("taro", "clerk", "taro@example.lg.jp", dept="総務課")
+        hanako = con.user_add("hanako", "clerk", "hanako@example.lg.jp", dept="総務課")
+        boss = con.user_add("kacho", "approver", dept="総務課")
+        con.start()
+        sink.refuse_rcpts = {"taro@example.lg.jp"}
+        b = con.client()
+        for acct, qid in ((taro, qids[0]), (hanako, qids[1])):
+            c = con.client()
+            assert c.login(acct).status == 303
+            assert c.post(f"/mail/{qid}/request", {"reason": "確認", "kind": "original"}).status == 303
+        assert b.login(boss).status == 303
+        for qid in qids:  # taro's first: the older approval
+            assert b.post(f"/mail/{qid}/approve", {"comment": ""}).status == 303
+            time.sleep(1.1)
+        end = time.monotonic() + 20
+        while len(sink.messages) < 3 and time.monotonic() < end:
+            time.sleep(0.2)
+        (_, rcpts, data), = sink.messages[2:]
+        assert rcpts == ["hanako@example.lg.jp"]
+        assert str(parse_bytes(data)["Subject"]) == "【承認済・原本】見積書"
+        time.sleep(0.5)
+        assert dict(con.sql("SELECT id, release_to FROM quarantine")) == {
+            qids[0]: "queue", qids[1]: "queue-delivered"}
+        log = d.logtext()
+        assert log.count(f"release id={qids[0]} not delivered, stays queued") >= 1
+        sink.refuse_rcpts = set()
+        end = time.monotonic() + 20
+        while len(sink.messages) < 4 and time.monotonic() < end:
+            time.sleep(0.2)
+        (_, rcpts, _), = sink.messages[3:]
+        assert rcpts == ["taro@example.lg.jp"]
+        time.sleep(0.5)
+        assert dict(con.sql("SELECT id, release_to FROM quarantine")) == {
+            qids[0]: "queue-delivered", qids[1]: "queue-delivered"}
+        assert [o for _, o, _ in con.audit("quarantine.release.delivered")] == [qids[1], qids[0]]
+    finally:
+        con.stop()
+        assert d.stop() == 0
+        sink.close()
+
+
 def email_qid(raw):
     return str(parse_bytes(raw)["X-Mugai-Sanitized"]).split("id=")[1].split(";")[0].strip()
 
