@@ -100,6 +100,11 @@ int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *m
  * then only From is looked at). */
 void sender_check(mail_ctx_t *c, GMimeMessage *m, const hdrset_t *h);
 
+/* The notice's rule line (the output check knows it), for the messages
+ * built without notice.c (sanitize.c, reqnote.c). */
+#define FIXED_RULE_JA "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━"
+#define FIXED_RULE_EN "----------------------------------------------------------------"
+
 /* notice.c */
 int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out) MUGAI_WUR;
 

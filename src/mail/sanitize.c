@@ -442,8 +442,6 @@ static int gate_notice_only(const cfg_t *cfg, const hdrset_t *h, bool prefixed,
 	return rc;
 }
 
-#define FIXED_RULE_JA "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━"
-#define FIXED_RULE_EN "----------------------------------------------------------------"
 
 /* Last resort: fixed headers and fixed words, nothing configurable but the
  * id (validated by report_init's caller; only [0-9a-z-] in practice). */
