@@ -1,7 +1,7 @@
 /*
  * fuzz_storewire.c — libFuzzer target for the store protocol decoders
  * (store/storewire.h) that the store process runs on a session's records
- * and a session runs on the store's answers (PPAP requests included). Any input is refused, or
+ * and a session runs on the store's answers (PPAP and outbox requests included). Any input is refused, or
  * decoded into fields that satisfy every promise of the decoder, and then
  * encodes again to the very same bytes.
  *
@@ -61,6 +61,10 @@ static void request(const uint8_t *data, size_t size)
 				abort();
 		text(q.hdr_from);
 	}
+	if ((q.type == SW_OUTBOX_NEXT && q.row < 0) ||
+	    (q.type == SW_OUTBOX_DONE &&
+	     (q.row <= 0 || !jsoncheck_object(q.details, strlen(q.details), caps.details_max))))
+		abort();
 	if (q.type == SW_PPAP_MARK && (!mugai_id_valid(q.id) ||
 				       !jsoncheck_object(q.details, strlen(q.details), caps.details_max)))
 		abort();
