@@ -56,7 +56,8 @@ class Setup:
 
     def __init__(self, tmp_path, original=ORIGINAL, **cfg):
         cfg.setdefault("console_url", URL)
-        self.d = Daemon(tmp_path, release_interval="1", **cfg).start()
+        cfg.setdefault("release_interval", "1")
+        self.d = Daemon(tmp_path, **cfg).start()
         self.con = Console(tmp_path, **cfg)
         with smtplib.SMTP("127.0.0.1", self.d.port, timeout=30) as s:
             s.sendmail("sender@example.jp", RCPTS, original)
@@ -274,3 +275,67 @@ def test_refused_notice_stays_queued_and_a_later_run_delivers_it(tmp_path):
     finally:
         u.close()
         sink.close()
+
+
+def test_schema_v7_migration_from_a_v6_file(tmp_path):
+    """A state_dir of schema v6 (no outbox) is brought to v7 by the next
+    command that opens it: the outbox appears, the stored rows stay."""
+    from storeutil import Store
+    s = Store(tmp_path)
+    qid = s.put(b"From: a\r\n\r\nbody\r\n", "sanitized", "--rcpt", "taro@example.lg.jp")
+    s.sql("DROP TABLE outbox")
+    s.sql("PRAGMA user_version=6")
+    assert s.sql("SELECT name FROM sqlite_master WHERE name LIKE 'outbox%'") == []
+    r = s.run("quarantine", "show", qid, check=0)
+    assert qid in r.stdout.decode()
+    assert s.sql("PRAGMA user_version") == [(7,)]
+    assert sorted(n for n, in s.sql("SELECT name FROM sqlite_master WHERE name LIKE 'outbox%'")) == [
+        "outbox", "outbox_pending"]
+    assert s.sql("SELECT count(*) FROM outbox") == [(0,)]
+    assert s.sql("SELECT id FROM quarantine") == [(qid,)]
+    s.sql("PRAGMA user_version=99")
+    r = s.run("quarantine", "show", qid)
+    assert r.returncode != 0 and b"database schema 99 is newer than this mugai (7)" in r.stderr
+
+
+def test_one_refused_row_does_not_block_the_others(tmp_path):
+    """Two requests, two notices: the first approver's mailbox cannot be
+    written (a file where the next hop makes a directory), so that row stays
+    queued while the second is delivered; once the mailbox can be written,
+    a later run delivers the first."""
+    u = Setup(tmp_path, release_interval="0")        # no releaser until both are queued
+    try:
+        u.con.user_add("kacho", "approver", "blocked@example.lg.jp", dept="総務課")
+        hanako = u.con.user_add("hanako", "clerk", "hanako@example.lg.jp", dept="会計課")
+        u.con.user_add("kaikei", "approver", "kaikei@example.lg.jp", dept="会計課")
+        with smtplib.SMTP("127.0.0.1", u.d.port, timeout=30) as s:
+            s.sendmail("sender@example.jp", ["hanako@example.lg.jp"], ORIGINAL)
+        assert wait_for(lambda: len(u.d.delivered("hanako@example.lg.jp")) == 2)
+        qid2 = qid_of(u.d.delivered("hanako@example.lg.jp")[-1])
+        assert qid2 != u.qid
+        blocked = os.path.join(u.d.maildir, "blocked@example.lg.jp")
+        with open(blocked, "w") as f:
+            f.write("not a directory\n")
+        u.request()                                       # row 1: to blocked@
+        c = u.con.client()
+        assert c.login(hanako).status == 303
+        assert c.post(f"/mail/{qid2}/request", {"reason": "会計の確認", "kind": "sanitized"}).status == 303
+        assert u.con.sql("SELECT seq, id, rcpt FROM outbox ORDER BY seq") == [
+            (1, u.qid, "blocked@example.lg.jp"), (2, qid2, "kaikei@example.lg.jp")]
+        assert u.d.stop() == 0
+        u.d.write_config(release_interval="1")
+        u.d.start()
+        assert wait_for(lambda: len(u.d.delivered("kaikei@example.lg.jp")) == 1)
+        assert wait_for(lambda: f"outbox id={u.qid} row=1 kind=approver-notice not delivered, "
+                                "stays queued" in u.d.logtext())
+        time.sleep(1.5)
+        assert u.con.sql("SELECT seq, sent_at != '' FROM outbox ORDER BY seq") == [(1, 0), (2, 1)]
+        assert [o for _, o, _ in u.con.audit("outbox.delivered")] == [qid2]
+        os.unlink(blocked)
+        assert wait_for(lambda: len(u.d.delivered("blocked@example.lg.jp")) == 1)
+        assert wait_for(lambda: len(u.con.audit("outbox.delivered")) == 2)
+        assert [o for _, o, _ in u.con.audit("outbox.delivered")] == [qid2, u.qid]
+        time.sleep(1.5)
+        assert len(u.d.delivered("kaikei@example.lg.jp")) == 1, "delivered once"
+    finally:
+        u.close()
