@@ -12,7 +12,7 @@
  * text, the sender's From and Subject and the clerk's reason quoted on one
  * line with links and notice look-alikes disarmed (wr_quoted), the Subject
  * header through wr_header; the finished message passes the output check
- * (mail_output_gate's check, with this id). On a hit it is built again
+ * (mail_output_passes: mail_output_gate's check, with this id). On a hit it is built again
  * with those strings left out, and if that still fails nothing is sent.
  *
  * Specs: RFC 5322 (our header), the output contract (README "The output
@@ -23,7 +23,6 @@
  */
 #include "mail/mail.h"
 #include "mail/mail_int.h"
-#include "mail/outcheck.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +43,7 @@ static const rn_words_t rn_ja = {
 	FIXED_RULE_JA, "【取り出しの依頼】",
 	"【取り出しの依頼】次のメールの取り出しが依頼されました。承認または却下をお願いします。",
 	"受付番号", "依頼者", "依頼の種類", "無害化したファイル", "原本", "依頼の理由",
-	"差出人", "件名", "受信日時", "（日本時間）", "（表示できない文字を含むため省略しました）",
+	"差出人", "件名", "受信日時", "（日本時間）", "（安全に表示できないため省略しました）",
 	"承認・却下は、コンソールの次のページで行ってください。",
 	"取り出しの依頼: ", "（受付番号 ", "）",
 };
@@ -162,29 +161,15 @@ static int build(const cfg_t *cfg, const rn_words_t *w, const mail_reqnote_t *n,
 	return rc;
 }
 
-static bool passes(const cfg_t *cfg, const char *id, const buf_t *out)
-{
-	outcheck_opts_t o = {
-		.plain_links = cfg_int(cfg, CFG_LINK_STYLE) == LINK_PLAIN,
-		.en = cfg_is(cfg, CFG_NOTICE_LANG, "en"),
-		.custom_notice = cfg->notice_text && *cfg->notice_text,
-		.console_url = cfg_str(cfg, CFG_CONSOLE_URL),
-		.id = id,
-	};
-	outcheck_result_t res;
-
-	return outcheck_message(out->data, out->len, &o, &res) == 0;
-}
-
 int mail_request_notice_message(const cfg_t *cfg, const mail_reqnote_t *n, buf_t *out)
 {
 	const rn_words_t *w = cfg_is(cfg, CFG_NOTICE_LANG, "en") ? &rn_en : &rn_ja;
 
 	if (!n->id || !mugai_id_valid(n->id) || !n->requester || !n->kind || !n->to || !*n->to)
 		return -1;
-	if (build(cfg, w, n, true, out) == 0 && passes(cfg, n->id, out))
+	if (build(cfg, w, n, true, out) == 0 && mail_output_passes(cfg, n->id, out, 0))
 		return 0;
-	if (build(cfg, w, n, false, out) == 0 && passes(cfg, n->id, out))
+	if (build(cfg, w, n, false, out) == 0 && mail_output_passes(cfg, n->id, out, 1))
 		return 0;
 	buf_reset(out);
 	return -1;

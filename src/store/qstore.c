@@ -401,8 +401,11 @@ int qstore_ppap_paired_out(qstore_t *s, const char *actor, const char *id,
 	s->err = QS_OK;
 	if (check_actor(s, actor) < 0 || check_id(s, id) < 0)
 		return -1;
-	if (!out || strcmp(out->kind, QSTORE_OUT_PPAP) != 0 || qstore_mailout_check(s, out) < 0)
-		return s->err != QS_OK ? -1 : qstore_fail(s, QS_ERR_INVAL, "outbox: bad kind");
+	if (!out || !out->kind || strcmp(out->kind, QSTORE_OUT_PPAP) != 0 || !out->rcpt ||
+	    !out->rcpt[0])
+		return qstore_fail(s, QS_ERR_INVAL, "outbox: not a PPAP follow-up with recipients");
+	if (qstore_mailout_check(s, out) < 0)
+		return -1;
 	if (details && !json_object_ok(details, s->details_max))
 		return qstore_fail(s, QS_ERR_INVAL, "ppap: details are not a JSON object");
 	return s->ops->ppap_mark(s, actor, id, "ppap.paired", details ? details : "{}", out);

@@ -290,7 +290,8 @@ int qstore_request_notify(qstore_t *s, const char *id, const char *by, const cha
 			  const char *kind, const char *deliver_to,
 			  const qstore_mailout_t *out) MUGAI_WUR;
 /* qstore_ppap_mark(..., "ppap.paired", ...) and, in the same transaction,
- * the follow-up queued; the details add "deliver_to": [addresses]. */
+ * the follow-up queued (out->rcpt must name someone); details as the
+ * caller made them (the console adds "deliver_to"). */
 int qstore_ppap_paired_out(qstore_t *s, const char *actor, const char *id,
 			   const char *details, const qstore_mailout_t *out) MUGAI_WUR;
 /* Whom a request by the account `requester` is told of, comma-separated

@@ -255,7 +255,7 @@ int qstore_request_notify(qstore_t *s, const char *id, const char *by, const cha
 			  const char *kind, const char *deliver_to, const qstore_mailout_t *out)
 {
 	s->err = QS_OK;
-	if (!out || strcmp(out->kind, QSTORE_OUT_NOTICE) != 0)
+	if (!out || !out->kind || strcmp(out->kind, QSTORE_OUT_NOTICE) != 0)
 		return qstore_fail(s, QS_ERR_INVAL, "bad outbox kind");
 	if (qstore_mailout_check(s, out) < 0)
 		return -1;

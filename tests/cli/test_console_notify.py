@@ -240,6 +240,44 @@ def test_red_team_hostile_subject_and_reason(tmp_path):
         u.close()
 
 
+def test_an_output_check_hit_leaves_the_hostile_strings_out(tmp_path, monkeypatch):
+    """The test hook makes the output check miss once: the notice is built
+    again without the sender's and the clerk's strings and still passes;
+    missing twice, nothing is queued and the request is not recorded."""
+    u = Setup(tmp_path)
+    try:
+        u.con.user_add("kacho", "approver", "kacho@example.lg.jp", dept="総務課")
+        monkeypatch.setenv("MUGAI_TEST_OUTCHECK", "1")
+        u.request()
+        assert wait_for(lambda: len(u.d.delivered("kacho@example.lg.jp")) == 1)
+        m = msg_of(u.d.delivered("kacho@example.lg.jp")[0])
+        assert str(m["Subject"]) == "【取り出しの依頼】"
+        lines = m.get_content().splitlines()
+        for label in ("依頼の理由", "差出人", "件名"):
+            assert f"{label}: （安全に表示できないため省略しました）" in lines
+        assert "依頼者: taro" in lines and f"取り出しの依頼: {URL}/q/{u.qid}（受付番号 {short(u.qid)}）" in lines
+        assert "添付の確認" not in m.get_content() and "見積書" not in m.get_content()
+    finally:
+        u.close()
+
+
+def test_an_output_check_that_misses_twice_records_nothing(tmp_path, monkeypatch):
+    u = Setup(tmp_path)
+    try:
+        u.con.user_add("kacho", "approver", "kacho@example.lg.jp", dept="総務課")
+        monkeypatch.setenv("MUGAI_TEST_OUTCHECK", "2")
+        u.con.start()
+        c = u.con.client()
+        assert c.login(u.clerk).status == 303
+        r = c.post(f"/mail/{u.qid}/request", {"reason": "添付の確認", "kind": "sanitized"})
+        assert r.status == 500 and "記録に失敗しました。" in text(r.body)
+        assert u.con.audit("quarantine.request") == []
+        assert u.con.sql("SELECT status FROM quarantine WHERE id=?", u.qid) == [("held",)]
+        assert u.con.sql("SELECT count(*) FROM outbox") == [(0,)]
+    finally:
+        u.close()
+
+
 def test_refused_notice_stays_queued_and_a_later_run_delivers_it(tmp_path):
     sink = Sink()
     u = Setup.__new__(Setup)
