@@ -1553,7 +1553,9 @@ static int expired_ids(qstore_t *s, int64_t cutoff, strvec_t *ids, strvec_t *has
 			(int64_t)time(NULL) - (int64_t)s->undelivered_days * 86400);
 }
 
-/* Expire one row: keep id, times, verdict, hash and size; wipe personal data. */
+/* Expire one row: keep id, times, verdict, hash and size; wipe personal data
+ * (its outbox rows go too: a notice or follow-up of an expired message,
+ * sent or not, with their addresses). */
 static int expire_one(qstore_t *s, const char *actor, const char *id, const char *hex,
 		      bool undelivered)
 {
@@ -1565,6 +1567,7 @@ static int expire_one(qstore_t *s, const char *actor, const char *id, const char
 		   " env_from='', rcpt='', hdr_from='', subject='', report='{}',"
 		   " request_reason=NULL WHERE id=?1", "t", id) < 0 ||
 	    sq_run(s, "DELETE FROM quarantine_rcpt WHERE id=?1", "t", id) < 0 ||
+	    sq_run(s, "DELETE FROM outbox WHERE id=?1", "t", id) < 0 ||
 	    reason_details("sha256", hex, &det) < 0)
 		goto out;
 	if (undelivered && det.len > 0 && det.data[det.len - 1] == '}') {

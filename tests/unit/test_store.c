@@ -297,6 +297,34 @@ static void outbox_queue_next_done(void **state)
 	close_store(&t);
 }
 
+/* Retention: the outbox rows of an expired message go with its data. */
+static void outbox_rows_expire_with_their_message(void **state)
+{
+	const char msg[] = "From: a\r\n\r\nnotice\r\n";
+	qstore_meta_t m;
+	qstore_outbox_t ob;
+	tdir_t t;
+	buf_t body;
+	long n = 0, nb = 0;
+
+	(void)state;
+	open_store(&t);
+	meta_new(&m);
+	m.received = (int64_t)time(NULL) - 100 * 86400;
+	buf_init(&body, 1 << 20);
+	assert_int_equal(qstore_put(t.s, &m, "orig", 4, NULL), 0);
+	assert_int_equal(qstore_request_notify(t.s, m.id, "console:taro", "r", "sanitized", "",
+					       &(qstore_mailout_t){ QSTORE_OUT_NOTICE, "k@x.jp", msg,
+								    sizeof(msg) - 1 }), 0);
+	assert_int_equal(qstore_outbox_next(t.s, 0, &ob, &body), 1);
+	qstore_outbox_free(&ob);
+	assert_int_equal(qstore_purge(t.s, "os:test", 90, &n, &nb), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(qstore_outbox_next(t.s, 0, &ob, &body), 0);
+	buf_free(&body);
+	close_store(&t);
+}
+
 static void purge_inside_retention_is_denied(void **state)
 {
 	tdir_t t;
@@ -582,6 +610,7 @@ int main(void)
 		cmocka_unit_test(release_needs_a_second_person),
 		cmocka_unit_test(notify_addrs_by_department),
 		cmocka_unit_test(outbox_queue_next_done),
+		cmocka_unit_test(outbox_rows_expire_with_their_message),
 		cmocka_unit_test(purge_inside_retention_is_denied),
 		cmocka_unit_test(blob_helpers),
 		cmocka_unit_test(json_checker_table),
