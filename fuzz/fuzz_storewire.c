@@ -1,7 +1,7 @@
 /*
  * fuzz_storewire.c — libFuzzer target for the store protocol decoders
  * (store/storewire.h) that the store process runs on a session's records
- * and a session runs on the store's answers (PPAP requests included). Any input is refused, or
+ * and a session runs on the store's answers (PPAP and outbox requests included). Any input is refused, or
  * decoded into fields that satisfy every promise of the decoder, and then
  * encodes again to the very same bytes.
  *
@@ -66,6 +66,10 @@ static void request(const uint8_t *data, size_t size)
 		if (*q.id && !mugai_id_valid(q.id))
 			abort();
 	}
+	if ((q.type == SW_OUTBOX_NEXT && q.row < 0) ||
+	    (q.type == SW_OUTBOX_DONE &&
+	     (q.row <= 0 || !jsoncheck_object(q.details, strlen(q.details), caps.details_max))))
+		abort();
 	if (q.type == SW_PPAP_MARK && (!mugai_id_valid(q.id) ||
 				       !jsoncheck_object(q.details, strlen(q.details), caps.details_max)))
 		abort();

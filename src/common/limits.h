@@ -480,6 +480,8 @@
 	  "longest stored password hash or TOTP secret (libsodium's crypto_pwhash_STRBYTES is 128)") \
 	X(RELEASES_PER_RUN, 100, "none", \
 	  "approved releases delivered by one pass of the releaser; the rest wait for the next pass") \
+	X(OUTBOX_RCPT_MAX, 8 * 1024, "none", \
+	  "the recipients of one outbox mail joined by commas (every approver of a department, or every admin, with an address)") \
 	X(CONSOLE_URL_MAX, 200, "none", \
 	  "longest console_url (the notice's line 取り出しの依頼 adds /q/ and the id); longer is a configuration error") \
 	/* --- cli --- */ \

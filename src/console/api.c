@@ -10,6 +10,8 @@
  *   POST /api/quarantine/ID/request {reason, kind: sanitized|original}
  *   POST /api/quarantine/ID/approve {comment}
  *   POST /api/quarantine/ID/refuse {comment}
+ *   POST /api/quarantine/ID/ppap {password}    → the PPAP zip opened, its
+ *                                                follow-up queued (ppap_view.c)
  *   GET  /api/audit/verify                     → auditor: the chain's check
  *   GET  /api/report?from=&to=                 → auditor, admin: the self-
  *                                                inspection report (selfrep.c)
@@ -288,6 +290,8 @@ void api_dispatch(creq_t *r, const char *path, bool get)
 		search_api(r);
 	else if (!get && item && strcmp(act, "request") == 0)
 		act_request(r, id), action_done(r);
+	else if (!get && item && strcmp(act, "ppap") == 0)
+		act_ppap(r, id), action_done(r);
 	else if (!get && item && (strcmp(act, "approve") == 0 || strcmp(act, "refuse") == 0))
 		act_decide(r, id, act[0] == 'a'), action_done(r);
 	else if (!get && strcmp(path, "/logout") == 0)

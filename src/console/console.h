@@ -87,6 +87,10 @@ void view_home(creq_t *r);
 void view_detail(creq_t *r, const char *id);
 /* GET /q/ID or /q/受付番号 (the notice's console line): views.c. */
 void view_lookup(creq_t *r, const char *key);
+/* Whom a release or a PPAP follow-up typed by this account goes to: its
+ * own recipients of the message, comma-separated into to ("" for an admin
+ * who is none of them: every recipient). 0, or -1 (too long). */
+int view_deliver_to(creq_t *r, const qstore_item_t *it, buf_t *to) MUGAI_WUR;
 /* The recipients of the message (and an admin) may request its release. */
 bool view_may_request(creq_t *r, const qstore_item_t *it);
 /* ppap_view.c: on the page of a held PPAP zip (ppap-pending or
@@ -94,6 +98,11 @@ bool view_may_request(creq_t *r, const qstore_item_t *it);
 void ppap_form(creq_t *r, const qstore_item_t *it);
 void act_ppap(creq_t *r, const char *id);
 void act_request(creq_t *r, const char *id);
+/* notify.c: request the release (qstore_request_notify) with the notice to
+ * the approvers queued in the outbox; 0, or -1 (the store's error set, or
+ * the notice could not be built). */
+int notify_request(creq_t *r, const qstore_item_t *it, const char *reason, const char *kind,
+		   const char *deliver_to) MUGAI_WUR;
 void act_decide(creq_t *r, const char *id, bool approve);
 void act_logout(creq_t *r);
 /* audit_view.c: the chain's verification and the latest records, into the

@@ -6,17 +6,23 @@
  * `mugai quarantine ppap` does it (cmd_ppap_pair: a one-shot sandboxed
  * worker with that one candidate, the path of a password mail in mugaid);
  * the follow-up 「受付番号 ID のパスワード付きZIPを無害化しました」 with the
- * sanitized files is offered for download to the clerk (message/rfc822,
- * 「ppap-followup.eml」), and the store records ppap.paired (verdict
- * ppap-paired) or ppap.failed with the account as actor and
- * {typed_by, opened, client}: never the password.
+ * sanitized files (the worker's finished, output-checked message) is queued
+ * in the store's outbox for the typing clerk's own recipients of that
+ * message (an admin who is none of them: every envelope recipient), in the
+ * transaction that records ppap.paired (verdict ppap-paired); mugaid's
+ * releaser delivers it to the mailbox. A password that does not fit
+ * records ppap.failed. Actor: the account; details {typed_by, opened,
+ * client} and, when paired, deliver_to: never the password. The JSON API
+ * (POST /api/quarantine/ID/ppap {password}) takes the same path.
  *
  * SECURITY: the password is a form field of the POST (CSRF checked by the
  * router, the account's right to the message by view_load_item and
  * view_may_request); it is copied into the one candidate, then that copy,
  * the field and the request body are wiped (explicit_bzero); it is never
- * stored, logged, audited or echoed into a page. The console does not
- * parse the original: only the sandboxed worker does.
+ * stored, logged, audited or echoed into a page (the outbox holds the
+ * follow-up, which the worker built without it). The console does not
+ * parse the original, and sends no mail: only the sandboxed worker parses,
+ * only the releaser sends.
  */
 #include "console/console.h"
 
@@ -28,7 +34,6 @@
 #include "common/json.h"
 #include "mail/mail.h"
 
-#define PPAP_FILENAME "attachment; filename=\"ppap-followup.eml\""
 
 static bool held_ppap(const qstore_item_t *it)
 {
@@ -43,7 +48,7 @@ void ppap_form(creq_t *r, const qstore_item_t *it)
 	if (!held_ppap(it) || !view_may_request(r, it))
 		return;
 	PAGE_LIT(p, "<h2>パスワード付きZIPを開く</h2><p>パスワードのメールが届かない場合は、"
-		 "差出人に確認したパスワードを入力してください。ZIPを無害化したメールをダウンロードできます。"
+		 "差出人に確認したパスワードを入力してください。ZIPを無害化したメールをメールボックスに配送します。"
 		 "パスワードは保存されません。</p><form method=\"post\" action=\"/mail/");
 	page_text(p, it->id);
 	PAGE_LIT(p, "/ppap\"><input type=\"hidden\" name=\"csrf\" value=\"");
@@ -53,7 +58,7 @@ void ppap_form(creq_t *r, const qstore_item_t *it)
 		 "</form>\n");
 }
 
-static int ppap_details(const creq_t *r, const mail_result_t *res, buf_t *b)
+static int ppap_details(const creq_t *r, const mail_result_t *res, const char *to, buf_t *b)
 {
 	json_t j;
 
@@ -65,6 +70,17 @@ static int ppap_details(const creq_t *r, const mail_result_t *res, buf_t *b)
 	json_int(&j, res->ppap_opened);
 	json_key(&j, "client");
 	json_str(&j, r->client);
+	if (to) {
+		json_key(&j, "deliver_to");
+		json_arr_begin(&j);
+		for (const char *p = to; *p;) {
+			size_t n = strcspn(p, ",");
+
+			json_strn(&j, p, n);
+			p += n + (p[n] == ',');
+		}
+		json_arr_end(&j);
+	}
 	json_obj_end(&j);
 	return json_finish(&j);
 }
@@ -89,18 +105,47 @@ static int take_password(creq_t *r, ppap_cands_t *c)
 	return rc;
 }
 
-/* The follow-up as the response: a download, not a page. */
-static void send_followup(creq_t *r, const mail_result_t *res)
+/* Whom the follow-up goes to: the account's own recipients of the
+ * message, or (an admin who is none of them) every envelope recipient. */
+static int followup_to(creq_t *r, const qstore_item_t *it, buf_t *to)
 {
-	page_free(&r->page);
-	page_init(&r->page, (size_t)lim(&r->c->cfg->lim, LIM_RESULT_SIZE));
-	if (buf_append(&r->page.b, res->msg.data ? res->msg.data : "", res->msg.len) < 0) {
-		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "ZIPを開けません",
-			      "無害化したメールを用意できませんでした。");
-		return;
+	if (view_deliver_to(r, it, to) < 0)
+		return -1;
+	if (to->len)
+		return 0;
+	if (buf_puts(to, it->rcpt ? it->rcpt : "") < 0 || buf_putc(to, '\0') < 0)
+		return -1;
+	to->len--;
+	return to->len ? 0 : -1;
+}
+
+/* Paired: the follow-up queued for the mailbox with the record; the page
+ * (or the API's {"ok": true}) says it will arrive there. */
+static void queue_followup(creq_t *r, const qstore_item_t *it, const mail_result_t *res)
+{
+	const char *what = "ZIPを開けません";
+	buf_t to, det;
+
+	buf_init(&to, OUTBOX_RCPT_MAX + 1);
+	buf_init(&det, STORE_DET_MAX);
+	if (followup_to(r, it, &to) < 0 || ppap_details(r, res, to.data, &det) < 0 ||
+	    qstore_ppap_paired_out(r->c->s, r->actor, it->id, det.data,
+				   &(qstore_mailout_t){ .kind = QSTORE_OUT_PPAP, .rcpt = to.data,
+							.msg = res->msg.data,
+							.len = res->msg.len }) < 0) {
+		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, what, "記録に失敗しました。");
+	} else if (r->api) {
+		r->location = "/";
+	} else {
+		page_begin(&r->page, "ZIPを開きました", r->sess->name);
+		PAGE_LIT(&r->page, "<p id=\"ppap-done\">パスワード付きZIPを無害化しました。"
+			 "メールボックスに配送します。</p><p><a href=\"/mail/");
+		page_text(&r->page, it->id);
+		PAGE_LIT(&r->page, "\">メールの詳細に戻る</a></p>\n");
+		page_end(&r->page);
 	}
-	r->content_type = "message/rfc822";
-	r->disposition = PPAP_FILENAME;
+	buf_free(&to);
+	buf_free(&det);
 }
 
 /* Pair the held original with the candidate and record the outcome. */
@@ -122,15 +167,14 @@ static void pair(creq_t *r, const qstore_item_t *it, ppap_cands_t *c)
 		goto out;
 	}
 	opened = res.ppap_opened > 0 && res.verdict != VERDICT_QUARANTINED;
-	if (ppap_details(r, &res, &det) < 0 ||
-	    qstore_ppap_mark(r->c->s, r->actor, it->id, opened ? "ppap.paired" : "ppap.failed",
-			     det.data) < 0)
+	if (opened)
+		queue_followup(r, it, &res);
+	else if (ppap_details(r, &res, NULL, &det) < 0 ||
+		 qstore_ppap_mark(r->c->s, r->actor, it->id, "ppap.failed", det.data) < 0)
 		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, what, "記録に失敗しました。");
-	else if (!opened)
+	else
 		console_error(r, MHD_HTTP_BAD_REQUEST, what,
 			      "パスワードが合いませんでした。もう一度確認してください。");
-	else
-		send_followup(r, &res);
 out:
 	mail_result_free(&res);
 	qstore_item_free(&got);

@@ -875,7 +875,7 @@ static void store_failed(creq_t *r, const char *what)
 
 /* Whom the release goes to: the requester's own recipients of the message
  * ("" for an admin who is not one: every recipient). */
-static int request_to(creq_t *r, const qstore_item_t *it, buf_t *to)
+int view_deliver_to(creq_t *r, const qstore_item_t *it, buf_t *to)
 {
 	(void)own_rcpts(&r->acct, it->rcpt, to);
 	if (buf_putc(to, '\0') < 0)
@@ -904,9 +904,9 @@ void act_request(creq_t *r, const char *id)
 		console_error(r, MHD_HTTP_BAD_REQUEST, "依頼できません", "理由を入力してください。");
 	} else if (kr < 0) {
 		console_error(r, MHD_HTTP_BAD_REQUEST, "依頼できません", "入力が正しくありません。");
-	} else if (request_to(r, &it, &to) < 0 ||
-		   qstore_request_kind(r->c->s, id, r->actor, reason.data,
-				       kr == 1 ? kind.data : "sanitized", to.data) < 0) {
+	} else if (view_deliver_to(r, &it, &to) < 0 ||
+		   notify_request(r, &it, reason.data, kr == 1 ? kind.data : "sanitized",
+				  to.data) < 0) {
 		store_failed(r, "依頼できません");
 	} else {
 		r->location = "/";

@@ -7,8 +7,10 @@
  * envelope recipient for a CLI request), then marks it delivered (audited
  * as quarantine.release.delivered). A failed delivery stays queued for the
  * next run, and this run goes on after it (RELEASE_NEXT names the last one
- * tried). Each run then tells the recipients of held PPAP zips whose
- * ppap_window passed what to do next (ppap_expire_run, daemon/ppap.c).
+ * tried). Each run then delivers the outbox the console filled (approver
+ * notices, PPAP follow-ups: outbox_run, daemon/outbox.c) and tells the
+ * recipients of held PPAP zips whose ppap_window passed what to do next
+ * (ppap_expire_run, daemon/ppap.c).
  *
  *   the original (kind "original", and every CLI request): a new message
  *     written here, never an edit of the original — From (notice_from), To
@@ -72,6 +74,7 @@
 #include "common/id.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "daemon/outbox.h"
 #include "daemon/ppap.h"
 #include "daemon/sanitizer.h"
 #include "daemon/storeclient.h"
@@ -546,7 +549,9 @@ int release_run(const daemon_ctx_t *d, int store_fd)
 		if (release_next(&u, &failures) <= 0)
 			break;
 	sanitizer_stop(&u.w);
-	if (failures == 0 && ppap_expire_run(d, &u.st) < 0)
+	if (outbox_run(d, &u.st) < 0)
+		failures++;
+	if (ppap_expire_run(d, &u.st) < 0) /* a failed release does not hold it back */
 		failures++;
 	storecl_close(&u.st);
 	return failures ? 1 : 0;

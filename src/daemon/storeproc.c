@@ -24,7 +24,8 @@
  * Roles limit what a peer may ask, checked per peer:
  *   session  PUT, AUDIT (mail.verdict, mail.deferred), FIND, DELIVERED, SEEN,
  *            PPAP_NEXT, PPAP_MARK (daemon/ppap.c)
- *   release  RELEASE_NEXT, RELEASE_DONE, PPAP_STALE, PPAP_MARK
+ *   release  RELEASE_NEXT, RELEASE_DONE, PPAP_STALE, PPAP_MARK, OUTBOX_NEXT,
+ *            OUTBOX_DONE (the outbox the console fills)
  *   master   CONFIG (the startup check: state_dir and blobs writable, the
  *            store opens, config.load appended)
  * It is a separate executable so that the session's binary does not link
@@ -446,6 +447,39 @@ out:
 	return rc;
 }
 
+/* The next pending outbox row after q->row: its message as a sealed memfd. */
+static int do_outbox_next(sproc_t *p, const sw_req_t *q)
+{
+	qstore_outbox_t ob;
+	buf_t msg;
+	sw_ans_t a = { .type = SW_OK, .id = "" };
+	int r, fd = -1, rc = -1;
+
+	memset(&ob, 0, sizeof(ob));
+	buf_init(&msg, (size_t)lim(&p->cfg.lim, LIM_RESULT_SIZE) + 1);
+	if (store_open(p) < 0)
+		goto out;
+	r = qstore_outbox_next(p->st, q->row, &ob, &msg);
+	if (r < 0) {
+		store_fail(p);
+		goto out;
+	}
+	if (r == 1) {
+		if ((fd = release_memfd(p, &msg)) < 0)
+			goto out;
+		a = (sw_ans_t){ .type = SW_OK, .id = ob.id, .seq = ob.seq, .item = true,
+				.env_from = "", .rcpt = ob.rcpt, .approved_by = "", .kind = ob.kind,
+				.approved_at = "", .subject = "", .virus = "", .orig_len = msg.len };
+	}
+	rc = answer(p, &a, fd) < 0 ? -2 : 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	qstore_outbox_free(&ob);
+	buf_free(&msg);
+	return rc;
+}
+
 /* ---- PPAP ---- */
 
 /* A held PPAP original for a session's pairing, with its bytes. */
@@ -564,7 +598,7 @@ static bool allowed(role_t role, uint32_t type)
 		       type == SW_SEEN || type == SW_PPAP_NEXT || type == SW_PPAP_MARK;
 	case ROLE_RELEASE:
 		return type == SW_RELEASE_NEXT || type == SW_RELEASE_DONE || type == SW_PPAP_STALE ||
-		       type == SW_PPAP_MARK;
+		       type == SW_PPAP_MARK || type == SW_OUTBOX_NEXT || type == SW_OUTBOX_DONE;
 	default: return type == SW_CONFIG;
 	}
 }
@@ -594,6 +628,12 @@ static int handle(sproc_t *p, const sw_req_t *q)
 		rc = store_open(p) < 0 ? -1 : qstore_delivered(p->st, q->id) == 0 ? 0 : store_fail(p);
 		break;
 	case SW_RELEASE_NEXT: return do_release_next(p, q);
+	case SW_OUTBOX_NEXT: return do_outbox_next(p, q);
+	case SW_OUTBOX_DONE:
+		rc = store_open(p) < 0 ? -1
+		     : qstore_outbox_done(p->st, "mugaid", q->row, q->details) == 0 ? 0
+		     : store_fail(p);
+		break;
 	case SW_PPAP_NEXT: return do_ppap_next(p, q);
 	case SW_PPAP_STALE: return do_ppap_stale(p, q);
 	case SW_PPAP_MARK:
@@ -677,7 +717,7 @@ static uint32_t frame_type(const peer_t *pe)
 static bool read_only(uint32_t type)
 {
 	return type == SW_FIND || type == SW_SEEN || type == SW_PPAP_NEXT ||
-	       type == SW_RELEASE_NEXT || type == SW_PPAP_STALE;
+	       type == SW_RELEASE_NEXT || type == SW_PPAP_STALE || type == SW_OUTBOX_NEXT;
 }
 
 /* The ready requests of one kind (reads, or the rest inside the batch's

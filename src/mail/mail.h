@@ -86,6 +86,24 @@ int mail_failure_message_facts(const cfg_t *cfg, const char *id, const char *sen
  * console line). Built without looking at the original (a releaser calls it). */
 int mail_ppap_expired_message(const cfg_t *cfg, const char *id, buf_t *out) MUGAI_WUR;
 
+/* A release request, for its approvers' notice (reqnote.c). The strings
+ * of the sender (from, subject) and of the clerk (reason) are hostile. */
+typedef struct mail_reqnote {
+	const char *id;        /* the message's id (受付番号) */
+	const char *requester; /* the account that asked */
+	const char *kind;      /* "sanitized" | "original" */
+	const char *reason, *from, *subject;
+	int64_t received;      /* unix seconds (shown in JST) */
+	const char *to;        /* the approvers' addresses, comma-separated */
+} mail_reqnote_t;
+/* The gateway's own message 【取り出しの依頼】件名 to the approvers: 受付番号,
+ * 依頼者, 依頼の種類, 依頼の理由, 差出人, 件名, 受信日時 and, with console_url,
+ * the notice's console line; every character through the one writer, the
+ * finished message through the output check (a hit: built again without
+ * the hostile strings, then -1). Built without looking at the original. */
+int mail_request_notice_message(const cfg_t *cfg, const mail_reqnote_t *n,
+				buf_t *out) MUGAI_WUR;
+
 /* The notice's Japanese words for a limit name (limits_hit) and a removal
  * code (report "removed"[].reason), for the console (notice.c). */
 const char *notice_limit_ja(const char *limit);

@@ -100,6 +100,16 @@ int attach_sanitize(mail_ctx_t *c, GMimePart *p, const char *name, const char *m
  * then only From is looked at). */
 void sender_check(mail_ctx_t *c, GMimeMessage *m, const hdrset_t *h);
 
+/* The notice's rule line (the output check knows it), for the messages
+ * built without notice.c (sanitize.c, reqnote.c). */
+#define FIXED_RULE_JA "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━"
+#define FIXED_RULE_EN "----------------------------------------------------------------"
+
+/* sanitize.c: does a finished message of ours pass the output check, as
+ * mail_output_gate runs it (console_url, id; the test hook
+ * MUGAI_TEST_OUTCHECK makes the first `pass`es miss)? */
+bool mail_output_passes(const cfg_t *cfg, const char *id, const buf_t *out, int pass);
+
 /* notice.c */
 int notice_build(const cfg_t *cfg, const mail_report_t *r, buf_t *out) MUGAI_WUR;
 

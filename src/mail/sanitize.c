@@ -378,15 +378,20 @@ static int process(mail_ctx_t *c, GMimeMessage *m, size_t len, hdrset_t *h, buf_
 /* ---- the output gate (issue #8): the independent check of the final
  * message, and the fail-closed rebuild on a hit ---- */
 
-static outcheck_opts_t gate_opts(const cfg_t *cfg, const mail_report_t *rep)
+static outcheck_opts_t gate_opts_id(const cfg_t *cfg, const char *id)
 {
 	return (outcheck_opts_t){
 		.plain_links = cfg_int(cfg, CFG_LINK_STYLE) == LINK_PLAIN,
 		.en = cfg_is(cfg, CFG_NOTICE_LANG, "en"),
 		.custom_notice = cfg->notice_text && *cfg->notice_text,
 		.console_url = cfg_str(cfg, CFG_CONSOLE_URL),
-		.id = rep->id,
+		.id = id,
 	};
+}
+
+static outcheck_opts_t gate_opts(const cfg_t *cfg, const mail_report_t *rep)
+{
+	return gate_opts_id(cfg, rep->id);
 }
 
 /* 1 when out passes; 0 on a hit (or no memory: fail closed). */
@@ -402,6 +407,14 @@ static bool gate_passes(const outcheck_opts_t *o, const buf_t *out, outcheck_res
 	if (rc < 0)
 		res->rule = OUTCHECK_FORMAT;
 	return rc == 0;
+}
+
+bool mail_output_passes(const cfg_t *cfg, const char *id, const buf_t *out, int pass)
+{
+	outcheck_opts_t o = gate_opts_id(cfg, id);
+	outcheck_result_t res;
+
+	return gate_passes(&o, out, &res, pass);
 }
 
 /* The notice alone, from a report that holds no sender text (no item
@@ -442,8 +455,6 @@ static int gate_notice_only(const cfg_t *cfg, const hdrset_t *h, bool prefixed,
 	return rc;
 }
 
-#define FIXED_RULE_JA "━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━"
-#define FIXED_RULE_EN "----------------------------------------------------------------"
 
 /* Last resort: fixed headers and fixed words, nothing configurable but the
  * id (validated by report_init's caller; only [0-9a-z-] in practice). */

@@ -124,6 +124,7 @@ static int copy_config(qstore_t *s, const cfg_t *cfg)
 	s->report_max = (size_t)lim(&cfg->lim, LIM_REPORT_SIZE);
 	s->details_max = (size_t)lim(&cfg->lim, LIM_AUDIT_DETAILS);
 	s->orig_max = (size_t)lim(&cfg->lim, LIM_MESSAGE_SIZE);
+	s->out_max = (size_t)lim(&cfg->lim, LIM_RESULT_SIZE);
 	/* as many recipients as mugaid accepts (the CLI's --rcpt cap is lower) */
 	s->rcpt_max = (size_t)lim(&cfg->lim, LIM_SMTP_RECIPIENTS);
 	s->busy_ms = (int)lim(&cfg->lim, LIM_STORE_BUSY) * 1000;
@@ -352,7 +353,92 @@ int qstore_ppap_mark(qstore_t *s, const char *actor, const char *id, const char 
 		return qstore_fail(s, QS_ERR_INVAL, "ppap: unknown step %.40s", action);
 	if (details && !json_object_ok(details, s->details_max))
 		return qstore_fail(s, QS_ERR_INVAL, "ppap: details are not a JSON object");
-	return s->ops->ppap_mark(s, actor, id, action, details ? details : "{}");
+	return s->ops->ppap_mark(s, actor, id, action, details ? details : "{}", NULL);
+}
+
+/* ---- the outbox ---- */
+
+/* Envelope addresses "a,b": UTF-8 without controls, blanks, quotes or
+ * angle brackets, each with an '@', none empty ("" is fine: nobody). */
+static bool out_rcpt_ok(const char *p)
+{
+	size_t at = 0, len = 0;
+
+	if (!text_ok(p, OUTBOX_RCPT_MAX, true) || (*p && p[strlen(p) - 1] == ','))
+		return false;
+	for (;; p++) {
+		if (*p == ',' || *p == '\0') {
+			if ((len || *p) && (at != 1 || len < 3))
+				return false;
+			if (!*p)
+				return true;
+			at = len = 0;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '"' || *p == '<' || *p == '>')
+			return false;
+		at += *p == '@';
+		len++;
+	}
+}
+
+int qstore_mailout_check(qstore_t *s, const qstore_mailout_t *out)
+{
+	if (!out->kind || (strcmp(out->kind, QSTORE_OUT_NOTICE) != 0 &&
+			   strcmp(out->kind, QSTORE_OUT_PPAP) != 0))
+		return qstore_fail(s, QS_ERR_INVAL, "outbox: unknown kind");
+	if (!out_rcpt_ok(out->rcpt))
+		return qstore_fail(s, QS_ERR_INVAL, "outbox: bad recipient list");
+	if (out->rcpt[0] && (!out->msg || out->len == 0 || out->len > s->out_max))
+		return qstore_fail(s, QS_ERR_INVAL, "outbox: no message or larger than "
+				   "result_size_max");
+	return 0;
+}
+
+int qstore_ppap_paired_out(qstore_t *s, const char *actor, const char *id,
+			   const char *details, const qstore_mailout_t *out)
+{
+	s->err = QS_OK;
+	if (check_actor(s, actor) < 0 || check_id(s, id) < 0)
+		return -1;
+	if (!out || !out->kind || strcmp(out->kind, QSTORE_OUT_PPAP) != 0 || !out->rcpt ||
+	    !out->rcpt[0])
+		return qstore_fail(s, QS_ERR_INVAL, "outbox: not a PPAP follow-up with recipients");
+	if (qstore_mailout_check(s, out) < 0)
+		return -1;
+	if (details && !json_object_ok(details, s->details_max))
+		return qstore_fail(s, QS_ERR_INVAL, "ppap: details are not a JSON object");
+	return s->ops->ppap_mark(s, actor, id, "ppap.paired", details ? details : "{}", out);
+}
+
+void qstore_outbox_free(qstore_outbox_t *ob)
+{
+	if (!ob)
+		return;
+	free(ob->kind);
+	free(ob->rcpt);
+	memset(ob, 0, sizeof(*ob));
+}
+
+int qstore_outbox_next(qstore_t *s, int64_t after, qstore_outbox_t *ob, buf_t *msg)
+{
+	s->err = QS_OK;
+	memset(ob, 0, sizeof(*ob));
+	if (after < 0)
+		return qstore_fail(s, QS_ERR_INVAL, "outbox: bad position");
+	return s->ops->outbox_next(s, after, ob, msg);
+}
+
+int qstore_outbox_done(qstore_t *s, const char *actor, int64_t seq, const char *details)
+{
+	s->err = QS_OK;
+	if (check_actor(s, actor) < 0)
+		return -1;
+	if (seq <= 0)
+		return qstore_fail(s, QS_ERR_INVAL, "outbox: bad row");
+	if (!details || !json_object_ok(details, s->details_max))
+		return qstore_fail(s, QS_ERR_INVAL, "outbox: details are not a JSON object");
+	return s->ops->outbox_done(s, actor, seq, details);
 }
 
 int qstore_release_next(qstore_t *s, const char *after_at, const char *after_id,
@@ -474,7 +560,7 @@ int qstore_request(qstore_t *s, const char *id, const char *by, const char *reas
 	if (!text_ok(reason, STORE_REASON_MAX, false))
 		return qstore_fail(s, QS_ERR_INVAL, "a reason (UTF-8, up to %d bytes) is required",
 				   STORE_REASON_MAX);
-	return s->ops->request(s, id, by, reason, "original", "");
+	return s->ops->request(s, id, by, reason, "original", "", NULL);
 }
 
 void qstore_set_admin(qstore_t *s, bool admin)

@@ -265,6 +265,52 @@ int qstore_release_next(qstore_t *s, const char *after_at, const char *after_id,
 int qstore_release_done(qstore_t *s, const char *actor, const char *id,
 			const char *details) MUGAI_WUR;
 
+/* ---- the outbox (schema v7): the gateway's own mail to people, queued
+ * by the console (which sends nothing itself) and delivered to next_hop by
+ * mugaid's releaser ---- */
+#define QSTORE_OUT_NOTICE "approver-notice" /* a request, told to its approvers */
+#define QSTORE_OUT_PPAP "ppap-followup"     /* a PPAP zip opened in the console */
+/* One finished message to queue (already through the writer and the
+ * output check): rcpt comma-separated addresses, "" = nobody (nothing is
+ * queued); msg at most result_size_max bytes. */
+typedef struct qstore_mailout {
+	const char *kind;
+	const char *rcpt;
+	const char *msg;
+	size_t len;
+} qstore_mailout_t;
+/* One queued row, as the releaser gets it. Strings owned. */
+typedef struct qstore_outbox {
+	int64_t seq;
+	char id[MUGAI_ID_LEN + 1]; /* the message it is about */
+	char *kind, *rcpt;
+} qstore_outbox_t;
+void qstore_outbox_free(qstore_outbox_t *ob);
+/* qstore_request_kind, and in the same transaction the approvers' notice
+ * queued; the request's audit details add "notified": [addresses] ([] when
+ * out->rcpt is ""). */
+int qstore_request_notify(qstore_t *s, const char *id, const char *by, const char *reason,
+			  const char *kind, const char *deliver_to,
+			  const qstore_mailout_t *out) MUGAI_WUR;
+/* qstore_ppap_mark(..., "ppap.paired", ...) and, in the same transaction,
+ * the follow-up queued (out->rcpt must name someone); details as the
+ * caller made them (the console adds "deliver_to"). */
+int qstore_ppap_paired_out(qstore_t *s, const char *actor, const char *id,
+			   const char *details, const qstore_mailout_t *out) MUGAI_WUR;
+/* Whom a request by the account `requester` is told of, comma-separated
+ * into out ("" when nobody): the active approvers of its department that
+ * have an address; when there is none, the active admins that have one;
+ * never the requester. Not audited (the request records the list). */
+int qstore_notify_addrs(qstore_t *s, const char *requester, buf_t *out) MUGAI_WUR;
+/* The oldest row not yet sent with seq > after, its message into msg:
+ * 1 found, 0 none, -1 error. Not audited (the delivery is). */
+int qstore_outbox_next(qstore_t *s, int64_t after, qstore_outbox_t *ob, buf_t *msg) MUGAI_WUR;
+/* The row was delivered: marked sent (its message dropped), audited as
+ * outbox.delivered, object the message's id, with details (a JSON object:
+ * {kind, to}). QS_ERR_STATE when it is no pending row. */
+int qstore_outbox_done(qstore_t *s, const char *actor, int64_t seq,
+		       const char *details) MUGAI_WUR;
+
 /* ---- deferred messages: stored once ---- */
 /* The entry of an earlier attempt at the same message (same queue id, same
  * original SHA-256) whose delivery never completed, into id; "" if none. */

@@ -76,11 +76,11 @@ static bool utf8_text_ok(const char *p, size_t max)
 }
 
 /* Comma-separated addresses: printable ASCII, each with one '@', lower case. */
-static bool addrs_ok(const char *p)
+bool qstore_addrs_ok(const char *p, size_t max)
 {
 	size_t n = p ? strlen(p) : 0, at = 0;
 
-	if (!p || n > QACCT_ADDRS_MAX)
+	if (!p || n > max)
 		return false;
 	for (size_t i = 0; i <= n; i++) {
 		char c = p[i];
@@ -97,6 +97,11 @@ static bool addrs_ok(const char *p)
 		}
 	}
 	return true;
+}
+
+static bool addrs_ok(const char *p)
+{
+	return qstore_addrs_ok(p, QACCT_ADDRS_MAX);
 }
 
 static int check_name(qstore_t *s, const char *name)
@@ -243,7 +248,110 @@ int qstore_request_kind(qstore_t *s, const char *id, const char *by, const char 
 		return qstore_fail(s, QS_ERR_INVAL, "kind is sanitized or original");
 	if (!addrs_ok(deliver_to))
 		return qstore_fail(s, QS_ERR_INVAL, "bad delivery address list");
-	return s->ops->request(s, id, by, reason, kind, deliver_to);
+	return s->ops->request(s, id, by, reason, kind, deliver_to, NULL);
+}
+
+int qstore_request_notify(qstore_t *s, const char *id, const char *by, const char *reason,
+			  const char *kind, const char *deliver_to, const qstore_mailout_t *out)
+{
+	s->err = QS_OK;
+	if (!out || !out->kind || strcmp(out->kind, QSTORE_OUT_NOTICE) != 0)
+		return qstore_fail(s, QS_ERR_INVAL, "bad outbox kind");
+	if (qstore_mailout_check(s, out) < 0)
+		return -1;
+	if (check_item_args(s, id, by, reason) < 0)
+		return -1;
+	if (!reason[0])
+		return qstore_fail(s, QS_ERR_INVAL, "a reason is required");
+	if (!kind || (strcmp(kind, "sanitized") != 0 && strcmp(kind, "original") != 0))
+		return qstore_fail(s, QS_ERR_INVAL, "kind is sanitized or original");
+	if (!addrs_ok(deliver_to))
+		return qstore_fail(s, QS_ERR_INVAL, "bad delivery address list");
+	return s->ops->request(s, id, by, reason, kind, deliver_to, out);
+}
+
+/* Is addr (n bytes) already one of the comma-separated list? */
+static bool listed(const buf_t *list, const char *addr, size_t n)
+{
+	const char *p = list->data ? list->data : "";
+	size_t len = list->len;
+
+	for (size_t i = 0; i < len;) {
+		const char *e = memchr(p + i, ',', len - i);
+		size_t m = e ? (size_t)(e - (p + i)) : len - i;
+
+		if (m == n && memcmp(p + i, addr, n) == 0)
+			return true;
+		i += m + 1;
+	}
+	return false;
+}
+
+/* The addresses of one account appended to the list (each once). */
+static int add_addrs(buf_t *out, const char *addrs)
+{
+	for (const char *p = addrs; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n && !listed(out, p, n) &&
+		    ((out->len && buf_putc(out, ',') < 0) || buf_append(out, p, n) < 0))
+			return -1;
+		p += n + (e ? 1 : 0);
+	}
+	return 0;
+}
+
+typedef struct notify_scan {
+	const char *requester, *dept, *role;
+	buf_t *out;
+	int rc;
+} notify_scan_t;
+
+static int notify_row(const qaccount_t *a, void *arg)
+{
+	notify_scan_t *n = arg;
+
+	if (a->disabled || !a->addrs[0] || strcmp(a->role, n->role) != 0 ||
+	    strcmp(a->name, n->requester) == 0 || (n->dept && strcmp(a->dept, n->dept) != 0))
+		return 0;
+	if (add_addrs(n->out, a->addrs) < 0) {
+		n->rc = -1;
+		return 1;
+	}
+	return 0;
+}
+
+int qstore_notify_addrs(qstore_t *s, const char *requester, buf_t *out)
+{
+	notify_scan_t n = { .requester = requester, .out = out, .role = "approver" };
+	qaccount_t me = { 0 };
+	bool found = false;
+	int rc = -1;
+
+	s->err = QS_OK;
+	buf_reset(out);
+	if (check_name(s, requester) < 0 || s->ops->acct_get(s, requester, &me, &found) < 0)
+		goto out;
+	if (found && me.dept && me.dept[0]) {
+		n.dept = me.dept;
+		if (s->ops->acct_list(s, notify_row, &n) < 0)
+			goto out;
+	}
+	if (n.rc == 0 && out->len == 0) {
+		n.role = "admin", n.dept = NULL;
+		if (s->ops->acct_list(s, notify_row, &n) < 0)
+			goto out;
+	}
+	if (n.rc < 0 || buf_putc(out, '\0') < 0) {
+		qstore_fail(s, QS_ERR_INVAL, "too many addresses to notify");
+		goto out;
+	}
+	out->len--;
+	rc = 0;
+out:
+	qstore_account_free(&me);
+	return rc;
 }
 
 int qstore_refuse(qstore_t *s, const char *id, const char *by, const char *comment,

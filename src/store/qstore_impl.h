@@ -29,7 +29,7 @@ typedef struct qstore_ops {
 	int (*list)(qstore_t *s, const char *actor, const qstore_filter_t *f,
 		    const char *filter_json, qstore_item_cb cb, void *arg);
 	int (*request)(qstore_t *s, const char *id, const char *by, const char *reason,
-		       const char *kind, const char *rcpt);
+		       const char *kind, const char *rcpt, const qstore_mailout_t *out);
 	int (*approve)(qstore_t *s, const char *id, const char *by, bool to_queue,
 		       buf_t *orig);
 	int (*release_next)(qstore_t *s, const char *after_at, const char *after_id,
@@ -46,7 +46,10 @@ typedef struct qstore_ops {
 			 const char *hdr_from, const char *rcpt_json, qstore_item_t *it, buf_t *orig);
 	int (*ppap_stale)(qstore_t *s, int64_t before, qstore_item_t *it);
 	int (*ppap_mark)(qstore_t *s, const char *actor, const char *id, const char *action,
-			 const char *details);
+			 const char *details, const qstore_mailout_t *out);
+	/* The outbox (schema v7). */
+	int (*outbox_next)(qstore_t *s, int64_t after, qstore_outbox_t *ob, buf_t *msg);
+	int (*outbox_done)(qstore_t *s, const char *actor, int64_t seq, const char *details);
 	int (*audit_append)(qstore_t *s, const char *actor, const char *action,
 			    const char *object, const char *details);
 	int (*audit_scan)(qstore_t *s, int64_t from_seq, const char *since,
@@ -87,6 +90,7 @@ struct qstore {
 	char *display;            /* qstore_set_display: "by" in every record's details */
 	long witness_every, witness_minutes;
 	size_t report_max, details_max, orig_max, rcpt_max;
+	size_t out_max;           /* result_size_max: one outbox message */
 	int busy_ms;
 	uint64_t seg_max;         /* store_segment_max */
 	qstore_err_t err;
@@ -100,5 +104,10 @@ extern const qstore_ops_t qstore_sqlite_ops;
 int qstore_fail(qstore_t *s, qstore_err_t code, const char *fmt, ...) MUGAI_PRINTF(3, 4);
 /* Helpers for backends. */
 char *qstore_strdup(const char *s);
+/* Comma-separated lower-case addresses, at most max bytes ("" is fine). */
+bool qstore_addrs_ok(const char *p, size_t max);
+/* A mail to queue: known kind, envelope addresses (at most OUTBOX_RCPT_MAX
+ * bytes), 1..out_max bytes of message. */
+int qstore_mailout_check(qstore_t *s, const qstore_mailout_t *out) MUGAI_WUR;
 
 #endif

@@ -28,7 +28,7 @@
  * outer COMMIT.
  *
  * Every statement goes through one query loop, sq_query(): prepare (cached),
- * bind from a type string ("t" text, "i" int64), step, hand each row to a
+ * bind from a type string ("t" text, "i" int64, "b" bytes), step, hand each row to a
  * small reader, release. sq_run() is the same without rows.
  *
  * SECURITY: store process only. SQL is constant text with bound parameters;
@@ -155,9 +155,25 @@ static const char schema_v6[] =
 	"ALTER TABLE quarantine ADD COLUMN seg_off INTEGER;"
 	"CREATE INDEX quarantine_seg ON quarantine(seg);";
 
+/* v7: the outbox, the gateway's own mail to people (qstore.h): queued by
+ * the console in the transaction of the request or the PPAP pairing,
+ * delivered by mugaid's releaser; sent_at '' while pending (the message is
+ * dropped once sent). */
+static const char schema_v7[] =
+	"CREATE TABLE outbox("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" id TEXT NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('approver-notice','ppap-followup')),"
+	" rcpt TEXT NOT NULL,"
+	" msg BLOB NOT NULL,"
+	" queued_by TEXT NOT NULL,"
+	" queued_at TEXT NOT NULL,"
+	" sent_at TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX outbox_pending ON outbox(sent_at, seq);";
+
 /* migrations[v] takes user_version v to v + 1. */
 static const char *const migrations[] = { schema_v1, schema_v2, schema_v3, schema_v4,
-					  schema_v5, schema_v6 };
+					  schema_v5, schema_v6, schema_v7 };
 #define SCHEMA_VERSION ((int)MUGAI_ARRAY_LEN(migrations))
 
 /* ---- small SQLite helpers ---- */
@@ -263,10 +279,16 @@ static int sq_vquery(qstore_t *s, const char *sql, sq_row_fn row, void *arg, con
 	if (sq_prep(s, &st, sql) < 0)
 		goto out;
 	for (int i = 0; binds[i]; i++) {
-		if (binds[i] == 'i')
+		if (binds[i] == 'i') {
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
+		} else if (binds[i] == 'b') { /* bytes: pointer, then size_t length */
+			const void *p = va_arg(ap, const void *);
+			size_t n = va_arg(ap, size_t);
+
+			sqlite3_bind_blob64(st, i + 1, n ? p : "", (sqlite3_uint64)n, SQLITE_STATIC);
+		} else {
 			bind_text(st, i + 1, va_arg(ap, const char *));
+		}
 	}
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		int x = row ? row(s, st, arg) : 1;
@@ -1201,8 +1223,22 @@ static int reason_details(const char *key, const char *val, buf_t *b)
 	return json_finish(&j);
 }
 
+/* "a,b" as a JSON array of strings. */
+static void addr_array(json_t *j, const char *list)
+{
+	json_arr_begin(j);
+	for (const char *p = list; *p;) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		json_strn(j, p, n);
+		p += n + (e ? 1 : 0);
+	}
+	json_arr_end(j);
+}
+
 static int request_details(const char *reason, const char *kind, const char *rcpt,
-			   buf_t *b)
+			   const qstore_mailout_t *out, buf_t *b)
 {
 	json_t j;
 
@@ -1214,12 +1250,29 @@ static int request_details(const char *reason, const char *kind, const char *rcp
 	json_str(&j, kind);
 	json_key(&j, "deliver_to");
 	json_str(&j, rcpt);
+	if (out) {
+		json_key(&j, "notified");
+		addr_array(&j, out->rcpt);
+	}
 	json_obj_end(&j);
 	return json_finish(&j);
 }
 
+/* Inside the transaction: queue out (nothing when it names nobody). */
+static int outbox_add(qstore_t *s, const char *id, const char *by, const qstore_mailout_t *out)
+{
+	char now[AUDIT_TIME_LEN + 1];
+
+	if (!out || !out->rcpt[0])
+		return 0;
+	audit_time_now(now);
+	return sq_run(s, "INSERT INTO outbox(id, kind, rcpt, msg, queued_by, queued_at)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)", "tttbtt", id, out->kind, out->rcpt,
+		      (const void *)out->msg, out->len, by, now);
+}
+
 static int sq_request(qstore_t *s, const char *id, const char *by, const char *reason,
-		      const char *kind, const char *rcpt)
+		      const char *kind, const char *rcpt, const qstore_mailout_t *out)
 {
 	qstore_item_t it = { 0 };
 	bool found;
@@ -1236,14 +1289,15 @@ static int sq_request(qstore_t *s, const char *id, const char *by, const char *r
 			    found ? qstatus_name(it.status) : "no such message");
 		goto out;
 	}
-	if (request_details(reason, kind, rcpt, &det) < 0 ||
+	if (request_details(reason, kind, rcpt, out, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='release-requested', requested_by=?2,"
 		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment='',"
 		       " admin_confirmed_by=''"
 		       " WHERE id=?1", id, by, reason) < 0 ||
 	    sq_run(s, "UPDATE quarantine SET release_kind=?2, release_rcpt=?3 WHERE id=?1", "ttt",
 		   id, kind, rcpt) < 0 ||
-	    append_locked(s, by, "quarantine.request", id, det.data, NULL) < 0)
+	    append_locked(s, by, "quarantine.request", id, det.data, NULL) < 0 ||
+	    outbox_add(s, id, by, out) < 0)
 		goto out;
 	rc = sq_commit(s);
 out:
@@ -1503,7 +1557,9 @@ static int expired_ids(qstore_t *s, int64_t cutoff, strvec_t *ids, strvec_t *has
 			(int64_t)time(NULL) - (int64_t)s->undelivered_days * 86400);
 }
 
-/* Expire one row: keep id, times, verdict, hash and size; wipe personal data. */
+/* Expire one row: keep id, times, verdict, hash and size; wipe personal data
+ * (its outbox rows go too: a notice or follow-up of an expired message,
+ * sent or not, with their addresses). */
 static int expire_one(qstore_t *s, const char *actor, const char *id, const char *hex,
 		      bool undelivered)
 {
@@ -1515,6 +1571,7 @@ static int expire_one(qstore_t *s, const char *actor, const char *id, const char
 		   " env_from='', rcpt='', hdr_from='', subject='', report='{}',"
 		   " request_reason=NULL WHERE id=?1", "t", id) < 0 ||
 	    sq_run(s, "DELETE FROM quarantine_rcpt WHERE id=?1", "t", id) < 0 ||
+	    sq_run(s, "DELETE FROM outbox WHERE id=?1", "t", id) < 0 ||
 	    reason_details("sha256", hex, &det) < 0)
 		goto out;
 	if (undelivered && det.len > 0 && det.data[det.len - 1] == '}') {
@@ -1741,7 +1798,7 @@ static int sq_ppap_stale(qstore_t *s, int64_t before, qstore_item_t *it)
 }
 
 static int sq_ppap_mark(qstore_t *s, const char *actor, const char *id, const char *action,
-			const char *details)
+			const char *details, const qstore_mailout_t *out)
 {
 	int rc = -1, r;
 
@@ -1764,7 +1821,71 @@ static int sq_ppap_mark(qstore_t *s, const char *actor, const char *id, const ch
 		qstore_fail(s, QS_ERR_STATE, "%s: not waiting for a PPAP password", id);
 		goto out;
 	}
-	if (append_locked(s, actor, action, id, details, NULL) < 0)
+	if (append_locked(s, actor, action, id, details, NULL) < 0 ||
+	    outbox_add(s, id, actor, out) < 0)
+		goto out;
+	rc = sq_commit(s);
+out:
+	if (rc < 0)
+		sq_rollback(s);
+	return rc;
+}
+
+/* ---- the outbox: delivered by mugaid's releaser ---- */
+
+typedef struct outbox_row {
+	qstore_outbox_t *ob;
+	buf_t *msg;
+	bool found;
+} outbox_row_t;
+
+static int row_outbox(qstore_t *s, sqlite3_stmt *st, void *arg)
+{
+	outbox_row_t *r = arg;
+	const void *m = sqlite3_column_blob(st, 4);
+	size_t n = (size_t)sqlite3_column_bytes(st, 4);
+
+	r->ob->seq = sqlite3_column_int64(st, 0);
+	snprintf(r->ob->id, sizeof(r->ob->id), "%s", col_text(st, 1));
+	r->ob->kind = qstore_strdup(col_text(st, 2));
+	r->ob->rcpt = qstore_strdup(col_text(st, 3));
+	if (!r->ob->kind || !r->ob->rcpt || (n && buf_append(r->msg, m, n) < 0))
+		return qstore_fail(s, QS_ERR_IO, "outbox row %lld: out of memory or too large",
+				   (long long)r->ob->seq);
+	r->found = true;
+	return 1;
+}
+
+static int sq_outbox_next(qstore_t *s, int64_t after, qstore_outbox_t *ob, buf_t *msg)
+{
+	outbox_row_t r = { ob, msg, false };
+
+	buf_reset(msg);
+	if (sq_query(s, "SELECT seq, id, kind, rcpt, msg FROM outbox WHERE sent_at='' AND seq>?1"
+		     " ORDER BY seq LIMIT 1", row_outbox, &r, "i", after) < 0) {
+		qstore_outbox_free(ob);
+		return -1;
+	}
+	return r.found ? 1 : 0;
+}
+
+static int sq_outbox_done(qstore_t *s, const char *actor, int64_t seq, const char *details)
+{
+	char id[MUGAI_ID_LEN + 1] = "", now[AUDIT_TIME_LEN + 1];
+	text_out_t t = { id, sizeof(id) };
+	int rc = -1;
+
+	audit_time_now(now);
+	if (sq_begin(s) < 0 ||
+	    sq_query(s, "SELECT id FROM outbox WHERE seq=?1 AND sent_at=''", row_text, &t, "i",
+		     seq) < 0)
+		goto out;
+	if (!id[0]) {
+		qstore_fail(s, QS_ERR_STATE, "outbox row %lld: not pending", (long long)seq);
+		goto out;
+	}
+	if (sq_run(s, "UPDATE outbox SET sent_at=?2, msg=X'' WHERE seq=?1", "it", seq, now) < 0 ||
+	    append_locked(s, actor, "outbox.delivered", id, details, NULL) < 0)
 		goto out;
 	rc = sq_commit(s);
 out:
@@ -2104,6 +2225,8 @@ const qstore_ops_t qstore_sqlite_ops = {
 	.ppap_next = sq_ppap_next,
 	.ppap_stale = sq_ppap_stale,
 	.ppap_mark = sq_ppap_mark,
+	.outbox_next = sq_outbox_next,
+	.outbox_done = sq_outbox_done,
 	.refuse = sq_refuse,
 	.acct_add = sq_acct_add,
 	.acct_get = sq_acct_get,

@@ -148,6 +148,11 @@ int storewire_encode_req(buf_t *out, const sw_req_t *r)
 		if (rc == 0) rc = put_str(out, r->id);
 		if (rc == 0) rc = put_str(out, r->details);
 		break;
+	case SW_OUTBOX_NEXT: rc = rec_put_u64(out, (uint64_t)r->row); break;
+	case SW_OUTBOX_DONE:
+		rc = rec_put_u64(out, (uint64_t)r->row);
+		if (rc == 0) rc = put_str(out, r->details ? r->details : "{}");
+		break;
 	default: rc = -1;
 	}
 	return end(out, at, rc);
@@ -310,6 +315,11 @@ static int decode_body(rec_reader_t *r, const sw_caps_t *c, sw_req_t *q)
 	case SW_PPAP_STALE: return get_time(r, &q->received);
 	case SW_PPAP_MARK:
 		if (get_text(r, 64, &q->action) < 0 || !*q->action || get_id(r, false, &q->id) < 0)
+			return -1;
+		return get_json(r, c->details_max, &q->details);
+	case SW_OUTBOX_NEXT: return get_time(r, &q->row);
+	case SW_OUTBOX_DONE:
+		if (get_time(r, &q->row) < 0 || q->row <= 0)
 			return -1;
 		return get_json(r, c->details_max, &q->details);
 	default: return -1;

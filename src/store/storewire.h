@@ -31,6 +31,10 @@
  *   PPAP_STALE     u64 before: a PPAP original whose window passed
  *   PPAP_MARK      str action (ppap.paired | ppap.expired | ppap.failed) |
  *                  str id | str details (JSON)
+ *   OUTBOX_NEXT    u64 after: the oldest pending outbox row with a greater
+ *                  number (the releaser passes the last one it tried, so
+ *                  one failing row does not block the others)
+ *   OUTBOX_DONE    u64 row | str details (JSON: {kind, to}): outbox.delivered
  *
  *   OK             str id ("" when none; SEEN: a message from env_from received
  *                  since then, "" for a first contact) | i64 seq (audit head after the write)
@@ -42,7 +46,11 @@
  *                  u64 original length
  *                  + SCM_RIGHTS: a sealed memfd with the original
  *                  (PPAP_NEXT likewise, approved_by, kind, approved_at
- *                  ""; PPAP_STALE the same fields, length 0 and an empty memfd)
+ *                  ""; PPAP_STALE the same fields, length 0 and an empty memfd;
+ *                  OUTBOX_NEXT: id the message it is about, seq the row's
+ *                  number, env_from "", rcpt its recipients, kind
+ *                  "approver-notice" | "ppap-followup", the other strings "",
+ *                  the length and memfd of the finished message to send)
  *   ERR            u32 class (full | io | busy | proto) | str message (ASCII)
  *
  * Checks on decode: magic, a known type, every length against what remains
@@ -80,6 +88,8 @@ typedef enum {
 	SW_PPAP_NEXT,
 	SW_PPAP_STALE,
 	SW_PPAP_MARK,
+	SW_OUTBOX_NEXT,
+	SW_OUTBOX_DONE,
 	SW__REQ_END,
 	SW_OK = 0x100,
 	SW_ERR,
@@ -114,6 +124,7 @@ typedef struct sw_req {
 	/* SEEN: env_from, received (since) and id (left out, may be "") */
 	int64_t skip;     /* PPAP_NEXT: how many newer matches to pass over */
 	const char *after_at; /* RELEASE_NEXT: with id, the last release tried */
+	int64_t row;      /* OUTBOX_NEXT: after this row; OUTBOX_DONE: this row */
 } sw_req_t;
 
 typedef struct sw_ans {

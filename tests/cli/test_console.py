@@ -435,7 +435,7 @@ def test_request_sanitized_then_approver_of_the_department_approves(con):
                     "console:kacho quarantine.approve", "console:kacho quarantine.release"]
     (_, _, det), = details(con.audit("quarantine.request"))
     assert det == {"reason": "取引先からの見積書が必要です", "kind": "sanitized",
-                   "deliver_to": CLERK_ADDR}
+                   "deliver_to": CLERK_ADDR, "notified": []}  # nobody has an address
     assert "承認されました。無害化したファイルを依頼者に配送します。" in text(c.get(f"/mail/{qid}").body)
 
 

@@ -33,8 +33,8 @@ def test_state_layout_and_modes(tmp_path):
     assert os.stat(s.state).st_mode & 0o777 == 0o700
     assert os.stat(os.path.join(s.state, "mugai.db")).st_mode & 0o777 == 0o600
     # v2: queue_id, delivery; v3: sender index; v4: console accounts, release kind;
-    # v5: admin release; v6: blob segments
-    assert s.sql("PRAGMA user_version")[0][0] == 6
+    # v5: admin release; v6: blob segments; v7: the outbox
+    assert s.sql("PRAGMA user_version")[0][0] == 7
     assert s.sql("PRAGMA journal_mode")[0][0] == "wal"
 
 

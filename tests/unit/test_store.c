@@ -201,6 +201,130 @@ static void release_needs_a_second_person(void **state)
 	close_store(&t);
 }
 
+static qaccount_t mkacct(const char *name, const char *role, const char *dept, const char *addrs)
+{
+	return (qaccount_t){ .name = (char *)name, .role = (char *)role, .dept = (char *)dept,
+			     .addrs = (char *)addrs, .pwhash = "$argon2id$x", .totp = "ABCDEF" };
+}
+
+/* Whom a request is told of: the department's active approvers with an
+ * address, else the active admins with one; never the requester. */
+static void notify_addrs_by_department(void **state)
+{
+	const struct { const char *name, *role, *dept, *addrs; bool off; } a[] = {
+		{ "taro", "clerk", "soumu", "taro@x.jp", false },
+		{ "kacho", "approver", "soumu", "k1@x.jp,k2@x.jp", false },
+		{ "kacho2", "approver", "soumu", "k2@x.jp", false },
+		{ "old", "approver", "soumu", "old@x.jp", true },
+		{ "jinji", "approver", "jinji", "j@x.jp", false },
+		{ "kanri", "admin", "", "admin@x.jp", false },
+		{ "hanako", "clerk", "kaikei", "h@x.jp", false },
+		{ "boss", "approver", "kaikei", "", false },
+	};
+	tdir_t t;
+	buf_t out;
+
+	(void)state;
+	open_store(&t);
+	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+		qaccount_t x = mkacct(a[i].name, a[i].role, a[i].dept, a[i].addrs);
+
+		assert_int_equal(qstore_account_add(t.s, "os:test", &x), 0);
+		if (a[i].off)
+			assert_int_equal(qstore_account_disable(t.s, "os:test", a[i].name, true), 0);
+	}
+	buf_init(&out, OUTBOX_RCPT_MAX + 1);
+	assert_int_equal(qstore_notify_addrs(t.s, "taro", &out), 0);
+	assert_string_equal(out.data, "k1@x.jp,k2@x.jp");
+	assert_int_equal(qstore_notify_addrs(t.s, "hanako", &out), 0); /* approver without address */
+	assert_string_equal(out.data, "admin@x.jp");
+	assert_int_equal(qstore_notify_addrs(t.s, "kanri", &out), 0);  /* no dept, and never oneself */
+	assert_string_equal(out.data, "");
+	buf_free(&out);
+	close_store(&t);
+}
+
+/* The outbox: queued with the request in one transaction, handed out in
+ * order after a given row, marked sent once (audited), checked on entry. */
+static void outbox_queue_next_done(void **state)
+{
+	const char msg[] = "From: a\r\n\r\nnotice\r\n";
+	qstore_mailout_t out = { QSTORE_OUT_NOTICE, "k1@x.jp,K2@X.jp", msg, sizeof(msg) - 1 };
+	qstore_meta_t m, m2;
+	qstore_outbox_t ob;
+	tdir_t t;
+	buf_t body;
+
+	(void)state;
+	open_store(&t);
+	meta_new(&m);
+	meta_new(&m2);
+	buf_init(&body, 1 << 20);
+	assert_int_equal(qstore_put(t.s, &m, "orig", 4, NULL), 0);
+	assert_int_equal(qstore_put(t.s, &m2, "orig", 4, NULL), 0);
+	/* refused before anything is recorded: bad list, unknown kind, no message */
+	out.rcpt = "k1@x.jp,";
+	assert_int_equal(qstore_request_notify(t.s, m.id, "console:taro", "r", "sanitized", "", &out), -1);
+	assert_int_equal(qstore_errcode(t.s), QS_ERR_INVAL);
+	out.rcpt = "k1@x.jp,K2@X.jp";
+	out.kind = "spam";
+	assert_int_equal(qstore_request_notify(t.s, m.id, "console:taro", "r", "sanitized", "", &out), -1);
+	out.kind = QSTORE_OUT_NOTICE;
+	out.len = 0;
+	assert_int_equal(qstore_request_notify(t.s, m.id, "console:taro", "r", "sanitized", "", &out), -1);
+	out.len = sizeof(msg) - 1;
+	assert_int_equal(qstore_outbox_next(t.s, 0, &ob, &body), 0);
+	/* queued with the request; nobody to tell: no row */
+	assert_int_equal(qstore_request_notify(t.s, m.id, "console:taro", "r", "sanitized", "", &out), 0);
+	assert_int_equal(qstore_request_notify(t.s, m2.id, "console:taro", "r", "original", "",
+					       &(qstore_mailout_t){ QSTORE_OUT_NOTICE, "", NULL, 0 }), 0);
+	assert_int_equal(qstore_outbox_next(t.s, 0, &ob, &body), 1);
+	assert_string_equal(ob.id, m.id);
+	assert_string_equal(ob.kind, "approver-notice");
+	assert_string_equal(ob.rcpt, "k1@x.jp,K2@X.jp");
+	assert_int_equal(body.len, sizeof(msg) - 1);
+	assert_memory_equal(body.data, msg, body.len);
+	assert_int_equal(qstore_outbox_next(t.s, ob.seq, &ob, &body), 0); /* none after it */
+	assert_int_equal(qstore_outbox_next(t.s, 0, &ob, &body), 1);
+	assert_int_equal(qstore_outbox_done(t.s, "mugaid", ob.seq, "{\"kind\":\"approver-notice\"}"), 0);
+	assert_int_equal(qstore_outbox_done(t.s, "mugaid", ob.seq, "{}"), -1);
+	assert_int_equal(qstore_errcode(t.s), QS_ERR_STATE);
+	assert_int_equal(qstore_outbox_done(t.s, "mugaid", ob.seq, "[]"), -1);
+	assert_int_equal(qstore_errcode(t.s), QS_ERR_INVAL);
+	qstore_outbox_free(&ob);
+	assert_int_equal(qstore_outbox_next(t.s, 0, &ob, &body), 0);
+	buf_free(&body);
+	close_store(&t);
+}
+
+/* Retention: the outbox rows of an expired message go with its data. */
+static void outbox_rows_expire_with_their_message(void **state)
+{
+	const char msg[] = "From: a\r\n\r\nnotice\r\n";
+	qstore_meta_t m;
+	qstore_outbox_t ob;
+	tdir_t t;
+	buf_t body;
+	long n = 0, nb = 0;
+
+	(void)state;
+	open_store(&t);
+	meta_new(&m);
+	m.received = (int64_t)time(NULL) - 100 * 86400;
+	buf_init(&body, 1 << 20);
+	assert_int_equal(qstore_put(t.s, &m, "orig", 4, NULL), 0);
+	assert_int_equal(qstore_request_notify(t.s, m.id, "console:taro", "r", "sanitized", "",
+					       &(qstore_mailout_t){ QSTORE_OUT_NOTICE, "k@x.jp", msg,
+								    sizeof(msg) - 1 }), 0);
+	assert_int_equal(qstore_outbox_next(t.s, 0, &ob, &body), 1);
+	qstore_outbox_free(&ob);
+	assert_int_equal(qstore_purge(t.s, "os:test", 90, &n, &nb), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(qstore_outbox_next(t.s, 0, &ob, &body), 0);
+	buf_free(&body);
+	close_store(&t);
+}
+
 static void purge_inside_retention_is_denied(void **state)
 {
 	tdir_t t;
@@ -362,6 +486,30 @@ static void storewire_round_trip(void **state)
 	assert_string_equal(r.id, a.id);
 	assert_string_equal(r.details, q.details);
 	storewire_req_free(&r);
+	/* OUTBOX_NEXT after a row; OUTBOX_DONE of a row (never row 0) */
+	buf_reset(&w);
+	q = (sw_req_t){ .type = SW_OUTBOX_NEXT, .row = 7 };
+	assert_int_equal(storewire_encode_req(&w, &q), 0);
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), 0);
+	assert_int_equal(r.type, SW_OUTBOX_NEXT);
+	assert_int_equal(r.row, 7);
+	storewire_req_free(&r);
+	buf_reset(&w);
+	q = (sw_req_t){ .type = SW_OUTBOX_DONE, .row = 8,
+			.details = "{\"kind\":\"ppap-followup\",\"to\":[\"a@x\"]}" };
+	assert_int_equal(storewire_encode_req(&w, &q), 0);
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), 0);
+	assert_int_equal(r.row, 8);
+	assert_string_equal(r.details, q.details);
+	storewire_req_free(&r);
+	buf_reset(&w);
+	q.row = 0;
+	assert_int_equal(storewire_encode_req(&w, &q), 0);
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), -1);
+	buf_reset(&w);
+	q = (sw_req_t){ .type = SW_OUTBOX_DONE, .row = 8, .details = "[]" };
+	assert_int_equal(storewire_encode_req(&w, &q), 0);
+	assert_int_equal(storewire_decode_req(w.data, w.len, &caps, &r), -1);
 	buf_reset(&w);
 	a = (sw_ans_t){ .type = SW_ERR, .cls = SW_E_FULL, .msg = "disk full" };
 	assert_int_equal(storewire_encode_ans(&w, &a), 0);
@@ -460,6 +608,9 @@ int main(void)
 		cmocka_unit_test(batch_undoes_only_the_failing_request),
 		cmocka_unit_test(invalid_input_is_refused),
 		cmocka_unit_test(release_needs_a_second_person),
+		cmocka_unit_test(notify_addrs_by_department),
+		cmocka_unit_test(outbox_queue_next_done),
+		cmocka_unit_test(outbox_rows_expire_with_their_message),
 		cmocka_unit_test(purge_inside_retention_is_denied),
 		cmocka_unit_test(blob_helpers),
 		cmocka_unit_test(json_checker_table),
