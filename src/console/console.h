@@ -87,6 +87,8 @@ void view_home(creq_t *r);
 void view_detail(creq_t *r, const char *id);
 /* GET /q/ID or /q/受付番号 (the notice's console line): views.c. */
 void view_lookup(creq_t *r, const char *key);
+/* GET /api/q/KEY: {"ids": [...]} (views.c). */
+void view_lookup_api(creq_t *r, const char *key);
 /* The recipients of the message (and an admin) may request its release. */
 bool view_may_request(creq_t *r, const qstore_item_t *it);
 /* ppap_view.c: on the page of a held PPAP zip (ppap-pending or
@@ -158,6 +160,11 @@ void adminrel_section(creq_t *r, const qstore_item_t *it);
 void adminrel_act(creq_t *r, const char *id);
 /* true (the refusal is set, audited) when it needs the admin release. */
 bool adminrel_refuse_approval(creq_t *r, const qstore_item_t *it);
+
+/* users.c: user management (admin): GET, POST /users, POST
+ * /users/NAME/disable|enable|reset, and the same under /api/. path is the
+ * URL without /api; false when it is none of these. */
+bool users_route(creq_t *r, const char *path, bool get);
 
 /* search.c: the admin's search (GET /search, /api/search). */
 void search_page(creq_t *r);

@@ -122,7 +122,32 @@ static int check_actor(qstore_t *s, const char *actor)
 	return 0;
 }
 
-static int add_details(const qaccount_t *a, buf_t *b)
+static bool client_ok(const char *client)
+{
+	return !client || utf8_text_ok(client, AUDIT_NAME_MAX);
+}
+
+static void client_member(json_t *j, const char *client)
+{
+	if (client) {
+		json_key(j, "client");
+		json_str(j, client);
+	}
+}
+
+/* {} or {"client": ...}: the details of disable, enable and reset. */
+static int client_details(const char *client, buf_t *b)
+{
+	json_t j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	client_member(&j, client);
+	json_obj_end(&j);
+	return json_finish(&j);
+}
+
+static int add_details(const qaccount_t *a, const char *client, buf_t *b)
 {
 	json_t j;
 
@@ -134,11 +159,12 @@ static int add_details(const qaccount_t *a, buf_t *b)
 	json_str(&j, a->dept);
 	json_key(&j, "addrs");
 	json_str(&j, a->addrs);
+	client_member(&j, client);
 	json_obj_end(&j);
 	return json_finish(&j);
 }
 
-int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a)
+int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a, const char *client)
 {
 	buf_t det;
 	int rc = -1;
@@ -148,11 +174,15 @@ int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a)
 	if (check_actor(s, actor) < 0 || check_name(s, a->name) < 0 ||
 	    check_secret(s, a->pwhash, a->totp) < 0)
 		goto out;
+	if (!client_ok(client)) {
+		qstore_fail(s, QS_ERR_INVAL, "bad client address");
+		goto out;
+	}
 	if (!role_ok(a->role) || !utf8_text_ok(a->dept, QACCT_DEPT_MAX) || !addrs_ok(a->addrs)) {
 		qstore_fail(s, QS_ERR_INVAL, "bad role, department or address list");
 		goto out;
 	}
-	if (add_details(a, &det) < 0) {
+	if (add_details(a, client, &det) < 0) {
 		qstore_fail(s, QS_ERR_INVAL, "account details too long");
 		goto out;
 	}
@@ -184,19 +214,35 @@ int qstore_account_list(qstore_t *s, const char *actor, qaccount_cb cb, void *ar
 	return s->ops->acct_list(s, cb, arg);
 }
 
-int qstore_account_disable(qstore_t *s, const char *actor, const char *name, bool disabled)
+/* disable, enable or reset, with {client} as the record's details. */
+static int account_set(qstore_t *s, const char *actor, const char *action, const qaccount_t *a,
+		       const char *client)
+{
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, STORE_DET_MAX);
+	if (!client_ok(client) || client_details(client, &det) < 0)
+		qstore_fail(s, QS_ERR_INVAL, "bad client address");
+	else
+		rc = s->ops->acct_set(s, actor, action, a, det.data);
+	buf_free(&det);
+	return rc;
+}
+
+int qstore_account_disable(qstore_t *s, const char *actor, const char *name, bool disabled,
+			   const char *client)
 {
 	qaccount_t a = { .name = (char *)name, .disabled = disabled };
 
 	s->err = QS_OK;
 	if (check_actor(s, actor) < 0 || check_name(s, name) < 0)
 		return -1;
-	return s->ops->acct_set(s, actor, disabled ? "account.disable" : "account.enable", &a,
-				"{}");
+	return account_set(s, actor, disabled ? "account.disable" : "account.enable", &a, client);
 }
 
 int qstore_account_reset(qstore_t *s, const char *actor, const char *name,
-			 const char *pwhash, const char *totp)
+			 const char *pwhash, const char *totp, const char *client)
 {
 	qaccount_t a = { .name = (char *)name, .pwhash = (char *)pwhash, .totp = (char *)totp };
 
@@ -204,7 +250,7 @@ int qstore_account_reset(qstore_t *s, const char *actor, const char *name,
 	if (check_actor(s, actor) < 0 || check_name(s, name) < 0 ||
 	    check_secret(s, pwhash, totp) < 0)
 		return -1;
-	return s->ops->acct_set(s, actor, "account.reset", &a, "{}");
+	return account_set(s, actor, "account.reset", &a, client);
 }
 
 int qstore_account_login(qstore_t *s, const qstore_login_t *l, bool *locked)
