@@ -11,6 +11,7 @@ build/screenshots/<test>/ for review. Skips with the reason when Chromium,
 chromedriver or Selenium is missing or cannot start."""
 import os
 import shutil
+import subprocess
 import sys
 
 import pytest
@@ -376,4 +377,146 @@ def test_flow_original_through_mugaid_in_chromium(tmp_path, request):
         if u:
             u.close()
     assert u.con.verify()[0] == 0
+    print(f"screenshots: {shots}")
+
+
+def test_flow_admin_release_by_two_admins_in_chromium(tmp_path, request):
+    """Flow 3: the original of a limit-quarantined mail: the clerk asks for
+    it; the approver sees the warning and no approval; the first admin ticks
+    the box and confirms (shown as 1 人目の確認); the second admin releases."""
+    from selenium.webdriver.common.by import By
+    from test_console_adminrel import WARN
+    d = browser()
+    shots = Shots(tmp_path, request)
+    con = Console(tmp_path)
+    try:
+        acct = {n: con.user_add(n, role, *addr, dept="総務課") for n, role, addr in [
+            ("tanaka", "clerk", [CLERK_ADDR]), ("kacho", "approver", []),
+            ("admin1", "admin", []), ("admin2", "admin", [])]}
+        qid = con.put_mail(CLERK_ADDR, subject="長い行の請求書", verdict="quarantined",
+                           limits=["line_length_max"])
+        con.start()
+        base = f"http://127.0.0.1:{con.port}"
+        login(d, base, acct["tanaka"])
+        h1(d, "メール一覧")
+        d.find_element(By.LINK_TEXT, "長い行の請求書").click()
+        h1(d, "メールの詳細")
+        d.find_element(By.CSS_SELECTOR, "input[name=kind][value=original]").click()
+        d.find_element(By.NAME, "reason").send_keys("取引先の原本が必要なため")
+        d.find_element(By.CSS_SELECTOR, "form[action$='/request'] button").click()
+        h1(d, "メール一覧")
+        logout(d)
+        login(d, base, acct["kacho"])
+        h1(d, "メール一覧")
+        d.find_element(By.LINK_TEXT, "長い行の請求書").click()
+        h1(d, "メールの詳細")
+        assert d.find_element(By.ID, "adminrel-warning").text == WARN
+        assert d.find_element(By.ID, "adminrel-wait").text == "管理者の確認を待っています。"
+        assert d.find_elements(By.CSS_SELECTOR, "form[action$='/approve']") == []
+        shots(d, "1-approver-warning")
+        logout(d)
+        login(d, base, acct["admin1"])
+        h1(d, "メール一覧")
+        d.get(f"{base}/mail/{qid}")
+        h1(d, "メールの詳細")
+        assert d.find_element(By.ID, "adminrel-warning").text == WARN
+        box = d.find_element(By.CSS_SELECTOR, "#admin-release input[name=understood]")
+        button = d.find_element(By.CSS_SELECTOR, "#admin-release button")
+        assert button.text == "1 人目として確認する"
+        button.click()            # the box is required: the browser does not send the form
+        assert con.sql("SELECT admin_confirmed_by FROM quarantine WHERE id=?", qid) == [("",)]
+        box.click()
+        shots(d, "2-admin1-confirm")
+        button.click()
+        h1(d, "メール一覧")
+        d.get(f"{base}/mail/{qid}")
+        h1(d, "メールの詳細")
+        assert d.find_element(By.ID, "adminrel-first").text == "1 人目の確認: admin1"
+        assert d.find_element(By.ID, "adminrel-wait").text == "ほかの管理者の確認を待っています。"
+        shots(d, "3-admin1-confirmed")
+        logout(d)
+        login(d, base, acct["admin2"])
+        h1(d, "メール一覧")
+        d.get(f"{base}/mail/{qid}")
+        h1(d, "メールの詳細")
+        assert d.find_element(By.ID, "adminrel-first").text == "1 人目の確認: admin1"
+        d.find_element(By.CSS_SELECTOR, "#admin-release input[name=understood]").click()
+        button = d.find_element(By.CSS_SELECTOR, "#admin-release button")
+        assert button.text == "2 人目として確認し、原本を受け渡す"
+        shots(d, "4-admin2-release")
+        button.click()
+        h1(d, "メール一覧")
+        d.get(f"{base}/mail/{qid}")
+        h1(d, "メールの詳細")
+        assert d.find_element(By.ID, "released").text == "承認されました。原本を依頼者に配送します。"
+        assert "承認者\nadmin2" in d.find_element(By.ID, "facts").text
+        shots(d, "5-released")
+    finally:
+        d.quit()
+        con.stop()
+    assert con.sql("SELECT status, approved_by, admin_confirmed_by, release_to FROM quarantine "
+                   "WHERE id=?", qid) == [("released", "console:admin2", "console:admin1", "queue")]
+    print(f"screenshots: {shots}")
+
+
+def test_admin_adds_a_clerk_who_logs_in_in_chromium(tmp_path, request):
+    """User management in the browser: the admin adds a clerk (the password
+    and the TOTP secret shown once, the QR code drawn as markup), the list
+    shows the account in Japanese words; the new clerk logs in with the
+    shown password and a TOTP computed from the shown secret."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    d = browser()
+    shots = Shots(tmp_path, request)
+    con = Console(tmp_path)
+    try:
+        admin = con.user_add("kanri", "admin", dept="情報政策課")
+        con.start()
+        base = f"http://127.0.0.1:{con.port}"
+        login(d, base, admin)
+        h1(d, "メール一覧")
+        d.find_element(By.LINK_TEXT, "アカウントの管理").click()
+        h1(d, "アカウントの管理")
+        assert texts(d, "#users th") == ["名前", "役割", "所属", "アドレス", "状態", "操作"]
+        shots(d, "1-users")
+        form = d.find_element(By.ID, "add-user")
+        form.find_element(By.NAME, "name").send_keys("suzuki")
+        Select(form.find_element(By.NAME, "role")).select_by_visible_text("担当者")
+        form.find_element(By.NAME, "dept").send_keys("税務課")
+        form.find_element(By.NAME, "addrs").send_keys("Suzuki@City.Example.LG.JP\nzeimu@city.example.lg.jp")
+        form.find_element(By.CSS_SELECTOR, "button").click()
+        h1(d, "アカウントを追加しました")
+        pw = d.find_element(By.ID, "new-password").text
+        uri = d.find_element(By.ID, "otpauth").text
+        secret = d.find_element(By.ID, "totp-secret").text
+        assert uri == (f"otpauth://totp/mugai:suzuki?secret={secret}&issuer=mugai"
+                       "&algorithm=SHA1&digits=6&period=30")
+        qr = d.find_element(By.ID, "qr")
+        assert qr.size["width"] >= 100 and qr.size["width"] == qr.size["height"]
+        shots(d, "2-added")
+        # the QR code, read by an independent decoder (zbar), is the URI
+        assert qr.screenshot(str(tmp_path / "qr.png"))
+        r = subprocess.run(["zbarimg", "-q", "--raw", str(tmp_path / "qr.png")],
+                           capture_output=True, timeout=30)
+        assert r.stdout.decode().strip() == uri, r
+        d.find_element(By.LINK_TEXT, "アカウントの管理に戻る").click()
+        h1(d, "アカウントの管理")
+        assert texts(d, "#users tr:nth-child(3) td")[:5] == [
+            "suzuki", "担当者", "税務課", "suzuki@city.example.lg.jp, zeimu@city.example.lg.jp", "有効"]
+        shots(d, "3-users-after")
+        logout(d)
+        login(d, base, Account("suzuki", pw, uri))
+        h1(d, "メール一覧")
+        assert d.find_element(By.TAG_NAME, "header").text.endswith("suzuki")
+        assert "アカウントの管理" not in d.find_element(By.TAG_NAME, "main").text
+        shots(d, "4-new-clerk")
+        d.get(base + "/users")
+        h1(d, "表示できません")
+        assert "アカウントを管理する権限がありません。" in d.find_element(By.TAG_NAME, "main").text
+    finally:
+        d.quit()
+        con.stop()
+    (actor, det), = con.sql("SELECT actor, details FROM audit WHERE action='account.add' "
+                            "AND object='suzuki'")
+    assert actor == "console:kanri" and '"client":"127.0.0.1"' in det
     print(f"screenshots: {shots}")
