@@ -46,7 +46,7 @@ static int usage(void)
 
 static int add_addr(user_opts_t *u, const char *a)
 {
-	return useracct_addr_append(&u->addrs, a, strlen(a));
+	return qstore_account_addr_append(&u->addrs, a, strlen(a));
 }
 
 static int parse(int argc, char **argv, user_opts_t *u)

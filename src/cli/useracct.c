@@ -29,39 +29,6 @@ void useracct_new_free(useracct_new_t *n)
 	buf_free(&n->uri);
 }
 
-int useracct_addr_append(buf_t *addrs, const char *a, size_t n)
-{
-	if (addrs->len && buf_putc(addrs, ',') < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++)
-		if (buf_putc(addrs, (a[i] >= 'A' && a[i] <= 'Z') ? a[i] - 'A' + 'a' : a[i]) < 0)
-			return -1;
-	return 0;
-}
-
-static bool addr_sep(char c)
-{
-	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-int useracct_addrs_parse(buf_t *addrs, const char *text)
-{
-	const char *p = text;
-
-	while (*p) {
-		size_t n = 0;
-
-		while (addr_sep(*p))
-			p++;
-		while (p[n] && !addr_sep(p[n]))
-			n++;
-		if (n && useracct_addr_append(addrs, p, n) < 0)
-			return -1;
-		p += n;
-	}
-	return buf_putc(addrs, '\0') < 0 ? -1 : (addrs->len--, 0);
-}
-
 /* A new password (its hash into h) and TOTP secret with its URI into out. */
 static int new_secrets(const char *name, char h[AUTH_HASH_LEN], useracct_new_t *out)
 {

@@ -356,7 +356,7 @@ static int add_fields(creq_t *r, buf_t *name, buf_t *role, buf_t *dept, buf_t *a
 	buf_init(&text, QACCT_ADDRS_MAX);
 	if (view_field(r, "name", name) == 1 && view_field(r, "role", role) == 1 &&
 	    view_field(r, "dept", dept) >= 0 && view_field(r, "addrs", &text) >= 0 &&
-	    useracct_addrs_parse(addrs, text.data ? text.data : "") == 0)
+	    qstore_account_addrs_parse(addrs, text.data ? text.data : "") == 0)
 		rc = 0;
 	else
 		console_error(r, MHD_HTTP_BAD_REQUEST, "追加できません", MSG_BAD_INPUT);

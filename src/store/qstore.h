@@ -252,6 +252,12 @@ int qstore_account_reset(qstore_t *s, const char *actor, const char *name,
  * max_fail-th in a row locks the account for lock_secs: console.lockout). */
 int qstore_account_login(qstore_t *s, const qstore_login_t *l, bool *locked) MUGAI_WUR;
 bool qstore_account_name_ok(const char *name);
+/* Append the address a[0..n) in lower case (ASCII), after a comma when
+ * addrs is not empty (`mugai user add --addr`); add checks the result. */
+int qstore_account_addr_append(buf_t *addrs, const char *a, size_t n) MUGAI_WUR;
+/* Addresses typed in the console, separated by commas, spaces, tabs or
+ * line ends, each appended as above (addrs stays NUL-terminated). */
+int qstore_account_addrs_parse(buf_t *addrs, const char *text) MUGAI_WUR;
 
 /* ---- queued releases: `approve --queue`, delivered by mugaid ---- */
 /* The oldest release approved to the queue and not yet delivered (an

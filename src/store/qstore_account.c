@@ -99,6 +99,39 @@ static bool addrs_ok(const char *p)
 	return true;
 }
 
+int qstore_account_addr_append(buf_t *addrs, const char *a, size_t n)
+{
+	if (addrs->len && buf_putc(addrs, ',') < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (buf_putc(addrs, (a[i] >= 'A' && a[i] <= 'Z') ? a[i] - 'A' + 'a' : a[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static bool addr_sep(char c)
+{
+	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int qstore_account_addrs_parse(buf_t *addrs, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n = 0;
+
+		while (addr_sep(*p))
+			p++;
+		while (p[n] && !addr_sep(p[n]))
+			n++;
+		if (n && qstore_account_addr_append(addrs, p, n) < 0)
+			return -1;
+		p += n;
+	}
+	return buf_putc(addrs, '\0') < 0 ? -1 : (addrs->len--, 0);
+}
+
 static int check_name(qstore_t *s, const char *name)
 {
 	if (!qstore_account_name_ok(name))
