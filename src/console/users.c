@@ -204,11 +204,15 @@ static void kv(json_t *j, const char *k, const char *v)
 	json_str(j, v);
 }
 
+typedef struct ujson {
+	json_t *j;
+	const creq_t *r;
+} ujson_t;
+
 static int user_json(const qaccount_t *a, void *arg)
 {
-	json_t *j = ((void **)arg)[0];
-	const creq_t *r = ((void **)arg)[1];
-	const char *st = state_of(r, a);
+	json_t *j = ((ujson_t *)arg)->j;
+	const char *st = state_of(((ujson_t *)arg)->r, a);
 
 	json_obj_begin(j);
 	kv(j, "name", a->name);
@@ -234,13 +238,13 @@ static int user_json(const qaccount_t *a, void *arg)
 static void users_api_list(creq_t *r)
 {
 	json_t j;
-	void *arg[2] = { &j, r };
+	ujson_t arg = { &j, r };
 	int rc;
 
 	json_begin(r, &j);
 	json_key(&j, "users");
 	json_arr_begin(&j);
-	rc = qstore_account_list(r->c->s, r->actor, user_json, arg);
+	rc = qstore_account_list(r->c->s, r->actor, user_json, &arg);
 	json_arr_end(&j);
 	if (rc < 0) {
 		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "エラー",
@@ -448,8 +452,10 @@ bool users_route(creq_t *r, const char *path, bool get)
 		return false;
 	if (!users_allowed(r))
 		return true;
-	if (list && get)
-		r->api ? users_api_list(r) : users_page(r);
+	if (list && get && r->api)
+		users_api_list(r);
+	else if (list && get)
+		users_page(r);
 	else if (list)
 		users_add(r);
 	else
