@@ -2,14 +2,16 @@
  * fuzz_console.c — libFuzzer target for the console's own parsers: the form
  * and query decoder (form_get), the Cookie header (form_cookie), the stored
  * report reader (rjson_each), the query values of the reports and the search
- * (form_date_jst, form_page, form_text_ok), and the HTML writer over the
- * decoded values.
+ * (form_date_jst, form_page, form_text_ok), the address list an admin
+ * types for a new account (qstore_account_addrs_parse), and the HTML writer
+ * over the decoded values.
  * The input is split at the first NUL: a Cookie header, then a form body
  * that is also read as a report and as a JSON API body (rjson_get_str). Invariants: a found field is valid UTF-8
  * without a control character other than TAB CR LF; a found cookie is 1..43
  * cookie-octets; whatever page_text() writes has no '<', '>', '"' or '\'';
  * an accepted date is written back the same (JST midnight), an accepted
- * page is >= 1, an accepted text is UTF-8 without controls.
+ * page is >= 1, an accepted text is UTF-8 without controls; an address
+ * list has no empty item, no separator but ',' and no upper-case letter.
  *
  * SECURITY: test code.
  */
@@ -24,6 +26,7 @@
 #include "console/form.h"
 #include "console/page.h"
 #include "console/rjson.h"
+#include "store/qstore.h"
 
 static void check_escaped(const char *s)
 {
@@ -111,6 +114,24 @@ static void check_query(const char *s)
 	}
 }
 
+/* The addrs field of the add form, as the console reads it. */
+static void check_addrs(const char *body, size_t n)
+{
+	buf_t v, out;
+
+	buf_init(&v, QACCT_ADDRS_MAX);
+	buf_init(&out, QACCT_ADDRS_MAX);
+	if (form_get(body, n, "addrs", &v) == 1 && qstore_account_addrs_parse(&out, v.data) == 0) {
+		const char *p = out.data;
+
+		if (strlen(p) != out.len || (out.len && (p[0] == ',' || p[out.len - 1] == ',')) ||
+		    strstr(p, ",,") || strpbrk(p, " \t\r\nABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+			abort();
+	}
+	buf_free(&v);
+	buf_free(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *nul = memchr(data, 0, size);
@@ -128,6 +149,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_field(body, blen, "csrf");
 	check_field(body, blen, "reason");
+	check_addrs(body, blen);
 	if (rjson_each(body, blen, "removed", on_entry, NULL) < -1 ||
 	    rjson_each(body, blen, "limits_hit", on_entry, NULL) < -1)
 		abort();

@@ -11,7 +11,7 @@ libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
 libmupdf-dev libmujs-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
 libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev libdeflate-dev
 libmicrohttpd-dev libsodium-dev libqrencode-dev
-chromium chromium-driver python3-selenium openssl
+chromium chromium-driver python3-selenium openssl zbar-tools
 python3 python3-pytest qpdf sqlite3 unzip zip p7zip-full
 postfix swaks
 procps
@@ -22,7 +22,8 @@ clamav-daemon"
 # start their own clamd with a signature database they write (no freshclam).
 # The console (libmicrohttpd, libsodium, libqrencode) and its browser test
 # (tests/cli/test_console_browser.py: headless Chromium through Selenium);
-# openssl makes the HTTPS test's certificate.
+# openssl makes the HTTPS test's certificate; zbar-tools (zbarimg) reads the
+# QR code the console draws for a new account.
 # Programs the tests call that a minimal Debian 12 (debootstrap minbase, the
 # debian:12 image) lacks: procps (pgrep: test_daemon.py). Already in minbase:
 # coreutils (dd, timeout, mknod, mkfifo), mount (mount, umount: tests/e2e),

@@ -11,6 +11,9 @@
  * the QR code of that URI when stdout is a terminal. Every change is an
  * audit record with the OS user as actor (os:LOGIN).
  *
+ * The rules (new secrets, addresses in lower case) are useracct.c's, shared
+ * with the console's user management.
+ *
  * SECURITY: runs with the invoking user's rights on state_dir; the password
  * is printed once and only its Argon2id hash is stored.
  */
@@ -22,6 +25,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_store.h"
+#include "cli/useracct.h"
 #include "console/auth.h"
 #include "store/qstore.h"
 
@@ -42,12 +46,7 @@ static int usage(void)
 
 static int add_addr(user_opts_t *u, const char *a)
 {
-	if (u->addrs.len && buf_putc(&u->addrs, ',') < 0)
-		return -1;
-	for (; *a; a++)
-		if (buf_putc(&u->addrs, (*a >= 'A' && *a <= 'Z') ? *a - 'A' + 'a' : *a) < 0)
-			return -1;
-	return 0;
+	return qstore_account_addr_append(&u->addrs, a, strlen(a));
 }
 
 static int parse(int argc, char **argv, user_opts_t *u)
@@ -78,74 +77,42 @@ static int parse(int argc, char **argv, user_opts_t *u)
 }
 
 /* Print password, totp URI (and the QR code on a terminal). */
-static int print_secrets(const char *name, const char *pw, const char *secret)
+static int print_secrets(const useracct_new_t *n)
 {
-	buf_t uri;
-	int rc;
-
-	buf_init(&uri, AUTH_HASH_LEN * 4);
-	rc = auth_otpauth_uri(name, secret, &uri) == 0 ? buf_putc(&uri, '\0') : -1;
-	if (rc == 0) {
-		printf("password: %s\ntotp: %s\n", pw, uri.data);
-		if (isatty(STDOUT_FILENO))
-			rc = auth_print_qr(stdout, uri.data);
-	}
-	buf_free(&uri);
-	return rc;
-}
-
-/* New password and TOTP secret: hash into h, base32 secret into sec. */
-static int new_secrets(char pw[AUTH_PASSWORD_LEN + 1], char h[AUTH_HASH_LEN], buf_t *sec)
-{
-	auth_new_password(pw);
-	if (auth_hash(pw, h) < 0 || auth_new_totp(sec) < 0) {
-		fputs("mugai: user: out of memory hashing the password\n", stderr);
-		return -1;
-	}
-	return 0;
+	printf("password: %s\ntotp: %s\n", n->password, n->uri.data);
+	return isatty(STDOUT_FILENO) ? auth_print_qr(stdout, n->uri.data) : 0;
 }
 
 static int u_add(qstore_t *s, const store_opts_t *so, user_opts_t *u)
 {
-	char pw[AUTH_PASSWORD_LEN + 1], h[AUTH_HASH_LEN];
-	buf_t sec;
+	useracct_new_t n;
 	qaccount_t a = { 0 };
-	int rc = MUGAI_EXIT_SOFTWARE;
+	int rc;
 
-	buf_init(&sec, AUTH_HASH_LEN);
 	if (!u->role)
 		return usage();
-	if (new_secrets(pw, h, &sec) < 0)
-		goto out;
+	useracct_new_init(&n);
 	a.name = (char *)u->name, a.role = (char *)u->role;
 	a.dept = (char *)(u->dept ? u->dept : ""), a.addrs = u->addrs.data;
-	a.pwhash = h, a.totp = sec.data;
-	if (qstore_account_add(s, so->actor, &a) < 0) {
+	if (useracct_add(s, so->actor, &a, NULL, &n) < 0)
 		rc = store_exit(s, "user add");
-		goto out;
-	}
-	rc = print_secrets(u->name, pw, sec.data) == 0 ? MUGAI_EXIT_OK : MUGAI_EXIT_SOFTWARE;
-out:
-	buf_free(&sec);
+	else
+		rc = print_secrets(&n) == 0 ? MUGAI_EXIT_OK : MUGAI_EXIT_SOFTWARE;
+	useracct_new_free(&n);
 	return rc;
 }
 
 static int u_reset(qstore_t *s, const store_opts_t *so, user_opts_t *u)
 {
-	char pw[AUTH_PASSWORD_LEN + 1], h[AUTH_HASH_LEN];
-	buf_t sec;
-	int rc = MUGAI_EXIT_SOFTWARE;
+	useracct_new_t n;
+	int rc;
 
-	buf_init(&sec, AUTH_HASH_LEN);
-	if (new_secrets(pw, h, &sec) < 0)
-		goto out;
-	if (qstore_account_reset(s, so->actor, u->name, h, sec.data) < 0) {
+	useracct_new_init(&n);
+	if (useracct_reset(s, so->actor, u->name, NULL, &n) < 0)
 		rc = store_exit(s, "user reset");
-		goto out;
-	}
-	rc = print_secrets(u->name, pw, sec.data) == 0 ? MUGAI_EXIT_OK : MUGAI_EXIT_SOFTWARE;
-out:
-	buf_free(&sec);
+	else
+		rc = print_secrets(&n) == 0 ? MUGAI_EXIT_OK : MUGAI_EXIT_SOFTWARE;
+	useracct_new_free(&n);
 	return rc;
 }
 
@@ -167,7 +134,7 @@ static int run(qstore_t *s, const store_opts_t *so, user_opts_t *u, const char *
 		return u_add(s, so, u);
 	if (strcmp(sub, "reset") == 0)
 		return u_reset(s, so, u);
-	if (qstore_account_disable(s, so->actor, u->name, strcmp(sub, "disable") == 0) < 0)
+	if (qstore_account_disable(s, so->actor, u->name, strcmp(sub, "disable") == 0, NULL) < 0)
 		return store_exit(s, sub[0] == 'd' ? "user disable" : "user enable");
 	printf("%s: %s\n", u->name, sub[0] == 'd' ? "disabled" : "enabled");
 	return MUGAI_EXIT_OK;

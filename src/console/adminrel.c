@@ -3,7 +3,8 @@
  * report names a virus, or that was withheld for a limit. A release request
  * for it is never approved by an approver; two different admin accounts,
  * neither the requester, confirm it on the detail page after a warning
- * (POST /mail/ID/admin-release with the box 「上記の注意を理解しました」). The
+ * (POST /mail/ID/admin-release with the box 「上記の注意を理解しました」, or
+ * POST /api/quarantine/ID/admin-release {"understood": "yes"}). The
  * first is recorded (quarantine.admin.confirm), the second releases it as
  * administrator (quarantine.approve with "admin" and "confirmed_by").
  *
@@ -17,6 +18,7 @@
 #include <microhttpd.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "console/rjson.h"
 #include "mail/report.h"
 
@@ -96,6 +98,29 @@ static void confirm_failed(creq_t *r)
 		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, what, "記録に失敗しました。");
 }
 
+/* The page goes back to the list; the API answers {"ok", "released"}. */
+static void confirmed(creq_t *r, bool released)
+{
+	json_t j;
+
+	r->location = "/";
+	if (!r->api)
+		return;
+	r->location = NULL;
+	r->content_type = "application/json; charset=utf-8";
+	page_free(&r->page);
+	page_init(&r->page, CONSOLE_PAGE_MAX);
+	json_init(&j, &r->page.b);
+	json_obj_begin(&j);
+	json_key(&j, "ok");
+	json_bool(&j, true);
+	json_key(&j, "released");
+	json_bool(&j, released);
+	json_obj_end(&j);
+	if (json_finish(&j) < 0)
+		r->page.err = -1;
+}
+
 static void confirm(creq_t *r, const qstore_item_t *it)
 {
 	bool released;
@@ -106,10 +131,12 @@ static void confirm(creq_t *r, const qstore_item_t *it)
 	    qstore_admin_confirm(r->c->s, it->id, r->actor, det.data, &released) < 0)
 		confirm_failed(r);
 	else
-		r->location = "/";
+		confirmed(r, released);
 	buf_free(&det);
 }
 
+/* POST /mail/ID/admin-release (form field understood=yes) and POST
+ * /api/quarantine/ID/admin-release {"understood": "yes"}. */
 void adminrel_act(creq_t *r, const char *id)
 {
 	const char *what = "確認できません";

@@ -16,6 +16,9 @@
  *   GET  /api/report?from=&to=                 → auditor, admin: the self-
  *                                                inspection report (selfrep.c)
  *   GET  /api/search?...                       → admin: the search (search.c)
+ *   POST /api/quarantine/ID/admin-release {understood: "yes"} → admin (adminrel.c)
+ *   GET  /api/q/KEY                            → {"ids": [...]} (views.c)
+ *   GET, POST /api/users, POST /api/users/NAME/disable|enable|reset (users.c)
  *   POST /api/logout
  *
  * Write requests need the header X-CSRF-Token and Content-Type
@@ -296,6 +299,12 @@ void api_dispatch(creq_t *r, const char *path, bool get)
 		act_decide(r, id, act[0] == 'a'), action_done(r);
 	else if (!get && strcmp(path, "/logout") == 0)
 		act_logout(r), action_done(r);
+	else if (!get && item && strcmp(act, "admin-release") == 0)
+		adminrel_act(r, id);
+	else if (get && strncmp(path, "/q/", strlen("/q/")) == 0)
+		view_lookup_api(r, path + strlen("/q/"));
+	else if (users_route(r, path, get))
+		;  /* user management (users.c) */
 	else
 		console_error(r, MHD_HTTP_NOT_FOUND, "ページがありません", "指定された API はありません。");
 }

@@ -91,6 +91,8 @@ void view_lookup(creq_t *r, const char *key);
  * own recipients of the message, comma-separated into to ("" for an admin
  * who is none of them: every recipient). 0, or -1 (too long). */
 int view_deliver_to(creq_t *r, const qstore_item_t *it, buf_t *to) MUGAI_WUR;
+/* GET /api/q/KEY: {"ids": [...]} (views.c). */
+void view_lookup_api(creq_t *r, const char *key);
 /* The recipients of the message (and an admin) may request its release. */
 bool view_may_request(creq_t *r, const qstore_item_t *it);
 /* ppap_view.c: on the page of a held PPAP zip (ppap-pending or
@@ -167,6 +169,11 @@ void adminrel_section(creq_t *r, const qstore_item_t *it);
 void adminrel_act(creq_t *r, const char *id);
 /* true (the refusal is set, audited) when it needs the admin release. */
 bool adminrel_refuse_approval(creq_t *r, const qstore_item_t *it);
+
+/* users.c: user management (admin): GET, POST /users, POST
+ * /users/NAME/disable|enable|reset, and the same under /api/. path is the
+ * URL without /api; false when it is none of these. */
+bool users_route(creq_t *r, const char *path, bool get);
 
 /* search.c: the admin's search (GET /search, /api/search). */
 void search_page(creq_t *r);

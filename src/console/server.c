@@ -14,6 +14,7 @@
  *   POST /mail/ID/request|approve|refuse
  *   GET, POST /mail/ID/original        an admin downloads the original (original.c)
  *   POST /mail/ID/admin-release        two admins release a dangerous original (adminrel.c)
+ *   GET, POST /users, POST /users/NAME/disable|enable|reset   accounts (users.c, admin)
  *   POST /logout
  *   GET  /style.css
  *
@@ -310,6 +311,8 @@ static void route_session(creq_t *r)
 		original_download(r, id);
 	else if (mail_path(r->url, id, &act) && !get && strcmp(act, "admin-release") == 0)
 		adminrel_act(r, id);
+	else if (users_route(r, r->url, get))
+		;  /* user management (users.c) */
 	else
 		console_error(r, MHD_HTTP_NOT_FOUND, "ページがありません",
 			      "指定されたページはありません。");

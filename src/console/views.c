@@ -546,7 +546,8 @@ void view_home(creq_t *r)
 	logout_form(r);
 	if (view_is_role(r, "admin"))
 		PAGE_LIT(p, "<p><a href=\"/search\">メールの検索</a> "
-			 "<a href=\"/report/self\">自己点検報告書</a></p>\n");
+			 "<a href=\"/report/self\">自己点検報告書</a> "
+			 "<a href=\"/users\">アカウントの管理</a></p>\n");
 	if (view_is_role(r, "auditor")) {
 		view_audit(r);
 	} else if (home_sections(r, p) < 0) {
@@ -583,35 +584,59 @@ static void go_detail(creq_t *r, const char *id)
 	r->location = r->location_buf;
 }
 
+/* The messages of the account whose id is key, or whose 受付番号 it is:
+ * 1 (rows in rs), 0 (key is neither: nothing looked up), -1 (set). */
+static int lookup_rows(creq_t *r, const char *key, rows_t *rs)
+{
+	char tail[8 + 1];
+	bool full = mugai_id_valid(key);
+
+	if (!full && !mugai_id_short_parse(key, tail))
+		return 0;
+	if (view_rows_init(r, rs) < 0 || view_my_mail(r, rs) < 0) {
+		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "エラー", "一覧を読み込めませんでした。");
+		view_rows_free(rs);
+		return -1;
+	}
+	rows_keep_short(rs, full ? key + MUGAI_ID_LEN - 8 : tail);
+	if (full)
+		for (size_t i = 0; i < rs->n; i++)
+			if (strcmp(rs->v[i].id, key) != 0)
+				rs->v[i].id[0] = '\0';  /* same 受付番号, another id */
+	return 1;
+}
+
+static void lookup_none(creq_t *r, const char *key)
+{
+	console_audit(r, r->actor, "console.refused", key, "no such message");
+	console_error(r, MHD_HTTP_NOT_FOUND, "表示できません", MSG_NO_MAIL);
+}
+
 /* GET /q/KEY: KEY an id (the notice's link) or a 受付番号 "xxxx-xxxx" read
  * over the phone (any case, with or without the hyphen). One message the
  * account may see: 303 to its page; several: a list; none (or not
  * permitted): the same 404 as a missing message, audited. Only the
- * console_list_max newest messages of the account are searched. */
+ * console_list_max newest messages of the account are searched; an id goes
+ * to its page, which checks it. */
 void view_lookup(creq_t *r, const char *key)
 {
-	char tail[8 + 1];
 	rows_t rs;
+	int k;
 
 	if (mugai_id_valid(key)) {
 		go_detail(r, key);
 		return;
 	}
-	if (!mugai_id_short_parse(key, tail)) {
-		console_error(r, MHD_HTTP_NOT_FOUND, "表示できません", MSG_NO_MAIL);
+	k = lookup_rows(r, key, &rs);
+	if (k <= 0) {
+		if (k == 0)
+			console_error(r, MHD_HTTP_NOT_FOUND, "表示できません", MSG_NO_MAIL);
 		return;
 	}
-	if (view_rows_init(r, &rs) < 0 || view_my_mail(r, &rs) < 0) {
-		console_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "エラー", "一覧を読み込めませんでした。");
-		view_rows_free(&rs);
-		return;
-	}
-	rows_keep_short(&rs, tail);
 	if (rs.n == 1) {
 		go_detail(r, rs.v[0].id);
 	} else if (rs.n == 0) {
-		console_audit(r, r->actor, "console.refused", key, "no such message");
-		console_error(r, MHD_HTTP_NOT_FOUND, "表示できません", MSG_NO_MAIL);
+		lookup_none(r, key);
 	} else {
 		page_begin(&r->page, "受付番号の検索", r->sess->name);
 		PAGE_LIT(&r->page, "<p><a href=\"/\">一覧に戻る</a></p>\n<p>この受付番号のメールが"
@@ -619,6 +644,40 @@ void view_lookup(creq_t *r, const char *key)
 		mail_table(&r->page, &rs);
 		page_end(&r->page);
 	}
+	view_rows_free(&rs);
+}
+
+/* GET /api/q/KEY: {"ids": [...]}, the ids of the account's messages with
+ * that id or 受付番号, newest first; none: the page's 404, audited. */
+void view_lookup_api(creq_t *r, const char *key)
+{
+	size_t found = 0;
+	rows_t rs;
+	json_t j;
+	int k = lookup_rows(r, key, &rs);
+
+	if (k < 0)
+		return;
+	for (size_t i = 0; k > 0 && i < rs.n; i++)
+		found += rs.v[i].id[0] != '\0';
+	if (found == 0) {
+		if (k > 0)
+			view_rows_free(&rs);
+		lookup_none(r, key);
+		return;
+	}
+	r->content_type = "application/json; charset=utf-8";
+	json_init(&j, &r->page.b);
+	json_obj_begin(&j);
+	json_key(&j, "ids");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < rs.n; i++)
+		if (rs.v[i].id[0])
+			json_str(&j, rs.v[i].id);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	if (json_finish(&j) < 0)
+		r->page.err = -1;
 	view_rows_free(&rs);
 }
 

@@ -233,21 +233,31 @@ typedef struct qstore_login {
 
 void qstore_account_free(qaccount_t *a);
 /* name: [a-z0-9._-], 1..QACCT_NAME_MAX; role clerk|approver|admin|auditor;
- * addrs: comma-separated addresses (lower case); audited as account.add. */
-int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a) MUGAI_WUR;
+ * addrs: comma-separated addresses (lower case); audited as account.add
+ * {role, dept, addrs}. client: the console's peer address, added to the
+ * details of add, disable, enable and reset as "client" (NULL: none, the
+ * CLI). */
+int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a,
+		       const char *client) MUGAI_WUR;
 /* Not audited (the caller audits what it does with it); QS_ERR_NOTFOUND. */
 int qstore_account_get(qstore_t *s, const char *name, qaccount_t *a) MUGAI_WUR;
 /* Every account by name (audited as account.list). */
 int qstore_account_list(qstore_t *s, const char *actor, qaccount_cb cb, void *arg) MUGAI_WUR;
 int qstore_account_disable(qstore_t *s, const char *actor, const char *name,
-			   bool disabled) MUGAI_WUR;
+			   bool disabled, const char *client) MUGAI_WUR;
 /* New password hash and TOTP secret; clears lockout and failures. */
 int qstore_account_reset(qstore_t *s, const char *actor, const char *name,
-			 const char *pwhash, const char *totp) MUGAI_WUR;
+			 const char *pwhash, const char *totp, const char *client) MUGAI_WUR;
 /* Record a login (console.login) or a failure (console.login.failed; the
  * max_fail-th in a row locks the account for lock_secs: console.lockout). */
 int qstore_account_login(qstore_t *s, const qstore_login_t *l, bool *locked) MUGAI_WUR;
 bool qstore_account_name_ok(const char *name);
+/* Append the address a[0..n) in lower case (ASCII), after a comma when
+ * addrs is not empty (`mugai user add --addr`); add checks the result. */
+int qstore_account_addr_append(buf_t *addrs, const char *a, size_t n) MUGAI_WUR;
+/* Addresses typed in the console, separated by commas, spaces, tabs or
+ * line ends, each appended as above (addrs stays NUL-terminated). */
+int qstore_account_addrs_parse(buf_t *addrs, const char *text) MUGAI_WUR;
 
 /* ---- queued releases: `approve --queue`, delivered by mugaid ---- */
 /* The oldest release approved to the queue and not yet delivered (an

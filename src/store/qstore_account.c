@@ -104,6 +104,39 @@ static bool addrs_ok(const char *p)
 	return qstore_addrs_ok(p, QACCT_ADDRS_MAX);
 }
 
+int qstore_account_addr_append(buf_t *addrs, const char *a, size_t n)
+{
+	if (addrs->len && buf_putc(addrs, ',') < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (buf_putc(addrs, (a[i] >= 'A' && a[i] <= 'Z') ? a[i] - 'A' + 'a' : a[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static bool addr_sep(char c)
+{
+	return c == ',' || c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int qstore_account_addrs_parse(buf_t *addrs, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t n = 0;
+
+		while (addr_sep(*p))
+			p++;
+		while (p[n] && !addr_sep(p[n]))
+			n++;
+		if (n && qstore_account_addr_append(addrs, p, n) < 0)
+			return -1;
+		p += n;
+	}
+	return buf_putc(addrs, '\0') < 0 ? -1 : (addrs->len--, 0);
+}
+
 static int check_name(qstore_t *s, const char *name)
 {
 	if (!qstore_account_name_ok(name))
@@ -127,7 +160,32 @@ static int check_actor(qstore_t *s, const char *actor)
 	return 0;
 }
 
-static int add_details(const qaccount_t *a, buf_t *b)
+static bool client_ok(const char *client)
+{
+	return !client || utf8_text_ok(client, AUDIT_NAME_MAX);
+}
+
+static void client_member(json_t *j, const char *client)
+{
+	if (client) {
+		json_key(j, "client");
+		json_str(j, client);
+	}
+}
+
+/* {} or {"client": ...}: the details of disable, enable and reset. */
+static int client_details(const char *client, buf_t *b)
+{
+	json_t j;
+
+	json_init(&j, b);
+	json_obj_begin(&j);
+	client_member(&j, client);
+	json_obj_end(&j);
+	return json_finish(&j);
+}
+
+static int add_details(const qaccount_t *a, const char *client, buf_t *b)
 {
 	json_t j;
 
@@ -139,11 +197,12 @@ static int add_details(const qaccount_t *a, buf_t *b)
 	json_str(&j, a->dept);
 	json_key(&j, "addrs");
 	json_str(&j, a->addrs);
+	client_member(&j, client);
 	json_obj_end(&j);
 	return json_finish(&j);
 }
 
-int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a)
+int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a, const char *client)
 {
 	buf_t det;
 	int rc = -1;
@@ -153,11 +212,15 @@ int qstore_account_add(qstore_t *s, const char *actor, const qaccount_t *a)
 	if (check_actor(s, actor) < 0 || check_name(s, a->name) < 0 ||
 	    check_secret(s, a->pwhash, a->totp) < 0)
 		goto out;
+	if (!client_ok(client)) {
+		qstore_fail(s, QS_ERR_INVAL, "bad client address");
+		goto out;
+	}
 	if (!role_ok(a->role) || !utf8_text_ok(a->dept, QACCT_DEPT_MAX) || !addrs_ok(a->addrs)) {
 		qstore_fail(s, QS_ERR_INVAL, "bad role, department or address list");
 		goto out;
 	}
-	if (add_details(a, &det) < 0) {
+	if (add_details(a, client, &det) < 0) {
 		qstore_fail(s, QS_ERR_INVAL, "account details too long");
 		goto out;
 	}
@@ -189,19 +252,35 @@ int qstore_account_list(qstore_t *s, const char *actor, qaccount_cb cb, void *ar
 	return s->ops->acct_list(s, cb, arg);
 }
 
-int qstore_account_disable(qstore_t *s, const char *actor, const char *name, bool disabled)
+/* disable, enable or reset, with {client} as the record's details. */
+static int account_set(qstore_t *s, const char *actor, const char *action, const qaccount_t *a,
+		       const char *client)
+{
+	buf_t det;
+	int rc = -1;
+
+	buf_init(&det, STORE_DET_MAX);
+	if (!client_ok(client) || client_details(client, &det) < 0)
+		qstore_fail(s, QS_ERR_INVAL, "bad client address");
+	else
+		rc = s->ops->acct_set(s, actor, action, a, det.data);
+	buf_free(&det);
+	return rc;
+}
+
+int qstore_account_disable(qstore_t *s, const char *actor, const char *name, bool disabled,
+			   const char *client)
 {
 	qaccount_t a = { .name = (char *)name, .disabled = disabled };
 
 	s->err = QS_OK;
 	if (check_actor(s, actor) < 0 || check_name(s, name) < 0)
 		return -1;
-	return s->ops->acct_set(s, actor, disabled ? "account.disable" : "account.enable", &a,
-				"{}");
+	return account_set(s, actor, disabled ? "account.disable" : "account.enable", &a, client);
 }
 
 int qstore_account_reset(qstore_t *s, const char *actor, const char *name,
-			 const char *pwhash, const char *totp)
+			 const char *pwhash, const char *totp, const char *client)
 {
 	qaccount_t a = { .name = (char *)name, .pwhash = (char *)pwhash, .totp = (char *)totp };
 
@@ -209,7 +288,7 @@ int qstore_account_reset(qstore_t *s, const char *actor, const char *name,
 	if (check_actor(s, actor) < 0 || check_name(s, name) < 0 ||
 	    check_secret(s, pwhash, totp) < 0)
 		return -1;
-	return s->ops->acct_set(s, actor, "account.reset", &a, "{}");
+	return account_set(s, actor, "account.reset", &a, client);
 }
 
 int qstore_account_login(qstore_t *s, const qstore_login_t *l, bool *locked)

@@ -9,7 +9,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 NOT_IN_MINBASE = {"pgrep": "procps", "pkill": "procps", "ps": "procps", "ip": "iproute2",
                   "ss": "iproute2", "qpdf": "qpdf", "sqlite3": "sqlite3", "unzip": "unzip", "zip": "zip",
                   "swaks": "swaks", "postfix": "postfix", "postqueue": "postfix",
-                  "systemd-analyze": "systemd", "clamd": "clamav-daemon"}
+                  "systemd-analyze": "systemd", "clamd": "clamav-daemon", "zbarimg": "zbar-tools"}
 
 
 def _deps_packages():

@@ -2,13 +2,15 @@
  * (form_get), the Cookie header (form_cookie), the HTML writer (page.c:
  * escaping, invalid UTF-8, controls, JST time) and the report reader
  * (rjson_each), the JSON API's input (rjson_get_str) and the query values of
- * the reports and the search (form_date_jst, form_page, form_text_ok). */
+ * the reports and the search (form_date_jst, form_page, form_text_ok), and
+ * the address list of the user form (qstore_account_addrs_parse). */
 #include "testutil.h"
 
 #include "common/limits.h"
 #include "console/form.h"
 #include "console/page.h"
 #include "console/rjson.h"
+#include "store/qstore.h"
 
 static void form_fields(void **state)
 {
@@ -244,6 +246,35 @@ static void query_values(void **state)
 	assert_false(form_text_ok("abcd", 3));
 }
 
+static void address_lists(void **state)
+{
+	static const struct { const char *in; int rc; const char *want; } t[] = {
+		{ "", 0, "" }, { " ,\r\n\t, ", 0, "" },
+		{ "Tanaka@City.Example.LG.JP", 0, "tanaka@city.example.lg.jp" },
+		{ "a@x.jp,b@y.jp", 0, "a@x.jp,b@y.jp" },
+		{ "  A@X.JP ,\r\n B@Y.JP,,\n", 0, "a@x.jp,b@y.jp" },
+		{ "a@x.jp b@y.jp\tc@z.jp", 0, "a@x.jp,b@y.jp,c@z.jp" },
+		{ "nobody", 0, "nobody" },            /* the store refuses it, not the parser */
+		{ "\xe7\xb7\x8f@x.jp", 0, "\xe7\xb7\x8f@x.jp" }, /* only ASCII is lowered */
+		{ "abcdefghijklmnopqrstuvwxyz@example.jp", -1, "" }, /* over the cap */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < MUGAI_ARRAY_LEN(t); i++) {
+		buf_t b;
+		int rc;
+
+		buf_init(&b, 32);
+		rc = qstore_account_addrs_parse(&b, t[i].in);
+		if (rc != t[i].rc)
+			print_error("case %zu: %s\n", i, t[i].in);
+		assert_int_equal(rc, t[i].rc);
+		if (rc == 0)
+			assert_str_eq_msg(b.data, t[i].want);
+		buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +284,7 @@ int main(void)
 		cmocka_unit_test(report_reader),
 		cmocka_unit_test(api_json_input),
 		cmocka_unit_test(query_values),
+		cmocka_unit_test(address_lists),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -229,9 +229,9 @@ static void notify_addrs_by_department(void **state)
 	for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 		qaccount_t x = mkacct(a[i].name, a[i].role, a[i].dept, a[i].addrs);
 
-		assert_int_equal(qstore_account_add(t.s, "os:test", &x), 0);
+		assert_int_equal(qstore_account_add(t.s, "os:test", &x, NULL), 0);
 		if (a[i].off)
-			assert_int_equal(qstore_account_disable(t.s, "os:test", a[i].name, true), 0);
+			assert_int_equal(qstore_account_disable(t.s, "os:test", a[i].name, true, NULL), 0);
 	}
 	buf_init(&out, OUTBOX_RCPT_MAX + 1);
 	assert_int_equal(qstore_notify_addrs(t.s, "taro", &out), 0);
