@@ -11,7 +11,8 @@
  *           peer in one poll loop, and serves the requests that arrive
  *           together (up to store_batch_max, waiting at most
  *           store_batch_wait_ms for peers that were busy in the last batch):
- *           lookups first, outside any transaction (answered at once), then
+ *           lookups outside any transaction, answered as soon as they are in
+ *           (they never wait for the batch), then
  *           the rest in one transaction: one blob segment flush and one WAL
  *           commit (qstore_batch_begin/end). Each of those peers gets its
  *           answer only after that commit; when the commit fails, every
@@ -99,7 +100,8 @@ typedef struct sproc {
 	uint32_t cls;
 	bool reopen;         /* the store failed: close it after this batch */
 	unsigned long batch; /* batches run */
-	unsigned long served, largest; /* requests run, the largest batch */
+	unsigned long served, largest; /* requests run in batches, the largest batch */
+	unsigned long lookups; /* lookups answered at once, outside the batches */
 	size_t batch_max;
 	long long wait_ms;
 } sproc_t;
@@ -749,6 +751,20 @@ static void run_batch(sproc_t *p)
 	}
 }
 
+/* Daemon: the lookups that are in, served at once (they need no commit, so
+ * waiting for the batch would only add store_batch_wait_ms to each: a
+ * session makes two per message, FIND and SEEN). How many. */
+static size_t serve_lookups(sproc_t *p)
+{
+	unsigned long n = p->batching ? serve_ready(p, true, false) : 0;
+
+	if (n) {
+		send_answers(p);
+		p->lookups += n;
+	}
+	return n;
+}
+
 /* Worth waiting for: a peer in the middle of a frame, or a session that
  * was answered in the last batch (it is in a request loop). */
 static bool more_expected(const sproc_t *p)
@@ -838,6 +854,8 @@ static int serve(sproc_t *p)
 		}
 		if (poll_once(p, pf, map, timeout, &ready, &first) < 0)
 			goto out;
+		if (ready)
+			ready -= serve_lookups(p);
 	}
 	rc = 0;
 out:
@@ -904,8 +922,8 @@ int main(int argc, char **argv)
 		return 78;
 	rc = serve(&p);
 	if (p.batching)
-		log_info("store process: %lu requests in %lu batches (largest %lu)", p.served,
-			 p.batch, p.largest);
+		log_info("store process: %lu requests in %lu batches (largest %lu), %lu lookups "
+			 "answered at once", p.served, p.batch, p.largest, p.lookups);
 	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
 		if (p.peers[i].fd >= 0)
 			drop_peer(&p, &p.peers[i]);
