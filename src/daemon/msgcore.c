@@ -431,10 +431,13 @@ void msgcore_hop_deferred(msgproc_t *p, const msgjob_t *j)
 void msgcore_sent(msgproc_t *p, const msgenv_t *e, const msgjob_t *j, size_t len)
 {
 	sw_req_t q = { .type = SW_DELIVERED, .id = j->id };
-	sw_ans_t a;
+	char what[MUGAI_ID_LEN + 64];
 
-	if (store_call(p, &q, -1, &a) < 0)
-		log_warn("id=%s quarantine store: cannot mark delivered: %s", j->id, p->store.err);
+	/* not waited for: its answer is read before the next store request,
+	 * while the store commits it with the other sessions' puts */
+	snprintf(what, sizeof(what), "id=%s quarantine store: cannot mark delivered", j->id);
+	if (storecl_send(&p->store, &q, what) < 0)
+		log_warn("%s: %s", what, p->store.err);
 	metrics_add(M_MSG_DELIVERED, 1);
 	metrics_add(j->res.verdict == VERDICT_CLEAN ? M_V_CLEAN
 		    : j->res.verdict == VERDICT_SANITIZED ? M_V_SANITIZED : M_V_QUARANTINED, 1);

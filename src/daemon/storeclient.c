@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
+#include "common/log.h"
 #include "daemon/daemon.h"
 
 #define STORE_FD 3
@@ -117,6 +118,7 @@ int storecl_attach(int ctl, char role, int *fd)
 
 void storecl_close(storecl_t *c)
 {
+	(void)!storecl_settle(c); /* (its failure is logged there) */
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -200,12 +202,12 @@ static int recv_ans(storecl_t *c, sw_ans_t *a, int *rfd)
 	return 0;
 }
 
-int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int *recv_fd)
+/* Encode and send one request (with send_fd when >= 0). */
+static int send_one(storecl_t *c, const sw_req_t *q, int send_fd)
 {
 	buf_t req;
-	int fd = -1, rc;
+	int rc;
 
-	*recv_fd = -1;
 	if (c->fd < 0)
 		return broken(c, "not running");
 	buf_init(&req, UNCAPPED_BY(LIM_REPORT_SIZE)); /* the report, and the store process enforces its frame cap */
@@ -218,8 +220,44 @@ int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int 
 	}
 	rc = send_req(c, &req, send_fd);
 	buf_free(&req);
-	if (rc < 0)
-		return broken(c, "cannot send (it died)");
+	return rc < 0 ? broken(c, "cannot send (it died)") : 0;
+}
+
+int storecl_settle(storecl_t *c)
+{
+	sw_ans_t a;
+	int fd = -1;
+
+	if (!c->owed)
+		return 0;
+	c->owed = false;
+	if (c->fd < 0)
+		return -1;
+	if (recv_ans(c, &a, &fd) < 0) {
+		log_warn("%s: %s", c->owed_what, c->err);
+		if (fd >= 0)
+			close(fd);
+		return c->fd < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
+int storecl_send(storecl_t *c, const sw_req_t *q, const char *what)
+{
+	if (storecl_settle(c) < 0 || send_one(c, q, -1) < 0)
+		return -1;
+	snprintf(c->owed_what, sizeof(c->owed_what), "%s", what);
+	c->owed = true;
+	return 0;
+}
+
+int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int *recv_fd)
+{
+	int fd = -1, rc;
+
+	*recv_fd = -1;
+	if (storecl_settle(c) < 0 || send_one(c, q, send_fd) < 0)
+		return -1;
 	rc = recv_ans(c, a, &fd);
 	if (rc < 0 && fd >= 0)
 		close(fd);
