@@ -94,6 +94,7 @@ typedef struct sproc {
 	int ctl;             /* daemon: the master's control channel, -1 when gone */
 	bool batching;       /* daemon: requests run in batches */
 	peer_t *peers;       /* STORE_PEERS_MAX slots */
+	size_t hi;           /* slots in use are below this (the loops stop there) */
 	size_t live;         /* connected peers */
 	peer_t *cur;         /* the peer whose request is being handled */
 	char err[SW_ERRMSG_MAX];
@@ -160,6 +161,8 @@ static void drop_peer(sproc_t *p, peer_t *pe)
 	buf_free(&pe->in);
 	buf_free(&pe->out);
 	p->live--;
+	while (p->hi > 0 && p->peers[p->hi - 1].fd < 0)
+		p->hi--;
 }
 
 static int add_peer(sproc_t *p, int fd, role_t role)
@@ -179,6 +182,8 @@ static int add_peer(sproc_t *p, int fd, role_t role)
 		buf_init(&pe->out, STORE_ANSWER_MAX);
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		p->live++;
+		if (i >= p->hi)
+			p->hi = i + 1;
 		return 0;
 	}
 	return -1;
@@ -643,7 +648,7 @@ static int serve_frame(sproc_t *p)
 static void batch_failed(sproc_t *p)
 {
 	store_fail(p);
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < p->hi; i++) {
 		peer_t *pe = &p->peers[i];
 
 		p->cur = pe;
@@ -654,7 +659,7 @@ static void batch_failed(sproc_t *p)
 
 static void send_answers(sproc_t *p)
 {
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < p->hi; i++) {
 		peer_t *pe = &p->peers[i];
 
 		if (pe->fd < 0 || !pe->has_out)
@@ -688,7 +693,7 @@ static unsigned long serve_ready(sproc_t *p, bool reads, bool open)
 {
 	unsigned long n = 0;
 
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < p->hi; i++) {
 		peer_t *pe = &p->peers[i];
 
 		if (pe->fd < 0 || !pe->ready || read_only(frame_type(pe)) != reads)
@@ -712,7 +717,7 @@ static unsigned long serve_ready(sproc_t *p, bool reads, bool open)
 
 static bool any_ready(const sproc_t *p)
 {
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
+	for (size_t i = 0; i < p->hi; i++)
 		if (p->peers[i].fd >= 0 && p->peers[i].ready)
 			return true;
 	return false;
@@ -769,7 +774,7 @@ static size_t serve_lookups(sproc_t *p)
  * was answered in the last batch (it is in a request loop). */
 static bool more_expected(const sproc_t *p)
 {
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < p->hi; i++) {
 		const peer_t *pe = &p->peers[i];
 
 		if (pe->fd >= 0 && !pe->ready &&
@@ -791,7 +796,7 @@ static int poll_once(sproc_t *p, struct pollfd *pf, peer_t **map, int timeout,
 		pf[n] = (struct pollfd){ p->ctl, POLLIN, 0 };
 		map[n++] = NULL;
 	}
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
+	for (size_t i = 0; i < p->hi; i++)
 		if (p->peers[i].fd >= 0 && !p->peers[i].ready) {
 			pf[n] = (struct pollfd){ p->peers[i].fd, POLLIN, 0 };
 			map[n++] = &p->peers[i];
@@ -924,7 +929,7 @@ int main(int argc, char **argv)
 	if (p.batching)
 		log_info("store process: %lu requests in %lu batches (largest %lu), %lu lookups "
 			 "answered at once", p.served, p.batch, p.largest, p.lookups);
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
+	for (size_t i = 0; i < p.hi; i++)
 		if (p.peers[i].fd >= 0)
 			drop_peer(&p, &p.peers[i]);
 	free(p.peers);
