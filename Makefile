@@ -11,7 +11,7 @@ CC ?= cc
 CLANG ?= clang
 PYTHON ?= /usr/bin/python3
 
-PKGS := gmime-3.0 gumbo libseccomp
+PKGS := gmime-3.0 gumbo libseccomp nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # --- extra libraries (per module) ---

@@ -1,5 +1,6 @@
 """bench/session.py BUILD [MESSAGES] [ROUNDS] — mugaid's own cost per message,
-without Postfix: SMTP clients (smtplib, CONC connections) send the corpus of
+without Postfix: SMTP clients (smtplib, CONC connections; each message with
+XFORWARD IDENT=queue id, as Postfix's after-queue client) send the corpus of
 bench/gen_corpus.py (mean ~40 KB) to mugaid, whose next hop is a sink in
 this process (asyncio, answers as soon as a command or the final dot
 arrives). Measured per message: mugaid's CPU (all its processes: master,
@@ -109,6 +110,9 @@ def send_all(port, corpus, n):
             with smtplib.SMTP("127.0.0.1", port, timeout=120) as s:
                 s.ehlo("bench")
                 for i in range(per):
+                    # the queue id, as Postfix's smtp client forwards it: the
+                    # session then looks for an earlier attempt (FIND, a hash)
+                    s.docmd("XFORWARD", f"IDENT=B{k:02X}{i:06X}")
                     s.sendmail("sender@example.jp", RCPTS, corpus[(k * per + i) % len(corpus)])
         except Exception as e:  # noqa: BLE001
             errors.append(e)
@@ -148,9 +152,11 @@ def run(build, sink, corpus, pipelining):
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert sink.messages == sent, f"count in {sent} != count out {sink.messages}"
-    smtp = parts.get("mugaid-smtp", 0) - base.get("mugaid-smtp", 0)
+    def part(name):
+        return 1000 * (parts.get(name, 0) - base.get(name, 0)) / sent
     return {"cpu_ms": 1000 * cpu / sent, "rate": sent / dt, "reads": sink.env_reads / sent,
-            "smtp_ms": 1000 * smtp / sent}
+            "smtp_ms": part("mugaid-smtp"), "worker_ms": part("mugaid-worker"),
+            "store_ms": part("mugaid-store"), "master_ms": part("mugaid")}
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -168,14 +174,17 @@ def tree_cpu(root):
                 continue
             comm = st[st.index("(") + 1:st.rindex(")")]
             f = st[st.rindex(")") + 2:].split()
-            procs[int(d)] = (int(f[1]), comm, (int(f[11]) + int(f[12])) / TICK)
+            procs[int(d)] = (int(f[1]), comm, (int(f[11]) + int(f[12])) / TICK,
+                             (int(f[13]) + int(f[14])) / TICK)
     out = {}
-    for pid, (ppid, comm, cpu) in procs.items():
+    for pid, (ppid, comm, cpu, reaped) in procs.items():
         p = pid
         while p in procs and p != root:
             p = procs[p][0]
         if p == root:
             out[comm] = out.get(comm, 0) + cpu
+            if comm == "mugaid-smtp":  # its reaped children: recycled workers
+                out["mugaid-worker"] = out.get("mugaid-worker", 0) + reaped
     return out
 
 
@@ -202,14 +211,19 @@ def main():
             res[name].append(run(build, sink, corpus, pipe))
     print(f"session: {N} messages of mean {statistics.mean(map(len, corpus)) / 1024:.1f} KB, "
           f"3 recipients, {CONC} connections, {ROUNDS} alternating rounds, loopback sink")
-    print(f"{'variant':12} {'CPU ms/msg':>11} {'session ms':>11} {'msg/s':>8} {'env reads/msg':>14}")
+    print(f"{'variant':12} {'CPU ms/msg':>11} {'session ms':>11} {'worker ms':>10} "
+          f"{'store ms':>9} {'master ms':>10} {'msg/s':>8} {'env reads/msg':>14}")
     for name, rs in res.items():
         print(f"{name:12} {statistics.median(r['cpu_ms'] for r in rs):11.3f} "
               f"{statistics.median(r['smtp_ms'] for r in rs):11.3f} "
+              f"{statistics.median(r['worker_ms'] for r in rs):10.3f} "
+              f"{statistics.median(r['store_ms'] for r in rs):9.3f} "
+              f"{statistics.median(r['master_ms'] for r in rs):10.3f} "
               f"{statistics.median(r['rate'] for r in rs):8.1f} "
               f"{statistics.median(r['reads'] for r in rs):14.2f}")
     print("CPU ms/msg: every mugaid process (master, sessions, workers, store); session ms: the "
-          "session processes alone (SMTP, spool, store client, delivery); env reads/msg: reads "
+          "session processes alone (SMTP, spool, store client, delivery); worker, store, master: "
+          "the sanitizer workers (live and recycled), the store process, the master; env reads/msg: reads "
           "the next hop made for MAIL..DATA (round trips)")
 
 

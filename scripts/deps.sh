@@ -9,7 +9,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
 libgmime-3.0-dev libglib2.0-dev libgumbo-dev libcmocka-dev
 libmupdf-dev libmujs-dev libharfbuzz-dev libfreetype-dev libjpeg-dev libopenjp2-7-dev libjbig2dec0-dev
-libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev libdeflate-dev
+libzip-dev libxml2-dev libsqlite3-dev libseccomp-dev zlib1g-dev libdeflate-dev nettle-dev
 libmicrohttpd-dev libsodium-dev libqrencode-dev
 chromium chromium-driver python3-selenium openssl zbar-tools
 python3 python3-pytest qpdf sqlite3 unzip zip p7zip-full

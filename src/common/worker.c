@@ -18,7 +18,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,13 +33,23 @@ long long worker_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The length and the record in one writev (one wake-up of the reader);
+ * what a short write left goes after it. */
 int worker_send_result(int fd, const buf_t *out)
 {
 	uint64_t n = out->len;
+	struct iovec iov[2] = { { &n, sizeof(n) }, { out->data, out->len } };
+	ssize_t w;
 
-	if (io_write_all(fd, &n, sizeof(n)) < 0)
+	do
+		w = writev(fd, iov, out->len ? 2 : 1);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
 		return -1;
-	return out->len ? io_write_all(fd, out->data, out->len) : 0;
+	if ((size_t)w < sizeof(n) && io_write_all(fd, (char *)&n + w, sizeof(n) - (size_t)w) < 0)
+		return -1;
+	w = (size_t)w < sizeof(n) ? 0 : w - (ssize_t)sizeof(n);
+	return (size_t)w < out->len ? io_write_all(fd, out->data + w, out->len - (size_t)w) : 0;
 }
 
 int worker_read_full(int fd, void *p, size_t n, long long deadline_ms)
@@ -64,6 +76,16 @@ int worker_read_full(int fd, void *p, size_t n, long long deadline_ms)
 	return 0;
 }
 
+/* What is already in, without a poll: the record follows its length in
+ * one writev. One recv on a socket; 0 from a pipe (ENOTSOCK) or when
+ * nothing is there (worker_read_full polls for the rest). */
+static size_t read_ready(int fd, char *p, size_t n)
+{
+	ssize_t r = recv(fd, p, n, MSG_DONTWAIT);
+
+	return r > 0 ? (size_t)r : 0;
+}
+
 worker_status_t worker_recv_result(int fd, long long deadline_ms, size_t max, buf_t *result)
 {
 	uint64_t n;
@@ -72,8 +94,11 @@ worker_status_t worker_recv_result(int fd, long long deadline_ms, size_t max, bu
 	buf_reset(result);
 	if (r == 0 && (n > max || buf_reserve(result, (size_t)n) < 0))
 		return WORKER_TOO_BIG;
-	if (r == 0 && n)
-		r = worker_read_full(fd, result->data, (size_t)n, deadline_ms);
+	if (r == 0 && n) {
+		size_t got = read_ready(fd, result->data, (size_t)n);
+
+		r = got < n ? worker_read_full(fd, result->data + got, (size_t)n - got, deadline_ms) : 0;
+	}
 	if (r != 0)
 		return r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
 	result->len = (size_t)n;

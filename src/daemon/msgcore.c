@@ -44,19 +44,18 @@ int msgcore_spool_open(msgcore_spool_t *sp, size_t max)
 {
 	memset(sp, 0, sizeof(*sp));
 	sp->max = max;
+	sp->stage = malloc(SPOOL_CHUNK); /* (without it, every piece is a write) */
 	sp->fd = memfd_create("mugaid-spool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	return sp->fd < 0 ? -1 : 0;
+	if (sp->fd >= 0)
+		return 0;
+	free(sp->stage);
+	sp->stage = NULL;
+	return -1;
 }
 
-void msgcore_spool_write(msgcore_spool_t *sp, const char *p, size_t n)
+static void write_out(msgcore_spool_t *sp, const char *p, size_t n)
 {
-	if (sp->too_big || sp->failed || n == 0)
-		return;
-	if (sp->len + n > sp->max) {
-		sp->too_big = true;
-		return;
-	}
-	while (n) {
+	while (n && !sp->failed) {
 		ssize_t w = write(sp->fd, p, n);
 
 		if (w < 0 && errno == EINTR)
@@ -67,13 +66,43 @@ void msgcore_spool_write(msgcore_spool_t *sp, const char *p, size_t n)
 		}
 		p += w;
 		n -= (size_t)w;
-		sp->len += (size_t)w;
 	}
+}
+
+static void unstage(msgcore_spool_t *sp)
+{
+	write_out(sp, sp->stage, sp->staged);
+	sp->staged = 0;
+}
+
+void msgcore_spool_write(msgcore_spool_t *sp, const char *p, size_t n)
+{
+	if (sp->too_big || sp->failed || n == 0)
+		return;
+	if (sp->len + n > sp->max) {
+		sp->too_big = true;
+		return;
+	}
+	sp->len += n;
+	if (sp->stage && n <= SPOOL_CHUNK - sp->staged) {
+		memcpy(sp->stage + sp->staged, p, n);
+		sp->staged += n;
+		return;
+	}
+	unstage(sp);
+	if (sp->stage && n < SPOOL_CHUNK) {
+		memcpy(sp->stage, p, n);
+		sp->staged = n;
+		return;
+	}
+	write_out(sp, p, n);
 }
 
 int msgcore_spool_seal(msgcore_spool_t *sp)
 {
-	if (fcntl(sp->fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+	unstage(sp);
+	if (sp->failed ||
+	    fcntl(sp->fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		return -1;
 	sp->map = sp->len ? mmap(NULL, sp->len, PROT_READ, MAP_SHARED, sp->fd, 0) : "";
 	if (sp->map == MAP_FAILED) {
@@ -85,6 +114,9 @@ int msgcore_spool_seal(msgcore_spool_t *sp)
 
 void msgcore_spool_close(msgcore_spool_t *sp)
 {
+	free(sp->stage);
+	sp->stage = NULL;
+	sp->staged = 0;
 	if (sp->map && sp->len)
 		munmap((void *)sp->map, sp->len);
 	if (sp->fd >= 0)
@@ -431,10 +463,13 @@ void msgcore_hop_deferred(msgproc_t *p, const msgjob_t *j)
 void msgcore_sent(msgproc_t *p, const msgenv_t *e, const msgjob_t *j, size_t len)
 {
 	sw_req_t q = { .type = SW_DELIVERED, .id = j->id };
-	sw_ans_t a;
+	char what[MUGAI_ID_LEN + 64];
 
-	if (store_call(p, &q, -1, &a) < 0)
-		log_warn("id=%s quarantine store: cannot mark delivered: %s", j->id, p->store.err);
+	/* not waited for: its answer is read before the next store request,
+	 * while the store commits it with the other sessions' puts */
+	snprintf(what, sizeof(what), "id=%s quarantine store: cannot mark delivered", j->id);
+	if (storecl_send(&p->store, &q, what) < 0)
+		log_warn("%s: %s", what, p->store.err);
 	metrics_add(M_MSG_DELIVERED, 1);
 	metrics_add(j->res.verdict == VERDICT_CLEAN ? M_V_CLEAN
 		    : j->res.verdict == VERDICT_SANITIZED ? M_V_SANITIZED : M_V_QUARANTINED, 1);

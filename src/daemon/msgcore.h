@@ -47,15 +47,19 @@ typedef struct msgenv {
 /* The message's bytes in a memfd, sealed before anyone reads them. */
 typedef struct msgcore_spool {
 	int fd;
-	size_t len, max;
+	size_t len, max;     /* bytes taken (written or staged), the cap */
 	bool too_big, failed;
 	const char *map;
+	char *stage;         /* SPOOL_CHUNK bytes gathered before one write(), or NULL */
+	size_t staged;
 } msgcore_spool_t;
 
 int msgcore_spool_open(msgcore_spool_t *sp, size_t max) MUGAI_WUR;
-/* Append (past max: too_big, the rest is dropped; a write error: failed). */
+/* Append (past max: too_big, the rest is dropped; a write error: failed).
+ * Small pieces (the milter front's header lines, the SMTP front's reads)
+ * are gathered into SPOOL_CHUNK bytes per write(). */
 void msgcore_spool_write(msgcore_spool_t *sp, const char *p, size_t n);
-/* Seal against any change and map for the store. */
+/* Write what is staged, seal against any change and map for the store. */
 int msgcore_spool_seal(msgcore_spool_t *sp) MUGAI_WUR;
 void msgcore_spool_close(msgcore_spool_t *sp);
 

@@ -358,9 +358,13 @@ static void process(sess_t *s, const msgcore_spool_t *sp)
 		tempfail(s, &e, &j, sp->len);
 		msgcore_hop_deferred(s->p, &j);
 	} else {
+		/* the 250 goes out before the delivered mark (a store commit the
+		 * upstream need not wait for: the original is durable and the
+		 * next hop has the message; a mark that fails only warns) */
 		replyf(s, "250 2.0.0 Ok: queued as %s", j.id);
+		(void)flush(s);
 		msgcore_sent(s->p, &e, &j, sp->len);
-		if (j.res.ppap_candidates && flush(s) == 0)
+		if (j.res.ppap_candidates && !s->quit)
 			msgcore_ppap(s->p, &e, sp, &j);
 	}
 	msgcore_job_free(&j);

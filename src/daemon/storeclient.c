@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/io.h"
+#include "common/log.h"
 #include "daemon/daemon.h"
 
 #define STORE_FD 3
@@ -117,6 +118,7 @@ int storecl_attach(int ctl, char role, int *fd)
 
 void storecl_close(storecl_t *c)
 {
+	(void)!storecl_settle(c); /* (its failure is logged there) */
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -138,8 +140,11 @@ static int send_req(storecl_t *c, const buf_t *b, int fd)
 	return io_send_fds(c->fd, b->data, b->len, &fd, fd >= 0);
 }
 
-/* n more bytes into c->in before deadline; a descriptor into *rfd. */
-static int recv_n(storecl_t *c, size_t n, long long deadline, int *rfd)
+/* n more bytes into c->in before deadline; a descriptor into *rfd. wait:
+ * poll first (an answer to a request just sent); else what is already
+ * there is read without a poll (an answer's body follows its header, a
+ * deferred answer is usually in by the next call). */
+static int recv_n(storecl_t *c, size_t n, long long deadline, int *rfd, bool wait)
 {
 	char chunk[IO_CHUNK];
 
@@ -155,10 +160,11 @@ static int recv_n(storecl_t *c, size_t n, long long deadline, int *rfd)
 
 		if (left <= 0)
 			return -1;
-		if (poll(&pf, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
+		if (wait && poll(&pf, 1, (int)(left > 1000 ? 1000 : left)) <= 0)
 			continue;
-		r = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC);
-		if (r < 0 && errno == EINTR)
+		r = recvmsg(c->fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		wait = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+		if (r < 0 && (errno == EINTR || wait))
 			continue;
 		if (r <= 0)
 			return -1;
@@ -176,16 +182,16 @@ static int recv_n(storecl_t *c, size_t n, long long deadline, int *rfd)
 	return 0;
 }
 
-static int recv_ans(storecl_t *c, sw_ans_t *a, int *rfd)
+static int recv_ans(storecl_t *c, sw_ans_t *a, int *rfd, bool wait)
 {
 	long long deadline = now_ms() + c->timeout_ms;
 	size_t len;
 
 	buf_reset(&c->in);
-	if (recv_n(c, SW_HDR_LEN, deadline, rfd) < 0)
+	if (recv_n(c, SW_HDR_LEN, deadline, rfd, wait) < 0)
 		return broken(c, "no answer (it died or timed out)");
 	len = storewire_frame_len(c->in.data, c->in.max);
-	if (len == 0 || recv_n(c, len - SW_HDR_LEN, deadline, rfd) < 0)
+	if (len == 0 || recv_n(c, len - SW_HDR_LEN, deadline, rfd, false) < 0)
 		return broken(c, "truncated answer");
 	if (storewire_decode_ans(c->in.data, c->in.len, a) < 0 || (a->type != SW_OK &&
 								   a->type != SW_ERR))
@@ -200,12 +206,12 @@ static int recv_ans(storecl_t *c, sw_ans_t *a, int *rfd)
 	return 0;
 }
 
-int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int *recv_fd)
+/* Encode and send one request (with send_fd when >= 0). */
+static int send_one(storecl_t *c, const sw_req_t *q, int send_fd)
 {
 	buf_t req;
-	int fd = -1, rc;
+	int rc;
 
-	*recv_fd = -1;
 	if (c->fd < 0)
 		return broken(c, "not running");
 	buf_init(&req, UNCAPPED_BY(LIM_REPORT_SIZE)); /* the report, and the store process enforces its frame cap */
@@ -218,9 +224,45 @@ int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int 
 	}
 	rc = send_req(c, &req, send_fd);
 	buf_free(&req);
-	if (rc < 0)
-		return broken(c, "cannot send (it died)");
-	rc = recv_ans(c, a, &fd);
+	return rc < 0 ? broken(c, "cannot send (it died)") : 0;
+}
+
+int storecl_settle(storecl_t *c)
+{
+	sw_ans_t a;
+	int fd = -1;
+
+	if (!c->owed)
+		return 0;
+	c->owed = false;
+	if (c->fd < 0)
+		return -1;
+	if (recv_ans(c, &a, &fd, false) < 0) {
+		log_warn("%s: %s", c->owed_what, c->err);
+		if (fd >= 0)
+			close(fd);
+		return c->fd < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
+int storecl_send(storecl_t *c, const sw_req_t *q, const char *what)
+{
+	if (storecl_settle(c) < 0 || send_one(c, q, -1) < 0)
+		return -1;
+	snprintf(c->owed_what, sizeof(c->owed_what), "%s", what);
+	c->owed = true;
+	return 0;
+}
+
+int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int *recv_fd)
+{
+	int fd = -1, rc;
+
+	*recv_fd = -1;
+	if (storecl_settle(c) < 0 || send_one(c, q, send_fd) < 0)
+		return -1;
+	rc = recv_ans(c, a, &fd, true);
 	if (rc < 0 && fd >= 0)
 		close(fd);
 	else

@@ -11,6 +11,7 @@
 #ifndef MUGAI_DAEMON_STORECLIENT_H
 #define MUGAI_DAEMON_STORECLIENT_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include "common/buf.h"
 #include "common/config.h"
@@ -25,6 +26,8 @@ typedef struct storecl {
 	buf_t in;    /* the last answer; sw_ans_t strings point into it */
 	char err[SW_ERRMSG_MAX + 64];
 	uint32_t cls; /* class of the last failure (SW_E_*) */
+	bool owed;   /* a request sent by storecl_send whose answer is unread */
+	char owed_what[SW_ERRMSG_MAX]; /* what it was, for the log line of its failure */
 } storecl_t;
 
 /* Create the socketpair and start a store process: role "daemon" (mugaid's
@@ -39,11 +42,22 @@ int storecl_spawn(const struct daemon_ctx *d, const char *role, storecl_t *c) MU
 int storecl_attach(int ctl, char role, int *fd) MUGAI_WUR;
 /* Attach to an existing channel (fd; -1: none), caps and deadline from cfg. */
 void storecl_init(storecl_t *c, int fd, const cfg_t *cfg);
+/* Reads an owed answer first (storecl_settle). */
 void storecl_close(storecl_t *c);
 /* One request (send_fd >= 0 is passed with it) and its answer: 0 OK (a, and
  * *recv_fd when the answer carries one, else -1), -1 ERR or broken channel
  * (c->cls, c->err; a broken channel closes c->fd and is SW_E_IO). */
 int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a,
 		 int *recv_fd) MUGAI_WUR;
+/* One request whose answer the caller does not wait for (it carries no
+ * descriptor either way): read by the next storecl_call, storecl_settle or
+ * storecl_close, which logs "WHAT: reason" when it was an error. Only for
+ * requests whose failure is a warning (the delivered mark), so that the
+ * store's commit overlaps with the session's next message. -1: not sent
+ * (c->err; a broken channel as storecl_call). */
+int storecl_send(storecl_t *c, const sw_req_t *q, const char *what) MUGAI_WUR;
+/* Read the owed answer, if any: 0, or -1 when the channel broke (an error
+ * answer is logged and is 0). */
+int storecl_settle(storecl_t *c) MUGAI_WUR;
 
 #endif

@@ -11,7 +11,8 @@
  *           peer in one poll loop, and serves the requests that arrive
  *           together (up to store_batch_max, waiting at most
  *           store_batch_wait_ms for peers that were busy in the last batch):
- *           lookups first, outside any transaction (answered at once), then
+ *           lookups outside any transaction, answered as soon as they are in
+ *           (they never wait for the batch), then
  *           the rest in one transaction: one blob segment flush and one WAL
  *           commit (qstore_batch_begin/end). Each of those peers gets its
  *           answer only after that commit; when the commit fails, every
@@ -94,13 +95,15 @@ typedef struct sproc {
 	int ctl;             /* daemon: the master's control channel, -1 when gone */
 	bool batching;       /* daemon: requests run in batches */
 	peer_t *peers;       /* STORE_PEERS_MAX slots */
+	size_t hi;           /* slots in use are below this (the loops stop there) */
 	size_t live;         /* connected peers */
 	peer_t *cur;         /* the peer whose request is being handled */
 	char err[SW_ERRMSG_MAX];
 	uint32_t cls;
 	bool reopen;         /* the store failed: close it after this batch */
 	unsigned long batch; /* batches run */
-	unsigned long served, largest; /* requests run, the largest batch */
+	unsigned long served, largest; /* requests run in batches, the largest batch */
+	unsigned long lookups; /* lookups answered at once, outside the batches */
 	size_t batch_max;
 	long long wait_ms;
 } sproc_t;
@@ -159,6 +162,8 @@ static void drop_peer(sproc_t *p, peer_t *pe)
 	buf_free(&pe->in);
 	buf_free(&pe->out);
 	p->live--;
+	while (p->hi > 0 && p->peers[p->hi - 1].fd < 0)
+		p->hi--;
 }
 
 static int add_peer(sproc_t *p, int fd, role_t role)
@@ -178,6 +183,8 @@ static int add_peer(sproc_t *p, int fd, role_t role)
 		buf_init(&pe->out, STORE_ANSWER_MAX);
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		p->live++;
+		if (i >= p->hi)
+			p->hi = i + 1;
 		return 0;
 	}
 	return -1;
@@ -681,7 +688,7 @@ static int serve_frame(sproc_t *p)
 static void batch_failed(sproc_t *p)
 {
 	store_fail(p);
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < p->hi; i++) {
 		peer_t *pe = &p->peers[i];
 
 		p->cur = pe;
@@ -692,7 +699,7 @@ static void batch_failed(sproc_t *p)
 
 static void send_answers(sproc_t *p)
 {
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < p->hi; i++) {
 		peer_t *pe = &p->peers[i];
 
 		if (pe->fd < 0 || !pe->has_out)
@@ -726,7 +733,7 @@ static unsigned long serve_ready(sproc_t *p, bool reads, bool open)
 {
 	unsigned long n = 0;
 
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < p->hi; i++) {
 		peer_t *pe = &p->peers[i];
 
 		if (pe->fd < 0 || !pe->ready || read_only(frame_type(pe)) != reads)
@@ -750,7 +757,7 @@ static unsigned long serve_ready(sproc_t *p, bool reads, bool open)
 
 static bool any_ready(const sproc_t *p)
 {
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
+	for (size_t i = 0; i < p->hi; i++)
 		if (p->peers[i].fd >= 0 && p->peers[i].ready)
 			return true;
 	return false;
@@ -789,11 +796,25 @@ static void run_batch(sproc_t *p)
 	}
 }
 
+/* Daemon: the lookups that are in, served at once (they need no commit, so
+ * waiting for the batch would only add store_batch_wait_ms to each: a
+ * session makes two per message, FIND and SEEN). How many. */
+static size_t serve_lookups(sproc_t *p)
+{
+	unsigned long n = p->batching ? serve_ready(p, true, false) : 0;
+
+	if (n) {
+		send_answers(p);
+		p->lookups += n;
+	}
+	return n;
+}
+
 /* Worth waiting for: a peer in the middle of a frame, or a session that
  * was answered in the last batch (it is in a request loop). */
 static bool more_expected(const sproc_t *p)
 {
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++) {
+	for (size_t i = 0; i < p->hi; i++) {
 		const peer_t *pe = &p->peers[i];
 
 		if (pe->fd >= 0 && !pe->ready &&
@@ -815,7 +836,7 @@ static int poll_once(sproc_t *p, struct pollfd *pf, peer_t **map, int timeout,
 		pf[n] = (struct pollfd){ p->ctl, POLLIN, 0 };
 		map[n++] = NULL;
 	}
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
+	for (size_t i = 0; i < p->hi; i++)
 		if (p->peers[i].fd >= 0 && !p->peers[i].ready) {
 			pf[n] = (struct pollfd){ p->peers[i].fd, POLLIN, 0 };
 			map[n++] = &p->peers[i];
@@ -878,6 +899,8 @@ static int serve(sproc_t *p)
 		}
 		if (poll_once(p, pf, map, timeout, &ready, &first) < 0)
 			goto out;
+		if (ready)
+			ready -= serve_lookups(p);
 	}
 	rc = 0;
 out:
@@ -944,9 +967,9 @@ int main(int argc, char **argv)
 		return 78;
 	rc = serve(&p);
 	if (p.batching)
-		log_info("store process: %lu requests in %lu batches (largest %lu)", p.served,
-			 p.batch, p.largest);
-	for (size_t i = 0; i < STORE_PEERS_MAX; i++)
+		log_info("store process: %lu requests in %lu batches (largest %lu), %lu lookups "
+			 "answered at once", p.served, p.batch, p.largest, p.lookups);
+	for (size_t i = 0; i < p.hi; i++)
 		if (p.peers[i].fd >= 0)
 			drop_peer(&p, &p.peers[i]);
 	free(p.peers);

@@ -2,7 +2,7 @@
  * audit.c — audit record hash, field checks, the external witness and chain
  * verification (see audit.h for the exact encoding).
  *
- * Follows RFC 3339 (record time), FIPS 180-4 SHA-256 (via GLib GChecksum),
+ * Follows RFC 3339 (record time), FIPS 180-4 SHA-256 (common/sha256.h),
  * RFC 3164 framing for the witness datagram to /dev/log.
  *
  * SECURITY: store process only. Verification treats the database and the
@@ -13,7 +13,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,17 +23,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/sha256.h"
 #include "common/utf8.h"
 
-static void hash_field(GChecksum *c, const char *f)
+static void hash_field(sha256_t *c, const char *f)
 {
 	char len[32];
 	size_t n = strlen(f);
 
 	snprintf(len, sizeof(len), "%zu:", n);
-	g_checksum_update(c, (const guchar *)len, (gssize)strlen(len));
-	g_checksum_update(c, (const guchar *)f, (gssize)n);
-	g_checksum_update(c, (const guchar *)"\n", 1);
+	sha256_add(c, len, strlen(len));
+	sha256_add(c, f, n);
+	sha256_add(c, "\n", 1);
 }
 
 int audit_rec_hash(int64_t seq, const char *time, const char *actor, const char *action,
@@ -42,27 +42,17 @@ int audit_rec_hash(int64_t seq, const char *time, const char *actor, const char 
 		   char out[65])
 {
 	const char *fields[] = { NULL, time, actor, action, object, details, prev_hash };
-	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
 	char seqs[32];
-	const char *hex;
-	int rc = -1;
+	sha256_t c;
 
-	if (!c)
-		goto out;
 	snprintf(seqs, sizeof(seqs), "%" PRId64, seq);
 	fields[0] = seqs;
-	g_checksum_update(c, (const guchar *)"mugai-audit-v1\n", 15);
+	sha256_begin(&c);
+	sha256_add(&c, "mugai-audit-v1\n", 15);
 	for (size_t i = 0; i < MUGAI_ARRAY_LEN(fields); i++)
-		hash_field(c, fields[i] ? fields[i] : "");
-	hex = g_checksum_get_string(c);
-	if (!hex || strlen(hex) != 64)
-		goto out;
-	memcpy(out, hex, 65);
-	rc = 0;
-out:
-	if (c)
-		g_checksum_free(c);
-	return rc;
+		hash_field(&c, fields[i] ? fields[i] : "");
+	sha256_hex_end(&c, out);
+	return 0;
 }
 
 void audit_time_now(char out[AUDIT_TIME_LEN + 1])

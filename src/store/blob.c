@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -21,31 +20,12 @@
 #include <unistd.h>
 #include "common/io.h"
 #include "common/limits.h"
+#include "common/sha256.h"
 
 int blob_sha256(const void *p, size_t n, char out[BLOB_HEX_LEN + 1])
 {
-	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
-	const char *hex;
-	int rc = -1;
-
-	if (!c)
-		goto out;
-	/* GChecksum takes gssize; feed huge inputs in chunks. */
-	for (size_t off = 0; off < n;) {
-		size_t k = n - off > (1u << 30) ? (1u << 30) : n - off;
-
-		g_checksum_update(c, (const guchar *)p + off, (gssize)k);
-		off += k;
-	}
-	hex = g_checksum_get_string(c);
-	if (!hex || strlen(hex) != BLOB_HEX_LEN)
-		goto out;
-	memcpy(out, hex, BLOB_HEX_LEN + 1);
-	rc = 0;
-out:
-	if (c)
-		g_checksum_free(c);
-	return rc;
+	sha256_hex(p, n, out);
+	return 0;
 }
 
 bool blob_hex_valid(const char *s)

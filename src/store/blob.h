@@ -21,7 +21,7 @@
 
 #define BLOB_HEX_LEN 64
 
-/* Lowercase hex SHA-256 of n bytes (GLib's GChecksum). */
+/* Lowercase hex SHA-256 of n bytes (common/sha256.h; never fails). */
 int blob_sha256(const void *p, size_t n, char out[BLOB_HEX_LEN + 1]) MUGAI_WUR;
 /* True when s is 64 lowercase hex digits. */
 bool blob_hex_valid(const char *s);

@@ -587,8 +587,12 @@ static int sq_open(qstore_t *s)
 	sqlite3_busy_timeout(q->db, s->busy_ms);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(q->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	/* temp_store=MEMORY: the journal of each batch's savepoints stays in
+	 * memory (a few pages per request) instead of a temporary file that
+	 * SQLite creates, unlinks, writes and closes in /var/tmp per batch */
 	if (sq_exec(s, "PRAGMA journal_mode=WAL") < 0 ||
-	    sq_exec(s, "PRAGMA synchronous=FULL") < 0)
+	    sq_exec(s, "PRAGMA synchronous=FULL") < 0 ||
+	    sq_exec(s, "PRAGMA temp_store=MEMORY") < 0)
 		return -1;
 	if (migrate(s) < 0)
 		return -1;

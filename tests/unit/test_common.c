@@ -1,9 +1,10 @@
-/* test_common.c — buf, json, utf8, config and limits. */
+/* test_common.c — buf, json, utf8, sha256, config and limits. */
 #include "testutil.h"
 #include "common/buf.h"
 #include "common/config.h"
 #include "common/json.h"
 #include "common/rec.h"
+#include "common/sha256.h"
 #include "common/utf8.h"
 
 static void buf_cap_is_hard(void **state)
@@ -151,6 +152,37 @@ static void rec_round_trip_and_bounds(void **state)
 	buf_free(&b);
 }
 
+/* FIPS 180-4 examples (and the million a's of its test vectors), and
+ * the same digest fed in uneven steps. */
+static void sha256_known_vectors(void **state)
+{
+	static const struct { const char *in; const char *hex; } v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	char hex[SHA256_HEX_LEN + 1];
+	char *a = malloc(1000000);
+	sha256_t h;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		sha256_hex(v[i].in, strlen(v[i].in), hex);
+		assert_str_eq_msg(hex, v[i].hex);
+	}
+	assert_non_null(a);
+	memset(a, 'a', 1000000);
+	sha256_hex(a, 1000000, hex);
+	assert_str_eq_msg(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	sha256_begin(&h);
+	for (size_t off = 0, k = 1; off < 1000000; off += k, k = k * 3 % 1001 + 1)
+		sha256_add(&h, a + off, off + k > 1000000 ? 1000000 - off : k);
+	sha256_hex_end(&h, hex);
+	assert_str_eq_msg(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +193,7 @@ int main(void)
 		cmocka_unit_test(config_types_and_limits),
 		cmocka_unit_test(config_file_errors_name_the_line),
 		cmocka_unit_test(rec_round_trip_and_bounds),
+		cmocka_unit_test(sha256_known_vectors),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

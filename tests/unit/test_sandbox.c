@@ -219,6 +219,34 @@ static void result_over_cap_is_refused(void **state)
 	buf_free(&r);
 }
 
+/* sandbox_close_fds keeps exactly the listed descriptors (in any order,
+ * -1 ignored), however high the others are, and closes the gaps between. */
+static void close_fds_keeps_only_the_listed(void **state)
+{
+	int hi = 900, st = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int a = dup(2), b = dup(2), c = dup2(2, hi), bad = 0;
+
+		if (a < 0 || b < 0 || c != hi)
+			_exit(2);
+		sandbox_close_fds((int[]){ hi, -1, 2, a }, 4);
+		for (int fd = 0; fd <= hi + 5; fd++) {
+			bool open = fcntl(fd, F_GETFD) >= 0;
+
+			bad += open != (fd == 2 || fd == a || fd == hi);
+		}
+		_exit(bad ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +259,7 @@ int main(void)
 		cmocka_unit_test(wall_clock_kills_a_worker_that_closed_its_pipe),
 		cmocka_unit_test(memory_cap_stops_a_hog),
 		cmocka_unit_test(result_over_cap_is_refused),
+		cmocka_unit_test(close_fds_keeps_only_the_listed),
 	};
 	limits_default(&L);
 	return cmocka_run_group_tests_name("sandbox", tests, NULL, NULL);
