@@ -92,11 +92,11 @@ def store(tmp_path):
 def test_roles_are_checked_per_peer(store):
     _, _, attach = store
     sess, rel = attach(b"s"), attach(b"r")
-    sess.sendall(frame(RELEASE_NEXT))
+    sess.sendall(frame(RELEASE_NEXT, s("") + s("")))
     assert answer(sess) == ("ERR", PROTO, "request 5 is not allowed for this peer")
     rel.sendall(frame(DELIVERED, s(QID)))
     assert answer(rel) == ("ERR", PROTO, "request 4 is not allowed for this peer")
-    rel.sendall(frame(RELEASE_NEXT))
+    rel.sendall(frame(RELEASE_NEXT, s("") + s("")))
     assert answer(rel) == ("OK", "")      # nothing queued
     sess.sendall(seen())
     assert answer(sess) == ("OK", "")     # a first contact
