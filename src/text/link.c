@@ -721,6 +721,25 @@ static bool is_tok_ws(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+
+/* The start of the token holding u[k]: after the last whitespace in
+ * [floor, k), or floor. */
+static size_t token_start(const unsigned char *u, size_t floor, size_t k)
+{
+	while (k > floor && !is_tok_ws(u[k - 1]))
+		k--;
+	return k;
+}
+
+/* The end of the token going on at u[k]: the first whitespace in [k, len),
+ * or len. */
+static size_t token_end(const unsigned char *u, size_t k, size_t len)
+{
+	while (k < len && !is_tok_ws(u[k]))
+		k++;
+	return k;
+}
+
 /* The next occurrence of each link byte at or after `from` (len if none),
  * refreshed only for those that fell behind: memchr runs over each byte
  * about once per link byte, at memchr's speed. */
@@ -761,12 +780,8 @@ int link_rewrite_text(const char *in, size_t len, link_style_t style, buf_t *out
 	 * scan sees (the copied stretch ends in whitespace, which arms the
 	 * counter) */
 	while ((k = next_link_byte(in, len, copied, next)) < len) {
-		size_t tok = k, end = k + 1;
+		size_t tok = token_start(u, copied, k), end = token_end(u, k + 1, len);
 
-		while (tok > copied && !is_tok_ws(u[tok - 1]))
-			tok--;
-		while (end < len && !is_tok_ws(u[end]))
-			end++;
 		if (tok > copied) {
 			if (put(&sc, in + copied, tok - copied) < 0)
 				return -1;

@@ -178,9 +178,47 @@ static void text_linear(void **state)
 	free(s);
 }
 
+/* Token bounds at every alignment: a
+ * URL after p kana, q ASCII letters (a space among them at every place, or
+ * none) and 「、」 or a space comes out defanged, the text around it byte for byte. */
+static void text_wide_steps(void **state)
+{
+	char in[512], want[512];
+	link_counts_t c;
+	buf_t b;
+
+	(void)state;
+	for (size_t p = 0; p < 24; p++) {
+		for (size_t q = 0; q < 20; q++) {
+			for (size_t sp = 0; sp <= q; sp++) { /* sp == q: no space */
+				size_t n = 0, w = 0;
+
+				for (size_t k = 0; k < p; k++, n += 3, w += 3) {
+					memcpy(in + n, "\xE3\x81\x82", 3); /* あ */
+					memcpy(want + w, "\xE3\x81\x82", 3);
+				}
+				for (size_t k = 0; k < q; k++)
+					in[n++] = want[w++] = k == sp ? ' ' : 'x';
+				/* after 、 or right after a space */
+				const char *sep = sp % 2 ? " " : "、";
+
+				n += (size_t)sprintf(in + n, "%shttps://evil.example/a です。\n次", sep);
+				w += (size_t)sprintf(want + w, "%shxxps://evil[.]example/a です。\n次", sep);
+				memset(&c, 0, sizeof(c));
+				buf_init(&b, 4096);
+				assert_int_equal(link_rewrite_text(in, n, LINK_DEFANG, &b, &c), 0);
+				want[w] = '\0';
+				assert_str_eq_msg(b.data, want);
+				assert_int_equal(c.defanged, 1);
+				buf_free(&b);
+			}
+		}
+	}
+}
+
 int main(void)
 {
-	struct CMUnitTest t[MUGAI_ARRAY_LEN(text_cases) + MUGAI_ARRAY_LEN(emit_cases) + 1];
+	struct CMUnitTest t[MUGAI_ARRAY_LEN(text_cases) + MUGAI_ARRAY_LEN(emit_cases) + 2];
 	size_t i, k = 0;
 
 	for (i = 0; i < MUGAI_ARRAY_LEN(text_cases); i++, k++) {
@@ -192,5 +230,6 @@ int main(void)
 		t[k] = u;
 	}
 	t[k++] = (struct CMUnitTest)cmocka_unit_test(text_linear);
+	t[k++] = (struct CMUnitTest)cmocka_unit_test(text_wide_steps);
 	return _cmocka_run_group_tests("link", t, k, NULL, NULL);
 }
