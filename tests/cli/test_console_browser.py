@@ -68,12 +68,14 @@ class Shots:
 
 
 def h1(d, want):
-    """Wait for the page whose heading is want (a click starts a navigation)."""
+    """Wait for the page whose heading is want (a click starts a navigation;
+    while the old page goes, chromedriver may answer a lookup with a stale
+    node or "Node with given id does not belong to the document": try again
+    until the new page is there, or fail after 10 s)."""
     from selenium.webdriver.common.by import By
-    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
-    WebDriverWait(d, 10, ignored_exceptions=(NoSuchElementException,
-                                             StaleElementReferenceException)).until(
+    WebDriverWait(d, 10, ignored_exceptions=(WebDriverException,)).until(
         lambda x: x.find_element(By.TAG_NAME, "h1").text == want)
 
 
