@@ -1043,6 +1043,20 @@ static int item_load(qstore_t *s, const char *id, qstore_item_t *it, bool *found
 			id);
 }
 
+/* The item, which must be in status `want`: 0, or -1 with QS_ERR_NOTFOUND
+ * (no such message) or QS_ERR_STATE (naming the status it is in). */
+static int item_load_in(qstore_t *s, const char *id, qstatus_t want, qstore_item_t *it)
+{
+	bool found;
+
+	if (item_load(s, id, it, &found) < 0)
+		return -1;
+	if (found && it->status == want)
+		return 0;
+	return qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
+			   found ? qstatus_name(it->status) : "no such message");
+}
+
 /* An original's segment and offset (has: false in the per-file layout). */
 typedef struct row_loc {
 	int64_t no, off;
@@ -1279,20 +1293,12 @@ static int sq_request(qstore_t *s, const char *id, const char *by, const char *r
 		      const char *kind, const char *rcpt, const qstore_mailout_t *out)
 {
 	qstore_item_t it = { 0 };
-	bool found;
 	buf_t det;
 	int rc = -1;
 
 	buf_init(&det, STORE_DET_MAX);
-	if (sq_begin(s) < 0)
+	if (sq_begin(s) < 0 || item_load_in(s, id, QSTATUS_HELD, &it) < 0)
 		goto out;
-	if (item_load(s, id, &it, &found) < 0)
-		goto out;
-	if (!found || it.status != QSTATUS_HELD) {
-		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
-			    found ? qstatus_name(it.status) : "no such message");
-		goto out;
-	}
 	if (request_details(reason, kind, rcpt, out, &det) < 0 ||
 	    set_status(s, "UPDATE quarantine SET status='release-requested', requested_by=?2,"
 		       " request_reason=?3, requested_at=?4, refused_by='', refuse_comment='',"
@@ -1403,16 +1409,10 @@ out:
 static int sq_approve(qstore_t *s, const char *id, const char *by, bool to_queue, buf_t *orig)
 {
 	qstore_item_t it = { 0 };
-	bool found;
 	int rc = -1;
 
-	if (sq_begin(s) < 0 || item_load(s, id, &it, &found) < 0)
+	if (sq_begin(s) < 0 || item_load_in(s, id, QSTATUS_REQUESTED, &it) < 0)
 		goto out;
-	if (!found || it.status != QSTATUS_REQUESTED) {
-		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
-			    found ? qstatus_name(it.status) : "no such message");
-		goto out;
-	}
 	if (!s->admin && report_json_has_virus(it.report)) {
 		(void)virus_refuse(s, id, by);
 		goto out;
@@ -1904,16 +1904,10 @@ static int sq_refuse(qstore_t *s, const char *id, const char *by, const char *co
 		     const char *details)
 {
 	qstore_item_t it = { 0 };
-	bool found;
 	int rc = -1;
 
-	if (sq_begin(s) < 0 || item_load(s, id, &it, &found) < 0)
+	if (sq_begin(s) < 0 || item_load_in(s, id, QSTATUS_REQUESTED, &it) < 0)
 		goto out;
-	if (!found || it.status != QSTATUS_REQUESTED) {
-		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
-			    found ? qstatus_name(it.status) : "no such message");
-		goto out;
-	}
 	if (sq_run(s, "UPDATE quarantine SET status='held', refused_by=?2, refuse_comment=?3,"
 		   " admin_confirmed_by='' WHERE id=?1", "ttt", id, by, comment) < 0 ||
 	    append_locked(s, by, "quarantine.refuse", id, details, NULL) < 0)
@@ -2116,16 +2110,12 @@ static int sq_admin_confirm(qstore_t *s, const char *id, const char *by, const c
 			    bool *released)
 {
 	qstore_item_t it = { 0 };
-	bool found;
 	int rc = -1;
 
 	*released = false;
-	if (sq_begin(s) < 0 || item_load(s, id, &it, &found) < 0)
+	if (sq_begin(s) < 0 || item_load_in(s, id, QSTATUS_REQUESTED, &it) < 0)
 		goto out;
-	if (!found || it.status != QSTATUS_REQUESTED) {
-		qstore_fail(s, found ? QS_ERR_STATE : QS_ERR_NOTFOUND, "%s: %s", id,
-			    found ? qstatus_name(it.status) : "no such message");
-	} else if (strcmp(it.requested_by, by) == 0) {
+	if (strcmp(it.requested_by, by) == 0) {
 		(void)admin_refuse(s, id, by, "admin release: the requester may not confirm");
 	} else if (strcmp(it.admin_confirmed_by, by) == 0) {
 		(void)admin_refuse(s, id, by, "admin release: a second, different admin must confirm");
