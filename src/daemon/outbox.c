@@ -46,42 +46,11 @@ static void orow_free(orow_t *o)
 
 static int orow_load(orow_t *o, const sw_ans_t *a)
 {
-	size_t cap = 1;
-
 	memset(o, 0, sizeof(*o));
 	snprintf(o->id, sizeof(o->id), "%s", a->id);
 	snprintf(o->kind, sizeof(o->kind), "%s", a->kind ? a->kind : "");
 	o->row = a->seq;
-	o->rcpt_list = strdup(a->rcpt ? a->rcpt : "");
-	if (!o->rcpt_list)
-		return -1;
-	for (const char *p = o->rcpt_list; *p; p++)
-		cap += *p == ',';
-	o->rcpt = calloc(cap, sizeof(*o->rcpt));
-	if (!o->rcpt)
-		return -1;
-	for (char *save = NULL, *t = strtok_r(o->rcpt_list, ",", &save); t && o->n_rcpt < cap;
-	     t = strtok_r(NULL, ",", &save))
-		o->rcpt[o->n_rcpt++] = t;
-	return 0;
-}
-
-/* The message from the store's sealed memfd (at most result_size_max). */
-static int read_msg(int fd, uint64_t len, const cfg_t *cfg, buf_t *msg)
-{
-	struct stat sb;
-	const char *map;
-	int rc;
-
-	if (fd < 0 || len == 0 || len > (uint64_t)lim(&cfg->lim, LIM_RESULT_SIZE) ||
-	    fstat(fd, &sb) < 0 || (uint64_t)sb.st_size != len)
-		return -1;
-	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return -1;
-	rc = buf_append(msg, map, len);
-	munmap((void *)map, len);
-	return rc;
+	return storecl_rcpt_split(a->rcpt, &o->rcpt_list, &o->rcpt, &o->n_rcpt);
 }
 
 /* notice_from's address ("Name <a@b>" or "a@b") as the envelope sender. */
@@ -182,7 +151,8 @@ static int outbox_next(const daemon_ctx_t *d, storecl_t *st, int64_t *after, boo
 	if (orow_load(&o, &a) < 0 || o.n_rcpt == 0)
 		log_err("outbox id=%s row=%lld: no recipients (or out of memory)", a.id,
 			(long long)a.seq);
-	else if (read_msg(fd, a.orig_len, &d->cfg, &msg) < 0)
+	else if (fd < 0 || a.orig_len == 0 ||
+		 storecl_read_memfd(fd, a.orig_len, (size_t)lim(&d->cfg.lim, LIM_RESULT_SIZE), &msg) < 0)
 		log_err("outbox id=%s row=%lld: cannot read the message from the store process",
 			o.id, (long long)o.row);
 	else

@@ -66,23 +66,12 @@ static void held_free(held_t *h)
 /* Split "a,b" in place (the store bounded it by smtp_recipients_max). */
 static int held_load(held_t *h, const sw_ans_t *a)
 {
-	size_t cap = 1;
-
 	memset(h, 0, sizeof(*h));
 	snprintf(h->id, sizeof(h->id), "%s", a->id);
 	h->len = (size_t)a->orig_len;
 	h->env_from = strdup(a->env_from);
-	h->rcpt_list = strdup(a->rcpt);
-	if (!h->env_from || !h->rcpt_list)
+	if (!h->env_from || storecl_rcpt_split(a->rcpt, &h->rcpt_list, &h->rcpt, &h->n_rcpt) < 0)
 		return -1;
-	for (const char *p = h->rcpt_list; *p; p++)
-		cap += *p == ',';
-	h->rcpt = calloc(cap, sizeof(*h->rcpt));
-	if (!h->rcpt)
-		return -1;
-	for (char *save = NULL, *t = strtok_r(h->rcpt_list, ",", &save); t && h->n_rcpt < cap;
-	     t = strtok_r(NULL, ",", &save))
-		h->rcpt[h->n_rcpt++] = t;
 	return h->n_rcpt ? 0 : -1;
 }
 

@@ -159,8 +159,6 @@ static void approver_name(const char *actor, char *out, size_t cap)
 
 static int rel_load(rel_t *r, const sw_ans_t *a)
 {
-	size_t cap = 1;
-
 	memset(r, 0, sizeof(*r));
 	snprintf(r->id, sizeof(r->id), "%s", a->id);
 	approver_name(a->approved_by ? a->approved_by : "", r->who, sizeof(r->who));
@@ -169,41 +167,13 @@ static int rel_load(rel_t *r, const sw_ans_t *a)
 	snprintf(r->virus, sizeof(r->virus), "%s", a->virus ? a->virus : "");
 	r->env_from = strdup(a->env_from ? a->env_from : "");
 	r->subject = strdup(a->subject ? a->subject : "");
-	r->rcpt_list = strdup(a->rcpt ? a->rcpt : "");
-	if (!r->env_from || !r->subject || !r->rcpt_list)
+	if (!r->env_from || !r->subject ||
+	    storecl_rcpt_split(a->rcpt, &r->rcpt_list, &r->rcpt, &r->n_rcpt) < 0)
 		return -1;
-	for (const char *p = r->rcpt_list; *p; p++)
-		cap += *p == ',';
-	r->rcpt = calloc(cap, sizeof(*r->rcpt));
-	if (!r->rcpt)
-		return -1;
-	for (char *save = NULL, *t = strtok_r(r->rcpt_list, ",", &save); t && r->n_rcpt < cap;
-	     t = strtok_r(NULL, ",", &save))
-		r->rcpt[r->n_rcpt++] = t;
 	r->smtputf8 = non_ascii(r->env_from);
 	for (size_t i = 0; i < r->n_rcpt; i++)
 		r->smtputf8 |= non_ascii(r->rcpt[i]);
 	return 0;
-}
-
-/* The original from the store's sealed memfd. */
-static int read_original(int fd, uint64_t len, const cfg_t *cfg, buf_t *orig)
-{
-	struct stat sb;
-	const char *map;
-	int rc;
-
-	if (len > (uint64_t)lim(&cfg->lim, LIM_MESSAGE_SIZE) || fstat(fd, &sb) < 0 ||
-	    (uint64_t)sb.st_size != len)
-		return -1;
-	if (len == 0)
-		return 0;
-	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED)
-		return -1;
-	rc = buf_append(orig, map, len);
-	munmap((void *)map, len);
-	return rc;
 }
 
 /* ---- the original, wrapped ---- */
@@ -517,7 +487,7 @@ static int release_next(run_t *u, int *failures)
 		log_err("release id=%s: no envelope recipients stored (or out of memory); deliver "
 			"it by hand (mugai quarantine get)", a.id);
 		(*failures)++;
-	} else if (fd < 0 || read_original(fd, a.orig_len, &u->d->cfg, &orig) < 0) {
+	} else if (fd < 0 || storecl_read_memfd(fd, a.orig_len, (size_t)lim(&u->d->cfg.lim, LIM_MESSAGE_SIZE), &orig) < 0) {
 		log_err("release id=%s: cannot read the original from the store process", r.id);
 		(*failures)++;
 	} else if (release_one(u, &r, fd, &orig) < 0) {

@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -267,5 +269,41 @@ int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int 
 		close(fd);
 	else
 		*recv_fd = fd;
+	return rc;
+}
+
+int storecl_rcpt_split(const char *list, char **copy, const char ***rcpt, size_t *n)
+{
+	size_t cap = 1;
+
+	*n = 0;
+	*rcpt = NULL;
+	if (!(*copy = strdup(list ? list : "")))
+		return -1;
+	for (const char *p = *copy; *p; p++)
+		cap += *p == ',';
+	if (!(*rcpt = calloc(cap, sizeof(**rcpt))))
+		return -1;
+	for (char *save = NULL, *t = strtok_r(*copy, ",", &save); t && *n < cap;
+	     t = strtok_r(NULL, ",", &save))
+		(*rcpt)[(*n)++] = t;
+	return 0;
+}
+
+int storecl_read_memfd(int fd, uint64_t len, size_t max, buf_t *out)
+{
+	struct stat sb;
+	const char *map;
+	int rc;
+
+	if (len > max || fstat(fd, &sb) < 0 || (uint64_t)sb.st_size != len)
+		return -1;
+	if (len == 0)
+		return 0;
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return -1;
+	rc = buf_append(out, map, len);
+	munmap((void *)map, len);
 	return rc;
 }

@@ -60,4 +60,13 @@ int storecl_send(storecl_t *c, const sw_req_t *q, const char *what) MUGAI_WUR;
  * answer is logged and is 0). */
 int storecl_settle(storecl_t *c) MUGAI_WUR;
 
+/* The recipients "a,b" of an answer (RELEASE_NEXT, PPAP_NEXT, OUTBOX_NEXT),
+ * copied into *copy (the answer's strings live in c->in until the next call)
+ * and split in place into *rcpt, *n of them (the caller frees *copy and
+ * *rcpt). -1: out of memory. */
+int storecl_rcpt_split(const char *list, char **copy, const char ***rcpt, size_t *n) MUGAI_WUR;
+/* The len bytes of the sealed memfd an answer came with (len at most max,
+ * and the memfd's size) appended to out. */
+int storecl_read_memfd(int fd, uint64_t len, size_t max, buf_t *out) MUGAI_WUR;
+
 #endif
