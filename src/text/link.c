@@ -45,6 +45,9 @@
 #include "text/link.h"
 
 #include <stdbool.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 #include <string.h>
 #include <strings.h>
 
@@ -556,8 +559,15 @@ static size_t other(scan_t *sc, size_t i, size_t to)
 	while (j < to) {
 		uint64_t x;
 
-		/* eight non-ASCII bytes (Japanese text) at a time: none of them
-		 * is a run or a special byte */
+		/* sixteen, then eight non-ASCII bytes (Japanese text) at a time:
+		 * none of them is a run or a special byte */
+#if defined(__SSE2__)
+		if (to - j >= 16 && _mm_movemask_epi8(_mm_loadu_si128(
+					    (const __m128i *)(const void *)(sc->s + j))) == 0xFFFF) {
+			j += 16;
+			continue;
+		}
+#endif
 		if (to - j >= 8) {
 			memcpy(&x, sc->s + j, 8);
 			if ((x & 0x8080808080808080ull) == 0x8080808080808080ull) {
@@ -722,19 +732,49 @@ static bool is_tok_ws(unsigned char c)
 }
 
 
+#if defined(__SSE2__)
+/* Bit j set: u[j] is token whitespace (one of is_tok_ws), j < 16. */
+static unsigned ws16(const unsigned char *u)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
+	__m128i ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(' ')),
+					       _mm_cmpeq_epi8(x, _mm_set1_epi8('\t'))),
+				  _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
+					       _mm_cmpeq_epi8(x, _mm_set1_epi8('\r'))));
+
+	return (unsigned)_mm_movemask_epi8(ws);
+}
+#endif
+
 /* The start of the token holding u[k]: after the last whitespace in
- * [floor, k), or floor. */
+ * [floor, k), or floor (sixteen bytes a step back while none is). */
 static size_t token_start(const unsigned char *u, size_t floor, size_t k)
 {
+#if defined(__SSE2__)
+	for (; k - floor >= 16; k -= 16) {
+		unsigned m = ws16(u + k - 16);
+
+		if (m)
+			return k - 16 + (size_t)(31 - __builtin_clz(m)) + 1;
+	}
+#endif
 	while (k > floor && !is_tok_ws(u[k - 1]))
 		k--;
 	return k;
 }
 
 /* The end of the token going on at u[k]: the first whitespace in [k, len),
- * or len. */
+ * or len (sixteen bytes a step while none is). */
 static size_t token_end(const unsigned char *u, size_t k, size_t len)
 {
+#if defined(__SSE2__)
+	for (; len - k >= 16; k += 16) {
+		unsigned m = ws16(u + k);
+
+		if (m)
+			return k + (size_t)__builtin_ctz(m);
+	}
+#endif
 	while (k < len && !is_tok_ws(u[k]))
 		k++;
 	return k;

@@ -178,9 +178,11 @@ static void text_linear(void **state)
 	free(s);
 }
 
-/* Token bounds at every alignment: a
- * URL after p kana, q ASCII letters (a space among them at every place, or
- * none) and 「、」 or a space comes out defanged, the text around it byte for byte. */
+/* Token bounds at every alignment (the token walks and the scanner step
+ * over kana sixteen bytes at a time): a URL after p kana, q ASCII letters
+ * (a space, tab, CR or LF among them at every place, or none) and 「、」 or
+ * a space comes out defanged, and so does a "www." host after r more kana
+ * in the same token; the text around them byte for byte. */
 static void text_wide_steps(void **state)
 {
 	char in[512], want[512];
@@ -198,19 +200,30 @@ static void text_wide_steps(void **state)
 					memcpy(want + w, "\xE3\x81\x82", 3);
 				}
 				for (size_t k = 0; k < q; k++)
-					in[n++] = want[w++] = k == sp ? ' ' : 'x';
+					in[n++] = want[w++] = k == sp ? " \t\r\n"[k % 4] : 'x';
 				/* after 、 or right after a space */
 				const char *sep = sp % 2 ? " " : "、";
+				size_t r = (p + q + sp) % 24, n0, w0;
 
-				n += (size_t)sprintf(in + n, "%shttps://evil.example/a です。\n次", sep);
-				w += (size_t)sprintf(want + w, "%shxxps://evil[.]example/a です。\n次", sep);
-				memset(&c, 0, sizeof(c));
-				buf_init(&b, 4096);
-				assert_int_equal(link_rewrite_text(in, n, LINK_DEFANG, &b, &c), 0);
-				want[w] = '\0';
-				assert_str_eq_msg(b.data, want);
-				assert_int_equal(c.defanged, 1);
-				buf_free(&b);
+				n += (size_t)sprintf(in + n, "%shttps://evil.example/a です。", sep);
+				w += (size_t)sprintf(want + w, "%shxxps://evil[.]example/a です。", sep);
+				n0 = n, w0 = w;
+				for (int two = 0; two < 2; two++) {
+					n = n0, w = w0;
+					for (size_t k = 0; two && k < r; k++, n += 3, w += 3) {
+						memcpy(in + n, "\xE3\x81\x84", 3); /* い */
+						memcpy(want + w, "\xE3\x81\x84", 3);
+					}
+					n += (size_t)sprintf(in + n, "%s\n次", two ? "www.evil.example/b" : "");
+					w += (size_t)sprintf(want + w, "%s\n次", two ? "www[.]evil[.]example/b" : "");
+					memset(&c, 0, sizeof(c));
+					buf_init(&b, 4096);
+					assert_int_equal(link_rewrite_text(in, n, LINK_DEFANG, &b, &c), 0);
+					want[w] = '\0';
+					assert_str_eq_msg(b.data, want);
+					assert_int_equal(c.defanged, 1 + two);
+					buf_free(&b);
+				}
 			}
 		}
 	}
