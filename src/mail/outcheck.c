@@ -79,7 +79,10 @@ static bool is_local(unsigned char c)
 	return is_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 
-static bool ci_prefix(const char *s, size_t n, const char *p)
+/* Inlined, so that strlen of a literal folds to a constant (this runs at
+ * every line start and every run of the text). */
+static inline __attribute__((always_inline)) bool ci_prefix(const char *s, size_t n,
+							  const char *p)
 {
 	size_t k = strlen(p);
 
@@ -92,7 +95,7 @@ static bool ci_prefix(const char *s, size_t n, const char *p)
 	return true;
 }
 
-static bool ci_eq(const char *s, size_t n, const char *p)
+static inline __attribute__((always_inline)) bool ci_eq(const char *s, size_t n, const char *p)
 {
 	return n == strlen(p) && ci_prefix(s, n, p);
 }
