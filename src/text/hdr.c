@@ -747,7 +747,8 @@ int hdr_param(const char *raw, size_t len, const char *name, buf_t *out,
 	if (p->ext.present || any_section(p))
 		rc = decode_2231(p, out, st);
 	else if (p->plain.present)
-		rc = hdr_decode_text(p->vals.data + p->plain.off, p->plain.len, out, st);
+		rc = hdr_decode_text(p->vals.data ? p->vals.data + p->plain.off : "", p->plain.len, out,
+				     st); /* (an empty value: nothing was kept) */
 	else
 		rc = 0;
 	if (rc == 0)

@@ -199,6 +199,10 @@ static void param_rfc2231_single_and_plain_sections(void **state)
 			  "日本.txt");
 	assert_str_eq_msg(param("text/plain; NAME*0=\"a b\"; name*1=c.txt", "name", 1),
 			  "a bc.txt");
+	/* an empty value is present and empty (found by fuzz_mail under
+	 * UBSan: nothing had been kept, so there was no buffer to point into) */
+	assert_str_eq_msg(param("image/gif; name=\"\"", "name", 1), "");
+	assert_str_eq_msg(param("image/gif; name=", "name", 1), "");
 }
 
 static void param_rfc2231_wrong_charset(void **state)
