@@ -14,6 +14,7 @@ the median of each is printed):
                every non-text part (the peer), when the Debian package is
                installed (`make bench-peers`);
   mugaid-before  (b) with an older build (BENCH_BEFORE_BUILD, bench/e2e.sh);
+  milter-before  (m) with that older build;
   mugaid+av    (b) with antivirus = clamd: a private clamd with a small
                signature database written here (no download), when clamd
                is installed.
@@ -226,7 +227,7 @@ def start_mimedefang(base, port, user):
 def run(mode, corpus, root, build=BUILD):
     base = tempfile.mkdtemp(prefix=f"mugai-bench-{mode}-", dir=root)
     os.chmod(base, 0o755)
-    milter = mode in ("milter", "mimedefang")
+    milter = mode in ("milter", "milter-before", "mimedefang")
     filtered = mode not in ("relay",)
     pf = Postfix(base, filter=filtered, maxproc=CONC, milter=milter)
     if mode == "null-filter":
@@ -257,8 +258,9 @@ def run(mode, corpus, root, build=BUILD):
             with open(f"{base}/mugaid.cf", "w") as f:
                 f.write(f"listen = 127.0.0.1:{pf.filter_port}\nnext_hop = smtp:127.0.0.1:{pf.reinj_port}\n"
                         f"state_dir = {state}\nmetrics_file = \nmax_sessions = {CONC}\nuser = mugai\n{av}")
-                if mode == "milter":
+                if mode in ("milter", "milter-before"):
                     f.write(f"milter_listen = 127.0.0.1:{pf.milter_port}\n")
+                f.write(os.environ.get("BENCH_MUGAID_CONF", "").replace(";", "\n") + "\n")
             procs = [spawn_in("filter", [f"{build}/mugaid", "-f", "-c", f"{base}/mugaid.cf"],
                               stdout=open(f"{base}/mugaid.log", "w"), stderr=subprocess.STDOUT)]
             time.sleep(1.5)
@@ -284,6 +286,12 @@ def run(mode, corpus, root, build=BUILD):
         got = len(pf.delivered_files())
         check_filtered(mode, pf.delivered_files())
         log = pf.log()
+        if os.environ.get("BENCH_KEEP_LOGS"):  # a directory: mugaid's and Postfix's logs kept there
+            os.makedirs(os.environ["BENCH_KEEP_LOGS"], exist_ok=True)
+            with open(os.path.join(os.environ["BENCH_KEEP_LOGS"], f"{mode}.postfix.log"), "w") as f:
+                f.write(log)
+            if os.path.exists(f"{base}/mugaid.log"):
+                shutil.copy(f"{base}/mugaid.log", os.path.join(os.environ["BENCH_KEEP_LOGS"], f"{mode}.mugaid.log"))
         final = delays(log, "virtual")
         if mode in ("mugaid", "mugaid-before", "mugaid+av"):
             first = delays(log, "smtp")
@@ -346,11 +354,13 @@ def main():
         peers.append("MIMEDefang: not measured (not installed; `make bench-peers` installs it)")
     before = os.environ.get("BENCH_BEFORE_BUILD", "")
     if before:
-        modes.append("mugaid-before")
+        modes += ["mugaid-before", "milter-before"]
     if os.path.exists(CLAMD):
         modes.append("mugaid+av")
     else:
         peers.append(f"antivirus: not measured ({CLAMD} is not installed: clamav-daemon)")
+    if os.environ.get("BENCH_MODES"):  # e.g. BENCH_MODES=relay,mugaid while profiling
+        modes = [m for m in modes if m in os.environ["BENCH_MODES"].split(",")]
     fs = journaled_fs()
     root = fs[1] if fs else "/tmp"
     res = {m: [] for m in modes}
@@ -370,7 +380,7 @@ def main():
                   + f"root filesystem ext4, journal: {ext4_journal('/')}")
             for r in range(ROUNDS):
                 for m in modes:
-                    res[m].append(run(m, corpus, root, before if m == "mugaid-before" else BUILD))
+                    res[m].append(run(m, corpus, root, before if m.endswith("-before") else BUILD))
     finally:
         drop_fs(fs)
         if CG:
@@ -386,6 +396,8 @@ def main():
         print(f"{m:14} {r['sent']:6} {r['delivered']:6} {r['rate']:8.1f} {r['p50']:7.2f} "
               f"{r['p99']:7.2f}{cpu}   (rounds: {', '.join(f'{x:.0f}' for x in r['rates'])})")
     rate = lambda m: med[m]["rate"]
+    if not all(m in med for m in ("relay", "null-filter", "mugaid", "milter")):
+        return  # BENCH_MODES chose a subset: no ratios
     print(f"milter / bare relay: {rate('milter') / rate('relay'):.2f}   (issue #12 target >= 0.60)")
     print(f"after-queue / bare relay: {rate('mugaid') / rate('relay'):.2f}")
     print(f"after-queue / null filter (after-queue ceiling): {rate('mugaid') / rate('null-filter'):.2f}"
@@ -406,7 +418,8 @@ def main():
                  f"{md['cpu']['filter']:.2f} ms" if CG else ""))
     if before:
         print(f"mugaid after / before ({os.environ.get('BENCH_BEFORE', 'before')}) throughput: "
-              f"{rate('mugaid') / rate('mugaid-before'):.2f}")
+              f"after-queue {rate('mugaid') / rate('mugaid-before'):.2f}, "
+              f"milter {rate('milter') / rate('milter-before'):.2f}")
     if "mugaid+av" in med:
         av, off = med["mugaid+av"], med["mugaid"]
         print(f"antivirus (clamd) on / off (after-queue): {av['rate']:.1f} / {off['rate']:.1f} msg/s = "
