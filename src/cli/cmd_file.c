@@ -112,6 +112,33 @@ typedef struct file_job {
 
 #define FILE_NEEDS_CONVERT 2u /* record verdict: a legacy document to convert */
 
+/* The frame's head in front of the sanitized file, in the file's own
+ * buffer (moved up by the head's length; a large buffer grows in place),
+ * which then becomes the frame: the file is not held twice. 1: done, 0:
+ * not possible here (the caller appends as usual), -1: too big. */
+static int frame_in_place(buf_t *out, buf_t *file, const void *head, size_t hlen)
+{
+	size_t total;
+
+	if (out->len != 0 || !file->data || size_add(file->len, hlen, &total) < 0)
+		return 0;
+	if (total > out->max) {
+		out->capped = true;
+		return -1;
+	}
+	file->max = out->max;
+	if (buf_reserve(file, hlen) < 0)
+		return 0;
+	memmove(file->data + hlen, file->data, file->len);
+	memcpy(file->data, head, hlen);
+	file->len = total;
+	file->data[total] = '\0';
+	buf_free(out);
+	*out = *file;
+	buf_init(file, 0);
+	return 1;
+}
+
 /* Worker side: sanitize, then [u32 verdict][u64 report length][report][file]. */
 static int job_run(void *arg, buf_t *out)
 {
@@ -133,6 +160,24 @@ static int job_run(void *arg, buf_t *out)
 		rc = buf_putc(&json, '\n');
 	v = r.convert ? FILE_NEEDS_CONVERT : (uint32_t)r.verdict;
 	n = json.len;
+	if (rc == 0 && r.verdict == CDR_SANITIZED) {
+		buf_t head;
+
+		buf_init(&head, sizeof(v) + sizeof(n) + json.len);
+		rc = buf_append(&head, &v, sizeof(v));
+		if (rc == 0)
+			rc = buf_append(&head, &n, sizeof(n));
+		if (rc == 0)
+			rc = buf_append(&head, json.data, json.len);
+		if (rc == 0)
+			rc = frame_in_place(out, &r.out, head.data, head.len);
+		buf_free(&head);
+		if (rc != 0) {
+			buf_free(&json);
+			cdr_result_free(&r);
+			return rc < 0 ? -1 : 0;
+		}
+	}
 	if (rc == 0)
 		rc = buf_append(out, &v, sizeof(v));
 	if (rc == 0)
