@@ -41,8 +41,7 @@ typedef struct mconn {
 	msgproc_t *p;
 	const cfg_t *cfg;
 	int fd;
-	char *in;
-	size_t in_len, in_off, in_cap;
+	msgcore_in_t in;
 	buf_t out;
 	bool quit;
 	milter_neg_t neg;
@@ -99,37 +98,15 @@ static void put_reply(mconn_t *c, const char *code, const char *text)
 
 /* ---- input ---- */
 
-/* Compact, flush pending answers, wait and read more: 0, or -1 on EOF,
- * timeout or error, or at shutdown between messages. */
+/* Flush pending answers, then wait and read more: 0, or -1 on EOF,
+ * timeout or error, or at shutdown between messages (the MTA's milter
+ * client reconnects to another session). */
 static int fill(mconn_t *c)
 {
-	long long deadline = msgcore_now_ms() + lim(&c->cfg->lim, LIM_SMTP_TIMEOUT) * 1000;
-	ssize_t n;
-
-	if (c->in_off) {
-		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
-		c->in_len -= c->in_off;
-		c->in_off = 0;
-	}
-	if (flush(c) < 0 || c->in_len == c->in_cap)
+	if (flush(c) < 0)
 		return -1;
-	for (;;) {
-		struct pollfd pf = { c->fd, POLLIN, 0 };
-
-		if (msgcore_stopping && !c->mail)
-			return -1;  /* the MTA's milter client reconnects to another session */
-		if (msgcore_now_ms() > deadline)
-			return -1;
-		if (poll(&pf, 1, 1000) <= 0)
-			continue;
-		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return -1;
-		c->in_len += (size_t)n;
-		return 0;
-	}
+	return msgcore_in_fill(&c->in, c->fd, lim(&c->cfg->lim, LIM_SMTP_TIMEOUT) * 1000, !c->mail) ==
+			       MC_IN_MORE ? 0 : -1;
 }
 
 /* ---- the message ---- */
@@ -361,7 +338,7 @@ static void dispatch(mconn_t *c, char cmd, const char *d, size_t n)
 void milterfront_serve(msgproc_t *p, int fd, const char *peer)
 {
 	size_t cap = (size_t)lim(&p->d->cfg.lim, LIM_MILTER_PACKET) + MILTER_HDR_BYTES;
-	mconn_t c = { .p = p, .cfg = &p->d->cfg, .fd = fd, .in = malloc(cap), .in_cap = cap };
+	mconn_t c = { .p = p, .cfg = &p->d->cfg, .fd = fd, .in = { malloc(cap), 0, 0, cap } };
 	struct timeval tv = { lim(&p->d->cfg.lim, LIM_SMTP_TIMEOUT), 0 };
 
 	buf_init(&c.out, SESSION_OUT_MAX);
@@ -369,11 +346,11 @@ void milterfront_serve(msgproc_t *p, int fd, const char *peer)
 	buf_init(&c.names, (size_t)lim(&p->d->cfg.lim, LIM_MESSAGE_SIZE));
 	snprintf(c.client, sizeof(c.client), "%s", peer);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	while (c.in && !c.quit) {
+	while (c.in.buf && !c.quit) {
 		char cmd;
 		const char *d;
 		size_t n, used;
-		milter_frame_t r = milter_frame_find(c.in + c.in_off, c.in_len - c.in_off,
+		milter_frame_t r = milter_frame_find(c.in.buf + c.in.off, c.in.len - c.in.off,
 						     (size_t)lim(&c.cfg->lim, LIM_MILTER_PACKET),
 						     &cmd, &d, &n, &used);
 
@@ -387,7 +364,7 @@ void milterfront_serve(msgproc_t *p, int fd, const char *peer)
 				break;
 			continue;
 		}
-		c.in_off += used;
+		c.in.off += used;
 		dispatch(&c, cmd, d, n);
 	}
 	(void)flush(&c);
@@ -395,5 +372,5 @@ void milterfront_serve(msgproc_t *p, int fd, const char *peer)
 	buf_free(&c.out);
 	buf_free(&c.line);
 	buf_free(&c.names);
-	free(c.in);
+	free(c.in.buf);
 }

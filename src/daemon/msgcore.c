@@ -1,7 +1,8 @@
 /*
  * msgcore.c — the per-message core shared by mugaid's two fronts (see
- * msgcore.h): spool, id, worker, store, then the log line, counters and
- * store marks. The front owns the protocol and the reply.
+ * msgcore.h): their input buffer, then spool, id, worker, store, the log
+ * line, counters and store marks. The front owns the protocol and the
+ * reply.
  *
  * A worker crash, timeout or limit is a verdict, not a failure: the
  * notice-only result is passed on and the original quarantined. No worker
@@ -15,10 +16,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,6 +39,39 @@ long long msgcore_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- input ---- */
+
+msgcore_in_rc_t msgcore_in_fill(msgcore_in_t *in, int fd, long long timeout_ms, bool stoppable)
+{
+	long long deadline = msgcore_now_ms() + timeout_ms;
+
+	if (in->off) {
+		memmove(in->buf, in->buf + in->off, in->len - in->off);
+		in->len -= in->off;
+		in->off = 0;
+	}
+	if (in->len == in->cap)
+		return MC_IN_END;
+	for (;;) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (stoppable && msgcore_stopping)
+			return MC_IN_STOP;
+		if (msgcore_now_ms() > deadline)
+			return MC_IN_TIMEOUT;
+		if (poll(&pf, 1, 1000) <= 0)
+			continue;
+		n = recv(fd, in->buf + in->len, in->cap - in->len, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return MC_IN_END;
+		in->len += (size_t)n;
+		return MC_IN_MORE;
+	}
 }
 
 /* ---- spool ---- */

@@ -98,4 +98,22 @@ void msgcore_hop_deferred(msgproc_t *p, const msgjob_t *j);
 void msgcore_sent(msgproc_t *p, const msgenv_t *e, const msgjob_t *j, size_t len);
 long long msgcore_now_ms(void);
 
+/* A front's input: buf[off, len) is read and not used yet (cap bytes). */
+typedef struct msgcore_in {
+	char *buf;
+	size_t len, off, cap;
+} msgcore_in_t;
+
+typedef enum {
+	MC_IN_MORE = 0,     /* more bytes are in */
+	MC_IN_END = -1,     /* EOF, a read error, or the buffer is full */
+	MC_IN_TIMEOUT = -2, /* nothing for smtp_timeout */
+	MC_IN_STOP = -3,    /* shutting down, and the caller may stop here */
+} msgcore_in_rc_t;
+
+/* Move the unused bytes to the front, then wait (a second at a time, up to
+ * timeout_ms; at shutdown only when `stoppable`) for more from fd and read
+ * what is there. The caller has flushed its answers first. */
+msgcore_in_rc_t msgcore_in_fill(msgcore_in_t *in, int fd, long long timeout_ms, bool stoppable);
+
 #endif

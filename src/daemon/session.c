@@ -67,8 +67,7 @@ typedef struct sess {
 	msgproc_t *p;
 	const cfg_t *cfg;
 	int fd;
-	char *in;
-	size_t in_len, in_off, in_cap;
+	msgcore_in_t in;
 	buf_t out;
 	bool quit, helo, esmtp, mail, smtputf8;
 	int errors;
@@ -121,41 +120,20 @@ static int flush(sess_t *s)
 
 /* ---- input ---- */
 
-/* Compact, flush pending replies (PIPELINING), wait and read more.
- * 0, or -1 on EOF, timeout, error or (when idle) shutdown. */
+/* Flush pending replies (PIPELINING), then wait and read more. 0, or -1
+ * on EOF, timeout, error or (when idle) shutdown. */
 static int fill(sess_t *s, bool idle)
 {
-	long long deadline = msgcore_now_ms() + lim(&s->cfg->lim, LIM_SMTP_TIMEOUT) * 1000;
-	ssize_t n;
+	msgcore_in_rc_t rc;
 
-	if (s->in_off) {
-		memmove(s->in, s->in + s->in_off, s->in_len - s->in_off);
-		s->in_len -= s->in_off;
-		s->in_off = 0;
-	}
-	if (flush(s) < 0 || s->in_len == s->in_cap)
+	if (flush(s) < 0)
 		return -1;
-	for (;;) {
-		struct pollfd pf = { s->fd, POLLIN, 0 };
-
-		if (idle && msgcore_stopping) {
-			reply(s, "421 4.3.2 mugaid shutting down, try again later");
-			return -1;
-		}
-		if (msgcore_now_ms() > deadline) {
-			reply(s, "421 4.4.2 Error: timeout exceeded");
-			return -1;
-		}
-		if (poll(&pf, 1, 1000) <= 0)
-			continue;
-		n = recv(s->fd, s->in + s->in_len, s->in_cap - s->in_len, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return -1;
-		s->in_len += (size_t)n;
-		return 0;
-	}
+	rc = msgcore_in_fill(&s->in, s->fd, lim(&s->cfg->lim, LIM_SMTP_TIMEOUT) * 1000, idle);
+	if (rc == MC_IN_STOP)
+		reply(s, "421 4.3.2 mugaid shutting down, try again later");
+	else if (rc == MC_IN_TIMEOUT)
+		reply(s, "421 4.4.2 Error: timeout exceeded");
+	return rc == MC_IN_MORE ? 0 : -1;
 }
 
 /* Next command line: 1 with the line and its length, 0 to end the session. */
@@ -164,12 +142,12 @@ static int next_line(sess_t *s, const char **line, size_t *len)
 	size_t max = (size_t)lim(&s->cfg->lim, LIM_SMTP_LINE_LENGTH), used;
 
 	for (;;) {
-		smtp_line_t r = smtp_line_find(s->in + s->in_off, s->in_len - s->in_off, max, len,
+		smtp_line_t r = smtp_line_find(s->in.buf + s->in.off, s->in.len - s->in.off, max, len,
 					       &used);
 
 		if (r == SMTP_LINE_OK) {
-			*line = s->in + s->in_off;
-			s->in_off += used;
+			*line = s->in.buf + s->in.off;
+			s->in.off += used;
 			return 1;
 		}
 		if (r == SMTP_LINE_TOO_LONG)
@@ -294,11 +272,11 @@ static int read_data(sess_t *s, msgcore_spool_t *sp)
 
 	smtp_data_init(&d);
 	while (out) {
-		size_t avail = s->in_len - s->in_off, n = avail < SPOOL_CHUNK ? avail : SPOOL_CHUNK;
+		size_t avail = s->in.len - s->in.off, n = avail < SPOOL_CHUNK ? avail : SPOOL_CHUNK;
 		size_t olen, used;
-		smtp_data_status_t st = smtp_data_feed(&d, s->in + s->in_off, n, out, &olen, &used);
+		smtp_data_status_t st = smtp_data_feed(&d, s->in.buf + s->in.off, n, out, &olen, &used);
 
-		s->in_off += used;
+		s->in.off += used;
 		msgcore_spool_write(sp, out, olen);
 		if (st == SMTP_DATA_DONE) {
 			rc = 0;
@@ -309,7 +287,7 @@ static int read_data(sess_t *s, msgcore_spool_t *sp)
 			replyf(s, "521 5.5.2 Error: bare <%s> received", st == SMTP_DATA_BARE_CR ? "CR" : "LF");
 			break;
 		}
-		if (s->in_off == s->in_len && fill(s, false) < 0)
+		if (s->in.off == s->in.len && fill(s, false) < 0)
 			break;
 	}
 	free(out);
@@ -456,7 +434,7 @@ static void peer_name(int fd, char *out, size_t n)
 static void serve(msgproc_t *p, int fd)
 {
 	size_t cap = (size_t)lim(&p->d->cfg.lim, LIM_SMTP_LINE_LENGTH) * 2 + IN_MIN;
-	sess_t s = { .p = p, .cfg = &p->d->cfg, .fd = fd, .in = malloc(cap), .in_cap = cap };
+	sess_t s = { .p = p, .cfg = &p->d->cfg, .fd = fd, .in = { malloc(cap), 0, 0, cap } };
 	struct timeval tv = { lim(&p->d->cfg.lim, LIM_SMTP_TIMEOUT), 0 };
 	const char *line;
 	size_t len;
@@ -464,7 +442,7 @@ static void serve(msgproc_t *p, int fd)
 	buf_init(&s.out, SESSION_OUT_MAX);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	peer_name(fd, s.client, sizeof(s.client));
-	if (s.in) {
+	if (s.in.buf) {
 		replyf(&s, "220 %s ESMTP mugaid", p->d->hostname);
 		while (!s.quit && next_line(&s, &line, &len))
 			command(&s, line, len);
@@ -472,7 +450,7 @@ static void serve(msgproc_t *p, int fd)
 	}
 	reset_tx(&s);
 	buf_free(&s.out);
-	free(s.in);
+	free(s.in.buf);
 }
 
 /* ---- the session process ---- */
