@@ -237,16 +237,35 @@ static int zero_range(int fd, uint64_t off, uint64_t n)
 	return 0;
 }
 
+/* Segment `no` opened with `flags` and, when `lock`, locked exclusively
+ * without waiting: 1 with *fd, 0 when it does not exist or (lock) its
+ * writer still holds it, -1 on error. path gets its name. */
+static int seg_open_idle(const char *root, int64_t no, int flags, bool lock,
+			 char path[PATH_BUF_MAX], int *fd)
+{
+	if (seg_path(path, PATH_BUF_MAX, root, no) < 0)
+		return -1;
+	*fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (lock && flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		int rc = errno == EWOULDBLOCK ? 0 : -1;
+
+		close(*fd);
+		*fd = -1;
+		return rc;
+	}
+	return 1;
+}
+
 int seg_punch(const char *root, int64_t no, uint64_t off, uint64_t n)
 {
 	char path[PATH_BUF_MAX];
-	int fd, rc = -1;
+	int fd, rc = seg_open_idle(root, no, O_RDWR, false, path, &fd);
 
-	if (seg_path(path, sizeof(path), root, no) < 0)
-		return -1;
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
+	if (rc <= 0)
+		return rc;
+	rc = -1;
 	if (n && fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)off,
 			   (off_t)n) < 0 &&
 	    (errno != EOPNOTSUPP || zero_range(fd, off, n) < 0))
@@ -262,19 +281,11 @@ out:
 int seg_remove(const char *root, int64_t no)
 {
 	char path[PATH_BUF_MAX];
-	int fd, rc = -1;
+	int fd, rc = seg_open_idle(root, no, O_RDONLY, true, path, &fd);
 
-	if (seg_path(path, sizeof(path), root, no) < 0)
-		return -1;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		rc = errno == EWOULDBLOCK ? 0 : -1;
-		goto out;
-	}
+	if (rc <= 0)
+		return rc;
 	rc = unlink(path) == 0 && fsync_root(root) == 0 ? 1 : -1;
-out:
 	close(fd);
 	return rc;
 }
@@ -284,17 +295,11 @@ int seg_trim(const char *root, int64_t no, seg_end_fn end_of, void *arg)
 	char path[PATH_BUF_MAX];
 	uint64_t end = 0;
 	struct stat st;
-	int fd, rc = -1;
+	int fd, rc = seg_open_idle(root, no, O_RDWR, true, path, &fd);
 
-	if (seg_path(path, sizeof(path), root, no) < 0)
-		return -1;
-	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		rc = errno == EWOULDBLOCK ? 0 : -1;
-		goto out;
-	}
+	if (rc <= 0)
+		return rc;
+	rc = -1;
 	if (fstat(fd, &st) < 0 || end_of(arg, no, &end) < 0)
 		goto out;
 	rc = 0;
