@@ -120,6 +120,12 @@ void json_str(json_t *j, const char *s)
 	json_strn(j, s, s ? strlen(s) : 0);
 }
 
+void json_kv(json_t *j, const char *k, const char *v)
+{
+	json_key(j, k);
+	json_str(j, v);
+}
+
 void json_int(json_t *j, long long v)
 {
 	sep(j);

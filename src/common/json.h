@@ -29,6 +29,8 @@ void json_arr_begin(json_t *j);
 void json_arr_end(json_t *j);
 void json_key(json_t *j, const char *k);
 void json_str(json_t *j, const char *s);
+/* json_key(k) then json_str(v): one string member of an object. */
+void json_kv(json_t *j, const char *k, const char *v);
 void json_strn(json_t *j, const char *s, size_t n);
 void json_int(json_t *j, long long v);
 void json_bool(json_t *j, bool v);

@@ -86,27 +86,21 @@ static void action_done(creq_t *r)
 	json_done(r, &j);
 }
 
-static void kv(json_t *j, const char *k, const char *v)
-{
-	json_key(j, k);
-	json_str(j, v);
-}
-
 static void row_json(json_t *j, const row_t *w)
 {
 	json_obj_begin(j);
-	kv(j, "id", w->id);
+	json_kv(j, "id", w->id);
 	json_key(j, "received");
 	json_int(j, w->received);
-	kv(j, "from", w->from);
-	kv(j, "subject", w->subject);
-	kv(j, "verdict", w->verdict);
-	kv(j, "verdict_ja", view_verdict_ja(w->verdict));
-	kv(j, "status", qstatus_name(w->status));
-	kv(j, "status_ja", view_status_ja(w->status));
-	kv(j, "requested_by", w->requested_by);
-	kv(j, "kind", w->kind);
-	kv(j, "reason", w->reason);
+	json_kv(j, "from", w->from);
+	json_kv(j, "subject", w->subject);
+	json_kv(j, "verdict", w->verdict);
+	json_kv(j, "verdict_ja", view_verdict_ja(w->verdict));
+	json_kv(j, "status", qstatus_name(w->status));
+	json_kv(j, "status_ja", view_status_ja(w->status));
+	json_kv(j, "requested_by", w->requested_by);
+	json_kv(j, "kind", w->kind);
+	json_kv(j, "reason", w->reason);
 	json_obj_end(j);
 }
 
@@ -164,16 +158,16 @@ static int removed_json(const char *name, const char *code, void *arg)
 
 	json_obj_begin(l->j);
 	if (l->limits) {
-		kv(l->j, "limit", name ? name : "");
-		kv(l->j, "reason_ja", notice_limit_ja(name ? name : ""));
+		json_kv(l->j, "limit", name ? name : "");
+		json_kv(l->j, "reason_ja", notice_limit_ja(name ? name : ""));
 	} else {
 		json_key(l->j, "filename");
 		if (name)
 			json_str(l->j, name);
 		else
 			json_null(l->j);
-		kv(l->j, "reason", code ? code : "");
-		kv(l->j, "reason_ja", notice_removal_ja(code ? code : ""));
+		json_kv(l->j, "reason", code ? code : "");
+		json_kv(l->j, "reason_ja", notice_removal_ja(code ? code : ""));
 	}
 	json_obj_end(l->j);
 	return 0;
@@ -210,22 +204,22 @@ static void api_detail(creq_t *r, const char *id)
 	json_reply(r);
 	json_init(&j, &r->page.b);
 	json_obj_begin(&j);
-	kv(&j, "id", it.id);
+	json_kv(&j, "id", it.id);
 	json_key(&j, "received");
 	json_int(&j, it.received);
-	kv(&j, "from", it.hdr_from);
-	kv(&j, "envelope_from", it.env_from);
-	kv(&j, "subject", it.subject);
-	kv(&j, "verdict", it.verdict);
-	kv(&j, "verdict_ja", view_verdict_ja(it.verdict));
-	kv(&j, "status", qstatus_name(it.status));
-	kv(&j, "status_ja", view_status_ja(it.status));
-	kv(&j, "requested_by", view_who(it.requested_by));
-	kv(&j, "kind", it.release_kind);
-	kv(&j, "reason", it.request_reason);
-	kv(&j, "approved_by", view_who(it.approved_by));
-	kv(&j, "refused_by", view_who(it.refused_by));
-	kv(&j, "refuse_comment", it.refuse_comment);
+	json_kv(&j, "from", it.hdr_from);
+	json_kv(&j, "envelope_from", it.env_from);
+	json_kv(&j, "subject", it.subject);
+	json_kv(&j, "verdict", it.verdict);
+	json_kv(&j, "verdict_ja", view_verdict_ja(it.verdict));
+	json_kv(&j, "status", qstatus_name(it.status));
+	json_kv(&j, "status_ja", view_status_ja(it.status));
+	json_kv(&j, "requested_by", view_who(it.requested_by));
+	json_kv(&j, "kind", it.release_kind);
+	json_kv(&j, "reason", it.request_reason);
+	json_kv(&j, "approved_by", view_who(it.approved_by));
+	json_kv(&j, "refused_by", view_who(it.refused_by));
+	json_kv(&j, "refuse_comment", it.refuse_comment);
 	item_report_json(&j, it.report);
 	json_obj_end(&j);
 	json_done(r, &j);
@@ -251,12 +245,12 @@ static void api_verify(creq_t *r)
 	json_reply(r);
 	json_init(&j, &r->page.b);
 	json_obj_begin(&j);
-	kv(&j, "result", audit_break_name(v.kind));
+	json_kv(&j, "result", audit_break_name(v.kind));
 	json_key(&j, "records");
 	json_int(&j, v.records);
 	json_key(&j, "first_broken_seq");
 	json_int(&j, v.kind == AUDIT_INTACT ? 0 : v.seq);
-	kv(&j, "head_hash", v.head_hash);
+	json_kv(&j, "head_hash", v.head_hash);
 	json_obj_end(&j);
 	json_done(r, &j);
 }

@@ -310,25 +310,19 @@ void search_page(creq_t *r)
 
 /* ---- JSON ---- */
 
-static void kv(json_t *j, const char *k, const char *v)
-{
-	json_key(j, k);
-	json_str(j, v);
-}
-
 static void hit_json(json_t *j, const hit_t *h)
 {
 	json_obj_begin(j);
-	kv(j, "id", h->id);
+	json_kv(j, "id", h->id);
 	json_key(j, "received");
 	json_int(j, h->received);
-	kv(j, "from", h->from);
-	kv(j, "rcpt", h->rcpt);
-	kv(j, "subject", h->subject);
-	kv(j, "verdict", h->verdict);
-	kv(j, "verdict_ja", selfrep_verdict_ja(h->verdict));
-	kv(j, "status", qstatus_name(h->status));
-	kv(j, "status_ja", view_status_ja(h->status));
+	json_kv(j, "from", h->from);
+	json_kv(j, "rcpt", h->rcpt);
+	json_kv(j, "subject", h->subject);
+	json_kv(j, "verdict", h->verdict);
+	json_kv(j, "verdict_ja", selfrep_verdict_ja(h->verdict));
+	json_kv(j, "status", qstatus_name(h->status));
+	json_kv(j, "status_ja", view_status_ja(h->status));
 	json_obj_end(j);
 }
 

@@ -198,12 +198,6 @@ static void json_done(creq_t *r, json_t *j)
 		r->page.err = -1;
 }
 
-static void kv(json_t *j, const char *k, const char *v)
-{
-	json_key(j, k);
-	json_str(j, v);
-}
-
 typedef struct ujson {
 	json_t *j;
 	const creq_t *r;
@@ -215,10 +209,10 @@ static int user_json(const qaccount_t *a, void *arg)
 	const char *st = state_of(((ujson_t *)arg)->r, a);
 
 	json_obj_begin(j);
-	kv(j, "name", a->name);
-	kv(j, "role", a->role);
-	kv(j, "role_ja", role_ja(a->role));
-	kv(j, "dept", a->dept);
+	json_kv(j, "name", a->name);
+	json_kv(j, "role", a->role);
+	json_kv(j, "role_ja", role_ja(a->role));
+	json_kv(j, "dept", a->dept);
 	json_key(j, "addrs");
 	json_arr_begin(j);
 	for (const char *c = a->addrs; *c;) {
@@ -229,8 +223,8 @@ static int user_json(const qaccount_t *a, void *arg)
 		c += n + (e != NULL);
 	}
 	json_arr_end(j);
-	kv(j, "status", st);
-	kv(j, "status_ja", state_ja(st));
+	json_kv(j, "status", st);
+	json_kv(j, "status_ja", state_ja(st));
 	json_obj_end(j);
 	return 0;
 }
@@ -320,10 +314,10 @@ static void secrets_json(creq_t *r, const char *name, const useracct_new_t *n)
 	json_t j;
 
 	json_begin(r, &j);
-	kv(&j, "name", name);
-	kv(&j, "password", n->password);
-	kv(&j, "otpauth", n->uri.data);
-	kv(&j, "secret", n->secret.data);
+	json_kv(&j, "name", name);
+	json_kv(&j, "password", n->password);
+	json_kv(&j, "otpauth", n->uri.data);
+	json_kv(&j, "secret", n->secret.data);
 	json_done(r, &j);
 }
 
