@@ -12,6 +12,7 @@ echo "== quarantine store: durable puts vs raw fsync of the same disk =="
 echo
 echo "== file CDR: PDF flatten at 150 dpi vs MuPDF render-only, rebuild, peak RSS =="
 ./bench/cdr.sh "$build" 100
+/usr/bin/python3 bench/cdr_cli.py "$build"
 echo
 echo "== mugaid session: its own CPU per message and next-hop round trips, PIPELINING vs not =="
 /usr/bin/python3 bench/session.py "$build" 400 3

@@ -206,6 +206,13 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+static const cdr_spill_t *spill_now;
+
+void cdr_spill_set(const cdr_spill_t *s)
+{
+	spill_now = s;
+}
+
 int cdr_sanitize(const cfg_t *cfg, const char *name, const void *in, size_t len,
 		 cdr_mode_t mode, cdr_result_t *res)
 {
@@ -216,7 +223,7 @@ int cdr_sanitize_pw(const cfg_t *cfg, const char *name, const void *in, size_t l
 		    cdr_mode_t mode, const char *const *pw, size_t n_pw, cdr_result_t *res)
 {
 	cdr_job_t job = { .cfg = cfg, .lim = &cfg->lim, .mode = mode, .name = name,
-			  .pw = pw, .n_pw = pw ? n_pw : 0 };
+			  .pw = pw, .n_pw = pw ? n_pw : 0, .spill = spill_now, .spill_res = res };
 	char *safe = name ? cdr_name_safe_dup(name) : NULL;
 	int rc;
 
@@ -324,7 +331,7 @@ int cdr_result_json(const cdr_result_t *res, buf_t *out)
 	json_key(&j, "in_bytes");
 	json_int(&j, (long long)res->in_bytes);
 	json_key(&j, "out_bytes");
-	json_int(&j, ok ? (long long)res->out.len : 0);
+	json_int(&j, ok ? (long long)(res->spilled + res->out.len) : 0);
 	json_obj_end(&j);
 	return json_finish(&j);
 }

@@ -81,8 +81,26 @@ typedef struct cdr_result {
 				* convert in the jail (legacy.c, common/jail.h) */
 	int pages;             /* PDF pages, 0 otherwise */
 	size_t in_bytes;
-	buf_t out;             /* the sanitized file (capped by cdr_output_max) */
+	buf_t out;             /* the sanitized file (capped by cdr_output_max), or
+				* its tail after `spilled` bytes (cdr_spill_set) */
+	size_t spilled;
 } cdr_result_t;
+
+/* Output handed over while it is being written (the CLI's one-shot worker,
+ * so that a flattened document is not held whole): a top-level PDF flatten
+ * gives its finished pages to fn(arg, bytes, n) whenever at least `at`
+ * bytes are waiting; the result's out then holds only the rest, and its
+ * spilled count what went before. cdr_output_max still caps the whole. A
+ * file inside a zip never spills (its bytes go into the zip). fn returns
+ * 0, or -1 to stop (the flatten then fails). */
+typedef struct cdr_spill {
+	int (*fn)(void *arg, const char *p, size_t n);
+	void *arg;
+	size_t at;
+} cdr_spill_t;
+
+/* From now on in this process (NULL: never spill). */
+void cdr_spill_set(const cdr_spill_t *s);
 
 /* Sanitize one file. name may be NULL. Always initializes *res (free it with
  * cdr_result_free). Returns 0 when a verdict was reached (sanitized or

@@ -36,6 +36,8 @@ typedef struct cdr_job {
 	const char *name;          /* hint, may be NULL */
 	const char *const *pw;     /* PPAP password candidates for encrypted zips (worker memory only) */
 	size_t n_pw;
+	const cdr_spill_t *spill;  /* cdr_spill_set: for the result spill_res only */
+	const cdr_result_t *spill_res;
 } cdr_job_t;
 
 /* sniff.c: the type from the content. *type gets a static name. */

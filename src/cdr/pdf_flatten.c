@@ -64,6 +64,8 @@ typedef struct flat_out {
 	unsigned char *rle;  /* the same run-length encoded (reused) */
 	size_t rle_cap;
 	struct libdeflate_compressor *z;
+	const cdr_spill_t *spill; /* finished pages handed over (cdr_spill_set), or NULL */
+	size_t *spilled;          /* bytes handed over: they precede out's */
 } flat_out_t;
 
 /* A rendered page, encoded into f->enc: gray → Flate, colour → JPEG. */
@@ -120,11 +122,37 @@ static void pdf_num(char *out, float v)
 		out[--n] = '\0';
 }
 
+/* Where the next byte goes in the whole file. */
+static size_t fo_at(const flat_out_t *f)
+{
+	return (f->spilled ? *f->spilled : 0) + f->out->len;
+}
+
 /* Object k starts here. */
 static int fo_obj(flat_out_t *f, int k)
 {
-	f->offs[k] = f->out->len;
+	f->offs[k] = fo_at(f);
 	return buf_printf(f->out, "%d 0 obj\n", k);
+}
+
+/* After a page: the finished bytes handed over once enough are waiting;
+ * the buffer is then reused (its pages stay mapped: memory stays flat in
+ * the page count). The whole file is still capped at out->max. */
+static int fo_spill(flat_out_t *f)
+{
+	buf_t *o = f->out;
+
+	if (!f->spill || o->len < f->spill->at)
+		return 0;
+	if (*f->spilled + o->len > o->max) {
+		o->capped = true;
+		return -1;
+	}
+	if (f->spill->fn(f->spill->arg, o->data, o->len) < 0)
+		return -1;
+	*f->spilled += o->len;
+	buf_reset(o);
+	return 0;
 }
 
 /* The page in f->enc as page k's three objects, w × h points. */
@@ -156,7 +184,7 @@ static int fo_page(flat_out_t *f, const page_img_t *pi, float w, float h)
 	    buf_printf(o, "<</Length %d>>\nstream\n%sendstream\nendobj\n", cl, cont) < 0)
 		return -1;
 	f->pages++;
-	return 0;
+	return fo_spill(f);
 }
 
 /* Page tree, catalog, cross-reference table and trailer. */
@@ -174,14 +202,20 @@ static int fo_end(flat_out_t *f)
 	if (buf_puts(o, "]>>\nendobj\n") < 0 || fo_obj(f, OBJ_CATALOG) < 0 ||
 	    buf_printf(o, "<</Type/Catalog/Pages %d 0 R>>\nendobj\n", OBJ_PAGES) < 0)
 		return -1;
-	xref = o->len;
+	xref = fo_at(f);
 	if (buf_printf(o, "xref\n0 %d\n0000000000 65535 f \n", n) < 0)
 		return -1;
 	for (int k = 1; k < n; k++) /* 20 bytes an entry (§7.5.4) */
 		if (buf_printf(o, "%010zu 00000 n \n", f->offs[k]) < 0)
 			return -1;
-	return buf_printf(o, "trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%zu\n%%%%EOF\n", n,
-			  OBJ_CATALOG, xref);
+	if (buf_printf(o, "trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%zu\n%%%%EOF\n", n,
+		       OBJ_CATALOG, xref) < 0)
+		return -1;
+	if (f->spilled && *f->spilled + o->len > o->max) { /* the whole file's cap */
+		o->capped = true;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- page encoding ----------------------------------------------------- */
@@ -510,6 +544,10 @@ int cdr_pdf_flatten(pdf_job_t *pj)
 		     pj->res->pages) < 0) {
 		rc = pj->res->out.capped ? cdr_block(pj->res, "limit:cdr_output_max") : -1;
 		goto out;
+	}
+	if (pj->job->spill && pj->job->spill_res == pj->res) {
+		f.spill = pj->job->spill;
+		f.spilled = &pj->res->spilled;
 	}
 	for (int i = 0; i < pj->res->pages && cdr_pending(pj->res); i++) {
 		if (cdr_timed_out(pj->job))

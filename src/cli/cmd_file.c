@@ -3,7 +3,11 @@
  * [--mode flatten|rebuild] IN OUT`: run file CDR (cdr/cdr.h) on one file.
  *
  * OUT exists only when the verdict is `sanitized`: it is written to a
- * temporary file in OUT's directory, fsync'd and renamed into place. The
+ * temporary file in OUT's directory, fsync'd and renamed into place. A
+ * flattened PDF's finished pages reach that temporary file while the worker
+ * renders the next ones (cdr_spill_set, worker_run_spill), so neither
+ * process holds the whole document; a FIFO or device as OUT gets the file
+ * in one piece after the verdict, as before. The
  * report JSON (verdict, type, out_type, mode, actions, reason, pages,
  * in_bytes, out_bytes) goes to REPORT, or to stdout when -r is not given.
  * Exit: 0 whatever the verdict; 64 usage, 70 internal, 74 I/O, 78 config.
@@ -108,7 +112,15 @@ typedef struct file_job {
 	cdr_mode_t mode;
 	const char *legacy_type; /* set: in is the jail's PDF of a file of this type */
 	size_t legacy_len;       /* ... and of this many bytes */
+	bool spill;              /* the parent takes a flatten's pages as they are done */
 } file_job_t;
+
+/* Child side: finished pages to the parent now. */
+static int child_spill(void *arg, const char *p, size_t n)
+{
+	(void)arg;
+	return worker_spill(p, n);
+}
 
 #define FILE_NEEDS_CONVERT 2u /* record verdict: a legacy document to convert */
 
@@ -148,7 +160,11 @@ static int job_run(void *arg, buf_t *out)
 	uint32_t v;
 	uint64_t n;
 	const char *data = j->in->data ? j->in->data : "";
-	int rc = j->legacy_type
+	static const cdr_spill_t spill = { child_spill, NULL, CDR_SPILL_AT };
+	int rc;
+
+	cdr_spill_set(j->spill ? &spill : NULL);
+	rc = j->legacy_type
 		 ? cdr_sanitize_converted(j->cfg, j->name, j->legacy_type, j->legacy_len, data,
 					  j->in->len, &r)
 		 : cdr_sanitize(j->cfg, j->name, data, j->in->len, j->mode, &r);
@@ -253,11 +269,93 @@ static int blocked_report(const char *type, const char *reason, size_t in_bytes,
 	return json_finish(&j) == 0 ? buf_putc(out, '\n') : -1;
 }
 
-static int emit(const file_args_t *a, const file_result_t *fr)
+/* OUT being written while the worker runs: a temporary file in OUT's
+ * directory that takes the spilled pages, renamed into place only after a
+ * sanitized verdict. tmp NULL: OUT is a FIFO or a device (or the
+ * directory refuses a temporary file), written after the verdict. */
+typedef struct stage {
+	char *tmp;
+	int fd;
+	size_t bytes; /* spilled so far */
+	int err;      /* errno of a failed write, 0 */
+} stage_t;
+
+static void stage_open(stage_t *sg, const char *out)
+{
+	struct stat st;
+	size_t n = strlen(out) + sizeof(".tmpXXXXXX");
+
+	memset(sg, 0, sizeof(*sg));
+	sg->fd = -1;
+	if ((stat(out, &st) == 0 && !S_ISREG(st.st_mode)) || !(sg->tmp = malloc(n)))
+		return;
+	snprintf(sg->tmp, n, "%s.tmpXXXXXX", out);
+	sg->fd = mkstemp(sg->tmp);
+	if (sg->fd < 0) {
+		free(sg->tmp);
+		sg->tmp = NULL;
+	}
+}
+
+/* Forget what was spilled (a second worker starts over). */
+static void stage_reset(stage_t *sg)
+{
+	if (sg->tmp && (ftruncate(sg->fd, 0) < 0 || lseek(sg->fd, 0, SEEK_SET) < 0))
+		sg->err = errno;
+	sg->bytes = 0;
+}
+
+static int stage_spill(void *arg, const char *p, size_t n)
+{
+	stage_t *sg = arg;
+
+	if (sg->err || io_write_all(sg->fd, p, n) < 0) {
+		sg->err = sg->err ? sg->err : errno;
+		return -1;
+	}
+	sg->bytes += n;
+	return 0;
+}
+
+static void stage_close(stage_t *sg)
+{
+	if (sg->fd >= 0)
+		close(sg->fd);
+	if (sg->tmp)
+		unlink(sg->tmp);
+	free(sg->tmp);
+	memset(sg, 0, sizeof(*sg));
+	sg->fd = -1;
+}
+
+/* The spilled pages, then the rest from the result: OUT in place. */
+static int stage_commit(stage_t *sg, const char *out, const file_result_t *fr)
+{
+	if (sg->err || io_write_all(sg->fd, fr->file, fr->file_len) < 0 || fsync(sg->fd) < 0 ||
+	    fchmod(sg->fd, 0644) < 0 || close(sg->fd) < 0) {
+		sg->err = sg->err ? sg->err : errno;
+		return -1;
+	}
+	sg->fd = -1;
+	if (rename(sg->tmp, out) < 0) {
+		sg->err = errno;
+		return -1;
+	}
+	free(sg->tmp);
+	sg->tmp = NULL;
+	return 0;
+}
+
+static int emit(const file_args_t *a, const file_result_t *fr, stage_t *sg)
 {
 	const char *why = NULL;
 
-	if (fr->sanitized && io_write_output(a->out, fr->file, fr->file_len, 0644, &why) < 0) {
+	if (fr->sanitized && sg->bytes && stage_commit(sg, a->out, fr) < 0) {
+		fprintf(stderr, "mugai: %s: %s\n", a->out, strerror(sg->err));
+		return MUGAI_EXIT_IOERR;
+	}
+	if (fr->sanitized && !sg->bytes &&
+	    io_write_output(a->out, fr->file, fr->file_len, 0644, &why) < 0) {
 		fprintf(stderr, "mugai: %s: %s\n", a->out, why);
 		return MUGAI_EXIT_IOERR;
 	}
@@ -297,7 +395,7 @@ static void convert_reason(jail_status_t js, const char *type, const char *why,
 /* A legacy document: convert in the jail, flatten the PDF in a new worker.
  * On return *fr is the final result (its report in rep or blob). */
 static int convert(const file_args_t *a, const cfg_t *cfg, const buf_t *in, const char *type,
-		   buf_t *blob, buf_t *rep, file_result_t *fr)
+		   buf_t *blob, buf_t *rep, file_result_t *fr, stage_t *sg)
 {
 	char why[CLI_WHY_MAX], reason[CLI_REASON_MAX];
 	buf_t pdf;
@@ -305,13 +403,18 @@ static int convert(const file_args_t *a, const cfg_t *cfg, const buf_t *in, cons
 					sizeof(why));
 
 	if (js == JAIL_OK) {
-		file_job_t job = { cfg, a->in, &pdf, CDR_MODE_FLATTEN, type, in->len };
+		file_job_t job = { cfg, a->in, &pdf, CDR_MODE_FLATTEN, type, in->len, sg->tmp != NULL };
 		worker_status_t st;
 
 		buf_reset(blob);
-		st = worker_run(&cfg->lim, job_run, &job,
-				(size_t)lim(&cfg->lim, LIM_RESULT_SIZE), blob);
+		stage_reset(sg);
+		st = worker_run_spill(&cfg->lim, job_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE),
+				      blob, job.spill ? stage_spill : NULL, sg);
 		buf_free(&pdf);
+		if (st == WORKER_SYSERR && sg->err) {
+			fprintf(stderr, "mugai: %s: %s\n", a->out, strerror(sg->err));
+			return MUGAI_EXIT_IOERR;
+		}
 		if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 			fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
 			return MUGAI_EXIT_SOFTWARE;
@@ -334,7 +437,8 @@ static int convert(const file_args_t *a, const cfg_t *cfg, const buf_t *in, cons
 static int run(const file_args_t *a, const cfg_t *cfg)
 {
 	buf_t in, blob, rep;
-	file_job_t job = { cfg, a->in, &in, a->mode, NULL, 0 };
+	stage_t sg;
+	file_job_t job = { cfg, a->in, &in, a->mode, NULL, 0, false };
 	file_result_t fr = { 0 };
 	worker_status_t st = WORKER_OK;
 	int rc = MUGAI_EXIT_OK;
@@ -346,12 +450,18 @@ static int run(const file_args_t *a, const cfg_t *cfg)
 	}
 	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* worker_run cuts there */
 	buf_init(&rep, STORE_DET_MAX);
+	stage_open(&sg, a->out);
+	job.spill = sg.tmp != NULL;
 	if (!in.capped) {
 		st = mail_init() < 0 ? WORKER_SYSERR
-		     : worker_run(&cfg->lim, job_run, &job,
-				  (size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob);
+		     : worker_run_spill(&cfg->lim, job_run, &job,
+					(size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob,
+					job.spill ? stage_spill : NULL, &sg);
 	}
-	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
+	if (st == WORKER_SYSERR && sg.err) {
+		fprintf(stderr, "mugai: %s: %s\n", a->out, strerror(sg.err));
+		rc = MUGAI_EXIT_IOERR;
+	} else if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
 		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
 		rc = MUGAI_EXIT_SOFTWARE;
 	} else if (in.capped || st != WORKER_OK || job_split(&blob, &fr) < 0) {
@@ -362,9 +472,12 @@ static int run(const file_args_t *a, const cfg_t *cfg)
 			rc = MUGAI_EXIT_SOFTWARE;
 		fr = (file_result_t){ .report = rep.data, .report_len = rep.len };
 	} else if (fr.convert)
-		rc = convert(a, cfg, &in, fr.convert, &blob, &rep, &fr);
+		rc = convert(a, cfg, &in, fr.convert, &blob, &rep, &fr, &sg);
+	if (rc == MUGAI_EXIT_OK && !fr.sanitized)
+		sg.bytes = 0; /* blocked: what was spilled is dropped with the stage */
 	if (rc == MUGAI_EXIT_OK)
-		rc = emit(a, &fr);
+		rc = emit(a, &fr, &sg);
+	stage_close(&sg);
 	buf_free(&in);
 	buf_free(&blob);
 	buf_free(&rep);

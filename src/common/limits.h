@@ -191,6 +191,8 @@
 	  "entries of a table indexed by one byte") \
 	X(IO_SEND_FDS_MAX, 3, "none", \
 	  "descriptors sent with one message (a job: the original, the legacy answers, a PPAP password mail)") \
+	X(WORKER_SPILL_MAX, 4 * 1024 * 1024, "result_size_max", \
+	  "one part of a one-shot worker's output handed over before its result (mugai file sanitize)") \
 	/* --- text --- */ \
 	X(WR_FIELD_MAX, 200, "none", \
 	  "longest untrusted string shown in the notice, in characters; longer is cut with a mark") \
@@ -322,6 +324,8 @@
 	  "longest relationship type mapped from strict OOXML; longer is not allowed") \
 	X(PDF_PAGE_ENC_MIB, 2048, "pdf_flatten_bytes_max", \
 	  "MiB of one encoded flattened page (the held total is capped by pdf_flatten_bytes_max)") \
+	X(CDR_SPILL_AT, 1024 * 1024, "cdr_output_max", \
+	  "bytes of a flattened PDF's finished pages held before they are handed over (mugai file sanitize)") \
 	/* --- store --- */ \
 	X(AUDIT_NAME_MAX, 256, "none", \
 	  "longest actor or action name in an audit record; longer is refused") \

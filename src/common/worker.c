@@ -123,13 +123,36 @@ int worker_reap(pid_t pid, bool kill_first, int *sig)
 
 /* ---- one-shot ---- */
 
-static void __attribute__((noreturn)) child(const limits_t *l, worker_fn fn, void *arg, int fd)
+static int spill_fd = -1; /* the child's end, when its parent takes spills */
+
+int worker_spill(const void *p, size_t n)
+{
+	const char *c = p;
+
+	if (spill_fd < 0)
+		return -1;
+	while (n) { /* parts of at most WORKER_SPILL_MAX */
+		size_t k = n < WORKER_SPILL_MAX ? n : WORKER_SPILL_MAX;
+		uint64_t h = (uint64_t)k | WORKER_SPILL_FLAG;
+
+		if (io_write_all(spill_fd, &h, sizeof(h)) < 0 || io_write_all(spill_fd, c, k) < 0)
+			return -1;
+		c += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn)) child(const limits_t *l, worker_fn fn, void *arg, int fd,
+					    bool spills)
 {
 	buf_t out;
 
 	sandbox_close_fds((int[]){ 2, fd }, 2);
 	if (sandbox_enter(l) < 0)
 		_exit(WORKER_EXIT_NO_SANDBOX);
+	if (spills)
+		spill_fd = fd;
 	buf_init(&out, UNCAPPED_BY(LIM_RESULT_SIZE)); /* the parent reads at most that */
 	if (fn(arg, &out) < 0 || worker_send_result(fd, &out) < 0)
 		_exit(1);
@@ -177,8 +200,69 @@ static worker_status_t finish(pid_t pid, worker_status_t st, long long deadline_
 	return code == 0 ? st : WORKER_CRASHED;
 }
 
-worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
-			   buf_t *result)
+/* The spills, then the result: at most out_max bytes in all. */
+static worker_status_t recv_spills(int fd, long long deadline, size_t out_max, buf_t *result,
+				   worker_spill_fn spill, void *spill_arg)
+{
+	buf_t part;
+	size_t total = 0;
+	worker_status_t st = WORKER_OK;
+
+	buf_init(&part, WORKER_SPILL_MAX);
+	for (;;) {
+		uint64_t n;
+		int r = worker_read_full(fd, &n, sizeof(n), deadline);
+
+		if (r != 0) {
+			st = r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
+			break;
+		}
+		if (!(n & WORKER_SPILL_FLAG)) { /* the result: what is left of out_max */
+			if (n > out_max - total || buf_reserve(result, (size_t)n) < 0) {
+				st = WORKER_TOO_BIG;
+				break;
+			}
+			r = n ? worker_read_full(fd, result->data, (size_t)n, deadline) : 0;
+			if (r != 0) {
+				st = r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
+				break;
+			}
+			result->len = (size_t)n;
+			if (result->data)
+				result->data[n] = '\0';
+			break;
+		}
+		n &= ~WORKER_SPILL_FLAG;
+		if (n == 0 || n > WORKER_SPILL_MAX) {
+			st = WORKER_CRASHED; /* not a frame a child of ours writes */
+			break;
+		}
+		if (n > out_max - total) {
+			st = WORKER_TOO_BIG;
+			break;
+		}
+		buf_reset(&part);
+		if (buf_reserve(&part, (size_t)n) < 0) {
+			st = WORKER_SYSERR;
+			break;
+		}
+		r = worker_read_full(fd, part.data, (size_t)n, deadline);
+		if (r != 0) {
+			st = r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
+			break;
+		}
+		total += (size_t)n;
+		if (spill(spill_arg, part.data, (size_t)n) < 0) {
+			st = WORKER_SYSERR;
+			break;
+		}
+	}
+	buf_free(&part);
+	return st;
+}
+
+static worker_status_t run_child(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
+				 buf_t *result, worker_spill_fn spill, void *spill_arg)
 {
 	int fds[2];
 	pid_t pid;
@@ -195,11 +279,31 @@ worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t ou
 		return WORKER_SYSERR;
 	}
 	if (pid == 0)
-		child(l, fn, arg, fds[1]);
+		child(l, fn, arg, fds[1], spill != NULL);
 	close(fds[1]);
-	st = worker_recv_result(fds[0], deadline, out_max, result);
+	buf_reset(result);
+	st = spill ? recv_spills(fds[0], deadline, out_max, result, spill, spill_arg)
+		   : worker_recv_result(fds[0], deadline, out_max, result);
 	close(fds[0]);
+	if (st == WORKER_SYSERR) { /* ours, not the child's: it is killed */
+		int sig;
+
+		(void)worker_reap(pid, true, &sig);
+		return st;
+	}
 	return finish(pid, st, deadline);
+}
+
+worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
+			   buf_t *result)
+{
+	return run_child(l, fn, arg, out_max, result, NULL, NULL);
+}
+
+worker_status_t worker_run_spill(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
+				 buf_t *result, worker_spill_fn spill, void *spill_arg)
+{
+	return run_child(l, fn, arg, out_max, result, spill, spill_arg);
 }
 
 const char *worker_status_name(worker_status_t s)

@@ -58,6 +58,20 @@ typedef int (*worker_fn)(void *arg, buf_t *out);
  * RLIMIT_CPU (set in the child) cpu_time_max. */
 worker_status_t worker_run(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
 			   buf_t *result);
+
+/* Spilling (one-shot only): before its result, the child may hand over
+ * parts of its output with worker_spill; the parent gives each to
+ * spill(arg, bytes, n) as it arrives (a frame whose length has
+ * WORKER_SPILL_FLAG set, each at most WORKER_SPILL_MAX bytes), and the
+ * spilled bytes and the result together stay within out_max. A spill()
+ * that returns -1 ends the job: WORKER_SYSERR, the child killed. */
+#define WORKER_SPILL_FLAG (1ull << 63)
+typedef int (*worker_spill_fn)(void *arg, const char *p, size_t n);
+worker_status_t worker_run_spill(const limits_t *l, worker_fn fn, void *arg, size_t out_max,
+				 buf_t *result, worker_spill_fn spill, void *spill_arg);
+/* Child side: hand over n bytes now. -1 outside a one-shot child of
+ * worker_run_spill, or when the parent stopped reading. */
+int worker_spill(const void *p, size_t n) MUGAI_WUR;
 /* "ok", "worker-crash", "timeout", "result-too-big", "no-sandbox", "system-error". */
 const char *worker_status_name(worker_status_t s);
 
