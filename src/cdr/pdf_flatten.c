@@ -13,7 +13,10 @@
  * page tree, catalog and cross-reference table follow the last page. So
  * memory is one page's pixmap and encoding plus the output itself, flat in
  * the page count (MuPDF holds no document of the result, and the result is
- * never held twice). A page whose pixmap would exceed pdf_page_pixels_max,
+ * never held twice). With a spill (cdr_spill_set, `mugai file sanitize`)
+ * the finished pages leave as they are done and object offsets count from
+ * the start of the whole file, so not even the output is held whole; the
+ * whole file stays within cdr_output_max. A page whose pixmap would exceed pdf_page_pixels_max,
  * or worker_memory_max / 32 bytes a pixel, is rendered at the resolution
  * that fits (reported). The page images total at most pdf_flatten_bytes_max.
  *

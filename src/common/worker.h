@@ -2,7 +2,9 @@
  * worker.h — the one worker layer. A worker is a forked child that enters
  * the sandbox (sandbox.h) before it touches hostile bytes and answers each
  * job with one frame [u64 length][bytes] on a pipe or socket. Two users:
- *   - one-shot (the CLI): worker_run forks a child per job;
+ *   - one-shot (the CLI): worker_run forks a child per job; with
+ *     worker_run_spill the child may first hand over parts of its output
+ *     (frames whose length has WORKER_SPILL_FLAG set);
  *   - persistent (mugaid, daemon/sanitizer.c): one child serves many jobs
  *     received as sealed memfds; it frames its answers with
  *     worker_send_result and the parent reads them with worker_recv_result.
@@ -10,7 +12,8 @@
  * same statuses and reap the same way.
  *
  * SECURITY: the parent treats the frame as an opaque, length-checked blob
- * (at most result_size_max); it never interprets it here. A child that
+ * (at most result_size_max, spilled parts included, each part at most
+ * WORKER_SPILL_MAX); it never interprets it here. A child that
  * cannot install its sandbox exits WORKER_EXIT_NO_SANDBOX and never runs
  * the job (DESIGN.md promise 5).
  */
