@@ -16,9 +16,10 @@
  * never held twice). With a spill (cdr_spill_set, `mugai file sanitize`)
  * the finished pages leave as they are done and object offsets count from
  * the start of the whole file, so not even the output is held whole; the
- * whole file stays within cdr_output_max. A page whose pixmap would exceed pdf_page_pixels_max,
- * or worker_memory_max / 32 bytes a pixel, is rendered at the resolution
- * that fits (reported). The page images total at most pdf_flatten_bytes_max.
+ * whole file stays within cdr_output_max. A page whose pixmap would exceed
+ * pdf_page_pixels_max, or worker_memory_max / 32 bytes a pixel, is rendered
+ * at the resolution that fits (reported). The page images total at most
+ * pdf_flatten_bytes_max.
  *
  * A multi-page TIFF becomes a PDF with one image page per TIFF page (page
  * size from the TIFF resolution), written the same way; a page that cannot
@@ -138,19 +139,28 @@ static int fo_obj(flat_out_t *f, int k)
 	return buf_printf(f->out, "%d 0 obj\n", k);
 }
 
+/* With a spill, the whole file (handed over and held) within out->max,
+ * which the buffer alone no longer sees: -1 (capped) when it is not. */
+static int fo_fits(flat_out_t *f)
+{
+	if (f->spilled && *f->spilled + f->out->len > f->out->max) {
+		f->out->capped = true;
+		return -1;
+	}
+	return 0;
+}
+
 /* After a page: the finished bytes handed over once enough are waiting;
  * the buffer is then reused (its pages stay mapped: memory stays flat in
- * the page count). The whole file is still capped at out->max. */
+ * the page count). */
 static int fo_spill(flat_out_t *f)
 {
 	buf_t *o = f->out;
 
 	if (!f->spill || o->len < f->spill->at)
 		return 0;
-	if (*f->spilled + o->len > o->max) {
-		o->capped = true;
+	if (fo_fits(f) < 0)
 		return -1;
-	}
 	if (f->spill->fn(f->spill->arg, o->data, o->len) < 0)
 		return -1;
 	*f->spilled += o->len;
@@ -214,11 +224,7 @@ static int fo_end(flat_out_t *f)
 	if (buf_printf(o, "trailer\n<</Size %d/Root %d 0 R>>\nstartxref\n%zu\n%%%%EOF\n", n,
 		       OBJ_CATALOG, xref) < 0)
 		return -1;
-	if (f->spilled && *f->spilled + o->len > o->max) { /* the whole file's cap */
-		o->capped = true;
-		return -1;
-	}
-	return 0;
+	return fo_fits(f);
 }
 
 /* ---- page encoding ----------------------------------------------------- */

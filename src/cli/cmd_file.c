@@ -156,7 +156,7 @@ static int job_run(void *arg, buf_t *out)
 {
 	file_job_t *j = arg;
 	cdr_result_t r;
-	buf_t json;
+	buf_t json, head;
 	uint32_t v;
 	uint64_t n;
 	const char *data = j->in->data ? j->in->data : "";
@@ -176,37 +176,25 @@ static int job_run(void *arg, buf_t *out)
 		rc = buf_putc(&json, '\n');
 	v = r.convert ? FILE_NEEDS_CONVERT : (uint32_t)r.verdict;
 	n = json.len;
-	if (rc == 0 && r.verdict == CDR_SANITIZED) {
-		buf_t head;
-
-		buf_init(&head, sizeof(v) + sizeof(n) + json.len);
+	buf_init(&head, sizeof(v) + sizeof(n) + json.len);
+	if (rc == 0)
 		rc = buf_append(&head, &v, sizeof(v));
-		if (rc == 0)
-			rc = buf_append(&head, &n, sizeof(n));
-		if (rc == 0)
-			rc = buf_append(&head, json.data, json.len);
-		if (rc == 0)
-			rc = frame_in_place(out, &r.out, head.data, head.len);
-		buf_free(&head);
-		if (rc != 0) {
-			buf_free(&json);
-			cdr_result_free(&r);
-			return rc < 0 ? -1 : 0;
-		}
-	}
 	if (rc == 0)
-		rc = buf_append(out, &v, sizeof(v));
+		rc = buf_append(&head, &n, sizeof(n));
 	if (rc == 0)
-		rc = buf_append(out, &n, sizeof(n));
+		rc = buf_append(&head, json.data, json.len);
+	if (rc == 0 && r.verdict == CDR_SANITIZED) /* 1: the file's buffer became the frame */
+		rc = frame_in_place(out, &r.out, head.data, head.len);
 	if (rc == 0)
-		rc = buf_append(out, json.data, json.len);
+		rc = buf_append(out, head.data, head.len);
 	if (rc == 0 && r.verdict == CDR_SANITIZED)
 		rc = buf_append(out, r.out.data, r.out.len);
 	else if (rc == 0 && r.convert)
 		rc = buf_append(out, r.type, strlen(r.type));
+	buf_free(&head);
 	buf_free(&json);
 	cdr_result_free(&r);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 typedef struct file_result {
@@ -269,92 +257,88 @@ static int blocked_report(const char *type, const char *reason, size_t in_bytes,
 	return json_finish(&j) == 0 ? buf_putc(out, '\n') : -1;
 }
 
-/* OUT being written while the worker runs: a temporary file in OUT's
- * directory that takes the spilled pages, renamed into place only after a
- * sanitized verdict. tmp NULL: OUT is a FIFO or a device (or the
- * directory refuses a temporary file), written after the verdict. */
+/* OUT being written while the worker runs: an io_stage in OUT's directory
+ * that takes the spilled pages, committed only after a sanitized verdict.
+ * on false: OUT is a FIFO or a device (or the directory refuses a temporary
+ * file), written after the verdict. */
 typedef struct stage {
-	char *tmp;
-	int fd;
-	size_t bytes; /* spilled so far */
+	io_stage_t io;
+	bool on;
 	int err;      /* errno of a failed write, 0 */
 } stage_t;
 
 static void stage_open(stage_t *sg, const char *out)
 {
 	struct stat st;
-	size_t n = strlen(out) + sizeof(".tmpXXXXXX");
 
 	memset(sg, 0, sizeof(*sg));
-	sg->fd = -1;
-	if ((stat(out, &st) == 0 && !S_ISREG(st.st_mode)) || !(sg->tmp = malloc(n)))
-		return;
-	snprintf(sg->tmp, n, "%s.tmpXXXXXX", out);
-	sg->fd = mkstemp(sg->tmp);
-	if (sg->fd < 0) {
-		free(sg->tmp);
-		sg->tmp = NULL;
-	}
+	sg->io.fd = -1;
+	sg->on = !(stat(out, &st) == 0 && !S_ISREG(st.st_mode)) && io_stage_open(&sg->io, out) == 0;
 }
 
 /* Forget what was spilled (a second worker starts over). */
 static void stage_reset(stage_t *sg)
 {
-	if (sg->tmp && (ftruncate(sg->fd, 0) < 0 || lseek(sg->fd, 0, SEEK_SET) < 0))
+	if (sg->on && io_stage_truncate(&sg->io) < 0)
 		sg->err = errno;
-	sg->bytes = 0;
 }
 
 static int stage_spill(void *arg, const char *p, size_t n)
 {
 	stage_t *sg = arg;
 
-	if (sg->err || io_write_all(sg->fd, p, n) < 0) {
+	if (sg->err || io_stage_write(&sg->io, p, n) < 0) {
 		sg->err = sg->err ? sg->err : errno;
 		return -1;
 	}
-	sg->bytes += n;
 	return 0;
 }
 
-static void stage_close(stage_t *sg)
-{
-	if (sg->fd >= 0)
-		close(sg->fd);
-	if (sg->tmp)
-		unlink(sg->tmp);
-	free(sg->tmp);
-	memset(sg, 0, sizeof(*sg));
-	sg->fd = -1;
-}
-
-/* The spilled pages, then the rest from the result: OUT in place. */
+/* The spilled pages (if any), then the rest from the result: OUT in place. */
 static int stage_commit(stage_t *sg, const char *out, const file_result_t *fr)
 {
-	if (sg->err || io_write_all(sg->fd, fr->file, fr->file_len) < 0 || fsync(sg->fd) < 0 ||
-	    fchmod(sg->fd, 0644) < 0 || close(sg->fd) < 0) {
+	if (sg->err || io_stage_write(&sg->io, fr->file, fr->file_len) < 0 ||
+	    io_stage_commit(&sg->io, out, 0644) < 0) {
 		sg->err = sg->err ? sg->err : errno;
 		return -1;
 	}
-	sg->fd = -1;
-	if (rename(sg->tmp, out) < 0) {
-		sg->err = errno;
-		return -1;
-	}
-	free(sg->tmp);
-	sg->tmp = NULL;
 	return 0;
+}
+
+/* A worker run that failed on our side, said on stderr: 74 when writing
+ * the spilled pages to OUT failed, 70 with no worker (or no sandbox); 0
+ * otherwise (a crash or a limit of the worker is a verdict). */
+static int worker_failed(const stage_t *sg, worker_status_t st, const char *out)
+{
+	if (st == WORKER_SYSERR && sg->err) {
+		fprintf(stderr, "mugai: %s: %s\n", out, strerror(sg->err));
+		return MUGAI_EXIT_IOERR;
+	}
+	if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
+		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
+		return MUGAI_EXIT_SOFTWARE;
+	}
+	return 0;
+}
+
+/* One worker job, spilling into sg when it can. */
+static worker_status_t run_job(const cfg_t *cfg, file_job_t *job, buf_t *blob, stage_t *sg)
+{
+	job->spill = sg->on;
+	stage_reset(sg);
+	return worker_run_spill(&cfg->lim, job_run, job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE),
+				blob, sg->on ? stage_spill : NULL, sg);
 }
 
 static int emit(const file_args_t *a, const file_result_t *fr, stage_t *sg)
 {
 	const char *why = NULL;
 
-	if (fr->sanitized && sg->bytes && stage_commit(sg, a->out, fr) < 0) {
+	if (fr->sanitized && sg->on && stage_commit(sg, a->out, fr) < 0) {
 		fprintf(stderr, "mugai: %s: %s\n", a->out, strerror(sg->err));
 		return MUGAI_EXIT_IOERR;
 	}
-	if (fr->sanitized && !sg->bytes &&
+	if (fr->sanitized && !sg->on && /* a FIFO or a device: written in place */
 	    io_write_output(a->out, fr->file, fr->file_len, 0644, &why) < 0) {
 		fprintf(stderr, "mugai: %s: %s\n", a->out, why);
 		return MUGAI_EXIT_IOERR;
@@ -403,22 +387,15 @@ static int convert(const file_args_t *a, const cfg_t *cfg, const buf_t *in, cons
 					sizeof(why));
 
 	if (js == JAIL_OK) {
-		file_job_t job = { cfg, a->in, &pdf, CDR_MODE_FLATTEN, type, in->len, sg->tmp != NULL };
+		file_job_t job = { cfg, a->in, &pdf, CDR_MODE_FLATTEN, type, in->len, false };
 		worker_status_t st;
+		int rc;
 
 		buf_reset(blob);
-		stage_reset(sg);
-		st = worker_run_spill(&cfg->lim, job_run, &job, (size_t)lim(&cfg->lim, LIM_RESULT_SIZE),
-				      blob, job.spill ? stage_spill : NULL, sg);
+		st = run_job(cfg, &job, blob, sg);
 		buf_free(&pdf);
-		if (st == WORKER_SYSERR && sg->err) {
-			fprintf(stderr, "mugai: %s: %s\n", a->out, strerror(sg->err));
-			return MUGAI_EXIT_IOERR;
-		}
-		if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
-			fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
-			return MUGAI_EXIT_SOFTWARE;
-		}
+		if ((rc = worker_failed(sg, st, a->out)) != 0)
+			return rc;
 		if (st == WORKER_OK && job_split(blob, fr) == 0 && !fr->convert)
 			return MUGAI_EXIT_OK;
 		snprintf(reason, sizeof(reason), "legacy-conversion-failed: %s: %s", cdr_legacy_label(type),
@@ -451,33 +428,21 @@ static int run(const file_args_t *a, const cfg_t *cfg)
 	buf_init(&blob, UNCAPPED_BY(LIM_RESULT_SIZE)); /* worker_run cuts there */
 	buf_init(&rep, STORE_DET_MAX);
 	stage_open(&sg, a->out);
-	job.spill = sg.tmp != NULL;
-	if (!in.capped) {
-		st = mail_init() < 0 ? WORKER_SYSERR
-		     : worker_run_spill(&cfg->lim, job_run, &job,
-					(size_t)lim(&cfg->lim, LIM_RESULT_SIZE), &blob,
-					job.spill ? stage_spill : NULL, &sg);
-	}
-	if (st == WORKER_SYSERR && sg.err) {
-		fprintf(stderr, "mugai: %s: %s\n", a->out, strerror(sg.err));
-		rc = MUGAI_EXIT_IOERR;
-	} else if (st == WORKER_SYSERR || st == WORKER_NO_SANDBOX) {
-		fprintf(stderr, "mugai: worker: %s\n", worker_status_name(st));
-		rc = MUGAI_EXIT_SOFTWARE;
-	} else if (in.capped || st != WORKER_OK || job_split(&blob, &fr) < 0) {
+	if (!in.capped)
+		st = mail_init() < 0 ? WORKER_SYSERR : run_job(cfg, &job, &blob, &sg);
+	rc = worker_failed(&sg, st, a->out); /* (said on stderr; then no report) */
+	if (rc == 0 && (in.capped || st != WORKER_OK || job_split(&blob, &fr) < 0)) {
 		/* Larger than file_size_max, or the worker failed: blocked, unparsed. */
 		if (blocked_report("unknown", in.capped ? "limit file_size_max"
 				   : st == WORKER_OK ? "worker-crash" : worker_status_name(st),
 				   in.len, &rep) < 0)
 			rc = MUGAI_EXIT_SOFTWARE;
 		fr = (file_result_t){ .report = rep.data, .report_len = rep.len };
-	} else if (fr.convert)
+	} else if (rc == 0 && fr.convert)
 		rc = convert(a, cfg, &in, fr.convert, &blob, &rep, &fr, &sg);
-	if (rc == MUGAI_EXIT_OK && !fr.sanitized)
-		sg.bytes = 0; /* blocked: what was spilled is dropped with the stage */
 	if (rc == MUGAI_EXIT_OK)
 		rc = emit(a, &fr, &sg);
-	stage_close(&sg);
+	io_stage_abort(&sg.io); /* a stage not committed: blocked, or not used */
 	buf_free(&in);
 	buf_free(&blob);
 	buf_free(&rep);

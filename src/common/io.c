@@ -74,33 +74,77 @@ int io_send_fds(int sock, const void *p, size_t n, const int *fds, int nfd)
 	return 0;
 }
 
-int io_replace_file(const char *path, const void *data, size_t len, mode_t mode)
+int io_stage_open(io_stage_t *st, const char *path)
 {
 	size_t n = strlen(path) + sizeof(".tmpXXXXXX");
-	char *tmp = malloc(n);
-	int fd = -1, rc = -1, saved;
 
-	if (!tmp)
+	st->fd = -1;
+	st->tmp = malloc(n);
+	if (!st->tmp)
 		return -1;
-	snprintf(tmp, n, "%s.tmpXXXXXX", path);
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		goto out;
-	if (io_write_all(fd, data, len) < 0 || fsync(fd) < 0 || fchmod(fd, mode) < 0)
-		goto out;
-	rc = close(fd);
-	fd = -1;
-	if (rc == 0)
-		rc = rename(tmp, path);
-out:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc < 0)
-		unlink(tmp);
-	free(tmp);
+	snprintf(st->tmp, n, "%s.tmpXXXXXX", path);
+	st->fd = mkstemp(st->tmp);
+	if (st->fd >= 0)
+		return 0;
+	free(st->tmp);
+	st->tmp = NULL;
+	return -1;
+}
+
+int io_stage_write(io_stage_t *st, const void *p, size_t n)
+{
+	return io_write_all(st->fd, p, n);
+}
+
+int io_stage_truncate(io_stage_t *st)
+{
+	return ftruncate(st->fd, 0) < 0 || lseek(st->fd, 0, SEEK_SET) < 0 ? -1 : 0;
+}
+
+void io_stage_abort(io_stage_t *st)
+{
+	int saved = errno;
+
+	if (st->fd >= 0)
+		close(st->fd);
+	if (st->tmp)
+		unlink(st->tmp);
+	free(st->tmp);
+	st->tmp = NULL;
+	st->fd = -1;
 	errno = saved;
-	return rc;
+}
+
+int io_stage_commit(io_stage_t *st, const char *path, mode_t mode)
+{
+	int rc = fsync(st->fd) < 0 || fchmod(st->fd, mode) < 0 ? -1 : 0;
+
+	if (rc == 0) { /* closed either way: a failed close is not retried */
+		rc = close(st->fd);
+		st->fd = -1;
+	}
+	if (rc == 0)
+		rc = rename(st->tmp, path);
+	if (rc < 0) {
+		io_stage_abort(st);
+		return -1;
+	}
+	free(st->tmp);
+	st->tmp = NULL;
+	return 0;
+}
+
+int io_replace_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	io_stage_t st;
+
+	if (io_stage_open(&st, path) < 0)
+		return -1;
+	if (io_stage_write(&st, data, len) < 0) {
+		io_stage_abort(&st);
+		return -1;
+	}
+	return io_stage_commit(&st, path, mode);
 }
 
 static int write_in_place(const char *path, const void *data, size_t len, bool fifo,

@@ -1,7 +1,8 @@
 /*
  * io.h — small I/O helpers every process uses: write everything (EINTR and
- * short writes handled), replace a file atomically, and write an output
- * path without ever replacing a device or FIFO by rename.
+ * short writes handled), write a file in steps and put it in place
+ * atomically, and write an output path without ever replacing a device or
+ * FIFO by rename.
  *
  * SECURITY: no policy; callers decide paths and modes. io_write_all is on
  * the seccomp allowlist path (write only).
@@ -23,9 +24,25 @@ int io_send_fds(int sock, const void *p, size_t n, const int *fds, int nfd) MUGA
  * user (startup checks). 0 or -1 (errno set). */
 int io_probe_dir(const char *dir) MUGAI_WUR;
 
-/* Replace path with data: a temp file in the same directory, written,
- * fsync'd, chmod'd to mode, then renamed over path. 0 or -1 (errno set);
- * on failure path is untouched and the temp file removed. */
+/* A file written in steps and put in place at the end: a temp file
+ * (path.tmpXXXXXX, mode 0600) in path's directory. io_stage_commit fsyncs
+ * it, chmods it to mode and renames it over path; io_stage_abort removes
+ * it. Each returns 0 or -1 (errno set); after a failed commit the temp file
+ * is gone and path untouched. */
+typedef struct io_stage {
+	char *tmp; /* NULL when not open */
+	int fd;
+} io_stage_t;
+int io_stage_open(io_stage_t *st, const char *path) MUGAI_WUR;
+int io_stage_write(io_stage_t *st, const void *p, size_t n) MUGAI_WUR;
+/* Forget what was written (start over). */
+int io_stage_truncate(io_stage_t *st) MUGAI_WUR;
+int io_stage_commit(io_stage_t *st, const char *path, mode_t mode) MUGAI_WUR;
+void io_stage_abort(io_stage_t *st);
+
+/* Replace path with data: one io_stage (written, fsync'd, chmod'd to mode,
+ * renamed over path). 0 or -1 (errno set); on failure path is untouched
+ * and the temp file removed. */
 int io_replace_file(const char *path, const void *data, size_t len, mode_t mode) MUGAI_WUR;
 
 /* Write an output file the user named. A new path or an existing regular

@@ -86,25 +86,45 @@ static size_t read_ready(int fd, char *p, size_t n)
 	return r > 0 ? (size_t)r : 0;
 }
 
-worker_status_t worker_recv_result(int fd, long long deadline_ms, size_t max, buf_t *result)
+/* What a failed worker_read_full means for the job. */
+static worker_status_t read_failed(int r)
 {
-	uint64_t n;
-	int r = worker_read_full(fd, &n, sizeof(n), deadline_ms);
+	return r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
+}
+
+/* The body of a result frame whose length n was read: into result
+ * (replacing its contents), at most max bytes. */
+static worker_status_t recv_body(int fd, uint64_t n, long long deadline_ms, size_t max,
+				 buf_t *result)
+{
+	int r = 0;
 
 	buf_reset(result);
-	if (r == 0 && (n > max || buf_reserve(result, (size_t)n) < 0))
+	if (n > max || buf_reserve(result, (size_t)n) < 0)
 		return WORKER_TOO_BIG;
-	if (r == 0 && n) {
+	if (n) {
 		size_t got = read_ready(fd, result->data, (size_t)n);
 
 		r = got < n ? worker_read_full(fd, result->data + got, (size_t)n - got, deadline_ms) : 0;
 	}
 	if (r != 0)
-		return r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
+		return read_failed(r);
 	result->len = (size_t)n;
 	if (result->data)
 		result->data[n] = '\0';
 	return WORKER_OK;
+}
+
+worker_status_t worker_recv_result(int fd, long long deadline_ms, size_t max, buf_t *result)
+{
+	uint64_t n;
+	int r = worker_read_full(fd, &n, sizeof(n), deadline_ms);
+
+	if (r != 0) {
+		buf_reset(result);
+		return read_failed(r);
+	}
+	return recv_body(fd, n, deadline_ms, max, result);
 }
 
 int worker_reap(pid_t pid, bool kill_first, int *sig)
@@ -214,22 +234,11 @@ static worker_status_t recv_spills(int fd, long long deadline, size_t out_max, b
 		int r = worker_read_full(fd, &n, sizeof(n), deadline);
 
 		if (r != 0) {
-			st = r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
+			st = read_failed(r);
 			break;
 		}
 		if (!(n & WORKER_SPILL_FLAG)) { /* the result: what is left of out_max */
-			if (n > out_max - total || buf_reserve(result, (size_t)n) < 0) {
-				st = WORKER_TOO_BIG;
-				break;
-			}
-			r = n ? worker_read_full(fd, result->data, (size_t)n, deadline) : 0;
-			if (r != 0) {
-				st = r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
-				break;
-			}
-			result->len = (size_t)n;
-			if (result->data)
-				result->data[n] = '\0';
+			st = recv_body(fd, n, deadline, out_max - total, result);
 			break;
 		}
 		n &= ~WORKER_SPILL_FLAG;
@@ -248,7 +257,7 @@ static worker_status_t recv_spills(int fd, long long deadline, size_t out_max, b
 		}
 		r = worker_read_full(fd, part.data, (size_t)n, deadline);
 		if (r != 0) {
-			st = r == WORKER_READ_LATE ? WORKER_TIMEOUT : WORKER_CRASHED;
+			st = read_failed(r);
 			break;
 		}
 		total += (size_t)n;
