@@ -353,6 +353,8 @@
 	  "the recipients of one stored message joined into one index field") \
 	X(STORE_FRAME_FDS_MAX, 4, "none", \
 	  "descriptors one store-process request may carry before it is refused") \
+	X(STORECL_PENDING_MAX, 4, "none", \
+	  "requests one session has in flight to the store process at once (the lookups before the worker)") \
 	X(STORE_ANSWER_MAX, 1024 * 1024, "none", \
 	  "one answer of the store process (ids, a release's envelope); larger is refused") \
 	X(JSONCHECK_TOP_KEYS_MAX, 256, "none", \

@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,6 +159,9 @@ static int conn_open(conn_t *c, int timeout)
 			continue;
 		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)); /* also bounds connect */
+		/* the final dot may follow the body after the gate: not held back
+		 * for the body's ACK (Nagle) */
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 			err = errno;
 			close(c->fd);
@@ -257,6 +262,16 @@ static int send_all(conn_t *c, const char *p, size_t n)
 	return send_iov(c, &iov, 1);
 }
 
+/* The piece that ends the data: ".\r\n", or "\r\n.\r\n" after a last
+ * line without its line end. */
+static struct iovec end_of_data(const char *msg, size_t len)
+{
+	static const char end_nl[] = ".\r\n", end_no_nl[] = "\r\n.\r\n";
+
+	return len == 0 || msg[len - 1] == '\n' ? (struct iovec){ (void *)end_nl, 3 }
+						 : (struct iovec){ (void *)end_no_nl, 5 };
+}
+
 /* One command and its CRLF into line (DELIVER_CMD_MAX bytes): its length,
  * or -1 when too long. */
 static int cmd_vformat(conn_t *c, char *line, const char *fmt, va_list ap) MUGAI_PRINTF(3, 0);
@@ -308,15 +323,15 @@ static int command(conn_t *c, int want, bool ehlo, const char *fmt, ...)
 	return 0;
 }
 
-/* Dot-stuffed body (RFC 5321 4.5.2) and the final ".", sent from the
- * message itself: no copy, a "." piece before every line that starts
- * with one, DELIVER_IOV_MAX pieces to a sendmsg. */
-static int send_body(conn_t *c, const char *msg, size_t len)
+/* Dot-stuffed body (RFC 5321 4.5.2), sent from the message itself: no
+ * copy, a "." piece before every line that starts with one,
+ * DELIVER_IOV_MAX pieces to a sendmsg. With end, the final "." goes in
+ * the same write; else it is left to send_end. */
+static int send_body(conn_t *c, const char *msg, size_t len, bool end)
 {
-	static const char dot[] = ".", end_nl[] = ".\r\n", end_no_nl[] = "\r\n.\r\n";
+	static const char dot[] = ".";
 	struct iovec iov[DELIVER_IOV_MAX];
 	size_t n = 0, pos = 0, i = 0; /* pos: first byte not queued; i: a line start */
-	bool nl_end = len == 0 || msg[len - 1] == '\n';
 
 	while (i < len) {
 		const char *nl;
@@ -337,8 +352,17 @@ static int send_body(conn_t *c, const char *msg, size_t len)
 	}
 	if (len > pos)
 		iov[n++] = (struct iovec){ (void *)(msg + pos), len - pos };
-	iov[n++] = nl_end ? (struct iovec){ (void *)end_nl, 3 } : (struct iovec){ (void *)end_no_nl, 5 };
-	return send_iov(c, iov, n);
+	if (end)
+		iov[n++] = end_of_data(msg, len);
+	return n ? send_iov(c, iov, n) : 0;
+}
+
+/* The final "." (after a CRLF when the message does not end with one). */
+static int send_end(conn_t *c, const char *msg, size_t len)
+{
+	struct iovec iov = end_of_data(msg, len);
+
+	return send_iov(c, &iov, 1);
 }
 
 /* Without PIPELINING: one command, one reply, in turn. */
@@ -484,6 +508,20 @@ static int conn_get(const hop_t *h, const deliver_env_t *e, deliver_result_t *r,
 	return conn_fresh(&cached, e);
 }
 
+/* The body, then (with a gate) the gate's word, then the final dot: a
+ * gate that refuses drops the connection before the dot, which aborts the
+ * transaction (RFC 5321 3.8) so the next hop keeps nothing. */
+static int body_and_dot(conn_t *c, const deliver_env_t *e, const char *msg, size_t len)
+{
+	if (!e->gate)
+		return send_body(c, msg, len, true);
+	if (send_body(c, msg, len, false) < 0)
+		return -1;
+	if (e->gate(e->gate_arg) < 0)
+		return fail(c, "4.3.0", "held back before the final dot");
+	return send_end(c, msg, len);
+}
+
 static int deliver_smtp(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
 			deliver_result_t *r)
 {
@@ -498,7 +536,7 @@ static int deliver_smtp(const hop_t *h, const deliver_env_t *e, const char *msg,
 		rc = envelope(&cached, e);
 	}
 	if (rc == 0)
-		rc = send_body(&cached, msg, len);
+		rc = body_and_dot(&cached, e, msg, len);
 	if (rc == 0)
 		rc = final_replies(&cached, e);
 	if (rc < 0 && !cached.reusable)
@@ -642,6 +680,10 @@ int deliver(const hop_t *h, const deliver_env_t *e, const char *msg, size_t len,
 	    deliver_result_t *r)
 {
 	memset(r, 0, sizeof(*r));
+	if (h->kind == HOP_MAILDIR && e->gate && e->gate(e->gate_arg) < 0) {
+		result(r, 0, "4.3.0", true, "held back before the first copy");
+		return -1;
+	}
 	if (h->kind == HOP_MAILDIR)
 		return deliver_maildir(h, e, msg, len, r);
 	return deliver_smtp(h, e, msg, len, r);

@@ -42,6 +42,14 @@ typedef struct deliver_env {
 	const char *helo;          /* our name in EHLO/LHLO */
 	const char *id;            /* store id, for Maildir file names */
 	int timeout;               /* seconds per connect/read/write */
+	/* NULL, or asked once the body is with the next hop and before the
+	 * final dot (a Maildir: before anything is written): -1 holds the
+	 * message back (the connection is dropped before the dot, which
+	 * aborts the transaction) and deliver fails, nothing delivered. The
+	 * session waits here for its store commit, which so overlaps with the
+	 * transfer. Not asked when the delivery failed before. */
+	int (*gate)(void *arg);
+	void *gate_arg;
 } deliver_env_t;
 
 /* "smtp:HOST:PORT" | "lmtp:HOST:PORT" | "maildir:DIR". */

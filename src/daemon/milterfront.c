@@ -27,6 +27,8 @@
 #include "daemon/milterfront.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,25 +224,36 @@ static void tempfail_job(mconn_t *c, const msgenv_t *e, const msgjob_t *j)
 	msgcore_deferred(c->p, e, j, c->sp.len);
 }
 
-/* The rebuilt message (or the notice) replaces the MTA's copy, then
- * accept; the original is already durable. */
+/* The rebuilt message (or the notice) replaces the MTA's copy: the edits
+ * go out while the store commits the original, and the accept only after
+ * the store's answer (a failed commit answers 451 after the edits, and
+ * the MTA drops its edited copy). */
 static void pass_on(mconn_t *c, const msgenv_t *e, msgjob_t *j)
 {
 	buf_t ed;
+	int sent;
 
 	buf_init(&ed, UNCAPPED_BY(LIM_RESULT_SIZE)); /* the worker's result is capped there */
 	if (milter_put_edits(&ed, c->names.data ? c->names.data : "", c->names.len,
 			     j->res.msg.data ? j->res.msg.data : "", j->res.msg.len,
-			     c->neg.proto & MILTER_P_HDR_LEADSPC) < 0 ||
-	    milter_put(&ed, MILTER_R_ACCEPT, NULL, 0) < 0) {
-		j->fail = M_TF_WORKER;
-		j->code = "4.3.0";
-		j->what = "cannot pass on the rebuilt message";
+			     c->neg.proto & MILTER_P_HDR_LEADSPC) < 0) {
 		buf_free(&ed);
+		if (msgcore_stored(c->p, j) == 0) {
+			j->fail = M_TF_WORKER;
+			j->code = "4.3.0";
+			j->what = "cannot pass on the rebuilt message";
+		}
 		tempfail_job(c, e, j);
 		return;
 	}
-	if (flush(c) < 0 || send_all(c, ed.data, ed.len) < 0) {
+	sent = flush(c) == 0 && send_all(c, ed.data, ed.len) == 0 ? 0 : -1;
+	buf_free(&ed);
+	if (msgcore_stored(c->p, j) < 0) {
+		tempfail_job(c, e, j);
+		return;
+	}
+	put(c, MILTER_R_ACCEPT);
+	if (sent < 0 || flush(c) < 0) {
 		snprintf(j->why, sizeof(j->why), "connection to the MTA lost");
 		j->fail = M_TF_NEXT_HOP;
 		msgcore_deferred(c->p, e, j, c->sp.len);
@@ -250,7 +263,6 @@ static void pass_on(mconn_t *c, const msgenv_t *e, msgjob_t *j)
 		msgcore_sent(c->p, e, j, c->sp.len);
 		msgcore_ppap(c->p, e, &c->sp, j); /* a follow-up goes to next_hop */
 	}
-	buf_free(&ed);
 }
 
 static void end_of_message(mconn_t *c)
@@ -346,6 +358,9 @@ void milterfront_serve(msgproc_t *p, int fd, const char *peer)
 	buf_init(&c.names, (size_t)lim(&p->d->cfg.lim, LIM_MESSAGE_SIZE));
 	snprintf(c.client, sizeof(c.client), "%s", peer);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* the accept follows the edits once the store answers: not held back
+	 * for the edits' ACK (Nagle); fails harmlessly on a unix socket */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	while (c.in.buf && !c.quit) {
 		char cmd;
 		const char *d;

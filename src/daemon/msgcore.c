@@ -279,18 +279,14 @@ static int store_failed(msgproc_t *p, msgjob_t *j, const char *what)
 
 static int store_call(msgproc_t *p, const sw_req_t *q, int fd, sw_ans_t *a)
 {
-	int rfd;
-	int rc = storecl_call(&p->store, q, fd, a, &rfd);
-
-	if (rfd >= 0) /* a session asks nothing that returns a descriptor */
-		close(rfd);
-	return rc;
+	return storecl_call(&p->store, q, fd, a, NULL); /* a session asks nothing that returns a descriptor */
 }
 
 /* Original + report durable in the store, verdict audited: one PUT (the
  * store process writes them in one transaction), or, when an earlier
- * attempt stored it, this attempt's verdict only. */
-static int store(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, msgjob_t *j)
+ * attempt stored it, this attempt's verdict only. Sent here; its answer
+ * is read by msgcore_stored. */
+static int store_begin(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, msgjob_t *j)
 {
 	size_t n = j->res.report.len;
 	char *rep = NULL;
@@ -299,7 +295,6 @@ static int store(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, msg
 		       .hdr_from = j->res.from, .subject = j->res.subject,
 		       .verdict = ppap_verdict(&p->d->cfg, &j->res), .queue_id = e->ident,
 		       .orig_len = sp->len };
-	sw_ans_t a;
 	buf_t det;
 	int rc;
 
@@ -311,11 +306,11 @@ static int store(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, msg
 	if (rc == 0 && j->retry) {
 		q = (sw_req_t){ .type = SW_AUDIT, .action = "mail.verdict", .object = j->id,
 				.details = det.data };
-		rc = store_call(p, &q, -1, &a);
+		rc = storecl_begin(&p->store, &q, -1);
 	} else if (rc == 0) {
 		rep = strndup(j->res.report.data ? j->res.report.data : "", n);
 		q.report = rep;
-		rc = rep ? store_call(p, &q, sp->fd, &a) : -1;
+		rc = rep ? storecl_begin(&p->store, &q, sp->fd) : -1;
 	}
 	if (rc < 0)
 		rc = store_failed(p, j, j->retry ? "verdict" : "put");
@@ -351,21 +346,70 @@ static void log_line(const msgenv_t *e, const msgjob_t *j, size_t len, const cha
 		 msgcore_now_ms() - j->t0, status, j->why);
 }
 
-/* The id of this message: the entry of an earlier attempt whose delivery
- * never completed (same queue id, same original), or a new one. */
-static int message_id(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, msgjob_t *j)
+/* FIND's answer: an earlier attempt's entry whose delivery never
+ * completed (same queue id, same original) gives this message its id. */
+static void found(msgproc_t *p, msgjob_t *j)
 {
-	char hex[65];
-	sw_req_t q = { .type = SW_FIND, .queue_id = e->ident, .hash = hex };
 	sw_ans_t a;
 
-	if (e->ident[0] && blob_sha256(sp->map ? sp->map : "", sp->len, hex) == 0 &&
-	    store_call(p, &q, -1, &a) == 0 && a.id[0]) {
+	if (storecl_end(&p->store, &a, NULL) == 0 && a.id[0]) {
 		snprintf(j->id, sizeof(j->id), "%s", a.id);
 		j->retry = true;
-		return 0;
 	}
-	return mugai_id_new(j->id);
+}
+
+/* SEEN's answer into j->facts.first_contact: 0 the store has a message
+ * from this sender other than this one, 1 it has none; a store that
+ * cannot answer leaves it unknown (-1: no warning, no 451). */
+static void seen(msgproc_t *p, msgjob_t *j, int rc)
+{
+	sw_ans_t a;
+
+	if (rc == 0)
+		rc = storecl_end(&p->store, &a, NULL);
+	if (rc < 0) {
+		log_warn("id=%s quarantine store: first-contact lookup failed: %s", j->id,
+			 p->store.err);
+		return;
+	}
+	j->facts.first_contact = a.id && a.id[0] ? 0 : 1;
+}
+
+/* The id of this message and its first contact (issue #11), in one round
+ * trip to the store: FIND (the entry of an earlier attempt) and SEEN (a
+ * message from this envelope sender within first_contact_days) go out
+ * together. SEEN names the new id drawn first; when FIND gives an earlier
+ * attempt's id instead, SEEN is asked again naming that one, whose own
+ * entry must not count. -1: no id could be drawn. */
+static int lookups(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, msgjob_t *j)
+{
+	long long days = cfg_int(&p->d->cfg, CFG_FIRST_CONTACT_DAYS);
+	char hex[65];
+	sw_req_t find = { .type = SW_FIND, .queue_id = e->ident, .hash = hex };
+	sw_req_t ask = { .type = SW_SEEN, .env_from = e->from,
+			 .received = (int64_t)time(NULL) - (int64_t)days * 86400, .id = j->id };
+	bool by_find, by_seen = days > 0 && e->from[0];
+
+	j->facts.first_contact = -1;
+	if (mugai_id_new(j->id) < 0)
+		return -1;
+	by_find = e->ident[0] && blob_sha256(sp->map ? sp->map : "", sp->len, hex) == 0 &&
+		  storecl_begin(&p->store, &find, -1) == 0;
+	if (by_seen) {
+		int rc = storecl_begin(&p->store, &ask, -1);
+
+		if (by_find)
+			found(p, j);
+		seen(p, j, rc);
+		if (j->retry) {
+			ask.id = j->id;
+			j->facts.first_contact = -1;
+			seen(p, j, storecl_begin(&p->store, &ask, -1));
+		}
+	} else if (by_find) {
+		found(p, j);
+	}
+	return 0;
 }
 
 /* Test hook (it can only make the session fail, never weaken it):
@@ -416,27 +460,6 @@ static int antivirus(msgproc_t *p, const msgcore_spool_t *sp, msgjob_t *j)
 	return -1;
 }
 
-/* First contact (issue #11): has the store a message from this envelope
- * sender within first_contact_days? Into j->facts for the worker; a store
- * that cannot answer leaves it unknown (no warning, no 451). */
-static void first_contact(msgproc_t *p, const msgenv_t *e, msgjob_t *j)
-{
-	long long days = cfg_int(&p->d->cfg, CFG_FIRST_CONTACT_DAYS);
-	sw_req_t q = { .type = SW_SEEN, .env_from = e->from,
-		       .received = (int64_t)time(NULL) - (int64_t)days * 86400, .id = j->id };
-	sw_ans_t a;
-
-	j->facts.first_contact = -1;
-	if (days <= 0 || !e->from[0])
-		return;
-	if (store_call(p, &q, -1, &a) < 0) {
-		log_warn("id=%s quarantine store: first-contact lookup failed: %s", j->id,
-			 p->store.err);
-		return;
-	}
-	j->facts.first_contact = a.id && a.id[0] ? 0 : 1;
-}
-
 static int failed(msgjob_t *j, metric_id_t m, const char *code, const char *what)
 {
 	j->fail = m;
@@ -450,16 +473,25 @@ int msgcore_run(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, msgj
 	test_hook();
 	metrics_add(M_MSG_IN, 1);
 	metrics_add(M_BYTES_IN, sp->len);
-	if (message_id(p, e, sp, j) < 0)
+	if (lookups(p, e, sp, j) < 0)
 		return failed(j, M_TF_WORKER, "4.3.0", "no sanitizer worker available");
 	if (antivirus(p, sp, j) < 0)
 		return failed(j, M_TF_ANTIVIRUS, "4.7.0", "antivirus unavailable");
-	first_contact(p, e, j);
 	if (sanitize(p, e, sp, j) < 0)
 		return failed(j, M_TF_WORKER, "4.3.0", "no sanitizer worker available");
-	if (store(p, e, sp, j) < 0)
+	if (store_begin(p, e, sp, j) < 0)
 		return failed(j, M_TF_STORE, "4.3.0", "quarantine store unavailable");
 	return 0;
+}
+
+int msgcore_stored(msgproc_t *p, msgjob_t *j)
+{
+	sw_ans_t a;
+
+	if (storecl_end(&p->store, &a, NULL) == 0)
+		return 0;
+	store_failed(p, j, j->retry ? "verdict" : "put");
+	return failed(j, M_TF_STORE, "4.3.0", "quarantine store unavailable");
 }
 
 void msgcore_ppap(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, const msgjob_t *j)

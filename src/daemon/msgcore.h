@@ -79,11 +79,19 @@ typedef struct msgjob {
 
 void msgcore_job_init(msgjob_t *j);
 void msgcore_job_free(msgjob_t *j);
-/* id → worker → store: 0 when the original and report are durable and
- * j->res.msg is the message to pass on; -1 (j->fail, code, what, why set):
- * answer 4xx, then msgcore_deferred. */
+/* id and first contact → antivirus → worker → store: 0 when the store
+ * request for the original and report is sent and j->res.msg is the
+ * message to pass on; -1 (j->fail, code, what, why set): answer 4xx, then
+ * msgcore_deferred. After 0 the front passes the message on up to its
+ * last step (the final dot, the milter accept), then calls
+ * msgcore_stored exactly once, and takes that step only when it returns
+ * 0: the store's commit overlaps with the transfer, and nothing is
+ * accepted before the original is durable. */
 int msgcore_run(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp,
 		msgjob_t *j) MUGAI_WUR;
+/* The store's answer: 0 the original and report are durable (or, on a
+ * retry, the verdict audited); -1 as msgcore_run (451). */
+int msgcore_stored(msgproc_t *p, msgjob_t *j) MUGAI_WUR;
 /* PPAP (ppap.c): after the message was passed on, a message with password
  * candidates is paired with the held originals it may open. */
 void msgcore_ppap(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, const msgjob_t *j);

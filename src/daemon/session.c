@@ -296,17 +296,52 @@ static int read_data(sess_t *s, msgcore_spool_t *sp)
 
 /* ---- one message: the shared core (msgcore.c), then deliver ---- */
 
-static int deliver_msg(sess_t *s, msgjob_t *j, deliver_result_t *r)
+/* The gate before the next hop's final dot: the store's answer. */
+typedef struct gate {
+	msgproc_t *p;
+	msgjob_t *j;
+	int rc;       /* msgcore_stored's answer, once asked */
+	bool asked;
+} gate_t;
+
+static int gate_stored(void *arg)
+{
+	gate_t *g = arg;
+
+	g->asked = true;
+	g->rc = msgcore_stored(g->p, g->j);
+	return g->rc;
+}
+
+/* The rebuilt message to the next hop while the store commits the
+ * original: the final dot waits for the store's answer. 0 delivered and
+ * durable; -1 j->fail, code, what, why set (the store's failure, or the
+ * next hop's after a durable store: then *hop). */
+static int deliver_msg(sess_t *s, msgjob_t *j, bool *hop)
 {
 	const daemon_ctx_t *d = s->p->d;
+	gate_t g = { .p = s->p, .j = j };
 	deliver_env_t e = { .from = s->from, .rcpt = (const char *const *)s->rcpt,
 			    .n_rcpt = s->n_rcpt, .smtputf8 = s->smtputf8, .helo = d->hostname,
-			    .id = j->id, .timeout = (int)lim(&s->cfg->lim, LIM_NEXT_HOP_TIMEOUT) };
+			    .id = j->id, .timeout = (int)lim(&s->cfg->lim, LIM_NEXT_HOP_TIMEOUT),
+			    .gate = gate_stored, .gate_arg = &g };
+	deliver_result_t r;
+	int rc = deliver(&d->hop, &e, j->res.msg.data ? j->res.msg.data : "", j->res.msg.len, &r);
 
-	int rc = deliver(&d->hop, &e, j->res.msg.data ? j->res.msg.data : "", j->res.msg.len, r);
-
-	snprintf(j->why, sizeof(j->why), "%s", r->text);
-	return rc;
+	*hop = false;
+	if (!g.asked)
+		(void)gate_stored(&g);
+	if (g.rc < 0)
+		return -1;
+	snprintf(j->why, sizeof(j->why), "%s", r.text); /* the hop's reply, for the log line */
+	if (rc == 0)
+		return 0;
+	/* every failure is 451 (the upstream retries; mugaid never bounces) */
+	j->fail = M_TF_NEXT_HOP;
+	j->code = r.code;
+	j->what = "next hop";
+	*hop = true;
+	return -1;
 }
 
 static void tempfail(sess_t *s, const msgenv_t *e, const msgjob_t *j, size_t len)
@@ -323,18 +358,15 @@ static void process(sess_t *s, const msgcore_spool_t *sp)
 	msgenv_t e = { .from = s->from, .rcpt = s->rcpt, .n_rcpt = s->n_rcpt, .ident = s->ident,
 		       .client = s->client };
 	msgjob_t j;
-	deliver_result_t dr;
+	bool hop;
 
 	msgcore_job_init(&j);
 	if (msgcore_run(s->p, &e, sp, &j) < 0) {
 		tempfail(s, &e, &j, sp->len);
-	} else if (deliver_msg(s, &j, &dr) < 0) {
-		/* every failure is 451 (the upstream retries; mugaid never bounces) */
-		j.fail = M_TF_NEXT_HOP;
-		j.code = dr.code;
-		j.what = "next hop";
+	} else if (deliver_msg(s, &j, &hop) < 0) {
 		tempfail(s, &e, &j, sp->len);
-		msgcore_hop_deferred(s->p, &j);
+		if (hop)
+			msgcore_hop_deferred(s->p, &j);
 	} else {
 		/* the 250 goes out before the delivered mark (a store commit the
 		 * upstream need not wait for: the original is durable and the

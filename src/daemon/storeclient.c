@@ -234,7 +234,7 @@ int storecl_settle(storecl_t *c)
 	sw_ans_t a;
 	int fd = -1;
 
-	if (!c->owed)
+	if (!c->owed || c->pending)
 		return 0;
 	c->owed = false;
 	if (c->fd < 0)
@@ -250,6 +250,11 @@ int storecl_settle(storecl_t *c)
 
 int storecl_send(storecl_t *c, const sw_req_t *q, const char *what)
 {
+	if (c->pending) {
+		snprintf(c->err, sizeof(c->err), "answers still in flight");
+		c->cls = SW_E_PROTO;
+		return -1;
+	}
 	if (storecl_settle(c) < 0 || send_one(c, q, -1) < 0)
 		return -1;
 	snprintf(c->owed_what, sizeof(c->owed_what), "%s", what);
@@ -257,19 +262,48 @@ int storecl_send(storecl_t *c, const sw_req_t *q, const char *what)
 	return 0;
 }
 
-int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int *recv_fd)
+int storecl_begin(storecl_t *c, const sw_req_t *q, int send_fd)
+{
+	if (c->pending >= STORECL_PENDING_MAX) {
+		snprintf(c->err, sizeof(c->err), "too many requests in flight");
+		c->cls = SW_E_PROTO;
+		return -1;
+	}
+	if ((!c->pending && storecl_settle(c) < 0) || send_one(c, q, send_fd) < 0)
+		return -1;
+	c->pending++;
+	return 0;
+}
+
+int storecl_end(storecl_t *c, sw_ans_t *a, int *recv_fd)
 {
 	int fd = -1, rc;
 
-	*recv_fd = -1;
-	if (storecl_settle(c) < 0 || send_one(c, q, send_fd) < 0)
+	if (recv_fd)
+		*recv_fd = -1;
+	if (!c->pending) {
+		snprintf(c->err, sizeof(c->err), "no request in flight");
+		c->cls = SW_E_PROTO;
 		return -1;
+	}
+	c->pending--;
+	if (c->fd < 0)
+		return broken(c, "not running");
 	rc = recv_ans(c, a, &fd, true);
-	if (rc < 0 && fd >= 0)
-		close(fd);
-	else
+	if (fd >= 0 && (rc < 0 || !recv_fd))
+		close(fd); /* a caller that asks for no descriptor gets none */
+	else if (recv_fd)
 		*recv_fd = fd;
 	return rc;
+}
+
+int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a, int *recv_fd)
+{
+	if (recv_fd)
+		*recv_fd = -1;
+	if (storecl_begin(c, q, send_fd) < 0)
+		return -1;
+	return storecl_end(c, a, recv_fd);
 }
 
 int storecl_rcpt_split(const char *list, char **copy, const char ***rcpt, size_t *n)

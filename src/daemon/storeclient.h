@@ -28,6 +28,7 @@ typedef struct storecl {
 	uint32_t cls; /* class of the last failure (SW_E_*) */
 	bool owed;   /* a request sent by storecl_send whose answer is unread */
 	char owed_what[SW_ERRMSG_MAX]; /* what it was, for the log line of its failure */
+	unsigned pending; /* requests sent by storecl_begin whose answers are unread */
 } storecl_t;
 
 /* Create the socketpair and start a store process: role "daemon" (mugaid's
@@ -49,6 +50,14 @@ void storecl_close(storecl_t *c);
  * (c->cls, c->err; a broken channel closes c->fd and is SW_E_IO). */
 int storecl_call(storecl_t *c, const sw_req_t *q, int send_fd, sw_ans_t *a,
 		 int *recv_fd) MUGAI_WUR;
+/* Pipelined calls: storecl_begin sends a request (after reading an owed
+ * answer) and storecl_end reads the answer of the oldest one still in
+ * flight (at most STORECL_PENDING_MAX; the store answers a channel's
+ * requests in order). Every begin is ended before any other call. A
+ * descriptor an answer carries goes to *recv_fd (NULL: it is closed).
+ * Errors as storecl_call. */
+int storecl_begin(storecl_t *c, const sw_req_t *q, int send_fd) MUGAI_WUR;
+int storecl_end(storecl_t *c, sw_ans_t *a, int *recv_fd) MUGAI_WUR;
 /* One request whose answer the caller does not wait for (it carries no
  * descriptor either way): read by the next storecl_call, storecl_settle or
  * storecl_close, which logs "WHAT: reason" when it was an error. Only for

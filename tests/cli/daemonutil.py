@@ -121,12 +121,13 @@ def assert_sanitized(msg):
 class Sink(socketserver.ThreadingTCPServer):
     """A next-hop SMTP server that records (from, rcpts, data), or refuses
     on purpose (mode: 'accept' | 'refuse-rcpt' | 'refuse-data'; and in any
-    mode RCPT of an address in refuse_rcpts)."""
+    mode RCPT of an address in refuse_rcpts). A DATA the client leaves
+    before its final dot is kept in aborted, never in messages."""
     allow_reuse_address = True
     daemon_threads = True
 
     def __init__(self, mode="accept", lmtp=False):
-        self.mode, self.lmtp, self.messages = mode, lmtp, []
+        self.mode, self.lmtp, self.messages, self.aborted = mode, lmtp, [], []
         self.refuse_rcpts = set()
         super().__init__(("127.0.0.1", 0), SinkHandler)
         self.port = self.server_address[1]
@@ -170,6 +171,9 @@ class SinkHandler(socketserver.StreamRequestHandler):
                     if l in (b".\r\n", b""):
                         break
                     data += l[1:] if l.startswith(b"..") else l
+                if l == b"":  # the client left before the final dot: nothing is kept
+                    srv.aborted.append((sender, rcpts, data))
+                    return
                 if srv.mode == "refuse-data":
                     self.say("452 4.3.1 insufficient storage")
                     continue

@@ -3,6 +3,8 @@ and on every SIGHUP, each mail.verdict carries that digest; each store has an
 identity that witness lines carry, and `audit verify --witness` ignores lines of
 other stores; a deferred message is stored once; the CSV export has a BOM and
 JST times beside UTC."""
+import email
+import email.policy
 import json
 import os
 import re
@@ -107,6 +109,11 @@ def test_deferred_then_delivered_leaves_one_entry(tmp_path):
         assert send(d, ident="4B4F6A74339") == {}
         assert len(sink.messages) == 1
         assert f"id={qid}" in sink.messages[0][2].decode()
+        # the earlier attempts' entry is this message's own: the sender is
+        # still a first contact (SEEN asked again naming the reused id)
+        delivered = email.message_from_bytes(sink.messages[0][2], policy=email.policy.default)
+        assert "注意: 初めてのお相手からのメールです" in delivered.get_content()
+        assert delivered["X-Mugai-Warning"] == "first-contact"
         r = subprocess.run([MUGAI, "quarantine", "-c", d.cf, "list", "--json"],
                            capture_output=True, text=True, timeout=30)
         items = [json.loads(l) for l in r.stdout.splitlines()]

@@ -2,6 +2,7 @@
 reply code of the session, store-before-deliver-before-250, the next hops
 (maildir, SMTP, LMTP), the worker sandbox, signals and counters."""
 import email.message
+import email.policy
 import os
 import re
 import signal
@@ -170,6 +171,37 @@ def test_store_failure_is_451_and_nothing_delivered(daemon):
         send(d, japanese_mail())
     assert e.value.smtp_code == 451 and b"quarantine store" in e.value.smtp_error
     assert d.delivered("b@lg.example.jp") == []
+
+
+def test_store_failure_holds_the_final_dot_next_hop_keeps_nothing(daemon):
+    """The rebuilt message goes to the next hop while the store commits the
+    original, but its final dot waits for the store's answer: a failed
+    commit drops the connection before the dot (the next hop keeps
+    nothing) and answers 451; once the store is back, one delivery."""
+    sink = Sink()
+    try:
+        d = daemon(next_hop=f"smtp:127.0.0.1:{sink.port}")
+        os.rename(d.state, d.state + ".moved")
+        with open(d.state, "w") as f:       # state_dir is now a file: the store cannot open
+            f.write("x")
+        with pytest.raises(smtplib.SMTPDataError) as e:
+            send(d, japanese_mail(subject="保留"))
+        assert e.value.smtp_code == 451
+        assert e.value.smtp_error.startswith(b"4.3.0 Error: quarantine store unavailable")
+        end = time.monotonic() + 10
+        while not sink.aborted and time.monotonic() < end:
+            time.sleep(0.05)
+        assert sink.messages == []
+        (sender, rcpts, data), = sink.aborted   # the body was there, its dot was not
+        assert (sender, rcpts) == ("yamada@example.jp", ["b@lg.example.jp"])
+        assert "保留" in str(email.message_from_bytes(data, policy=email.policy.default)["Subject"])
+        os.remove(d.state)
+        os.rename(d.state + ".moved", d.state)
+        assert send(d, japanese_mail(subject="保留")) == {}
+        assert len(sink.messages) == 1 and len(sink.aborted) == 1
+        assert re.search(r"status=sent \(250 2\.0\.0 queued\)", d.logtext())  # the hop's reply
+    finally:
+        sink.close()
 
 
 def test_maildir_failure_is_451(daemon, tmp_path):
