@@ -44,7 +44,7 @@ from pfinstance import Postfix, ensure_user  # noqa: E402
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 400
 FILES = 20
-CONC = 8
+CONC = int(os.environ.get("BENCH_CONC", "8"))  # sessions: smtp-source clients, smtpd and mugaid processes
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 CG_ROOT = "/sys/fs/cgroup/cpuacct"
 MIMEDEFANG = shutil.which("mimedefang") or "/usr/bin/mimedefang"

@@ -11,8 +11,9 @@ alternate (ROUNDS each) between:
   no-pipe      the sink does not (one command, one reply, in turn)
 and, when BENCH_BEFORE_BUILD names another build directory (bench/e2e.sh
 builds main's there), that build's mugaid with the pipelining sink, and
-BENCH_BUILDS=name=DIR,... more builds the same way. Count in == count out
-is checked for every run.
+BENCH_BUILDS=name=DIR,... more builds the same way. BENCH_MUGAID_CONF
+adds lines (";"-separated) to every mugaid's configuration. Count in ==
+count out is checked for every run.
 SECURITY: benchmark harness only; listens on 127.0.0.1."""
 import asyncio
 import glob
@@ -134,6 +135,7 @@ def run(build, sink, corpus, pipelining):
         with open(f"{d}/mugaid.cf", "w") as f:
             f.write(f"listen = 127.0.0.1:{port}\nnext_hop = smtp:127.0.0.1:{sink.port}\n"
                     f"state_dir = {d}/state\nmetrics_file = \nmax_sessions = {CONC}\nuser = \n")
+            f.write(os.environ.get("BENCH_MUGAID_CONF", "").replace(";", "\n") + "\n")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         log = open(f"{d}/mugaid.log", "w")
         p = subprocess.Popen([f"{build}/mugaid", "-f", "-c", f"{d}/mugaid.cf"], stdout=log,

@@ -174,6 +174,28 @@ def test_worker_crash_notice_replaces_the_original(mdaemon):
     assert "worker failure: worker-crash" in d.logtext()
 
 
+def test_store_failure_sends_the_edits_then_451_never_accept(mdaemon):
+    """The edits go out while the store commits; the accept only after its
+    answer. A failed commit: the actions (which the MTA applies only with
+    an accept) and then 451 instead of the accept; once the store is back,
+    the same message is accepted, the original stored."""
+    d = mdaemon()
+    os.rename(d.state, d.state + ".moved")
+    with open(d.state, "w") as f:           # state_dir is now a file: the store cannot open
+        f.write("x")
+    raw = japanese_mail("保留", attach=False)
+    c, actions, final = run(d, raw)
+    assert [a[0] for a in actions][-1:] == [b"b"] and b"m" in [a[0] for a in actions]
+    assert final[0] == b"y" and final[1].startswith(b"451 4.3.0 Error: quarantine store unavailable")
+    assert "status=deferred" in d.logtext() and "status=sent" not in d.logtext()
+    os.remove(d.state)
+    os.rename(d.state + ".moved", d.state)
+    c, actions, final = run(d, raw)
+    assert final == (b"a", b"")
+    [e] = quarantine_list(d)
+    assert d.quarantine_get(e["id"]) == raw
+
+
 def test_store_killed_in_flight_451_then_accepted(mdaemon):
     d = mdaemon(max_sessions="1", env={"MUGAID_TEST_WORKER": "spin:1500"})
     raw = japanese_mail("再送", attach=False)
