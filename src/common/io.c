@@ -1,9 +1,12 @@
 /*
  * io.c — write-everything and atomic file replacement (see io.h).
- * POSIX write(2), rename(2) atomicity within one file system.
+ * POSIX write(2), rename(2) atomicity within one file system; open(2)
+ * O_TMPFILE and linkat(2) (Linux) for the unnamed temp file.
  *
  * SECURITY: used by the CLI, the daemon's processes and the store; the
- * temp file is created with mkstemp (0600) before its final mode is set.
+ * temp file is created unnamed (O_TMPFILE) or with mkstemp, mode 0600,
+ * before its final mode is set; its name is drawn from getentropy and
+ * linkat never replaces an existing file.
  * io_write_output never renames over anything but a regular file, so a
  * device node or FIFO named as output (mugai ... /dev/null, as root) stays
  * what it was.
@@ -74,16 +77,38 @@ int io_send_fds(int sock, const void *p, size_t n, const int *fds, int nfd)
 	return 0;
 }
 
+/* path's directory ("." for a bare name) into dir (n bytes). */
+static int dir_of(const char *path, char *dir, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	size_t k = slash ? (size_t)(slash - path) : 1;
+
+	if (slash && k == 0)
+		k = 1; /* "/name": the root */
+	if (k >= n)
+		return -1;
+	memcpy(dir, slash ? path : ".", k);
+	dir[k] = '\0';
+	return 0;
+}
+
 int io_stage_open(io_stage_t *st, const char *path)
 {
 	size_t n = strlen(path) + sizeof(".tmpXXXXXX");
+	char dir[PATH_BUF_MAX];
 
 	st->fd = -1;
+	st->named = false;
 	st->tmp = malloc(n);
 	if (!st->tmp)
 		return -1;
 	snprintf(st->tmp, n, "%s.tmpXXXXXX", path);
-	st->fd = mkstemp(st->tmp);
+	if (dir_of(path, dir, sizeof(dir)) == 0)
+		st->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (st->fd >= 0)
+		return 0;
+	st->fd = mkstemp(st->tmp); /* no O_TMPFILE on this file system */
+	st->named = st->fd >= 0;
 	if (st->fd >= 0)
 		return 0;
 	free(st->tmp);
@@ -107,18 +132,80 @@ void io_stage_abort(io_stage_t *st)
 
 	if (st->fd >= 0)
 		close(st->fd);
-	if (st->tmp)
+	if (st->tmp && st->named)
 		unlink(st->tmp);
 	free(st->tmp);
 	st->tmp = NULL;
 	st->fd = -1;
+	st->named = false;
 	errno = saved;
+}
+
+/* The unnamed file's bytes into a new named temp file (st->tmp), which
+ * replaces it in st: the commit of a file system where it cannot be
+ * linked (no /proc, no CAP_DAC_READ_SEARCH). */
+static int stage_copy(io_stage_t *st)
+{
+	int to = mkstemp(st->tmp);
+	off_t at = 0;
+	char buf[IO_CHUNK];
+	ssize_t r;
+
+	if (to < 0)
+		return -1;
+	while ((r = pread(st->fd, buf, sizeof(buf), at)) > 0 && io_write_all(to, buf, (size_t)r) == 0)
+		at += r;
+	if (r != 0) {
+		int saved = errno;
+
+		close(to);
+		unlink(st->tmp);
+		errno = saved;
+		return -1;
+	}
+	close(st->fd);
+	st->fd = to;
+	return 0;
+}
+
+/* Give the unnamed file its name st->tmp (path.tmp + six random letters,
+ * made free first): linked through /proc/self/fd, else by AT_EMPTY_PATH
+ * (root), else copied. */
+static int stage_name(io_stage_t *st)
+{
+	static const char az[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	char proc[64];
+	size_t n = strlen(st->tmp);
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", st->fd);
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[6];
+
+		if (getentropy(r, sizeof(r)) < 0)
+			return -1;
+		for (size_t i = 0; i < 6; i++)
+			st->tmp[n - 6 + i] = az[r[i] % (sizeof(az) - 1)];
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, st->tmp, AT_SYMLINK_FOLLOW) == 0 ||
+		    (errno != EEXIST && linkat(st->fd, "", AT_FDCWD, st->tmp, AT_EMPTY_PATH) == 0)) {
+			st->named = true;
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	memcpy(st->tmp + n - 6, "XXXXXX", 6);
+	if (stage_copy(st) < 0)
+		return -1;
+	st->named = true;
+	return 0;
 }
 
 int io_stage_commit(io_stage_t *st, const char *path, mode_t mode)
 {
-	int rc = fsync(st->fd) < 0 || fchmod(st->fd, mode) < 0 ? -1 : 0;
+	int rc = st->named ? 0 : stage_name(st); /* (a copy replaces st->fd) */
 
+	if (rc == 0 && (fsync(st->fd) < 0 || fchmod(st->fd, mode) < 0))
+		rc = -1;
 	if (rc == 0) { /* closed either way: a failed close is not retried */
 		rc = close(st->fd);
 		st->fd = -1;

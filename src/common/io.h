@@ -10,6 +10,7 @@
 #ifndef MUGAI_IO_H
 #define MUGAI_IO_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include "common/defs.h"
 #include "common/limits.h"
@@ -24,14 +25,18 @@ int io_send_fds(int sock, const void *p, size_t n, const int *fds, int nfd) MUGA
  * user (startup checks). 0 or -1 (errno set). */
 int io_probe_dir(const char *dir) MUGAI_WUR;
 
-/* A file written in steps and put in place at the end: a temp file
- * (path.tmpXXXXXX, mode 0600) in path's directory. io_stage_commit fsyncs
- * it, chmods it to mode and renames it over path; io_stage_abort removes
- * it. Each returns 0 or -1 (errno set); after a failed commit the temp file
- * is gone and path untouched. */
+/* A file written in steps and put in place at the end: an unnamed file
+ * (O_TMPFILE, mode 0600) in path's directory, so that a process killed
+ * before the commit leaves nothing behind; on a file system without
+ * O_TMPFILE a temp file path.tmpXXXXXX at once. io_stage_commit fsyncs
+ * it, chmods it to mode, names it path.tmpXXXXXX (linked through
+ * /proc/self/fd, else by AT_EMPTY_PATH, else copied) and renames it over
+ * path; io_stage_abort removes it. Each returns 0 or -1 (errno set);
+ * after a failed commit the temp file is gone and path untouched. */
 typedef struct io_stage {
-	char *tmp; /* NULL when not open */
+	char *tmp;  /* NULL when not open */
 	int fd;
+	bool named; /* tmp exists on disk (else the file is unnamed) */
 } io_stage_t;
 int io_stage_open(io_stage_t *st, const char *path) MUGAI_WUR;
 int io_stage_write(io_stage_t *st, const void *p, size_t n) MUGAI_WUR;

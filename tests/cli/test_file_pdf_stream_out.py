@@ -7,12 +7,15 @@ command and its worker for 400 text pages stays within 10 % of that for
 when OUT is a FIFO (written after the verdict, in one piece) and qpdf
 reads every page; a flatten blocked after pages were handed over, or over
 cdr_output_max counting what was handed over, leaves no OUT and no
-temporary file."""
+temporary file; and so does a command killed (SIGKILL) while pages are
+being written: the temporary file has no name until the commit."""
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
+import time
 
 from test_file_pdf_memory import image, many_pages
 from test_file_util import MUGAI
@@ -126,3 +129,41 @@ def test_output_over_cdr_output_max_counts_what_was_handed_over(tmp_path):
     assert report["verdict"] == "blocked" and report["reason"] == "limit:cdr_output_max", report
     assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+def staged_bytes(pid, d):
+    """Bytes in the file the command stages OUT in (unnamed, O_TMPFILE: its
+    link in /proc reads "d/#inode (deleted)"; or a named out.pdf.tmpXXXXXX),
+    or -1 while it has none."""
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith(str(d) + "/#") and target.endswith("(deleted)") or \
+                        target.startswith(str(d) + "/out.pdf.tmp"):
+                    return os.stat(f"/proc/{pid}/fd/{fd}").st_size
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return -1
+
+
+def test_killed_mid_flatten_leaves_no_file(tmp_path):
+    """SIGKILL once pages are in the unnamed file: nothing in the directory
+    but the input (before, OUT.tmpXXXXXX stayed with the pages so far)."""
+    src, out = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    src.write_bytes(noise_pdf(30))
+    p = subprocess.Popen([MUGAI, "file", "sanitize", "--mode", "flatten", str(src), str(out)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    end, seen = time.monotonic() + 120, -1
+    while p.poll() is None and time.monotonic() < end:
+        seen = staged_bytes(p.pid, tmp_path)
+        if seen > 2 * 2**20:  # pages handed over and written
+            break
+        time.sleep(0.02)
+    assert p.poll() is None and seen > 2 * 2**20, seen
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait(30)
+    assert sorted(os.listdir(tmp_path)) == ["in.pdf"]
