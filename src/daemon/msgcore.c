@@ -401,8 +401,7 @@ static int lookups(msgproc_t *p, const msgenv_t *e, const msgcore_spool_t *sp, m
 		if (by_find)
 			found(p, j);
 		seen(p, j, rc);
-		if (j->retry) {
-			ask.id = j->id;
+		if (j->retry) { /* ask.id is j->id, which now holds the earlier attempt's id */
 			j->facts.first_contact = -1;
 			seen(p, j, storecl_begin(&p->store, &ask, -1));
 		}
