@@ -212,9 +212,9 @@ e2e: $(PROGRAMS)
 	@./tests/e2e/run.sh $(BUILD)
 
 # Throughput, latency and CPU per message through Postfix: bare relay, the
-# after-queue null filter, mugaid after-queue and milter, and the peers that
+# after-queue null filter, mugaid after-queue, the accept and null milters, mugaid milter, and the peers that
 # are installed (bench-peers: MIMEDefang), in alternating rounds.
-bench-e2e: deps $(PROGRAMS)
+bench-e2e: deps $(PROGRAMS) $(BUILD)/bench/null_milter
 	@./bench/e2e.sh $(BUILD)
 
 # The peer bench-e2e compares mugaid with (Debian's mimedefang; its service

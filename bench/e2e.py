@@ -10,6 +10,13 @@ the median of each is printed):
                after-queue filter: two queue passes);
   mugaid       Postfix → mugaid (content_filter) → re-injection;
   milter       Postfix with mugaid as its milter (smtpd_milters; one pass);
+  null-milter  Postfix with a milter that does nothing but the edits mugaid
+               sends (every header deleted and added again, the body
+               replaced, on the message as it came: bench/null_milter.c,
+               built from mugaid's own protocol code): the ceiling of any
+               milter that replaces the message;
+  accept-milter  the same milter accepting every message unchanged, no edits
+               (null_milter -a): what the milter protocol alone costs Postfix;
   mimedefang   Postfix with MIMEDefang as its milter and a filter that drops
                every non-text part (the peer), when the Debian package is
                installed (`make bench-peers`);
@@ -210,16 +217,20 @@ def start_mimedefang(base, port, user):
     md = spawn_in("filter", [MIMEDEFANG, "-D", "-U", user.pw_name, "-z", spool, "-m", sock,
                              "-p", f"inet:{port}@127.0.0.1"],
                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, md, "mimedefang")
+    return [md, mux]
+
+
+def wait_port(port, proc, name):
     end = time.monotonic() + 30
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
+            return
         except OSError:
-            if md.poll() is not None or time.monotonic() > end:
-                raise RuntimeError("mimedefang did not start")
+            if proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"{name} did not start")
             time.sleep(0.1)
-    return [md, mux]
 
 
 # ---- one run ----
@@ -227,7 +238,7 @@ def start_mimedefang(base, port, user):
 def run(mode, corpus, root, build=BUILD):
     base = tempfile.mkdtemp(prefix=f"mugai-bench-{mode}-", dir=root)
     os.chmod(base, 0o755)
-    milter = mode in ("milter", "milter-before", "mimedefang")
+    milter = mode in ("milter", "milter-before", "mimedefang", "null-milter", "accept-milter")
     filtered = mode not in ("relay",)
     pf = Postfix(base, filter=filtered, maxproc=CONC, milter=milter)
     if mode == "null-filter":
@@ -250,6 +261,10 @@ def run(mode, corpus, root, build=BUILD):
             av = f"antivirus = clamd:{sock}\n"
         if mode == "mimedefang":
             procs = start_mimedefang(base, pf.milter_port, ensure_user())
+        elif mode in ("null-milter", "accept-milter"):
+            procs = [spawn_in("filter", [f"{build}/bench/null_milter"]
+                              + (["-a"] if mode == "accept-milter" else []) + [str(pf.milter_port)])]
+            wait_port(pf.milter_port, procs[0], "null_milter")
         elif filtered and mode != "null-filter":
             user = ensure_user()
             state = f"{base}/state"
@@ -284,7 +299,7 @@ def run(mode, corpus, root, build=BUILD):
         dt = time.monotonic() - t0
         cpu = {c: cg_usage_ms(c) / max(total, 1) for c in COMPONENTS} if CG else {}
         got = len(pf.delivered_files())
-        check_filtered(mode, pf.delivered_files())
+        check_filtered(mode, pf.delivered_files(), corpus)
         log = pf.log()
         if os.environ.get("BENCH_KEEP_LOGS"):  # a directory: mugaid's and Postfix's logs kept there
             os.makedirs(os.environ["BENCH_KEEP_LOGS"], exist_ok=True)
@@ -318,15 +333,33 @@ def run(mode, corpus, root, build=BUILD):
         subprocess.run(["rm", "-rf", base])
 
 
-def check_filtered(mode, files):
+def body_of(data):
+    """The body, LF line ends, without the line end smtp-source adds."""
+    return data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[-1].rstrip(b"\n")
+
+
+def check_filtered(mode, files, corpus):
     """The path measured is the path named: a delivered message carries the
-    filter's mark (mugaid's X-Mugai-Sanitized, MIMEDefang's X-Scanned-By),
-    and the unfiltered paths carry none."""
+    filter's mark (mugaid's X-Mugai-Sanitized, MIMEDefang's X-Scanned-By,
+    the null milter's X-Null-Milter), and the unfiltered paths carry none.
+    The null milter's replaced body must be the body it was given."""
     if not files:
         return
     with open(files[0], "rb") as f:
-        head = f.read().split(b"\n\n", 1)[0]
-    want = {"mimedefang": b"MIMEDefang"}.get(mode, b"X-Mugai-Sanitized")
+        data = f.read()
+    head = data.split(b"\n\n", 1)[0]
+    want = {"mimedefang": b"MIMEDefang", "null-milter": b"X-Null-Milter"}.get(mode, b"X-Mugai-Sanitized")
+    if mode in ("null-milter", "accept-milter"):
+        bodies = set()
+        for c in corpus:
+            with open(c, "rb") as f:
+                bodies.add(body_of(f.read()))
+        if body_of(data) not in bodies:
+            raise RuntimeError("null-milter: a delivered body is not the body sent")
+        if mode == "accept-milter":
+            if b"X-Null-Milter" in head:
+                raise RuntimeError("accept-milter: a delivered message was edited")
+            return
     if mode in ("relay", "null-filter"):
         if b"X-Mugai-Sanitized" in head or b"MIMEDefang" in head:
             raise RuntimeError(f"{mode}: a delivered message was filtered")
@@ -346,7 +379,7 @@ def median_of(rs):
 def main():
     global CG
     CG = cg_ok()
-    modes = ["relay", "null-filter", "mugaid", "milter"]
+    modes = ["relay", "null-filter", "mugaid", "accept-milter", "null-milter", "milter"]
     peers = []
     if os.path.exists(MIMEDEFANG) and os.path.exists(MULTIPLEXOR):
         modes.append("mimedefang")
@@ -399,6 +432,13 @@ def main():
     if not all(m in med for m in ("relay", "null-filter", "mugaid", "milter")):
         return  # BENCH_MODES chose a subset: no ratios
     print(f"milter / bare relay: {rate('milter') / rate('relay'):.2f}   (issue #12 target >= 0.60)")
+    if "accept-milter" in med:
+        print(f"accept milter / bare relay (the milter protocol alone): "
+              f"{rate('accept-milter') / rate('relay'):.2f}")
+    if "null-milter" in med:
+        print(f"null milter / bare relay (milter ceiling: the protocol and mugaid's edits): "
+              f"{rate('null-milter') / rate('relay'):.2f}")
+        print(f"milter / null milter: {rate('milter') / rate('null-milter'):.2f}")
     print(f"after-queue / bare relay: {rate('mugaid') / rate('relay'):.2f}")
     print(f"after-queue / null filter (after-queue ceiling): {rate('mugaid') / rate('null-filter'):.2f}"
           "   (target >= 0.80)")
