@@ -5,7 +5,8 @@
  *
  * SECURITY: used by the CLI, the daemon's processes and the store; the
  * temp file is created unnamed (O_TMPFILE) or with mkstemp, mode 0600,
- * before its final mode is set; its name is drawn from getentropy and
+ * before its final mode is set; it is linked as the path itself only when
+ * nothing is there, else under a name drawn from getentropy, and renamed;
  * linkat never replaces an existing file.
  * io_write_output never renames over anything but a regular file, so a
  * device node or FIFO named as output (mugai ... /dev/null, as root) stays
@@ -200,19 +201,41 @@ static int stage_name(io_stage_t *st)
 	return 0;
 }
 
+/* The unnamed file, flushed and with its mode, linked as path itself when
+ * nothing is there (linkat never replaces): no temp name ever exists. */
+static bool stage_link_final(io_stage_t *st, const char *path)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", st->fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 ||
+	       (errno != EEXIST && linkat(st->fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0);
+}
+
+static int stage_seal(io_stage_t *st, mode_t mode)
+{
+	return fsync(st->fd) < 0 || fchmod(st->fd, mode) < 0 ? -1 : 0;
+}
+
 int io_stage_commit(io_stage_t *st, const char *path, mode_t mode)
 {
-	int rc = st->named ? 0 : stage_name(st); /* (a copy replaces st->fd) */
+	int rc = stage_seal(st, mode), fd = st->fd;
+	bool linked = false;
 
-	if (rc == 0 && (fsync(st->fd) < 0 || fchmod(st->fd, mode) < 0))
-		rc = -1;
+	if (rc == 0 && !st->named) {
+		linked = stage_link_final(st, path);
+		if (!linked && (rc = stage_name(st)) == 0 && st->fd != fd)
+			rc = stage_seal(st, mode); /* the copy */
+	}
 	if (rc == 0) { /* closed either way: a failed close is not retried */
 		rc = close(st->fd);
 		st->fd = -1;
 	}
-	if (rc == 0)
+	if (rc == 0 && !linked)
 		rc = rename(st->tmp, path);
 	if (rc < 0) {
+		if (linked)
+			unlink(path); /* (close failed: what was linked may be short) */
 		io_stage_abort(st);
 		return -1;
 	}

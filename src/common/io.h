@@ -29,9 +29,10 @@ int io_probe_dir(const char *dir) MUGAI_WUR;
  * (O_TMPFILE, mode 0600) in path's directory, so that a process killed
  * before the commit leaves nothing behind; on a file system without
  * O_TMPFILE a temp file path.tmpXXXXXX at once. io_stage_commit fsyncs
- * it, chmods it to mode, names it path.tmpXXXXXX (linked through
- * /proc/self/fd, else by AT_EMPTY_PATH, else copied) and renames it over
- * path; io_stage_abort removes it. Each returns 0 or -1 (errno set);
+ * it and chmods it to mode; when nothing is at path, the unnamed file is
+ * linked as path itself (through /proc/self/fd, else by AT_EMPTY_PATH);
+ * otherwise it is named path.tmpXXXXXX (linked the same ways, else copied)
+ * and renamed over path. io_stage_abort removes it. Each returns 0 or -1 (errno set);
  * after a failed commit the temp file is gone and path untouched. */
 typedef struct io_stage {
 	char *tmp;  /* NULL when not open */

@@ -6,7 +6,9 @@
  * it, and renames it over the path. Each way, and the file system without
  * O_TMPFILE (a named temp file at once), must leave exactly the bytes
  * written, with the mode asked for, and nothing else in the directory; an
- * abort leaves nothing. The failures are made here: this file includes
+ * abort leaves nothing. When nothing is at the path, the unnamed file is
+ * linked as the path itself: no temp name is ever made (so no kill at any
+ * moment can leave one). The failures are made here: this file includes
  * src/common/io.c with open and linkat replaced by switches.
  */
 #include "testutil.h"
@@ -21,6 +23,7 @@ static int no_tmpfile;   /* open(O_TMPFILE) fails EOPNOTSUPP */
 static int no_proc_link; /* linkat through /proc/self/fd fails ENOENT (no /proc) */
 static int no_empty_path; /* linkat(AT_EMPTY_PATH) fails ENOENT (no CAP_DAC_READ_SEARCH) */
 static int links_tried;
+static int tmp_names; /* links made under a path.tmp name */
 
 static int test_open(const char *path, int flags, ...)
 {
@@ -40,12 +43,17 @@ static int test_open(const char *path, int flags, ...)
 
 static int test_linkat(int ofd, const char *old, int nfd, const char *new, int flags)
 {
+	int rc;
+
 	links_tried++;
 	if ((flags & AT_EMPTY_PATH) ? no_empty_path : no_proc_link) {
 		errno = ENOENT;
 		return -1;
 	}
-	return linkat(ofd, old, nfd, new, flags);
+	rc = linkat(ofd, old, nfd, new, flags);
+	if (rc == 0 && strstr(new, ".tmp"))
+		tmp_names++;
+	return rc;
 }
 
 #define open test_open
@@ -62,7 +70,7 @@ static int setup(void **state)
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/mugai-io-stage-XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	no_tmpfile = no_proc_link = no_empty_path = links_tried = 0;
+	no_tmpfile = no_proc_link = no_empty_path = links_tried = tmp_names = 0;
 	{
 		int fd = open(dir, O_TMPFILE | O_RDWR, 0600);
 
@@ -155,6 +163,7 @@ static void test_unnamed_while_written_linked_through_proc(void **state)
 		skip(); /* this file system names every file at once */
 	stage_and_commit(false);
 	assert_int_equal(links_tried, 1);
+	assert_int_equal(tmp_names, 0);
 }
 
 static void test_without_proc_linked_by_empty_path(void **state)
@@ -165,6 +174,7 @@ static void test_without_proc_linked_by_empty_path(void **state)
 	no_proc_link = 1;
 	stage_and_commit(false);
 	assert_int_equal(links_tried, 2);
+	assert_int_equal(tmp_names, 0);
 }
 
 static void test_without_either_link_copied(void **state)
@@ -174,7 +184,7 @@ static void test_without_either_link_copied(void **state)
 		skip(); /* this file system names every file at once */
 	no_proc_link = no_empty_path = 1;
 	stage_and_commit(false);
-	assert_int_equal(links_tried, 2);
+	assert_int_equal(links_tried, 4); /* both ways as the path, both as a temp name */
 }
 
 static void test_without_o_tmpfile_a_named_temp_file(void **state)
@@ -224,6 +234,30 @@ static void test_replace_keeps_the_old_file_until_the_rename(void **state)
 	fclose(f);
 	assert_memory_equal(buf, "new bytes", 9);
 	assert_string_equal(listing(), "out");
+	if (tmpfile_ok) /* the old file went in as the path itself; the new one,
+			 * the path being there, as path.tmp…, renamed over it */
+		assert_int_equal(tmp_names, 1);
+}
+
+/* A symbolic link at the path is replaced, never followed: linkat refuses
+ * it (EEXIST) and the rename replaces the link itself. */
+static void test_a_symlink_at_the_path_is_replaced_not_followed(void **state)
+{
+	char path[PATH_BUF_MAX], target[PATH_BUF_MAX];
+	io_stage_t st;
+	struct stat sb;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/out", dir);
+	snprintf(target, sizeof(target), "%s/elsewhere", dir);
+	assert_int_equal(symlink(target, path), 0); /* dangling */
+	assert_int_equal(io_stage_open(&st, path), 0);
+	assert_int_equal(io_stage_write(&st, "bytes", 5), 0);
+	assert_int_equal(io_stage_commit(&st, path, 0600), 0);
+	assert_int_equal(lstat(path, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_size, 5);
+	assert_string_equal(listing(), "out");
 }
 
 int main(void)
@@ -238,6 +272,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_leaves_nothing_either_way, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_keeps_the_old_file_until_the_rename, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_a_symlink_at_the_path_is_replaced_not_followed,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
