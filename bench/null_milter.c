@@ -20,7 +20,6 @@
 #include "daemon/milter.c"
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -28,6 +27,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "common/io.h"
 
 /* One header more, as mugaid adds X-Mugai-Sanitized: bench-e2e checks that
  * the delivered mail passed here. */
@@ -41,23 +41,6 @@ typedef struct nm {
 } nm_t;
 
 static bool accept_only;
-
-static int send_out(nm_t *c)
-{
-	size_t off = 0;
-
-	while (off < c->out.len) {
-		ssize_t w = write(c->fd, c->out.data + off, c->out.len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		off += (size_t)w;
-	}
-	buf_reset(&c->out);
-	return 0;
-}
 
 static void reset(nm_t *c)
 {
@@ -143,8 +126,9 @@ static void serve(int fd)
 			memmove(c.in.data, c.in.data + used, c.in.len - used);
 			c.in.len -= used;
 		}
-		if (c.out.len && send_out(&c) < 0)
+		if (c.out.len && io_write_all(fd, c.out.data, c.out.len) < 0)
 			break;
+		buf_reset(&c.out);
 	}
 	_exit(0);
 }

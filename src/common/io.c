@@ -169,16 +169,24 @@ static int stage_copy(io_stage_t *st)
 	return 0;
 }
 
+/* The unnamed file linked as name: through /proc/self/fd, else by
+ * AT_EMPTY_PATH (root). linkat never replaces: EEXIST when name is taken. */
+static bool stage_link(const io_stage_t *st, const char *name)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", st->fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW) == 0 ||
+	       (errno != EEXIST && linkat(st->fd, "", AT_FDCWD, name, AT_EMPTY_PATH) == 0);
+}
+
 /* Give the unnamed file its name st->tmp (path.tmp + six random letters,
- * made free first): linked through /proc/self/fd, else by AT_EMPTY_PATH
- * (root), else copied. */
+ * made free first): linked (stage_link), else copied. */
 static int stage_name(io_stage_t *st)
 {
 	static const char az[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	char proc[64];
 	size_t n = strlen(st->tmp);
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", st->fd);
 	for (int tries = 0; tries < 100; tries++) {
 		unsigned char r[6];
 
@@ -186,8 +194,7 @@ static int stage_name(io_stage_t *st)
 			return -1;
 		for (size_t i = 0; i < 6; i++)
 			st->tmp[n - 6 + i] = az[r[i] % (sizeof(az) - 1)];
-		if (linkat(AT_FDCWD, proc, AT_FDCWD, st->tmp, AT_SYMLINK_FOLLOW) == 0 ||
-		    (errno != EEXIST && linkat(st->fd, "", AT_FDCWD, st->tmp, AT_EMPTY_PATH) == 0)) {
+		if (stage_link(st, st->tmp)) {
 			st->named = true;
 			return 0;
 		}
@@ -201,17 +208,6 @@ static int stage_name(io_stage_t *st)
 	return 0;
 }
 
-/* The unnamed file, flushed and with its mode, linked as path itself when
- * nothing is there (linkat never replaces): no temp name ever exists. */
-static bool stage_link_final(io_stage_t *st, const char *path)
-{
-	char proc[64];
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", st->fd);
-	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 ||
-	       (errno != EEXIST && linkat(st->fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0);
-}
-
 static int stage_seal(io_stage_t *st, mode_t mode)
 {
 	return fsync(st->fd) < 0 || fchmod(st->fd, mode) < 0 ? -1 : 0;
@@ -223,7 +219,9 @@ int io_stage_commit(io_stage_t *st, const char *path, mode_t mode)
 	bool linked = false;
 
 	if (rc == 0 && !st->named) {
-		linked = stage_link_final(st, path);
+		/* flushed and with its mode: as path itself when nothing is
+		 * there, so no temp name ever exists */
+		linked = stage_link(st, path);
 		if (!linked && (rc = stage_name(st)) == 0 && st->fd != fd)
 			rc = stage_seal(st, mode); /* the copy */
 	}

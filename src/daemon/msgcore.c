@@ -277,11 +277,6 @@ static int store_failed(msgproc_t *p, msgjob_t *j, const char *what)
 	return -1;
 }
 
-static int store_call(msgproc_t *p, const sw_req_t *q, int fd, sw_ans_t *a)
-{
-	return storecl_call(&p->store, q, fd, a, NULL); /* a session asks nothing that returns a descriptor */
-}
-
 /* Original + report durable in the store, verdict audited: one PUT (the
  * store process writes them in one transaction), or, when an earlier
  * attempt stored it, this attempt's verdict only. Sent here; its answer
@@ -522,7 +517,7 @@ void msgcore_hop_deferred(msgproc_t *p, const msgjob_t *j)
 		       .details = "{}" };
 	sw_ans_t a;
 
-	if (store_call(p, &q, -1, &a) < 0)
+	if (storecl_call(&p->store, &q, -1, &a, NULL) < 0)
 		log_warn("id=%s quarantine store: cannot record the deferral: %s", j->id,
 			 p->store.err);
 }

@@ -156,35 +156,35 @@ static void stage_and_commit(bool named_before)
 	free(got);
 }
 
+/* An unnamed file committed to a new path with the given ways of linking
+ * switched off: links tried, and links made under a temp name. */
+static void unnamed_case(int proc_off, int empty_off, int want_tries, int want_tmp)
+{
+	if (!tmpfile_ok)
+		skip(); /* this file system names every file at once */
+	no_proc_link = proc_off;
+	no_empty_path = empty_off;
+	stage_and_commit(false);
+	assert_int_equal(links_tried, want_tries);
+	assert_int_equal(tmp_names, want_tmp);
+}
+
 static void test_unnamed_while_written_linked_through_proc(void **state)
 {
 	(void)state;
-	if (!tmpfile_ok)
-		skip(); /* this file system names every file at once */
-	stage_and_commit(false);
-	assert_int_equal(links_tried, 1);
-	assert_int_equal(tmp_names, 0);
+	unnamed_case(0, 0, 1, 0);
 }
 
 static void test_without_proc_linked_by_empty_path(void **state)
 {
 	(void)state;
-	if (!tmpfile_ok)
-		skip(); /* this file system names every file at once */
-	no_proc_link = 1;
-	stage_and_commit(false);
-	assert_int_equal(links_tried, 2);
-	assert_int_equal(tmp_names, 0);
+	unnamed_case(1, 0, 2, 0);
 }
 
 static void test_without_either_link_copied(void **state)
 {
 	(void)state;
-	if (!tmpfile_ok)
-		skip(); /* this file system names every file at once */
-	no_proc_link = no_empty_path = 1;
-	stage_and_commit(false);
-	assert_int_equal(links_tried, 4); /* both ways as the path, both as a temp name */
+	unnamed_case(1, 1, 4, 0); /* both ways as the path, both as a temp name; then a copy */
 }
 
 static void test_without_o_tmpfile_a_named_temp_file(void **state)
